@@ -1,0 +1,240 @@
+import type { Emitter } from "mitt";
+import { ConflictError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
+import { eventId } from "../ids.js";
+import type { Machine, Transition } from "../machine.js";
+import { LIMITS, type RecordKind } from "../schemas/common.js";
+import type { EventDraft, SessionEvent } from "../schemas/event.js";
+import type { OutboxMessage, RecordWrite, Store, StoredRecord } from "../store.js";
+
+/** Events the engine emits in-process: every event type, each with the event that was written. */
+export type EngineEvents = Record<string, SessionEvent>;
+
+/** A page of records as the engine returns it. */
+export interface Page<T> {
+  readonly data: T[];
+  readonly total: number;
+  readonly limit: number;
+  readonly offset: number;
+  readonly nextCursor: string | null;
+}
+
+/** What a record repository needs from the engine. */
+export interface RecordsContext {
+  readonly store: Store;
+  readonly clock: () => number;
+  readonly emitter: Emitter<EngineEvents>;
+  readonly maxRetries: number;
+  /** Told of an in-process listener that threw; the write it heard of stands. */
+  readonly onListenerError: (error: unknown, event: SessionEvent) => void;
+}
+
+/** Names a record kind in messages: "Session sess_… not found". */
+const NOUNS: Record<RecordKind, string> = {
+  form: "Form",
+  form_session: "Session",
+  workflow: "Session",
+  thread: "Session",
+  agent: "Agent",
+  agent_session: "Session",
+  webhook: "Webhook",
+};
+
+/** Notes that a record was not found; used for another organization's records alike. */
+export function notFound(kind: RecordKind, id?: string): NotFoundError {
+  return new NotFoundError(id === undefined ? `${NOUNS[kind]} not found` : `${NOUNS[kind]} ${id} not found`);
+}
+
+function toEvents(record: { id: string; orgId: string; kind: RecordKind }, first: number, drafts: readonly EventDraft[]) {
+  return drafts.map(
+    (draft, index): SessionEvent => ({
+      id: eventId(record.id, first + index, draft.at),
+      orgId: record.orgId,
+      recordId: record.id,
+      kind: record.kind,
+      seq: first + index,
+      type: draft.type,
+      at: draft.at,
+      payload: draft.payload,
+    }),
+  );
+}
+
+function assertRecordSize(kind: RecordKind, id: string, data: unknown): void {
+  if (kind !== "workflow" && kind !== "thread") return; // only these grow with use
+  const length = JSON.stringify(data).length;
+  if (length * 3 <= LIMITS.recordBytes) return;
+  const bytes = new TextEncoder().encode(JSON.stringify(data)).length;
+  if (bytes > LIMITS.recordBytes) {
+    throw new PayloadTooLargeError(`${NOUNS[kind].toLowerCase()} ${id} would exceed ${LIMITS.recordBytes} bytes`);
+  }
+}
+
+/**
+ * Loads, applies, saves and emits: the only place records change. Every write is a
+ * compare-and-set retried on conflict, with the transition's events in the same write.
+ */
+export class Records {
+  constructor(private readonly context: RecordsContext) {}
+
+  get store(): Store {
+    return this.context.store;
+  }
+
+  get now(): number {
+    return this.context.clock();
+  }
+
+  /** Inserts a new record with its first events; a taken alias is a conflict naming it. */
+  async insert<S>(
+    kind: RecordKind,
+    state: S & { id: string; orgId: string; createdAt: number; updatedAt: number },
+    drafts: readonly EventDraft[],
+    options: { status: string; dueAt?: number | null; aliases?: string[]; outbox?: OutboxMessage[]; describeTaken?: (taken: string) => string } ,
+  ): Promise<S> {
+    assertRecordSize(kind, state.id, state);
+    const events = toEvents({ id: state.id, orgId: state.orgId, kind }, 1, drafts);
+    const record: StoredRecord = {
+      id: state.id,
+      orgId: state.orgId,
+      kind,
+      status: options.status,
+      version: 1,
+      createdAt: state.createdAt,
+      updatedAt: state.updatedAt,
+      dueAt: options.dueAt ?? null,
+      eventCount: events.length,
+      data: state,
+    };
+    const write: RecordWrite = { record, events, aliases: options.aliases ?? [], outbox: options.outbox ?? [] };
+    const result = await this.context.store.insert(write);
+    if (!result.ok) {
+      throw new ConflictError(options.describeTaken?.(result.taken) ?? `${result.taken} already exists`);
+    }
+    this.emit(events);
+    return state;
+  }
+
+  /** Reads one record of one kind of one organization, or throws not found. */
+  async load(orgId: string | null, kind: RecordKind, id: string): Promise<StoredRecord> {
+    const record = orgId === null ? await this.context.store.getUnscoped(id) : await this.context.store.get(orgId, id);
+    if (!record || record.kind !== kind) throw notFound(kind, id);
+    return record;
+  }
+
+  /**
+   * Applies `command` through `machine` to a record, retrying on version conflicts. When the
+   * command is refused after time changed the record (an expiry), that change is still saved,
+   * then the refusal is thrown. Returns the state after the command.
+   */
+  async mutate<S, C>(
+    orgId: string | null,
+    kind: RecordKind,
+    id: string,
+    machine: Machine<S, C>,
+    command: C,
+    extra: { aliases?: (state: S) => string[]; outbox?: (state: S, events: readonly SessionEvent[]) => OutboxMessage[] } = {},
+  ): Promise<S> {
+    for (let attempt = 0; attempt <= this.context.maxRetries; attempt++) {
+      const record = await this.load(orgId, kind, id);
+      const now = this.now;
+      const state = record.data as S;
+      const settled = machine.settle(state, now);
+      const result: Transition<S> = machine.transition(settled.state, command, now);
+      if (!result.ok) {
+        if (settled.events.length > 0 && !(await this.save(machine, record, settled.state, settled.events))) continue;
+        throw result.error;
+      }
+      const drafts = settled.events.length > 0 ? [...settled.events, ...result.events] : result.events;
+      if (result.state === state && drafts.length === 0) return state;
+      if (await this.save(machine, record, result.state, drafts, extra)) return result.state;
+    }
+    throw new VersionConflictError(`${NOUNS[kind].toLowerCase()} ${id} changed concurrently too often; try again`);
+  }
+
+  /** Persists what time alone did to a record by `now`, once; returns the events it wrote. */
+  async settle<S>(orgId: string, kind: RecordKind, id: string, machine: Machine<S, unknown>, now: number): Promise<number> {
+    for (let attempt = 0; attempt <= this.context.maxRetries; attempt++) {
+      const record = await this.context.store.get(orgId, id);
+      if (!record || record.kind !== kind) return 0;
+      const settled = machine.settle(record.data as S, now);
+      if (settled.events.length === 0) return 0;
+      if (await this.save(machine, record, settled.state, settled.events)) return settled.events.length;
+    }
+    return 0;
+  }
+
+  /** Reads a record's state as of now: a deadline that passed shows, saved or not. */
+  async view<S>(orgId: string | null, kind: RecordKind, id: string, machine?: Machine<S, unknown>): Promise<S> {
+    const record = await this.load(orgId, kind, id);
+    return machine ? machine.settle(record.data as S, this.now).state : (record.data as S);
+  }
+
+  /** Lists an organization's records of one kind, each as of now. */
+  async list<S>(
+    orgId: string,
+    kind: RecordKind,
+    query: { status?: string; limit?: number; offset?: number; cursor?: string },
+    machine?: Machine<S, unknown>,
+  ): Promise<Page<S>> {
+    const limit = query.limit ?? 20;
+    const offset = query.offset ?? 0;
+    const page = await this.context.store.list(orgId, {
+      kind,
+      limit,
+      ...(query.status !== undefined ? { status: query.status } : {}),
+      ...(query.cursor !== undefined ? { cursor: query.cursor } : { offset }),
+    });
+    const now = this.now;
+    const data = page.records.map((record) =>
+      machine ? machine.settle(record.data as S, now).state : (record.data as S),
+    );
+    return { data, total: page.total, limit, offset: query.cursor !== undefined ? 0 : offset, nextCursor: page.nextCursor };
+  }
+
+  private async save<S>(
+    machine: Machine<S, unknown>,
+    previous: StoredRecord,
+    state: S,
+    drafts: readonly EventDraft[],
+    extra: { aliases?: (state: S) => string[]; outbox?: (state: S, events: readonly SessionEvent[]) => OutboxMessage[] } = {},
+  ): Promise<boolean> {
+    assertRecordSize(previous.kind, previous.id, state);
+    const events = toEvents(previous, previous.eventCount + 1, drafts);
+    const updatedAt = (state as { updatedAt?: number }).updatedAt ?? previous.updatedAt;
+    const record: StoredRecord = {
+      ...previous,
+      status: machine.status(state),
+      version: previous.version + 1,
+      updatedAt,
+      dueAt: machine.dueAt(state),
+      eventCount: previous.eventCount + events.length,
+      data: state,
+    };
+    const saved = await this.context.store.compareAndSet({
+      record,
+      events,
+      aliases: extra.aliases?.(state) ?? [],
+      outbox: extra.outbox?.(state, events) ?? [],
+      expectedVersion: previous.version,
+    });
+    if (saved) this.emit(events);
+    return saved;
+  }
+
+  private emit(events: readonly SessionEvent[]): void {
+    // Each listener is called on its own: one that throws neither undoes the write nor silences the rest.
+    const all = this.context.emitter.all;
+    for (const event of events) {
+      for (const handler of all.get(event.type) ?? []) this.call(() => (handler as (e: SessionEvent) => void)(event), event);
+      for (const handler of all.get("*") ?? []) this.call(() => (handler as (t: string, e: SessionEvent) => void)(event.type, event), event);
+    }
+  }
+
+  private call(listener: () => void, event: SessionEvent): void {
+    try {
+      listener();
+    } catch (error) {
+      this.context.onListenerError(error, event);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { InvalidInputError } from "./errors.js";
+
+/** Every id prefix agent-sessions hands out, by what the id names. */
+export const ID_PREFIXES = {
+  formSession: "sess",
+  workflow: "sess",
+  agentSession: "session",
+  thread: "thread",
+  action: "act",
+  callback: "cb",
+  form: "form",
+  inbox: "inb",
+  wait: "wait",
+  message: "msg",
+  event: "evt",
+  organization: "org",
+  agent: "agent",
+  webhook: "wh",
+  outbox: "obx",
+} as const;
+
+export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const ID_PATTERN = /^([a-z]+)_([0-9a-f]{32})$/;
+const POOL_SIZE = 4096;
+
+/**
+ * Makes prefixed, time-ordered ids: a prefix, `_`, then 32 lowercase hex digits laid out like a
+ * UUIDv7 without dashes (48 bits of milliseconds, then 80 bits from Web Crypto). Ids made in the
+ * same millisecond by one generator keep increasing, so creation order is id order.
+ */
+export function createIdGenerator(now: () => number = Date.now): (prefix: string) => string {
+  const pool = new Uint8Array(POOL_SIZE);
+  let poolOffset = POOL_SIZE;
+  let lastMs = -1;
+  const last = new Uint8Array(10);
+
+  function fillRandom(target: Uint8Array): void {
+    if (poolOffset + target.length > POOL_SIZE) {
+      globalThis.crypto.getRandomValues(pool);
+      poolOffset = 0;
+    }
+    target.set(pool.subarray(poolOffset, poolOffset + target.length));
+    poolOffset += target.length;
+  }
+
+  return (prefix: string): string => {
+    let ms = Math.max(0, Math.floor(now()));
+    if (ms > lastMs) {
+      lastMs = ms;
+      fillRandom(last);
+      last[0]! &= 0x7f; // keeps room to count up within this millisecond
+    } else {
+      ms = lastMs;
+      incrementBytes(last);
+    }
+    let hex = ms.toString(16).padStart(12, "0").slice(-12);
+    for (let i = 0; i < last.length; i++) hex += HEX[last[i]!];
+    return `${prefix}_${hex}`;
+  };
+}
+
+function incrementBytes(bytes: Uint8Array): void {
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i] !== 0xff) {
+      bytes[i]!++;
+      return;
+    }
+    bytes[i] = 0;
+  }
+}
+
+/** The millisecond timestamp an id was made at. */
+export function idTime(id: string): number {
+  const match = ID_PATTERN.exec(id);
+  if (!match) throw new InvalidInputError("id", `"${id}" is not a prefixed id`);
+  return parseInt(match[2]!.slice(0, 12), 16);
+}
+
+/** True when `id` is `<prefix>_` followed by 32 lowercase hex digits. */
+export function isPrefixedId(id: unknown, prefix: string): id is string {
+  if (typeof id !== "string") return false;
+  const match = ID_PATTERN.exec(id);
+  return match !== null && match[1] === prefix;
+}
+
+/**
+ * A deterministic id for the `seq`-th event of a record: the same record and sequence number
+ * always give the same id, so a retried write produces the same event, never a second one.
+ */
+export function eventId(recordId: string, seq: number, at: number): string {
+  const h1 = fnv1a(recordId, 0x811c9dc5, seq);
+  const h2 = fnv1a(recordId, 0x01000193, seq * 31 + 7);
+  const h3 = fnv1a(recordId, 0x9e3779b9, seq * 131 + 17);
+  const time = Math.max(0, Math.floor(at)).toString(16).padStart(12, "0").slice(-12);
+  return `evt_${time}${hex32(h1).slice(4)}${hex32(h2)}${hex32(h3)}`;
+}
+
+function fnv1a(text: string, seed: number, salt: number): number {
+  let hash = (seed ^ salt) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  hash ^= salt >>> 0;
+  hash = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) >>> 0;
+  hash = Math.imul(hash ^ (hash >>> 12), 0x297a2d39) >>> 0;
+  return (hash ^ (hash >>> 15)) >>> 0;
+}
+
+function hex32(value: number): string {
+  return value.toString(16).padStart(8, "0");
+}

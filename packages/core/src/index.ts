@@ -1,0 +1,15 @@
+export { createEngine, type Engine, type EngineOptions, type TickResult } from "./engine/engine.js";
+export type { EngineEvents, Page } from "./engine/records.js";
+export * from "./errors.js";
+export { createIdGenerator, eventId, ID_PREFIXES, type IdPrefix, idTime, isPrefixedId } from "./ids.js";
+export { accept, defineMachine, iso, type Machine, refuse, type Transition } from "./machine.js";
+export * from "./machines/agent-session.js";
+export * from "./machines/form-session.js";
+export * from "./machines/pending-action.js";
+export * from "./machines/thread.js";
+export * from "./machines/workflow.js";
+export { checkFormFields, coerceFieldValue } from "./form-fields.js";
+export { extractOtp } from "./otp.js";
+export * from "./schemas/index.js";
+export type * from "./store.js";
+export { assertJsonSize, jsonBytes, parseInput } from "./validate.js";

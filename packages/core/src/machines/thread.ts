@@ -1,0 +1,215 @@
+import { ConflictError, IllegalTransitionError, InvalidInputError, NotFoundError } from "../errors.js";
+import { accept, defineMachine, iso, type Machine, refuse, type Transition } from "../machine.js";
+import { LIMITS } from "../schemas/common.js";
+import type { EventDraft } from "../schemas/event.js";
+import type { PendingAction, Thread } from "../schemas/thread.js";
+import { jsonBytes } from "../validate.js";
+import { type PendingActionCommand, proposeAction, settleAction, transitionAction } from "./pending-action.js";
+
+/** What a billing policy sees of a thread that is closing. */
+export interface ClosingThread {
+  readonly id: string;
+  readonly orgId: string;
+  readonly durationSeconds: number;
+  readonly actionsConfirmed: number;
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** Decides whether a closed thread counts toward billing. It must be pure. */
+export type BillablePolicy = (thread: ClosingThread) => boolean;
+
+/**
+ * The default policy: a thread is billable unless it closed within a one-minute grace period
+ * without any confirmed action.
+ */
+export const defaultBillablePolicy: BillablePolicy = (thread) =>
+  thread.durationSeconds >= 60 || thread.actionsConfirmed > 0;
+
+/** Commands a conversation thread answers to. */
+export type ThreadCommand =
+  | { readonly type: "updateContext"; readonly variables: Readonly<Record<string, unknown>> }
+  | { readonly type: "close"; readonly policy?: BillablePolicy }
+  | {
+      readonly type: "proposeAction";
+      readonly actionId: string;
+      readonly tool: string;
+      readonly preview: Record<string, unknown>;
+      readonly expiresAt: number;
+    }
+  | { readonly type: "action"; readonly actionId: string; readonly command: PendingActionCommand }
+  | { readonly type: "tick" };
+
+/** How many actions one thread keeps. */
+export const THREAD_ACTION_LIMIT = 500;
+
+const CONTEXT_KEY = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
+
+/**
+ * Merges a context-variable patch into `current`: keys must be UPPERCASE_SNAKE_CASE, `null`
+ * removes a key, and the result holds at most 20 variables and 4 KB of JSON.
+ */
+export function mergeContextVariables(
+  current: Readonly<Record<string, unknown>>,
+  patch: Readonly<Record<string, unknown>>,
+): { variables: Record<string, unknown>; set: string[]; removed: string[] } {
+  const variables: Record<string, unknown> = { ...current };
+  const set: string[] = [];
+  const removed: string[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if (!CONTEXT_KEY.test(key)) {
+      throw new InvalidInputError(`context_variables.${key}`, "keys must be UPPERCASE_SNAKE_CASE");
+    }
+    if (value === null) {
+      if (key in variables) removed.push(key);
+      delete variables[key];
+    } else {
+      variables[key] = value;
+      set.push(key);
+    }
+  }
+  const count = Object.keys(variables).length;
+  if (count > LIMITS.contextVariables) {
+    throw new InvalidInputError(
+      "context_variables",
+      `at most ${LIMITS.contextVariables} variables after the update (this update would leave ${count})`,
+    );
+  }
+  const bytes = jsonBytes(variables);
+  if (bytes > LIMITS.contextVariablesBytes) {
+    throw new InvalidInputError(
+      "context_variables",
+      `at most ${LIMITS.contextVariablesBytes} bytes of JSON after the update (this update would leave ${bytes})`,
+    );
+  }
+  return { variables, set, removed };
+}
+
+/** Builds a new thread in `active`. */
+export function createThread(
+  input: { id: string; orgId: string; contextVariables?: Record<string, unknown>; metadata?: Record<string, unknown> },
+  now: number,
+): { state: Thread; events: EventDraft[] } {
+  const { variables } = mergeContextVariables({}, input.contextVariables ?? {});
+  const state: Thread = {
+    id: input.id,
+    orgId: input.orgId,
+    status: "active",
+    contextVariables: variables,
+    metadata: input.metadata ?? {},
+    createdAt: now,
+    updatedAt: now,
+    closedAt: null,
+    durationSeconds: null,
+    billable: null,
+    actions: [],
+  };
+  return { state, events: [{ type: "session.created", at: now, payload: { thread_id: input.id } }] };
+}
+
+function settle(state: Thread, now: number): { state: Thread; events: EventDraft[] } {
+  let events: EventDraft[] | undefined;
+  let actions: PendingAction[] | undefined;
+  state.actions.forEach((action, index) => {
+    const settled = settleAction(state.id, action, now);
+    if (settled.events.length === 0) return;
+    actions ??= state.actions.slice();
+    events ??= [];
+    actions[index] = settled.action;
+    events.push(...settled.events);
+  });
+  if (!actions || !events) return { state, events: [] };
+  events.sort((a, b) => a.at - b.at);
+  const updatedAt = Math.max(state.updatedAt, events[events.length - 1]!.at);
+  return { state: { ...state, actions, updatedAt }, events };
+}
+
+function apply(state: Thread, command: ThreadCommand, now: number): Transition<Thread> {
+  switch (command.type) {
+    case "tick":
+      return accept(state);
+    case "close": {
+      if (state.status === "closed") return accept(state);
+      const durationSeconds = Math.max(0, Math.floor((now - state.createdAt) / 1000));
+      const events: EventDraft[] = [];
+      const actions = state.actions.map((action) => {
+        if (action.status !== "pending") return action;
+        const cancelled = transitionAction(state.id, action, { type: "cancel", reason: "thread_closed" }, now);
+        if (!cancelled.ok) return action;
+        events.push(...cancelled.events);
+        return cancelled.state;
+      });
+      const policy = command.policy ?? defaultBillablePolicy;
+      const billable = policy({
+        id: state.id,
+        orgId: state.orgId,
+        durationSeconds,
+        actionsConfirmed: state.actions.filter((action) => action.callbackId !== null).length,
+        metadata: state.metadata,
+      });
+      const next: Thread = { ...state, status: "closed", closedAt: now, durationSeconds, billable, actions, updatedAt: now };
+      events.push({
+        type: "session.closed",
+        at: now,
+        payload: { thread_id: state.id, closed_at: iso(now), duration_seconds: durationSeconds, billable },
+      });
+      return accept(next, events);
+    }
+    case "updateContext": {
+      if (state.status !== "active") return refuse(illegal(state, "update the context of"));
+      let merged: ReturnType<typeof mergeContextVariables>;
+      try {
+        merged = mergeContextVariables(state.contextVariables, command.variables);
+      } catch (error) {
+        return refuse(error as InvalidInputError);
+      }
+      const next: Thread = { ...state, contextVariables: merged.variables, updatedAt: now };
+      return accept(next, [
+        { type: "context.updated", at: now, payload: { thread_id: state.id, set: merged.set, removed: merged.removed } },
+      ]);
+    }
+    case "proposeAction": {
+      if (state.status !== "active") return refuse(illegal(state, "propose an action in"));
+      if (state.actions.some((action) => action.id === command.actionId)) {
+        return refuse(new ConflictError(`action ${command.actionId} already exists in thread ${state.id}`));
+      }
+      if (state.actions.length >= THREAD_ACTION_LIMIT) {
+        return refuse(new ConflictError(`thread ${state.id} already holds ${THREAD_ACTION_LIMIT} actions, the most one thread keeps`));
+      }
+      if (command.expiresAt <= now) return refuse(new InvalidInputError("expires_in", "must be in the future"));
+      const { action, events } = proposeAction(
+        state.id,
+        { id: command.actionId, tool: command.tool, preview: command.preview, expiresAt: command.expiresAt },
+        now,
+      );
+      return accept({ ...state, actions: [...state.actions, action], updatedAt: now }, events);
+    }
+    case "action": {
+      const index = state.actions.findIndex((action) => action.id === command.actionId);
+      if (index < 0) return refuse(new NotFoundError(`Action ${command.actionId} not found`));
+      const result = transitionAction(state.id, state.actions[index]!, command.command, now);
+      if (!result.ok) return refuse(result.error);
+      if (result.state === state.actions[index]) return accept(state);
+      const actions = state.actions.slice();
+      actions[index] = result.state;
+      return accept({ ...state, actions, updatedAt: now }, result.events);
+    }
+  }
+}
+
+function illegal(state: Thread, verb: string): IllegalTransitionError {
+  return new IllegalTransitionError(state.status, verb, `cannot ${verb} thread ${state.id}: it is ${state.status}`);
+}
+
+/** The conversation thread machine: `active → closed`, with context variables and pending actions. */
+export const threadMachine: Machine<Thread, ThreadCommand> = defineMachine({
+  settle,
+  apply,
+  dueAt(state) {
+    let due: number | null = null;
+    for (const action of state.actions) {
+      if (action.status === "pending" && (due === null || action.expiresAt < due)) due = action.expiresAt;
+    }
+    return due;
+  },
+  status: (state) => state.status,
+});

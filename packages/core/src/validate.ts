@@ -1,0 +1,105 @@
+import type { Static, TSchema } from "@sinclair/typebox";
+import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
+import { InvalidInputError } from "./errors.js";
+
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+const encoder = new TextEncoder();
+
+function checkerFor<T extends TSchema>(schema: T): TypeCheck<T> {
+  let checker = compiled.get(schema);
+  if (!checker) {
+    checker = TypeCompiler.Compile(schema);
+    compiled.set(schema, checker);
+  }
+  return checker as TypeCheck<T>;
+}
+
+/**
+ * Checks `value` against `schema` and returns it typed, or throws an `InvalidInputError` naming the
+ * first offending field by its dotted path (`prefill.email`), relative to `root` when given.
+ */
+export function parseInput<T extends TSchema>(schema: T, value: unknown, root?: string): Static<T> {
+  const checker = checkerFor(schema);
+  if (checker.Check(value)) return value;
+  const error = firstError(checker.Errors(value));
+  if (!error) throw new InvalidInputError(root, "is invalid");
+  const path = joinPath(root, error.path);
+  throw new InvalidInputError(path || undefined, describe(error, path));
+}
+
+function firstError(errors: Iterable<ValueError>): ValueError | undefined {
+  // An unknown field is the most useful thing to report: its name is the caller's mistake.
+  let first: ValueError | undefined;
+  for (const error of errors) {
+    if (error.type === ValueErrorType.ObjectAdditionalProperties) return error;
+    first ??= error;
+  }
+  return first;
+}
+
+function joinPath(root: string | undefined, pointer: string): string {
+  const parts = pointer
+    .split("/")
+    .slice(1)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const tail = parts.map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`)).join("");
+  const joined = (root ?? "") + tail;
+  return joined.startsWith(".") ? joined.slice(1) : joined;
+}
+
+function describe(error: ValueError, path: string): string {
+  const schema = error.schema as TSchema & Record<string, unknown>;
+  switch (error.type) {
+    case ValueErrorType.ObjectAdditionalProperties:
+      return "is not a known field";
+    case ValueErrorType.ObjectRequiredProperty:
+      return "is required";
+    case ValueErrorType.Object:
+      return path ? "must be an object" : "the body must be a JSON object";
+    case ValueErrorType.String:
+      return "must be a string";
+    case ValueErrorType.StringMinLength:
+      return schema.minLength === 1 ? "must not be empty" : `must be at least ${schema.minLength} characters`;
+    case ValueErrorType.StringMaxLength:
+      return `must be at most ${schema.maxLength} characters`;
+    case ValueErrorType.Integer:
+      return "must be a whole number";
+    case ValueErrorType.IntegerMinimum:
+    case ValueErrorType.NumberMinimum:
+      return `must be at least ${schema.minimum}`;
+    case ValueErrorType.IntegerMaximum:
+    case ValueErrorType.NumberMaximum:
+      return `must be at most ${schema.maximum}`;
+    case ValueErrorType.Number:
+      return "must be a number";
+    case ValueErrorType.Boolean:
+      return "must be true or false";
+    case ValueErrorType.Array:
+      return "must be an array";
+    case ValueErrorType.ArrayMinItems:
+      return `must hold at least ${schema.minItems} item${schema.minItems === 1 ? "" : "s"}`;
+    case ValueErrorType.ArrayMaxItems:
+      return `must hold at most ${schema.maxItems} items`;
+    case ValueErrorType.ArrayUniqueItems:
+      return "must not repeat an item";
+    case ValueErrorType.Literal:
+      return `must be ${JSON.stringify(schema.const)}`;
+    default:
+      if (typeof schema.errorMessage === "string") return schema.errorMessage;
+      return error.message.replace(/^Expected/, "must be");
+  }
+}
+
+/** Size of a JSON value as the UTF-8 bytes of its serialization. */
+export function jsonBytes(value: unknown): number {
+  return encoder.encode(JSON.stringify(value) ?? "").length;
+}
+
+/** Throws when `value` serializes to more than `limit` bytes. */
+export function assertJsonSize(field: string, value: unknown, limit: number): void {
+  const bytes = jsonBytes(value);
+  if (bytes > limit) {
+    throw new InvalidInputError(field, `must be at most ${limit} bytes as JSON (got ${bytes})`);
+  }
+}

@@ -1,0 +1,344 @@
+import type {
+  ClaimOptions,
+  DueClaim,
+  IdempotencyEntry,
+  InsertResult,
+  ListRecordsQuery,
+  OutboxEntry,
+  OutboxMessage,
+  RecordPage,
+  RecordWrite,
+  SessionEvent,
+  Store,
+  StoredRecord,
+} from "@agent-sessions/core";
+import { LeaseQueue } from "./lease-queue.js";
+
+/** A record kept as its index header and its state serialized, so no caller shares our objects. */
+interface Slot {
+  id: string;
+  orgId: string;
+  kind: StoredRecord["kind"];
+  status: string;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  dueAt: number | null;
+  eventCount: number;
+  json: string;
+  events: string[];
+  leaseOwner: string | null;
+  leaseUntil: number;
+  generation: number;
+}
+
+interface OutboxSlot {
+  message: OutboxMessage;
+  attempts: number;
+  lastError: string | null;
+  leaseOwner: string | null;
+  leaseUntil: number;
+  generation: number;
+}
+
+/** Ids of one organization's records of one kind, ascending. */
+class IdIndex {
+  readonly ids: string[] = [];
+
+  add(id: string): void {
+    const ids = this.ids;
+    if (ids.length === 0 || ids[ids.length - 1]! < id) {
+      ids.push(id);
+      return;
+    }
+    ids.splice(this.firstAtOrAfter(id), 0, id);
+  }
+
+  /** The position of the first id `>= id`. */
+  firstAtOrAfter(id: string): number {
+    let low = 0;
+    let high = this.ids.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.ids[mid]! < id) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
+
+export interface MemoryStoreOptions {
+  /** Refuses writes past this many records, as a guard for long-running tests. Default: none. */
+  readonly maxRecords?: number;
+}
+
+/**
+ * The in-memory store: every guarantee of the Store contract within one process. For tests and
+ * single-process use; nothing survives a restart.
+ */
+export class MemoryStore implements Store {
+  private readonly records = new Map<string, Slot>();
+  private readonly aliases = new Map<string, string>();
+  private readonly indexes = new Map<string, IdIndex>();
+  private readonly counts = new Map<string, number>();
+  private readonly due = new LeaseQueue<Slot>();
+  private readonly outbox = new Map<string, OutboxSlot>();
+  private readonly outboxQueue = new LeaseQueue<OutboxSlot>();
+  private readonly idempotency = new Map<string, IdempotencyEntry>();
+  private readonly maxRecords: number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** How many records the store holds. */
+  get size(): number {
+    return this.records.size;
+  }
+
+  async insert(write: RecordWrite): Promise<InsertResult> {
+    const { record } = write;
+    if (this.records.has(record.id)) return { ok: false, taken: record.id };
+    for (const alias of write.aliases ?? []) {
+      if (this.aliases.has(aliasKey(record.orgId, alias))) return { ok: false, taken: alias };
+    }
+    if (this.records.size >= this.maxRecords) throw new Error(`memory store is full (${this.maxRecords} records)`);
+    const slot: Slot = {
+      ...header(record),
+      json: JSON.stringify(record.data),
+      events: write.events.map((event) => JSON.stringify(event)),
+      leaseOwner: null,
+      leaseUntil: 0,
+      generation: 0,
+    };
+    this.records.set(record.id, slot);
+    this.indexFor(record.orgId, record.kind).add(record.id);
+    this.count(slot, 1);
+    for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
+    this.queueDue(slot);
+    this.enqueue(write.outbox);
+    return { ok: true };
+  }
+
+  async compareAndSet(write: RecordWrite & { expectedVersion: number }): Promise<boolean> {
+    const { record } = write;
+    const slot = this.records.get(record.id);
+    if (!slot || slot.orgId !== record.orgId || slot.version !== write.expectedVersion) return false;
+    for (const alias of write.aliases ?? []) {
+      const owner = this.aliases.get(aliasKey(record.orgId, alias));
+      if (owner !== undefined && owner !== record.id) return false;
+    }
+    const json = JSON.stringify(record.data);
+    const events = write.events.map((event) => JSON.stringify(event));
+    this.count(slot, -1);
+    Object.assign(slot, header(record), { json, leaseOwner: null, leaseUntil: 0 });
+    for (const event of events) slot.events.push(event);
+    this.count(slot, 1);
+    for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
+    this.queueDue(slot);
+    this.enqueue(write.outbox);
+    return true;
+  }
+
+  async get(orgId: string, id: string): Promise<StoredRecord | null> {
+    const slot = this.records.get(id);
+    return slot && slot.orgId === orgId ? toRecord(slot) : null;
+  }
+
+  async getUnscoped(id: string): Promise<StoredRecord | null> {
+    const slot = this.records.get(id);
+    return slot ? toRecord(slot) : null;
+  }
+
+  async resolveAlias(orgId: string, alias: string): Promise<string | null> {
+    return this.aliases.get(aliasKey(orgId, alias)) ?? null;
+  }
+
+  async list(orgId: string, query: ListRecordsQuery): Promise<RecordPage> {
+    const index = this.indexes.get(indexKey(orgId, query.kind));
+    const total = this.counts.get(countKey(orgId, query.kind, query.status)) ?? 0;
+    if (!index) return { records: [], total: 0, nextCursor: null };
+    const ids = index.ids;
+    let position = query.cursor !== undefined ? index.firstAtOrAfter(query.cursor) - 1 : ids.length - 1;
+    let skip = query.cursor !== undefined ? 0 : (query.offset ?? 0);
+    const records: StoredRecord[] = [];
+    if (query.status === undefined && skip > 0) {
+      position -= skip;
+      skip = 0;
+    }
+    let last: Slot | undefined;
+    let more = false;
+    for (; position >= 0; position--) {
+      const slot = this.records.get(ids[position]!)!;
+      if (query.status !== undefined && slot.status !== query.status) continue;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      if (records.length === query.limit) {
+        more = true;
+        break;
+      }
+      records.push(toRecord(slot));
+      last = slot;
+    }
+    return { records, total, nextCursor: more && last ? last.id : null };
+  }
+
+  async timeline(orgId: string, id: string, options: { afterSeq?: number; limit?: number } = {}): Promise<SessionEvent[]> {
+    const slot = this.records.get(id);
+    if (!slot || slot.orgId !== orgId) return [];
+    const start = Math.max(0, options.afterSeq ?? 0);
+    const end = options.limit === undefined ? slot.events.length : start + options.limit;
+    return slot.events.slice(start, end).map((event) => JSON.parse(event) as SessionEvent);
+  }
+
+  async claimDue(options: ClaimOptions): Promise<DueClaim[]> {
+    const claimed = this.due.take(options.now, options.limit, (slot) => slot.dueAt !== null);
+    return claimed.map((slot) => {
+      slot.leaseOwner = options.owner;
+      slot.leaseUntil = options.now + options.leaseMs;
+      slot.generation++;
+      this.due.push(slot, slot.leaseUntil);
+      return { orgId: slot.orgId, id: slot.id, kind: slot.kind, dueAt: slot.dueAt!, leaseUntil: slot.leaseUntil };
+    });
+  }
+
+  async claimOutbox(options: ClaimOptions & { topic?: string }): Promise<OutboxEntry[]> {
+    const topic = options.topic;
+    const claimed = this.outboxQueue.take(options.now, options.limit, (slot) =>
+      topic === undefined ? true : slot.message.topic === topic,
+    );
+    return claimed.map((slot) => {
+      slot.leaseOwner = options.owner;
+      slot.leaseUntil = options.now + options.leaseMs;
+      slot.generation++;
+      this.outboxQueue.push(slot, slot.leaseUntil);
+      return {
+        ...structuredClone(slot.message),
+        attempts: slot.attempts,
+        lastError: slot.lastError,
+        leaseOwner: options.owner,
+        leaseUntil: slot.leaseUntil,
+      };
+    });
+  }
+
+  async settleOutbox(id: string, owner: string, outcome: { retryAt?: number; error?: string }): Promise<boolean> {
+    const slot = this.outbox.get(id);
+    if (!slot || slot.leaseOwner !== owner) return false;
+    slot.generation++;
+    if (outcome.retryAt === undefined) {
+      this.outbox.delete(id);
+      return true;
+    }
+    slot.attempts++;
+    slot.lastError = outcome.error ?? null;
+    slot.leaseOwner = null;
+    slot.leaseUntil = 0;
+    slot.message = { ...slot.message, availableAt: outcome.retryAt };
+    this.outboxQueue.push(slot, outcome.retryAt);
+    return true;
+  }
+
+  async reserveIdempotencyKey(
+    orgId: string,
+    key: string,
+    entry: IdempotencyEntry,
+    now: number,
+  ): Promise<IdempotencyEntry | null> {
+    this.reclaimIdempotency(now);
+    const mapKey = aliasKey(orgId, key);
+    const existing = this.idempotency.get(mapKey);
+    if (existing && existing.expiresAt > now) return structuredClone(existing);
+    this.idempotency.delete(mapKey);
+    this.idempotency.set(mapKey, structuredClone(entry));
+    return null;
+  }
+
+  async completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void> {
+    const mapKey = aliasKey(orgId, key);
+    const existing = this.idempotency.get(mapKey);
+    if (existing) this.idempotency.set(mapKey, { ...existing, response: structuredClone(response) });
+  }
+
+  async releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
+    this.idempotency.delete(aliasKey(orgId, key));
+  }
+
+  private reclaimIdempotency(now: number): void {
+    // Entries are kept in insertion order; a few expired ones are dropped per call.
+    let checked = 0;
+    for (const [key, entry] of this.idempotency) {
+      if (checked++ >= 8 || entry.expiresAt > now) return;
+      this.idempotency.delete(key);
+    }
+  }
+
+  private indexFor(orgId: string, kind: string): IdIndex {
+    const key = indexKey(orgId, kind);
+    let index = this.indexes.get(key);
+    if (!index) {
+      index = new IdIndex();
+      this.indexes.set(key, index);
+    }
+    return index;
+  }
+
+  private count(slot: Slot, delta: number): void {
+    for (const key of [countKey(slot.orgId, slot.kind, undefined), countKey(slot.orgId, slot.kind, slot.status)]) {
+      this.counts.set(key, (this.counts.get(key) ?? 0) + delta);
+    }
+  }
+
+  private queueDue(slot: Slot): void {
+    slot.generation++;
+    if (slot.dueAt !== null) this.due.push(slot, slot.dueAt);
+  }
+
+  private enqueue(messages: readonly OutboxMessage[] | undefined): void {
+    for (const message of messages ?? []) {
+      if (this.outbox.has(message.id)) continue;
+      const slot: OutboxSlot = {
+        message: structuredClone(message),
+        attempts: 0,
+        lastError: null,
+        leaseOwner: null,
+        leaseUntil: 0,
+        generation: 0,
+      };
+      this.outbox.set(message.id, slot);
+      this.outboxQueue.push(slot, message.availableAt);
+    }
+  }
+}
+
+function header(record: StoredRecord) {
+  return {
+    id: record.id,
+    orgId: record.orgId,
+    kind: record.kind,
+    status: record.status,
+    version: record.version,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    dueAt: record.dueAt,
+    eventCount: record.eventCount,
+  };
+}
+
+function toRecord(slot: Slot): StoredRecord {
+  return { ...header(slot), data: JSON.parse(slot.json) };
+}
+
+function aliasKey(orgId: string, name: string): string {
+  return `${orgId}\u0000${name}`;
+}
+
+function indexKey(orgId: string, kind: string): string {
+  return `${orgId}\u0000${kind}`;
+}
+
+function countKey(orgId: string, kind: string, status: string | undefined): string {
+  return status === undefined ? `${orgId}\u0000${kind}` : `${orgId}\u0000${kind}\u0000${status}`;
+}

@@ -1,0 +1,4 @@
+import { runStoreConformance } from "@agent-sessions/core/testing";
+import { MemoryStore } from "@agent-sessions/memory";
+
+runStoreConformance({ name: "memory", create: () => new MemoryStore() });

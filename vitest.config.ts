@@ -1,0 +1,20 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the TypeScript sources, so no build is needed between an edit and a test run.
+    alias: [
+      { find: /^@agent-sessions\/core\/testing$/, replacement: source("./packages/core/src/testing.ts") },
+      { find: /^@agent-sessions\/core$/, replacement: source("./packages/core/src/index.ts") },
+      { find: /^@agent-sessions\/memory$/, replacement: source("./packages/memory/src/index.ts") },
+    ],
+  },
+  test: {
+    include: ["packages/*/test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
