@@ -24,51 +24,27 @@ export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const ID_PATTERN = /^([a-z]+)_([0-9a-f]{32})$/;
 const POOL_SIZE = 4096;
+const RANDOM_BYTES = 10;
 
 /**
  * Makes prefixed, time-ordered ids: a prefix, `_`, then 32 lowercase hex digits laid out like a
- * UUIDv7 without dashes (48 bits of milliseconds, then 80 bits from Web Crypto). Ids made in the
- * same millisecond by one generator keep increasing, so creation order is id order.
+ * UUIDv7 without dashes: 48 bits of milliseconds, then 80 fresh random bits from Web Crypto.
+ * Ids sort by the millisecond they were made in; within one millisecond their order is random,
+ * so no id can be guessed from another (a form session's id is its hosted page's capability).
  */
 export function createIdGenerator(now: () => number = Date.now): (prefix: string) => string {
   const pool = new Uint8Array(POOL_SIZE);
-  let poolOffset = POOL_SIZE;
-  let lastMs = -1;
-  const last = new Uint8Array(10);
-
-  function fillRandom(target: Uint8Array): void {
-    if (poolOffset + target.length > POOL_SIZE) {
-      globalThis.crypto.getRandomValues(pool);
-      poolOffset = 0;
-    }
-    target.set(pool.subarray(poolOffset, poolOffset + target.length));
-    poolOffset += target.length;
-  }
-
+  let offset = POOL_SIZE;
   return (prefix: string): string => {
-    let ms = Math.max(0, Math.floor(now()));
-    if (ms > lastMs) {
-      lastMs = ms;
-      fillRandom(last);
-      last[0]! &= 0x7f; // keeps room to count up within this millisecond
-    } else {
-      ms = lastMs;
-      incrementBytes(last);
+    if (offset + RANDOM_BYTES > POOL_SIZE) {
+      globalThis.crypto.getRandomValues(pool);
+      offset = 0;
     }
-    let hex = ms.toString(16).padStart(12, "0").slice(-12);
-    for (let i = 0; i < last.length; i++) hex += HEX[last[i]!];
+    let hex = Math.max(0, Math.floor(now())).toString(16).padStart(12, "0").slice(-12);
+    for (let i = 0; i < RANDOM_BYTES; i++) hex += HEX[pool[offset + i]!];
+    offset += RANDOM_BYTES;
     return `${prefix}_${hex}`;
   };
-}
-
-function incrementBytes(bytes: Uint8Array): void {
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    if (bytes[i] !== 0xff) {
-      bytes[i]!++;
-      return;
-    }
-    bytes[i] = 0;
-  }
 }
 
 /** The millisecond timestamp an id was made at. */

@@ -313,7 +313,7 @@ export class MemoryStore implements Store {
   }
 }
 
-function header(record: StoredRecord) {
+function header(record: Omit<StoredRecord, "data">): Omit<StoredRecord, "data"> {
   return {
     id: record.id,
     orgId: record.orgId,

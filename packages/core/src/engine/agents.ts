@@ -41,10 +41,10 @@ export function agentOperations(records: Records, newId: (prefix: string) => str
       const created = { type: "agent.created", at: now, payload: { agent_id: agent.id } };
       return records.insert("agent", agent, [created], { status: "active" });
     },
-    get(orgId: string, id: string): Promise<Agent> {
+    async get(orgId: string, id: string): Promise<Agent> {
       return records.view<Agent>(orgId, "agent", id);
     },
-    list(orgId: string, query: unknown = {}): Promise<Page<Agent>> {
+    async list(orgId: string, query: unknown = {}): Promise<Page<Agent>> {
       return records.list<Agent>(orgId, "agent", parseInput(ListQuery, query));
     },
   };
@@ -82,19 +82,19 @@ export function agentSessionOperations(records: Records, newId: (prefix: string)
       );
       return records.insert("agent_session", state, events, { status: state.status });
     },
-    get(orgId: string, id: string): Promise<AgentSession> {
+    async get(orgId: string, id: string): Promise<AgentSession> {
       return records.view<AgentSession>(orgId, "agent_session", id);
     },
-    list(orgId: string, query: unknown = {}): Promise<Page<AgentSession>> {
+    async list(orgId: string, query: unknown = {}): Promise<Page<AgentSession>> {
       return records.list<AgentSession>(orgId, "agent_session", parseInput(ListQuery, query));
     },
     /** A user message starts a turn (refused while one is active); an assistant message ends it. */
-    postMessage(orgId: string, id: string, input: unknown): Promise<AgentSession> {
+    async postMessage(orgId: string, id: string, input: unknown): Promise<AgentSession> {
       const body = parseInput(PostAgentMessageInput, input);
       return command(orgId, id, { type: "message", role: body.role, content: body.content, ...(body.usage ? { usage: body.usage } : {}) });
     },
     /** Ends the session, recording `finished_at`. */
-    finish(orgId: string, id: string): Promise<AgentSession> {
+    async finish(orgId: string, id: string): Promise<AgentSession> {
       return command(orgId, id, { type: "finish" });
     },
     /** The agent as it runs in this session: capabilities merged, model resolved. */

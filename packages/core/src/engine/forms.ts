@@ -83,28 +83,28 @@ export function formSessionOperations(records: Records, newId: (prefix: string) 
       return records.insert("form_session", state, events, { status: state.status, dueAt: state.expiresAt });
     },
     /** Reads a session as of now: past its deadline it shows `expired` even before a sweep. */
-    get(orgId: string, id: string): Promise<FormSession> {
+    async get(orgId: string, id: string): Promise<FormSession> {
       return records.view(orgId, "form_session", id, formSessionMachine);
     },
     /** Lists an organization's form sessions, newest first, optionally by status. */
-    list(orgId: string, query: unknown = {}): Promise<Page<FormSession>> {
+    async list(orgId: string, query: unknown = {}): Promise<Page<FormSession>> {
       return records.list(orgId, "form_session", parseInput(ListQuery, query), formSessionMachine);
     },
     /** Pushes `expires_at` later by `expires_in` seconds; only while created or open. */
-    extend(orgId: string, id: string, input: unknown): Promise<FormSession> {
+    async extend(orgId: string, id: string, input: unknown): Promise<FormSession> {
       const body = parseInput(ExtendFormSessionInput, input);
       return command(orgId, id, { type: "extend", seconds: body.expires_in });
     },
     /** The hosted page's read: by the session id alone, its unguessable URL being the capability. */
-    hosted(id: string): Promise<FormSession> {
+    async hosted(id: string): Promise<FormSession> {
       return records.view(null, "form_session", id, formSessionMachine);
     },
     /** The person loaded the hosted page: `created → open`. */
-    open(id: string): Promise<FormSession> {
+    async open(id: string): Promise<FormSession> {
       return command(null, id, { type: "open" });
     },
     /** The person submitted the hosted form. */
-    submit(id: string, input: unknown): Promise<FormSession> {
+    async submit(id: string, input: unknown): Promise<FormSession> {
       const body = parseInput(SubmitFormInput, input);
       return command(null, id, { type: "submit", values: body.values, ...(body.partial !== undefined ? { partial: body.partial } : {}) });
     },

@@ -47,20 +47,20 @@ export function threadOperations(records: Records, newId: (prefix: string) => st
       return records.insert("thread", state, events, { status: state.status });
     },
     /** Reads a thread as of now: actions past their deadline show as cancelled. */
-    get(orgId: string, id: string): Promise<Thread> {
+    async get(orgId: string, id: string): Promise<Thread> {
       return records.view(orgId, "thread", id, threadMachine);
     },
     /** Lists an organization's threads, newest first, optionally by status. */
-    list(orgId: string, query: unknown = {}): Promise<Page<Thread>> {
+    async list(orgId: string, query: unknown = {}): Promise<Page<Thread>> {
       return records.list(orgId, "thread", parseInput(ListQuery, query), threadMachine);
     },
     /** Merges context variables (`null` removes a key) while the thread is active. */
-    updateContext(orgId: string, id: string, input: unknown): Promise<Thread> {
+    async updateContext(orgId: string, id: string, input: unknown): Promise<Thread> {
       const body = parseInput(UpdateContextInput, input);
       return command(orgId, id, { type: "updateContext", variables: body.context_variables });
     },
     /** Closes the thread: records its duration and billing, and cancels its pending actions. */
-    close(orgId: string, id: string): Promise<Thread> {
+    async close(orgId: string, id: string): Promise<Thread> {
       return command(orgId, id, { type: "close", policy: billable });
     },
     /** Proposes a tool call that waits for a person's confirmation until it expires. */
@@ -83,7 +83,7 @@ export function threadOperations(records: Records, newId: (prefix: string) => st
       return actionOf(await records.view<Thread>(orgId, "thread", threadId, threadMachine), actionId);
     },
     /** The person's answer: `{confirmed: true}` moves the action to `processing` with a callback id; `false` cancels it. */
-    decideAction(orgId: string, threadId: string, actionId: string, input: unknown) {
+    async decideAction(orgId: string, threadId: string, actionId: string, input: unknown) {
       const body = parseInput(DecideActionInput, input);
       const cmd: PendingActionCommand = body.confirmed
         ? { type: "confirm", callbackId: newId(ID_PREFIXES.callback) }
@@ -91,7 +91,7 @@ export function threadOperations(records: Records, newId: (prefix: string) => st
       return decide(orgId, threadId, actionId, cmd);
     },
     /** Records what the tool's executor did: success, a failed attempt to retry, or a final failure. */
-    recordActionOutcome(
+    async recordActionOutcome(
       orgId: string,
       threadId: string,
       actionId: string,

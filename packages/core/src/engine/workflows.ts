@@ -41,19 +41,19 @@ export function workflowOperations(records: Records, newId: (prefix: string) => 
       return records.insert("workflow", state, events, { status: state.status });
     },
     /** Reads a session as of now, waits past their timeout shown as timed out. */
-    get(orgId: string, id: string): Promise<Workflow> {
+    async get(orgId: string, id: string): Promise<Workflow> {
       return records.view(orgId, "workflow", id, workflowMachine);
     },
     /** Lists an organization's workflow sessions, newest first, optionally by status. */
-    list(orgId: string, query: unknown = {}): Promise<Page<Workflow>> {
+    async list(orgId: string, query: unknown = {}): Promise<Page<Workflow>> {
       return records.list(orgId, "workflow", parseInput(ListQuery, query), workflowMachine);
     },
     /** Marks the session completed; repeating it is harmless. */
-    complete(orgId: string, id: string): Promise<Workflow> {
+    async complete(orgId: string, id: string): Promise<Workflow> {
       return command(orgId, id, { type: "complete" });
     },
     /** Marks the session failed with a reason. */
-    fail(orgId: string, id: string, reason: string): Promise<Workflow> {
+    async fail(orgId: string, id: string, reason: string): Promise<Workflow> {
       return command(orgId, id, { type: "fail", message: reason });
     },
     /** Records a step for replay; a critical error moves the session to `failed`. */

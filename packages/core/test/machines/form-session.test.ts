@@ -1,0 +1,413 @@
+import { describe, expect, it } from "vitest";
+import {
+  createFormSession,
+  DEFAULT_FORM_SESSION_SECONDS,
+  type Form,
+  type FormField,
+  type FormSession,
+  type FormSessionCommand,
+  formSessionMachine,
+  InvalidInputError,
+  iso,
+} from "../../src/index.js";
+import { accepted, deepFreeze, expectOutcome, HOUR, MINUTE, newId, noop, ok, refusal, refused, SECOND, T0, tableRows, thrown } from "./helpers.js";
+
+const machine = formSessionMachine;
+
+function makeForm(fields: FormField[], allowPartial: boolean): Form {
+  return {
+    id: newId("form"),
+    orgId: newId("org"),
+    name: "Support intake",
+    slug: "support-intake",
+    fields,
+    allowPartial,
+    metadata: {},
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+describe("form session transition table", () => {
+  const form = makeForm(
+    [
+      { name: "name", type: "text", required: true },
+      { name: "email", type: "email" },
+      { name: "session_id", type: "hidden", required: true },
+    ],
+    false,
+  );
+  const values = { name: "Ada", email: "ada@example.com" };
+  const created = createFormSession(form, { id: newId("sess"), prefill: { session_id: "crm-4711" } }, T0).state;
+  const open = ok(machine.transition(created, { type: "open" }, T0 + MINUTE));
+  const submitted = ok(machine.transition(open, { type: "submit", values }, T0 + 2 * MINUTE));
+  const expired = machine.settle(open, T0 + HOUR).state;
+  const states: Record<FormSession["status"], FormSession> = deepFreeze({ created, open, submitted, expired });
+
+  const commands = {
+    open: { type: "open" },
+    "submit (same values)": { type: "submit", values },
+    "submit (other values)": { type: "submit", values: { name: "Grace", email: "grace@example.com" } },
+    "submit (required field missing)": { type: "submit", values: { email: "ada@example.com" } },
+    "submit (unknown field)": { type: "submit", values: { ...values, nickname: "A" } },
+    "extend 600s": { type: "extend", seconds: 600 },
+    tick: { type: "tick" },
+  } satisfies Record<string, FormSessionCommand>;
+
+  const beforeDeadline = tableRows(
+    {
+      created: {
+        open: accepted("open", "session.opened"),
+        "submit (same values)": accepted("submitted", "session.opened", "submission.created"),
+        "submit (other values)": accepted("submitted", "session.opened", "submission.created"),
+        "submit (required field missing)": refused("invalid_input"),
+        "submit (unknown field)": refused("invalid_input"),
+        "extend 600s": accepted("created", "session.extended"),
+        tick: noop,
+      },
+      open: {
+        open: noop,
+        "submit (same values)": accepted("submitted", "submission.created"),
+        "submit (other values)": accepted("submitted", "submission.created"),
+        "submit (required field missing)": refused("invalid_input"),
+        "submit (unknown field)": refused("invalid_input"),
+        "extend 600s": accepted("open", "session.extended"),
+        tick: noop,
+      },
+      submitted: {
+        open: refused("illegal_transition"),
+        "submit (same values)": noop,
+        "submit (other values)": refused("illegal_transition"),
+        "submit (required field missing)": refused("illegal_transition"),
+        "submit (unknown field)": refused("illegal_transition"),
+        "extend 600s": refused("illegal_transition"),
+        tick: noop,
+      },
+      expired: {
+        open: refused("expired"),
+        "submit (same values)": refused("expired"),
+        "submit (other values)": refused("expired"),
+        "submit (required field missing)": refused("expired"),
+        "submit (unknown field)": refused("expired"),
+        "extend 600s": refused("expired"),
+        tick: noop,
+      },
+    },
+    commands,
+    " (10 min in, before the deadline)",
+  );
+
+  const pastDeadline = tableRows(
+    {
+      created: {
+        open: refused("expired"),
+        "submit (same values)": refused("expired"),
+        "submit (other values)": refused("expired"),
+        "submit (required field missing)": refused("expired"),
+        "submit (unknown field)": refused("expired"),
+        "extend 600s": refused("expired"),
+        tick: accepted("expired", "session.expired"),
+      },
+      open: {
+        open: refused("expired"),
+        "submit (same values)": refused("expired"),
+        "submit (other values)": refused("expired"),
+        "submit (required field missing)": refused("expired"),
+        "submit (unknown field)": refused("expired"),
+        "extend 600s": refused("expired"),
+        tick: accepted("expired", "session.expired"),
+      },
+      submitted: {
+        open: refused("illegal_transition"),
+        "submit (same values)": noop,
+        "submit (other values)": refused("illegal_transition"),
+        "submit (required field missing)": refused("illegal_transition"),
+        "submit (unknown field)": refused("illegal_transition"),
+        "extend 600s": refused("illegal_transition"),
+        tick: noop,
+      },
+      expired: {
+        open: refused("expired"),
+        "submit (same values)": refused("expired"),
+        "submit (other values)": refused("expired"),
+        "submit (required field missing)": refused("expired"),
+        "submit (unknown field)": refused("expired"),
+        "extend 600s": refused("expired"),
+        tick: noop,
+      },
+    },
+    commands,
+    " (2 h in, past the deadline)",
+  );
+
+  it("covers every (status, command) pair on both sides of the deadline", () => {
+    expect(beforeDeadline).toHaveLength(4 * 7);
+    expect(pastDeadline).toHaveLength(4 * 7);
+  });
+
+  it.each(beforeDeadline)("%s", (_title, status, _name, command, expected) => {
+    const state = states[status as FormSession["status"]];
+    expect(machine.status(state)).toBe(status);
+    expectOutcome(machine.transition(state, command, T0 + 10 * MINUTE), state, machine.status, expected);
+  });
+
+  it.each(pastDeadline)("%s", (_title, status, _name, command, expected) => {
+    const state = states[status as FormSession["status"]];
+    expectOutcome(machine.transition(state, command, T0 + 2 * HOUR), state, machine.status, expected);
+  });
+});
+
+const intakeFields: FormField[] = [
+  { name: "name", type: "text", required: true },
+  { name: "email", type: "email", required: true },
+  { name: "age", type: "number" },
+  { name: "plan", type: "select", options: ["free", "pro"] },
+  { name: "terms", type: "checkbox", required: true },
+  { name: "session_id", type: "hidden", required: true },
+];
+const partialForm = makeForm(intakeFields, true);
+const strictForm = makeForm(intakeFields, false);
+const complete = { name: "Ada", email: "ada@example.com", age: 36, plan: "pro", terms: true };
+
+function openSession(form: Form, prefill: Record<string, string | number | boolean> = { session_id: "crm-4711" }): FormSession {
+  const created = createFormSession(form, { id: newId("sess"), prefill }, T0).state;
+  return deepFreeze(ok(machine.transition(created, { type: "open" }, T0 + SECOND)));
+}
+
+function submit(state: FormSession, values: Record<string, string | number | boolean>, partial?: boolean) {
+  const command: FormSessionCommand = partial === undefined ? { type: "submit", values } : { type: "submit", values, partial };
+  return machine.transition(state, command, T0 + MINUTE);
+}
+
+describe("form session submissions", () => {
+  it("records a partial submission with partial: true and the missing required fields on an allowPartial form", () => {
+    const result = submit(openSession(partialForm), { name: "Ada" });
+    const next = ok(result);
+    expect(next.status).toBe("submitted");
+    expect(next.submission).toEqual({
+      values: { name: "Ada", session_id: "crm-4711" },
+      partial: true,
+      missingFields: ["email", "terms"],
+      submittedAt: T0 + MINUTE,
+    });
+    expect(result.ok && result.events[0]?.payload).toMatchObject({ partial: true, missing_fields: ["email", "terms"] });
+  });
+
+  it("records a complete submission on an allowPartial form with partial: false and no missing fields", () => {
+    const next = ok(submit(openSession(partialForm), complete));
+    expect(next.submission?.partial).toBe(false);
+    expect(next.submission?.missingFields).toEqual([]);
+    expect(next.submission?.values).toEqual({ ...complete, session_id: "crm-4711" });
+  });
+
+  it("refuses a missing required field without allowPartial, naming values.<field>", () => {
+    const error = refusal(submit(openSession(strictForm), { name: "Ada", terms: true }));
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.code).toBe("invalid_input");
+    expect((error as InvalidInputError).field).toBe("values.email");
+    expect(error.message).toBe("values.email: is required");
+  });
+
+  it("keeps the session open after a refused submission, so a corrected one is accepted", () => {
+    const state = openSession(strictForm);
+    refusal(submit(state, { name: "Ada" }));
+    expect(ok(submit(state, complete)).status).toBe("submitted");
+  });
+
+  it("still demands every required field when partial: false is sent to an allowPartial form", () => {
+    const error = refusal(submit(openSession(partialForm), { name: "Ada", terms: true }, false));
+    expect((error as InvalidInputError).field).toBe("values.email");
+    expect(ok(submit(openSession(partialForm), { name: "Ada", terms: true }, true)).submission?.missingFields).toEqual(["email"]);
+  });
+
+  it("does not let partial: true bypass required fields on a form without allowPartial", () => {
+    expect(refusal(submit(openSession(strictForm), { name: "Ada" }, true)).code).toBe("invalid_input");
+  });
+
+  it("counts a required checkbox left unticked as missing", () => {
+    const error = refusal(submit(openSession(strictForm), { ...complete, terms: "off" }));
+    expect((error as InvalidInputError).field).toBe("values.terms");
+    expect(ok(submit(openSession(partialForm), { ...complete, terms: false })).submission?.missingFields).toEqual(["terms"]);
+  });
+
+  it("ignores a posted value for a hidden field: the stored prefill wins", () => {
+    const next = ok(submit(openSession(strictForm), { ...complete, session_id: "forged" }));
+    expect(next.submission?.values.session_id).toBe("crm-4711");
+  });
+
+  it("uses a visible field's prefill when the field is not posted, and the posted value when it is", () => {
+    const state = openSession(strictForm, { session_id: "crm-4711", email: "prefilled@example.com", plan: "free" });
+    const { email: _email, plan: _plan, ...withoutEmailAndPlan } = complete;
+    const kept = ok(submit(state, withoutEmailAndPlan));
+    expect(kept.submission?.values).toMatchObject({ email: "prefilled@example.com", plan: "free" });
+    const replaced = ok(submit(state, { ...complete, email: "typed@example.com" }));
+    expect(replaced.submission?.values.email).toBe("typed@example.com");
+  });
+
+  it("refuses a value for a field the form does not declare", () => {
+    const error = refusal(submit(openSession(strictForm), { ...complete, nickname: "A" }));
+    expect((error as InvalidInputError).field).toBe("values.nickname");
+    expect(error.message).toBe("values.nickname: is not a field of this form");
+  });
+
+  it("stores values in their coerced form: numbers from text, checkbox 'on' as true", () => {
+    const next = ok(submit(openSession(strictForm), { ...complete, age: "42", terms: "on", name: "  Ada  " }));
+    expect(next.submission?.values).toMatchObject({ age: 42, terms: true, name: "Ada" });
+  });
+
+  it("refuses an invalid value naming its path and rule", () => {
+    const error = refusal(submit(openSession(strictForm), { ...complete, email: "not-an-email" }));
+    expect(error.message).toBe("values.email: must be an email address");
+    expect(refusal(submit(openSession(strictForm), { ...complete, plan: "enterprise" })).message).toBe(
+      'values.plan: must be one of "free", "pro"',
+    );
+  });
+
+  it("leaves an optional field out of the values when it is posted blank", () => {
+    const next = ok(submit(openSession(strictForm), { ...complete, plan: "", age: "" }));
+    expect(next.submission?.values).not.toHaveProperty("plan");
+    expect(next.submission?.values).not.toHaveProperty("age");
+    expect(next.submission?.partial).toBe(false);
+  });
+
+  it("opens a created session on submit: session.opened then submission.created, with openedAt set", () => {
+    const created = createFormSession(strictForm, { id: newId("sess"), prefill: { session_id: "crm-4711" } }, T0).state;
+    const result = machine.transition(created, { type: "submit", values: complete }, T0 + MINUTE);
+    expect(result.ok && result.events.map((event) => [event.type, event.at])).toEqual([
+      ["session.opened", T0 + MINUTE],
+      ["submission.created", T0 + MINUTE],
+    ]);
+    expect(ok(result).openedAt).toBe(T0 + MINUTE);
+    expect(result.ok && result.events[1]?.payload).toEqual({
+      session_id: created.id,
+      form_id: strictForm.id,
+      values: { ...complete, session_id: "crm-4711" },
+      partial: false,
+      missing_fields: [],
+    });
+  });
+
+  it("treats a resubmission equal after coercion as a no-op and a different one as illegal", () => {
+    const submitted = deepFreeze(ok(submit(openSession(strictForm), complete)));
+    const again = machine.transition(submitted, { type: "submit", values: { ...complete, age: "36", terms: "on" } }, T0 + HOUR / 2);
+    expect(again.ok && again.state).toBe(submitted);
+    const other = refusal(machine.transition(submitted, { type: "submit", values: { ...complete, age: 37 } }, T0 + HOUR / 2));
+    expect(other.code).toBe("illegal_transition");
+  });
+});
+
+describe("createFormSession", () => {
+  it("creates a session in created that expires after the default hour", () => {
+    const id = newId("sess");
+    const { state, events } = createFormSession(strictForm, { id, prefill: { session_id: "crm-4711" } }, T0);
+    expect(DEFAULT_FORM_SESSION_SECONDS).toBe(3600);
+    expect(state).toMatchObject({ id, status: "created", formId: strictForm.id, orgId: strictForm.orgId, expiresAt: T0 + HOUR });
+    expect(events).toEqual([
+      { type: "session.created", at: T0, payload: { session_id: id, form_id: strictForm.id, expires_at: iso(T0 + HOUR) } },
+    ]);
+  });
+
+  it("takes expiresInSeconds", () => {
+    const { state } = createFormSession(strictForm, { id: newId("sess"), expiresInSeconds: 90, prefill: { session_id: "x" } }, T0);
+    expect(state.expiresAt).toBe(T0 + 90 * SECOND);
+  });
+
+  it("refuses a prefill of a field the form does not declare", () => {
+    const error = thrown(() => createFormSession(strictForm, { id: newId("sess"), prefill: { session_id: "x", nickname: "A" } }, T0));
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.field).toBe("prefill.nickname");
+    expect(error.message).toBe('prefill.nickname: is not a field of form "support-intake"');
+  });
+
+  it("refuses a required hidden field without a prefill, or with a blank one", () => {
+    for (const prefill of [{}, { session_id: "  " }]) {
+      const error = thrown(() => createFormSession(strictForm, { id: newId("sess"), prefill }, T0));
+      expect(error.code).toBe("invalid_input");
+      expect(error.field).toBe("prefill.session_id");
+    }
+  });
+
+  it("accepts an optional hidden field without a prefill", () => {
+    const form = makeForm([{ name: "ref", type: "hidden" }], false);
+    expect(createFormSession(form, { id: newId("sess") }, T0).state.prefill).toEqual({});
+  });
+
+  it("checks and coerces prefill values like submitted ones", () => {
+    const { state } = createFormSession(strictForm, { id: newId("sess"), prefill: { session_id: "x", age: "7", terms: "yes" } }, T0);
+    expect(state.prefill).toEqual({ session_id: "x", age: 7, terms: true });
+    const error = thrown(() => createFormSession(strictForm, { id: newId("sess"), prefill: { session_id: "x", email: "nope" } }, T0));
+    expect(error.message).toBe("prefill.email: must be an email address");
+  });
+});
+
+describe("form session expiry and extension", () => {
+  const state = openSession(strictForm); // expires at T0 + 1 h
+
+  it("settles to the same state object before the deadline", () => {
+    const settled = machine.settle(state, T0 + HOUR - 1);
+    expect(settled.state).toBe(state);
+    expect(settled.events).toEqual([]);
+  });
+
+  it("expires at exactly expiresAt, stamping the deadline rather than the clock", () => {
+    for (const now of [T0 + HOUR, T0 + 5 * HOUR]) {
+      const settled = machine.settle(state, now);
+      expect(settled.state).toMatchObject({ status: "expired", expiredAt: T0 + HOUR, updatedAt: T0 + HOUR });
+      expect(settled.events).toEqual([
+        { type: "session.expired", at: T0 + HOUR, payload: { session_id: state.id, expires_at: iso(T0 + HOUR) } },
+      ]);
+    }
+  });
+
+  it("answers a tick past the deadline with exactly one session.expired at expiresAt", () => {
+    const result = machine.transition(state, { type: "tick" }, T0 + 3 * HOUR);
+    expect(ok(result).status).toBe("expired");
+    expect(result.ok && result.events.map((event) => [event.type, event.at])).toEqual([["session.expired", T0 + HOUR]]);
+    const again = machine.transition(ok(result), { type: "tick" }, T0 + 4 * HOUR);
+    expect(again.ok && again.events).toEqual([]);
+  });
+
+  it("accepts a submission one millisecond before the deadline and refuses it at the deadline as expired", () => {
+    expect(ok(machine.transition(state, { type: "submit", values: complete }, T0 + HOUR - 1)).status).toBe("submitted");
+    const error = refusal(machine.transition(state, { type: "submit", values: complete }, T0 + HOUR));
+    expect(error.code).toBe("expired");
+    expect(error.message).toContain(iso(T0 + HOUR));
+  });
+
+  it("never expires a submitted session", () => {
+    const submitted = ok(machine.transition(state, { type: "submit", values: complete }, T0 + MINUTE));
+    const settled = machine.settle(submitted, T0 + 10 * HOUR);
+    expect(settled.state).toBe(submitted);
+    expect(settled.events).toEqual([]);
+  });
+
+  it("extend pushes expiresAt later by that many seconds and reports both deadlines", () => {
+    const result = machine.transition(state, { type: "extend", seconds: 1800 }, T0 + 50 * MINUTE);
+    const extended = ok(result);
+    expect(extended.expiresAt).toBe(T0 + HOUR + 30 * MINUTE);
+    expect(extended.updatedAt).toBe(T0 + 50 * MINUTE);
+    expect(result.ok && result.events[0]?.payload).toEqual({
+      session_id: state.id,
+      expires_at: iso(T0 + 90 * MINUTE),
+      previous_expires_at: iso(T0 + HOUR),
+    });
+    expect(machine.settle(extended, T0 + HOUR).state.status).toBe("open");
+    const expired = machine.settle(extended, T0 + 90 * MINUTE);
+    expect(expired.state.status).toBe("expired");
+    expect(expired.events[0]?.at).toBe(T0 + 90 * MINUTE);
+  });
+
+  it("extends cumulatively", () => {
+    const once = ok(machine.transition(state, { type: "extend", seconds: 60 }, T0 + MINUTE));
+    const twice = ok(machine.transition(once, { type: "extend", seconds: 120 }, T0 + 2 * MINUTE));
+    expect(twice.expiresAt).toBe(T0 + HOUR + 3 * MINUTE);
+  });
+
+  it("reports the deadline as dueAt only while created or open", () => {
+    const created = createFormSession(strictForm, { id: newId("sess"), prefill: { session_id: "x" } }, T0).state;
+    expect(machine.dueAt(created)).toBe(T0 + HOUR);
+    expect(machine.dueAt(state)).toBe(T0 + HOUR);
+    expect(machine.dueAt(ok(machine.transition(state, { type: "submit", values: complete }, T0 + MINUTE)))).toBeNull();
+    expect(machine.dueAt(machine.settle(state, T0 + HOUR).state)).toBeNull();
+  });
+});
