@@ -43,6 +43,8 @@ export function coerceFieldValue(field: FormField, value: FieldValue, path: stri
     throw new InvalidInputError(path, "must be true or false");
   }
   if (field.type === "number") {
+    // An empty number input posts "": blank, so not given, as for every other type.
+    if (typeof value === "string" && value.trim() === "") return "";
     const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
     if (typeof number !== "number" || !Number.isFinite(number)) throw new InvalidInputError(path, "must be a number");
     return number;

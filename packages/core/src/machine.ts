@@ -56,3 +56,12 @@ export function defineMachine<S, C>(parts: {
     status: parts.status,
   };
 }
+
+/** The earliest `expiresAt` among the items still in `status`, or `null`. */
+export function earliestDeadline(items: readonly { status: string; expiresAt: number }[], status: string): number | null {
+  let due: number | null = null;
+  for (const item of items) {
+    if (item.status === status && (due === null || item.expiresAt < due)) due = item.expiresAt;
+  }
+  return due;
+}

@@ -29,6 +29,11 @@ export function workflowOperations(records: Records, newId: (prefix: string) => 
     return id;
   }
 
+  /** Applies a command that creates an inbox or a wait, registering its id as an alias of the session. */
+  function addChild(orgId: string, sessionId: string, childId: string, cmd: WorkflowCommand): Promise<Workflow> {
+    return records.mutate(orgId, "workflow", sessionId, workflowMachine, cmd, { aliases: () => [childId] });
+  }
+
   return {
     /** Creates a workflow session in `active`. */
     async create(orgId: string, input: unknown): Promise<Workflow> {
@@ -68,18 +73,10 @@ export function workflowOperations(records: Records, newId: (prefix: string) => 
     },
     /** Creates an inbox in an active session; recorded as a `create_inbox` step. */
     async createInbox(orgId: string, sessionId: string, input: unknown): Promise<Inbox> {
-      const started = performance.now();
+      const startedAt = records.now;
       const body = parseInput(CreateInboxInput, input);
       const inboxId = newId(ID_PREFIXES.inbox);
-      const durationMs = Math.round(performance.now() - started);
-      const state = await records.mutate(
-        orgId,
-        "workflow",
-        sessionId,
-        workflowMachine,
-        { type: "createInbox", inboxId, ttlSeconds: body.ttlSeconds, durationMs },
-        { aliases: () => [inboxId] },
-      );
+      const state = await addChild(orgId, sessionId, inboxId, { type: "createInbox", inboxId, ttlSeconds: body.ttlSeconds, startedAt });
       return state.inboxes.find((inbox) => inbox.id === inboxId)!;
     },
     /** Reads an inbox with the messages it received. */
@@ -100,25 +97,17 @@ export function workflowOperations(records: Records, newId: (prefix: string) => 
     },
     /** Creates a wait on an inbox; a message already there that matches completes it at once. */
     async createWait(orgId: string, sessionId: string, input: unknown): Promise<Wait> {
-      const started = performance.now();
+      const startedAt = records.now;
       const body = parseInput(CreateWaitInput, input);
       const waitId = newId(ID_PREFIXES.wait);
-      const durationMs = Math.round(performance.now() - started);
-      const state = await records.mutate(
-        orgId,
-        "workflow",
-        sessionId,
-        workflowMachine,
-        {
-          type: "createWait",
-          waitId,
-          waitType: body.type,
-          inboxId: body.inboxId,
-          timeoutSeconds: body.timeoutSeconds,
-          durationMs,
-        },
-        { aliases: () => [waitId] },
-      );
+      const state = await addChild(orgId, sessionId, waitId, {
+        type: "createWait",
+        waitId,
+        waitType: body.type,
+        inboxId: body.inboxId,
+        timeoutSeconds: body.timeoutSeconds,
+        startedAt,
+      });
       return state.waits.find((wait) => wait.id === waitId)!;
     },
     /** Reads a wait as of now: past its timeout and still pending, it shows `timed_out`. */

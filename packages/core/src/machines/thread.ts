@@ -1,5 +1,5 @@
 import { ConflictError, IllegalTransitionError, InvalidInputError, NotFoundError } from "../errors.js";
-import { accept, defineMachine, iso, type Machine, refuse, type Transition } from "../machine.js";
+import { accept, defineMachine, earliestDeadline, iso, type Machine, refuse, type Transition } from "../machine.js";
 import { LIMITS } from "../schemas/common.js";
 import type { EventDraft } from "../schemas/event.js";
 import type { PendingAction, Thread } from "../schemas/thread.js";
@@ -204,12 +204,6 @@ function illegal(state: Thread, verb: string): IllegalTransitionError {
 export const threadMachine: Machine<Thread, ThreadCommand> = defineMachine({
   settle,
   apply,
-  dueAt(state) {
-    let due: number | null = null;
-    for (const action of state.actions) {
-      if (action.status === "pending" && (due === null || action.expiresAt < due)) due = action.expiresAt;
-    }
-    return due;
-  },
+  dueAt: (state) => earliestDeadline(state.actions, "pending"),
   status: (state) => state.status,
 });

@@ -1,12 +1,15 @@
 import { ConflictError, ExpiredError, IllegalTransitionError, InvalidInputError } from "../errors.js";
-import { accept, defineMachine, iso, type Machine, refuse, type Transition } from "../machine.js";
+import { accept, defineMachine, earliestDeadline, iso, type Machine, refuse, type Transition } from "../machine.js";
 import { extractOtp } from "../otp.js";
 import type { EventDraft } from "../schemas/event.js";
 import type { Message, Step, Wait, WaitType, Workflow } from "../schemas/workflow.js";
 
-/** Commands a workflow session answers to. Ids of new inboxes, messages and waits come in. */
+/**
+ * Commands a workflow session answers to. Ids of new inboxes, messages and waits come in, so a
+ * retried command makes the same ones; `startedAt` times the recorded step.
+ */
 export type WorkflowCommand =
-  | { readonly type: "createInbox"; readonly inboxId: string; readonly ttlSeconds: number; readonly durationMs?: number }
+  | { readonly type: "createInbox"; readonly inboxId: string; readonly ttlSeconds: number; readonly startedAt?: number }
   | {
       readonly type: "receiveMessage";
       readonly messageId: string;
@@ -21,7 +24,7 @@ export type WorkflowCommand =
       readonly waitType: WaitType;
       readonly inboxId: string;
       readonly timeoutSeconds: number;
-      readonly durationMs?: number;
+      readonly startedAt?: number;
     }
   | {
       readonly type: "recordStep";
@@ -94,6 +97,11 @@ function completeWait(wait: Wait, message: Message, now: number): Wait {
   };
 }
 
+/** How long a step took: from when its operation started (`startedAt`, from the command) to `now`. */
+function elapsed(startedAt: number | undefined, now: number): number {
+  return startedAt === undefined ? 0 : Math.max(0, now - startedAt);
+}
+
 function step(state: Workflow, now: number, fields: Omit<Step, "index" | "at">): Step {
   return { index: state.steps.length, at: now, ...fields };
 }
@@ -126,7 +134,7 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
         action: "create_inbox",
         input: { ttlSeconds: command.ttlSeconds },
         output: { id: inbox.id },
-        durationMs: command.durationMs ?? 0,
+        durationMs: elapsed(command.startedAt, now),
         error: null,
       });
       const next = { ...state, inboxes: [...state.inboxes, inbox], steps: [...state.steps, recorded], updatedAt: now };
@@ -179,7 +187,7 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
         action: "create_wait",
         input: { type: command.waitType, inboxId: command.inboxId, timeoutSeconds: command.timeoutSeconds },
         output: { id: wait.id },
-        durationMs: command.durationMs ?? 0,
+        durationMs: elapsed(command.startedAt, now),
         error: null,
       });
       const events: EventDraft[] = [{ type: "wait.created", at: now, payload: { waitId: wait.id, inboxId: wait.inboxId } }];
@@ -229,12 +237,6 @@ function limit(state: Workflow, what: keyof typeof WORKFLOW_LIMITS): ConflictErr
 export const workflowMachine: Machine<Workflow, WorkflowCommand> = defineMachine({
   settle,
   apply,
-  dueAt(state) {
-    let due: number | null = null;
-    for (const wait of state.waits) {
-      if (wait.status === "pending" && (due === null || wait.expiresAt < due)) due = wait.expiresAt;
-    }
-    return due;
-  },
+  dueAt: (state) => earliestDeadline(state.waits, "pending"),
   status: (state) => state.status,
 });
