@@ -124,6 +124,7 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
   switch (command.type) {
     case "createInbox": {
       if (state.inboxes.length >= WORKFLOW_LIMITS.inboxes) return refuse(limit(state, "inboxes"));
+      if (state.steps.length >= WORKFLOW_LIMITS.steps) return refuse(limit(state, "steps"));
       const inbox = {
         id: command.inboxId,
         ttlSeconds: command.ttlSeconds,
@@ -172,6 +173,7 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
         return refuse(new InvalidInputError("inboxId", `no inbox ${command.inboxId} in session ${state.id}`));
       }
       if (state.waits.length >= WORKFLOW_LIMITS.waits) return refuse(limit(state, "waits"));
+      if (state.steps.length >= WORKFLOW_LIMITS.steps) return refuse(limit(state, "steps"));
       let wait: Wait = {
         id: command.waitId,
         type: command.waitType,

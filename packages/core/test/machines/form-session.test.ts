@@ -320,7 +320,7 @@ describe("createFormSession", () => {
   });
 
   it("refuses a required hidden field without a prefill, or with a blank one", () => {
-    for (const prefill of [{}, { session_id: "  " }]) {
+    for (const prefill of [{}, { session_id: "  " }] as Record<string, string>[]) {
       const error = thrown(() => createFormSession(strictForm, { id: newId("sess"), prefill }, T0));
       expect(error.code).toBe("invalid_input");
       expect(error.field).toBe("prefill.session_id");
