@@ -37,7 +37,8 @@ export class InvalidInputError extends AgentSessionsError {
   override readonly name = "InvalidInputError";
   readonly field: string | undefined;
   constructor(field: string | undefined, rule: string) {
-    super("invalid_input", field ? `${field}: ${rule}` : rule);
+    // "name is required" reads as seed 001 shows it; other rules follow "field: rule".
+    super("invalid_input", field ? (rule.startsWith("is ") ? `${field} ${rule}` : `${field}: ${rule}`) : rule);
     this.field = field;
   }
 }

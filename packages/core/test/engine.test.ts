@@ -55,11 +55,11 @@ describe("engine: forms and form sessions", () => {
   it("names the field of every bad input and rejects unknown fields by name", async () => {
     const cases: Array<[unknown, string]> = [
       [{ ...intake, slug: "Support Intake" }, "slug: must be lowercase letters and digits separated by single hyphens (at most 64)"],
-      [{ ...intake, colour: "red" }, "colour: is not a known field"],
+      [{ ...intake, colour: "red" }, "colour is not a known field"],
       [{ ...intake, fields: [{ name: "a", type: "radio" }] }, "fields[0].type: must be one of text, email, number, textarea, select, checkbox, date, url, tel, hidden"],
       [{ ...intake, fields: [{ name: "a", type: "select" }] }, "fields[0].options: a select field needs at least one option"],
       [{ ...intake, fields: [{ name: "a", type: "text" }, { name: "a", type: "text" }] }, 'fields[1].name: "a" is used by another field'],
-      [{ fields: intake.fields }, "name: is required"],
+      [{ fields: intake.fields }, "name is required"],
       ["nope", "the body must be a JSON object"],
     ];
     for (const [input, message] of cases) {
