@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^@agent-sessions\/core\/testing$/, replacement: source("./packages/core/src/testing.ts") },
       { find: /^@agent-sessions\/core$/, replacement: source("./packages/core/src/index.ts") },
       { find: /^@agent-sessions\/memory$/, replacement: source("./packages/memory/src/index.ts") },
+      { find: /^@agent-sessions\/router$/, replacement: source("./packages/router/src/index.ts") },
     ],
   },
   test: {

@@ -86,6 +86,17 @@ export function createEngine(options: EngineOptions) {
     },
 
     /**
+     * Persists what time alone did to one record by now (an expiry, a timeout) and returns how
+     * many events that wrote: for a caller that waits on a deadline instead of a sweep.
+     */
+    async settle(orgId: string, id: string): Promise<number> {
+      const record = await options.store.get(orgId, id);
+      if (!record) throw notFound("workflow", id);
+      const machine = MACHINES[record.kind];
+      return machine ? records.settle(orgId, record.kind, id, machine, clock()) : 0;
+    },
+
+    /**
      * Persists every expiry and timeout due by `now` exactly once, even when several instances
      * tick one store: each due record is leased to one ticker, and the write is a compare-and-set.
      */

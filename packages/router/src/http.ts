@@ -1,0 +1,104 @@
+import { type ErrorCode, isAgentSessionsError } from "@agent-sessions/core";
+
+/** An HTTP status with the reason phrase the error bodies carry, as seed 001 writes them. */
+const REASONS: Record<number, string> = {
+  400: "Invalid request",
+  401: "Unauthorized",
+  404: "Not found",
+  405: "Method not allowed",
+  409: "Conflict",
+  410: "Gone",
+  413: "Payload too large",
+  415: "Unsupported media type",
+  422: "Unprocessable content",
+  500: "Internal server error",
+};
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  not_found: 404,
+  illegal_transition: 409,
+  version_conflict: 409,
+  conflict: 409,
+  expired: 410,
+  payload_too_large: 413,
+  internal: 500,
+};
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" } as const;
+
+/** A JSON response. */
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+/** An error response in the one shape every endpoint uses: `{ error, message }`. */
+export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return json({ error: REASONS[status] ?? "Error", message }, status, headers);
+}
+
+/** An error the router raises itself, with its status. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Maps anything thrown by a handler to a response. Errors raised on purpose keep their message;
+ * anything else is a 500 with the route's generic message and no internals.
+ */
+export function toErrorResponse(error: unknown, failure: string, report: (error: unknown) => void): Response {
+  if (error instanceof HttpError) return errorResponse(error.status, error.message, error.headers);
+  if (isAgentSessionsError(error) && error.code !== "internal") {
+    return errorResponse(STATUS_BY_CODE[error.code] ?? 500, error.message);
+  }
+  report(error);
+  return errorResponse(500, failure);
+}
+
+/** Reads a request body as text, refusing more than `limit` bytes without reading past it. */
+export async function readBody(request: Request, limit: number): Promise<string> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, `the request body must be at most ${limit} bytes`);
+}
+
+/** Parses a JSON body; an empty body is `{}`. */
+export function parseJson(text: string): unknown {
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "the body is not valid JSON");
+  }
+}

@@ -1,0 +1,5 @@
+export { type ApiKey, type Authenticate, apiKeyAuthenticator, constantTimeEqual, presentedKey, type Principal } from "./auth.js";
+export { errorResponse, HttpError, json } from "./http.js";
+export { hostedUrl, type RouteContext, type RouteDefinition, type RouteResponse, type RouterSettings } from "./route.js";
+export { type AgentSessionsRouter, apiRoutes, createRouter, type RouterOptions } from "./router.js";
+export * as wire from "./wire.js";

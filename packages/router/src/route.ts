@@ -1,0 +1,58 @@
+import type { Engine } from "@agent-sessions/core";
+import type { TSchema } from "@sinclair/typebox";
+
+/** What a route handler gets: the request, its parts, the caller's organization and the engine. */
+export interface RouteContext {
+  readonly request: Request;
+  readonly url: URL;
+  readonly params: Readonly<Record<string, string>>;
+  /** The caller's organization; empty on public routes (the hosted page). */
+  readonly orgId: string;
+  /** The parsed JSON body (`{}` when empty); only for POST, PATCH and PUT. */
+  readonly body: unknown;
+  readonly engine: Engine;
+  readonly settings: RouterSettings;
+}
+
+/** Settings every route reads, resolved from the router's options. */
+export interface RouterSettings {
+  /** The origin hosted form URLs start with; the request's own origin when not configured. */
+  readonly publicUrl: string | null;
+  /** Longest long-poll a client may ask for, in seconds. */
+  readonly maxWaitSeconds: number;
+  /** Milliseconds between Server-Sent Events heartbeats. */
+  readonly heartbeatMs: number;
+}
+
+/** One documented response of a route. */
+export interface RouteResponse {
+  readonly description: string;
+  readonly schema?: TSchema;
+  readonly contentType?: string;
+}
+
+/** One endpoint: how it is matched, documented, guarded and handled. */
+export interface RouteDefinition {
+  readonly method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** itty-router path pattern, e.g. `/v1/forms/:id/sessions`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  /** Needs no API key (the hosted page: its unguessable URL is the capability). */
+  readonly public?: boolean;
+  /** Creates something: honours `Idempotency-Key`. */
+  readonly idempotent?: boolean;
+  /** The request body as sent, for the OpenAPI document. */
+  readonly body?: TSchema;
+  readonly bodyContentType?: string;
+  readonly query?: Readonly<Record<string, { description: string; schema: TSchema }>>;
+  readonly responses: Readonly<Record<number, RouteResponse>>;
+  /** The message of a 500 on this route; never an internal detail. */
+  readonly failure: string;
+  handle(context: RouteContext): Promise<Response>;
+}
+
+/** The hosted form page's URL of a session. */
+export function hostedUrl(context: RouteContext, sessionId: string): string {
+  return `${context.settings.publicUrl ?? context.url.origin}/f/${sessionId}`;
+}

@@ -1,0 +1,139 @@
+import type { Engine } from "@agent-sessions/core";
+import { IttyRouter } from "itty-router";
+import { type ApiKey, type Authenticate, apiKeyAuthenticator } from "./auth.js";
+import { errorResponse, HttpError, parseJson, readBody, toErrorResponse } from "./http.js";
+import { withIdempotency } from "./idempotency.js";
+import type { RouteDefinition, RouterSettings } from "./route.js";
+import { agentRoutes } from "./routes/agents.js";
+import { eventRoutes } from "./routes/events.js";
+import { formRoutes } from "./routes/forms.js";
+import { threadRoutes } from "./routes/threads.js";
+import { workflowRoutes } from "./routes/workflows.js";
+
+export interface RouterOptions {
+  readonly engine: Engine;
+  /** API keys and their organizations. Give these or `authenticate`. */
+  readonly apiKeys?: readonly ApiKey[];
+  /** Finds a request's organization your own way (a session cookie, a gateway header). */
+  readonly authenticate?: Authenticate;
+  /** The origin of hosted form URLs, e.g. `https://forms.example.com`. Default: each request's origin. */
+  readonly publicUrl?: string;
+  /** Largest request body, in bytes. Default: 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** How long an `Idempotency-Key` is remembered, in seconds. Default: 24 hours. */
+  readonly idempotencyTtlSeconds?: number;
+  /** Longest long-poll (`?timeout=`), in seconds. Default: 60. */
+  readonly maxWaitSeconds?: number;
+  /** Milliseconds between heartbeats of an event stream. Default: 15 000. */
+  readonly heartbeatMs?: number;
+  /** Told of every error that became a 500, with the request. Default: `console.error`. */
+  readonly onError?: (error: unknown, request: Request) => void;
+  /** Routes added beside the built-in ones (the hosted page, the OpenAPI document). */
+  readonly routes?: readonly RouteDefinition[];
+}
+
+/** The router: one `fetch(request) => Response` serving every endpoint. */
+export interface AgentSessionsRouter {
+  fetch(request: Request): Promise<Response>;
+  /** Every route, as documented in the OpenAPI document. */
+  readonly routes: readonly RouteDefinition[];
+}
+
+/** Every API route, in match order. */
+export const apiRoutes: readonly RouteDefinition[] = [
+  ...formRoutes,
+  ...agentRoutes,
+  ...threadRoutes,
+  ...eventRoutes,
+  ...workflowRoutes,
+];
+
+const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);
+
+/** Creates the router for an engine. Mount its `fetch` in any server that speaks Request/Response. */
+export function createRouter(options: RouterOptions): AgentSessionsRouter {
+  if (!options.apiKeys && !options.authenticate) {
+    throw new TypeError("createRouter: give apiKeys or authenticate, or every request is refused");
+  }
+  const authenticate = options.authenticate ?? apiKeyAuthenticator(options.apiKeys ?? []);
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const idempotencyTtlMs = (options.idempotencyTtlSeconds ?? 24 * 3600) * 1000;
+  const report = options.onError ?? ((error: unknown) => console.error("agent-sessions: internal error", error));
+  const settings: RouterSettings = {
+    publicUrl: options.publicUrl?.replace(/\/+$/, "") ?? null,
+    maxWaitSeconds: options.maxWaitSeconds ?? 60,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+  };
+  const routes = [...(options.routes ?? []), ...apiRoutes];
+  const router = IttyRouter();
+  const { engine } = options;
+
+  for (const route of routes) {
+    router[route.method.toLowerCase() as "get"](route.path, async (request: Request & { params: Record<string, string> }) => {
+      try {
+        const principal = route.public ? { orgId: "" } : await authenticate(request);
+        if (!principal) return errorResponse(401, "Invalid or missing API key");
+        const text = BODY_METHODS.has(request.method) ? await readBody(request, maxBodyBytes) : "";
+        const body = BODY_METHODS.has(request.method) && !route.bodyContentType ? parseJson(text) : text;
+        const context = {
+          request,
+          url: new URL(request.url),
+          params: decodeParams(request.params),
+          orgId: principal.orgId,
+          body,
+          engine,
+          settings,
+        };
+        const key = request.headers.get("idempotency-key");
+        if (route.idempotent && key !== null && !route.public) {
+          return await withIdempotency(engine, { orgId: principal.orgId, key, request, text, ttlMs: idempotencyTtlMs }, () =>
+            route.handle(context),
+          );
+        }
+        return await route.handle(context);
+      } catch (error) {
+        return toErrorResponse(error, route.failure, (e) => report(e, request));
+      }
+    });
+  }
+
+  return {
+    routes,
+    async fetch(request: Request): Promise<Response> {
+      try {
+        const response = await router.fetch(request);
+        if (response) return response;
+        const allowed = allowedMethods(routes, new URL(request.url).pathname);
+        if (allowed.length > 0) {
+          return errorResponse(405, `${request.method} is not allowed here; use ${allowed.join(", ")}`, { allow: allowed.join(", ") });
+        }
+        return errorResponse(404, `No endpoint at ${request.method} ${new URL(request.url).pathname}`);
+      } catch (error) {
+        if (error instanceof HttpError) return errorResponse(error.status, error.message);
+        report(error, request);
+        return errorResponse(500, "Internal server error");
+      }
+    },
+  };
+}
+
+function decodeParams(params: Record<string, string> | undefined): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params ?? {})) {
+    try {
+      decoded[name] = decodeURIComponent(value);
+    } catch {
+      throw new HttpError(400, `${name}: is not a valid URL component`);
+    }
+  }
+  return decoded;
+}
+
+function allowedMethods(routes: readonly RouteDefinition[], pathname: string): string[] {
+  const methods = new Set<string>();
+  for (const route of routes) {
+    const pattern = new RegExp(`^${route.path.replace(/:(\w+)/g, "[^/]+")}/*$`);
+    if (pattern.test(pathname)) methods.add(route.method);
+  }
+  return [...methods];
+}

@@ -1,0 +1,87 @@
+import { CreateAgentInput, CreateAgentSessionInput, isPrefixedId, PostAgentMessageInput } from "@agent-sessions/core";
+import { HttpError, json } from "../http.js";
+import type { RouteDefinition } from "../route.js";
+import { AgentBody, agentBody, AgentSessionBody, agentSessionBody, PageOf } from "../wire.js";
+import { errors, listQuery, pagination, readListQuery } from "./common.js";
+
+function agentSessionId(id: string): string {
+  if (!isPrefixedId(id, "session")) throw new HttpError(404, `Session ${id} not found`);
+  return id;
+}
+
+/** Agents and agent sessions (seed 003). */
+export const agentRoutes: RouteDefinition[] = [
+  {
+    method: "POST",
+    path: "/v1/agents",
+    summary: "Create an agent",
+    tag: "Agents",
+    idempotent: true,
+    body: CreateAgentInput,
+    responses: { 201: { description: "The agent", schema: AgentBody }, ...errors(400, 413, 422) },
+    failure: "Failed to create agent",
+    async handle({ engine, orgId, body }) {
+      return json(agentBody(await engine.agents.create(orgId, body)), 201);
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/agents",
+    summary: "List agents",
+    tag: "Agents",
+    query: listQuery,
+    responses: { 200: { description: "A page of agents", schema: PageOf(AgentBody) }, ...errors(400) },
+    failure: "Failed to list agents",
+    async handle({ engine, orgId, url }) {
+      const page = await engine.agents.list(orgId, readListQuery(url));
+      return json({ data: page.data.map(agentBody), pagination: pagination(page) });
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/agents/:id",
+    summary: "Retrieve an agent",
+    tag: "Agents",
+    responses: { 200: { description: "The agent", schema: AgentBody }, ...errors(404) },
+    failure: "Failed to retrieve agent",
+    async handle({ engine, orgId, params }) {
+      return json(agentBody(await engine.agents.get(orgId, params.id!)));
+    },
+  },
+  {
+    method: "POST",
+    path: "/v1/sessions",
+    summary: "Create a new session of an agent",
+    tag: "Agent sessions",
+    idempotent: true,
+    body: CreateAgentSessionInput,
+    responses: { 201: { description: "Session created successfully", schema: AgentSessionBody }, ...errors(400, 422) },
+    failure: "Internal server error",
+    async handle({ engine, orgId, body }) {
+      return json(agentSessionBody(await engine.agentSessions.create(orgId, body)), 201);
+    },
+  },
+  {
+    method: "POST",
+    path: "/v1/sessions/:id/messages",
+    summary: "Post a turn's user message (starts it) or assistant response (ends it)",
+    tag: "Agent sessions",
+    body: PostAgentMessageInput,
+    responses: { 200: { description: "The session", schema: AgentSessionBody }, ...errors(400, 404, 409) },
+    failure: "Failed to post message",
+    async handle({ engine, orgId, params, body }) {
+      return json(agentSessionBody(await engine.agentSessions.postMessage(orgId, agentSessionId(params.id!), body)));
+    },
+  },
+  {
+    method: "POST",
+    path: "/v1/sessions/:id/finish",
+    summary: "Finish an agent session",
+    tag: "Agent sessions",
+    responses: { 200: { description: "The session", schema: AgentSessionBody }, ...errors(404) },
+    failure: "Failed to finish session",
+    async handle({ engine, orgId, params }) {
+      return json(agentSessionBody(await engine.agentSessions.finish(orgId, agentSessionId(params.id!))));
+    },
+  },
+];

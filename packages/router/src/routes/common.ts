@@ -1,0 +1,50 @@
+import { Type } from "@sinclair/typebox";
+import { HttpError } from "../http.js";
+import type { RouteResponse } from "../route.js";
+import { ErrorBody } from "../wire.js";
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Malformed JSON, an invalid field or an unknown field",
+  401: "Invalid or missing API key",
+  404: "Not found, or another organization's",
+  409: "Illegal transition, version conflict, or an Idempotency-Key in use",
+  410: "Expired",
+  413: "Body too large",
+  422: "Idempotency-Key reused with another request",
+  500: "Internal server error",
+};
+
+/** The error responses of a route, documented with the one error body. */
+export function errors(...statuses: number[]): Record<number, RouteResponse> {
+  return Object.fromEntries(
+    [...new Set([...statuses, 401, 500])].map((status) => [status, { description: ERROR_DESCRIPTIONS[status]!, schema: ErrorBody }]),
+  );
+}
+
+/** Query parameters of the list endpoints. */
+export const listQuery = {
+  limit: { description: "Number of results per page (default: 20, at most 100)", schema: Type.Integer({ minimum: 1, maximum: 100 }) },
+  offset: { description: "Number of results to skip (default: 0)", schema: Type.Integer({ minimum: 0 }) },
+  cursor: { description: "The nextCursor of the previous page, instead of offset", schema: Type.String() },
+} as const;
+
+/** Reads the list parameters of a query string, refusing a malformed number by name. */
+export function readListQuery(url: URL, extra: readonly string[] = []): Record<string, string | number> {
+  const query: Record<string, string | number> = {};
+  for (const [name, value] of url.searchParams) {
+    if (name === "limit" || name === "offset") {
+      if (!/^\d+$/.test(value)) throw new HttpError(400, `${name}: must be a whole number`);
+      query[name] = Number(value);
+    } else if (name === "cursor" || extra.includes(name)) {
+      query[name] = value;
+    } else {
+      throw new HttpError(400, `${name} is not a known query parameter`);
+    }
+  }
+  return query;
+}
+
+/** The pagination object of seed 001, with the cursor of the next page. */
+export function pagination(page: { limit: number; offset: number; total: number; nextCursor: string | null }) {
+  return { limit: page.limit, offset: page.offset, total: page.total, nextCursor: page.nextCursor };
+}

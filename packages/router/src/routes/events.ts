@@ -1,0 +1,207 @@
+import type { Engine, SessionEvent } from "@agent-sessions/core";
+import { Type } from "@sinclair/typebox";
+import { HttpError, json } from "../http.js";
+import type { RouteContext, RouteDefinition } from "../route.js";
+import { TimelineEvent, timelineEvent, WaitBody, waitBody } from "../wire.js";
+import { errors } from "./common.js";
+
+/**
+ * A subscription to the engine's events that match `accept`, opened before the caller reads
+ * state, so an event written between the read and the wait is not missed.
+ */
+function subscribe(engine: Engine, accept: (event: SessionEvent) => boolean) {
+  let wake: (() => void) | null = null;
+  let pending = false;
+  const listener = (_type: string, event: SessionEvent) => {
+    if (!accept(event)) return;
+    pending = true;
+    wake?.();
+  };
+  engine.events.on("*", listener);
+  return {
+    /** Resolves when a matching event arrived (since the last call), the time is up, or the client left. */
+    next(ms: number, signal: AbortSignal): Promise<void> {
+      if (pending || ms <= 0 || signal.aborted) {
+        pending = false;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          wake = null;
+          pending = false;
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener("abort", done, { once: true });
+        wake = done;
+      });
+    },
+    close() {
+      engine.events.off("*", listener);
+      wake?.();
+    },
+  };
+}
+
+/** The `timeout` query parameter in milliseconds, at most the configured long-poll. */
+function timeoutMs(context: RouteContext): number {
+  const raw = context.url.searchParams.get("timeout");
+  if (raw === null) return 0;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new HttpError(400, "timeout: must be a number of seconds");
+  return Math.min(Number(raw), context.settings.maxWaitSeconds) * 1000;
+}
+
+async function waitRoute(context: RouteContext): Promise<Response> {
+  const { engine, orgId, request } = context;
+  const id = context.params.id!;
+  const limit = timeoutMs(context);
+  const deadline = Date.now() + limit;
+  const subscription = subscribe(
+    engine,
+    (event) =>
+      event.orgId === orgId &&
+      (event.type === "wait.completed" || event.type === "wait.timed_out") &&
+      event.payload.waitId === id,
+  );
+  try {
+    let wait = await engine.workflows.getWait(orgId, id);
+    while (wait.status === "pending" && Date.now() < deadline && !request.signal.aborted) {
+      const untilTimeout = wait.expiresAt - engine.now();
+      await subscription.next(Math.min(deadline - Date.now(), Math.max(untilTimeout, 0) + 5), request.signal);
+      if (engine.now() >= wait.expiresAt) await engine.settle(orgId, wait.sessionId);
+      wait = await engine.workflows.getWait(orgId, id);
+    }
+    return json(waitBody(wait, wait.sessionId));
+  } finally {
+    subscription.close();
+  }
+}
+
+/** The sequence number after which to read: that of the `since` event, or of `Last-Event-ID`. */
+async function afterSeq(engine: Engine, orgId: string, id: string, since: string | null): Promise<number> {
+  if (!since) return 0;
+  const found = (await engine.timeline(orgId, id)).find((event) => event.id === since);
+  if (!found) throw new HttpError(400, `since: no event ${since} in session ${id}`);
+  return found.seq;
+}
+
+const encoder = new TextEncoder();
+
+function sseFrame(event: SessionEvent): Uint8Array {
+  return encoder.encode(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(timelineEvent(event))}\n\n`);
+}
+
+async function eventsRoute(context: RouteContext): Promise<Response> {
+  const { engine, orgId, request, url } = context;
+  const id = context.params.id!;
+  const record = await engine.store.get(orgId, id);
+  if (!record) throw new HttpError(404, `Session ${id} not found`);
+  const stream = (request.headers.get("accept") ?? "").includes("text/event-stream");
+  let seq = await afterSeq(engine, orgId, id, url.searchParams.get("since") ?? (stream ? request.headers.get("last-event-id") : null));
+  const subscription = subscribe(engine, (event) => event.orgId === orgId && event.recordId === id);
+
+  /** Reads what came after `seq`, persisting a deadline that has passed so its event shows. */
+  const read = async (): Promise<SessionEvent[]> => {
+    const current = await engine.store.get(orgId, id);
+    if (current?.dueAt != null && current.dueAt <= engine.now()) await engine.settle(orgId, id);
+    const events = await engine.timeline(orgId, id, { afterSeq: seq });
+    if (events.length > 0) seq = events[events.length - 1]!.seq;
+    return events;
+  };
+  const untilDue = async (cap: number) => {
+    const current = await engine.store.get(orgId, id);
+    return current?.dueAt == null ? cap : Math.min(cap, Math.max(current.dueAt - engine.now(), 0) + 5);
+  };
+
+  if (!stream) {
+    try {
+      const limit = timeoutMs(context);
+      const deadline = Date.now() + limit;
+      let events = await read();
+      while (events.length === 0 && Date.now() < deadline && !request.signal.aborted) {
+        await subscription.next(await untilDue(deadline - Date.now()), request.signal);
+        events = await read();
+      }
+      return json({ events: events.map(timelineEvent) });
+    } finally {
+      subscription.close();
+    }
+  }
+
+  const heartbeatMs = context.settings.heartbeatMs;
+  const leave = new AbortController();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(encoder.encode(`retry: 2000\n: connected to ${id}\n\n`));
+      let lastWrite = Date.now();
+      try {
+        while (!leave.signal.aborted) {
+          for (const event of await read()) {
+            controller.enqueue(sseFrame(event));
+            lastWrite = Date.now();
+          }
+          if (Date.now() - lastWrite >= heartbeatMs) {
+            controller.enqueue(encoder.encode(": heartbeat\n\n"));
+            lastWrite = Date.now();
+          }
+          await subscription.next(await untilDue(heartbeatMs - (Date.now() - lastWrite)), leave.signal);
+        }
+      } catch {
+        // The client went away mid-write, or the store failed: end the stream either way.
+      } finally {
+        subscription.close();
+        try {
+          controller.close();
+        } catch {
+          // already closed by the client
+        }
+      }
+    },
+    cancel() {
+      leave.abort();
+    },
+  });
+  request.signal.addEventListener("abort", () => leave.abort(), { once: true });
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+    },
+  });
+}
+
+/** Long-polls and streams: a wait held open until it ends, and a session's events as they happen. */
+export const eventRoutes: RouteDefinition[] = [
+  {
+    method: "GET",
+    path: "/api/v1/waits/:id",
+    summary: "Retrieve a wait; with ?timeout=N, answer as soon as it completes or times out (at most N seconds)",
+    tag: "Waits",
+    query: { timeout: { description: "Seconds to hold the request open while the wait is pending", schema: Type.Number({ minimum: 0 }) } },
+    responses: { 200: { description: "The wait", schema: WaitBody }, ...errors(400, 404) },
+    failure: "Failed to retrieve wait",
+    handle: waitRoute,
+  },
+  {
+    method: "GET",
+    path: "/api/v1/sessions/:id/events",
+    summary: "A session's events after ?since=<event id>; long-polls with ?timeout=N, streams with Accept: text/event-stream",
+    tag: "Sessions",
+    query: {
+      since: { description: "The id of the last event already seen", schema: Type.String() },
+      timeout: { description: "Seconds to hold the request open while there is no new event", schema: Type.Number({ minimum: 0 }) },
+    },
+    responses: {
+      200: {
+        description: "The events after since (JSON), or a Server-Sent Events stream",
+        schema: Type.Object({ events: Type.Array(TimelineEvent) }),
+      },
+      ...errors(400, 404),
+    },
+    failure: "Failed to retrieve events",
+    handle: eventsRoute,
+  },
+];

@@ -1,0 +1,98 @@
+import { CreateThreadInput, DecideActionInput, isPrefixedId, ProposeActionInput, UpdateContextInput } from "@agent-sessions/core";
+import { HttpError, json } from "../http.js";
+import type { RouteDefinition } from "../route.js";
+import { ActionBody, actionBody, ClosedBody, closedBody, DecisionBody, ThreadBody, threadBody } from "../wire.js";
+import { errors } from "./common.js";
+
+function threadId(id: string): string {
+  if (!isPrefixedId(id, "thread")) throw new HttpError(404, `Session ${id} not found`);
+  return id;
+}
+
+/** Conversation threads and their pending actions (seed 002). */
+export const threadRoutes: RouteDefinition[] = [
+  {
+    method: "POST",
+    path: "/api/v1/threads",
+    summary: "Start a conversation thread",
+    tag: "Threads",
+    idempotent: true,
+    body: CreateThreadInput,
+    responses: { 201: { description: "The thread", schema: ThreadBody }, ...errors(400, 413, 422) },
+    failure: "Failed to create thread",
+    async handle({ engine, orgId, body }) {
+      return json(threadBody(await engine.threads.create(orgId, body)), 201);
+    },
+  },
+  {
+    method: "PATCH",
+    path: "/api/v1/sessions/:thread_id",
+    summary: "Update the context variables of an active thread",
+    tag: "Threads",
+    body: UpdateContextInput,
+    responses: { 200: { description: "The thread", schema: ThreadBody }, ...errors(400, 404, 409) },
+    failure: "Failed to update session",
+    async handle({ engine, orgId, params, body }) {
+      return json(threadBody(await engine.threads.updateContext(orgId, threadId(params.thread_id!), body)));
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/sessions/:thread_id/close",
+    summary: "Close a thread and stop billing; cancels its pending actions",
+    tag: "Threads",
+    responses: { 200: { description: "The closed thread", schema: ClosedBody }, ...errors(404) },
+    failure: "Failed to close session",
+    async handle({ engine, orgId, params }) {
+      return json(closedBody(await engine.threads.close(orgId, threadId(params.thread_id!))));
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/sessions/:thread_id/actions",
+    summary: "Propose an action that waits for a person's confirmation",
+    tag: "Threads",
+    idempotent: true,
+    body: ProposeActionInput,
+    responses: { 201: { description: "The pending action", schema: ActionBody }, ...errors(400, 404, 409, 422) },
+    failure: "Failed to propose action",
+    async handle({ engine, orgId, params, body }) {
+      const id = threadId(params.thread_id!);
+      return json(actionBody(id, await engine.threads.proposeAction(orgId, id, body)), 201);
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/sessions/:thread_id/actions/:action_id",
+    summary: "Retrieve an action with its status and result",
+    tag: "Threads",
+    responses: { 200: { description: "The action", schema: ActionBody }, ...errors(404) },
+    failure: "Failed to retrieve action",
+    async handle({ engine, orgId, params }) {
+      const id = threadId(params.thread_id!);
+      return json(actionBody(id, await engine.threads.getAction(orgId, id, params.action_id!)));
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/sessions/:thread_id/actions/:action_id",
+    summary: "Confirm (202, executes asynchronously) or cancel (200) a pending action",
+    tag: "Threads",
+    body: DecideActionInput,
+    responses: {
+      200: { description: "Cancelled", schema: DecisionBody },
+      202: { description: "Confirmed; executing", schema: DecisionBody },
+      ...errors(400, 404, 409, 410),
+    },
+    failure: "Failed to update action",
+    async handle({ engine, orgId, params, body }) {
+      const id = threadId(params.thread_id!);
+      const { action } = await engine.threads.decideAction(orgId, id, params.action_id!, body);
+      if (action.status === "cancelled") {
+        return json({ thread_id: id, action_id: action.id, status: "cancelled", message: "Action cancelled" });
+      }
+      const message = action.status === "processing" ? "Action confirmed, executing..." : `Action confirmed, ${action.status}`;
+      return json({ thread_id: id, action_id: action.id, callback_id: action.callbackId, status: action.status, message }, 202);
+    },
+  },
+];

@@ -1,0 +1,175 @@
+import { CreateInboxInput, CreateWaitInput, CreateWorkflowInput, isPrefixedId, PostMessageInput, RecordStepInput } from "@agent-sessions/core";
+import { Type } from "@sinclair/typebox";
+import { json } from "../http.js";
+import type { RouteDefinition } from "../route.js";
+import {
+  CompletedBody,
+  InboxBody,
+  inboxBody,
+  MessageBody,
+  messageBody,
+  PageOf,
+  StepBody,
+  stepBody,
+  ThreadBody,
+  threadBody,
+  TimelineEvent,
+  timelineEvent,
+  WaitBody,
+  waitBody,
+  WorkflowBody,
+  workflowBody,
+} from "../wire.js";
+import { errors, listQuery, pagination, readListQuery } from "./common.js";
+
+/** Workflow sessions, inboxes, messages and waits (seed 001). */
+export const workflowRoutes: RouteDefinition[] = [
+  {
+    method: "POST",
+    path: "/api/v1/sessions",
+    summary: "Create a session to track a workflow or automation",
+    tag: "Sessions",
+    idempotent: true,
+    body: CreateWorkflowInput,
+    responses: { 201: { description: "The session", schema: WorkflowBody }, ...errors(400, 413, 422) },
+    failure: "Failed to create session",
+    async handle({ engine, orgId, body }) {
+      return json(workflowBody(await engine.workflows.create(orgId, body)), 201);
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/sessions",
+    summary: "List sessions with pagination, optionally by status",
+    tag: "Sessions",
+    query: {
+      ...listQuery,
+      status: { description: "One of active, completed, failed", schema: Type.Union([Type.Literal("active"), Type.Literal("completed"), Type.Literal("failed")]) },
+    },
+    responses: { 200: { description: "A page of sessions", schema: PageOf(WorkflowBody) }, ...errors(400) },
+    failure: "Failed to list sessions",
+    async handle({ engine, orgId, url }) {
+      const query = readListQuery(url, ["status"]);
+      if (query.status !== undefined && !["active", "completed", "failed"].includes(String(query.status))) {
+        return json({ error: "Invalid request", message: "status: must be one of active, completed, failed" }, 400);
+      }
+      const page = await engine.workflows.list(orgId, query);
+      return json({ data: page.data.map(workflowBody), pagination: pagination(page) });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/sessions/:id",
+    summary: "Retrieve a session with its inboxes and waits (sess_…), or a thread (thread_…)",
+    tag: "Sessions",
+    responses: { 200: { description: "The session", schema: Type.Union([WorkflowBody, ThreadBody]) }, ...errors(404) },
+    failure: "Failed to retrieve session",
+    async handle({ engine, orgId, params }) {
+      const id = params.id!;
+      if (isPrefixedId(id, "thread")) return json(threadBody(await engine.threads.get(orgId, id)));
+      return json(workflowBody(await engine.workflows.get(orgId, id)));
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/sessions/:id/complete",
+    summary: "Mark a session as completed",
+    tag: "Sessions",
+    responses: { 200: { description: "The completed session", schema: CompletedBody }, ...errors(404, 409) },
+    failure: "Failed to complete session",
+    async handle({ engine, orgId, params }) {
+      const session = await engine.workflows.complete(orgId, params.id!);
+      return json({ id: session.id, status: session.status, completedAt: new Date(session.completedAt!).toISOString() });
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/sessions/:id/timeline",
+    summary: "Get the event timeline of a session",
+    tag: "Sessions",
+    responses: { 200: { description: "The events in order", schema: Type.Object({ events: Type.Array(TimelineEvent) }) }, ...errors(404) },
+    failure: "Failed to retrieve timeline",
+    async handle({ engine, orgId, params }) {
+      const events = await engine.timeline(orgId, params.id!);
+      return json({ events: events.map(timelineEvent) });
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/sessions/:id/replay",
+    summary: "Replay a session's recorded steps",
+    tag: "Sessions",
+    responses: { 200: { description: "The recorded steps", schema: Type.Object({ steps: Type.Array(StepBody) }) }, ...errors(404) },
+    failure: "Failed to replay session",
+    async handle({ engine, orgId, params }) {
+      const steps = await engine.workflows.replay(orgId, params.id!);
+      return json({ steps: steps.map(stepBody) });
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/sessions/:id/steps",
+    summary: "Record a step for replay; a critical error fails the session",
+    tag: "Sessions",
+    body: RecordStepInput,
+    responses: { 201: { description: "The recorded step", schema: StepBody }, ...errors(400, 404, 409) },
+    failure: "Failed to record step",
+    async handle({ engine, orgId, params, body }) {
+      return json(stepBody(await engine.workflows.recordStep(orgId, params.id!, body)), 201);
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/sessions/:id/inboxes",
+    summary: "Create an inbox in a session",
+    tag: "Inboxes",
+    idempotent: true,
+    body: CreateInboxInput,
+    responses: { 201: { description: "The inbox", schema: InboxBody }, ...errors(400, 404, 409, 422) },
+    failure: "Failed to create inbox",
+    async handle({ engine, orgId, params, body }) {
+      return json(inboxBody(await engine.workflows.createInbox(orgId, params.id!, body), params.id!), 201);
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/v1/inboxes/:id",
+    summary: "Retrieve an inbox with its messages",
+    tag: "Inboxes",
+    responses: {
+      200: { description: "The inbox", schema: Type.Composite([InboxBody, Type.Object({ messages: Type.Array(MessageBody) })]) },
+      ...errors(404),
+    },
+    failure: "Failed to retrieve inbox",
+    async handle({ engine, orgId, params }) {
+      const { inbox, sessionId, messages } = await engine.workflows.getInbox(orgId, params.id!);
+      return json({ ...inboxBody(inbox, sessionId), messages: messages.map(messageBody) });
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/inboxes/:id/messages",
+    summary: "Deliver a message to an inbox (e.g. from a mail provider's webhook)",
+    tag: "Inboxes",
+    idempotent: true,
+    body: PostMessageInput,
+    responses: { 201: { description: "The message", schema: MessageBody }, ...errors(400, 404, 409, 410, 422) },
+    failure: "Failed to receive message",
+    async handle({ engine, orgId, params, body }) {
+      return json(messageBody(await engine.workflows.postMessage(orgId, params.id!, body)), 201);
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/v1/sessions/:id/waits",
+    summary: "Wait for a message or a one-time code in an inbox",
+    tag: "Waits",
+    idempotent: true,
+    body: CreateWaitInput,
+    responses: { 201: { description: "The wait", schema: WaitBody }, ...errors(400, 404, 409, 422) },
+    failure: "Failed to create wait",
+    async handle({ engine, orgId, params, body }) {
+      return json(waitBody(await engine.workflows.createWait(orgId, params.id!, body), params.id!), 201);
+    },
+  },
+];
