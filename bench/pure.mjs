@@ -121,7 +121,9 @@ const rows = [];
 let totalOperations = 0;
 let totalSeconds = 0;
 let slowest = null;
-for (const bench of process.env.BENCH_ONLY ? cases.filter((c) => c.name.startsWith(process.env.BENCH_ONLY)) : cases) {
+// BENCH_ONLY=<name prefix> runs one case, e.g. under --cpu-prof.
+const selected = cases.filter((bench) => !process.env.BENCH_ONLY || bench.name.startsWith(process.env.BENCH_ONLY));
+for (const bench of selected) {
   const { machine, state, chained } = bench;
   // Commands are built before timing so the loop measures the transition, not the command literal.
   const commands = Array.from({ length: 64 }, (_, i) => bench.command(i));
@@ -144,6 +146,7 @@ for (const bench of process.env.BENCH_ONLY ? cases.filter((c) => c.name.startsWi
 const overall = totalOperations / totalSeconds;
 console.log(`  ${"overall (every case for equal time)".padEnd(50)} ${formatCount(overall).padStart(12)} transitions/s   (goal ≥ ${formatCount(GOAL)}/s)`);
 
+if (!slowest) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} matches no case`);
 rows.push(
   { benchmark: "pure transitions, one core: overall", figure: `${formatCount(overall)} /s`, goal: `≥ ${formatCount(GOAL)} /s`, met: overall >= GOAL },
   {
