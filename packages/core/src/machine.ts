@@ -28,9 +28,35 @@ export interface Machine<S, C> {
   status(state: S): string;
 }
 
-/** ISO 8601 text of a millisecond timestamp, as every wire format shows times. */
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+
+/**
+ * ISO 8601 text of a millisecond timestamp (`2025-01-15T10:30:00.000Z`), as every wire format
+ * shows times. Computed with integer arithmetic: several times faster than `Date#toISOString`,
+ * which matters on the hot path of every transition that names a time.
+ */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (!Number.isFinite(ms) || ms < 0 || ms >= 253402300800000) return new Date(ms).toISOString();
+  const days = Math.floor(ms / 86_400_000);
+  let rest = ms - days * 86_400_000;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const msText = millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : String(millis);
+  return `${String(year).padStart(4, "0")}-${PAD2[month]}-${PAD2[day]}T${PAD2[hours]}:${PAD2[minutes]}:${PAD2[seconds]}.${msText}Z`;
 }
 
 /**

@@ -16,12 +16,14 @@ function checkerFor<T extends TSchema>(schema: T): TypeCheck<T> {
 }
 
 /**
- * Checks `value` against `schema` and returns it typed, or throws an `InvalidInputError` naming the
- * first offending field by its dotted path (`prefill.email`), relative to `root` when given.
+ * Checks `value` against `schema` and returns a JSON copy of it, typed, or throws an
+ * `InvalidInputError` naming the first offending field by its dotted path (`prefill.email`),
+ * relative to `root` when given. The copy makes the value the engine's own (stores may freeze what
+ * they keep) and plain JSON, as every store would keep it.
  */
 export function parseInput<T extends TSchema>(schema: T, value: unknown, root?: string): Static<T> {
   const checker = checkerFor(schema);
-  if (checker.Check(value)) return value;
+  if (checker.Check(value)) return typeof value === "object" && value !== null ? JSON.parse(JSON.stringify(value)) : value;
   const error = firstError(checker.Errors(value));
   if (!error) throw new InvalidInputError(root, "is invalid");
   const path = joinPath(root, error.path);

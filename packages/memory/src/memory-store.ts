@@ -14,7 +14,11 @@ import type {
 } from "@agent-sessions/core";
 import { LeaseQueue } from "./lease-queue.js";
 
-/** A record kept as its index header and its state serialized, so no caller shares our objects. */
+/**
+ * A record as kept: its index header, its state and its events, all deeply frozen. The engine's
+ * machines never change a state they are given, so frozen states are shared, not copied, and the
+ * parts a transition did not change stay shared between versions.
+ */
 interface Slot {
   id: string;
   orgId: string;
@@ -25,8 +29,8 @@ interface Slot {
   updatedAt: number;
   dueAt: number | null;
   eventCount: number;
-  json: string;
-  events: string[];
+  data: unknown;
+  events: SessionEvent[];
   leaseOwner: string | null;
   leaseUntil: number;
   generation: number;
@@ -103,10 +107,19 @@ export class MemoryStore implements Store {
       if (this.aliases.has(aliasKey(record.orgId, alias))) return { ok: false, taken: alias };
     }
     if (this.records.size >= this.maxRecords) throw new Error(`memory store is full (${this.maxRecords} records)`);
+    // An object literal, so every slot shares one hidden class (a spread would give each its own).
     const slot: Slot = {
-      ...header(record),
-      json: JSON.stringify(record.data),
-      events: write.events.map((event) => JSON.stringify(event)),
+      id: record.id,
+      orgId: record.orgId,
+      kind: record.kind,
+      status: record.status,
+      version: record.version,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      dueAt: record.dueAt,
+      eventCount: record.eventCount,
+      data: deepFreeze(record.data),
+      events: write.events.map(deepFreeze),
       leaseOwner: null,
       leaseUntil: 0,
       generation: 0,
@@ -128,11 +141,16 @@ export class MemoryStore implements Store {
       const owner = this.aliases.get(aliasKey(record.orgId, alias));
       if (owner !== undefined && owner !== record.id) return false;
     }
-    const json = JSON.stringify(record.data);
-    const events = write.events.map((event) => JSON.stringify(event));
     this.count(slot, -1);
-    Object.assign(slot, header(record), { json, leaseOwner: null, leaseUntil: 0 });
-    for (const event of events) slot.events.push(event);
+    slot.status = record.status;
+    slot.version = record.version;
+    slot.updatedAt = record.updatedAt;
+    slot.dueAt = record.dueAt;
+    slot.eventCount = record.eventCount;
+    slot.data = deepFreeze(record.data);
+    slot.leaseOwner = null;
+    slot.leaseUntil = 0;
+    for (const event of write.events) slot.events.push(deepFreeze(event));
     this.count(slot, 1);
     for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
     this.queueDue(slot);
@@ -190,7 +208,7 @@ export class MemoryStore implements Store {
     if (!slot || slot.orgId !== orgId) return [];
     const start = Math.max(0, options.afterSeq ?? 0);
     const end = options.limit === undefined ? slot.events.length : start + options.limit;
-    return slot.events.slice(start, end).map((event) => JSON.parse(event) as SessionEvent);
+    return slot.events.slice(start, end);
   }
 
   async claimDue(options: ClaimOptions): Promise<DueClaim[]> {
@@ -313,22 +331,27 @@ export class MemoryStore implements Store {
   }
 }
 
-function header(record: Omit<StoredRecord, "data">): Omit<StoredRecord, "data"> {
+function toRecord(slot: Slot): StoredRecord {
   return {
-    id: record.id,
-    orgId: record.orgId,
-    kind: record.kind,
-    status: record.status,
-    version: record.version,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-    dueAt: record.dueAt,
-    eventCount: record.eventCount,
+    id: slot.id,
+    orgId: slot.orgId,
+    kind: slot.kind,
+    status: slot.status,
+    version: slot.version,
+    createdAt: slot.createdAt,
+    updatedAt: slot.updatedAt,
+    dueAt: slot.dueAt,
+    eventCount: slot.eventCount,
+    data: slot.data,
   };
 }
 
-function toRecord(slot: Slot): StoredRecord {
-  return { ...header(slot), data: JSON.parse(slot.json) };
+/** Freezes a value and everything in it, stopping at parts already frozen (shared, so done). */
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
 }
 
 function aliasKey(orgId: string, name: string): string {

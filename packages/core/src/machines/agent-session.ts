@@ -17,8 +17,10 @@ export function assertAgentId(agentId: unknown): asserts agentId is string {
 
 /** The first `LIMITS.previewChars` characters of `text`, with an ellipsis when cut. */
 export function truncatePreview(text: string, max: number = LIMITS.previewChars): string {
-  const chars = Array.from(text.trim());
-  return chars.length <= max ? chars.join("") : `${chars.slice(0, max - 1).join("")}…`;
+  const trimmed = text.trim();
+  if (trimmed.length <= max) return trimmed; // no more UTF-16 units than allowed, so no more characters
+  const chars = Array.from(trimmed);
+  return chars.length <= max ? trimmed : `${chars.slice(0, max - 1).join("")}…`;
 }
 
 /** Adds usage counters key by key. */

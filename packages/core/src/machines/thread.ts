@@ -52,7 +52,7 @@ export function mergeContextVariables(
   current: Readonly<Record<string, unknown>>,
   patch: Readonly<Record<string, unknown>>,
 ): { variables: Record<string, unknown>; set: string[]; removed: string[] } {
-  const variables: Record<string, unknown> = { ...current };
+  const variables: Record<string, unknown> = Object.assign({}, current);
   const set: string[] = [];
   const removed: string[] = [];
   for (const [key, value] of Object.entries(patch)) {
@@ -74,7 +74,9 @@ export function mergeContextVariables(
       `at most ${LIMITS.contextVariables} variables after the update (this update would leave ${count})`,
     );
   }
-  const bytes = jsonBytes(variables);
+  const text = JSON.stringify(variables);
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: only text that might be over the limit is encoded.
+  const bytes = text.length * 3 <= LIMITS.contextVariablesBytes ? text.length : jsonBytes(variables);
   if (bytes > LIMITS.contextVariablesBytes) {
     throw new InvalidInputError(
       "context_variables",
