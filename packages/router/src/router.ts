@@ -7,6 +7,8 @@ import type { RouteDefinition, RouterSettings } from "./route.js";
 import { agentRoutes } from "./routes/agents.js";
 import { eventRoutes } from "./routes/events.js";
 import { formRoutes } from "./routes/forms.js";
+import { hostedRoutes } from "./routes/hosted.js";
+import { openApiRoute } from "./routes/openapi.js";
 import { threadRoutes } from "./routes/threads.js";
 import { workflowRoutes } from "./routes/workflows.js";
 
@@ -41,6 +43,7 @@ export interface AgentSessionsRouter {
 
 /** Every API route, in match order. */
 export const apiRoutes: readonly RouteDefinition[] = [
+  ...hostedRoutes,
   ...formRoutes,
   ...agentRoutes,
   ...threadRoutes,
@@ -65,6 +68,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
     heartbeatMs: options.heartbeatMs ?? 15_000,
   };
   const routes = [...(options.routes ?? []), ...apiRoutes];
+  routes.push(openApiRoute(routes, options));
   const router = IttyRouter();
   const { engine } = options;
 
