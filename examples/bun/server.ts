@@ -1,0 +1,18 @@
+// The router as Bun.serve's fetch handler: nothing to adapt.
+import { createEngine } from "@agent-sessions/core";
+import { MemoryStore } from "@agent-sessions/memory";
+import { createRouter } from "@agent-sessions/router";
+
+const port = Number(process.env.PORT ?? 3000);
+// "orgA:keyA,orgB:keyB"; the default key is for trying the example only.
+const apiKeys = (process.env.AGENT_SESSIONS_API_KEYS ?? "dev:dev-example-key").split(",").map((entry) => {
+  const colon = entry.indexOf(":");
+  return { orgId: entry.slice(0, colon), key: entry.slice(colon + 1) };
+});
+
+const engine = createEngine({ store: new MemoryStore() });
+const router = createRouter({ engine, apiKeys });
+setInterval(() => engine.tick().catch(console.error), 1000); // persist expiries and timeouts
+
+const server = Bun.serve({ fetch: router.fetch, port, hostname: "127.0.0.1", idleTimeout: 0 });
+console.log(`agent-sessions (Bun ${Bun.version}) listening on ${server.url}`);

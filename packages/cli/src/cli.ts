@@ -1,0 +1,166 @@
+import { createRequire } from "node:module";
+import { API_KEYS_ENV, parseServeArgs, type ServeOptions, STORES, UsageError } from "./options.js";
+import { type RunningServer, startServer } from "./serve.js";
+
+/** Where the command line writes, and what it reads; the process's own by default. */
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const processIo: CliIo = {
+  env: process.env,
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+const HELP = `Usage: agent-sessions <command> [options]
+
+Sessions for AI agents, with humans and with time.
+
+Commands:
+  serve          Run every agent-sessions HTTP endpoint on a port
+
+Options:
+  -h, --help     Show this help
+  -v, --version  Print the version
+
+Run 'agent-sessions <command> --help' for the options of a command.
+`;
+
+const SERVE_HELP = `Usage: agent-sessions serve [options]
+
+Runs every agent-sessions HTTP endpoint (forms, workflows, threads, agents, the hosted form page)
+on node:http, and persists expiries and timeouts every second. Ctrl-C stops it.
+
+Options:
+  --port <n>              Port to listen on (default: $PORT, else 3000; 0 picks a free port)
+  --host <address>        Address to bind (default: 127.0.0.1; 0.0.0.0 for every interface)
+  --store <kind>          Where sessions are kept: ${STORES.join(", ")} (default: memory)
+  --api-key <org>:<key>   An API key and the organization it belongs to; repeat for more
+  --public-url <url>      Origin of hosted form URLs, e.g. https://forms.example.com
+                          (default: the origin of each request)
+  -h, --help              Show this help
+
+Environment:
+  PORT                    Port, when --port is not given
+  ${API_KEYS_ENV}
+                          API keys as "orgA:keyA,orgB:keyB", when no --api-key is given
+
+With no API key at all, serve makes a development key for the organization "dev" and prints it.
+`;
+
+/**
+ * Runs the `agent-sessions` command line and resolves with the process's exit code: 0 on success
+ * (for `serve`, once a signal has stopped it), 2 on a usage error, 1 on a failure to start.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+        io.err(HELP);
+        return 2;
+      case "-h":
+      case "--help":
+      case "help":
+        io.out(HELP);
+        return 0;
+      case "-v":
+      case "--version":
+        io.out(`${version()}\n`);
+        return 0;
+      case "serve": {
+        const parsed = parseServeArgs(rest, io.env);
+        if (parsed.help) {
+          io.out(SERVE_HELP);
+          return 0;
+        }
+        return await runServe(parsed.options, io);
+      }
+      default:
+        throw new UsageError(
+          command.startsWith("-") ? `unknown option '${command}'` : `unknown command '${command}'; the commands are: serve`,
+        );
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const where = command === "serve" ? "agent-sessions serve" : "agent-sessions";
+      io.err(`${where}: ${error.message} (see '${where} --help')\n`);
+      return 2;
+    }
+    io.err(`agent-sessions: ${describe(error)}\n`);
+    return 1;
+  }
+}
+
+async function runServe(options: ServeOptions, io: CliIo): Promise<number> {
+  let server: RunningServer;
+  try {
+    server = await startServer(options);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "EADDRINUSE") throw new Error(`port ${options.port} on ${options.host} is already in use; pick another with --port`);
+    if (code === "EACCES") throw new Error(`no permission to listen on ${options.host}:${options.port}`);
+    throw error;
+  }
+  io.out(banner(server, options));
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        io.err(`agent-sessions: ${signal} again, closing connections now\n`);
+        void server.close(0);
+        return;
+      }
+      stopping = true;
+      io.out(`agent-sessions: ${signal}, stopping\n`);
+      server.close().then(
+        () => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve(0);
+        },
+        (error: unknown) => {
+          io.err(`agent-sessions: could not close cleanly: ${describe(error)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+function banner(server: RunningServer, options: ServeOptions): string {
+  const lines = [`agent-sessions serve: listening on ${server.url} (store: ${options.store})`];
+  let key = "$AGENT_SESSIONS_KEY";
+  if (server.devKey) {
+    key = server.apiKeys[0]!.key;
+    lines.push(
+      `No API key given: a development key for organization "${server.apiKeys[0]!.orgId}", valid until this process stops:`,
+      `  ${key}`,
+    );
+  } else {
+    const orgs = [...new Set(server.apiKeys.map((entry) => entry.orgId))];
+    lines.push(`API keys: ${server.apiKeys.length} for ${orgs.length === 1 ? "organization" : "organizations"} ${orgs.join(", ")}`);
+  }
+  if (options.publicUrl) lines.push(`Hosted form URLs start with ${options.publicUrl}/f/`);
+  lines.push(
+    "Try it:",
+    `  curl -s -X POST ${server.url}/api/v1/sessions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" -d '{"name":"user-signup-flow"}'`,
+    "Press Ctrl-C to stop.",
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+function version(): string {
+  // ../package.json from both src/ and dist/.
+  return (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

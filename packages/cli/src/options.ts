@@ -1,0 +1,144 @@
+import { parseArgs } from "node:util";
+import type { ApiKey } from "@agent-sessions/router";
+
+/** The stores `serve --store` accepts; later releases add sqlite, postgres and redis. */
+export const STORES = ["memory"] as const;
+
+/** A store `serve --store` accepts. */
+export type StoreKind = (typeof STORES)[number];
+
+/** Everything `agent-sessions serve` needs, resolved from its flags and the environment. */
+export interface ServeOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly store: StoreKind;
+  /** The configured keys; empty means "make a development key". */
+  readonly apiKeys: readonly ApiKey[];
+  /** The origin hosted form URLs start with; `null` for each request's own origin. */
+  readonly publicUrl: string | null;
+}
+
+/** A mistake in the command line or the environment: reported in one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** The environment variable that lists API keys as `orgA:keyA,orgB:keyB`. */
+export const API_KEYS_ENV = "AGENT_SESSIONS_API_KEYS";
+
+const SERVE_FLAGS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  store: { type: "string" },
+  "api-key": { type: "string", multiple: true },
+  "public-url": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The parsed command line of `serve`: `help` set means print the help and nothing else. */
+export type ServeCommandLine = { readonly help: true } | { readonly help: false; readonly options: ServeOptions };
+
+/**
+ * Parses `serve`'s arguments (after the word `serve`). Flags win over the environment: `--port`
+ * over `PORT`, `--api-key` over `AGENT_SESSIONS_API_KEYS`.
+ */
+export function parseServeArgs(args: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeCommandLine {
+  const { values } = parseStrict(args);
+  if (values.help) return { help: true };
+
+  const store = values.store ?? "memory";
+  if (!(STORES as readonly string[]).includes(store)) {
+    throw new UsageError(`--store: unknown store '${store}'; accepted values: ${STORES.join(", ")}`);
+  }
+  const fromFlags = values["api-key"] ?? [];
+  const apiKeys =
+    fromFlags.length > 0
+      ? fromFlags.map((entry) => parseApiKey(entry, "--api-key"))
+      : parseApiKeyList(env[API_KEYS_ENV] ?? "", API_KEYS_ENV);
+  refuseSharedKeys(apiKeys);
+
+  return {
+    help: false,
+    options: {
+      port: parsePort(values.port ?? env.PORT ?? "3000", values.port === undefined && env.PORT !== undefined ? "PORT" : "--port"),
+      host: parseHost(values.host ?? "127.0.0.1"),
+      store: store as StoreKind,
+      apiKeys,
+      publicUrl: values["public-url"] === undefined ? null : parsePublicUrl(values["public-url"]),
+    },
+  };
+}
+
+function parseStrict(args: readonly string[]) {
+  try {
+    return parseArgs({ args: [...args], options: SERVE_FLAGS, strict: true, allowPositionals: false });
+  } catch (error) {
+    // node:util's messages run to several sentences; the first one names the problem.
+    const message = error instanceof Error ? (error.message.split(/\.\s/)[0] ?? error.message) : String(error);
+    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1));
+  }
+}
+
+function parsePort(text: string, source: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65_535) {
+    throw new UsageError(`${source}: '${text}' is not a port; give a whole number from 0 to 65535 (0 picks a free port)`);
+  }
+  return Number(text);
+}
+
+function parseHost(text: string): string {
+  if (text.trim() === "" || /\s/.test(text)) throw new UsageError(`--host: '${text}' is not an address or host name`);
+  return text;
+}
+
+function parsePublicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--public-url: '${text}' is not a URL; give an origin such as https://forms.example.com`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--public-url: '${text}' must start with http:// or https://`);
+  }
+  if (url.search || url.hash) throw new UsageError(`--public-url: '${text}' must not have a query or a fragment`);
+  return text.replace(/\/+$/, "");
+}
+
+/** Parses one `orgId:key` pair; the key may itself contain colons. */
+export function parseApiKey(entry: string, source: string): ApiKey {
+  const colon = entry.indexOf(":");
+  const orgId = colon < 0 ? "" : entry.slice(0, colon).trim();
+  const key = colon < 0 ? "" : entry.slice(colon + 1).trim();
+  if (orgId === "" || key === "") {
+    throw new UsageError(`${source}: '${redact(entry)}' is not <orgId>:<key>`);
+  }
+  if (/[\s,]/.test(key)) throw new UsageError(`${source}: the key of organization '${orgId}' must not contain spaces or commas`);
+  return { orgId, key };
+}
+
+/** Parses `orgA:keyA,orgB:keyB`; blank entries are ignored. */
+export function parseApiKeyList(list: string, source: string): ApiKey[] {
+  return list
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "")
+    .map((entry) => parseApiKey(entry, source));
+}
+
+function refuseSharedKeys(keys: readonly ApiKey[]): void {
+  const owners = new Map<string, string>();
+  for (const { orgId, key } of keys) {
+    const owner = owners.get(key);
+    if (owner !== undefined && owner !== orgId) {
+      throw new UsageError(`API keys: one key is given to two organizations ('${owner}' and '${orgId}'); each key belongs to one`);
+    }
+    owners.set(key, orgId);
+  }
+}
+
+// A malformed entry may still hold a real key: show only its organization part.
+function redact(entry: string): string {
+  const colon = entry.indexOf(":");
+  return colon < 0 ? "…" : `${entry.slice(0, colon)}:…`;
+}

