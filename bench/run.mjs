@@ -11,6 +11,8 @@ const benchmarks = [
   // V8's default heap limit (about a quarter of RAM, at most ~4 GB) holds the 1,000,000 sessions
   // on this machine, so no --max-old-space-size is passed; memory-rss.mjs prints the limit it got.
   { file: "memory-rss.mjs" },
+  // Starts `agent-sessions serve` and a bare node:http server as processes of their own.
+  { file: "http.mjs" },
 ];
 
 const processors = cpus();

@@ -1,0 +1,241 @@
+// Requests per second through `agent-sessions serve` (memory store) beside a bare node:http JSON
+// handler measured in the same run: each server is its own process, so it has a core to itself
+// while autocannon loads it from this one, over loopback, 64 connections, no pipelining. A figure
+// is only as good as its load generator: when autocannon saturates its own core first (the
+// "autocannon CPU" column near 100%), the bare handler's figure is autocannon's ceiling and the
+// ratio reads high. Any non-2xx answer or connection error fails the benchmark: a fast 401 is not
+// a figure.
+//
+// `BENCH_ONLY=<case name prefix>` narrows the cases, e.g. BENCH_ONLY="GET /api".
+// `BENCH_HTTP_CPU_PROF=<dir>` runs the serve process under --cpu-prof, writing its profile there.
+import { fork, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { formatCount, report } from "./measure.mjs";
+
+const GOAL_RATIO = 0.5;
+const CONNECTIONS = 64;
+const WARMUP_SECONDS = 1;
+const DURATION_SECONDS = 5;
+const ORG = "org_bench";
+const API_KEY = "bench-key";
+/** Load generator CPU (share of one core) from which its own limit, not the server's, is measured. */
+const LOAD_CEILING = 0.85;
+const CREATE_BODY = JSON.stringify({ name: "user-signup-flow", metadata: { source: "bench" } });
+
+if (process.argv[2] === "bare-server") startBareServer();
+else await main();
+
+async function main() {
+  const serve = await startServe();
+  const bare = await startBare();
+  try {
+    const auth = { authorization: `Bearer ${API_KEY}` };
+    const json = { "content-type": "application/json" };
+    const created = await fetch(`${serve.url}/api/v1/sessions`, { method: "POST", headers: { ...auth, ...json }, body: CREATE_BODY });
+    if (created.status !== 201) throw new Error(`serve: POST /api/v1/sessions answered ${created.status}: ${await created.text()}`);
+    const session = await created.json();
+    // The bare handler answers the very body serve answers, so both put the same bytes on the wire.
+    const sessionBody = await (await fetch(`${serve.url}/api/v1/sessions/${session.id}`, { headers: auth })).text();
+    bare.child.send({ body: sessionBody });
+    await once(bare.child, "message");
+
+    const cases = [
+      {
+        name: "GET /api/v1/sessions/:id",
+        serve: { url: `${serve.url}/api/v1/sessions/${session.id}`, method: "GET", headers: auth },
+        bare: { url: `${bare.url}/session`, method: "GET" },
+      },
+      {
+        name: "POST /api/v1/sessions (create)",
+        serve: { url: `${serve.url}/api/v1/sessions`, method: "POST", headers: { ...auth, ...json }, body: CREATE_BODY },
+        bare: { url: `${bare.url}/session`, method: "POST", headers: json, body: CREATE_BODY },
+      },
+    ].filter((entry) => !process.env.BENCH_ONLY || entry.name.startsWith(process.env.BENCH_ONLY));
+
+    console.log(
+      `HTTP over loopback: agent-sessions serve (memory store) vs a bare node:http JSON handler, each in its own process` +
+        ` (autocannon, ${CONNECTIONS} connections, pipelining 1, ${WARMUP_SECONDS} s warm-up, ${DURATION_SECONDS} s timed each)`,
+    );
+    console.log(`  ${"case".padEnd(34)} ${"server".padEnd(6)} ${"req/s".padStart(9)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"response".padStart(11)} ${"autocannon CPU".padStart(14)}`);
+    const rows = [];
+    let failures = 0;
+    for (const entry of cases) {
+      const measured = {};
+      // Serve first, then bare, per case: each pair shares the machine's state as closely as it can.
+      for (const server of ["serve", "bare"]) {
+        const result = await load(entry[server]);
+        measured[server] = result;
+        console.log(
+          `  ${entry.name.padEnd(34)} ${server.padEnd(6)} ${formatCount(result.perSecond).padStart(9)}` +
+            ` ${formatMs(result.p50).padStart(7)} ${formatMs(result.p99).padStart(7)}` +
+            ` ${formatCount(result.responseBytes).padStart(9)} B ${`${Math.round(result.loadCpu * 100)}%`.padStart(14)}` +
+            (result.failed ? `   FAILED: ${result.failed}` : ""),
+        );
+        if (result.failed) failures++;
+      }
+      const ratio = measured.serve.perSecond / measured.bare.perSecond;
+      console.log(`  ${"".padEnd(34)} ratio  ${ratio.toFixed(2)} of bare (goal ≥ ${GOAL_RATIO})`);
+      if (measured.bare.loadCpu >= LOAD_CEILING) {
+        console.log(`  ${"".padEnd(34)}        autocannon near a full core on bare: the bare figure is its ceiling, the ratio reads high`);
+      }
+      rows.push({
+        benchmark: `HTTP ${entry.name} through serve (memory store), ${CONNECTIONS} connections`,
+        figure:
+          `${formatCount(measured.serve.perSecond)} req/s (${ratio.toFixed(2)} of bare ${formatCount(measured.bare.perSecond)}),` +
+          ` p99 ${formatMs(measured.serve.p99)} (bare ${formatMs(measured.bare.p99)})`,
+        goal: `≥ ${GOAL_RATIO} of bare node:http req/s`,
+        met: ratio >= GOAL_RATIO,
+      });
+    }
+    for (const [line, count] of serve.errors) console.log(`  serve's stderr, ${formatCount(count)}×: ${line}`);
+    if (failures > 0) {
+      console.log(`  ${failures} measurement(s) had non-2xx answers or connection errors; no figures reported`);
+      process.exitCode = 1;
+    } else {
+      report(rows);
+    }
+  } finally {
+    await Promise.all([stop(serve.child, "SIGINT"), stop(bare.child, "SIGTERM")]);
+  }
+}
+
+/** One warm-up run, then the timed run; a failed request in either fails the measurement. */
+async function load(request) {
+  const options = { ...request, connections: CONNECTIONS, pipelining: 1 };
+  const warm = await autocannon({ ...options, duration: WARMUP_SECONDS });
+  const cpuBefore = process.cpuUsage();
+  const timed = await autocannon({ ...options, duration: DURATION_SECONDS });
+  const cpu = process.cpuUsage(cpuBefore);
+  const problems = [warm, timed]
+    .flatMap((result) => [
+      result.non2xx > 0 ? `${result.non2xx} non-2xx (${Object.keys(result.statusCodeStats).join(", ")})` : "",
+      result.errors > 0 ? `${result.errors} errors` : "",
+      result.timeouts > 0 ? `${result.timeouts} timeouts` : "",
+    ])
+    .filter(Boolean);
+  return {
+    perSecond: timed.requests.total / timed.duration,
+    p50: timed.latency.p50,
+    p99: timed.latency.p99,
+    responseBytes: timed.throughput.total / Math.max(1, timed.requests.total),
+    // Near 100%, autocannon is the bottleneck and the figure is its ceiling, not the server's.
+    loadCpu: (cpu.user + cpu.system) / 1e6 / timed.duration,
+    failed: problems.join(", "),
+  };
+}
+
+// autocannon keeps latencies in whole milliseconds, truncated: 0 means under one.
+function formatMs(value) {
+  return value < 1 ? "< 1 ms" : `${formatCount(value)} ms`;
+}
+
+/** Starts `agent-sessions serve --port 0` and reads the URL it listens on from its banner. */
+async function startServe() {
+  const bin = fileURLToPath(new URL("../packages/cli/bin/agent-sessions.js", import.meta.url));
+  const profile = process.env.BENCH_HTTP_CPU_PROF;
+  const execArgv = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
+  const args = [...execArgv, bin, "serve", "--port", "0", "--host", "127.0.0.1", "--store", "memory", "--api-key", `${ORG}:${API_KEY}`];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  killOnExit(child);
+  const errors = watchErrors(child);
+  let banner = "";
+  child.stdout.setEncoding("utf8");
+  const url = await new Promise((resolve, reject) => {
+    const onData = (text) => {
+      banner += text;
+      const match = /listening on (http:\/\/\S+)/.exec(banner);
+      if (match) {
+        child.stdout.off("data", onData);
+        child.stdout.resume(); // keep draining, e.g. the line it prints when stopped
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => {
+      const stderr = [...errors.keys()].join("\n");
+      reject(new Error(`agent-sessions serve exited (${code}) before listening (run \`pnpm build\` first?):\n${banner}${stderr}`));
+    });
+  });
+  return { child, url, errors };
+}
+
+/**
+ * Collects what serve reports on stderr. A load generator that stops cuts connections with
+ * requests in flight, which serve reports as internal errors ("aborted"); those are counted and
+ * shown in one line instead of a stack trace each.
+ */
+function watchErrors(child) {
+  const reports = new Map();
+  let pending = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text) => {
+    pending += text;
+    const lines = pending.split("\n");
+    pending = lines.pop();
+    for (const line of lines) {
+      // A report's first line, e.g. "agent-sessions: internal error Error: aborted"; not its stack.
+      if (/^\s+at |^\s*[{}]|^\s+code: /.test(line) || line.trim() === "") continue;
+      reports.set(line, (reports.get(line) ?? 0) + 1);
+    }
+  });
+  return reports;
+}
+
+/** Starts this file again as the bare server; it reports its port over IPC. */
+async function startBare() {
+  const child = fork(fileURLToPath(import.meta.url), ["bare-server"], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  killOnExit(child);
+  const [{ port }] = await once(child, "message");
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * The reference: node:http with nothing in between. GET serializes a fixed object; POST reads
+ * the body, parses it and answers 201 with it serialized back.
+ */
+function startBareServer() {
+  let session = {};
+  const server = createServer((request, response) => {
+    if (request.method === "GET") {
+      send(response, 200, JSON.stringify(session));
+      return;
+    }
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      const input = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      send(response, 201, JSON.stringify({ ...session, ...input }));
+    });
+  });
+  process.on("message", (message) => {
+    session = JSON.parse(message.body);
+    process.send({ ready: true });
+  });
+  process.on("SIGTERM", () => server.close(() => process.exit(0)));
+  server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
+
+  function send(response, status, body) {
+    response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) });
+    response.end(body);
+  }
+}
+
+// A benchmark that throws must not leave a server holding a port.
+function killOnExit(child) {
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
+  child.once("exit", () => process.off("exit", kill));
+}
+
+/** Stops a server with `signal` and waits for it, so a --cpu-prof profile gets written. */
+async function stop(child, signal) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
