@@ -1,3 +1,5 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+
 /** One API key and the organization it belongs to, as configured. */
 export interface ApiKey {
   readonly orgId: string;
@@ -14,8 +16,12 @@ export type Authenticate = (request: Request) => Promise<Principal | null> | Pri
 
 const encoder = new TextEncoder();
 
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", encoder.encode(text)));
+/**
+ * SHA-256 computed synchronously in JavaScript: Web Crypto's digest is asynchronous and, on Node,
+ * a job on the thread pool per call, which cost a third of a request's time.
+ */
+function digest(text: string): Uint8Array {
+  return sha256(encoder.encode(text));
 }
 
 /** Compares two digests in time that depends only on their length. */
@@ -43,14 +49,14 @@ export function presentedKey(request: Request): string | null {
  * timing nor an early exit tells how close a guess came.
  */
 export function apiKeyAuthenticator(keys: readonly ApiKey[]): Authenticate {
-  const digests = Promise.all(keys.map(async ({ orgId, key }) => ({ orgId, digest: await sha256(key) })));
-  return async (request) => {
+  const digests = keys.map(({ orgId, key }) => ({ orgId, digest: digest(key) }));
+  return (request) => {
     const key = presentedKey(request);
     if (key === null) return null;
-    const presented = await sha256(key);
+    const presented = digest(key);
     let found: string | null = null;
-    for (const { orgId, digest } of await digests) {
-      if (constantTimeEqual(presented, digest) && found === null) found = orgId;
+    for (const stored of digests) {
+      if (constantTimeEqual(presented, stored.digest) && found === null) found = stored.orgId;
     }
     return found === null ? null : { orgId: found };
   };

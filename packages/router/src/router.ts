@@ -96,6 +96,8 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
         }
         return await route.handle(context);
       } catch (error) {
+        // A client that hung up mid-body is no server fault: nothing to report, nobody to answer.
+        if (request.signal.aborted) return errorResponse(400, "the request was aborted by the client");
         return toErrorResponse(error, route.failure, (e) => report(e, request));
       }
     });
