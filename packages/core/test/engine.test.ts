@@ -226,6 +226,26 @@ describe("engine: workflows, inboxes and waits", () => {
     expect(seen.filter((event) => event.type === "session.completed")).toHaveLength(1);
   });
 
+  it("refuses a message that would grow a session past its size limit, and keeps what it had", async () => {
+    const session = await engine.workflows.create(ORG, { name: "big" });
+    const inbox = await engine.workflows.createInbox(ORG, session.id, { ttlSeconds: 3600 });
+    const body = "x".repeat(60 * 1024);
+    let refused: AgentSessionsError | undefined;
+    let accepted = 0;
+    for (let i = 0; i < 40 && !refused; i++) {
+      try {
+        await engine.workflows.postMessage(ORG, inbox.id, { from: "a@b.co", subject: `#${i}`, body });
+        accepted++;
+      } catch (error) {
+        refused = error as AgentSessionsError;
+      }
+    }
+    expect(refused?.code).toBe("payload_too_large");
+    expect(refused?.message).toBe(`session ${session.id} would exceed 1048576 bytes`);
+    expect(accepted).toBe(17); // 17 bodies of 60 KiB and their envelopes fit in 1 MiB; an 18th does not
+    expect((await engine.workflows.get(ORG, session.id)).messages).toHaveLength(accepted);
+  });
+
   it("answers not found for another organization's inbox, wait and session", async () => {
     const session = await engine.workflows.create(ORG, { name: "x" });
     const inbox = await engine.workflows.createInbox(ORG, session.id, { ttlSeconds: 60 });

@@ -59,8 +59,21 @@ function toEvents(record: { id: string; orgId: string; kind: RecordKind }, first
   );
 }
 
-function assertRecordSize(kind: RecordKind, id: string, data: unknown): void {
+/** How many growing parts a record holds: inboxes, waits, messages and steps, or actions. */
+function parts(data: unknown): number {
+  const state = data as { inboxes?: unknown[]; waits?: unknown[]; messages?: unknown[]; steps?: unknown[]; actions?: unknown[] };
+  return (state.inboxes?.length ?? 0) + (state.waits?.length ?? 0) + (state.messages?.length ?? 0) +
+    (state.steps?.length ?? 0) + (state.actions?.length ?? 0);
+}
+
+/**
+ * Refuses a workflow or thread past `LIMITS.recordBytes`. Only a write that adds a part (a message,
+ * a step, an action) can grow a record by more than a few kilobytes, so only those are measured:
+ * serializing the whole state on every write would cost more than the rest of the write.
+ */
+function assertRecordSize(kind: RecordKind, id: string, data: unknown, previous?: unknown): void {
   if (kind !== "workflow" && kind !== "thread") return; // only these grow with use
+  if (previous !== undefined && parts(data) <= parts(previous)) return;
   const length = JSON.stringify(data).length;
   if (length * 3 <= LIMITS.recordBytes) return;
   const bytes = new TextEncoder().encode(JSON.stringify(data)).length;
@@ -198,7 +211,7 @@ export class Records {
     drafts: readonly EventDraft[],
     extra: { aliases?: (state: S) => string[]; outbox?: (state: S, events: readonly SessionEvent[]) => OutboxMessage[] } = {},
   ): Promise<boolean> {
-    assertRecordSize(previous.kind, previous.id, state);
+    assertRecordSize(previous.kind, previous.id, state, previous.data);
     const events = toEvents(previous, previous.eventCount + 1, drafts);
     const updatedAt = (state as { updatedAt?: number }).updatedAt ?? previous.updatedAt;
     const record: StoredRecord = {
