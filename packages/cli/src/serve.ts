@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createEngine, type Engine } from "@agent-sessions/core";
 import { MemoryStore } from "@agent-sessions/memory";
 import { type ApiKey, createRouter } from "@agent-sessions/router";
-import { serve } from "srvx";
+import { FastResponse, serve } from "srvx";
 import type { ServeOptions } from "./options.js";
 
 /** The organization a development key belongs to. */
@@ -46,7 +46,14 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   const engine = createEngine({ store: createStore(options.store) });
   const devKey = options.apiKeys.length === 0;
   const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;
-  const router = createRouter({ engine, apiKeys, ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
+  const router = createRouter({
+    engine,
+    apiKeys,
+    // srvx writes its own responses straight to the socket, with a Content-Length, instead of
+    // streaming a web Response body.
+    Response: FastResponse,
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+  });
 
   const server = serve({
     fetch: (request) => router.fetch(request),

@@ -30,9 +30,28 @@ const encoder = new TextEncoder();
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" } as const;
 
+/** A constructor of responses: the global `Response`, or a faster one a server adapter offers. */
+export type ResponseConstructor = new (body?: BodyInit | null, init?: ResponseInit) => Response;
+
+let ResponseImpl: ResponseConstructor = globalThis.Response;
+
+/**
+ * Chooses the constructor the router builds its answers with (see `RouterOptions.Response`).
+ * Set by the router as it dispatches; every choice is a valid Response, so routers that choose
+ * differently in one process still answer correctly.
+ */
+export function useResponseConstructor(constructor: ResponseConstructor): void {
+  ResponseImpl = constructor;
+}
+
+/** A response built with the chosen constructor. */
+export function respond(body: BodyInit | null, init: ResponseInit): Response {
+  return new ResponseImpl(body, init);
+}
+
 /** A JSON response. */
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+  return respond(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
 /** An error response in the one shape every endpoint uses: `{ error, message }`. */

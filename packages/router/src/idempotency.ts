@@ -1,5 +1,5 @@
 import type { Engine } from "@agent-sessions/core";
-import { errorResponse } from "./http.js";
+import { errorResponse, respond } from "./http.js";
 
 /** A response as remembered under an `Idempotency-Key`. */
 interface RememberedResponse {
@@ -46,7 +46,7 @@ export async function withIdempotency(
     if (!remembered) return errorResponse(409, "Idempotency-Key: a request with this key is still in progress");
     const headers: Record<string, string> = { "idempotent-replayed": "true" };
     if (remembered.contentType) headers["content-type"] = remembered.contentType;
-    return new Response(remembered.body, { status: remembered.status, headers });
+    return respond(remembered.body, { status: remembered.status, headers });
   }
   let response: Response;
   try {
@@ -62,5 +62,5 @@ export async function withIdempotency(
   const body = await response.text();
   const remembered: RememberedResponse = { status: response.status, body, contentType: response.headers.get("content-type") };
   await engine.store.completeIdempotencyKey(call.orgId, call.key, remembered);
-  return new Response(body, { status: response.status, headers: response.headers });
+  return respond(body, { status: response.status, headers: response.headers });
 }

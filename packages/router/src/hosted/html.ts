@@ -1,3 +1,4 @@
+import { respond } from "../http.js";
 import { HOSTED_CSS } from "./style.js";
 
 /** Escapes text for HTML element content and for double- or single-quoted attribute values. */
@@ -91,5 +92,5 @@ ${body}
 </body>
 </html>
 `;
-  return new Response(document.value, { status, headers: await hostedHeaders() });
+  return respond(document.value, { status, headers: await hostedHeaders() });
 }

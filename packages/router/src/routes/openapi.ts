@@ -1,3 +1,4 @@
+import { respond } from "../http.js";
 import { Type } from "@sinclair/typebox";
 import { buildOpenApiDocument } from "../openapi.js";
 import type { RouteDefinition } from "../route.js";
@@ -31,7 +32,7 @@ export function openApiRoute(routes: readonly RouteDefinition[], options: Pick<R
       document ??= JSON.stringify(
         buildOpenApiDocument(routes, { ...API_INFO, ...(options.publicUrl ? { serverUrl: options.publicUrl.replace(/\/+$/, "") } : {}) }),
       );
-      return new Response(document, { headers: { "content-type": "application/json; charset=utf-8" } });
+      return respond(document, { headers: { "content-type": "application/json; charset=utf-8" } });
     },
   };
 }
