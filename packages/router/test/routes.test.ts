@@ -444,4 +444,16 @@ describe("rules of every endpoint", () => {
     controller.abort();
     await reader.cancel();
   });
+
+  it("builds its answers with the Response constructor it is given", async () => {
+    class TracedResponse extends Response {}
+    const engine = createEngine({ store: new MemoryStore() });
+    const router = createRouter({ engine, apiKeys: [{ orgId: "org_a", key: "k" }], Response: TracedResponse });
+    const headers = { authorization: "Bearer k", "content-type": "application/json" };
+    const created = await router.fetch(new Request("http://localhost/api/v1/sessions", { method: "POST", headers, body: '{"name":"x"}' }));
+    const refused = await router.fetch(new Request("http://localhost/api/v1/sessions", { method: "POST", headers, body: "{}" }));
+    const missing = await router.fetch(new Request("http://localhost/nowhere"));
+    expect([created, refused, missing].map((response) => response instanceof TracedResponse)).toEqual([true, true, true]);
+    expect([created.status, refused.status, missing.status]).toEqual([201, 400, 404]);
+  });
 });
