@@ -110,6 +110,12 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
     });
   }
 
+  // Compiled once: a path that exists with another method answers 405 with the allowed ones.
+  const patterns = routes.map((route) => ({
+    method: route.method,
+    pattern: new RegExp(`^${route.path.replace(/:(\w+)/g, "[^/]+")}/*$`),
+  }));
+
   return {
     routes,
     async fetch(request: Request): Promise<Response> {
@@ -117,7 +123,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
       try {
         const response = await router.fetch(request);
         if (response) return response;
-        const allowed = allowedMethods(routes, new URL(request.url).pathname);
+        const allowed = allowedMethods(patterns, new URL(request.url).pathname);
         if (allowed.length > 0) {
           return errorResponse(405, `${request.method} is not allowed here; use ${allowed.join(", ")}`, { allow: allowed.join(", ") });
         }
@@ -143,11 +149,6 @@ function decodeParams(params: Record<string, string> | undefined): Record<string
   return decoded;
 }
 
-function allowedMethods(routes: readonly RouteDefinition[], pathname: string): string[] {
-  const methods = new Set<string>();
-  for (const route of routes) {
-    const pattern = new RegExp(`^${route.path.replace(/:(\w+)/g, "[^/]+")}/*$`);
-    if (pattern.test(pathname)) methods.add(route.method);
-  }
-  return [...methods];
+function allowedMethods(patterns: readonly { method: string; pattern: RegExp }[], pathname: string): string[] {
+  return [...new Set(patterns.filter(({ pattern }) => pattern.test(pathname)).map(({ method }) => method))];
 }

@@ -102,18 +102,21 @@ async function eventsRoute(context: RouteContext): Promise<Response> {
   let seq = await afterSeq(engine, orgId, id, url.searchParams.get("since") ?? (stream ? request.headers.get("last-event-id") : null));
   const subscription = subscribe(engine, (event) => event.orgId === orgId && event.recordId === id);
 
+  /** The record's next deadline as last read, so the wait between reads can end on it. */
+  let dueAt: number | null = record.dueAt;
+
   /** Reads what came after `seq`, persisting a deadline that has passed so its event shows. */
   const read = async (): Promise<SessionEvent[]> => {
-    const current = await engine.store.get(orgId, id);
-    if (current?.dueAt != null && current.dueAt <= engine.now()) await engine.settle(orgId, id);
-    const events = await engine.timeline(orgId, id, { afterSeq: seq });
+    let current = await engine.store.get(orgId, id);
+    if (current?.dueAt != null && current.dueAt <= engine.now() && (await engine.settle(orgId, id)) > 0) {
+      current = await engine.store.get(orgId, id);
+    }
+    dueAt = current?.dueAt ?? null;
+    const events = await engine.store.timeline(orgId, id, { afterSeq: seq });
     if (events.length > 0) seq = events[events.length - 1]!.seq;
     return events;
   };
-  const untilDue = async (cap: number) => {
-    const current = await engine.store.get(orgId, id);
-    return current?.dueAt == null ? cap : Math.min(cap, Math.max(current.dueAt - engine.now(), 0) + 5);
-  };
+  const untilDue = (cap: number) => (dueAt === null ? cap : Math.min(cap, Math.max(dueAt - engine.now(), 0) + 5));
 
   if (!stream) {
     try {
@@ -121,7 +124,7 @@ async function eventsRoute(context: RouteContext): Promise<Response> {
       const deadline = Date.now() + limit;
       let events = await read();
       while (events.length === 0 && Date.now() < deadline && !request.signal.aborted) {
-        await subscription.next(await untilDue(deadline - Date.now()), request.signal);
+        await subscription.next(untilDue(deadline - Date.now()), request.signal);
         events = await read();
       }
       return json({ events: events.map(timelineEvent) });
@@ -146,7 +149,7 @@ async function eventsRoute(context: RouteContext): Promise<Response> {
             controller.enqueue(encoder.encode(": heartbeat\n\n"));
             lastWrite = Date.now();
           }
-          await subscription.next(await untilDue(heartbeatMs - (Date.now() - lastWrite)), leave.signal);
+          await subscription.next(untilDue(heartbeatMs - (Date.now() - lastWrite)), leave.signal);
         }
       } catch {
         // The client went away mid-write, or the store failed: end the stream either way.
