@@ -1,1 +1,5 @@
-export {};
+export type { RedisClient } from "./commands.js";
+export { BUCKETS, bucketOf } from "./keys.js";
+export { openRedisStore, type OpenRedisStoreOptions, parseRedisUrl, type RedisTarget } from "./open.js";
+export { RedisStore, type RedisStoreOptions } from "./redis-store.js";
+export { type RetentionOptions, TERMINAL_STATUSES } from "./retention.js";

@@ -1,0 +1,265 @@
+import {
+  type ClaimOptions,
+  type DueClaim,
+  type IdempotencyEntry,
+  type InsertResult,
+  InvalidInputError,
+  type ListRecordsQuery,
+  type OutboxEntry,
+  type RecordKind,
+  type RecordPage,
+  type RecordWrite,
+  type SessionEvent,
+  type Store,
+  type StoredRecord,
+} from "@agent-sessions/core";
+import { claimAcrossBuckets } from "./claims.js";
+import { defineScripts, type RedisClient, type Scripts, withReconnect } from "./commands.js";
+import { assertOrgId, KeySpace } from "./keys.js";
+import { terminalTtlMs, type RetentionOptions } from "./retention.js";
+import { WriteTokens } from "./write-tokens.js";
+
+/** How to build a `RedisStore`. */
+export interface RedisStoreOptions {
+  /** An ioredis `Redis` or `Cluster` client. The store never closes it unless `closeClient` is set. */
+  readonly client: RedisClient;
+  /** Starts every key (inside its hash tag): `{prefix:07}:…`. Required; no `{` or `}`. */
+  readonly prefix: string;
+  /** Gives terminal records a time to live, to reclaim space. Default: kept forever. */
+  readonly retention?: RetentionOptions;
+  /** Quits `client` on `close()`: for a client made for this store alone. Default: false. */
+  readonly closeClient?: boolean;
+}
+
+/**
+ * The Store on Redis through ioredis. Each transition (`insert`, `compareAndSet`) is one EVALSHA
+ * of a Lua script that checks and writes the record, its events, aliases, list indexes, due entry
+ * and outbox messages together. Keys are hash-tagged into a fixed set of buckets, so every script
+ * touches one slot and the store works on Redis Cluster.
+ */
+export class RedisStore implements Store {
+  /** The client the store talks through. */
+  readonly client: RedisClient;
+  private readonly keys: KeySpace;
+  private readonly scripts: Scripts;
+  private readonly tokens = new WriteTokens();
+  private readonly retention: RetentionOptions | undefined;
+  private readonly closeClient: boolean;
+  /** Outbox message id → its bucket, for settling what this store claimed without asking every bucket. */
+  private readonly claimedIn = new Map<string, string>();
+
+  constructor(options: RedisStoreOptions) {
+    if (!options || typeof options !== "object") throw new InvalidInputError("options", "must be an object with client and prefix");
+    const { client, prefix } = options;
+    if (!client || typeof (client as { defineCommand?: unknown }).defineCommand !== "function") {
+      throw new InvalidInputError("client", "must be an ioredis Redis or Cluster client");
+    }
+    if (typeof prefix !== "string" || prefix.length === 0 || /[{}]/.test(prefix)) {
+      throw new InvalidInputError("prefix", "must be a non-empty string without '{' or '}' (it goes inside a hash tag)");
+    }
+    const seconds = options.retention?.terminalTtlSeconds;
+    if (options.retention !== undefined && !(Number.isInteger(seconds) && seconds! > 0)) {
+      throw new InvalidInputError("retention.terminalTtlSeconds", "must be a whole number of seconds ≥ 1");
+    }
+    this.client = client;
+    this.keys = new KeySpace(prefix);
+    this.scripts = defineScripts(client);
+    this.retention = options.retention;
+    this.closeClient = options.closeClient ?? false;
+  }
+
+  /** The key prefix. */
+  get prefix(): string {
+    return this.keys.prefix;
+  }
+
+  /** The SCAN pattern that matches every key of this store's prefix (run it on every master of a cluster). */
+  get keyPattern(): string {
+    return this.keys.pattern;
+  }
+
+  async insert(write: RecordWrite): Promise<InsertResult> {
+    const result = await this.transition(this.scripts.insert, write, 0);
+    return result === 1 ? { ok: true } : { ok: false, taken: String(result) };
+  }
+
+  async compareAndSet(write: RecordWrite & { readonly expectedVersion: number }): Promise<boolean> {
+    return (await this.transition(this.scripts.compareAndSet, write, write.expectedVersion)) === 1;
+  }
+
+  async get(orgId: string, id: string): Promise<StoredRecord | null> {
+    const json = await this.client.hget(this.keys.record(orgId, id), "j");
+    return json === null ? null : (JSON.parse(json) as StoredRecord);
+  }
+
+  /**
+   * Finds the organization in the id → organization hash of every bucket (one read each, sent
+   * together), then reads the record. The insert script writes that hash in the record's own
+   * bucket, in the same atomic step, so a record is never without it; the price is one read a
+   * bucket on this path, which only the hosted form page takes.
+   */
+  async getUnscoped(id: string): Promise<StoredRecord | null> {
+    const owners = await Promise.all(this.keys.buckets.map((bucket) => this.client.hget(`${bucket}id`, id)));
+    const orgId = owners.find((owner) => owner !== null);
+    return orgId ? this.get(orgId, id) : null;
+  }
+
+  async resolveAlias(orgId: string, alias: string): Promise<string | null> {
+    return this.client.hget(this.keys.aliases(orgId), alias);
+  }
+
+  async list(orgId: string, query: ListRecordsQuery): Promise<RecordPage> {
+    const limit = Math.max(0, Math.floor(query.limit));
+    const byCursor = query.cursor !== undefined;
+    const reply = (await this.scripts.list(
+      [this.keys.list(orgId, query.kind, query.status)],
+      [
+        this.keys.org(orgId),
+        this.keys.bucket(orgId),
+        orgId,
+        query.kind,
+        byCursor ? "cursor" : "offset",
+        byCursor ? query.cursor! : Math.max(0, Math.floor(query.offset ?? 0)),
+        limit,
+        this.retention ? "1" : "0",
+      ],
+    )) as [number, number, ...string[]];
+    const [total, more, ...jsons] = reply;
+    const records = jsons.filter((json) => json !== "").map((json) => JSON.parse(json) as StoredRecord);
+    const last = records.at(-1);
+    return { records, total, nextCursor: more === 1 && last ? last.id : null };
+  }
+
+  async timeline(orgId: string, id: string, options: { afterSeq?: number; limit?: number } = {}): Promise<SessionEvent[]> {
+    const start = Math.max(0, Math.floor(options.afterSeq ?? 0));
+    if (options.limit !== undefined && options.limit <= 0) return [];
+    const end = options.limit === undefined ? -1 : start + Math.floor(options.limit) - 1;
+    const events = await this.client.lrange(this.keys.events(orgId, id), start, end);
+    return events.map((json) => JSON.parse(json) as SessionEvent);
+  }
+
+  async claimDue(options: ClaimOptions): Promise<DueClaim[]> {
+    const leaseUntil = options.now + options.leaseMs;
+    return claimAcrossBuckets(this.client, this.keys.buckets, options.now, options.limit, {
+      queue: (bucket) => `${bucket}due`,
+      take: async (bucket, count) => {
+        const flat = (await this.scripts.claimDue([`${bucket}due`], [bucket, options.now, count, leaseUntil])) as string[];
+        const claims: DueClaim[] = [];
+        for (let i = 0; i < flat.length; i += 4) {
+          claims.push({ orgId: flat[i]!, id: flat[i + 1]!, kind: flat[i + 2] as RecordKind, dueAt: Number(flat[i + 3]), leaseUntil });
+        }
+        return claims;
+      },
+      time: (claim) => claim.dueAt,
+    });
+  }
+
+  async claimOutbox(options: ClaimOptions & { readonly topic?: string }): Promise<OutboxEntry[]> {
+    const leaseUntil = options.now + options.leaseMs;
+    const queue = (bucket: string) => (options.topic === undefined ? `${bucket}q` : `${bucket}q:${options.topic}`);
+    const entries = await claimAcrossBuckets(this.client, this.keys.buckets, options.now, options.limit, {
+      queue,
+      take: async (bucket, count) => {
+        const flat = (await this.scripts.claimOutbox([queue(bucket)], [bucket, options.now, count, leaseUntil, options.owner])) as string[];
+        const claims: OutboxEntry[] = [];
+        for (let i = 0; i < flat.length; i += 5) {
+          const lastError = flat[i + 3]!;
+          claims.push({
+            ...(JSON.parse(flat[i + 1]!) as OutboxEntry),
+            availableAt: Number(flat[i + 4]),
+            attempts: Number(flat[i + 2]),
+            lastError: lastError === "" ? null : lastError.slice(1),
+            leaseOwner: options.owner,
+            leaseUntil,
+          });
+          this.rememberClaim(flat[i]!, bucket);
+        }
+        return claims;
+      },
+      time: (entry) => entry.availableAt,
+    });
+    return entries;
+  }
+
+  async settleOutbox(id: string, owner: string, outcome: { readonly retryAt?: number; readonly error?: string }): Promise<boolean> {
+    const args = (bucket: string) => [bucket, id, owner, outcome.retryAt ?? "", outcome.error === undefined ? "" : `!${outcome.error}`];
+    const known = this.claimedIn.get(id);
+    if (known !== undefined) {
+      this.claimedIn.delete(id);
+      if ((await this.scripts.settleOutbox([`${known}m:${id}`], args(known))) === 1) return true;
+    }
+    // Claimed through another store instance: only the bucket holding the message can answer 1.
+    const answers = await Promise.all(this.keys.buckets.map((bucket) => this.scripts.settleOutbox([`${bucket}m:${id}`], args(bucket))));
+    return answers.includes(1);
+  }
+
+  async reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null> {
+    assertOrgId(orgId);
+    const ttlMs = Math.max(1, Math.ceil(entry.expiresAt - now));
+    const held = (await this.scripts.reserveIdempotency(
+      [this.keys.idempotency(orgId, key)],
+      [entry.fingerprint, entry.expiresAt, now, ttlMs],
+    )) as [string, string, string] | null;
+    if (held === null) return null;
+    return { fingerprint: held[0], expiresAt: Number(held[1]), response: held[2] === "" ? null : JSON.parse(held[2]) };
+  }
+
+  async completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void> {
+    await this.scripts.completeIdempotency([this.keys.idempotency(orgId, key)], [JSON.stringify(response ?? null)]);
+  }
+
+  async releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
+    await this.client.del(this.keys.idempotency(orgId, key));
+  }
+
+  /** Quits the client when the store owns it (`openRedisStore`); a client you passed in stays open. */
+  async close(): Promise<void> {
+    this.claimedIn.clear();
+    if (this.closeClient && this.client.status !== "end") await this.client.quit();
+  }
+
+  /** Runs one transition script, resending it with the same write token if the connection drops. */
+  private transition(script: Scripts["insert"], write: RecordWrite, expectedVersion: number): Promise<unknown> {
+    const { record } = write;
+    assertOrgId(record.orgId);
+    const keys = this.keys;
+    const bucket = keys.bucket(record.orgId);
+    const aliases = write.aliases ?? [];
+    const outbox = write.outbox ?? [];
+    const args: (string | number)[] = [
+      bucket,
+      keys.org(record.orgId),
+      this.tokens.next(),
+      expectedVersion,
+      record.id,
+      record.orgId,
+      record.kind,
+      record.status,
+      record.version,
+      record.dueAt ?? "",
+      JSON.stringify(record),
+      terminalTtlMs(this.retention, record),
+      aliases.length,
+      ...aliases,
+      write.events.length,
+    ];
+    for (const event of write.events) args.push(JSON.stringify(event));
+    args.push(outbox.length);
+    for (const message of outbox) args.push(message.id, message.topic, message.availableAt, JSON.stringify(message));
+    const scriptKeys = [
+      keys.record(record.orgId, record.id),
+      keys.events(record.orgId, record.id),
+      keys.aliases(record.orgId),
+      keys.list(record.orgId, record.kind),
+      `${bucket}id`,
+      `${bucket}due`,
+      `${bucket}q`,
+    ];
+    return withReconnect(this.client, () => script(scriptKeys, args));
+  }
+
+  private rememberClaim(id: string, bucket: string): void {
+    if (this.claimedIn.size >= 100_000) this.claimedIn.clear(); // messages claimed and never settled
+    this.claimedIn.set(id, bucket);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Lease scripts, one bucket per call. A queue's score is when its member may next be handed out:
+ * its due time (or availableAt), or, once leased, the end of the lease. Claiming moves the score
+ * to the end of the lease, so a lease that runs out makes the member claimable again, and a write
+ * or a settle that moves the score ends the lease.
+ */
+
+/**
+ * Leases up to ARGV[3] due records of one bucket, earliest first.
+ * KEYS: 1 due queue. ARGV: 1 bucket base, 2 now, 3 limit, 4 lease end.
+ * Answers a flat array: org, id, kind, dueAt for each claim.
+ */
+export const CLAIM_DUE_SCRIPT = /* lua */ `
+local due, bucket, lease_until = KEYS[1], ARGV[1], ARGV[4]
+local members = redis.call('ZRANGEBYSCORE', due, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local claims = {}
+for _, member in ipairs(members) do
+  local colon = string.find(member, ':', 1, true)
+  local org, id = string.sub(member, 1, colon - 1), string.sub(member, colon + 1)
+  local fields = redis.call('HMGET', bucket .. 'o:' .. org .. ':r:' .. id, 'k', 'd')
+  if fields[1] and fields[2] and fields[2] ~= '' then
+    redis.call('ZADD', due, lease_until, member)
+    claims[#claims + 1] = org
+    claims[#claims + 1] = id
+    claims[#claims + 1] = fields[1]
+    claims[#claims + 1] = fields[2]
+  else
+    redis.call('ZREM', due, member) -- the record is gone (retention): forget its deadline
+  end
+end
+return claims
+`;
+
+/**
+ * Leases up to ARGV[3] available outbox messages of one bucket, earliest first.
+ * KEYS: 1 the queue to take from (all topics, or one topic's). ARGV: 1 bucket base, 2 now,
+ * 3 limit, 4 lease end, 5 owner.
+ * Answers a flat array: id, message JSON, attempts, last error ('' for none, else '!' and the
+ * error), availableAt for each claim.
+ */
+export const CLAIM_OUTBOX_SCRIPT = /* lua */ `
+local source, bucket, lease_until, owner = KEYS[1], ARGV[1], ARGV[4], ARGV[5]
+local ids = redis.call('ZRANGEBYSCORE', source, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local claims = {}
+for _, id in ipairs(ids) do
+  local message = bucket .. 'm:' .. id
+  local fields = redis.call('HMGET', message, 'm', 'p', 'a', 'e', 't')
+  if fields[1] then
+    redis.call('HSET', message, 'o', owner)
+    -- The message sits in the all-topics queue and in its topic's: both leases move together.
+    redis.call('ZADD', bucket .. 'q', lease_until, id)
+    redis.call('ZADD', bucket .. 'q:' .. fields[2], lease_until, id)
+    claims[#claims + 1] = id
+    claims[#claims + 1] = fields[1]
+    claims[#claims + 1] = fields[3]
+    claims[#claims + 1] = fields[4] and ('!' .. fields[4]) or ''
+    claims[#claims + 1] = fields[5]
+  else
+    redis.call('ZREM', source, id)
+  end
+end
+return claims
+`;
+
+/**
+ * Finishes or reschedules an outbox message; only its lease holder may.
+ * KEYS: 1 the message hash. ARGV: 1 bucket base, 2 id, 3 owner, 4 retryAt ('' to finish),
+ * 5 error ('' for none, else '!' and the error). Answers 1, or 0 for anyone but the holder.
+ */
+export const SETTLE_OUTBOX_SCRIPT = /* lua */ `
+local message, bucket, id = KEYS[1], ARGV[1], ARGV[2]
+local fields = redis.call('HMGET', message, 'o', 'p')
+if fields[1] ~= ARGV[3] then return 0 end
+local all, topic = bucket .. 'q', bucket .. 'q:' .. fields[2]
+if ARGV[4] == '' then
+  redis.call('DEL', message)
+  redis.call('ZREM', all, id)
+  redis.call('ZREM', topic, id)
+  return 1
+end
+redis.call('HINCRBY', message, 'a', 1)
+redis.call('HSET', message, 'o', '', 't', ARGV[4])
+if ARGV[5] == '' then
+  redis.call('HDEL', message, 'e')
+else
+  redis.call('HSET', message, 'e', string.sub(ARGV[5], 2))
+end
+redis.call('ZADD', all, ARGV[4], id)
+redis.call('ZADD', topic, ARGV[4], id)
+return 1
+`;

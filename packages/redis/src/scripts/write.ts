@@ -1,0 +1,120 @@
+/**
+ * The two transition scripts. Each runs as one EVALSHA and touches only keys of one bucket (one
+ * hash slot), so it is atomic on a single Redis and on Redis Cluster alike.
+ *
+ * KEYS: 1 record hash, 2 event list, 3 alias hash, 4 kind list, 5 id → org hash, 6 due queue,
+ *       7 outbox queue
+ * ARGV: 1 bucket base `{P:07}:`, 2 organization base `{P:07}:o:<org>:`, 3 write token,
+ *       4 expected version, 5 id, 6 org, 7 kind, 8 status, 9 version, 10 dueAt ('' for none),
+ *       11 record JSON, 12 retention in ms ('0' for none),
+ *       13 alias count, the aliases, then the event count, the events (JSON),
+ *       then the message count and 4 values a message: id, topic, availableAt, JSON.
+ *
+ * The write token makes a script safe to run twice: a connection that drops after Redis applied a
+ * write but before the reply arrived gets the command resent (by ioredis, or by the store), and
+ * the second run finds its token among the record's last eight and answers "applied" again
+ * instead of "stale version", so the engine never applies a command twice.
+ */
+const PRELUDE = /* lua */ `
+local rec, events, aliases, list, owners, due, queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local bucket, org_base, token = ARGV[1], ARGV[2], ',' .. ARGV[3] .. ','
+local id, org, kind, status, due_at = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[10]
+local retention = tonumber(ARGV[12])
+
+-- Where each variable-length part of ARGV starts.
+local n_aliases = tonumber(ARGV[13])
+local at_events = 14 + n_aliases
+local n_events = tonumber(ARGV[at_events])
+local at_messages = at_events + 1 + n_events
+local n_messages = tonumber(ARGV[at_messages])
+
+-- The first alias that names another record in this organization, if any.
+local function taken_alias()
+  for i = 14, 13 + n_aliases do
+    local holder = redis.call('HGET', aliases, ARGV[i])
+    if holder and holder ~= id then return ARGV[i] end
+  end
+  return nil
+end
+
+-- ',t1,t2,…,' newest first; tokens are 16 characters, so eight of them and their commas are 137.
+local function with_token(previous)
+  return string.sub(token .. string.sub(previous or ',', 2), 1, 137)
+end
+
+-- Everything a write changes besides the record hash: status lists, events, aliases, the due
+-- queue, the outbox and retention. old_status is nil for an insert.
+local function write_parts(old_status, was_retained)
+  if old_status ~= status then
+    if old_status then redis.call('ZREM', list .. ':' .. old_status, id) end
+    redis.call('ZADD', list .. ':' .. status, 0, id)
+  end
+  if n_events > 0 then
+    redis.call('RPUSH', events, unpack(ARGV, at_events + 1, at_events + n_events))
+  end
+  for i = 14, 13 + n_aliases do
+    redis.call('HSET', aliases, ARGV[i], id)
+  end
+  -- A write always replaces the due entry, which also ends any lease a claimer held on it.
+  if due_at == '' then
+    redis.call('ZREM', due, org .. ':' .. id)
+  else
+    redis.call('ZADD', due, due_at, org .. ':' .. id)
+  end
+  for i = at_messages + 1, at_messages + 4 * n_messages, 4 do
+    local message_id, topic, available_at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    local message = bucket .. 'm:' .. message_id
+    if redis.call('EXISTS', message) == 0 then
+      redis.call('HSET', message, 'm', ARGV[i + 3], 'p', topic, 'a', 0, 't', available_at)
+      redis.call('ZADD', queue, available_at, message_id)
+      redis.call('ZADD', queue .. ':' .. topic, available_at, message_id)
+    end
+  end
+  -- Retention: a terminal record's keys get a TTL to reclaim space; its index entries are
+  -- removed by the list script when that time comes (so list totals stay exact).
+  if retention > 0 then
+    local time = redis.call('TIME')
+    local until_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + retention
+    redis.call('PEXPIRE', rec, retention)
+    redis.call('PEXPIRE', events, retention)
+    redis.call('HSET', rec, 'x', 1)
+    redis.call('ZADD', org_base .. 'g:' .. kind, until_ms, id)
+    redis.call('SADD', org_base .. 't:' .. kind, status)
+  elseif was_retained then
+    redis.call('PERSIST', rec)
+    redis.call('PERSIST', events)
+    redis.call('HDEL', rec, 'x')
+    redis.call('ZREM', org_base .. 'g:' .. kind, id)
+  end
+end
+`;
+
+/** Inserts a record: answers 1, or the id or alias that is already taken. */
+export const INSERT_SCRIPT = `${PRELUDE}
+if redis.call('EXISTS', rec) == 1 then
+  local tokens = redis.call('HGET', rec, 'w')
+  if tokens and string.find(tokens, token, 1, true) then return 1 end -- our own insert, resent
+  return id
+end
+if redis.call('HEXISTS', owners, id) == 1 then return id end
+for i = 14, 13 + n_aliases do
+  if redis.call('HEXISTS', aliases, ARGV[i]) == 1 then return ARGV[i] end
+end
+redis.call('HSET', rec, 'v', ARGV[9], 's', status, 'k', kind, 'd', due_at, 'j', ARGV[11], 'w', with_token(nil))
+redis.call('HSET', owners, id, org)
+redis.call('ZADD', list, 0, id)
+write_parts(nil, false)
+return 1
+`;
+
+/** Replaces a record iff its version is the expected one: answers 1 (written) or 0 (refused). */
+export const COMPARE_AND_SET_SCRIPT = `${PRELUDE}
+local current = redis.call('HMGET', rec, 'v', 's', 'w', 'x')
+if not current[1] then return 0 end -- absent, or another organization's (its key differs)
+if current[3] and string.find(current[3], token, 1, true) then return 1 end -- our own write, resent
+if current[1] ~= ARGV[4] then return 0 end
+if taken_alias() then return 0 end
+redis.call('HSET', rec, 'v', ARGV[9], 's', status, 'd', due_at, 'j', ARGV[11], 'w', with_token(current[3]))
+write_parts(current[2], current[4] ~= false)
+return 1
+`;

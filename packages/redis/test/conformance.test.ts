@@ -1,0 +1,17 @@
+import { runStoreConformance } from "@agent-sessions/core/testing";
+import { RedisStore } from "@agent-sessions/redis";
+import { Redis } from "ioredis";
+import { afterAll } from "vitest";
+import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
+
+if (await localRedisReachable()) {
+  const client = new Redis(LOCAL_REDIS);
+  afterAll(() => client.quit());
+  runStoreConformance({
+    name: "redis",
+    create: () => new RedisStore({ client, prefix: randomPrefix("conformance") }),
+    destroy: async (store) => void (await deleteKeys(client, (store as RedisStore).keyPattern)),
+  });
+} else {
+  describeUnreachable("Redis store conformance");
+}
