@@ -86,9 +86,14 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
         if (!principal) return errorResponse(401, "Invalid or missing API key");
         const text = BODY_METHODS.has(request.method) ? await readBody(request, maxBodyBytes) : "";
         const body = BODY_METHODS.has(request.method) && !route.bodyContentType ? parseJson(text) : text;
+        let url: URL | undefined;
         const context = {
           request,
-          url: new URL(request.url),
+          // Parsed on first use: most routes never read their URL, and parsing costs a microsecond.
+          get url() {
+            url ??= new URL(request.url);
+            return url;
+          },
           params: decodeParams(request.params),
           orgId: principal.orgId,
           body,
