@@ -16,6 +16,7 @@ export const ID_PREFIXES = {
   organization: "org",
   agent: "agent",
   webhook: "wh",
+  delivery: "dlv",
   outbox: "obx",
 } as const;
 

@@ -1,4 +1,15 @@
-export { createEngine, type Engine, type EngineOptions, type TickResult } from "./engine/engine.js";
+export { createEngine, type Engine, type EngineOptions, type TickResult, type WebhookOptions } from "./engine/engine.js";
+export {
+  ACTION_TOPIC,
+  type ActionContext,
+  type ActionExecutor,
+  DEFAULT_ACTION_ATTEMPTS,
+  DEFAULT_ACTION_RETRY_DELAYS,
+} from "./engine/actions.js";
+export { DEFAULT_WEBHOOK_RETRY_SCHEDULE, type FetchFunction } from "./engine/deliveries.js";
+export { createMemoryNotifier, type NotificationListener, type Notifier } from "./engine/notifier.js";
+export { DELIVERY_TOPIC, type DeliveryPage, type DeliveryPayload, deliveryId } from "./engine/webhooks.js";
+export type { TickOptions, WorkerOptions } from "./engine/worker.js";
 export type { EngineEvents, Page } from "./engine/records.js";
 export * from "./errors.js";
 export { createIdGenerator, eventId, ID_PREFIXES, type IdPrefix, idTime, isPrefixedId } from "./ids.js";
@@ -7,9 +18,12 @@ export * from "./machines/agent-session.js";
 export * from "./machines/form-session.js";
 export * from "./machines/pending-action.js";
 export * from "./machines/thread.js";
+export * from "./machines/webhook.js";
 export * from "./machines/workflow.js";
 export { checkFormFields, coerceFieldValue } from "./form-fields.js";
 export { extractOtp } from "./otp.js";
 export * from "./schemas/index.js";
 export type * from "./store.js";
 export { assertJsonSize, jsonBytes, parseInput } from "./validate.js";
+export { checkWebhookUrl, isPrivateAddress, type ResolveHost } from "./webhooks/addresses.js";
+export { createWebhookSecret, signWebhook, webhookRequest } from "./webhooks/signing.js";

@@ -392,3 +392,11 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     });
   });
 }
+
+export {
+  memoryReceiver,
+  type ReceivedWebhook,
+  runWorkerConformance,
+  type TestReceiver,
+  type WorkerConformanceOptions,
+} from "./testing/worker.js";

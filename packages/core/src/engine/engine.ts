@@ -1,5 +1,5 @@
 import mitt, { type Emitter } from "mitt";
-import { createIdGenerator } from "../ids.js";
+import { createIdGenerator, isPrefixedId } from "../ids.js";
 import type { Machine } from "../machine.js";
 import { agentSessionMachine } from "../machines/agent-session.js";
 import { formSessionMachine } from "../machines/form-session.js";
@@ -7,12 +7,35 @@ import { type BillablePolicy, defaultBillablePolicy, threadMachine } from "../ma
 import { workflowMachine } from "../machines/workflow.js";
 import type { RecordKind } from "../schemas/common.js";
 import type { SessionEvent } from "../schemas/event.js";
-import type { Store } from "../store.js";
+import type { Store, StoredRecord } from "../store.js";
+import type { ResolveHost } from "../webhooks/addresses.js";
+import { ACTION_TOPIC, type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELAYS, runAction } from "./actions.js";
 import { agentOperations, agentSessionOperations } from "./agents.js";
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, deliver, DeliveryLog, type FetchFunction } from "./deliveries.js";
 import { formOperations, formSessionOperations } from "./forms.js";
+import { type Notifier, NotificationRelay } from "./notifier.js";
 import { type EngineEvents, notFound, Records } from "./records.js";
 import { threadOperations } from "./threads.js";
+import { DELIVERY_TOPIC, EndpointDirectory, webhookOperations } from "./webhooks.js";
+import { type TickOptions, type TickResult, Worker, type WorkerOptions } from "./worker.js";
 import { workflowOperations } from "./workflows.js";
+
+/** How webhooks are delivered. */
+export interface WebhookOptions {
+  /** Milliseconds before each retry of a failed delivery. Default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h. */
+  readonly retrySchedule?: readonly number[];
+  /** A receiver that has not answered within this many milliseconds has failed. Default: 10 000. */
+  readonly timeoutMs?: number;
+  /**
+   * Allows targets on loopback, private and link-local addresses. Default: false, so a tenant
+   * cannot make the server call into its own network. Tests and local development turn it on.
+   */
+  readonly allowPrivateAddresses?: boolean;
+  /** Resolves a host name, so a name that points at a private address is refused too (core cannot resolve names). */
+  readonly resolveHost?: ResolveHost;
+  /** How long an engine trusts its cached list of an organization's endpoints, in ms. Default: 1000. */
+  readonly endpointCacheMs?: number;
+}
 
 export interface EngineOptions {
   /** Where records, timelines, deadlines and the outbox live. */
@@ -29,14 +52,43 @@ export interface EngineOptions {
   readonly instanceId?: string;
   /** Told of an in-process listener that threw. Default: `console.error`. */
   readonly onListenerError?: (error: unknown, event: SessionEvent) => void;
+  /** Sends webhooks. Default: the global `fetch`. */
+  readonly fetch?: FetchFunction;
+  readonly webhooks?: WebhookOptions;
+  /**
+   * Executors of confirmed actions, by tool name: `{ send_email: async (action, { idempotencyKey }) => result }`.
+   * When given, proposing a tool without one is refused, and the worker runs each confirmed action.
+   */
+  readonly actions?: Readonly<Record<string, ActionExecutor>>;
+  /** Attempts of an action's executor before the action fails. Default: 5. */
+  readonly maxActionAttempts?: number;
+  /** Milliseconds before each retry of a failed action; the last repeats. Default: 1 s, 10 s, 1 min, 5 min. */
+  readonly actionRetryDelaysMs?: readonly number[];
+  /** Wakes this engine's long-polls and event streams for writes made by other instances. */
+  readonly notifier?: Notifier;
+  /**
+   * Without a notifier, how often long-polls and event streams read the store again, so writes
+   * made by other instances reach them. Default: none (one instance needs no polling).
+   */
+  readonly pollIntervalMs?: number;
+  /** Told of background work that failed (it is retried). Default: `console.error`. */
+  readonly onWorkerError?: (error: unknown) => void;
 }
 
-/** What one `tick` did. */
-export interface TickResult {
-  /** Records whose deadline was claimed. */
-  readonly claimed: number;
-  /** Events written by expiries and timeouts. */
-  readonly events: number;
+export type { TickResult };
+
+function positiveDelays(name: string, delays: readonly number[]): readonly number[] {
+  if (!Array.isArray(delays) || delays.some((delay) => !Number.isFinite(delay) || delay <= 0)) {
+    throw new TypeError(`createEngine: ${name} must be a list of positive numbers of milliseconds`);
+  }
+  return [...delays];
+}
+
+function positive(name: string, value: number, whole = false): number {
+  if (!Number.isFinite(value) || value <= 0 || (whole && !Number.isInteger(value))) {
+    throw new TypeError(`createEngine: ${name} must be a positive ${whole ? "whole number" : "number"}`);
+  }
+  return value;
 }
 
 const MACHINES: Partial<Record<RecordKind, Machine<unknown, unknown>>> = {
@@ -56,14 +108,83 @@ export function createEngine(options: EngineOptions) {
   const newId = options.ids ?? createIdGenerator(clock);
   const emitter: Emitter<EngineEvents> = mitt<EngineEvents>();
   const instanceId = options.instanceId ?? newId("worker");
+  const report = options.onWorkerError ?? ((error: unknown) => console.error("agent-sessions: background work failed", error));
+  const webhookSettings = options.webhooks ?? {};
+  const policy = {
+    allowPrivateAddresses: webhookSettings.allowPrivateAddresses ?? false,
+    resolveHost: webhookSettings.resolveHost,
+  };
+  const directory = new EndpointDirectory(options.store, clock, webhookSettings.endpointCacheMs ?? 1000);
+  const executors = options.actions ?? null;
+  const notifier = options.notifier ?? null;
+  let relay: NotificationRelay | null = null;
+  let nudgeWorker = () => {};
+
+  const written = (record: StoredRecord, outbox: boolean) => {
+    if (outbox) nudgeWorker();
+    if (!notifier) return;
+    relay?.wrote(record.id, record.eventCount);
+    try {
+      const published = notifier.publish(record.orgId, record.id, record.eventCount);
+      if (published instanceof Promise) published.catch(report);
+    } catch (error) {
+      report(error);
+    }
+  };
   const records = new Records({
     store: options.store,
     clock,
     emitter,
     maxRetries: options.maxRetries ?? 8,
     onListenerError: options.onListenerError ?? ((error) => console.error("agent-sessions: an event listener threw", error)),
+    eventOutbox: (record, events) => directory.outboxFor(record, events),
+    written,
   });
   const forms = formOperations(records, newId);
+  const threads = threadOperations(records, newId, options.billable ?? defaultBillablePolicy, executors && new Set(Object.keys(executors)));
+  const log = new DeliveryLog(records, report);
+  const deliverySettings = {
+    ...policy,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    retrySchedule: positiveDelays("webhooks.retrySchedule", webhookSettings.retrySchedule ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+    timeoutMs: positive("webhooks.timeoutMs", webhookSettings.timeoutMs ?? 10_000),
+    clock,
+  } satisfies Parameters<typeof deliver>[2]["settings"];
+  const actionSettings = {
+    executors: executors ?? {},
+    maxAttempts: positive("maxActionAttempts", options.maxActionAttempts ?? DEFAULT_ACTION_ATTEMPTS, true),
+    retryDelaysMs: positiveDelays("actionRetryDelaysMs", options.actionRetryDelaysMs ?? DEFAULT_ACTION_RETRY_DELAYS),
+    clock,
+  };
+  const pollIntervalMs = options.pollIntervalMs === undefined ? null : positive("pollIntervalMs", options.pollIntervalMs);
+
+  const worker = new Worker({
+    store: options.store,
+    owner: instanceId,
+    clock,
+    report,
+    async settle(claim, now) {
+      const machine = MACHINES[claim.kind as RecordKind];
+      return machine ? records.settle(claim.orgId, claim.kind as RecordKind, claim.id, machine, now) : 0;
+    },
+    topics: {
+      [DELIVERY_TOPIC]: (entry, now) => deliver(entry, now, { records, settings: deliverySettings, log, owner: instanceId }),
+      [ACTION_TOPIC]: (entry, now) => runAction(entry, now, { records, threads, settings: actionSettings, owner: instanceId }),
+    },
+  });
+
+  nudgeWorker = () => worker.nudge();
+
+  let unsubscribe: (() => void) | null = null;
+  if (notifier) {
+    relay = new NotificationRelay(options.store, (events) => records.emitRelayed(events), report);
+    const listening = relay;
+    unsubscribe = notifier.subscribe((orgId, recordId, seq) => {
+      // An endpoint created or deleted elsewhere: this engine's cached list of them is stale.
+      if (isPrefixedId(recordId, "wh")) directory.forget(orgId);
+      void listening.receive(orgId, recordId, seq);
+    });
+  }
 
   return {
     store: options.store,
@@ -74,9 +195,13 @@ export function createEngine(options: EngineOptions) {
     forms,
     formSessions: formSessionOperations(records, newId, forms),
     workflows: workflowOperations(records, newId),
-    threads: threadOperations(records, newId, options.billable ?? defaultBillablePolicy),
+    threads,
     agents: agentOperations(records, newId),
     agentSessions: agentSessionOperations(records, newId),
+    /** Webhook endpoints of an organization and their delivery logs. */
+    webhooks: webhookOperations(records, newId, policy, directory),
+    /** How often the router's long-polls read the store again (no notifier, several instances), or `null`. */
+    pollIntervalMs,
 
     /** A record's events in order, after `afterSeq` when given (any kind, one organization). */
     async timeline(orgId: string, id: string, query: { afterSeq?: number; limit?: number } = {}): Promise<SessionEvent[]> {
@@ -97,22 +222,30 @@ export function createEngine(options: EngineOptions) {
     },
 
     /**
-     * Persists every expiry and timeout due by `now` exactly once, even when several instances
-     * tick one store: each due record is leased to one ticker, and the write is a compare-and-set.
+     * One round of background work, for serverless use from a cron: persists every expiry and
+     * timeout due by `now` exactly once (even when several instances tick one store: each due
+     * record is leased to one ticker, and the write is a compare-and-set), then sends the
+     * webhook deliveries and runs the confirmed actions that are available.
      */
-    async tick(now: number = clock(), tickOptions: { batch?: number; leaseMs?: number } = {}): Promise<TickResult> {
-      const batch = tickOptions.batch ?? 100;
-      let claimed = 0;
-      let written = 0;
-      for (;;) {
-        const claims = await options.store.claimDue({ now, limit: batch, leaseMs: tickOptions.leaseMs ?? 30_000, owner: instanceId });
-        claimed += claims.length;
-        for (const claim of claims) {
-          const machine = MACHINES[claim.kind];
-          if (machine) written += await records.settle(claim.orgId, claim.kind, claim.id, machine, now);
-        }
-        if (claims.length < batch) return { claimed, events: written };
-      }
+    tick(now: number = clock(), tickOptions: TickOptions = {}): Promise<TickResult> {
+      return worker.tick(now, tickOptions);
+    },
+
+    /** Starts the background worker: a `tick` every `intervalMs`, and at once after a write that enqueued work. */
+    start(workerOptions: WorkerOptions = {}): void {
+      worker.start(workerOptions);
+    },
+
+    /** Stops the worker: no more claims; resolves once the work in flight is done. */
+    stop(): Promise<void> {
+      return worker.stop();
+    },
+
+    /** Stops the worker and stops listening to the notifier. */
+    async close(): Promise<void> {
+      await worker.stop();
+      unsubscribe?.();
+      unsubscribe = null;
     },
   };
 }

@@ -26,6 +26,21 @@ export interface RecordsContext {
   readonly maxRetries: number;
   /** Told of an in-process listener that threw; the write it heard of stands. */
   readonly onListenerError: (error: unknown, event: SessionEvent) => void;
+  /**
+   * Outbox messages every write of events adds, in the same atomic write: the webhook deliveries
+   * of those events. Answers synchronously when it can, so a write pays no extra await.
+   */
+  readonly eventOutbox?: (record: StoredRecord, events: readonly SessionEvent[]) => readonly OutboxMessage[] | Promise<readonly OutboxMessage[]>;
+  /** Told after every write that appended events, with the record's last `seq` and whether it added outbox messages. */
+  readonly written?: (record: StoredRecord, outbox: boolean) => void;
+}
+
+/** What a write adds beside the state and its events. */
+export interface WriteExtras<S> {
+  readonly aliases?: (state: S) => string[];
+  readonly outbox?: (state: S, events: readonly SessionEvent[]) => OutboxMessage[];
+  /** Overrides how many times a write lost to a concurrent one is retried. */
+  readonly retries?: number;
 }
 
 /** Names a record kind in messages: "Session sess_… not found". */
@@ -118,12 +133,15 @@ export class Records {
       eventCount: events.length,
       data: state,
     };
-    const write: RecordWrite = { record, events, aliases: options.aliases ?? [], outbox: options.outbox ?? [] };
+    const pending = this.withEventOutbox(record, events, options.outbox ?? []);
+    const outbox = pending instanceof Promise ? await pending : pending;
+    const write: RecordWrite = { record, events, aliases: options.aliases ?? [], outbox };
     const result = await this.context.store.insert(write);
     if (!result.ok) {
       throw new ConflictError(options.describeTaken?.(result.taken) ?? `${result.taken} already exists`);
     }
     this.emit(events);
+    this.context.written?.(record, outbox.length > 0);
     return state;
   }
 
@@ -145,9 +163,10 @@ export class Records {
     id: string,
     machine: Machine<S, C>,
     command: C,
-    extra: { aliases?: (state: S) => string[]; outbox?: (state: S, events: readonly SessionEvent[]) => OutboxMessage[] } = {},
+    extra: WriteExtras<S> = {},
   ): Promise<S> {
-    for (let attempt = 0; attempt <= this.context.maxRetries; attempt++) {
+    const retries = extra.retries ?? this.context.maxRetries;
+    for (let attempt = 0; attempt <= retries; attempt++) {
       const record = await this.load(orgId, kind, id);
       const now = this.now;
       const state = record.data as S;
@@ -209,7 +228,7 @@ export class Records {
     previous: StoredRecord,
     state: S,
     drafts: readonly EventDraft[],
-    extra: { aliases?: (state: S) => string[]; outbox?: (state: S, events: readonly SessionEvent[]) => OutboxMessage[] } = {},
+    extra: WriteExtras<S> = {},
   ): Promise<boolean> {
     assertRecordSize(previous.kind, previous.id, state, previous.data);
     const events = toEvents(previous, previous.eventCount + 1, drafts);
@@ -223,15 +242,38 @@ export class Records {
       eventCount: previous.eventCount + events.length,
       data: state,
     };
+    const pending = this.withEventOutbox(record, events, extra.outbox?.(state, events) ?? []);
+    const outbox = pending instanceof Promise ? await pending : pending;
     const saved = await this.context.store.compareAndSet({
       record,
       events,
       aliases: extra.aliases?.(state) ?? [],
-      outbox: extra.outbox?.(state, events) ?? [],
+      outbox,
       expectedVersion: previous.version,
     });
-    if (saved) this.emit(events);
+    if (saved) {
+      this.emit(events);
+      this.context.written?.(record, outbox.length > 0);
+    }
     return saved;
+  }
+
+  /** Emits events another instance wrote, as if written here (see `Notifier`). */
+  emitRelayed(events: readonly SessionEvent[]): void {
+    this.emit(events);
+  }
+
+  /** `own` plus the outbox messages the written events add (their webhook deliveries). */
+  private withEventOutbox(
+    record: StoredRecord,
+    events: readonly SessionEvent[],
+    own: readonly OutboxMessage[],
+  ): readonly OutboxMessage[] | Promise<readonly OutboxMessage[]> {
+    const hook = this.context.eventOutbox;
+    if (!hook || events.length === 0) return own;
+    const added = hook(record, events);
+    const join = (more: readonly OutboxMessage[]) => (more.length === 0 ? own : own.length === 0 ? more : [...own, ...more]);
+    return added instanceof Promise ? added.then(join) : join(added);
   }
 
   private emit(events: readonly SessionEvent[]): void {

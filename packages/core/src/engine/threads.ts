@@ -1,4 +1,4 @@
-import { NotFoundError } from "../errors.js";
+import { InvalidInputError, NotFoundError } from "../errors.js";
 import { ID_PREFIXES } from "../ids.js";
 import { DEFAULT_ACTION_SECONDS, type PendingActionCommand } from "../machines/pending-action.js";
 import { type BillablePolicy, createThread, type ThreadCommand, threadMachine } from "../machines/thread.js";
@@ -13,10 +13,19 @@ import {
 } from "../schemas/thread.js";
 import { ListQuery } from "../schemas/workflow.js";
 import { assertJsonSize, parseInput } from "../validate.js";
+import { actionMessage } from "./actions.js";
 import type { Page, Records } from "./records.js";
 
+/** The tools that have an executor; `null` when the engine runs none (actions are then completed by the caller). */
+export type ExecutableTools = ReadonlySet<string> | null;
+
 /** Conversation threads: context variables, closing, and the pending actions a person decides. */
-export function threadOperations(records: Records, newId: (prefix: string) => string, billable: BillablePolicy) {
+export function threadOperations(
+  records: Records,
+  newId: (prefix: string) => string,
+  billable: BillablePolicy,
+  tools: ExecutableTools = null,
+) {
   const command = (orgId: string, id: string, cmd: ThreadCommand) => records.mutate(orgId, "thread", id, threadMachine, cmd);
 
   function actionOf(thread: Thread, actionId: string): PendingAction {
@@ -26,7 +35,15 @@ export function threadOperations(records: Records, newId: (prefix: string) => st
   }
 
   async function decide(orgId: string, threadId: string, actionId: string, cmd: PendingActionCommand) {
-    const thread = await command(orgId, threadId, { type: "action", actionId, command: cmd });
+    // A confirmation enqueues the executor's run in the same write that moves the action to `processing`.
+    const outbox =
+      cmd.type === "confirm" && tools !== null
+        ? (thread: Thread, events: readonly { type: string; payload: Record<string, unknown> }[]) =>
+            events.some((event) => event.type === "action.confirmed" && event.payload.action_id === actionId)
+              ? [actionMessage(orgId, threadId, actionOf(thread, actionId), records.now)]
+              : []
+        : undefined;
+    const thread = await records.mutate(orgId, "thread", threadId, threadMachine, { type: "action", actionId, command: cmd }, outbox ? { outbox } : {});
     return { thread, action: actionOf(thread, actionId) };
   }
 
@@ -66,6 +83,10 @@ export function threadOperations(records: Records, newId: (prefix: string) => st
     /** Proposes a tool call that waits for a person's confirmation until it expires. */
     async proposeAction(orgId: string, threadId: string, input: unknown): Promise<PendingAction> {
       const body = parseInput(ProposeActionInput, input);
+      if (tools !== null && !tools.has(body.tool)) {
+        const known = [...tools].sort().join(", ");
+        throw new InvalidInputError("tool", `no executor is registered for "${body.tool}"${known ? `; registered tools: ${known}` : ""}`);
+      }
       assertJsonSize("preview", body.preview, LIMITS.metadataBytes);
       const actionId = newId(ID_PREFIXES.action);
       const expiresAt = records.now + (body.expires_in ?? DEFAULT_ACTION_SECONDS) * 1000;

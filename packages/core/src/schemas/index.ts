@@ -3,4 +3,5 @@ export * from "./common.js";
 export * from "./event.js";
 export * from "./form.js";
 export * from "./thread.js";
+export * from "./webhook.js";
 export * from "./workflow.js";

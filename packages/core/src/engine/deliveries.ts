@@ -1,0 +1,152 @@
+import { type WebhookCommand, webhookMachine } from "../machines/webhook.js";
+import type { DeliveryAttempt, WebhookEndpoint } from "../schemas/webhook.js";
+import type { OutboxEntry } from "../store.js";
+import { privateMessage, privateTarget } from "../webhooks/addresses.js";
+import { webhookRequest } from "../webhooks/signing.js";
+import type { Records } from "./records.js";
+import type { DeliveryPayload, TargetPolicy } from "./webhooks.js";
+
+/** Delays before each retry of a failed delivery: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE: readonly number[] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000];
+
+/** A `fetch` as the global one: injectable for tests and for runtimes that proxy requests. */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** How deliveries are sent, from `createEngine`'s options. */
+export interface DeliverySettings extends TargetPolicy {
+  readonly fetch: FetchFunction;
+  readonly retrySchedule: readonly number[];
+  readonly timeoutMs: number;
+  readonly clock: () => number;
+}
+
+/** Milliseconds from a monotonic clock where the runtime has one: durations, not times of day. */
+const elapsedNow = (): number => globalThis.performance?.now() ?? Date.now();
+
+const MAX_ERROR_CHARS = 500;
+
+/**
+ * The delivery log, written with group commit: attempts to one endpoint that finish while its
+ * previous log write is in flight go into the next write together. One write per attempt would
+ * make every delivery of a busy endpoint race for that one record's version.
+ */
+export class DeliveryLog {
+  private readonly pending = new Map<string, { orgId: string; attempts: DeliveryAttempt[]; done: Array<() => void> }>();
+  private readonly writing = new Set<string>();
+
+  constructor(
+    private readonly records: Records,
+    private readonly report: (error: unknown) => void,
+  ) {}
+
+  /** Appends an attempt to its endpoint's timeline; resolves once written (or reported as unwritable). */
+  append(orgId: string, webhookId: string, attempt: DeliveryAttempt): Promise<void> {
+    return new Promise((resolve) => {
+      let batch = this.pending.get(webhookId);
+      if (!batch) {
+        batch = { orgId, attempts: [], done: [] };
+        this.pending.set(webhookId, batch);
+      }
+      batch.attempts.push(attempt);
+      batch.done.push(resolve);
+      if (!this.writing.has(webhookId)) void this.write(webhookId);
+    });
+  }
+
+  private async write(webhookId: string): Promise<void> {
+    this.writing.add(webhookId);
+    try {
+      for (let batch = this.pending.get(webhookId); batch; batch = this.pending.get(webhookId)) {
+        this.pending.delete(webhookId);
+        const command: WebhookCommand = { type: "log", attempts: batch.attempts };
+        try {
+          // Several instances log to one endpoint at once: retry a lost race far more than a request would.
+          await this.records.mutate(batch.orgId, "webhook", webhookId, webhookMachine, command, { retries: 100 });
+        } catch (error) {
+          this.report(error);
+        }
+        for (const done of batch.done) done();
+      }
+    } finally {
+      this.writing.delete(webhookId);
+    }
+  }
+}
+
+/**
+ * Sends one claimed delivery: signs it with the endpoint's secret, POSTs it (no redirects
+ * followed, `timeoutMs` at most), logs the attempt, then settles the outbox message: done on a
+ * 2xx, rescheduled on the retry schedule otherwise, done and failed once the schedule is spent.
+ * The log is written before the message settles, so a crash in between sends it again (at least
+ * once) rather than losing the record of an attempt.
+ */
+export async function deliver(
+  entry: OutboxEntry,
+  now: number,
+  context: { records: Records; settings: DeliverySettings; log: DeliveryLog; owner: string },
+): Promise<void> {
+  const { records, settings, log } = context;
+  const payload = entry.payload as unknown as DeliveryPayload;
+  const endpointRecord = await records.store.get(entry.orgId, payload.webhook_id);
+  const endpoint = endpointRecord?.data as WebhookEndpoint | undefined;
+  if (!endpoint || endpoint.status !== "active") {
+    await records.store.settleOutbox(entry.id, context.owner, {}); // deleted meanwhile: nothing to send
+    return;
+  }
+
+  const started = elapsedNow();
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  try {
+    const url = new URL(endpoint.url);
+    const target = settings.allowPrivateAddresses ? null : await privateTarget(url.hostname, settings.resolveHost);
+    if (target !== null) {
+      error = `refused: ${privateMessage(url.hostname, target === url.hostname ? undefined : target)}`;
+    } else {
+      const request = await webhookRequest(
+        endpoint.secret,
+        { id: payload.event_id, type: payload.type, timestamp: payload.timestamp, data: payload.data },
+        settings.clock(),
+      );
+      const response = await settings.fetch(url, {
+        method: "POST",
+        headers: { ...request.headers, "user-agent": "agent-sessions-webhooks" },
+        body: request.body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(settings.timeoutMs),
+      });
+      statusCode = response.status;
+      await response.body?.cancel().catch(() => {});
+      if (statusCode < 200 || statusCode > 299) error = `the endpoint answered HTTP ${statusCode}`;
+    }
+  } catch (caught) {
+    error = describeFailure(caught, settings.timeoutMs);
+  }
+
+  const attempt = entry.attempts + 1;
+  const final = error !== null && attempt > settings.retrySchedule.length;
+  const retryAt = error === null || final ? null : Math.max(now, settings.clock()) + settings.retrySchedule[attempt - 1]!;
+  await log.append(entry.orgId, endpoint.id, {
+    deliveryId: entry.id,
+    eventId: payload.event_id,
+    eventType: payload.type,
+    attempt,
+    outcome: error === null ? "succeeded" : final ? "failed" : "retrying",
+    statusCode,
+    error,
+    durationMs: Math.max(0, Math.round(elapsedNow() - started)),
+    at: settings.clock(),
+    nextAttemptAt: retryAt,
+  });
+  await records.store.settleOutbox(entry.id, context.owner, retryAt === null ? {} : { retryAt, error: error! });
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === "TimeoutError" || name === "AbortError") return `no answer within ${timeoutMs} ms`;
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const detail = typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : null;
+  const message = error instanceof Error ? error.message : String(error);
+  const text = detail ? `${message} (${detail})` : message;
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
+}

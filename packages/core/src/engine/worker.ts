@@ -1,0 +1,143 @@
+import type { OutboxEntry, Store } from "../store.js";
+
+/** What one `tick` did. */
+export interface TickResult {
+  /** Records whose deadline was claimed. */
+  readonly claimed: number;
+  /** Events written by expiries and timeouts. */
+  readonly events: number;
+  /** Webhook delivery attempts made. */
+  readonly deliveries: number;
+  /** Action executor runs made. */
+  readonly actions: number;
+}
+
+/** Options of one round of work: `tick`, and each round of `start`. */
+export interface TickOptions {
+  /** How many deadlines or outbox messages one claim takes. Default: 100. */
+  readonly batch?: number;
+  /**
+   * How long a claim is held before another instance may take it over: a crashed instance's
+   * work resumes elsewhere after this long. Keep it above the webhook timeout and your slowest
+   * executor, or a slow run is started twice. Default: 30 000.
+   */
+  readonly leaseMs?: number;
+}
+
+/** Options of `engine.start`. */
+export interface WorkerOptions extends TickOptions {
+  /** Milliseconds between rounds when there is nothing to do. Default: 1000. */
+  readonly intervalMs?: number;
+}
+
+/** How the worker handles what it claims. */
+export interface WorkerParts {
+  readonly store: Store;
+  readonly owner: string;
+  readonly clock: () => number;
+  /** Persists what time did to one claimed record; returns the events written. */
+  readonly settle: (claim: { orgId: string; id: string; kind: string }, now: number) => Promise<number>;
+  /** Handlers of outbox topics, each given a claimed message it must settle. */
+  readonly topics: Readonly<Record<string, (entry: OutboxEntry, now: number) => Promise<void>>>;
+  /** Told of work that failed; its claim runs out and the work is retried elsewhere or later. */
+  readonly report: (error: unknown) => void;
+}
+
+/**
+ * The background worker of one engine: rounds that claim due deadlines and outbox messages with
+ * leases and process them, every `intervalMs`, or at once when a local write enqueued work.
+ */
+export class Worker {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private nudged = false;
+
+  constructor(private readonly parts: WorkerParts) {}
+
+  /**
+   * One round: settles every due deadline (each claimed by one instance, each write a
+   * compare-and-set, so an expiry is recorded once however many instances tick), then sends
+   * every available delivery and runs every available action. Work within a batch runs
+   * concurrently: one slow webhook receiver does not hold up the rest.
+   */
+  async tick(now: number, options: TickOptions = {}): Promise<TickResult> {
+    const { store, owner } = this.parts;
+    const limit = options.batch ?? 100;
+    const leaseMs = options.leaseMs ?? 30_000;
+    let claimed = 0;
+    let events = 0;
+    for (;;) {
+      const claims = await store.claimDue({ now, limit, leaseMs, owner });
+      claimed += claims.length;
+      const written = await Promise.all(claims.map((claim) => this.parts.settle(claim, now).catch(this.failed)));
+      for (const count of written) events += count;
+      if (claims.length < limit) break;
+    }
+    const handled = new Map<string, number>();
+    for (const [topic, handle] of Object.entries(this.parts.topics)) {
+      let count = 0;
+      for (;;) {
+        const entries = await store.claimOutbox({ now, limit, leaseMs, owner, topic });
+        await Promise.all(entries.map((entry) => handle(entry, now).catch(this.failed)));
+        count += entries.length;
+        if (entries.length < limit) break;
+      }
+      handled.set(topic, count);
+    }
+    return { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0 };
+  }
+
+  /** Starts the rounds; a second call while running changes nothing. */
+  start(options: WorkerOptions = {}): void {
+    if (this.running) return;
+    this.running = true;
+    const intervalMs = options.intervalMs ?? 1000;
+    this.loop = (async () => {
+      while (this.running) {
+        this.nudged = false;
+        try {
+          await this.tick(this.parts.clock(), options);
+        } catch (error) {
+          this.parts.report(error); // the store failed to claim: try again next round
+        }
+        if (this.running && !this.nudged) await this.sleep(intervalMs);
+      }
+    })();
+  }
+
+  /** Stops claiming and resolves once the work in flight is done. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+  }
+
+  /** Runs the next round now: a local write just enqueued work. */
+  nudge(): void {
+    if (!this.running) return;
+    this.nudged = true;
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      // Deno and Node: an idle worker alone does not keep the process alive.
+      (timer as { unref?: () => void }).unref?.();
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private readonly failed = (error: unknown): 0 => {
+    this.parts.report(error);
+    return 0;
+  };
+}

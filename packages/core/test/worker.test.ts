@@ -1,0 +1,5 @@
+import { MemoryStore } from "@agent-sessions/memory";
+import { runWorkerConformance } from "../src/testing.js";
+import { httpReceiver } from "./http-receiver.js";
+
+runWorkerConformance({ name: "memory store, node:http receiver", create: () => new MemoryStore(), receiver: httpReceiver });
