@@ -1,1 +1,12 @@
-export {};
+export { type AnyKysely, type SqlDialect } from "./dialect.js";
+export {
+  assertSchemaVersion,
+  LATEST_SCHEMA_VERSION,
+  type MigrationResult,
+  migrate,
+  SchemaVersionError,
+  schemaVersion,
+} from "./migrations.js";
+export { type OpenSqlStoreOptions, openSqlStore, type ParsedStoreUrl, parseStoreUrl } from "./open.js";
+export { SqlStore, type SqlStoreOptions } from "./sql-store.js";
+export type { TableOptions } from "./tables.js";

@@ -1,0 +1,75 @@
+import { InvalidInputError } from "@agent-sessions/core";
+import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
+
+/** The SQL databases the store speaks to: PostgreSQL, MySQL 8 or MariaDB 10.6+, and SQLite. */
+export type SqlDialect = "postgres" | "mysql" | "sqlite";
+
+const DIALECTS: readonly SqlDialect[] = ["postgres", "mysql", "sqlite"];
+
+/**
+ * A Kysely instance of any database type: the store names its tables at run time (prefix,
+ * schema), so its queries are written as SQL templates rather than against a typed schema.
+ */
+export type AnyKysely = Kysely<any>;
+
+/** A connection or transaction queries run on. */
+export type Executor = Kysely<any> | Transaction<any>;
+
+/** Throws a clear error unless `dialect` is one the store supports. */
+export function assertDialect(dialect: unknown): asserts dialect is SqlDialect {
+  if (!DIALECTS.includes(dialect as SqlDialect)) {
+    throw new InvalidInputError("dialect", `must be one of ${DIALECTS.map((d) => `"${d}"`).join(", ")}, got ${JSON.stringify(dialect)}`);
+  }
+}
+
+/**
+ * A JSON column read back as text, so every driver hands over a string whatever its own JSON
+ * handling is (pg parses jsonb, mysql2 parses MySQL's JSON but not MariaDB's LONGTEXT alias).
+ */
+export function jsonText(dialect: SqlDialect, column: string): RawBuilder<string> {
+  const ref = sql.ref(column);
+  if (dialect === "postgres") return sql<string>`${ref}::text`;
+  if (dialect === "mysql") return sql<string>`CAST(${ref} AS CHAR)`;
+  return sql<string>`${ref}`;
+}
+
+/** A JSON value as a query parameter for a JSON column. */
+export function jsonParam(dialect: SqlDialect, value: unknown): RawBuilder<unknown> {
+  const text = JSON.stringify(value ?? null);
+  return dialect === "postgres" ? sql`${text}::jsonb` : sql`${text}`;
+}
+
+/** Whether `error` is the driver's report of a duplicate primary or unique key. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // PostgreSQL 23505, mysql2 ER_DUP_ENTRY, better-sqlite3 SQLITE_CONSTRAINT_{PRIMARYKEY,UNIQUE}.
+  return code === "23505" || code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "SQLITE_CONSTRAINT_UNIQUE";
+}
+
+/** Whether `error` is a deadlock or serialization failure, after which the whole transaction may simply run again. */
+export function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // PostgreSQL 40P01 deadlock / 40001 serialization; MySQL deadlock; SQLite busy past busy_timeout.
+  return code === "40P01" || code === "40001" || code === "ER_LOCK_DEADLOCK" || code === "SQLITE_BUSY";
+}
+
+/**
+ * Runs `work` in one transaction. SQLite gets `BEGIN IMMEDIATE`, which takes the single write
+ * lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY
+ * when another process wrote in between, and SQLite allows only one writer anyway.
+ */
+export async function inTransaction<T>(db: AnyKysely, dialect: SqlDialect, work: (trx: Executor) => Promise<T>): Promise<T> {
+  if (dialect !== "sqlite") return db.transaction().execute(work);
+  return db.connection().execute(async (connection) => {
+    await sql`BEGIN IMMEDIATE`.execute(connection);
+    let result: T;
+    try {
+      result = await work(connection);
+    } catch (error) {
+      await sql`ROLLBACK`.execute(connection);
+      throw error;
+    }
+    await sql`COMMIT`.execute(connection);
+    return result;
+  });
+}

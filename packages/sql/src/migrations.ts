@@ -1,0 +1,157 @@
+import { AgentSessionsError } from "@agent-sessions/core";
+import { sql } from "kysely";
+import { type AnyKysely, assertDialect, type Executor, type SqlDialect } from "./dialect.js";
+import { schemaV1 } from "./schema-v1.js";
+import { type TableOptions, Tables } from "./tables.js";
+
+/** One step of the schema, applied once and recorded in the migrations table. */
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly up: (db: Executor, dialect: SqlDialect, tables: Tables) => Promise<void>;
+}
+
+/** Every migration this package ships, in order. Append; never edit one that was released. */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "records, events, aliases, outbox, idempotency keys",
+    up: async (db, dialect, tables) => {
+      for (const statement of schemaV1(dialect, tables)) await statement.execute(db);
+    },
+  },
+];
+
+/** The newest schema version this package knows and needs. */
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** A database whose schema this package cannot use: too old (migrate it) or too new (upgrade the package). */
+export class SchemaVersionError extends AgentSessionsError {
+  override readonly name = "SchemaVersionError";
+  /** The version recorded in the database. */
+  readonly found: number;
+  /** The version this package needs. */
+  readonly supported: number;
+  constructor(found: number, supported: number) {
+    super(
+      "internal",
+      found > supported
+        ? `The database schema is at version ${found}, newer than version ${supported}, the newest this @agent-sessions/sql knows. ` +
+            `Upgrade @agent-sessions/sql to a release that knows schema version ${found}.`
+        : `The database schema is at version ${found}, older than version ${supported}, which this @agent-sessions/sql needs. ` +
+            "Run `agent-sessions migrate --store <url>` or `migrate(db, dialect)` first.",
+    );
+    this.found = found;
+    this.supported = supported;
+  }
+}
+
+/** What `migrate` did. */
+export interface MigrationResult {
+  /** The schema version before. */
+  readonly from: number;
+  /** The schema version after: `LATEST_SCHEMA_VERSION`. */
+  readonly to: number;
+  /** The versions this call applied, in order; empty when the schema was already current. */
+  readonly applied: readonly number[];
+}
+
+/**
+ * The schema version recorded in the database: the highest applied migration, or 0 when the
+ * store's tables were never created.
+ */
+export async function schemaVersion(db: AnyKysely, dialect: SqlDialect, options: TableOptions = {}): Promise<number> {
+  assertDialect(dialect);
+  const tables = new Tables(dialect, options);
+  try {
+    return await readVersion(db, tables);
+  } catch (error) {
+    if (isMissingTable(error)) return 0;
+    throw error;
+  }
+}
+
+/**
+ * Throws `SchemaVersionError` unless the database is at exactly the schema version this package
+ * needs; returns that version.
+ */
+export async function assertSchemaVersion(db: AnyKysely, dialect: SqlDialect, options: TableOptions = {}): Promise<number> {
+  const found = await schemaVersion(db, dialect, options);
+  if (found !== LATEST_SCHEMA_VERSION) throw new SchemaVersionError(found, LATEST_SCHEMA_VERSION);
+  return found;
+}
+
+/**
+ * Brings the store's tables to `LATEST_SCHEMA_VERSION`, applying each missing migration once and
+ * recording it in the `schema_migrations` table; running it again is a no-op. Safe when several
+ * processes migrate at once (a database lock serializes them). Refuses, with `SchemaVersionError`,
+ * a database already at a newer version than this package knows.
+ *
+ * @example
+ * const store = await openSqlStore("postgres://localhost/app");
+ * await migrate(store.db, store.dialect);
+ */
+export async function migrate(db: AnyKysely, dialect: SqlDialect, options: TableOptions = {}): Promise<MigrationResult> {
+  assertDialect(dialect);
+  const tables = new Tables(dialect, options);
+  if (dialect === "postgres") {
+    // PostgreSQL runs DDL in transactions: all pending migrations apply together or not at all.
+    return db.transaction().execute(async (trx) => {
+      if (tables.schema !== undefined) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(tables.schema)}`.execute(trx);
+      await sql`SELECT pg_advisory_xact_lock(hashtext(${`agent-sessions:${tables.name("schema_migrations")}`}))`.execute(trx);
+      return applyPending(trx, dialect, tables);
+    });
+  }
+  if (dialect === "sqlite") {
+    return db.connection().execute(async (connection) => {
+      await sql`BEGIN IMMEDIATE`.execute(connection);
+      try {
+        const result = await applyPending(connection, dialect, tables);
+        await sql`COMMIT`.execute(connection);
+        return result;
+      } catch (error) {
+        await sql`ROLLBACK`.execute(connection);
+        throw error;
+      }
+    });
+  }
+  // MySQL commits each DDL statement by itself; a named lock keeps concurrent migrators apart,
+  // and every statement can be run again should a migration be cut short.
+  return db.connection().execute(async (connection) => {
+    if (tables.schema !== undefined) await sql`CREATE DATABASE IF NOT EXISTS ${sql.id(tables.schema)}`.execute(connection);
+    const lock = sql`LEFT(CONCAT('agent-sessions:', COALESCE(${tables.schema ?? null}, DATABASE()), '.', ${tables.prefix}), 64)`;
+    const { rows } = await sql<{ locked: number | null }>`SELECT GET_LOCK(${lock}, 60) AS locked`.execute(connection);
+    if (Number(rows[0]?.locked) !== 1) throw new Error("migrate: could not take the migration lock within 60 seconds");
+    try {
+      return await applyPending(connection, dialect, tables);
+    } finally {
+      await sql`SELECT RELEASE_LOCK(${lock})`.execute(connection);
+    }
+  });
+}
+
+async function applyPending(db: Executor, dialect: SqlDialect, tables: Tables): Promise<MigrationResult> {
+  const bigint = dialect === "sqlite" ? "integer" : "bigint";
+  await sql`CREATE TABLE IF NOT EXISTS ${tables.migrations} (version integer NOT NULL PRIMARY KEY, name varchar(200) NOT NULL, applied_at ${sql.raw(bigint)} NOT NULL)`.execute(db);
+  const from = await readVersion(db, tables);
+  if (from > LATEST_SCHEMA_VERSION) throw new SchemaVersionError(from, LATEST_SCHEMA_VERSION);
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= from) continue;
+    await migration.up(db, dialect, tables);
+    await sql`INSERT INTO ${tables.migrations} (version, name, applied_at) VALUES (${migration.version}, ${migration.name}, ${Date.now()})`.execute(db);
+    applied.push(migration.version);
+  }
+  return { from, to: LATEST_SCHEMA_VERSION, applied };
+}
+
+async function readVersion(db: Executor, tables: Tables): Promise<number> {
+  const { rows } = await sql<{ version: number | string | null }>`SELECT MAX(version) AS version FROM ${tables.migrations}`.execute(db);
+  return Number(rows[0]?.version ?? 0);
+}
+
+function isMissingTable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  // PostgreSQL undefined_table, MySQL ER_NO_SUCH_TABLE, SQLite's message (its code is a generic SQLITE_ERROR).
+  return code === "42P01" || code === "ER_NO_SUCH_TABLE" || (typeof message === "string" && message.includes("no such table"));
+}

@@ -1,0 +1,108 @@
+import { InvalidInputError } from "@agent-sessions/core";
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import type { SqlDialect } from "./dialect.js";
+import { SqlStore } from "./sql-store.js";
+import type { TableOptions } from "./tables.js";
+
+/** A store URL taken apart: which dialect, and what its driver connects to. */
+export interface ParsedStoreUrl {
+  readonly dialect: SqlDialect;
+  /** The driver's connection string (postgres, mysql) or the SQLite file name (`:memory:` for none). */
+  readonly target: string;
+}
+
+const ACCEPTED = "sqlite:./file.db, sqlite::memory:, postgres://…, postgresql://…, mysql://… or mariadb://…";
+
+/**
+ * Takes a store URL apart: `sqlite:./file.db` (or `sqlite:/abs/file.db`, `sqlite:///abs/file.db`),
+ * `sqlite::memory:`, `postgres://…` or `postgresql://…`, `mysql://…` or `mariadb://…`.
+ * Throws an error naming the part of the URL that is wrong.
+ */
+export function parseStoreUrl(url: string): ParsedStoreUrl {
+  if (typeof url !== "string" || url.trim() === "") throw new InvalidInputError("store URL", `is required (${ACCEPTED})`);
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) throw new InvalidInputError("store URL", `"${url}" has no scheme; use ${ACCEPTED}`);
+  if (scheme === "sqlite") {
+    let file = url.slice("sqlite:".length);
+    if (file.startsWith("//")) file = file.slice(2); // sqlite:///abs/path and sqlite://./rel
+    if (file === "") throw new InvalidInputError("store URL", `"${url}" names no SQLite file; use sqlite:./file.db or sqlite::memory:`);
+    return { dialect: "sqlite", target: file };
+  }
+  if (scheme === "postgres" || scheme === "postgresql" || scheme === "mysql" || scheme === "mariadb") {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new InvalidInputError("store URL", `"${redact(url)}" is not a valid URL`);
+    }
+    if (parsed.hostname === "" && !parsed.searchParams.has("host")) {
+      throw new InvalidInputError("store URL", `"${redact(url)}" names no host, as in ${scheme}://user@localhost/database`);
+    }
+    if (scheme === "postgres" || scheme === "postgresql") return { dialect: "postgres", target: url };
+    // mysql2 parses mysql:// only; MariaDB speaks the same protocol.
+    return { dialect: "mysql", target: scheme === "mariadb" ? `mysql:${url.slice("mariadb:".length)}` : url };
+  }
+  throw new InvalidInputError("store URL", `scheme "${scheme}:" is not supported; use ${ACCEPTED}`);
+}
+
+/** Options of `openSqlStore`. */
+export interface OpenSqlStoreOptions extends TableOptions {
+  /** Most connections in the pool (PostgreSQL, MySQL). Default: 10. */
+  readonly maxConnections?: number;
+}
+
+/**
+ * Opens a store from a URL: creates the driver's pool (pg, mysql2) or opens the SQLite file
+ * (better-sqlite3, in WAL mode), and returns a `SqlStore` whose `close()` ends it. The driver
+ * package must be installed. The schema is not touched: call `migrate` (or `store.migrate()`)
+ * once before the first operation.
+ *
+ * @example
+ * const store = await openSqlStore("sqlite:./agent-sessions.db");
+ * await store.migrate();
+ * const engine = createEngine({ store });
+ */
+export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {}): Promise<SqlStore> {
+  const { dialect, target } = parseStoreUrl(url);
+  const max = options.maxConnections ?? 10;
+  if (!Number.isSafeInteger(max) || max < 1) throw new InvalidInputError("maxConnections", `must be a whole number ≥ 1, got ${max}`);
+  const tableOptions: TableOptions = {
+    ...(options.tablePrefix !== undefined ? { tablePrefix: options.tablePrefix } : {}),
+    ...(options.schema !== undefined ? { schema: options.schema } : {}),
+  };
+  const db = new Kysely<any>({ dialect: await driverDialect(dialect, target, max) });
+  return new SqlStore(db, { dialect, destroyOnClose: true, ...tableOptions });
+}
+
+async function driverDialect(dialect: SqlDialect, target: string, max: number) {
+  if (dialect === "postgres") {
+    const pg = await load<typeof import("pg")>("pg", "postgres://");
+    const Pool = pg.Pool ?? (pg as unknown as { default: typeof import("pg") }).default.Pool;
+    return new PostgresDialect({ pool: new Pool({ connectionString: target, max }) });
+  }
+  if (dialect === "mysql") {
+    const mysql = await load<typeof import("mysql2")>("mysql2", "mysql://");
+    const createPool = mysql.createPool ?? (mysql as unknown as { default: typeof import("mysql2") }).default.createPool;
+    // FOUND_ROWS (mysql2's default) makes affected rows count matched rows; the store does not rely on it.
+    return new MysqlDialect({ pool: createPool({ uri: target, connectionLimit: max, charset: "utf8mb4" }) });
+  }
+  const sqlite = await load<{ default: typeof import("better-sqlite3") }>("better-sqlite3", "sqlite:");
+  const database = new sqlite.default(target);
+  if (target !== ":memory:") database.pragma("journal_mode = WAL");
+  // Another process holding the write lock is waited for, rather than failing at once.
+  database.pragma("busy_timeout = 5000");
+  return new SqliteDialect({ database });
+}
+
+async function load<T>(name: string, scheme: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (error) {
+    throw new Error(`${scheme} store URLs need the "${name}" package: install it beside @agent-sessions/sql`, { cause: error });
+  }
+}
+
+/** The URL with its password replaced, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
+}

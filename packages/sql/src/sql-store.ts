@@ -1,0 +1,248 @@
+import {
+  type ClaimOptions,
+  type DueClaim,
+  type IdempotencyEntry,
+  type InsertResult,
+  InvalidInputError,
+  type ListRecordsQuery,
+  type OutboxEntry,
+  type RecordPage,
+  type RecordWrite,
+  type SessionEvent,
+  type Store,
+  type StoredRecord,
+} from "@agent-sessions/core";
+import { sql } from "kysely";
+import { claimDue, claimOutbox, settleOutbox } from "./claims.js";
+import type { SqlContext } from "./context.js";
+import { type AnyKysely, assertDialect, isRetryable, isUniqueViolation, jsonText, type SqlDialect } from "./dialect.js";
+import { completeIdempotencyKey, purgeIdempotencyKeys, releaseIdempotencyKey, reserveIdempotencyKey } from "./idempotency.js";
+import { assertSchemaVersion, type MigrationResult, migrate } from "./migrations.js";
+import { decodeCursor, type EventRow, encodeCursor, type RecordRow, toEvent, toRecord } from "./rows.js";
+import { type TableOptions, Tables } from "./tables.js";
+import { compareAndSetInTransaction, compareAndSetPostgres, insertInTransaction, insertPostgres } from "./writes.js";
+
+/** How a `SqlStore` reaches its tables. */
+export interface SqlStoreOptions extends TableOptions {
+  /** Which SQL the Kysely instance speaks. */
+  readonly dialect: SqlDialect;
+  /** Whether `close()` destroys the Kysely instance (ending its pool). Default: false; `openSqlStore` sets it. */
+  readonly destroyOnClose?: boolean;
+}
+
+/** How many times a write that met a deadlock or a concurrently taken alias runs again. */
+const WRITE_ATTEMPTS = 5;
+
+/**
+ * The Store on PostgreSQL, MySQL/MariaDB or SQLite through Kysely. Every transition is one
+ * transaction (one statement on PostgreSQL); claims use `FOR UPDATE SKIP LOCKED` where the
+ * database has it. The first operation checks the schema version and refuses a database
+ * migrated by a newer release of this package, or one not migrated yet.
+ */
+export class SqlStore implements Store {
+  /** The Kysely instance the store queries. */
+  readonly db: AnyKysely;
+  readonly dialect: SqlDialect;
+  readonly options: SqlStoreOptions;
+  private readonly tables: Tables;
+  private readonly context: SqlContext;
+  private readonly recordColumns;
+  private schemaChecked = false;
+  private schemaCheck: Promise<number> | null = null;
+
+  constructor(db: AnyKysely, options: SqlStoreOptions) {
+    assertDialect(options?.dialect);
+    this.db = db;
+    this.dialect = options.dialect;
+    this.options = options;
+    this.tables = new Tables(options.dialect, options);
+    this.context = { db, dialect: options.dialect, tables: this.tables };
+    this.recordColumns = sql`id, org_id, kind, status, version, created_at, updated_at, due_at, event_count, ${jsonText(options.dialect, "data")} AS data`;
+  }
+
+  /** Applies pending migrations to this store's tables; see `migrate`. */
+  migrate(): Promise<MigrationResult> {
+    return migrate(this.db, this.dialect, this.options);
+  }
+
+  /**
+   * Resolves with the schema version once it is the one this package needs; rejects with
+   * `SchemaVersionError` otherwise. Every operation awaits it before its first query.
+   */
+  checkSchema(): Promise<number> {
+    this.schemaCheck ??= assertSchemaVersion(this.db, this.dialect, this.options).then(
+      (version) => {
+        this.schemaChecked = true;
+        return version;
+      },
+      (error: unknown) => {
+        this.schemaCheck = null; // checked again next time: the database may be migrated meanwhile
+        throw error;
+      },
+    );
+    return this.schemaCheck;
+  }
+
+  async insert(write: RecordWrite): Promise<InsertResult> {
+    if (!this.schemaChecked) await this.checkSchema();
+    let lastError: unknown;
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      if (this.dialect !== "postgres") {
+        try {
+          const outcome = await insertInTransaction(this.context, write);
+          if (outcome === null) return { ok: true };
+          if (outcome !== "retry") return { ok: false, taken: outcome.taken };
+        } catch (error) {
+          if (!isRetryable(error)) throw error;
+          lastError = error;
+        }
+        continue;
+      }
+      try {
+        return (await insertPostgres(this.context, write)) ? { ok: true } : { ok: false, taken: write.record.id };
+      } catch (error) {
+        if (!isUniqueViolation(error) && !isRetryable(error)) throw error;
+        lastError = error;
+        // The statement failed whole; name the alias that was taken, unless its taker rolled back.
+        const taken = await this.takenAlias(write);
+        if (taken !== null) return { ok: false, taken };
+      }
+    }
+    throw new Error(`insert of ${write.record.id}: still conflicting with concurrent writes after ${WRITE_ATTEMPTS} attempts`, {
+      cause: lastError,
+    });
+  }
+
+  async compareAndSet(write: RecordWrite & { readonly expectedVersion: number }): Promise<boolean> {
+    if (write.record.version !== write.expectedVersion + 1) {
+      throw new InvalidInputError("record.version", `must be expectedVersion + 1 (${write.expectedVersion + 1}), got ${write.record.version}`);
+    }
+    if (!this.schemaChecked) await this.checkSchema();
+    try {
+      return this.dialect === "postgres"
+        ? await compareAndSetPostgres(this.context, write)
+        : await compareAndSetInTransaction(this.context, write);
+    } catch (error) {
+      // A deadlock victim or a writer beaten to an alias wrote nothing: it lost, like any loser.
+      if (isUniqueViolation(error) || isRetryable(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(orgId: string, id: string): Promise<StoredRecord | null> {
+    if (!this.schemaChecked) await this.checkSchema();
+    const { rows } = await sql<RecordRow>`SELECT ${this.recordColumns} FROM ${this.tables.records}
+      WHERE id = ${id} AND org_id = ${orgId}`.execute(this.db);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async getUnscoped(id: string): Promise<StoredRecord | null> {
+    if (!this.schemaChecked) await this.checkSchema();
+    const { rows } = await sql<RecordRow>`SELECT ${this.recordColumns} FROM ${this.tables.records} WHERE id = ${id}`.execute(this.db);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async resolveAlias(orgId: string, alias: string): Promise<string | null> {
+    if (!this.schemaChecked) await this.checkSchema();
+    const { rows } = await sql<{ record_id: string }>`SELECT record_id FROM ${this.tables.aliases}
+      WHERE org_id = ${orgId} AND alias = ${alias}`.execute(this.db);
+    return rows[0]?.record_id ?? null;
+  }
+
+  /**
+   * Newest id first through the (org, kind[, status], id) indexes. `total` is a COUNT over the
+   * same index: exact, and cheaper overall than a counts table, whose few rows every write would
+   * update and so serialize on.
+   */
+  async list(orgId: string, query: ListRecordsQuery): Promise<RecordPage> {
+    assertCount("limit", query.limit, 1);
+    if (query.offset !== undefined) assertCount("offset", query.offset, 0);
+    if (!this.schemaChecked) await this.checkSchema();
+    const status = query.status === undefined ? sql`` : sql` AND status = ${query.status}`;
+    const filter = sql`org_id = ${orgId} AND kind = ${query.kind}${status}`;
+    const before = query.cursor === undefined ? sql`` : sql` AND id < ${decodeCursor(query.cursor)}`;
+    const offset = query.cursor === undefined ? (query.offset ?? 0) : 0;
+    const [page, count] = await Promise.all([
+      sql<RecordRow>`SELECT ${this.recordColumns} FROM ${this.tables.records} WHERE ${filter}${before}
+        ORDER BY id DESC LIMIT ${query.limit + 1} OFFSET ${offset}`.execute(this.db),
+      sql<{ total: number | string }>`SELECT COUNT(*) AS total FROM ${this.tables.records} WHERE ${filter}`.execute(this.db),
+    ]);
+    const more = page.rows.length > query.limit;
+    const records = (more ? page.rows.slice(0, query.limit) : page.rows).map(toRecord);
+    return { records, total: Number(count.rows[0]?.total ?? 0), nextCursor: more ? encodeCursor(records.at(-1)!.id) : null };
+  }
+
+  async timeline(orgId: string, id: string, options: { afterSeq?: number; limit?: number } = {}): Promise<SessionEvent[]> {
+    if (options.limit !== undefined) assertCount("limit", options.limit, 0);
+    if (!this.schemaChecked) await this.checkSchema();
+    const limit = options.limit === undefined ? sql`` : sql` LIMIT ${options.limit}`;
+    const { rows } = await sql<EventRow>`SELECT org_id, record_id, seq, id, kind, type, at, ${jsonText(this.dialect, "payload")} AS payload
+      FROM ${this.tables.events} WHERE org_id = ${orgId} AND record_id = ${id} AND seq > ${options.afterSeq ?? 0}
+      ORDER BY seq${limit}`.execute(this.db);
+    return rows.map(toEvent);
+  }
+
+  async claimDue(options: ClaimOptions): Promise<DueClaim[]> {
+    assertClaim(options);
+    if (!this.schemaChecked) await this.checkSchema();
+    return claimDue(this.context, options);
+  }
+
+  async claimOutbox(options: ClaimOptions & { readonly topic?: string }): Promise<OutboxEntry[]> {
+    assertClaim(options);
+    if (!this.schemaChecked) await this.checkSchema();
+    return claimOutbox(this.context, options);
+  }
+
+  async settleOutbox(id: string, owner: string, outcome: { readonly retryAt?: number; readonly error?: string }): Promise<boolean> {
+    if (!this.schemaChecked) await this.checkSchema();
+    return settleOutbox(this.context, id, owner, outcome);
+  }
+
+  async reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null> {
+    if (!this.schemaChecked) await this.checkSchema();
+    return reserveIdempotencyKey(this.context, { orgId, key }, entry, now);
+  }
+
+  async completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void> {
+    if (!this.schemaChecked) await this.checkSchema();
+    await completeIdempotencyKey(this.context, { orgId, key }, response);
+  }
+
+  async releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
+    if (!this.schemaChecked) await this.checkSchema();
+    await releaseIdempotencyKey(this.context, { orgId, key });
+  }
+
+  /** Deletes idempotency records expired by `now` and returns how many; they are ignored anyway, this reclaims space. */
+  async purgeExpiredIdempotencyKeys(now: number): Promise<number> {
+    if (!this.schemaChecked) await this.checkSchema();
+    return purgeIdempotencyKeys(this.context, now);
+  }
+
+  /** Destroys the Kysely instance when the store owns it (`destroyOnClose`), ending its connections. */
+  async close(): Promise<void> {
+    if (this.options.destroyOnClose) await this.db.destroy();
+  }
+
+  /** The first of the write's aliases that names a record in its organization, or null. */
+  private async takenAlias(write: RecordWrite): Promise<string | null> {
+    const aliases = write.aliases ?? [];
+    if (aliases.length === 0) return null;
+    const { rows } = await sql<{ alias: string }>`SELECT alias FROM ${this.tables.aliases}
+      WHERE org_id = ${write.record.orgId} AND alias IN (${sql.join(aliases)})`.execute(this.db);
+    const taken = new Set(rows.map((row) => row.alias));
+    return aliases.find((alias) => taken.has(alias)) ?? null;
+  }
+}
+
+function assertCount(field: string, value: number, minimum: number): void {
+  if (!Number.isSafeInteger(value) || value < minimum) throw new InvalidInputError(field, `must be a whole number ≥ ${minimum}, got ${value}`);
+}
+
+function assertClaim(options: ClaimOptions): void {
+  assertCount("limit", options.limit, 1);
+  assertCount("leaseMs", options.leaseMs, 1);
+  if (!Number.isSafeInteger(options.now)) throw new InvalidInputError("now", `must be milliseconds since the epoch, got ${options.now}`);
+  if (typeof options.owner !== "string" || options.owner === "") throw new InvalidInputError("owner", "must be a non-empty string");
+}
