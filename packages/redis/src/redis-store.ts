@@ -88,7 +88,8 @@ export class RedisStore implements Store {
   }
 
   async get(orgId: string, id: string): Promise<StoredRecord | null> {
-    const json = await this.client.hget(this.keys.record(orgId, id), "j");
+    const key = this.keys.record(orgId, id);
+    const json = await withReconnect(this.client, () => this.client.hget(key, "j"));
     return json === null ? null : (JSON.parse(json) as StoredRecord);
   }
 
@@ -99,31 +100,34 @@ export class RedisStore implements Store {
    * bucket on this path, which only the hosted form page takes.
    */
   async getUnscoped(id: string): Promise<StoredRecord | null> {
-    const owners = await Promise.all(this.keys.buckets.map((bucket) => this.client.hget(`${bucket}id`, id)));
+    const owners = await withReconnect(this.client, () =>
+      Promise.all(this.keys.buckets.map((bucket) => this.client.hget(`${bucket}id`, id))),
+    );
     const orgId = owners.find((owner) => owner !== null);
     return orgId ? this.get(orgId, id) : null;
   }
 
   async resolveAlias(orgId: string, alias: string): Promise<string | null> {
-    return this.client.hget(this.keys.aliases(orgId), alias);
+    const key = this.keys.aliases(orgId);
+    return withReconnect(this.client, () => this.client.hget(key, alias));
   }
 
   async list(orgId: string, query: ListRecordsQuery): Promise<RecordPage> {
     const limit = Math.max(0, Math.floor(query.limit));
     const byCursor = query.cursor !== undefined;
-    const reply = (await this.scripts.list(
-      [this.keys.list(orgId, query.kind, query.status)],
-      [
-        this.keys.org(orgId),
-        this.keys.bucket(orgId),
-        orgId,
-        query.kind,
-        byCursor ? "cursor" : "offset",
-        byCursor ? query.cursor! : Math.max(0, Math.floor(query.offset ?? 0)),
-        limit,
-        this.retention ? "1" : "0",
-      ],
-    )) as [number, number, ...string[]];
+    const keys = [this.keys.list(orgId, query.kind, query.status)];
+    const args = [
+      this.keys.org(orgId),
+      this.keys.bucket(orgId),
+      orgId,
+      query.kind,
+      byCursor ? "cursor" : "offset",
+      byCursor ? query.cursor! : Math.max(0, Math.floor(query.offset ?? 0)),
+      limit,
+      this.retention ? "1" : "0",
+    ];
+    // Safe to resend: the only writes it makes remove what retention already ended.
+    const reply = (await withReconnect(this.client, () => this.scripts.list(keys, args))) as [number, number, ...string[]];
     const [total, more, ...jsons] = reply;
     const records = jsons.filter((json) => json !== "").map((json) => JSON.parse(json) as StoredRecord);
     const last = records.at(-1);
@@ -134,7 +138,8 @@ export class RedisStore implements Store {
     const start = Math.max(0, Math.floor(options.afterSeq ?? 0));
     if (options.limit !== undefined && options.limit <= 0) return [];
     const end = options.limit === undefined ? -1 : start + Math.floor(options.limit) - 1;
-    const events = await this.client.lrange(this.keys.events(orgId, id), start, end);
+    const key = this.keys.events(orgId, id);
+    const events = await withReconnect(this.client, () => this.client.lrange(key, start, end));
     return events.map((json) => JSON.parse(json) as SessionEvent);
   }
 

@@ -1,0 +1,50 @@
+import { fixtures, runStoreConformance } from "@agent-sessions/core/testing";
+import { BUCKETS, bucketOf, RedisStore } from "@agent-sessions/redis";
+import { Cluster } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteKeys, randomPrefix } from "./support/redis.js";
+import { type PrivateCluster, startCluster } from "./support/servers.js";
+
+// A real 3-master Redis Cluster, started for this file: every script must keep to one slot.
+let cluster: PrivateCluster;
+let client: Cluster;
+
+beforeAll(async () => {
+  cluster = await startCluster(3);
+  client = new Cluster(cluster.nodes);
+  await new Promise<void>((resolve, reject) => {
+    client.once("ready", resolve);
+    client.once("error", reject);
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await client?.quit();
+  await cluster?.stop();
+});
+
+runStoreConformance({
+  name: "redis cluster",
+  create: () => new RedisStore({ client, prefix: randomPrefix("cluster") }),
+  destroy: async (store) => void (await deleteKeys(client, (store as RedisStore).keyPattern)),
+});
+
+describe("Redis Cluster layout", () => {
+  it("spreads organizations over buckets that live on different masters, and reads each back unscoped", async () => {
+    const store = new RedisStore({ client, prefix: randomPrefix("spread") });
+    // One organization per bucket.
+    const orgs = new Map<number, string>();
+    while (orgs.size < BUCKETS) {
+      const org = fixtures.orgId();
+      orgs.set(bucketOf(org), org);
+    }
+    const seeded = await Promise.all([...orgs.values()].map((org) => fixtures.seed(store, { orgId: org, dueAt: fixtures.T0 })));
+    for (const record of seeded) expect(await store.getUnscoped(record.id)).toEqual(record);
+    const masters = client.nodes("master");
+    const holding = await Promise.all(masters.map(async (node) => (await node.keys(store.keyPattern)).length));
+    expect(holding.filter((count) => count > 0).length).toBe(masters.length);
+    const claims = await store.claimDue({ now: fixtures.T0, limit: 100, leaseMs: 1000, owner: "w" });
+    expect(claims.map((claim) => claim.id).sort()).toEqual(seeded.map((record) => record.id).sort());
+    await deleteKeys(client, store.keyPattern);
+  });
+});

@@ -1,0 +1,121 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+
+const run = promisify(execFile);
+
+/** A redis-server this test run started, on a loopback port. */
+export interface PrivateRedis {
+  readonly host: "127.0.0.1";
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** A Redis Cluster of redis-server processes this test run started. */
+export interface PrivateCluster {
+  readonly nodes: { host: "127.0.0.1"; port: number }[];
+  stop(): Promise<void>;
+}
+
+/** Whether nothing listens on `port` of the loopback interface. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free port whose cluster bus port (port + 10000) is free too. */
+async function freePort(taken: Set<number>): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 25_000);
+    if (taken.has(port) || taken.has(port + 10_000)) continue;
+    if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) {
+      taken.add(port);
+      taken.add(port + 10_000);
+      return port;
+    }
+  }
+  throw new Error("no free loopback port for redis-server");
+}
+
+function startProcess(port: number, dir: string, cluster: boolean): ChildProcess {
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir];
+  if (cluster) args.push("--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`));
+  const child = spawn("redis-server", args, { stdio: "ignore" });
+  child.on("error", (error) => console.error(`redis-server on ${port} failed to start`, error));
+  return child;
+}
+
+async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function answers(port: number, command: string[], expect: (reply: string) => boolean): Promise<boolean> {
+  const probe = new Redis({ host: "127.0.0.1", port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on("error", () => {}); // refused while the server starts: the caller polls again
+  try {
+    await probe.connect();
+    const reply = String(await probe.call(command[0]!, ...command.slice(1)));
+    return expect(reply);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function stopAll(children: ChildProcess[], dir: string): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill("SIGTERM");
+        }),
+    ),
+  );
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Starts one redis-server on a free port, with no persistence, in a temporary directory. */
+export async function startRedis(): Promise<PrivateRedis> {
+  const dir = await mkdtemp(join(tmpdir(), "agent-sessions-redis-"));
+  const port = await freePort(new Set());
+  const child = startProcess(port, dir, false);
+  await waitUntil(() => answers(port, ["PING"], (reply) => reply === "PONG"), `redis-server on ${port}`);
+  return { host: "127.0.0.1", port, stop: () => stopAll([child], dir) };
+}
+
+/**
+ * Starts three cluster-enabled redis-servers, joins them into a 3-master cluster with
+ * `redis-cli --cluster create`, and waits until every node says `cluster_state:ok`.
+ */
+export async function startCluster(masters = 3): Promise<PrivateCluster> {
+  const dir = await mkdtemp(join(tmpdir(), "agent-sessions-cluster-"));
+  const taken = new Set<number>();
+  const ports: number[] = [];
+  for (let i = 0; i < masters; i++) ports.push(await freePort(taken));
+  const children = ports.map((port) => startProcess(port, dir, true));
+  try {
+    for (const port of ports) await waitUntil(() => answers(port, ["PING"], (reply) => reply === "PONG"), `redis-server on ${port}`);
+    const addresses = ports.map((port) => `127.0.0.1:${port}`);
+    await run("redis-cli", ["--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"]);
+    for (const port of ports) {
+      await waitUntil(() => answers(port, ["CLUSTER", "INFO"], (reply) => reply.includes("cluster_state:ok")), `cluster_state:ok on ${port}`);
+    }
+  } catch (error) {
+    await stopAll(children, dir);
+    throw error;
+  }
+  return { nodes: ports.map((port) => ({ host: "127.0.0.1" as const, port })), stop: () => stopAll(children, dir) };
+}
