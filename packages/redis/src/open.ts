@@ -60,6 +60,9 @@ export function parseRedisUrl(url: string): RedisTarget {
   if (scheme !== "redis" && scheme !== "rediss") {
     throw new InvalidInputError("url", `scheme must be redis://, rediss://, redis+cluster:// or rediss+cluster:// (got ${JSON.stringify(redact(url))})`);
   }
+  // Read the port before URL does, which refuses one out of range without saying so.
+  const written = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i.exec(url)?.[1];
+  if (written !== undefined) port(written, url);
   let parsed: URL;
   try {
     parsed = new URL(url);

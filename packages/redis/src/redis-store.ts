@@ -220,7 +220,10 @@ export class RedisStore implements Store {
   /** Quits the client when the store owns it (`openRedisStore`); a client you passed in stays open. */
   async close(): Promise<void> {
     this.claimedIn.clear();
-    if (this.closeClient && this.client.status !== "end") await this.client.quit();
+    if (!this.closeClient || this.client.status === "end") return;
+    // QUIT lets commands in flight finish; a client that never connected has none, and QUIT would connect it.
+    if (this.client.status === "ready") await this.client.quit();
+    else this.client.disconnect();
   }
 
   /** Runs one transition script, resending it with the same write token if the connection drops. */
