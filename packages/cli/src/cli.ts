@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
-import { API_KEYS_ENV, parseServeArgs, type ServeOptions, STORES, UsageError } from "./options.js";
+import { runMigrate } from "./migrate.js";
+import { API_KEYS_ENV, parseServeArgs, type ServeOptions, UsageError } from "./options.js";
 import { type RunningServer, startServer } from "./serve.js";
+import { DEFAULT_STORE, describeStore, STORE_ENV, STORE_FORMS } from "./stores.js";
 
 /** Where the command line writes, and what it reads; the process's own by default. */
 export interface CliIo {
@@ -21,6 +23,7 @@ Sessions for AI agents, with humans and with time.
 
 Commands:
   serve          Run every agent-sessions HTTP endpoint on a port
+  migrate        Create or upgrade the tables of an SQL store
 
 Options:
   -h, --help     Show this help
@@ -37,7 +40,9 @@ on node:http, and persists expiries and timeouts every second. Ctrl-C stops it.
 Options:
   --port <n>              Port to listen on (default: $PORT, else 3000; 0 picks a free port)
   --host <address>        Address to bind (default: 127.0.0.1; 0.0.0.0 for every interface)
-  --store <kind>          Where sessions are kept: ${STORES.join(", ")} (default: memory)
+  --store <store>         Where sessions are kept (default: $${STORE_ENV}, else ${DEFAULT_STORE}):
+${STORE_FORMS.map((form) => `                            ${form}`).join("\n")}
+                          An SQL store is migrated at start.
   --api-key <org>:<key>   An API key and the organization it belongs to; repeat for more
   --public-url <url>      Origin of hosted form URLs, e.g. https://forms.example.com
                           (default: the origin of each request)
@@ -45,6 +50,7 @@ Options:
 
 Environment:
   PORT                    Port, when --port is not given
+  ${STORE_ENV}    Store, when --store is not given
   ${API_KEYS_ENV}
                           API keys as "orgA:keyA,orgB:keyB", when no --api-key is given
 
@@ -79,14 +85,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         }
         return await runServe(parsed.options, io);
       }
+      case "migrate":
+        return await runMigrate(rest, io);
       default:
         throw new UsageError(
-          command.startsWith("-") ? `unknown option '${command}'` : `unknown command '${command}'; the commands are: serve`,
+          command.startsWith("-") ? `unknown option '${command}'` : `unknown command '${command}'; the commands are: serve, migrate`,
         );
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      const where = command === "serve" ? "agent-sessions serve" : "agent-sessions";
+      const where = command === "serve" || command === "migrate" ? `agent-sessions ${command}` : "agent-sessions";
       io.err(`${where}: ${error.message} (see '${where} --help')\n`);
       return 2;
     }
@@ -135,7 +143,7 @@ async function runServe(options: ServeOptions, io: CliIo): Promise<number> {
 }
 
 function banner(server: RunningServer, options: ServeOptions): string {
-  const lines = [`agent-sessions serve: listening on ${server.url} (store: ${options.store})`];
+  const lines = [`agent-sessions serve: listening on ${server.url} (store: ${describeStore(options.store)})`];
   let key = "$AGENT_SESSIONS_KEY";
   if (server.devKey) {
     key = server.apiKeys[0]!.key;

@@ -1,26 +1,19 @@
 import { parseArgs } from "node:util";
 import type { ApiKey } from "@agent-sessions/router";
+import { UsageError } from "./errors.js";
+import { DEFAULT_STORE, parseStoreSpec, STORE_ENV, type StoreSpec } from "./stores.js";
 
-/** The stores `serve --store` accepts; later releases add sqlite, postgres and redis. */
-export const STORES = ["memory"] as const;
-
-/** A store `serve --store` accepts. */
-export type StoreKind = (typeof STORES)[number];
+export { UsageError } from "./errors.js";
 
 /** Everything `agent-sessions serve` needs, resolved from its flags and the environment. */
 export interface ServeOptions {
   readonly port: number;
   readonly host: string;
-  readonly store: StoreKind;
+  readonly store: StoreSpec;
   /** The configured keys; empty means "make a development key". */
   readonly apiKeys: readonly ApiKey[];
   /** The origin hosted form URLs start with; `null` for each request's own origin. */
   readonly publicUrl: string | null;
-}
-
-/** A mistake in the command line or the environment: reported in one line, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
 }
 
 /** The environment variable that lists API keys as `orgA:keyA,orgB:keyB`. */
@@ -46,10 +39,10 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
   const { values } = parseStrict(args);
   if (values.help) return { help: true };
 
-  const store = values.store ?? "memory";
-  if (!(STORES as readonly string[]).includes(store)) {
-    throw new UsageError(`--store: unknown store '${store}'; accepted values: ${STORES.join(", ")}`);
-  }
+  const store =
+    values.store !== undefined
+      ? parseStoreSpec(values.store, "--store")
+      : parseStoreSpec(env[STORE_ENV] ?? DEFAULT_STORE, env[STORE_ENV] === undefined ? "default store" : STORE_ENV);
   const fromFlags = values["api-key"] ?? [];
   const apiKeys =
     fromFlags.length > 0
@@ -62,7 +55,7 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
     options: {
       port: parsePort(values.port ?? env.PORT ?? "3000", values.port === undefined && env.PORT !== undefined ? "PORT" : "--port"),
       host: parseHost(values.host ?? "127.0.0.1"),
-      store: store as StoreKind,
+      store,
       apiKeys,
       publicUrl: values["public-url"] === undefined ? null : parsePublicUrl(values["public-url"]),
     },

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createEngine, type Engine } from "@agent-sessions/core";
-import { MemoryStore } from "@agent-sessions/memory";
 import { type ApiKey, createRouter } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
 import type { ServeOptions } from "./options.js";
+import { openStore } from "./stores.js";
 
 /** The organization a development key belongs to. */
 export const DEV_ORG_ID = "dev";
@@ -43,7 +43,8 @@ export function createDevKey(): string {
  * that runs `engine.tick()` so expiries and timeouts are persisted and their events fire.
  */
 export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
-  const engine = createEngine({ store: createStore(options.store) });
+  const store = await openStore(options.store);
+  const engine = createEngine({ store });
   const devKey = options.apiKeys.length === 0;
   const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;
   const router = createRouter({
@@ -63,18 +64,22 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     // We own SIGINT and SIGTERM: the sweeper stops with the server, and the exit code is ours.
     gracefulShutdown: false,
   });
-  await server.ready();
+  try {
+    await server.ready();
+  } catch (error) {
+    await store.close?.().catch(() => {}); // a port in use must not leave a pool open
+    throw error;
+  }
 
   const onTickError = start.onTickError ?? ((error: unknown) => console.error("agent-sessions: sweep failed", error));
-  let sweeping = false;
+  let sweeping: Promise<unknown> | null = null;
   const sweeper = setInterval(() => {
     if (sweeping) return; // a slow store: never two sweeps at once
-    sweeping = true;
-    engine
+    sweeping = engine
       .tick()
       .catch(onTickError)
       .finally(() => {
-        sweeping = false;
+        sweeping = null;
       });
   }, start.tickIntervalMs ?? 1000);
   sweeper.unref();
@@ -95,15 +100,10 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       const closed = await Promise.race([graceful.then(() => true), graceOver]);
       clearTimeout(timer);
       if (!closed) await server.close(true);
+      await sweeping; // the store stays open until the last sweep is done with it
+      await store.close?.();
     },
   };
-}
-
-function createStore(kind: ServeOptions["store"]) {
-  switch (kind) {
-    case "memory":
-      return new MemoryStore();
-  }
 }
 
 // A wildcard address is where the server listens, not where a client connects.

@@ -1,39 +1,8 @@
 // The real `agent-sessions` binary, spawned as a user runs it: node + bin/agent-sessions.js.
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runSmoke } from "../../../examples/smoke/smoke.mjs";
-import { freePort, type Started, start, stop, waitForOutput } from "./processes.js";
-
-const bin = fileURLToPath(new URL("../bin/agent-sessions.js", import.meta.url));
-const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
-const running: Started[] = [];
-
-beforeAll(() => {
-  if (!existsSync(dist)) throw new Error("packages/cli/dist is missing: run `pnpm build` first (the binary runs the built code)");
-});
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((started) => stop(started, "SIGKILL")));
-});
-
-/** Runs the binary to completion (for commands that exit by themselves). */
-async function run(args: string[], env: Record<string, string | undefined> = {}) {
-  const started = start(process.execPath, [bin, ...args], { env: { AGENT_SESSIONS_API_KEYS: undefined, PORT: undefined, ...env } });
-  running.push(started);
-  const code = await started.exited;
-  return { code, ...started.output() };
-}
-
-/** Starts `serve` and waits for its banner; returns the URL and the printed development key, if any. */
-async function serve(args: string[], env: Record<string, string | undefined> = {}) {
-  const started = start(process.execPath, [bin, "serve", ...args], { env: { AGENT_SESSIONS_API_KEYS: undefined, PORT: undefined, ...env } });
-  running.push(started);
-  const banner = await waitForOutput(started, (stdout) => stdout.includes("Press Ctrl-C to stop."));
-  const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1];
-  if (!url) throw new Error(`no URL in the banner:\n${banner}`);
-  return { started, banner, url, devKey: /\b(dev_[0-9a-f]{32})\b/.exec(banner)?.[1] };
-}
+import { run, serve } from "./binary.js";
+import { freePort, stop } from "./processes.js";
 
 const listSessions = (url: string, key?: string) =>
   fetch(`${url}/api/v1/sessions`, { headers: key === undefined ? {} : { authorization: `Bearer ${key}` } });
@@ -170,14 +139,18 @@ describe("agent-sessions command line", () => {
 
   it.each([
     [["serve", "--verbose"], "unknown option '--verbose'"],
-    [["serve", "--store", "sqlite"], "--store: unknown store 'sqlite'; accepted values: memory"],
+    [["serve", "--store", "sqlite3:x.db"], "--store: unknown store 'sqlite3:x.db'; give one of: memory, sqlite:<file>"],
+    [["serve", "--store", "postgres://u:secret@/db"], "--store: store URL: \"postgres://u:***@/db\" is not a valid URL"],
+    [["serve", "--store", "redis://127.0.0.1:notaport"], "--store: "],
+    [["migrate", "--store", "nosuch"], "agent-sessions migrate: --store: unknown store 'nosuch'"],
+    [["migrate", "--port", "1"], "agent-sessions migrate: unknown option '--port'"],
     [["serve", "--port", "70000"], "--port: '70000' is not a port"],
     [["serve", "--port"], "'--port <value>' argument missing"],
     [["serve", "extra"], "unexpected argument 'extra'"],
     [["serve", "--api-key", "no-colon-secret"], "--api-key: '…' is not <orgId>:<key>"],
     [["serve", "--api-key", "a:same", "--api-key", "b:same"], "one key is given to two organizations"],
     [["serve", "--public-url", "forms.example.com"], "--public-url: 'forms.example.com' is not a URL"],
-    [["launch"], "unknown command 'launch'; the commands are: serve"],
+    [["launch"], "unknown command 'launch'; the commands are: serve, migrate"],
     [["--verbose"], "unknown option '--verbose'"],
   ])("refuses %j in one line with exit code 2", async (args, message) => {
     const { code, stdout, stderr } = await run(args);

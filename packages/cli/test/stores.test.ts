@@ -1,0 +1,89 @@
+// `serve --store` and `migrate` on the real binary: SQLite by default, surviving a restart.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { run, serve } from "./binary.js";
+import { stop } from "./processes.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "agent-sessions-cli-"));
+  dirs.push(dir);
+  return dir;
+}
+
+const key = "k";
+const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+
+describe("serve with an SQL store", () => {
+  it("uses ./agent-sessions.db by default, and every session is there after a restart", async () => {
+    const cwd = tempDir();
+    const first = await serve(["--port", "0", "--api-key", `org:${key}`], { AGENT_SESSIONS_STORE: undefined }, { cwd });
+    expect(first.banner).toContain("(store: sqlite:./agent-sessions.db)");
+    const created: { id: string; name: string }[] = [];
+    for (let index = 0; index < 25; index++) {
+      const response = await fetch(`${first.url}/api/v1/sessions`, { method: "POST", headers, body: JSON.stringify({ name: `flow-${index}` }) });
+      expect(response.status).toBe(201);
+      created.push((await response.json()) as { id: string; name: string });
+    }
+    const inbox = await fetch(`${first.url}/api/v1/sessions/${created[0]!.id}/inboxes`, { method: "POST", headers, body: JSON.stringify({ ttlSeconds: 600 }) });
+    expect(inbox.status).toBe(201);
+    expect((await stop(first.started, "SIGTERM")).code).toBe(0);
+
+    const second = await serve(["--port", "0", "--api-key", `org:${key}`], { AGENT_SESSIONS_STORE: undefined }, { cwd });
+    const listed = (await (await fetch(`${second.url}/api/v1/sessions?limit=100`, { headers })).json()) as {
+      data: { id: string; name: string }[];
+      pagination: { total: number };
+    };
+    expect(listed.pagination.total).toBe(25);
+    expect(new Set(listed.data.map((session) => session.id))).toEqual(new Set(created.map((session) => session.id)));
+    const timeline = (await (await fetch(`${second.url}/api/v1/sessions/${created[0]!.id}/timeline`, { headers })).json()) as {
+      events: { type: string }[];
+    };
+    expect(timeline.events.map((event) => event.type)).toEqual(["session.created", "inbox.created"]);
+  });
+
+  it("takes the store from AGENT_SESSIONS_STORE, and --store wins over it", async () => {
+    const cwd = tempDir();
+    const fromEnv = await serve(["--port", "0", "--api-key", `org:${key}`], { AGENT_SESSIONS_STORE: "sqlite:./from-env.db" }, { cwd });
+    expect(fromEnv.banner).toContain("(store: sqlite:./from-env.db)");
+    const flag = await serve(["--port", "0", "--api-key", `org:${key}`, "--store", "memory"], { AGENT_SESSIONS_STORE: "sqlite:./from-env.db" }, { cwd });
+    expect(flag.banner).toContain("(store: memory)");
+  });
+
+  it("refuses an unreachable database in one line with exit code 1, without its password", async () => {
+    const { code, stdout, stderr } = await run(["serve", "--port", "0", "--store", "postgres://someone:hunter2@127.0.0.1:1/nothing"]);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("agent-sessions: could not open the store postgres://someone:***@127.0.0.1:1/nothing: ");
+    expect(stderr).not.toContain("hunter2");
+  });
+});
+
+describe("agent-sessions migrate", () => {
+  it("creates the tables once, then has nothing to do", async () => {
+    const cwd = tempDir();
+    const first = await run(["migrate", "--store", "sqlite:./app.db"], {}, { cwd });
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db from schema version 0 to 1 (applied 1)");
+    const again = await run(["migrate", "--store", "sqlite:./app.db"], {}, { cwd });
+    expect(again.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db is at schema version 1; nothing to do");
+
+    // serve finds the schema current and starts on it.
+    const served = await serve(["--port", "0", "--api-key", `org:${key}`, "--store", "sqlite:./app.db"], {}, { cwd });
+    expect((await fetch(`${served.url}/api/v1/sessions`, { headers })).status).toBe(200);
+  });
+
+  it("says a store without a schema needs nothing, and prints its help", async () => {
+    expect((await run(["migrate", "--store", "memory"])).stdout.trim()).toBe("agent-sessions migrate: memory keeps no schema; nothing to do");
+    const help = await run(["migrate", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: agent-sessions migrate [--store <url>]");
+  });
+});
