@@ -10,6 +10,7 @@ import { formRoutes } from "./routes/forms.js";
 import { hostedRoutes } from "./routes/hosted.js";
 import { openApiRoute } from "./routes/openapi.js";
 import { threadRoutes } from "./routes/threads.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { workflowRoutes } from "./routes/workflows.js";
 
 export interface RouterOptions {
@@ -54,6 +55,7 @@ export const apiRoutes: readonly RouteDefinition[] = [
   ...threadRoutes,
   ...eventRoutes,
   ...workflowRoutes,
+  ...webhookRoutes,
 ];
 
 const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);

@@ -19,8 +19,13 @@ function subscribe(engine: Engine, accept: (event: SessionEvent) => boolean) {
   };
   engine.events.on("*", listener);
   return {
-    /** Resolves when a matching event arrived (since the last call), the time is up, or the client left. */
-    next(ms: number, signal: AbortSignal): Promise<void> {
+    /**
+     * Resolves when a matching event arrived (since the last call), the time is up, or the client
+     * left. Without a notifier, an engine sharing its store with other instances polls: it wakes
+     * every `pollIntervalMs` so the caller reads the store again.
+     */
+    next(wait: number, signal: AbortSignal): Promise<void> {
+      const ms = engine.pollIntervalMs === null ? wait : Math.min(wait, engine.pollIntervalMs);
       if (pending || ms <= 0 || signal.aborted) {
         pending = false;
         return Promise.resolve();

@@ -1,0 +1,287 @@
+import { MemoryStore } from "@agent-sessions/memory";
+import { Webhook } from "standardwebhooks";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  AgentSessionsError,
+  checkWebhookUrl,
+  createEngine,
+  createMemoryNotifier,
+  type Engine,
+  type EngineOptions,
+  isPrivateAddress,
+  matchesFilter,
+  type SessionEvent,
+  signWebhook,
+} from "../src/index.js";
+import { httpReceiver } from "./http-receiver.js";
+
+const ORG = "org_00000000000000000000000000000001";
+const OTHER = "org_00000000000000000000000000000002";
+
+/** The error an operation failed with. */
+const failure = (promise: Promise<unknown>): Promise<AgentSessionsError> =>
+  promise.then(
+    () => Promise.reject(new Error("expected the operation to fail")),
+    (error: AgentSessionsError) => error,
+  );
+
+describe("webhook signatures, checked by the standardwebhooks package", () => {
+  let receiver: Awaited<ReturnType<typeof httpReceiver>>;
+  let engine: Engine;
+  beforeEach(async () => {
+    receiver = await httpReceiver();
+    // The real clock: the verifier refuses timestamps more than five minutes from its own.
+    engine = createEngine({ store: new MemoryStore(), webhooks: { allowPrivateAddresses: true } });
+  });
+  afterEach(async () => {
+    await engine.close();
+    await receiver.close();
+  });
+
+  it("signs every delivery so an independent verifier accepts it, and refuses a tampered body or a stale timestamp", async () => {
+    const hook = await engine.webhooks.create(ORG, { url: receiver.url, events: ["session.created"] });
+    expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(atob(hook.secret.slice("whsec_".length))).toHaveLength(32);
+    const workflow = await engine.workflows.create(ORG, { name: "signup" });
+    expect(await engine.tick()).toMatchObject({ deliveries: 1 });
+
+    const [request] = receiver.received;
+    const [created] = await engine.timeline(ORG, workflow.id);
+    const headers = { "webhook-id": request!.id, "webhook-timestamp": request!.timestamp, "webhook-signature": request!.signature };
+    const verifier = new Webhook(hook.secret);
+    expect(verifier.verify(request!.body, headers)).toEqual({
+      type: "session.created",
+      timestamp: new Date(created!.at).toISOString(),
+      data: { sessionId: workflow.id },
+    });
+    expect(request!.id).toBe(created!.id);
+    expect(receiver.headers[0]!["content-type"]).toBe("application/json");
+
+    const tampered = request!.body.replace(workflow.id, "sess_00000000000000000000000000000000");
+    expect(() => verifier.verify(tampered, headers)).toThrow(/signature/i);
+    expect(() => new Webhook("whsec_" + btoa("another secret of 24 bytes!")).verify(request!.body, headers)).toThrow();
+
+    // A signature made ten minutes ago is valid as a signature but refused as stale.
+    const staleSeconds = Math.floor(Date.now() / 1000) - 600;
+    const stale = {
+      ...headers,
+      "webhook-timestamp": String(staleSeconds),
+      "webhook-signature": await signWebhook(hook.secret, request!.id, staleSeconds, request!.body),
+    };
+    expect(() => verifier.verify(request!.body, stale)).toThrow(/too old/i);
+  });
+
+  it("signs exactly as the reference implementation does", async () => {
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const reference = new Webhook(secret).sign("evt_1", new Date(1_700_000_000_000), '{"type":"x"}');
+    expect(await signWebhook(secret, "evt_1", 1_700_000_000, '{"type":"x"}')).toBe(reference);
+  });
+});
+
+describe("webhook targets", () => {
+  it("tells private and loopback addresses from public ones", () => {
+    const privateOnes = [
+      "127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
+      "0.0.0.0", "100.64.0.1", "::1", "[::1]", "::", "fc00::1", "fd12:3456::1", "fe80::1", "::ffff:127.0.0.1",
+      "::ffff:7f00:1", "[::ffff:10.0.0.1]",
+    ];
+    const publicOnes = ["8.8.8.8", "172.32.0.1", "192.169.0.1", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8", "example.com", "fe00::1"];
+    for (const address of privateOnes) expect(isPrivateAddress(address), address).toBe(true);
+    for (const address of publicOnes) expect(isPrivateAddress(address), address).toBe(false);
+  });
+
+  it("refuses private targets at creation, whatever their spelling, unless allowed", () => {
+    for (const url of ["http://127.0.0.1/x", "http://2130706433/", "http://0x7f.1/", "http://[::1]:8080/", "http://localhost:3000/", "http://api.localhost/", "http://169.254.169.254/latest"]) {
+      expect(() => checkWebhookUrl(url, { allowPrivate: false }), url).toThrow(/private or loopback/);
+      expect(checkWebhookUrl(url, { allowPrivate: true }).href).toBeTruthy();
+    }
+    expect(() => checkWebhookUrl("ftp://example.com/", { allowPrivate: false })).toThrow("url: must start with https:// or http://");
+    expect(() => checkWebhookUrl("not a url", { allowPrivate: false })).toThrow('url: "not a url" is not an absolute URL');
+    expect(() => checkWebhookUrl("https://u:p@example.com/", { allowPrivate: false })).toThrow("url: must not hold a user name or password");
+  });
+
+  it("matches event filters: all, one type, or a prefix", () => {
+    expect(matchesFilter([], "session.expired")).toBe(true);
+    expect(matchesFilter(["*"], "session.expired")).toBe(true);
+    expect(matchesFilter(["session.expired"], "session.expired")).toBe(true);
+    expect(matchesFilter(["session.*"], "session.expired")).toBe(true);
+    expect(matchesFilter(["session.*"], "sessions.expired")).toBe(false);
+    expect(matchesFilter(["action.succeeded", "wait.*"], "session.expired")).toBe(false);
+  });
+});
+
+describe("webhook endpoints and deliveries", () => {
+  let receiver: Awaited<ReturnType<typeof httpReceiver>>;
+  const engines: Engine[] = [];
+  const clock = { now: Date.UTC(2026, 0, 15, 10, 0, 0) };
+  const errors: unknown[] = [];
+  function engine(options: Partial<EngineOptions> = {}): Engine {
+    const made = createEngine({
+      store: new MemoryStore(),
+      clock: () => clock.now,
+      webhooks: { allowPrivateAddresses: true, retrySchedule: [1000] },
+      onWorkerError: (error) => errors.push(error),
+      ...options,
+    });
+    engines.push(made);
+    return made;
+  }
+  beforeEach(async () => {
+    receiver = await httpReceiver();
+    errors.length = 0;
+  });
+  afterEach(async () => {
+    await Promise.all(engines.splice(0).map((made) => made.close()));
+    await receiver.close();
+  });
+
+  it("names every bad field, refuses private targets by default and keeps organizations apart", async () => {
+    const strict = engine({ webhooks: {} });
+    const cases: Array<[unknown, string]> = [
+      [{}, "url is required"],
+      [{ url: 42 }, "url: must be a string"],
+      [{ url: "https://example.com", events: "session.expired" }, "events: must be an array"],
+      [{ url: "https://example.com", events: ["Session Expired"] }, 'events[0]: must be "*", an event type such as "session.expired", or a prefix such as "session.*"'],
+      [{ url: "https://example.com", colour: "red" }, "colour is not a known field"],
+      [{ url: receiver.url }, "url: 127.0.0.1 is a private or loopback address; webhooks to private networks are refused unless the server allows them"],
+    ];
+    for (const [input, message] of cases) expect((await failure(strict.webhooks.create(ORG, input))).message).toBe(message);
+
+    const resolving = engine({ webhooks: { resolveHost: async () => ["10.0.0.7"] } });
+    expect((await failure(resolving.webhooks.create(ORG, { url: "https://hooks.internal.example/" }))).message).toBe(
+      "url: hooks.internal.example resolves to 10.0.0.7, a private or loopback address; webhooks to private networks are refused unless the server allows them",
+    );
+
+    const hook = await strict.webhooks.create(ORG, { url: "https://hooks.example.com/a", events: ["session.*"], description: "CRM" });
+    expect(hook).toMatchObject({ url: "https://hooks.example.com/a", events: ["session.*"], description: "CRM", status: "active" });
+    expect((await failure(strict.webhooks.get(OTHER, hook.id))).code).toBe("not_found");
+    expect((await strict.webhooks.list(OTHER)).total).toBe(0);
+    expect((await strict.webhooks.list(ORG)).data.map((h) => h.id)).toEqual([hook.id]);
+    await strict.webhooks.delete(ORG, hook.id);
+    expect((await failure(strict.webhooks.get(ORG, hook.id))).message).toBe(`Webhook ${hook.id} not found`);
+    expect((await strict.webhooks.list(ORG)).total).toBe(0);
+  });
+
+  it("refuses at delivery a host that resolves to a private address, and logs why", async () => {
+    let resolved = ["93.184.215.14"];
+    const guarded = engine({ webhooks: { resolveHost: async () => resolved, retrySchedule: [1000] } });
+    const hook = await guarded.webhooks.create(ORG, { url: "https://hooks.example.com/x" });
+    resolved = ["127.0.0.1"]; // DNS changed after creation
+    await guarded.workflows.create(ORG, { name: "signup" });
+    await guarded.tick(clock.now);
+    const [attempt] = (await guarded.webhooks.deliveries(ORG, hook.id)).data;
+    expect(attempt).toMatchObject({
+      outcome: "retrying",
+      statusCode: null,
+      error: "refused: hooks.example.com resolves to 127.0.0.1, a private or loopback address; webhooks to private networks are refused unless the server allows them",
+    });
+  });
+
+  it("fails an attempt the receiver does not answer within the timeout, and follows no redirect", async () => {
+    const worker = engine({ webhooks: { allowPrivateAddresses: true, timeoutMs: 200, retrySchedule: [1000] } });
+    const hook = await worker.webhooks.create(ORG, { url: receiver.url });
+    receiver.hang(true);
+    await worker.workflows.create(ORG, { name: "one" });
+    await worker.tick(clock.now);
+    receiver.hang(false);
+    receiver.answer(302);
+    await worker.workflows.create(ORG, { name: "two" });
+    await worker.tick(clock.now);
+    const log = (await worker.webhooks.deliveries(ORG, hook.id)).data;
+    expect(log.map((a) => [a.statusCode, a.error])).toEqual([
+      [302, "the endpoint answered HTTP 302"],
+      [null, "no answer within 200 ms"],
+    ]);
+    expect(log[1]!.durationMs).toBeGreaterThanOrEqual(150);
+  });
+
+  it("sends nothing to a deleted endpoint, and nothing for events its filter leaves out", async () => {
+    const worker = engine();
+    const kept = await worker.webhooks.create(ORG, { url: `${receiver.url}?kept`, events: ["session.completed"] });
+    const dropped = await worker.webhooks.create(ORG, { url: `${receiver.url}?dropped` });
+    const workflow = await worker.workflows.create(ORG, { name: "signup" });
+    await worker.webhooks.delete(ORG, dropped.id);
+    await worker.workflows.complete(ORG, workflow.id);
+    await worker.tick(clock.now);
+    const completed = (await worker.timeline(ORG, workflow.id)).find((event) => event.type === "session.completed");
+    expect(receiver.received.map((r) => r.id)).toEqual([completed!.id]);
+    expect((await worker.webhooks.deliveries(ORG, kept.id)).total).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it("refuses to propose a tool without an executor, naming it, once executors are configured", async () => {
+    const worker = engine({ actions: { send_email: () => "ok" } });
+    const thread = await worker.threads.create(ORG);
+    const refused = await failure(worker.threads.proposeAction(ORG, thread.id, { tool: "wire_money", preview: {} }));
+    expect(refused.message).toBe('tool: no executor is registered for "wire_money"; registered tools: send_email');
+    const plain = engine();
+    const other = await plain.threads.create(ORG);
+    expect((await plain.threads.proposeAction(ORG, other.id, { tool: "wire_money", preview: {} })).status).toBe("pending");
+  });
+
+  it("runs a confirmed action soon after the confirmation when the worker is started", async () => {
+    const worker = engine({ actions: { send_email: async (action) => ({ to: action.preview.to }) } });
+    worker.start({ intervalMs: 60_000 });
+    const thread = await worker.threads.create(ORG);
+    const action = await worker.threads.proposeAction(ORG, thread.id, { tool: "send_email", preview: { to: "a@b.co" } });
+    await worker.threads.decideAction(ORG, thread.id, action.id, { confirmed: true });
+    // The confirmation's write nudges the worker: no need to wait for the next interval.
+    for (let i = 0; i < 200 && (await worker.threads.getAction(ORG, thread.id, action.id)).status === "processing"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(await worker.threads.getAction(ORG, thread.id, action.id)).toMatchObject({ status: "succeeded", result: { to: "a@b.co" } });
+    await worker.stop();
+  });
+});
+
+describe("notifier: events written on one instance reach listeners on another", () => {
+  it("relays each event once to an engine that did not write it", async () => {
+    const store = new MemoryStore();
+    const notifier = createMemoryNotifier();
+    const writer = createEngine({ store, notifier });
+    const reader = createEngine({ store, notifier });
+    const heard: SessionEvent[] = [];
+    reader.events.on("*", (_type, event) => heard.push(event));
+    const workflow = await writer.workflows.create(ORG, { name: "signup" });
+    const inbox = await writer.workflows.createInbox(ORG, workflow.id, { ttlSeconds: 60 });
+    const wait = await writer.workflows.createWait(ORG, workflow.id, { type: "otp", inboxId: inbox.id, timeoutSeconds: 60 });
+    await writer.workflows.postMessage(ORG, inbox.id, { from: "a@b.co", subject: "code", body: "Your code: 123456" });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const timeline = await store.timeline(ORG, workflow.id);
+    // The first write is this reader's first news of the record: its last event stands for it.
+    expect(heard.map((event) => event.id)).toEqual(timeline.map((event) => event.id));
+    expect(heard.some((event) => event.type === "wait.completed" && event.payload.waitId === wait.id)).toBe(true);
+    await writer.close();
+    await reader.close();
+  });
+
+  it("drops another instance's cached endpoint list when an endpoint is created there", async () => {
+    const store = new MemoryStore();
+    const notifier = createMemoryNotifier();
+    const clock = () => Date.UTC(2026, 0, 15);
+    const received: string[] = [];
+    const fetch = async (_url: string | URL | Request, init?: RequestInit) => {
+      received.push(new Headers(init?.headers).get("webhook-id")!);
+      return new Response(null, { status: 204 });
+    };
+    const a = createEngine({ store, notifier, clock, fetch, webhooks: { endpointCacheMs: 3_600_000 } });
+    const b = createEngine({ store, notifier, clock, fetch, webhooks: { endpointCacheMs: 3_600_000 } });
+    await b.workflows.create(ORG, { name: "before" }); // b caches "no endpoints" for an hour
+    await a.webhooks.create(ORG, { url: "https://hooks.example.com/" });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const after = await b.workflows.create(ORG, { name: "after" });
+    await b.tick();
+    expect(received).toEqual([(await store.timeline(ORG, after.id))[0]!.id]);
+    await a.close();
+    await b.close();
+  });
+
+  it("exposes the polling interval for notifier-less instances", () => {
+    expect(createEngine({ store: new MemoryStore() }).pollIntervalMs).toBeNull();
+    expect(createEngine({ store: new MemoryStore(), pollIntervalMs: 250 }).pollIntervalMs).toBe(250);
+    expect(() => createEngine({ store: new MemoryStore(), pollIntervalMs: 0 })).toThrow("createEngine: pollIntervalMs must be a positive number");
+    expect(() => createEngine({ store: new MemoryStore(), webhooks: { retrySchedule: [5, -1] } })).toThrow(
+      "createEngine: webhooks.retrySchedule must be a list of positive numbers of milliseconds",
+    );
+  });
+});
