@@ -1,21 +1,14 @@
 import { createEngine } from "@agent-sessions/core";
 import { fixtures } from "@agent-sessions/core/testing";
 import { RedisStore } from "@agent-sessions/redis";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { type PrivateRedis, startRedis } from "./support/servers.js";
+import type { Redis } from "ioredis";
+import { beforeAll, expect, it } from "vitest";
+import { useFileRedis } from "./support/servers.js";
 
-let server: PrivateRedis;
+const redis = useFileRedis();
 let admin: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  admin = new Redis({ host: server.host, port: server.port });
-}, 30_000);
-
-afterAll(async () => {
-  await admin?.quit();
-  await server?.stop();
+beforeAll(() => {
+  admin = redis.connect();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,7 +30,7 @@ it.each([
   { resentBy: "the store", options: { autoResendUnfulfilledCommands: false, commandTimeout: 300 } },
 ])("applies every transition exactly once when the connection is killed mid-flight (resent by $resentBy)", async ({ resentBy, options }) => {
   const name = `agent-sessions-fault-${resentBy.replace(/\W/g, "")}`;
-  const client = new Redis({ host: server.host, port: server.port, connectionName: name, ...options });
+  const client = redis.connect({ connectionName: name, ...options });
   let reconnects = 0;
   client.on("reconnecting", () => reconnects++);
   client.on("error", () => {}); // reported by the kills themselves; the store resends
@@ -83,5 +76,4 @@ it.each([
     expect(timeline.map((event) => event.seq)).toEqual(Array.from({ length: record.eventCount }, (_, i) => i + 1));
     expect(new Set(timeline.map((event) => event.id)).size).toBe(timeline.length);
   }
-  await client.quit();
 });

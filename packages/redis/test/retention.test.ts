@@ -1,25 +1,14 @@
 import { fixtures } from "@agent-sessions/core/testing";
 import { bucketOf, RedisStore } from "@agent-sessions/redis";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { type PrivateRedis, startRedis } from "./support/servers.js";
+import { expect, it } from "vitest";
+import { useFileRedis } from "./support/servers.js";
 
-let server: PrivateRedis;
-let client: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  client = new Redis({ host: server.host, port: server.port });
-}, 30_000);
-
-afterAll(async () => {
-  await client?.quit();
-  await server?.stop();
-});
+const redis = useFileRedis();
 
 const { next, orgId, seed } = fixtures;
 
 it("gives only terminal records with no deadline a TTL, and removes them from lists when it runs out", async () => {
+  const client = redis.connect();
   const store = new RedisStore({ client, prefix: "retention", retention: { terminalTtlSeconds: 1 } });
   const org = orgId();
   const bucket = `{retention:${String(bucketOf(org)).padStart(2, "0")}}:`;

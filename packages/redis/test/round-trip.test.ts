@@ -1,24 +1,16 @@
 import { fixtures } from "@agent-sessions/core/testing";
 import { RedisStore } from "@agent-sessions/redis";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { type PrivateRedis, startRedis } from "./support/servers.js";
+import type { Redis } from "ioredis";
+import { beforeAll, expect, it } from "vitest";
+import { useFileRedis } from "./support/servers.js";
 
 // A redis-server of this file's own, so no other test's commands reach its counters.
-let server: PrivateRedis;
+const redis = useFileRedis();
 let client: Redis;
 let admin: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  client = new Redis({ host: server.host, port: server.port });
-  admin = new Redis({ host: server.host, port: server.port });
-}, 30_000);
-
-afterAll(async () => {
-  await client?.quit();
-  await admin?.quit();
-  await server?.stop();
+beforeAll(() => {
+  client = redis.connect();
+  admin = redis.connect();
 });
 
 /** `INFO commandstats` as command → calls. */
@@ -36,7 +28,7 @@ async function commandCalls(): Promise<Record<string, number>> {
  * (commands that scripts call are told apart by their source, "lua", and left out).
  */
 async function watchClientCommands(): Promise<{ stop: () => Promise<{ source: string; name: string }[]> }> {
-  const monitor = await new Redis({ host: server.host, port: server.port }).monitor();
+  const monitor = await redis.connect().monitor();
   const seen: { source: string; name: string }[] = [];
   let marked: () => void;
   const marker = new Promise<void>((resolve) => (marked = resolve));

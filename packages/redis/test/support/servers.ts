@@ -4,7 +4,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 
 const run = promisify(execFile);
 
@@ -118,4 +119,38 @@ export async function startCluster(masters = 3): Promise<PrivateCluster> {
     throw error;
   }
   return { nodes: ports.map((port) => ({ host: "127.0.0.1" as const, port })), stop: () => stopAll(children, dir) };
+}
+
+/** A private redis-server for one test file, and clients of it that are quit when the file ends. */
+export interface FileRedis {
+  readonly port: number;
+  /** A new client of the file's server; call it in a test or a `beforeAll` registered after `useFileRedis`. */
+  connect(options?: RedisOptions): Redis;
+}
+
+/**
+ * Starts a redis-server of its own for the calling test file (so no other file's commands reach
+ * its counters or its connections), and stops it, with every client made by `connect`, at the end.
+ */
+export function useFileRedis(): FileRedis {
+  let server: PrivateRedis | undefined;
+  const clients: Redis[] = [];
+  beforeAll(async () => {
+    server = await startRedis();
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => (client.status === "ready" ? client.quit() : client.disconnect())));
+    await server?.stop();
+  });
+  return {
+    get port() {
+      if (!server) throw new Error("the file's redis-server is not started yet");
+      return server.port;
+    },
+    connect(options = {}) {
+      const client = new Redis({ host: "127.0.0.1", port: this.port, ...options });
+      clients.push(client);
+      return client;
+    },
+  };
 }
