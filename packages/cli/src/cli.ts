@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { runMigrate } from "./migrate.js";
-import { API_KEYS_ENV, parseServeArgs, type ServeOptions, UsageError } from "./options.js";
+import { ALLOW_PRIVATE_WEBHOOKS_ENV, API_KEYS_ENV, parseServeArgs, type ServeOptions, UsageError } from "./options.js";
 import { type RunningServer, startServer } from "./serve.js";
 import { DEFAULT_STORE, describeStore, STORE_ENV, STORE_FORMS } from "./stores.js";
 
@@ -35,7 +35,8 @@ Run 'agent-sessions <command> --help' for the options of a command.
 const SERVE_HELP = `Usage: agent-sessions serve [options]
 
 Runs every agent-sessions HTTP endpoint (forms, workflows, threads, agents, the hosted form page)
-on node:http, and persists expiries and timeouts every second. Ctrl-C stops it.
+on node:http; every second it persists expiries and timeouts, delivers webhooks and runs confirmed
+actions. Ctrl-C stops it.
 
 Options:
   --port <n>              Port to listen on (default: $PORT, else 3000; 0 picks a free port)
@@ -46,6 +47,9 @@ ${STORE_FORMS.map((form) => `                            ${form}`).join("\n")}
   --api-key <org>:<key>   An API key and the organization it belongs to; repeat for more
   --public-url <url>      Origin of hosted form URLs, e.g. https://forms.example.com
                           (default: the origin of each request)
+  --allow-private-webhooks
+                          Let webhook endpoints target loopback and private addresses
+                          (refused by default; for local development)
   -h, --help              Show this help
 
 Environment:
@@ -53,6 +57,8 @@ Environment:
   ${STORE_ENV}    Store, when --store is not given
   ${API_KEYS_ENV}
                           API keys as "orgA:keyA,orgB:keyB", when no --api-key is given
+  ${ALLOW_PRIVATE_WEBHOOKS_ENV}=1
+                          Same as --allow-private-webhooks
 
 With no API key at all, serve makes a development key for the organization "dev" and prints it.
 `;

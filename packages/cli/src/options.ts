@@ -14,10 +14,15 @@ export interface ServeOptions {
   readonly apiKeys: readonly ApiKey[];
   /** The origin hosted form URLs start with; `null` for each request's own origin. */
   readonly publicUrl: string | null;
+  /** Lets webhook endpoints target loopback and private addresses (local development). Default: false. */
+  readonly allowPrivateWebhooks?: boolean;
 }
 
 /** The environment variable that lists API keys as `orgA:keyA,orgB:keyB`. */
 export const API_KEYS_ENV = "AGENT_SESSIONS_API_KEYS";
+
+/** The environment variable that, set to `1`, allows webhooks to private addresses. */
+export const ALLOW_PRIVATE_WEBHOOKS_ENV = "AGENT_SESSIONS_ALLOW_PRIVATE_WEBHOOKS";
 
 const SERVE_FLAGS = {
   port: { type: "string" },
@@ -25,6 +30,7 @@ const SERVE_FLAGS = {
   store: { type: "string" },
   "api-key": { type: "string", multiple: true },
   "public-url": { type: "string" },
+  "allow-private-webhooks": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -58,6 +64,7 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
       store,
       apiKeys,
       publicUrl: values["public-url"] === undefined ? null : parsePublicUrl(values["public-url"]),
+      allowPrivateWebhooks: values["allow-private-webhooks"] === true || parseSwitch(env[ALLOW_PRIVATE_WEBHOOKS_ENV], ALLOW_PRIVATE_WEBHOOKS_ENV),
     },
   };
 }
@@ -70,6 +77,13 @@ function parseStrict(args: readonly string[]) {
     const message = error instanceof Error ? (error.message.split(/\.\s/)[0] ?? error.message) : String(error);
     throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1));
   }
+}
+
+/** An on/off environment variable: unset, empty or `0` is off, `1` is on; anything else is a mistake. */
+function parseSwitch(text: string | undefined, source: string): boolean {
+  if (text === undefined || text === "" || text === "0") return false;
+  if (text === "1") return true;
+  throw new UsageError(`${source}: '${text}' is not 1 or 0`);
 }
 
 function parsePort(text: string, source: string): number {

@@ -4,6 +4,7 @@ import { createEngine, type Engine } from "@agent-sessions/core";
 import { type ApiKey, createRouter } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
 import type { ServeOptions } from "./options.js";
+import { resolveHost } from "./resolve-host.js";
 import { openStore } from "./stores.js";
 
 /** The organization a development key belongs to. */
@@ -44,7 +45,12 @@ export function createDevKey(): string {
  */
 export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
   const store = await openStore(options.store);
-  const engine = createEngine({ store });
+  const engine = createEngine({
+    store,
+    // Webhooks to private networks are refused unless allowed; names are resolved at delivery.
+    webhooks: { allowPrivateAddresses: options.allowPrivateWebhooks === true, resolveHost },
+    ...(start.onTickError ? { onWorkerError: start.onTickError } : {}),
+  });
   const devKey = options.apiKeys.length === 0;
   const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;
   const router = createRouter({
