@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^@agent-sessions\/router$/, replacement: source("./packages/router/src/index.ts") },
       { find: /^@agent-sessions\/sql$/, replacement: source("./packages/sql/src/index.ts") },
       { find: /^@agent-sessions\/redis$/, replacement: source("./packages/redis/src/index.ts") },
+      { find: /^@agent-sessions\/client$/, replacement: source("./packages/client/src/index.ts") },
     ],
   },
   test: {
