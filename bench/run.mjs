@@ -13,6 +13,12 @@ const benchmarks = [
   { file: "memory-rss.mjs" },
   // Starts `agent-sessions serve` and a bare node:http server as processes of their own.
   { file: "http.mjs" },
+  // PostgreSQL, MariaDB and SQLite: the store beside the raw driver, in a database made for the run.
+  { file: "sql.mjs" },
+  // The local Redis: the store beside a raw ioredis Lua compare-and-set, under a random key prefix.
+  { file: "redis.mjs" },
+  // Deadlines to webhook arrivals at a local receiver, on the memory store.
+  { file: "webhooks.mjs" },
 ];
 
 const processors = cpus();
