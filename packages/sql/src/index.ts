@@ -8,5 +8,6 @@ export {
   schemaVersion,
 } from "./migrations.js";
 export { type OpenSqlStoreOptions, openSqlStore, type ParsedStoreUrl, parseStoreUrl } from "./open.js";
+export { guardPostgresPool, type PostgresPoolEvents } from "./postgres-pool.js";
 export { SqlStore, type SqlStoreOptions } from "./sql-store.js";
 export type { TableOptions } from "./tables.js";

@@ -1,6 +1,7 @@
 import { InvalidInputError } from "@agent-sessions/core";
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
 import type { SqlDialect } from "./dialect.js";
+import { guardPostgresPool } from "./postgres-pool.js";
 import { SqlStore } from "./sql-store.js";
 import type { TableOptions } from "./tables.js";
 
@@ -29,14 +30,10 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
     return { dialect: "sqlite", target: file };
   }
   if (scheme === "postgres" || scheme === "postgresql" || scheme === "mysql" || scheme === "mariadb") {
-    let parsed: URL;
     try {
-      parsed = new URL(url);
+      new URL(url);
     } catch {
       throw new InvalidInputError("store URL", `"${redact(url)}" is not a valid URL`);
-    }
-    if (parsed.hostname === "" && !parsed.searchParams.has("host")) {
-      throw new InvalidInputError("store URL", `"${redact(url)}" names no host, as in ${scheme}://user@localhost/database`);
     }
     if (scheme === "postgres" || scheme === "postgresql") return { dialect: "postgres", target: url };
     // mysql2 parses mysql:// only; MariaDB speaks the same protocol.
@@ -78,7 +75,7 @@ async function driverDialect(dialect: SqlDialect, target: string, max: number) {
   if (dialect === "postgres") {
     const pg = await load<typeof import("pg")>("pg", "postgres://");
     const Pool = pg.Pool ?? (pg as unknown as { default: typeof import("pg") }).default.Pool;
-    return new PostgresDialect({ pool: new Pool({ connectionString: target, max }) });
+    return new PostgresDialect({ pool: guardPostgresPool(new Pool({ connectionString: target, max })) });
   }
   if (dialect === "mysql") {
     const mysql = await load<typeof import("mysql2")>("mysql2", "mysql://");

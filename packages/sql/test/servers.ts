@@ -43,9 +43,12 @@ export function uniqueName(prefix: string): string {
  * Opens a fresh database on `dialect`'s server for this file and drops it after the file's
  * tests; `null` when the server is unreachable outside CI (a skipped test then says so).
  */
-export async function openTestDatabase(dialect: SqlDialect): Promise<TestDatabase | null> {
+export async function openTestDatabase(
+  dialect: SqlDialect,
+  options: { readonly mysql?: mysql.PoolOptions } = {},
+): Promise<TestDatabase | null> {
   try {
-    const opened = await open(dialect);
+    const opened = await open(dialect, options.mysql ?? {});
     afterAll(opened.drop);
     let stores = 0;
     return {
@@ -71,7 +74,7 @@ export async function openTestDatabase(dialect: SqlDialect): Promise<TestDatabas
   }
 }
 
-async function open(dialect: SqlDialect): Promise<{ db: AnyKysely; schema: string | undefined; drop: () => Promise<void> }> {
+async function open(dialect: SqlDialect, mysqlOptions: mysql.PoolOptions): Promise<{ db: AnyKysely; schema: string | undefined; drop: () => Promise<void> }> {
   if (dialect === "sqlite") {
     const file = join(tmpdir(), `${uniqueName("agent_sessions_sql")}.db`);
     const database = new Database(file);
@@ -104,7 +107,7 @@ async function open(dialect: SqlDialect): Promise<{ db: AnyKysely; schema: strin
   const admin = mysqlPool();
   await admin.promise().query(`CREATE DATABASE \`${database}\``);
   await admin.promise().end();
-  const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: mysqlPool({ database }) }) });
+  const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: mysqlPool({ ...mysqlOptions, database }) }) });
   return {
     db,
     schema: undefined,

@@ -1,0 +1,93 @@
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fixtures } from "@agent-sessions/core/testing";
+import { openSqlStore, parseStoreUrl, SqlStore } from "@agent-sessions/sql";
+import { describe, expect, it } from "vitest";
+import { openTestDatabase, SERVERS, uniqueName } from "./servers.js";
+
+const { orgId, seed } = fixtures;
+
+describe("parseStoreUrl", () => {
+  it.each([
+    ["sqlite:./agent-sessions.db", { dialect: "sqlite", target: "./agent-sessions.db" }],
+    ["sqlite::memory:", { dialect: "sqlite", target: ":memory:" }],
+    ["sqlite:/var/lib/app.db", { dialect: "sqlite", target: "/var/lib/app.db" }],
+    ["sqlite:///var/lib/app.db", { dialect: "sqlite", target: "/var/lib/app.db" }],
+    ["postgres://u:p@db:5432/app", { dialect: "postgres", target: "postgres://u:p@db:5432/app" }],
+    ["postgresql://db/app?sslmode=require", { dialect: "postgres", target: "postgresql://db/app?sslmode=require" }],
+    ["mysql://root@db:3306/app", { dialect: "mysql", target: "mysql://root@db:3306/app" }],
+    ["mariadb://root@db/app", { dialect: "mysql", target: "mysql://root@db/app" }],
+  ])("reads %s", (url, parsed) => {
+    expect(parseStoreUrl(url)).toEqual(parsed);
+  });
+
+  it.each([
+    ["", /store URL is required/],
+    ["./file.db", /store URL: ".\/file.db" has no scheme/],
+    ["redis://localhost", /store URL: scheme "redis:" is not supported; use sqlite:/],
+    ["sqlite:", /store URL: "sqlite:" names no SQLite file/],
+    ["postgres://u:secret@/app", /store URL: "postgres:\/\/u:\*\*\*@\/app" is not a valid URL/],
+    ["mysql://[bad", /store URL: "mysql:\/\/\[bad" is not a valid URL/],
+  ])("refuses %j, naming the part that is wrong", (url, message) => {
+    expect(() => parseStoreUrl(url)).toThrow(message);
+  });
+});
+
+describe("openSqlStore", () => {
+  it("refuses bad options by name", async () => {
+    await expect(openSqlStore("sqlite::memory:", { maxConnections: 0 })).rejects.toThrow("maxConnections: must be a whole number ≥ 1, got 0");
+    await expect(openSqlStore("sqlite::memory:", { tablePrefix: "bad-prefix" })).rejects.toThrow(/tablePrefix: must be letters/);
+    await expect(openSqlStore("sqlite::memory:", { schema: "main" })).rejects.toThrow("schema is not available on SQLite; use tablePrefix");
+    expect(() => new SqlStore({} as never, { dialect: "oracle" as never })).toThrow('dialect: must be one of "postgres", "mysql", "sqlite", got "oracle"');
+  });
+
+  it("opens an SQLite file that keeps its sessions across a close and a reopen", async () => {
+    const file = join(tmpdir(), `${uniqueName("agent_sessions_open")}.db`);
+    try {
+      const first = await openSqlStore(`sqlite:${file}`);
+      await first.migrate();
+      const org = orgId();
+      const stored = await seed(first, { orgId: org });
+      await first.close();
+      const second = await openSqlStore(`sqlite:${file}`);
+      expect(await second.get(org, stored.id)).toEqual(stored);
+      await second.close();
+    } finally {
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+    }
+  });
+
+  it("opens sqlite::memory:", async () => {
+    await roundTrip("sqlite::memory:", {});
+  });
+});
+
+/** Opens `url`, migrates, writes and reads one record, and closes. */
+async function roundTrip(url: string, options: Parameters<typeof openSqlStore>[1]): Promise<void> {
+  const store = await openSqlStore(url, options);
+  await store.migrate();
+  const org = orgId();
+  const stored = await seed(store, { orgId: org });
+  expect(await store.get(org, stored.id)).toEqual(stored);
+  await store.close();
+}
+
+const postgres = await openTestDatabase("postgres");
+if (postgres) {
+  it("openSqlStore opens postgres:// and postgresql:// URLs into a schema", async () => {
+    const { host, port, database } = SERVERS.postgres;
+    for (const scheme of ["postgres", "postgresql"]) {
+      await roundTrip(`${scheme}://postgres@${host}:${port}/${database}`, { schema: postgres.schema!, tablePrefix: `${scheme}_`, maxConnections: 2 });
+    }
+  });
+}
+
+const mysql = await openTestDatabase("mysql");
+if (mysql) {
+  it("openSqlStore opens mysql:// and mariadb:// URLs", async () => {
+    const { host, port } = SERVERS.mysql;
+    const [{ name }] = (await mysql.db.selectNoFrom((eb) => eb.fn<string>("DATABASE").as("name")).execute()) as [{ name: string }];
+    for (const scheme of ["mysql", "mariadb"]) await roundTrip(`${scheme}://root@${host}:${port}/${name}`, { tablePrefix: `${scheme}_` });
+  });
+}
