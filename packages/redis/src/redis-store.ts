@@ -190,8 +190,9 @@ export class RedisStore implements Store {
     const args = (bucket: string) => [bucket, id, owner, outcome.retryAt ?? "", outcome.error === undefined ? "" : `!${outcome.error}`];
     const known = this.claimedIn.get(id);
     if (known !== undefined) {
+      // A message never changes bucket: the one it was claimed from has the only answer.
       this.claimedIn.delete(id);
-      if ((await this.scripts.settleOutbox([`${known}m:${id}`], args(known))) === 1) return true;
+      return (await this.scripts.settleOutbox([`${known}m:${id}`], args(known))) === 1;
     }
     // Claimed through another store instance: only the bucket holding the message can answer 1.
     const answers = await Promise.all(this.keys.buckets.map((bucket) => this.scripts.settleOutbox([`${bucket}m:${id}`], args(bucket))));

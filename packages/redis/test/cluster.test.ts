@@ -47,4 +47,21 @@ describe("Redis Cluster layout", () => {
     expect(claims.map((claim) => claim.id).sort()).toEqual(seeded.map((record) => record.id).sort());
     await deleteKeys(client, store.keyPattern);
   });
+
+  it("settles an outbox message claimed through another store instance, only for its lease holder", async () => {
+    const prefix = randomPrefix("settle");
+    const claimer = new RedisStore({ client, prefix });
+    const settler = new RedisStore({ client, prefix });
+    const org = fixtures.orgId();
+    const message = fixtures.outboxMessage(org);
+    await fixtures.seed(claimer, { orgId: org }, { outbox: [message] });
+    expect(await claimer.claimOutbox({ now: fixtures.T0, limit: 5, leaseMs: 1000, owner: "w1" })).toHaveLength(1);
+    expect(await settler.settleOutbox(message.id, "w2", {})).toBe(false);
+    expect(await settler.settleOutbox(message.id, "w1", { retryAt: fixtures.T0 + 10, error: "HTTP 500" })).toBe(true);
+    const [again] = await settler.claimOutbox({ now: fixtures.T0 + 10, limit: 5, leaseMs: 1000, owner: "w2" });
+    expect(again).toMatchObject({ id: message.id, attempts: 1, lastError: "HTTP 500", availableAt: fixtures.T0 + 10 });
+    expect(await claimer.settleOutbox(message.id, "w2", {})).toBe(true);
+    expect(await claimer.claimOutbox({ now: fixtures.T0 + 99_999, limit: 5, leaseMs: 1000, owner: "w3" })).toEqual([]);
+    await deleteKeys(client, claimer.keyPattern);
+  });
 });
