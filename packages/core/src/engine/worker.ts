@@ -57,33 +57,35 @@ export class Worker {
 
   /**
    * One round: settles every due deadline (each claimed by one instance, each write a
-   * compare-and-set, so an expiry is recorded once however many instances tick), then sends
-   * every available delivery and runs every available action. Work within a batch runs
-   * concurrently: one slow webhook receiver does not hold up the rest.
+   * compare-and-set, so an expiry is recorded once however many instances tick), and sends every
+   * available delivery and runs every available action. Due batches and outbox batches alternate,
+   * so the webhooks of the first expiries leave while later ones are still being settled. Work
+   * within a batch runs concurrently: one slow webhook receiver does not hold up the rest.
    */
   async tick(now: number, options: TickOptions = {}): Promise<TickResult> {
     const { store, owner } = this.parts;
     const limit = options.batch ?? 100;
     const leaseMs = options.leaseMs ?? 30_000;
+    const handled = new Map<string, number>();
     let claimed = 0;
     let events = 0;
-    for (;;) {
-      const claims = await store.claimDue({ now, limit, leaseMs, owner });
-      claimed += claims.length;
-      const written = await Promise.all(claims.map((claim) => this.parts.settle(claim, now).catch(this.failed)));
-      for (const count of written) events += count;
-      if (claims.length < limit) break;
-    }
-    const handled = new Map<string, number>();
-    for (const [topic, handle] of Object.entries(this.parts.topics)) {
-      let count = 0;
-      for (;;) {
+    let dueLeft = true;
+    let outboxLeft = true;
+    while (dueLeft || outboxLeft) {
+      if (dueLeft) {
+        const claims = await store.claimDue({ now, limit, leaseMs, owner });
+        claimed += claims.length;
+        const written = await Promise.all(claims.map((claim) => this.parts.settle(claim, now).catch(this.failed)));
+        for (const count of written) events += count;
+        dueLeft = claims.length === limit;
+      }
+      outboxLeft = false;
+      for (const [topic, handle] of Object.entries(this.parts.topics)) {
         const entries = await store.claimOutbox({ now, limit, leaseMs, owner, topic });
         await Promise.all(entries.map((entry) => handle(entry, now).catch(this.failed)));
-        count += entries.length;
-        if (entries.length < limit) break;
+        handled.set(topic, (handled.get(topic) ?? 0) + entries.length);
+        if (entries.length === limit) outboxLeft = true;
       }
-      handled.set(topic, count);
     }
     return { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0 };
   }
