@@ -44,9 +44,11 @@ export function createDevKey(): string {
  * that runs `engine.tick()` so expiries and timeouts are persisted and their events fire.
  */
 export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
-  const store = await openStore(options.store);
+  const opened = await openStore(options.store);
   const engine = createEngine({
-    store,
+    store: opened.store,
+    ...(opened.notifier ? { notifier: opened.notifier } : {}),
+    ...(opened.pollIntervalMs !== null ? { pollIntervalMs: opened.pollIntervalMs } : {}),
     // Webhooks to private networks are refused unless allowed; names are resolved at delivery.
     webhooks: { allowPrivateAddresses: options.allowPrivateWebhooks === true, resolveHost },
     ...(start.onTickError ? { onWorkerError: start.onTickError } : {}),
@@ -73,7 +75,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   try {
     await server.ready();
   } catch (error) {
-    await store.close?.().catch(() => {}); // a port in use must not leave a pool open
+    await opened.close().catch(() => {}); // a port in use must not leave a pool open
     throw error;
   }
 
@@ -107,7 +109,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       clearTimeout(timer);
       if (!closed) await server.close(true);
       await sweeping; // the store stays open until the last sweep is done with it
-      await store.close?.();
+      await opened.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { AgentSessionsError, type Store } from "@agent-sessions/core";
+import { AgentSessionsError, type Notifier, type Store } from "@agent-sessions/core";
 import { UsageError } from "./errors.js";
 
 /** Where `serve` keeps sessions: in this process, in an SQL database, or in Redis. */
@@ -47,11 +47,27 @@ export function describeStore(spec: StoreSpec): string {
 }
 
 /**
+ * A store opened for `serve`, with what tells its other instances of a write: Redis pub/sub,
+ * PostgreSQL LISTEN/NOTIFY, or for MySQL and SQLite a short poll of the store by long-polls.
+ */
+export interface OpenedStore {
+  readonly store: Store;
+  readonly notifier: Notifier | null;
+  /** How often long-polls read the store again when there is no notifier; `null` when none is needed. */
+  readonly pollIntervalMs: number | null;
+  /** Closes the notifier, then the store. */
+  close(): Promise<void>;
+}
+
+/** How often long-polls on MySQL and SQLite look for writes made by another instance. */
+export const STORE_POLL_MS = 250;
+
+/**
  * Opens the store a spec names. An SQL store is migrated first unless `migrate` is false: the
  * migrations are versioned and idempotent, and a schema newer than this release is refused with
  * a message saying so. Adapters are imported only when named, so `memory` loads no driver.
  */
-export async function openStore(spec: StoreSpec, options: { readonly migrate?: boolean } = {}): Promise<Store> {
+export async function openStore(spec: StoreSpec, options: { readonly migrate?: boolean } = {}): Promise<OpenedStore> {
   try {
     return await open(spec, options.migrate ?? true);
   } catch (error) {
@@ -67,46 +83,78 @@ export async function openStore(spec: StoreSpec, options: { readonly migrate?: b
 /** How long `openStore` waits for a Redis server to answer before giving up. */
 const REDIS_PROBE_MS = 5000;
 
-async function open(spec: StoreSpec, migrate: boolean): Promise<Store> {
+async function open(spec: StoreSpec, migrate: boolean): Promise<OpenedStore> {
   switch (spec.kind) {
     case "memory": {
       const { MemoryStore } = await import("@agent-sessions/memory");
-      return new MemoryStore();
+      const store = new MemoryStore();
+      return { store, notifier: null, pollIntervalMs: null, close: async () => {} };
     }
-    case "sql": {
-      const { openSqlStore } = await import("@agent-sessions/sql");
-      const store = await openSqlStore(spec.url);
-      try {
-        if (migrate) await store.migrate();
-        return store;
-      } catch (error) {
-        await store.close().catch(() => {});
-        throw error;
-      }
-    }
-    case "redis": {
-      const { openRedisStore } = await import("@agent-sessions/redis");
-      const store = openRedisStore(spec.url);
-      // ioredis connects in the background and retries for ever; a server that is not there
-      // should stop the start, not hang the first request.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const probe = Promise.race([
-        store.get("probe", "probe"),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_PROBE_MS / 1000} s`)), REDIS_PROBE_MS);
-        }),
-      ]);
-      try {
-        await probe;
-        return store;
-      } catch (error) {
-        await store.close().catch(() => {});
-        throw error;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
+    case "sql":
+      return openSql(spec.url, migrate);
+    case "redis":
+      return openRedis(spec.url);
   }
+}
+
+async function openSql(url: string, migrate: boolean): Promise<OpenedStore> {
+  const { openPostgresNotifier, openSqlStore } = await import("@agent-sessions/sql");
+  const store = await openSqlStore(url);
+  try {
+    if (migrate) await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  if (store.dialect !== "postgres") {
+    return { store, notifier: null, pollIntervalMs: STORE_POLL_MS, close: () => store.close() };
+  }
+  // Announcements and the LISTEN connection get a small pool of their own, beside the store's.
+  const notifier = await openPostgresNotifier(url, {
+    onError: (error) => console.error(`agent-sessions: LISTEN connection: ${error.message}`),
+  });
+  return {
+    store,
+    notifier,
+    pollIntervalMs: null,
+    async close() {
+      await notifier.close();
+      await store.close();
+    },
+  };
+}
+
+async function openRedis(url: string): Promise<OpenedStore> {
+  const { createRedisNotifier, openRedisStore } = await import("@agent-sessions/redis");
+  const store = openRedisStore(url);
+  // ioredis connects in the background and retries for ever; a server that is not there
+  // should stop the start, not hang the first request.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const probe = Promise.race([
+    store.get("probe", "probe"),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_PROBE_MS / 1000} s`)), REDIS_PROBE_MS);
+    }),
+  ]);
+  try {
+    await probe;
+  } catch (error) {
+    store.client.disconnect();
+    await store.close().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  const notifier = createRedisNotifier({ client: store.client });
+  return {
+    store,
+    notifier,
+    pollIntervalMs: null,
+    async close() {
+      await notifier.close();
+      await store.close();
+    },
+  };
 }
 
 /** A URL with its password replaced, for messages and banners. */

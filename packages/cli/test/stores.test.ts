@@ -56,6 +56,25 @@ describe("serve with an SQL store", () => {
     expect(flag.banner).toContain("(store: memory)");
   });
 
+  it("wakes a long-poll held on one instance for a message posted on another, over one SQLite file", async () => {
+    const cwd = tempDir();
+    const args = ["--port", "0", "--api-key", `org:${key}`, "--store", "sqlite:./shared.db"];
+    const a = await serve(args, {}, { cwd });
+    const b = await serve(args, {}, { cwd });
+    const post = async (url: string, path: string, body: unknown) =>
+      (await (await fetch(`${url}${path}`, { method: "POST", headers, body: JSON.stringify(body) })).json()) as { id: string };
+    const session = await post(a.url, "/api/v1/sessions", { name: "otp" });
+    const inbox = await post(a.url, `/api/v1/sessions/${session.id}/inboxes`, { ttlSeconds: 600 });
+    const wait = await post(a.url, `/api/v1/sessions/${session.id}/waits`, { type: "otp", inboxId: inbox.id, timeoutSeconds: 600 });
+    const started = Date.now();
+    const held = fetch(`${b.url}/api/v1/waits/${wait.id}?timeout=20`, { headers });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await post(a.url, `/api/v1/inboxes/${inbox.id}/messages`, { from: "bank@example.com", subject: "code", body: "Your code: 482913" });
+    const answer = (await (await held).json()) as { status: string; result: { code: string } };
+    expect(answer).toMatchObject({ status: "completed", result: { code: "482913" } });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it("refuses an unreachable database in one line with exit code 1, without its password", async () => {
     const { code, stdout, stderr } = await run(["serve", "--port", "0", "--store", "postgres://someone:hunter2@127.0.0.1:1/nothing"]);
     expect(code).toBe(1);

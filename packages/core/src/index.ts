@@ -7,7 +7,13 @@ export {
   DEFAULT_ACTION_RETRY_DELAYS,
 } from "./engine/actions.js";
 export { DEFAULT_WEBHOOK_RETRY_SCHEDULE, type FetchFunction } from "./engine/deliveries.js";
-export { createMemoryNotifier, type NotificationListener, type Notifier } from "./engine/notifier.js";
+export {
+  createMemoryNotifier,
+  decodeNotification,
+  encodeNotification,
+  type NotificationListener,
+  type Notifier,
+} from "./engine/notifier.js";
 export { DELIVERY_TOPIC, type DeliveryPage, type DeliveryPayload, deliveryId } from "./engine/webhooks.js";
 export type { TickOptions, WorkerOptions } from "./engine/worker.js";
 export type { EngineEvents, Page } from "./engine/records.js";

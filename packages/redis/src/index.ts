@@ -3,3 +3,4 @@ export { BUCKETS, bucketOf } from "./keys.js";
 export { openRedisStore, type OpenRedisStoreOptions, parseRedisUrl, type RedisTarget } from "./open.js";
 export { RedisStore, type RedisStoreOptions } from "./redis-store.js";
 export { type RetentionOptions, TERMINAL_STATUSES } from "./retention.js";
+export { createRedisNotifier, type RedisNotifier, type RedisNotifierOptions } from "./notifier.js";

@@ -1,4 +1,4 @@
-import { InvalidInputError, type NotificationListener, type Notifier } from "@agent-sessions/core";
+import { decodeNotification, encodeNotification, InvalidInputError, type NotificationListener, type Notifier } from "@agent-sessions/core";
 import type { Cluster, Redis } from "ioredis";
 
 /** Options of `createRedisNotifier`. */
@@ -37,7 +37,7 @@ export function createRedisNotifier(options: RedisNotifierOptions): RedisNotifie
 
   const onMessage = (from: string, message: string) => {
     if (from !== channel) return;
-    const parsed = parse(message);
+    const parsed = decodeNotification(message);
     if (!parsed) return; // not ours: someone else publishes on the channel
     for (const listener of [...listeners]) listener(parsed[0], parsed[1], parsed[2]);
   };
@@ -54,7 +54,7 @@ export function createRedisNotifier(options: RedisNotifierOptions): RedisNotifie
 
   return {
     async publish(orgId, recordId, seq) {
-      await publisher.publish(channel, JSON.stringify(seq === undefined ? [orgId, recordId] : [orgId, recordId, seq]));
+      await publisher.publish(channel, encodeNotification(orgId, recordId, seq));
     },
     subscribe(listener) {
       listeners.add(listener);
@@ -72,12 +72,3 @@ export function createRedisNotifier(options: RedisNotifierOptions): RedisNotifie
   };
 }
 
-function parse(message: string): [string, string, number | undefined] | null {
-  try {
-    const value: unknown = JSON.parse(message);
-    if (!Array.isArray(value) || typeof value[0] !== "string" || typeof value[1] !== "string") return null;
-    return [value[0], value[1], typeof value[2] === "number" ? value[2] : undefined];
-  } catch {
-    return null;
-  }
-}

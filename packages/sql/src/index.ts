@@ -11,3 +11,4 @@ export { type OpenSqlStoreOptions, openSqlStore, type ParsedStoreUrl, parseStore
 export { guardPostgresPool, type PostgresPoolEvents } from "./postgres-pool.js";
 export { SqlStore, type SqlStoreOptions } from "./sql-store.js";
 export type { TableOptions } from "./tables.js";
+export { createPostgresNotifier, openPostgresNotifier, type PostgresNotifier, type PostgresNotifierOptions } from "./notifier.js";

@@ -93,3 +93,19 @@ export class NotificationRelay {
     if (this.seen.size > MAX_TRACKED_RECORDS) this.seen.delete(this.seen.keys().next().value!);
   }
 }
+
+/** A notification as networked notifiers send it: `[orgId, recordId, seq]` as JSON. */
+export function encodeNotification(orgId: string, recordId: string, seq?: number): string {
+  return JSON.stringify(seq === undefined ? [orgId, recordId] : [orgId, recordId, seq]);
+}
+
+/** Reads what `encodeNotification` wrote; `null` for anything else (a stranger on the channel). */
+export function decodeNotification(text: string): [orgId: string, recordId: string, seq: number | undefined] | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!Array.isArray(value) || typeof value[0] !== "string" || typeof value[1] !== "string") return null;
+    return [value[0], value[1], typeof value[2] === "number" ? value[2] : undefined];
+  } catch {
+    return null;
+  }
+}
