@@ -127,13 +127,23 @@ async function openSql(url: string, migrate: boolean): Promise<OpenedStore> {
 async function openRedis(url: string): Promise<OpenedStore> {
   const { createRedisNotifier, openRedisStore } = await import("@agent-sessions/redis");
   const store = openRedisStore(url);
+  // ioredis reports each failed (re)connection as an "error" event; unheard, it prints a stack.
+  let probing = true;
+  let lastError: Error | null = null;
+  let lastReport = 0;
+  store.client.on("error", (error: Error) => {
+    lastError = error;
+    if (probing || Date.now() - lastReport < 10_000) return; // one line per 10 s while Redis is away
+    lastReport = Date.now();
+    console.error(`agent-sessions: redis: ${error.message} (reconnecting)`);
+  });
   // ioredis connects in the background and retries for ever; a server that is not there
   // should stop the start, not hang the first request.
   let timer: ReturnType<typeof setTimeout> | undefined;
   const probe = Promise.race([
     store.get("probe", "probe"),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_PROBE_MS / 1000} s`)), REDIS_PROBE_MS);
+      timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_PROBE_MS / 1000} s${lastError ? ` (${lastError.message})` : ""}`)), REDIS_PROBE_MS);
     }),
   ]);
   try {
@@ -144,6 +154,7 @@ async function openRedis(url: string): Promise<OpenedStore> {
     throw error;
   } finally {
     clearTimeout(timer);
+    probing = false;
   }
   const notifier = createRedisNotifier({ client: store.client });
   return {

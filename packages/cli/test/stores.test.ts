@@ -85,6 +85,17 @@ describe("serve with an SQL store", () => {
   });
 });
 
+describe("serve with a Redis store", () => {
+  it("refuses a Redis that does not answer, in one line with exit code 1 and no stack", async () => {
+    const { code, stdout, stderr } = await run(["serve", "--port", "0", "--store", "redis://127.0.0.1:1"]);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr.trimEnd().split("\n")).toEqual([
+      "agent-sessions: could not open the store redis://127.0.0.1:1: no answer within 5 s (connect ECONNREFUSED 127.0.0.1:1)",
+    ]);
+  });
+});
+
 describe("agent-sessions migrate", () => {
   it("creates the tables once, then has nothing to do", async () => {
     const cwd = tempDir();
