@@ -60,6 +60,25 @@ export function isRetryable(error: unknown): boolean {
  */
 export async function inTransaction<T>(db: AnyKysely, dialect: SqlDialect, work: (trx: Executor) => Promise<T>): Promise<T> {
   if (dialect !== "sqlite") return db.transaction().execute(work);
+  return inTurn(db, () => sqliteTransaction(db, work));
+}
+
+/**
+ * The last SQLite transaction queued per Kysely instance. Kysely guards SQLite's one connection
+ * with a lock that wakes every waiter each time it is released; with many writers in flight that
+ * costs more than the writes. Queuing the transactions here first means each waits for the one
+ * before it only, and Kysely's lock sees one waiter at a time.
+ */
+const sqliteQueues = new WeakMap<AnyKysely, Promise<unknown>>();
+
+function inTurn<T>(db: AnyKysely, work: () => Promise<T>): Promise<T> {
+  const previous = sqliteQueues.get(db) ?? Promise.resolve();
+  const turn = previous.then(work, work);
+  sqliteQueues.set(db, turn.catch(() => {}));
+  return turn;
+}
+
+function sqliteTransaction<T>(db: AnyKysely, work: (trx: Executor) => Promise<T>): Promise<T> {
   return db.connection().execute(async (connection) => {
     await sql`BEGIN IMMEDIATE`.execute(connection);
     let result: T;

@@ -88,7 +88,31 @@ async function driverDialect(dialect: SqlDialect, target: string, max: number) {
   if (target !== ":memory:") database.pragma("journal_mode = WAL");
   // Another process holding the write lock is waited for, rather than failing at once.
   database.pragma("busy_timeout = 5000");
-  return new SqliteDialect({ database });
+  return new SqliteDialect({ database: reusingStatements(database) });
+}
+
+/** How many prepared SQLite statements `reusingStatements` keeps. */
+const STATEMENT_CACHE = 256;
+
+/**
+ * The SQLite database as Kysely sees it, with prepared statements reused: Kysely prepares each
+ * query anew, which for the store's short statements costs about as much as running them. The
+ * store's SQL text repeats (values are parameters), so a small cache holds nearly all of it.
+ */
+function reusingStatements(database: import("better-sqlite3").Database) {
+  const statements = new Map<string, import("better-sqlite3").Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        statement = database.prepare(text);
+        if (statements.size >= STATEMENT_CACHE) statements.delete(statements.keys().next().value!);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 async function load<T>(name: string, scheme: string): Promise<T> {
