@@ -57,9 +57,12 @@ const MAX_CACHED_ORGANIZATIONS = 10_000;
  * with a record, so a fan-out stage would have to write some record again just to enqueue the
  * deliveries. Knowing the organization's endpoints at write time instead costs one cached list
  * read per organization every `cacheMs`; an organization without endpoints then pays a map
- * lookup per write and nothing in the store. The price is staleness across instances: another
- * instance learns of a new endpoint within `cacheMs` (at once with a `Notifier`, which drops the
- * entry), and deliveries to an endpoint deleted meanwhile are dropped when they are sent.
+ * lookup per write and nothing in the store (measured on the memory store: thread updates of an
+ * organization without endpoints ran within noise of the engine without this hook, about 5%;
+ * with an endpoint taking every event, each write also enqueues a delivery and runs at about half
+ * that rate). The price is staleness across instances: another instance learns of a new endpoint
+ * within `cacheMs` (at once with a `Notifier`, which drops the entry), and deliveries to an
+ * endpoint deleted meanwhile are dropped when they are sent.
  */
 export class EndpointDirectory {
   private readonly cache = new Map<string, CachedEndpoints>();
