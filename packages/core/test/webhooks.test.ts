@@ -276,10 +276,13 @@ describe("notifier: events written on one instance reach listeners on another", 
     await b.close();
   });
 
-  it("exposes the polling interval for notifier-less instances", () => {
+  it("exposes the polling interval for notifier-less instances, and refuses bad options by name", () => {
     expect(createEngine({ store: new MemoryStore() }).pollIntervalMs).toBeNull();
     expect(createEngine({ store: new MemoryStore(), pollIntervalMs: 250 }).pollIntervalMs).toBe(250);
     expect(() => createEngine({ store: new MemoryStore(), pollIntervalMs: 0 })).toThrow("createEngine: pollIntervalMs must be a positive number");
+    expect(() => createEngine({ store: new MemoryStore(), actions: { send_email: "smtp" as never } })).toThrow(
+      "createEngine: actions.send_email must be a function (the tool's executor)",
+    );
     expect(() => createEngine({ store: new MemoryStore(), webhooks: { retrySchedule: [5, -1] } })).toThrow(
       "createEngine: webhooks.retrySchedule must be a list of positive numbers of milliseconds",
     );

@@ -116,6 +116,9 @@ export function createEngine(options: EngineOptions) {
   };
   const directory = new EndpointDirectory(options.store, clock, webhookSettings.endpointCacheMs ?? 1000);
   const executors = options.actions ?? null;
+  for (const [tool, executor] of Object.entries(executors ?? {})) {
+    if (typeof executor !== "function") throw new TypeError(`createEngine: actions.${tool} must be a function (the tool's executor)`);
+  }
   const notifier = options.notifier ?? null;
   let relay: NotificationRelay | null = null;
   let nudgeWorker = () => {};
