@@ -1,1 +1,23 @@
-export {};
+export { type AgentSessionsClient, createClient } from "./client.js";
+export { AgentSessionsClientError, ApiError, NetworkError, TimeoutError } from "./errors.js";
+export type { ListSessionsQuery, EventsOptions } from "./resources/sessions.js";
+export type { WaitForOptions } from "./resources/inboxes.js";
+export type { ClientOptions, FetchLike, RequestOptions } from "./transport.js";
+export type * from "./types.js";
+export type {
+  CreateAgentInput,
+  CreateAgentSessionInput,
+  CreateFormInput,
+  CreateFormSessionInput,
+  CreateInboxInput,
+  CreateThreadInput,
+  CreateWaitInput,
+  CreateWebhookInput,
+  CreateWorkflowInput,
+  ExtendFormSessionInput,
+  PostAgentMessageInput,
+  PostMessageInput,
+  ProposeActionInput,
+  RecordStepInput,
+  UpdateContextInput,
+} from "@agent-sessions/core";

@@ -1,0 +1,54 @@
+import type { CreateThreadInput, ProposeActionInput, UpdateContextInput } from "@agent-sessions/core";
+import { type RequestOptions, segment, type Transport } from "../transport.js";
+import type { ActionDecision, ClosedThread, PendingAction, Thread } from "../types.js";
+
+const path = (threadId: string, rest = "") => `/api/v1/sessions/${segment(threadId)}${rest}`;
+
+/** Conversation threads (seed 002). */
+export function threadsResource(transport: Transport) {
+  return {
+    /** `POST /api/v1/threads`: starts a thread (sent with an Idempotency-Key). */
+    create(input: CreateThreadInput = {}, options?: RequestOptions): Promise<Thread> {
+      return transport.request({ method: "POST", path: "/api/v1/threads", body: input, creates: true }, options);
+    },
+    /** `GET /api/v1/sessions/:thread_id`: the thread with its context variables and pending actions. */
+    get(threadId: string, options?: RequestOptions): Promise<Thread> {
+      return transport.request({ method: "GET", path: path(threadId) }, options);
+    },
+    /**
+     * `PATCH /api/v1/sessions/:thread_id`: merges `context_variables` (UPPERCASE_SNAKE_CASE keys,
+     * at most 20 and 4 KB after the update; `null` removes a key).
+     */
+    updateContext(threadId: string, input: UpdateContextInput, options?: RequestOptions): Promise<Thread> {
+      return transport.request({ method: "PATCH", path: path(threadId), body: input }, options);
+    },
+    /** `POST /api/v1/sessions/:thread_id/close`: closes the thread and cancels its pending actions. */
+    close(threadId: string, options?: RequestOptions): Promise<ClosedThread> {
+      return transport.request({ method: "POST", path: path(threadId, "/close") }, options);
+    },
+  };
+}
+
+/** Pending actions of threads: proposed by the agent, confirmed or cancelled by a person (seed 002). */
+export function actionsResource(transport: Transport) {
+  const decide = (threadId: string, actionId: string, confirmed: boolean, options?: RequestOptions): Promise<ActionDecision> =>
+    transport.request({ method: "POST", path: path(threadId, `/actions/${segment(actionId)}`), body: { confirmed } }, options);
+  return {
+    /** `POST /api/v1/sessions/:thread_id/actions`: proposes a tool call (sent with an Idempotency-Key). */
+    propose(threadId: string, input: ProposeActionInput, options?: RequestOptions): Promise<PendingAction> {
+      return transport.request({ method: "POST", path: path(threadId, "/actions"), body: input, creates: true }, options);
+    },
+    /** `GET /api/v1/sessions/:thread_id/actions/:action_id`: the action with its status and result. */
+    get(threadId: string, actionId: string, options?: RequestOptions): Promise<PendingAction> {
+      return transport.request({ method: "GET", path: path(threadId, `/actions/${segment(actionId)}`) }, options);
+    },
+    /** Confirms: 202 with a `callback_id`; the tool's executor runs asynchronously. */
+    confirm(threadId: string, actionId: string, options?: RequestOptions): Promise<ActionDecision> {
+      return decide(threadId, actionId, true, options);
+    },
+    /** Cancels: 200, status `cancelled`. */
+    cancel(threadId: string, actionId: string, options?: RequestOptions): Promise<ActionDecision> {
+      return decide(threadId, actionId, false, options);
+    },
+  };
+}

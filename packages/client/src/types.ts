@@ -1,0 +1,258 @@
+import type {
+  ActionStatus,
+  AgentSessionStatus,
+  Capability,
+  FieldValue,
+  FormField,
+  FormSessionStatus,
+  Usage,
+  WaitStatus,
+  WaitType,
+  WorkflowStatus,
+} from "@agent-sessions/core";
+
+/**
+ * What the server answers, as the router's wire shapes define them (a test checks the two agree).
+ * Each family keeps its seed's casing: snake_case for forms (000), threads (002), agents (003) and
+ * webhooks; camelCase for workflow sessions, inboxes and waits (001). Times are ISO 8601 strings.
+ */
+
+type JsonObject = Record<string, unknown>;
+
+/** A page of a list: `data` and seed 001's `pagination`, with the cursor of the next page. */
+export interface Page<T> {
+  data: T[];
+  pagination: { limit: number; offset: number; total: number; nextCursor: string | null };
+}
+
+/** The paging parameters every list takes. */
+export interface ListOptions {
+  limit?: number;
+  offset?: number;
+  /** The `nextCursor` of the previous page, instead of `offset`. */
+  cursor?: string;
+}
+
+// ---- forms and form sessions (seed 000) ----
+
+/** A form definition. */
+export interface Form {
+  id: string;
+  name: string;
+  slug: string | null;
+  fields: FormField[];
+  allowPartial: boolean;
+  metadata: JsonObject;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What a person submitted; `partial` submissions list the required fields left out. */
+export interface Submission {
+  values: Record<string, FieldValue>;
+  partial: boolean;
+  missing_fields: string[];
+  submitted_at: string;
+}
+
+/** One person's session with a form, with its hosted `url`. */
+export interface FormSession {
+  id: string;
+  form_id: string;
+  status: FormSessionStatus;
+  url: string;
+  expires_at: string;
+  created_at: string;
+  updated_at: string;
+  prefill: Record<string, FieldValue>;
+  metadata: JsonObject;
+  submission: Submission | null;
+}
+
+// ---- workflow sessions, inboxes, messages, waits (seed 001) ----
+
+/** A workflow session with the ids of its inboxes and waits. */
+export interface Session {
+  id: string;
+  name: string;
+  status: WorkflowStatus;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  metadata: JsonObject;
+  inboxes: string[];
+  waits: string[];
+}
+
+/** The answer to completing a session. */
+export interface CompletedSession {
+  id: string;
+  status: "completed";
+  completedAt: string;
+}
+
+/** One event of a session's timeline. */
+export interface TimelineEvent {
+  id: string;
+  timestamp: string;
+  type: string;
+  payload: JsonObject;
+}
+
+/** A recorded step, as replayed. */
+export interface Step {
+  index: number;
+  timestamp: string;
+  action: string;
+  input: unknown;
+  output: unknown;
+  durationMs: number;
+  error?: { message: string; critical: boolean };
+}
+
+/** An inbox of a workflow session. */
+export interface Inbox {
+  id: string;
+  sessionId: string;
+  ttlSeconds: number;
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** A message an inbox received. */
+export interface Message {
+  id: string;
+  inboxId: string;
+  from: string;
+  subject: string;
+  body: string;
+  receivedAt: string;
+}
+
+/** A wait for a message (or a one-time code); `result` holds what completed it. */
+export interface Wait {
+  id: string;
+  sessionId: string;
+  type: WaitType;
+  inboxId: string;
+  status: WaitStatus;
+  timeoutSeconds: number;
+  createdAt: string;
+  expiresAt: string;
+  completedAt: string | null;
+  result: { messageId: string; from: string; subject: string; body: string; code: string | null } | null;
+}
+
+// ---- threads and pending actions (seed 002) ----
+
+/** A conversation thread. */
+export interface Thread {
+  thread_id: string;
+  status: "active" | "closed";
+  context_variables: JsonObject;
+  metadata: JsonObject;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  duration_seconds: number | null;
+  billable: boolean | null;
+  pending_actions: string[];
+}
+
+/** The answer to closing a thread. */
+export interface ClosedThread {
+  thread_id: string;
+  closed_at: string;
+  duration_seconds: number;
+  billable: boolean;
+}
+
+/** A tool call waiting for (or past) a person's decision. */
+export interface PendingAction {
+  action_id: string;
+  thread_id: string;
+  tool: string;
+  preview: JsonObject;
+  expires_at: string;
+  status: ActionStatus;
+  callback_id: string | null;
+  cancel_reason: string | null;
+  attempts: number;
+  result: unknown;
+  error: string | null;
+  created_at: string;
+  decided_at: string | null;
+  completed_at: string | null;
+}
+
+/** The answer to confirming (202, `callback_id` set) or cancelling (200) an action. */
+export interface ActionDecision {
+  thread_id: string;
+  action_id: string;
+  callback_id?: string;
+  status: string;
+  message: string;
+}
+
+// ---- agents and agent sessions (seed 003) ----
+
+/** An agent. */
+export interface Agent {
+  id: string;
+  name: string;
+  capabilities: Capability[];
+  model_id: string | null;
+  metadata: JsonObject;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One run of an agent. */
+export interface AgentSession {
+  id: string;
+  agent_id: string;
+  organization_id: string;
+  capabilities: Capability[];
+  model_id: string | null;
+  tags: string[];
+  title: string | null;
+  status: AgentSessionStatus;
+  started_at: string | null;
+  finished_at: string | null;
+  preview: string | null;
+  output_preview: string | null;
+  usage: Usage | null;
+  created_at: string;
+  updated_at: string;
+}
+
+// ---- webhooks ----
+
+/** A webhook endpoint (its secret is shown only when it is created). */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  status: "active";
+  created_at: string;
+}
+
+/** A webhook endpoint as created, with its signing secret. */
+export interface CreatedWebhookEndpoint extends WebhookEndpoint {
+  secret: string;
+}
+
+/** One attempt to deliver one event to one endpoint. */
+export interface DeliveryAttempt {
+  id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  status: "succeeded" | "retrying" | "failed";
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  attempted_at: string;
+  next_attempt_at: string | null;
+}

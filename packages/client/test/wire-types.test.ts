@@ -1,0 +1,42 @@
+// The client's hand-written answer types agree with the router's wire schemas: a difference fails
+// `tsc -p tsconfig.json` at the repository root (this file is type-checked there).
+import type * as Client from "@agent-sessions/client";
+import type { wire } from "@agent-sessions/router";
+import { describe, expect, it } from "vitest";
+import type { CreatedWebhookBody, DeliveryAttemptBody, WebhookBody } from "../../router/src/routes/webhooks.js";
+
+/** True when each type is assignable to the other. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Wire<K extends keyof typeof wire> = (typeof wire)[K] extends { static: infer T } ? T : never;
+/** True when A is assignable to B: the client is as precise as the schema, or more. */
+type Narrower<A, B> = [A] extends [B] ? true : false;
+type PageOf<T> = { data: T[]; pagination: Wire<"Pagination"> };
+
+const agreements: Record<string, true> = {
+  Form: true satisfies Same<Client.Form, Wire<"FormBody">>,
+  FormSession: true satisfies Same<Client.FormSession, Wire<"FormSessionBody">>,
+  Session: true satisfies Same<Client.Session, Wire<"WorkflowBody">>,
+  CompletedSession: true satisfies Same<Client.CompletedSession, Wire<"CompletedBody">>,
+  TimelineEvent: true satisfies Same<Client.TimelineEvent, Wire<"TimelineEvent">>,
+  Step: true satisfies Same<Client.Step, Wire<"StepBody">>,
+  Inbox: true satisfies Same<Client.Inbox, Wire<"InboxBody">>,
+  Message: true satisfies Same<Client.Message, Wire<"MessageBody">>,
+  Wait: true satisfies Same<Client.Wait, Wire<"WaitBody">>,
+  Thread: true satisfies Same<Client.Thread, Wire<"ThreadBody">>,
+  ClosedThread: true satisfies Same<Client.ClosedThread, Wire<"ClosedBody">>,
+  // The schema's status is built from a list, so it reads as string; the client names the five statuses.
+  PendingAction: true satisfies Narrower<Client.PendingAction, Wire<"ActionBody">>,
+  ActionDecision: true satisfies Same<Client.ActionDecision, Wire<"DecisionBody">>,
+  Agent: true satisfies Same<Client.Agent, Wire<"AgentBody">>,
+  AgentSession: true satisfies Same<Client.AgentSession, Wire<"AgentSessionBody">>,
+  WebhookEndpoint: true satisfies Same<Client.WebhookEndpoint, (typeof WebhookBody)["static"]>,
+  CreatedWebhookEndpoint: true satisfies Same<Client.CreatedWebhookEndpoint, (typeof CreatedWebhookBody)["static"]>,
+  DeliveryAttempt: true satisfies Same<Client.DeliveryAttempt, (typeof DeliveryAttemptBody)["static"]>,
+  Page: true satisfies Same<Client.Page<Client.Form>, PageOf<Client.Form>>,
+};
+
+describe("client types", () => {
+  it("agree with the router's wire schemas (checked by tsc)", () => {
+    expect(Object.keys(agreements).length).toBe(19);
+  });
+});
