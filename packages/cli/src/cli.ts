@@ -35,8 +35,8 @@ Run 'agent-sessions <command> --help' for the options of a command.
 const SERVE_HELP = `Usage: agent-sessions serve [options]
 
 Runs every agent-sessions HTTP endpoint (forms, workflows, threads, agents, the hosted form page)
-on node:http; every second it persists expiries and timeouts, delivers webhooks and runs confirmed
-actions. Ctrl-C stops it.
+on node:http. Its worker persists expiries and timeouts, delivers webhooks and runs confirmed
+actions, at once after the write that made the work and at least every second. Ctrl-C stops it.
 
 Options:
   --port <n>              Port to listen on (default: $PORT, else 3000; 0 picks a free port)

@@ -20,7 +20,7 @@ export interface RunningServer {
   /** Whether `apiKeys` is a development key made at start. */
   readonly devKey: boolean;
   /**
-   * Stops accepting connections, stops the sweeper and closes the server. Requests in flight
+   * Stops accepting connections, stops the worker and closes the server. Requests in flight
    * (a long-poll, an event stream) get `graceMs` to finish before their connections are cut.
    */
   close(graceMs?: number): Promise<void>;
@@ -28,9 +28,9 @@ export interface RunningServer {
 
 /** Tuning for `startServer`, mostly for tests. */
 export interface StartOptions {
-  /** Milliseconds between sweeps that persist expiries and timeouts. Default: 1000. */
+  /** Milliseconds between the worker's rounds when there is nothing to do. Default: 1000. */
   readonly tickIntervalMs?: number;
-  /** Told of a failed sweep. Default: `console.error`. */
+  /** Told of background work that failed (it is retried). Default: `console.error`. */
   readonly onTickError?: (error: unknown) => void;
 }
 
@@ -40,8 +40,8 @@ export function createDevKey(): string {
 }
 
 /**
- * Starts the whole HTTP surface on node:http (through srvx), over the chosen store, with a timer
- * that runs `engine.tick()` so expiries and timeouts are persisted and their events fire.
+ * Starts the whole HTTP surface on node:http (through srvx), over the chosen store, with the
+ * engine's worker running: expiries and timeouts persisted, webhooks delivered, actions executed.
  */
 export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
   const opened = await openStore(options.store);
@@ -51,7 +51,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     ...(opened.pollIntervalMs !== null ? { pollIntervalMs: opened.pollIntervalMs } : {}),
     // Webhooks to private networks are refused unless allowed; names are resolved at delivery.
     webhooks: { allowPrivateAddresses: options.allowPrivateWebhooks === true, resolveHost },
-    ...(start.onTickError ? { onWorkerError: start.onTickError } : {}),
+    onWorkerError: start.onTickError ?? ((error: unknown) => console.error("agent-sessions: background work failed", error)),
   });
   const devKey = options.apiKeys.length === 0;
   const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;
@@ -69,7 +69,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     port: options.port,
     hostname: options.host,
     silent: true,
-    // We own SIGINT and SIGTERM: the sweeper stops with the server, and the exit code is ours.
+    // We own SIGINT and SIGTERM: the worker stops with the server, and the exit code is ours.
     gracefulShutdown: false,
   });
   try {
@@ -79,18 +79,9 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     throw error;
   }
 
-  const onTickError = start.onTickError ?? ((error: unknown) => console.error("agent-sessions: sweep failed", error));
-  let sweeping: Promise<unknown> | null = null;
-  const sweeper = setInterval(() => {
-    if (sweeping) return; // a slow store: never two sweeps at once
-    sweeping = engine
-      .tick()
-      .catch(onTickError)
-      .finally(() => {
-        sweeping = null;
-      });
-  }, start.tickIntervalMs ?? 1000);
-  sweeper.unref();
+  // The worker: expiries and timeouts persisted, webhooks sent and confirmed actions run, every
+  // `tickIntervalMs` and at once after a write that enqueued work.
+  engine.start({ intervalMs: start.tickIntervalMs ?? 1000 });
 
   let graceful: Promise<void> | null = null;
   return {
@@ -99,7 +90,6 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     apiKeys,
     devKey,
     async close(graceMs = 2000) {
-      clearInterval(sweeper);
       graceful ??= server.close();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const graceOver = new Promise<false>((resolve) => {
@@ -108,7 +98,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       const closed = await Promise.race([graceful.then(() => true), graceOver]);
       clearTimeout(timer);
       if (!closed) await server.close(true);
-      await sweeping; // the store stays open until the last sweep is done with it
+      await engine.close(); // the worker's work in flight finishes before the store closes
       await opened.close();
     },
   };
