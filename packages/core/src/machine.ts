@@ -36,6 +36,8 @@ const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
  * which matters on the hot path of every transition that names a time.
  */
 export function iso(ms: number): string {
+  // One transition names the same moment many times (createdAt, updatedAt, each event's `at`).
+  if (ms === lastIsoMs) return lastIsoText;
   if (!Number.isFinite(ms) || ms < 0 || ms >= 253402300800000) return new Date(ms).toISOString();
   const days = Math.floor(ms / 86_400_000);
   let rest = ms - days * 86_400_000;
@@ -56,8 +58,13 @@ export function iso(ms: number): string {
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   const msText = millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : String(millis);
-  return `${String(year).padStart(4, "0")}-${PAD2[month]}-${PAD2[day]}T${PAD2[hours]}:${PAD2[minutes]}:${PAD2[seconds]}.${msText}Z`;
+  lastIsoText = `${String(year).padStart(4, "0")}-${PAD2[month]}-${PAD2[day]}T${PAD2[hours]}:${PAD2[minutes]}:${PAD2[seconds]}.${msText}Z`;
+  lastIsoMs = ms;
+  return lastIsoText;
 }
+
+let lastIsoMs = Number.NaN;
+let lastIsoText = "";
 
 /**
  * Builds a machine from what time does (`settle`) and what commands do (`apply`): every

@@ -147,6 +147,10 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
 function decodeParams(params: Record<string, string> | undefined): Record<string, string> {
   const decoded: Record<string, string> = {};
   for (const [name, value] of Object.entries(params ?? {})) {
+    if (!value.includes("%")) {
+      decoded[name] = value; // nothing to decode: the common case of a plain id
+      continue;
+    }
     try {
       decoded[name] = decodeURIComponent(value);
     } catch {
