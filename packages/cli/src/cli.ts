@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { COMMAND_GROUPS, runGroup } from "./commands/index.js";
 import { runMigrate } from "./migrate.js";
 import { ALLOW_PRIVATE_WEBHOOKS_ENV, API_KEYS_ENV, parseServeArgs, type ServeOptions, UsageError } from "./options.js";
 import { type RunningServer, startServer } from "./serve.js";
@@ -9,12 +10,15 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Whether `err` writes to a terminal: then `sessions wait` shows a spinner there. Default: false. */
+  readonly errIsTTY?: boolean;
 }
 
 const processIo: CliIo = {
   env: process.env,
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  errIsTTY: process.stderr.isTTY === true,
 };
 
 const HELP = `Usage: agent-sessions <command> [options]
@@ -24,6 +28,14 @@ Sessions for AI agents, with humans and with time.
 Commands:
   serve          Run every agent-sessions HTTP endpoint on a port
   migrate        Create or upgrade the tables of an SQL store
+  forms          Create, list and show forms (create --file form.json)
+  sessions       Form sessions: create, extend, get, wait for a submission; list workflow sessions
+  threads        Conversation threads: context variables (vars), close
+  actions        Confirm or cancel an agent's pending action
+  webhooks       Add and list webhook endpoints, show their deliveries
+
+The commands that talk to a server read AGENT_SESSIONS_URL (default: http://127.0.0.1:3000) and
+AGENT_SESSIONS_API_KEY, or --url and --api-key; --json prints the answer as JSON.
 
 Options:
   -h, --help     Show this help
@@ -93,9 +105,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       }
       case "migrate":
         return await runMigrate(rest, io);
+      case "forms":
+      case "sessions":
+      case "threads":
+      case "actions":
+      case "webhooks":
+        return await runGroup(COMMAND_GROUPS[command]!, rest, io);
       default:
         throw new UsageError(
-          command.startsWith("-") ? `unknown option '${command}'` : `unknown command '${command}'; the commands are: serve, migrate`,
+          command.startsWith("-") ? `unknown option '${command}'` : `unknown command '${command}'; the commands are: serve, migrate, ${Object.keys(COMMAND_GROUPS).join(", ")}`,
         );
     }
   } catch (error) {

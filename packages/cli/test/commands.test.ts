@@ -1,0 +1,287 @@
+// The resource commands of the real binary (forms, sessions, threads, actions, webhooks) against a
+// real `serve` process, as seed 000 writes them; --json output parsed; bad input named in one line.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@agent-sessions/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli.js";
+import { bin, run } from "./binary.js";
+import { type Started, start, stop, waitForOutput } from "./processes.js";
+
+const KEY = "cli-test-key";
+let server: Started;
+let url: string;
+let env: Record<string, string>;
+let receiver: Server;
+let hooks: string[] = [];
+const dir = mkdtempSync(join(tmpdir(), "agent-sessions-cli-"));
+const formFile = join(dir, "form.json");
+
+beforeAll(async () => {
+  server = start(process.execPath, [bin, "serve", "--port", "0", "--api-key", `org_cli:${KEY}`, "--allow-private-webhooks"], {
+    env: { AGENT_SESSIONS_STORE: "memory", AGENT_SESSIONS_API_KEYS: undefined, PORT: undefined },
+  });
+  const banner = await waitForOutput(server, (stdout) => stdout.includes("Press Ctrl-C to stop."));
+  url = /listening on (http:\/\/\S+)/.exec(banner)![1]!;
+  env = { AGENT_SESSIONS_URL: url, AGENT_SESSIONS_API_KEY: KEY };
+  receiver = createServer((request, response) => {
+    hooks.push(String(request.headers["webhook-id"]));
+    request.resume().on("end", () => response.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  writeFileSync(
+    formFile,
+    JSON.stringify({
+      name: "Support intake",
+      slug: "support-intake",
+      allowPartial: true,
+      fields: [
+        { name: "email", label: "Email", type: "email", required: true },
+        { name: "issue", type: "textarea", required: true },
+        { name: "session_id", type: "hidden" },
+      ],
+    }),
+  );
+  const created = await cli(["forms", "create", "--file", formFile, "--json"]);
+  expect(created.code, created.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await stop(server, "SIGKILL");
+  receiver.closeAllConnections();
+  await new Promise((resolve) => receiver.close(resolve));
+});
+
+/** Runs the binary with the server's URL and key in the environment. */
+async function cli(args: string[], extra: Record<string, string | undefined> = {}) {
+  return run(args, { ...env, ...extra });
+}
+
+/** Runs with --json and parses standard output. */
+async function json<T = Record<string, unknown>>(args: string[]): Promise<T> {
+  const result = await cli([...args, "--json"]);
+  expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
+  expect(result.stderr).toBe("");
+  return JSON.parse(result.stdout) as T;
+}
+
+/** A failure: the exit code, and exactly one line on stderr that matches. */
+async function fails(args: string[], code: number, message: RegExp, extra: Record<string, string | undefined> = {}) {
+  const result = await cli(args, extra);
+  expect(result.code, result.stdout).toBe(code);
+  expect(result.stderr.trimEnd().split("\n"), result.stderr).toHaveLength(1);
+  expect(result.stderr.trimEnd()).toMatch(message);
+  expect(result.stdout).toBe("");
+}
+
+const submit = (id: string, fields: Record<string, string>) =>
+  fetch(`${url}/f/${id}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields) });
+
+describe("forms", () => {
+  it("create --file, list and get, as tables and as JSON", async () => {
+    const list = await json<{ data: { slug: string; id: string }[]; pagination: { total: number } }>(["forms", "list"]);
+    expect(list.data.map((form) => form.slug)).toEqual(["support-intake"]);
+    expect(list.pagination.total).toBe(1);
+    const table = await cli(["forms", "list"]);
+    expect(table.stdout).toMatch(/^ID\s+SLUG\s+NAME\s+FIELDS\s+CREATED\n/);
+    expect(table.stdout).toContain("support-intake  Support intake  email,issue,session_id");
+    expect(table.stdout).toContain("1-1 of 1");
+
+    const form = await json<{ id: string; fields: unknown[] }>(["forms", "get", "support-intake"]);
+    expect(form.id).toBe(list.data[0]!.id);
+    expect(form.fields).toHaveLength(3);
+    expect((await cli(["forms", "get", form.id])).stdout).toMatch(/email\s+email\s+yes\s+Email/);
+  });
+
+  it("names a missing file, a file that is not JSON, and the field the server refuses", async () => {
+    await fails(["forms", "create"], 2, /^agent-sessions forms create: --file is required/);
+    await fails(["forms", "create", "--file", join(dir, "nope.json")], 2, /--file: cannot read .*nope\.json: no such file/);
+    const broken = join(dir, "broken.json");
+    writeFileSync(broken, "{ name: ");
+    await fails(["forms", "create", "--file", broken], 2, /--file: .*broken\.json is not JSON/);
+    const extra = join(dir, "extra.json");
+    writeFileSync(extra, JSON.stringify({ name: "X", fields: [{ name: "a", type: "text" }], colour: "red" }));
+    await fails(["forms", "create", "--file", extra], 1, /^agent-sessions forms create: .*colour.*\(400 Invalid request\)$/);
+  });
+});
+
+describe("sessions (form sessions, seed 000)", () => {
+  it("creates with the seed's command line verbatim, extends by 1800 and reads it back", async () => {
+    const created = await cli(["sessions", "create", "support-intake", "--expires-in", "3600", "--prefill", "email=user@example.com"]);
+    expect(created.code, created.stderr).toBe(0);
+    const id = /^id\s+(sess_[0-9a-f]{32})$/m.exec(created.stdout)![1]!;
+    expect(created.stdout).toMatch(new RegExp(`^url\\s+${url}/f/${id}$`, "m"));
+    expect(created.stdout).toMatch(/^status\s+created$/m);
+
+    const before = await json<{ expires_at: string; prefill: object }>(["sessions", "get", id]);
+    expect(before.prefill).toEqual({ email: "user@example.com" });
+    const extended = await cli(["sessions", "extend", id, "--by", "1800"]);
+    expect(extended.code, extended.stderr).toBe(0);
+    const after = await json<{ expires_at: string }>(["sessions", "get", id]);
+    expect(Date.parse(after.expires_at) - Date.parse(before.expires_at)).toBe(1800 * 1000);
+
+    const withMetadata = await json<{ metadata: object; expires_at: string; created_at: string }>([
+      "sessions", "create", "support-intake", "--expires-in", "60", "--metadata", "thread_id=thread_42", "--prefill", "session_id=sess_internal_ref",
+    ]);
+    expect(withMetadata.metadata).toEqual({ thread_id: "thread_42" });
+    expect(Date.parse(withMetadata.expires_at) - Date.parse(withMetadata.created_at)).toBe(60_000);
+  });
+
+  it("waits for the submission and prints it; JSON too; an expired session exits 1", async () => {
+    const { id } = await json<{ id: string }>(["sessions", "create", "support-intake", "--prefill", "email=user@example.com"]);
+    const waiting = cli(["sessions", "wait", id]);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect((await submit(id, { email: "user@example.com", issue: "It broke" })).status).toBe(200);
+    const waited = await waiting;
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(waited.stderr).toBe(""); // not a terminal: no spinner
+    expect(waited.stdout).toMatch(/^submitted at \S+\nFIELD\s+VALUE\nemail\s+user@example\.com\nissue\s+It broke\n$/);
+
+    const again = await json<{ status: string; submission: { values: object; partial: boolean } }>(["sessions", "wait", id]);
+    expect(again).toMatchObject({ status: "submitted", submission: { values: { email: "user@example.com", issue: "It broke" }, partial: false } });
+
+    const { id: short } = await json<{ id: string }>(["sessions", "create", "support-intake", "--expires-in", "1"]);
+    await fails(["sessions", "wait", short], 1, new RegExp(`^agent-sessions sessions wait: ${short} expired at \\S+ without a submission$`));
+    const { id: open } = await json<{ id: string }>(["sessions", "create", "support-intake"]);
+    await fails(["sessions", "wait", open, "--timeout", "0.5"], 1, new RegExp(`${open} is still waiting for a submission after 0.5 s`));
+  });
+
+  it("gets workflow sessions too, and lists them by status", async () => {
+    const client = createClient({ baseUrl: url, apiKey: KEY });
+    const workflow = await client.sessions.create({ name: "user-signup-flow", metadata: { environment: "staging" } });
+    const done = await client.sessions.create({ name: "finished-flow" });
+    await client.sessions.complete(done.id);
+    expect(await json(["sessions", "get", workflow.id])).toMatchObject({ id: workflow.id, name: "user-signup-flow", status: "active" });
+    const active = await json<{ data: { id: string }[] }>(["sessions", "list", "--status", "active"]);
+    expect(active.data.map((s) => s.id)).toEqual([workflow.id]);
+    const table = await cli(["sessions", "list", "--limit", "1"]);
+    expect(table.stdout).toMatch(/^ID\s+NAME\s+STATUS\s+INBOXES\s+WAITS\s+CREATED\n/);
+    expect(table.stdout).toContain("1-1 of 2; --offset 1 for more");
+    await fails(["sessions", "list", "--status", "done"], 2, /--status: 'done' is not one of active, completed, failed/);
+  });
+
+  it("refuses an unknown form, a malformed --prefill, a bad number and a missing key, each in one line", async () => {
+    await fails(["sessions", "create", "no-such-form"], 1, /^agent-sessions sessions create: Form no-such-form not found \(404 Not found\)$/);
+    await fails(["sessions", "create", "support-intake", "--prefill", "email"], 2, /^agent-sessions sessions create: --prefill: 'email' is not <field>=<value> \(e\.g\. --prefill email=user@example\.com\)/);
+    await fails(["sessions", "create", "support-intake", "--prefill", "=x"], 2, /--prefill: '=x' is not <field>=<value>/);
+    await fails(["sessions", "create", "support-intake", "--prefill", "nmae=x"], 1, /prefill\.nmae.*\(400 Invalid request\)$/);
+    await fails(["sessions", "create", "support-intake", "--expires-in", "soon"], 2, /--expires-in: 'soon' is not a whole number of seconds \(1 or more\)/);
+    await fails(["sessions", "extend", "sess_x"], 2, /--by is required/);
+    await fails(["sessions", "create", "support-intake"], 2, /^agent-sessions sessions create: no API key: set AGENT_SESSIONS_API_KEY or pass --api-key/, {
+      AGENT_SESSIONS_API_KEY: undefined,
+    });
+    await fails(["sessions", "create", "support-intake", "--api-key", "wrong"], 1, /Invalid or missing API key \(401 Unauthorized; check --api-key/);
+    await fails(["sessions", "get"], 2, /^agent-sessions sessions get: missing <id> \(see 'agent-sessions sessions get --help'\)$/);
+    await fails(["sessions", "get", "a", "b"], 2, /unexpected argument 'b'/);
+    await fails(["sessions", "get", "sess_x", "--colour"], 2, /unknown option '--colour'/);
+    await fails(["sessions", "frobnicate"], 2, /unknown command 'frobnicate'; the commands are: create, extend, get, list, wait/);
+    await fails(["sessions", "get", "sess_x", "--url", "localhost:3000"], 2, /--url: 'localhost:3000' must start with http:\/\/ or https:\/\//);
+    await fails(["forms", "list"], 1, /^agent-sessions forms list: cannot reach http:\/\/127\.0\.0\.1:9 \(.*\); is 'agent-sessions serve' running there\?/, {
+      AGENT_SESSIONS_URL: "http://127.0.0.1:9",
+    });
+  });
+});
+
+describe("threads and actions (seed 002)", () => {
+  it("sets, removes and shows context variables, confirms and cancels actions, closes the thread", async () => {
+    const created = await json<{ thread_id: string }>(["threads", "create", "USER_PLAN=free"]);
+    const id = created.thread_id;
+    const vars = await json<{ context_variables: object }>(["threads", "vars", id, "USER_PLAN=enterprise", "ACCOUNT_STATUS=active", "SEATS:=5"]);
+    expect(vars.context_variables).toEqual({ USER_PLAN: "enterprise", ACCOUNT_STATUS: "active", SEATS: 5 });
+    const removed = await json<{ context_variables: object }>(["threads", "vars", id, "--unset", "ACCOUNT_STATUS"]);
+    expect(removed.context_variables).toEqual({ USER_PLAN: "enterprise", SEATS: 5 });
+    const shown = await cli(["threads", "vars", id]);
+    expect(shown.stdout).toMatch(/^VARIABLE\s+VALUE\nUSER_PLAN\s+enterprise\nSEATS\s+5\n$/);
+    await fails(["threads", "vars", id, "userPlan=x"], 1, /context_variables\.userPlan: keys must be UPPERCASE_SNAKE_CASE/);
+    await fails(["threads", "vars", id, "SEATS:=five"], 2, /SEATS: 'five' is not JSON/);
+    await fails(["threads", "vars", id, "PLAN"], 2, /'PLAN' is not KEY=VALUE or KEY:=JSON/);
+
+    const client = createClient({ baseUrl: url, apiKey: KEY });
+    const first = await client.actions.propose(id, { tool: "send_email", preview: { to: "user@example.com" } });
+    const second = await client.actions.propose(id, { tool: "refund", preview: { amount: 5 } });
+    const confirmed = await json<{ status: string; callback_id: string }>(["actions", "confirm", id, first.action_id]);
+    expect(confirmed.callback_id).toMatch(/^cb_/);
+    const cancelled = await cli(["actions", "cancel", id, second.action_id]);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toMatch(/^status\s+cancelled$/m);
+    expect(cancelled.stdout).toMatch(/^message\s+Action cancelled$/m);
+    expect(await json(["actions", "get", id, second.action_id])).toMatchObject({ status: "cancelled", cancel_reason: "person" });
+    await fails(["actions", "confirm", id, second.action_id], 1, /\(409 Conflict\)$/);
+    await fails(["actions", "confirm", id], 2, /missing <action_id>/);
+
+    const closed = await json<{ thread_id: string; duration_seconds: number; billable: boolean }>(["threads", "close", id]);
+    expect(closed).toMatchObject({ thread_id: id, duration_seconds: expect.any(Number), billable: expect.any(Boolean) });
+    expect((await json<{ status: string }>(["threads", "get", id])).status).toBe("closed");
+  });
+});
+
+describe("webhooks", () => {
+  it("adds an endpoint with its secret, lists it, shows its deliveries and removes it", async () => {
+    hooks = [];
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    const added = await cli(["webhooks", "add", hookUrl, "--event", "session.*", "--description", "audit"]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^secret\s+whsec_\S+$/m);
+    expect(added.stdout).toContain("not shown again");
+    const id = /^id\s+(wh_\S+)$/m.exec(added.stdout)![1]!;
+
+    const listed = await json<{ data: { id: string; events: string[] }[] }>(["webhooks", "list"]);
+    expect(listed.data.find((endpoint) => endpoint.id === id)).toMatchObject({ events: ["session.*"] });
+    expect(JSON.stringify(listed)).not.toContain("whsec_");
+
+    await json(["sessions", "create", "support-intake"]);
+    await expect.poll(() => hooks.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await json<{ data: unknown[] }>(["webhooks", "deliveries", id])).data.length, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    const table = await cli(["webhooks", "deliveries", id]);
+    expect(table.stdout).toMatch(/^ATTEMPTED\s+EVENT\s+ATTEMPT\s+STATUS\s+CODE\s+MS\s+ERROR\n\S+\s+session\.created\s+1\s+succeeded\s+204\s+/);
+
+    expect(await json(["webhooks", "remove", id])).toEqual({ id, deleted: true });
+    await fails(["webhooks", "deliveries", id], 1, /\(404 Not found\)$/);
+    await fails(["webhooks", "add", "not a url"], 1, /url.*\(400 Invalid request\)$/);
+  });
+});
+
+describe("help", () => {
+  it("answers --help on every group and command with its usage, exit 0", async () => {
+    const top = await run(["--help"]);
+    expect(top.stdout).toMatch(/forms\s+Create, list and show forms/);
+    expect(top.stdout).toContain("AGENT_SESSIONS_API_KEY");
+    const groups = { forms: ["create", "list", "get"], sessions: ["create", "extend", "get", "list", "wait"], threads: ["create", "get", "vars", "close"], actions: ["get", "confirm", "cancel"], webhooks: ["add", "list", "deliveries", "remove"] };
+    for (const [group, commands] of Object.entries(groups)) {
+      const help = await run([group, "--help"]);
+      expect(help.code).toBe(0);
+      for (const command of commands) expect(help.stdout).toContain(`  ${command}`);
+      for (const command of commands) {
+        const own = await run([group, command, "--help"]);
+        expect(own.code, `${group} ${command}`).toBe(0);
+        expect(own.stdout).toMatch(new RegExp(`^Usage: agent-sessions ${group} ${command} `));
+        expect(own.stdout).toContain("--json");
+      }
+    }
+    const bare = await run(["sessions"]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("Usage: agent-sessions sessions <command>");
+  });
+});
+
+describe("sessions wait on a terminal", () => {
+  it("draws a spinner with the elapsed time on stderr, erases it, then prints the submission", async () => {
+    const { id } = await json<{ id: string }>(["sessions", "create", "support-intake", "--prefill", "email=user@example.com"]);
+    let out = "";
+    let err = "";
+    const io = { env, out: (text: string) => void (out += text), err: (text: string) => void (err += text), errIsTTY: true };
+    const waiting = main(["sessions", "wait", id], io);
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    await submit(id, { email: "user@example.com", issue: "Spinner" });
+    expect(await waiting).toBe(0);
+    expect(err).toMatch(new RegExp(`\\r[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] waiting for ${id} to be submitted \\(0s\\)`));
+    expect(err).toContain("(1s)");
+    expect(err.endsWith("\r\x1b[K")).toBe(true);
+    expect(out).toMatch(/^submitted at .*\nFIELD\s+VALUE\nemail\s+user@example\.com\nissue\s+Spinner\n$/);
+  });
+});
