@@ -168,7 +168,7 @@ async function runServe(options: ServeOptions, io: CliIo): Promise<number> {
 
 function banner(server: RunningServer, options: ServeOptions): string {
   const lines = [`agent-sessions serve: listening on ${server.url} (store: ${describeStore(options.store)})`];
-  let key = "$AGENT_SESSIONS_KEY";
+  let key = "$AGENT_SESSIONS_API_KEY"; // what the other commands read
   if (server.devKey) {
     key = server.apiKeys[0]!.key;
     lines.push(

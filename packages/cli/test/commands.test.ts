@@ -149,18 +149,26 @@ describe("sessions (form sessions, seed 000)", () => {
     await fails(["sessions", "wait", open, "--timeout", "0.5"], 1, new RegExp(`${open} is still waiting for a submission after 0.5 s`));
   });
 
-  it("gets workflow sessions too, and lists them by status", async () => {
+  it("gets workflow sessions too", async () => {
     const client = createClient({ baseUrl: url, apiKey: KEY });
     const workflow = await client.sessions.create({ name: "user-signup-flow", metadata: { environment: "staging" } });
-    const done = await client.sessions.create({ name: "finished-flow" });
-    await client.sessions.complete(done.id);
     expect(await json(["sessions", "get", workflow.id])).toMatchObject({ id: workflow.id, name: "user-signup-flow", status: "active" });
-    const active = await json<{ data: { id: string }[] }>(["sessions", "list", "--status", "active"]);
-    expect(active.data.map((s) => s.id)).toEqual([workflow.id]);
+  });
+
+  it("lists form sessions, newest first, by status", async () => {
+    const { id: waiting } = await json<{ id: string }>(["sessions", "create", "support-intake"]);
+    const { id: answered } = await json<{ id: string }>(["sessions", "create", "support-intake"]);
+    expect((await submit(answered, { email: "user@example.com", issue: "Listed" })).status).toBe(200);
+    const submitted = await json<{ data: { id: string; status: string }[] }>(["sessions", "list", "--status", "submitted", "--limit", "100"]);
+    expect(submitted.data.map((s) => s.id)).toContain(answered);
+    expect(submitted.data.map((s) => s.id)).not.toContain(waiting);
+    expect(new Set(submitted.data.map((s) => s.status))).toEqual(new Set(["submitted"]));
+    const newest = await json<{ data: { id: string }[]; pagination: { total: number } }>(["sessions", "list", "--limit", "2"]);
+    expect(newest.data.map((s) => s.id)).toEqual([answered, waiting]);
     const table = await cli(["sessions", "list", "--limit", "1"]);
-    expect(table.stdout).toMatch(/^ID\s+NAME\s+STATUS\s+INBOXES\s+WAITS\s+CREATED\n/);
-    expect(table.stdout).toContain("1-1 of 2; --offset 1 for more");
-    await fails(["sessions", "list", "--status", "done"], 2, /--status: 'done' is not one of active, completed, failed/);
+    expect(table.stdout).toMatch(new RegExp(`^ID\\s+FORM\\s+STATUS\\s+EXPIRES\\s+CREATED\n${answered}\\s`));
+    expect(table.stdout).toContain(`1-1 of ${newest.pagination.total}; --offset 1 for more`);
+    await fails(["sessions", "list", "--status", "done"], 2, /--status: 'done' is not one of created, open, submitted, expired/);
   });
 
   it("refuses an unknown form, a malformed --prefill, a bad number and a missing key, each in one line", async () => {

@@ -1,5 +1,6 @@
 export { type AgentSessionsClient, createClient } from "./client.js";
 export { AgentSessionsClientError, ApiError, NetworkError, TimeoutError } from "./errors.js";
+export type { ListFormSessionsQuery } from "./resources/forms.js";
 export type { ListSessionsQuery, EventsOptions } from "./resources/sessions.js";
 export type { WaitForOptions } from "./resources/inboxes.js";
 export type { ClientOptions, FetchLike, RequestOptions } from "./transport.js";

@@ -230,6 +230,30 @@ describe("seed 000: form sessions", () => {
     expect((await t.call("PATCH", `/v1/sessions/${other.id}`, { expires_in: 60 })).status).toBe(409);
     expect((await t.call("POST", "/v1/forms/nope/sessions", {})).status).toBe(404);
   });
+
+  it("lists form sessions newest first, by status, with an exact total, for its organization only", async () => {
+    const t = setup();
+    await t.call("POST", "/v1/forms", { name: "F", slug: "f", fields: [{ name: "email", type: "email" }] });
+    const ids: string[] = [];
+    for (let index = 0; index < 3; index++) {
+      ids.push((await t.call("POST", "/v1/forms/f/sessions", {})).body.id);
+      t.clock.now += 1;
+    }
+    await t.engine.formSessions.submit(ids[1]!, { values: { email: "a@b.co" } });
+    const all = await t.call("GET", "/v1/sessions?limit=2");
+    expect(all.status).toBe(200);
+    expect(all.body.data.map((session: { id: string }) => session.id)).toEqual([ids[2], ids[1]]);
+    expect(all.body.data[0]).toMatchObject({ url: `https://forms.example.com/f/${ids[2]}`, status: "created" });
+    expect(all.body.pagination).toMatchObject({ limit: 2, offset: 0, total: 3 });
+    const submitted = await t.call("GET", "/v1/sessions?status=submitted");
+    expect(submitted.body.data.map((session: { id: string }) => session.id)).toEqual([ids[1]]);
+    expect(submitted.body.pagination.total).toBe(1);
+    expect((await t.call("GET", "/v1/sessions?status=done")).body).toEqual({
+      error: "Invalid request",
+      message: "status: must be one of created, open, submitted, expired",
+    });
+    expect((await t.call("GET", "/v1/sessions", undefined, asB)).body.pagination.total).toBe(0);
+  });
 });
 
 describe("seed 002: threads and pending actions", () => {

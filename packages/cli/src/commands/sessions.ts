@@ -6,6 +6,9 @@ import { printJson, printRecord, printTable, show, showPage } from "./output.js"
 import { startSpinner } from "./spinner.js";
 import { list, pairs, seconds, wholeNumber } from "./values.js";
 
+type FormSessionStatus = FormSession["status"];
+const FORM_SESSION_STATUSES: readonly string[] = ["created", "open", "submitted", "expired"] satisfies FormSessionStatus[];
+
 function printFormSession(context: CommandContext, session: FormSession): void {
   if (context.json) return printJson(context.io, session);
   const { submission, ...rest } = session;
@@ -114,25 +117,26 @@ export const sessionsGroup: CommandGroup = {
       },
     },
     list: {
-      usage: "[--status active|completed|failed] [--limit <n>] [--offset <n>]",
-      summary: "List workflow sessions (seed 001, GET /api/v1/sessions), newest first",
-      details: "The HTTP API lists workflow sessions; a form session is read by its id with 'sessions get'.",
-      options: `  --status <status>       Only sessions in this status: active, completed or failed\n${LIST_OPTIONS}`,
+      usage: "[--status created|open|submitted|expired] [--limit <n>] [--offset <n>]",
+      summary: "List form sessions (GET /v1/sessions), newest first",
+      options: `  --status <status>       Only sessions in this status: ${FORM_SESSION_STATUSES.join(", ")}\n${LIST_OPTIONS}`,
       flags: { status: { type: "string" }, ...LIST_FLAGS },
       positionals: [],
       async run(context) {
         const status = context.flags.status;
-        if (status !== undefined && !["active", "completed", "failed"].includes(String(status))) {
-          throw new UsageError(`--status: '${String(status)}' is not one of active, completed, failed`);
+        if (status !== undefined && !FORM_SESSION_STATUSES.includes(String(status))) {
+          throw new UsageError(`--status: '${String(status)}' is not one of ${FORM_SESSION_STATUSES.join(", ")}`);
         }
-        const page = await context.client().sessions.list({ ...listQuery(context), ...(status ? { status: status as "active" } : {}) });
-        return showPage(context, page, ["ID", "NAME", "STATUS", "INBOXES", "WAITS", "CREATED"], (s) => [
+        const page = await context.client().formSessions.list({
+          ...listQuery(context),
+          ...(status ? { status: status as FormSessionStatus } : {}),
+        });
+        return showPage(context, page, ["ID", "FORM", "STATUS", "EXPIRES", "CREATED"], (s) => [
           s.id,
-          s.name,
+          s.form_id,
           s.status,
-          s.inboxes.length,
-          s.waits.length,
-          s.createdAt,
+          s.expires_at,
+          s.created_at,
         ]);
       },
     },

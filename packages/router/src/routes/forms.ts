@@ -2,6 +2,7 @@ import {
   CreateFormInput,
   CreateFormSessionInput,
   ExtendFormSessionInput,
+  FormSessionStatus,
   isPrefixedId,
 } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
@@ -9,6 +10,8 @@ import { HttpError, json } from "../http.js";
 import { hostedUrl, type RouteContext, type RouteDefinition } from "../route.js";
 import { AgentSessionBody, agentSessionBody, FormBody, formBody, FormSessionBody, formSessionBody, PageOf } from "../wire.js";
 import { errors, listQuery, pagination, readListQuery } from "./common.js";
+
+const FORM_SESSION_STATUSES: readonly string[] = FormSessionStatus.anyOf.map((literal) => String(literal.const));
 
 const formSession = (context: RouteContext, session: Parameters<typeof formSessionBody>[0]) =>
   formSessionBody(session, hostedUrl(context, session.id));
@@ -64,6 +67,26 @@ export const formRoutes: RouteDefinition[] = [
     async handle(context) {
       const session = await context.engine.formSessions.create(context.orgId, context.params.id!, context.body);
       return json(formSession(context, session), 201);
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/sessions",
+    summary: "List form sessions, newest first, optionally by status",
+    tag: "Form sessions",
+    query: {
+      ...listQuery,
+      status: { description: "One of created, open, submitted, expired", schema: FormSessionStatus },
+    },
+    responses: { 200: { description: "A page of form sessions", schema: PageOf(FormSessionBody) }, ...errors(400) },
+    failure: "Failed to list sessions",
+    async handle(context) {
+      const query = readListQuery(context.url, ["status"]);
+      if (query.status !== undefined && !FORM_SESSION_STATUSES.includes(String(query.status))) {
+        throw new HttpError(400, `status: must be one of ${FORM_SESSION_STATUSES.join(", ")}`);
+      }
+      const page = await context.engine.formSessions.list(context.orgId, query);
+      return json({ data: page.data.map((session) => formSession(context, session)), pagination: pagination(page) });
     },
   },
   {
