@@ -1,5 +1,5 @@
 import { InvalidInputError } from "@agent-sessions/core";
-import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
+import { CompiledQuery, type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 
 /** The SQL databases the store speaks to: PostgreSQL, MySQL 8 or MariaDB 10.6+, and SQLite. */
 export type SqlDialect = "postgres" | "mysql" | "sqlite";
@@ -78,17 +78,22 @@ function inTurn<T>(db: AnyKysely, work: () => Promise<T>): Promise<T> {
   return turn;
 }
 
+// Compiled once: these run on every SQLite transaction.
+const BEGIN_IMMEDIATE = CompiledQuery.raw("BEGIN IMMEDIATE");
+const COMMIT = CompiledQuery.raw("COMMIT");
+const ROLLBACK = CompiledQuery.raw("ROLLBACK");
+
 function sqliteTransaction<T>(db: AnyKysely, work: (trx: Executor) => Promise<T>): Promise<T> {
   return db.connection().execute(async (connection) => {
-    await sql`BEGIN IMMEDIATE`.execute(connection);
+    await connection.executeQuery(BEGIN_IMMEDIATE);
     let result: T;
     try {
       result = await work(connection);
     } catch (error) {
-      await sql`ROLLBACK`.execute(connection);
+      await connection.executeQuery(ROLLBACK);
       throw error;
     }
-    await sql`COMMIT`.execute(connection);
+    await connection.executeQuery(COMMIT);
     return result;
   });
 }
