@@ -43,8 +43,8 @@ local function with_token(previous)
 end
 
 -- Everything a write changes besides the record hash: status lists, events, aliases, the due
--- queue, the outbox and retention. old_status is nil for an insert.
-local function write_parts(old_status, was_retained)
+-- queue, the outbox and retention. old_status and old_due are nil for an insert.
+local function write_parts(old_status, old_due, was_retained)
   if old_status ~= status then
     if old_status then redis.call('ZREM', list .. ':' .. old_status, id) end
     redis.call('ZADD', list .. ':' .. status, 0, id)
@@ -55,9 +55,10 @@ local function write_parts(old_status, was_retained)
   for i = 14, 13 + n_aliases do
     redis.call('HSET', aliases, ARGV[i], id)
   end
-  -- A write always replaces the due entry, which also ends any lease a claimer held on it.
+  -- A write always replaces the due entry, which also ends any lease a claimer held on it. A
+  -- record that had no deadline and gets none has no entry to remove.
   if due_at == '' then
-    redis.call('ZREM', due, org .. ':' .. id)
+    if old_due and old_due ~= '' then redis.call('ZREM', due, org .. ':' .. id) end
   else
     redis.call('ZADD', due, due_at, org .. ':' .. id)
   end
@@ -103,18 +104,18 @@ end
 redis.call('HSET', rec, 'v', ARGV[9], 's', status, 'k', kind, 'd', due_at, 'j', ARGV[11], 'w', with_token(nil))
 redis.call('HSET', owners, id, org)
 redis.call('ZADD', list, 0, id)
-write_parts(nil, false)
+write_parts(nil, nil, false)
 return 1
 `;
 
 /** Replaces a record iff its version is the expected one: answers 1 (written) or 0 (refused). */
 export const COMPARE_AND_SET_SCRIPT = `${PRELUDE}
-local current = redis.call('HMGET', rec, 'v', 's', 'w', 'x')
+local current = redis.call('HMGET', rec, 'v', 's', 'w', 'x', 'd')
 if not current[1] then return 0 end -- absent, or another organization's (its key differs)
 if current[3] and string.find(current[3], token, 1, true) then return 1 end -- our own write, resent
 if current[1] ~= ARGV[4] then return 0 end
 if taken_alias() then return 0 end
 redis.call('HSET', rec, 'v', ARGV[9], 's', status, 'd', due_at, 'j', ARGV[11], 'w', with_token(current[3]))
-write_parts(current[2], current[4] ~= false)
+write_parts(current[2], current[5], current[4] ~= false)
 return 1
 `;
