@@ -221,7 +221,7 @@ export const WaitBody = Type.Object(
     sessionId: Type.String(),
     type: Type.Union([Type.Literal("otp"), Type.Literal("message")]),
     inboxId: Type.String(),
-    status: Type.Union([Type.Literal("pending"), Type.Literal("completed"), Type.Literal("timed_out")]),
+    status: Type.Union([Type.Literal("pending"), Type.Literal("completed"), Type.Literal("timed_out"), Type.Literal("cancelled")]),
     timeoutSeconds: Type.Integer(),
     createdAt: DateTime,
     expiresAt: DateTime,

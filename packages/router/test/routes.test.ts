@@ -166,6 +166,27 @@ describe("seed 001: workflow sessions", () => {
     expect(answered.body).toMatchObject({ status: "completed", result: { code: "991122" } });
     expect(Date.now() - started).toBeLessThan(5000);
   });
+
+  it("answers a held wait as cancelled when its session completes, and never times it out later", async () => {
+    const { body: session } = await t.call("POST", "/api/v1/sessions", { name: "otp" });
+    const { body: inbox } = await t.call("POST", `/api/v1/sessions/${session.id}/inboxes`, { ttlSeconds: 600 });
+    const { body: wait } = await t.call("POST", `/api/v1/sessions/${session.id}/waits`, { type: "otp", inboxId: inbox.id, timeoutSeconds: 120 });
+    const started = Date.now();
+    const held = t.call("GET", `/api/v1/waits/${wait.id}?timeout=10`);
+    setTimeout(() => void t.call("POST", `/api/v1/sessions/${session.id}/complete`), 100);
+    expect((await held).body).toMatchObject({ id: wait.id, status: "cancelled" });
+    expect(Date.now() - started).toBeLessThan(5000);
+    t.clock.now += 3_600_000;
+    await t.engine.tick();
+    const { body: timeline } = await t.call("GET", `/api/v1/sessions/${session.id}/timeline`);
+    expect(timeline.events.map((event: { type: string }) => event.type)).toEqual([
+      "session.created",
+      "inbox.created",
+      "wait.created",
+      "session.completed",
+      "wait.cancelled",
+    ]);
+  });
 });
 
 describe("seed 000: form sessions", () => {

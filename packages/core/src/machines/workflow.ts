@@ -117,7 +117,7 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
         ? { ...state, status: "completed", completedAt: now, updatedAt: now }
         : { ...state, status: "failed", failedAt: now, failure: { message: command.type === "fail" ? command.message : "", step: null }, updatedAt: now };
     const payload = command.type === "fail" ? { sessionId: state.id, reason: command.message } : { sessionId: state.id };
-    return accept(next, [{ type: `session.${target}`, at: now, payload }]);
+    return finish(next, [{ type: `session.${target}`, at: now, payload }], now);
   }
   if (state.status !== "active") return refuse(illegal(state, command.type));
 
@@ -221,10 +221,27 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
       if (error?.critical) {
         next = { ...next, status: "failed", failedAt: now, failure: { message: error.message, step: recorded.index } };
         events.push({ type: "session.failed", at: now, payload: { sessionId: state.id, reason: error.message, step: recorded.index } });
+        return finish(next, events, now);
       }
       return accept(next, events);
     }
   }
+}
+
+/**
+ * Accepts a session that just completed or failed. A finished session waits for nothing: its
+ * pending waits are cancelled now, so no timeout fires later and whoever holds one open hears at
+ * once (`wait.cancelled`, after the session's own event).
+ */
+function finish(next: Workflow, events: EventDraft[], now: number): Transition<Workflow> {
+  if (!next.waits.some((wait) => wait.status === "pending")) return accept(next, events);
+  const cancelled: EventDraft[] = [];
+  const waits = next.waits.map((wait) => {
+    if (wait.status !== "pending") return wait;
+    cancelled.push({ type: "wait.cancelled", at: now, payload: { waitId: wait.id, reason: `session.${next.status}` } });
+    return { ...wait, status: "cancelled" as const, completedAt: now };
+  });
+  return accept({ ...next, waits }, [...events, ...cancelled]);
 }
 
 function illegal(state: Workflow, command: string): IllegalTransitionError {

@@ -34,7 +34,13 @@ export const WaitType = Type.Union([Type.Literal("otp"), Type.Literal("message")
 });
 export type WaitType = Static<typeof WaitType>;
 
-export const WaitStatus = Type.Union([Type.Literal("pending"), Type.Literal("completed"), Type.Literal("timed_out")]);
+/** A wait's status: `cancelled` once its session completed or failed while it was pending. */
+export const WaitStatus = Type.Union([
+  Type.Literal("pending"),
+  Type.Literal("completed"),
+  Type.Literal("timed_out"),
+  Type.Literal("cancelled"),
+]);
 export type WaitStatus = Static<typeof WaitStatus>;
 
 /** What completed a wait: the matching message and, for `otp` waits, the extracted code. */

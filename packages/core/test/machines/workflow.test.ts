@@ -83,9 +83,9 @@ describe("workflow transition table", () => {
         "createWait (otp)": accepted("active", "wait.created"),
         "createWait (unknown inbox)": refused("invalid_input"),
         recordStep: accepted("active", "step.recorded"),
-        "recordStep (critical error)": accepted("failed", "step.recorded", "session.failed"),
-        complete: accepted("completed", "session.completed"),
-        fail: accepted("failed", "session.failed"),
+        "recordStep (critical error)": accepted("failed", "step.recorded", "session.failed", "wait.cancelled"),
+        complete: accepted("completed", "session.completed", "wait.cancelled"),
+        fail: accepted("failed", "session.failed", "wait.cancelled"),
         tick: noop,
       },
       completed: terminal("completed"),
@@ -110,16 +110,9 @@ describe("workflow transition table", () => {
         fail: accepted("failed", "wait.timed_out", "session.failed"),
         tick: accepted("active", "wait.timed_out"),
       },
-      completed: {
-        ...terminal("completed"),
-        complete: accepted("completed", "wait.timed_out"),
-        tick: accepted("completed", "wait.timed_out"),
-      },
-      failed: {
-        ...terminal("failed"),
-        fail: accepted("failed", "wait.timed_out"),
-        tick: accepted("failed", "wait.timed_out"),
-      },
+      // Their wait was cancelled when they finished: no deadline is left to pass.
+      completed: terminal("completed"),
+      failed: terminal("failed"),
     },
     commands,
     " (2 h in, wait timed out, inbox expired)",
@@ -145,6 +138,23 @@ describe("workflow transition table", () => {
 describe("workflow waits and messages", () => {
   const INBOX = newId("inb");
   const start = deepFreeze(withInbox(newWorkflow(), INBOX));
+
+  it("cancels pending waits when the session finishes, and leaves ended waits alone", () => {
+    const INBOX = newId("inb");
+    let state = withInbox(newWorkflow(), INBOX);
+    state = ok(machine.transition(state, wait(INBOX, "otp", 60, "wait_done"), T0 + SECOND));
+    state = ok(machine.transition(state, message(INBOX, "Code", "Your code: 482913"), T0 + 2 * SECOND));
+    state = ok(machine.transition(state, wait(INBOX, "otp", 600, "wait_open"), T0 + 3 * SECOND));
+    const result = machine.transition(state, { type: "complete" }, T0 + 4 * SECOND);
+    expect(eventTypes(result)).toEqual(["session.completed", "wait.cancelled"]);
+    const done = ok(result);
+    expect(done.waits.map((w) => [w.id, w.status, w.completedAt])).toEqual([
+      ["wait_done", "completed", T0 + 2 * SECOND],
+      ["wait_open", "cancelled", T0 + 4 * SECOND],
+    ]);
+    expect(machine.dueAt(done)).toBeNull();
+    expect(eventTypes(machine.transition(done, { type: "tick" }, T0 + 2 * HOUR))).toEqual([]);
+  });
 
   it("completes a wait with a message that arrived before the wait was created", () => {
     const MSG = newId("msg");

@@ -67,7 +67,7 @@ async function waitRoute(context: RouteContext): Promise<Response> {
     engine,
     (event) =>
       event.orgId === orgId &&
-      (event.type === "wait.completed" || event.type === "wait.timed_out") &&
+      (event.type === "wait.completed" || event.type === "wait.timed_out" || event.type === "wait.cancelled") &&
       event.payload.waitId === id,
   );
   try {
