@@ -5,6 +5,7 @@ import { type ApiKey, createRouter } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
 import type { ServeOptions } from "./options.js";
 import { resolveHost } from "./resolve-host.js";
+import { createGuardedFetch } from "./guarded-fetch.js";
 import { openStore } from "./stores.js";
 
 /** The organization a development key belongs to. */
@@ -49,8 +50,10 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     store: opened.store,
     ...(opened.notifier ? { notifier: opened.notifier } : {}),
     ...(opened.pollIntervalMs !== null ? { pollIntervalMs: opened.pollIntervalMs } : {}),
-    // Webhooks to private networks are refused unless allowed; names are resolved at delivery.
+    // Webhooks to private networks are refused unless allowed; names are resolved at delivery,
+    // and again inside the connection, so a name cannot rebind to a private address in between.
     webhooks: { allowPrivateAddresses: options.allowPrivateWebhooks === true, resolveHost },
+    ...(options.allowPrivateWebhooks === true ? {} : { fetch: createGuardedFetch() }),
     onWorkerError: start.onTickError ?? ((error: unknown) => console.error("agent-sessions: background work failed", error)),
   });
   const devKey = options.apiKeys.length === 0;

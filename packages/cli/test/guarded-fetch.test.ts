@@ -1,0 +1,78 @@
+// The fetch serve delivers webhooks with: the address it connects to is the address it checked.
+import { lookup } from "node:dns/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
+import { isPrivateAddress } from "@agent-sessions/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { createGuardedFetch } from "../src/guarded-fetch.js";
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+/** A receiver on 127.0.0.1 that answers `status` and records what it got. */
+async function receiver(status: number, extra: Record<string, string> = {}) {
+  const got: { method?: string; headers?: Record<string, unknown>; body?: string }[] = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      got.push({ method: request.method, headers: request.headers, body });
+      response.writeHead(status, extra);
+      response.end(status === 204 ? undefined : "x".repeat(100_000));
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as AddressInfo).port, got };
+}
+
+const send = { method: "POST", headers: { "content-type": "application/json", "webhook-id": "evt_1" }, body: '{"type":"x"}' };
+
+describe("the guarded webhook fetch", () => {
+  it("refuses a literal private or loopback address before connecting", async () => {
+    const { port, got } = await receiver(204);
+    await expect(createGuardedFetch()(`http://127.0.0.1:${port}/hook`, send)).rejects.toThrow("refused: 127.0.0.1 is a private or loopback address");
+    await expect(createGuardedFetch()(`http://[::1]:${port}/hook`, send)).rejects.toThrow(/refused/);
+    expect(got).toHaveLength(0);
+  });
+
+  it("refuses a name that resolves to a private address, in the connection's own lookup", async (context) => {
+    const name = hostname();
+    const addresses = await lookup(name, { all: true }).catch(() => []);
+    if (isPrivateAddress(name) || addresses.length === 0 || !addresses.every((entry) => isPrivateAddress(entry.address))) {
+      console.warn(`!!! skipping: this machine's name ${name} does not resolve only to private addresses`);
+      context.skip();
+    }
+    const { port, got } = await receiver(204);
+    await expect(createGuardedFetch()(`http://${name}:${port}/hook`, send)).rejects.toThrow(`refused: ${name} resolves to`);
+    expect(got).toHaveLength(0);
+  });
+
+  it("sends the body and headers, answers the status, and follows no redirect", async () => {
+    const open = createGuardedFetch({ isPrivate: () => false }); // this test's receiver is on loopback
+    const ok = await receiver(204);
+    const answered = await open(`http://127.0.0.1:${ok.port}/hook`, send);
+    expect(answered.status).toBe(204);
+    expect(ok.got[0]).toMatchObject({ method: "POST", body: '{"type":"x"}', headers: { "webhook-id": "evt_1", "content-length": "12" } });
+
+    const moved = await receiver(307, { location: "http://169.254.169.254/latest" });
+    const redirect = await open(`http://127.0.0.1:${moved.port}/hook`, send);
+    expect(redirect.status).toBe(307);
+    expect(moved.got).toHaveLength(1);
+
+    const failing = await receiver(500);
+    expect((await open(`http://127.0.0.1:${failing.port}/hook`, send)).status).toBe(500);
+  });
+
+  it("gives up when its signal aborts", async () => {
+    const server = createServer(() => {}); // never answers
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const open = createGuardedFetch({ isPrivate: () => false });
+    await expect(open(`http://127.0.0.1:${port}/`, { ...send, signal: AbortSignal.timeout(100) })).rejects.toThrow();
+  });
+});
