@@ -12,7 +12,7 @@ const apiKeys = (process.env.AGENT_SESSIONS_API_KEYS ?? "dev:dev-example-key").s
 
 const engine = createEngine({ store: new MemoryStore() });
 const router = createRouter({ engine, apiKeys });
-setInterval(() => engine.tick().catch(console.error), 1000); // persist expiries and timeouts
+engine.start(); // the worker: expiries and timeouts, webhook deliveries, confirmed actions
 
 const server = Bun.serve({ fetch: router.fetch, port, hostname: "127.0.0.1", idleTimeout: 0 });
 console.log(`agent-sessions (Bun ${Bun.version}) listening on ${server.url}`);

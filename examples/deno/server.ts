@@ -12,7 +12,7 @@ const apiKeys = (Deno.env.get("AGENT_SESSIONS_API_KEYS") ?? "dev:dev-example-key
 
 const engine = createEngine({ store: new MemoryStore() });
 const router = createRouter({ engine, apiKeys });
-setInterval(() => engine.tick().catch(console.error), 1000); // persist expiries and timeouts
+engine.start(); // the worker: expiries and timeouts, webhook deliveries, confirmed actions
 
 Deno.serve({ port, hostname: "127.0.0.1", onListen: ({ hostname, port }) => {
   console.log(`agent-sessions (Deno ${Deno.version.deno}) listening on http://${hostname}:${port}`);

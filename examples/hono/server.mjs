@@ -16,7 +16,7 @@ const apiKeys = (process.env.AGENT_SESSIONS_API_KEYS ?? "dev:dev-example-key").s
 
 const engine = createEngine({ store: new MemoryStore() });
 const router = createRouter({ engine, apiKeys, publicUrl: `${process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`}${prefix}` });
-setInterval(() => engine.tick().catch(console.error), 1000).unref(); // persist expiries and timeouts
+engine.start(); // the worker: expiries and timeouts, webhook deliveries, confirmed actions
 
 const app = new Hono();
 app.get("/", (c) => c.text(`Your app. agent-sessions answers under ${prefix}/`));

@@ -15,7 +15,7 @@ const apiKeys = (process.env.AGENT_SESSIONS_API_KEYS ?? "dev:dev-example-key").s
 
 const engine = createEngine({ store: new MemoryStore() });
 const router = createRouter({ engine, apiKeys });
-setInterval(() => engine.tick().catch(console.error), 1000).unref(); // persist expiries and timeouts
+engine.start(); // the worker: expiries and timeouts, webhook deliveries, confirmed actions
 
 const server = createServer(toNodeHandler(router.fetch)).listen(port, "127.0.0.1", () => {
   console.log(`agent-sessions (node:http) listening on http://127.0.0.1:${port}`);
