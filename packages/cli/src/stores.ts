@@ -17,9 +17,9 @@ export const STORE_ENV = "AGENT_SESSIONS_STORE";
 export const STORE_FORMS = [
   "memory",
   "sqlite:<file> (or sqlite::memory:)",
-  "postgres://user@host/db",
+  "postgres://user@host/db (?schema=…&table_prefix=…)",
   "mysql://user@host/db (MariaDB too)",
-  "redis://host:port",
+  "redis://host:port (?prefix=app)",
   "redis+cluster://host:port,host:port",
 ] as const;
 
@@ -156,7 +156,7 @@ async function openRedis(url: string): Promise<OpenedStore> {
     clearTimeout(timer);
     probing = false;
   }
-  const notifier = createRedisNotifier({ client: store.client });
+  const notifier = createRedisNotifier({ client: store.client, channel: `${store.prefix}:notify` });
   return {
     store,
     notifier,

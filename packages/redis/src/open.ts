@@ -16,9 +16,13 @@ export interface OpenRedisStoreOptions {
 }
 
 /** Where a URL points: one server, or the seed nodes of a cluster. */
-export type RedisTarget =
+export type RedisTarget = (
   | { readonly mode: "single"; readonly options: RedisOptions }
-  | { readonly mode: "cluster"; readonly nodes: { host: string; port: number }[]; readonly options: RedisOptions };
+  | { readonly mode: "cluster"; readonly nodes: { host: string; port: number }[]; readonly options: RedisOptions }
+) & {
+  /** The key prefix a `?prefix=` query names, if any. */
+  readonly prefix?: string;
+};
 
 const DEFAULT_PREFIX = "agent-sessions";
 
@@ -29,12 +33,13 @@ const DEFAULT_PREFIX = "agent-sessions";
  * - `rediss://…` — the same over TLS
  * - `redis+cluster://[user:password@]host:port,host:port,…` (or `rediss+cluster://`) — a Redis
  *   Cluster, from one or more seed nodes
+ * - `?prefix=app` on any of them — the key prefix, when `options.prefix` does not give one
  *
  * @throws InvalidInputError naming the part of the URL or option that is wrong.
  */
 export function openRedisStore(url: string, options: OpenRedisStoreOptions = {}): RedisStore {
   const target = parseRedisUrl(url);
-  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const prefix = options.prefix ?? target.prefix ?? DEFAULT_PREFIX;
   const redisOptions = { ...target.options, ...options.redisOptions };
   const client =
     target.mode === "cluster"
@@ -55,6 +60,24 @@ export function openRedisStore(url: string, options: OpenRedisStoreOptions = {})
  */
 export function parseRedisUrl(url: string): RedisTarget {
   if (typeof url !== "string" || url.length === 0) throw new InvalidInputError("url", "must be a redis://, rediss:// or redis+cluster:// URL");
+  const query = url.indexOf("?");
+  if (query === -1) return parseTarget(url);
+  const prefix = readPrefix(url.slice(query + 1), url);
+  return { ...parseTarget(url.slice(0, query)), ...(prefix !== undefined ? { prefix } : {}) };
+}
+
+/** Reads the query of a store URL: `prefix` is the only parameter. */
+function readPrefix(query: string, url: string): string | undefined {
+  let prefix: string | undefined;
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (name !== "prefix") throw new InvalidInputError("url", `query parameter "${name}" is not known; the only one is prefix, as in redis://host:6379?prefix=app`);
+    if (value === "" || /[{}]/.test(value)) throw new InvalidInputError("url", `prefix must be non-empty and without '{' or '}' (got ${JSON.stringify(value)} in ${JSON.stringify(redact(url))})`);
+    prefix = value;
+  }
+  return prefix;
+}
+
+function parseTarget(url: string): RedisTarget {
   const scheme = /^([a-z+]+):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === "redis+cluster" || scheme === "rediss+cluster") return parseClusterUrl(url, scheme === "rediss+cluster");
   if (scheme !== "redis" && scheme !== "rediss") {

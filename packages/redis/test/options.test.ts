@@ -86,4 +86,17 @@ describe("openRedisStore", () => {
   it("refuses a bad prefix before connecting", () => {
     expect(() => openRedisStore("redis://127.0.0.1:1", { prefix: "{x}" })).toThrow(/prefix/);
   });
+
+  it("takes the prefix from ?prefix=, unless the options name one", async () => {
+    expect(parseRedisUrl("redis://127.0.0.1:1/3?prefix=app")).toMatchObject({ mode: "single", prefix: "app", options: { port: 1, db: 3 } });
+    expect(parseRedisUrl("redis+cluster://127.0.0.1:1,127.0.0.1:2?prefix=app")).toMatchObject({ mode: "cluster", prefix: "app" });
+    expect(() => parseRedisUrl("redis://127.0.0.1:1?prefx=app")).toThrow('query parameter "prefx" is not known');
+    expect(() => parseRedisUrl("redis://127.0.0.1:1?prefix=")).toThrow(/prefix must be non-empty/);
+    expect(() => parseRedisUrl("redis://u:secret@127.0.0.1:1?prefix={a}")).toThrow(/u:\*\*\*@/);
+    const fromUrl = openRedisStore("redis://127.0.0.1:1?prefix=app", { redisOptions: { lazyConnect: true } });
+    const fromOptions = openRedisStore("redis://127.0.0.1:1?prefix=app", { prefix: "other", redisOptions: { lazyConnect: true } });
+    expect([fromUrl.prefix, fromOptions.prefix]).toEqual(["app", "other"]);
+    await fromUrl.close();
+    await fromOptions.close();
+  });
 });

@@ -10,13 +10,20 @@ export interface ParsedStoreUrl {
   readonly dialect: SqlDialect;
   /** The driver's connection string (postgres, mysql) or the SQLite file name (`:memory:` for none). */
   readonly target: string;
+  /** Where the tables live, from the URL's `?schema=` and `?table_prefix=` (PostgreSQL, MySQL). */
+  readonly tables: TableOptions;
 }
+
+/** The query parameters that are ours, not the driver's: taken out of the connection string. */
+const TABLE_PARAMS = { schema: "schema", table_prefix: "tablePrefix" } as const;
 
 const ACCEPTED = "sqlite:./file.db, sqlite::memory:, postgres://…, postgresql://…, mysql://… or mariadb://…";
 
 /**
  * Takes a store URL apart: `sqlite:./file.db` (or `sqlite:/abs/file.db`, `sqlite:///abs/file.db`),
- * `sqlite::memory:`, `postgres://…` or `postgresql://…`, `mysql://…` or `mariadb://…`.
+ * `sqlite::memory:`, `postgres://…` or `postgresql://…`, `mysql://…` or `mariadb://…`. On
+ * PostgreSQL and MySQL, `?schema=` (a PostgreSQL schema or MySQL database) and `?table_prefix=`
+ * say where the tables live; other query parameters go to the driver.
  * Throws an error naming the part of the URL that is wrong.
  */
 export function parseStoreUrl(url: string): ParsedStoreUrl {
@@ -27,17 +34,27 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
     let file = url.slice("sqlite:".length);
     if (file.startsWith("//")) file = file.slice(2); // sqlite:///abs/path and sqlite://./rel
     if (file === "") throw new InvalidInputError("store URL", `"${url}" names no SQLite file; use sqlite:./file.db or sqlite::memory:`);
-    return { dialect: "sqlite", target: file };
+    return { dialect: "sqlite", target: file, tables: {} };
   }
   if (scheme === "postgres" || scheme === "postgresql" || scheme === "mysql" || scheme === "mariadb") {
+    let parsed: URL;
     try {
-      new URL(url);
+      parsed = new URL(url);
     } catch {
       throw new InvalidInputError("store URL", `"${redact(url)}" is not a valid URL`);
     }
-    if (scheme === "postgres" || scheme === "postgresql") return { dialect: "postgres", target: url };
+    const tables: { -readonly [K in keyof TableOptions]: TableOptions[K] } = {};
+    let target = url;
+    for (const [param, option] of Object.entries(TABLE_PARAMS)) {
+      const value = parsed.searchParams.get(param);
+      if (value === null) continue;
+      tables[option] = value;
+      parsed.searchParams.delete(param);
+      target = parsed.toString();
+    }
+    if (scheme === "postgres" || scheme === "postgresql") return { dialect: "postgres", target, tables };
     // mysql2 parses mysql:// only; MariaDB speaks the same protocol.
-    return { dialect: "mysql", target: scheme === "mariadb" ? `mysql:${url.slice("mariadb:".length)}` : url };
+    return { dialect: "mysql", target: scheme === "mariadb" ? `mysql:${target.slice("mariadb:".length)}` : target, tables };
   }
   throw new InvalidInputError("store URL", `scheme "${scheme}:" is not supported; use ${ACCEPTED}`);
 }
@@ -60,10 +77,11 @@ export interface OpenSqlStoreOptions extends TableOptions {
  * const engine = createEngine({ store });
  */
 export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {}): Promise<SqlStore> {
-  const { dialect, target } = parseStoreUrl(url);
+  const { dialect, target, tables } = parseStoreUrl(url);
   const max = options.maxConnections ?? 10;
   if (!Number.isSafeInteger(max) || max < 1) throw new InvalidInputError("maxConnections", `must be a whole number ≥ 1, got ${max}`);
   const tableOptions: TableOptions = {
+    ...tables, // the URL's ?schema= and ?table_prefix=, which the options override
     ...(options.tablePrefix !== undefined ? { tablePrefix: options.tablePrefix } : {}),
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
   };

@@ -10,14 +10,18 @@ const { orgId, seed } = fixtures;
 
 describe("parseStoreUrl", () => {
   it.each([
-    ["sqlite:./agent-sessions.db", { dialect: "sqlite", target: "./agent-sessions.db" }],
-    ["sqlite::memory:", { dialect: "sqlite", target: ":memory:" }],
-    ["sqlite:/var/lib/app.db", { dialect: "sqlite", target: "/var/lib/app.db" }],
-    ["sqlite:///var/lib/app.db", { dialect: "sqlite", target: "/var/lib/app.db" }],
-    ["postgres://u:p@db:5432/app", { dialect: "postgres", target: "postgres://u:p@db:5432/app" }],
-    ["postgresql://db/app?sslmode=require", { dialect: "postgres", target: "postgresql://db/app?sslmode=require" }],
-    ["mysql://root@db:3306/app", { dialect: "mysql", target: "mysql://root@db:3306/app" }],
-    ["mariadb://root@db/app", { dialect: "mysql", target: "mysql://root@db/app" }],
+    ["sqlite:./agent-sessions.db", { dialect: "sqlite", target: "./agent-sessions.db", tables: {} }],
+    ["sqlite::memory:", { dialect: "sqlite", target: ":memory:", tables: {} }],
+    ["sqlite:/var/lib/app.db", { dialect: "sqlite", target: "/var/lib/app.db", tables: {} }],
+    ["sqlite:///var/lib/app.db", { dialect: "sqlite", target: "/var/lib/app.db", tables: {} }],
+    ["postgres://u:p@db:5432/app", { dialect: "postgres", target: "postgres://u:p@db:5432/app", tables: {} }],
+    ["postgresql://db/app?sslmode=require", { dialect: "postgres", target: "postgresql://db/app?sslmode=require", tables: {} }],
+    [
+      "postgres://db/app?schema=sessions&sslmode=require&table_prefix=as_",
+      { dialect: "postgres", target: "postgres://db/app?sslmode=require", tables: { schema: "sessions", tablePrefix: "as_" } },
+    ],
+    ["mysql://root@db:3306/app", { dialect: "mysql", target: "mysql://root@db:3306/app", tables: {} }],
+    ["mariadb://root@db/app?table_prefix=as_", { dialect: "mysql", target: "mysql://root@db/app", tables: { tablePrefix: "as_" } }],
   ])("reads %s", (url, parsed) => {
     expect(parseStoreUrl(url)).toEqual(parsed);
   });
@@ -80,6 +84,18 @@ if (postgres) {
     for (const scheme of ["postgres", "postgresql"]) {
       await roundTrip(`${scheme}://postgres@${host}:${port}/${database}`, { schema: postgres.schema!, tablePrefix: `${scheme}_`, maxConnections: 2 });
     }
+  });
+
+  it("openSqlStore takes ?schema= and ?table_prefix= from the URL, and the options win over them", async () => {
+    const { host, port, database } = SERVERS.postgres;
+    const url = `postgres://postgres@${host}:${port}/${database}?schema=${postgres.schema!}&table_prefix=url_`;
+    const store = await openSqlStore(url);
+    expect(store.options).toMatchObject({ schema: postgres.schema, tablePrefix: "url_" });
+    await store.close();
+    const overridden = await openSqlStore(url, { tablePrefix: "opt_" });
+    expect(overridden.options).toMatchObject({ schema: postgres.schema, tablePrefix: "opt_" });
+    await overridden.close();
+    await roundTrip(url, {});
   });
 }
 
