@@ -13,6 +13,7 @@ import { ACTION_TOPIC, type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACT
 import { agentOperations, agentSessionOperations } from "./agents.js";
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, deliver, DeliveryLog, type FetchFunction } from "./deliveries.js";
 import { formOperations, formSessionOperations } from "./forms.js";
+import { KeyedLimiter } from "./limiter.js";
 import { type Notifier, NotificationRelay } from "./notifier.js";
 import { type EngineEvents, notFound, Records } from "./records.js";
 import { threadOperations } from "./threads.js";
@@ -35,6 +36,8 @@ export interface WebhookOptions {
   readonly resolveHost?: ResolveHost;
   /** How long an engine trusts its cached list of an organization's endpoints, in ms. Default: 1000. */
   readonly endpointCacheMs?: number;
+  /** How many requests one engine has open to one endpoint at a time; the rest wait their turn. Default: 16. */
+  readonly maxConcurrentPerEndpoint?: number;
 }
 
 export interface EngineOptions {
@@ -161,6 +164,7 @@ export function createEngine(options: EngineOptions) {
   };
   const pollIntervalMs = options.pollIntervalMs === undefined ? null : positive("pollIntervalMs", options.pollIntervalMs);
 
+  const perEndpoint = new KeyedLimiter(positive("webhooks.maxConcurrentPerEndpoint", webhookSettings.maxConcurrentPerEndpoint ?? 16, true));
   const worker = new Worker({
     store: options.store,
     owner: instanceId,
@@ -171,7 +175,9 @@ export function createEngine(options: EngineOptions) {
       return machine ? records.settle(claim.orgId, claim.kind as RecordKind, claim.id, machine, now) : 0;
     },
     topics: {
-      [DELIVERY_TOPIC]: (entry, now) => deliver(entry, now, { records, settings: deliverySettings, log, owner: instanceId }),
+      // A batch sends its deliveries together, but never more than a few at once to one receiver.
+      [DELIVERY_TOPIC]: (entry, now) =>
+        perEndpoint.run(String(entry.payload.webhook_id), () => deliver(entry, now, { records, settings: deliverySettings, log, owner: instanceId })),
       [ACTION_TOPIC]: (entry, now) => runAction(entry, now, { records, threads, settings: actionSettings, owner: instanceId }),
     },
   });
