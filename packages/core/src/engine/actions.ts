@@ -92,6 +92,21 @@ export async function runAction(
   const settle = (retryAt?: number, error?: string) =>
     records.store.settleOutbox(entry.id, context.owner, retryAt === undefined ? {} : { retryAt, ...(error ? { error } : {}) });
 
+  /** Records the run's outcome; false (and the message settled) when another worker recorded the action's end first. */
+  const recordOutcome = async (outcome: { result: unknown } | { error: string; final: boolean }): Promise<boolean> => {
+    try {
+      await threads.recordActionOutcome(entry.orgId, threadId, actionId, outcome);
+    } catch (error) {
+      // Another worker recorded this action's end first (its lease ran out under us): ours is moot.
+      if (isAgentSessionsError(error) && (error.code === "illegal_transition" || error.code === "not_found")) {
+        await settle();
+        return false;
+      }
+      throw error;
+    }
+    return true;
+  };
+
   const thread = await records.view<Thread>(entry.orgId, "thread", threadId, threadMachine).catch((error: unknown) => {
     if (isAgentSessionsError(error) && error.code === "not_found") return null;
     throw error;
@@ -100,6 +115,25 @@ export async function runAction(
   if (!action || action.status !== "processing") {
     await settle();
     return;
+  }
+
+  // Every run is noted before it starts, so runs a crash cut short count toward the limit too:
+  // an executor that takes its worker down every time still ends in `failed`.
+  const runs = action.runs ?? 0;
+  const unfinished = runs - action.attempts;
+  if (runs >= settings.maxAttempts) {
+    const error = `gave up after ${runs} runs of the executor, ${unfinished} of them cut short (its worker stopped or lost its lease mid-run)`;
+    if (await recordOutcome({ error, final: true })) await settle();
+    return;
+  }
+  try {
+    await threads.startActionRun(entry.orgId, threadId, actionId);
+  } catch (error) {
+    if (isAgentSessionsError(error) && (error.code === "illegal_transition" || error.code === "not_found")) {
+      await settle(); // another worker recorded its end meanwhile
+      return;
+    }
+    throw error;
   }
 
   const attempt = action.attempts + 1;
@@ -124,16 +158,7 @@ export async function runAction(
     }
   }
 
-  try {
-    await threads.recordActionOutcome(entry.orgId, threadId, actionId, outcome);
-  } catch (error) {
-    // Another worker recorded this action's end first (its lease ran out under us): ours is moot.
-    if (isAgentSessionsError(error) && (error.code === "illegal_transition" || error.code === "not_found")) {
-      await settle();
-      return;
-    }
-    throw error;
-  }
+  if (!(await recordOutcome(outcome))) return;
   if ("error" in outcome && !outcome.final) {
     const delays = settings.retryDelaysMs;
     const delay = delays[Math.min(attempt - 1, delays.length - 1)] ?? 0;

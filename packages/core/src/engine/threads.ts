@@ -111,6 +111,10 @@ export function threadOperations(
         : { type: "cancel" };
       return decide(orgId, threadId, actionId, cmd);
     },
+    /** Notes that a worker begins a run of a processing action's executor; answers the action as it now is. */
+    async startActionRun(orgId: string, threadId: string, actionId: string) {
+      return decide(orgId, threadId, actionId, { type: "start" });
+    },
     /** Records what the tool's executor did: success, a failed attempt to retry, or a final failure. */
     async recordActionOutcome(
       orgId: string,

@@ -9,6 +9,8 @@ export type PendingActionCommand =
   | { readonly type: "cancel"; readonly reason?: CancelReason }
   | { readonly type: "succeed"; readonly result: unknown }
   | { readonly type: "attemptFailed"; readonly error: string }
+  /** A worker begins a run of the executor (recorded before it runs, so a crash mid-run counts). */
+  | { readonly type: "start" }
   | { readonly type: "fail"; readonly error: string };
 
 /** Default time a person has to confirm an action: ten minutes. */
@@ -31,6 +33,7 @@ export function proposeAction(
     callbackId: null,
     cancelReason: null,
     attempts: 0,
+    runs: 0,
     result: null,
     error: null,
     completedAt: null,
@@ -100,6 +103,11 @@ export function transitionAction(
       return accept(next, [
         { type: `action.${target}`, at: now, payload: { ...base, callback_id: action.callbackId, attempts: next.attempts, ...outcome } },
       ]);
+    }
+    case "start": {
+      if (action.status !== "processing") return refuse(refusal(action, "run"));
+      // No event: bookkeeping for the worker; the run's outcome is the event.
+      return accept({ ...action, runs: (action.runs ?? 0) + 1 });
     }
     case "attemptFailed": {
       if (action.status !== "processing") return refuse(refusal(action, "record an attempt of"));

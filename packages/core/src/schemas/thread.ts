@@ -30,6 +30,8 @@ export const PendingAction = Type.Object({
   callbackId: Nullable(Type.String()),
   cancelReason: Nullable(CancelReason),
   attempts: Type.Integer(),
+  /** Runs of its executor begun, finished or not: a run cut short by a crash counts too. */
+  runs: Type.Integer({ minimum: 0 }),
   result: Type.Unknown(),
   error: Nullable(Type.String()),
   completedAt: Nullable(Timestamp),

@@ -55,6 +55,7 @@ const commands = {
   succeed: { type: "succeed", result: { ok: true } },
   attemptFailed: { type: "attemptFailed", error: "connection reset" },
   fail: { type: "fail", error: "gave up" },
+  start: { type: "start" },
 } satisfies Record<string, PendingActionCommand>;
 
 const illegalAfterCancel: Record<keyof typeof commands, Outcome> = {
@@ -63,6 +64,7 @@ const illegalAfterCancel: Record<keyof typeof commands, Outcome> = {
   succeed: refused("illegal_transition"),
   attemptFailed: refused("illegal_transition"),
   fail: refused("illegal_transition"),
+  start: refused("illegal_transition"),
 };
 
 const matrix: Record<Label, Record<keyof typeof commands, Outcome>> = {
@@ -72,6 +74,7 @@ const matrix: Record<Label, Record<keyof typeof commands, Outcome>> = {
     succeed: refused("illegal_transition"),
     attemptFailed: refused("illegal_transition"),
     fail: refused("illegal_transition"),
+    start: refused("illegal_transition"),
   },
   processing: {
     confirm: noop,
@@ -79,6 +82,7 @@ const matrix: Record<Label, Record<keyof typeof commands, Outcome>> = {
     succeed: accepted("succeeded", "action.succeeded"),
     attemptFailed: accepted("processing", "action.attempt_failed"),
     fail: accepted("failed", "action.failed"),
+    start: accepted("processing"),
   },
   succeeded: {
     confirm: noop,
@@ -86,6 +90,7 @@ const matrix: Record<Label, Record<keyof typeof commands, Outcome>> = {
     succeed: noop,
     attemptFailed: refused("illegal_transition"),
     fail: refused("illegal_transition"),
+    start: refused("illegal_transition"),
   },
   failed: {
     confirm: noop,
@@ -93,6 +98,7 @@ const matrix: Record<Label, Record<keyof typeof commands, Outcome>> = {
     succeed: refused("illegal_transition"),
     attemptFailed: refused("illegal_transition"),
     fail: noop,
+    start: refused("illegal_transition"),
   },
   "cancelled-by-person": illegalAfterCancel,
   "cancelled-by-expiry": {
@@ -101,6 +107,7 @@ const matrix: Record<Label, Record<keyof typeof commands, Outcome>> = {
     succeed: refused("expired"),
     attemptFailed: refused("expired"),
     fail: refused("expired"),
+    start: refused("expired"),
   },
   "cancelled-by-thread-close": illegalAfterCancel,
 };
@@ -109,7 +116,7 @@ describe("pending action transition table (transitionAction)", () => {
   const rows = tableRows(matrix, commands, " (10 min in)");
 
   it("covers every (status, command) pair", () => {
-    expect(rows).toHaveLength(7 * 5);
+    expect(rows).toHaveLength(7 * 6);
     expect(Object.keys(threads).map((key) => label(actionOf(threads[key as Label])))).toEqual(Object.keys(threads));
   });
 
@@ -132,6 +139,7 @@ describe("pending action transition table (through the thread machine)", () => {
         succeed: refused("expired"),
         attemptFailed: refused("expired"),
         fail: refused("expired"),
+        start: refused("expired"),
       },
     },
     commands,
