@@ -303,6 +303,7 @@ describe("thread and pending action properties", () => {
       case "confirm":
         return { type, callbackId: newId("cb") };
       case "cancel":
+      case "start":
         return { type };
       case "succeed":
         return { type, result: { ok: true } };
