@@ -90,3 +90,19 @@ export function report(rows) {
   if (typeof process.send === "function") process.send({ rows });
   else console.log(JSON.stringify(rows, null, 2));
 }
+
+/**
+ * Measures a store beside its raw driver, raw first then the store, twice, and keeps the better
+ * run of each: the better of two evens out a noisy neighbour. Resolves `{ raw, store, ratio }`
+ * in operations per second.
+ */
+export async function bestOfTwo(sides, concurrency) {
+  const best = { raw: 0, store: 0 };
+  for (let round = 0; round < 2; round++) {
+    for (const side of ["raw", "store"]) {
+      const result = await measureAsync(sides[side], { concurrency });
+      best[side] = Math.max(best[side], result.perSecond);
+    }
+  }
+  return { ...best, ratio: best.store / best.raw };
+}

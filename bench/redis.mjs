@@ -6,7 +6,7 @@
 // it writes has a random prefix and is removed at the end.
 import { eventId } from "@agent-sessions/core";
 import { openRedisStore } from "@agent-sessions/redis";
-import { formatCount, measureAsync, report } from "./measure.mjs";
+import { bestOfTwo, formatCount, report } from "./measure.mjs";
 
 const GOAL_RATIO = 0.7;
 const CONCURRENCY = 64;
@@ -91,15 +91,7 @@ const sides = {
 console.log(`Redis at ${URL}: compareAndSet with one event, store vs raw Lua (0.2 s warm-up, 0.8 s timed each; ${formatCount(POOL)} records a side)`);
 const rows = [];
 for (const mode of [{ name: "sequential", concurrency: 1 }, { name: `${CONCURRENCY} in flight`, concurrency: CONCURRENCY }]) {
-  // Raw first, then the store, then both again: the better of two runs each evens out a noisy neighbour.
-  const best = { raw: 0, store: 0 };
-  for (let round = 0; round < 2; round++) {
-    for (const side of ["raw", "store"]) {
-      const result = await measureAsync(sides[side], { concurrency: mode.concurrency });
-      best[side] = Math.max(best[side], result.perSecond);
-    }
-  }
-  const ratio = best.store / best.raw;
+  const { ratio, ...best } = await bestOfTwo(sides, mode.concurrency);
   console.log(
     `  ${mode.name.padEnd(12)} store ${formatCount(best.store).padStart(7)} ops/s   raw Lua ${formatCount(best.raw).padStart(7)} ops/s   ratio ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO})`,
   );

@@ -16,7 +16,7 @@ import { openSqlStore } from "@agent-sessions/sql";
 import Database from "better-sqlite3";
 import mysql from "mysql2/promise";
 import pg from "pg";
-import { formatCount, measureAsync, report } from "./measure.mjs";
+import { bestOfTwo, formatCount, report } from "./measure.mjs";
 
 const GOAL_RATIO = 0.6;
 const GOAL_PAGES = 2;
@@ -204,14 +204,7 @@ async function transitions(name, target) {
   }
   const rows = [];
   for (const mode of [{ name: "sequential", concurrency: 1 }, { name: `${CONCURRENCY} in flight`, concurrency: CONCURRENCY }]) {
-    const best = { raw: 0, store: 0 };
-    for (let round = 0; round < 2; round++) {
-      for (const side of ["raw", "store"]) {
-        const result = await measureAsync(sides[side], { concurrency: mode.concurrency });
-        best[side] = Math.max(best[side], result.perSecond);
-      }
-    }
-    const ratio = best.store / best.raw;
+    const { ratio, ...best } = await bestOfTwo(sides, mode.concurrency);
     console.log(`  ${mode.name.padEnd(12)} store ${formatCount(best.store).padStart(6)} ops/s   raw ${formatCount(best.raw).padStart(6)} ops/s   ratio ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO} at ${CONCURRENCY} in flight)`);
     if (mode.concurrency === CONCURRENCY) {
       rows.push({
