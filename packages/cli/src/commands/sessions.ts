@@ -1,4 +1,5 @@
 import { ApiError, type FormSession } from "@agent-sessions/client";
+import { FORM_SESSION_STATUSES } from "@agent-sessions/core";
 import { UsageError } from "../errors.js";
 import type { CommandContext, CommandGroup } from "./command.js";
 import { LIST_FLAGS, LIST_OPTIONS, listQuery } from "./forms.js";
@@ -7,7 +8,6 @@ import { startSpinner } from "./spinner.js";
 import { list, pairs, seconds, wholeNumber } from "./values.js";
 
 type FormSessionStatus = FormSession["status"];
-const FORM_SESSION_STATUSES: readonly string[] = ["created", "open", "submitted", "expired"] satisfies FormSessionStatus[];
 
 function printFormSession(context: CommandContext, session: FormSession): void {
   if (context.json) return printJson(context.io, session);
@@ -124,7 +124,7 @@ export const sessionsGroup: CommandGroup = {
       positionals: [],
       async run(context) {
         const status = context.flags.status;
-        if (status !== undefined && !FORM_SESSION_STATUSES.includes(String(status))) {
+        if (status !== undefined && !(FORM_SESSION_STATUSES as readonly string[]).includes(String(status))) {
           throw new UsageError(`--status: '${String(status)}' is not one of ${FORM_SESSION_STATUSES.join(", ")}`);
         }
         const page = await context.client().formSessions.list({

@@ -77,12 +77,9 @@ export const FieldValue = Type.Union([Type.String({ maxLength: 64 * 1024 }), Typ
 });
 export type FieldValue = Static<typeof FieldValue>;
 
-export const FormSessionStatus = Type.Union([
-  Type.Literal("created"),
-  Type.Literal("open"),
-  Type.Literal("submitted"),
-  Type.Literal("expired"),
-]);
+/** Every status of a form session, in lifecycle order. */
+export const FORM_SESSION_STATUSES = ["created", "open", "submitted", "expired"] as const;
+export const FormSessionStatus = Type.Union(FORM_SESSION_STATUSES.map((status) => Type.Literal(status)));
 export type FormSessionStatus = Static<typeof FormSessionStatus>;
 
 /** What a person submitted. `partial` submissions list the required fields they left out. */

@@ -2,6 +2,7 @@ import {
   CreateFormInput,
   CreateFormSessionInput,
   ExtendFormSessionInput,
+  FORM_SESSION_STATUSES,
   FormSessionStatus,
   isPrefixedId,
 } from "@agent-sessions/core";
@@ -10,8 +11,6 @@ import { HttpError, json } from "../http.js";
 import { hostedUrl, type RouteContext, type RouteDefinition } from "../route.js";
 import { AgentSessionBody, agentSessionBody, FormBody, formBody, FormSessionBody, formSessionBody, PageOf } from "../wire.js";
 import { errors, listQuery, pagination, readListQuery } from "./common.js";
-
-const FORM_SESSION_STATUSES: readonly string[] = FormSessionStatus.anyOf.map((literal) => String(literal.const));
 
 const formSession = (context: RouteContext, session: Parameters<typeof formSessionBody>[0]) =>
   formSessionBody(session, hostedUrl(context, session.id));
@@ -76,13 +75,13 @@ export const formRoutes: RouteDefinition[] = [
     tag: "Form sessions",
     query: {
       ...listQuery,
-      status: { description: "One of created, open, submitted, expired", schema: FormSessionStatus },
+      status: { description: `One of ${FORM_SESSION_STATUSES.join(", ")}`, schema: FormSessionStatus },
     },
     responses: { 200: { description: "A page of form sessions", schema: PageOf(FormSessionBody) }, ...errors(400) },
     failure: "Failed to list sessions",
     async handle(context) {
       const query = readListQuery(context.url, ["status"]);
-      if (query.status !== undefined && !FORM_SESSION_STATUSES.includes(String(query.status))) {
+      if (query.status !== undefined && !(FORM_SESSION_STATUSES as readonly string[]).includes(String(query.status))) {
         throw new HttpError(400, `status: must be one of ${FORM_SESSION_STATUSES.join(", ")}`);
       }
       const page = await context.engine.formSessions.list(context.orgId, query);
