@@ -1,4 +1,4 @@
-import { AgentSessionsError, type Notifier, type Store } from "@agent-sessions/core";
+import { AgentSessionsError, type Notifier, redactUrl, type Store } from "@agent-sessions/core";
 import { UsageError } from "./errors.js";
 
 /** Where `serve` keeps sessions: in this process, in an SQL database, or in Redis. */
@@ -38,12 +38,12 @@ export function parseStoreSpec(text: string, source: string): StoreSpec {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
   if (scheme !== undefined && SQL_SCHEMES.has(scheme)) return { kind: "sql", url: value, source };
   if (scheme !== undefined && REDIS_SCHEMES.has(scheme)) return { kind: "redis", url: value, source };
-  throw new UsageError(`${source}: unknown store '${redact(value)}'; give one of: ${STORE_FORMS.join(", ")}`);
+  throw new UsageError(`${source}: unknown store '${redactUrl(value)}'; give one of: ${STORE_FORMS.join(", ")}`);
 }
 
 /** The store as shown in the banner: a URL without its password. */
 export function describeStore(spec: StoreSpec): string {
-  return spec.kind === "memory" ? "memory" : redact(spec.url);
+  return spec.kind === "memory" ? "memory" : redactUrl(spec.url);
 }
 
 /**
@@ -113,15 +113,7 @@ async function openSql(url: string, migrate: boolean): Promise<OpenedStore> {
   const notifier = await openPostgresNotifier(url, {
     onError: (error) => console.error(`agent-sessions: LISTEN connection: ${error.message}`),
   });
-  return {
-    store,
-    notifier,
-    pollIntervalMs: null,
-    async close() {
-      await notifier.close();
-      await store.close();
-    },
-  };
+  return notified(store, notifier);
 }
 
 async function openRedis(url: string): Promise<OpenedStore> {
@@ -156,7 +148,11 @@ async function openRedis(url: string): Promise<OpenedStore> {
     clearTimeout(timer);
     probing = false;
   }
-  const notifier = createRedisNotifier({ client: store.client, channel: `${store.prefix}:notify` });
+  return notified(store, createRedisNotifier({ client: store.client, channel: `${store.prefix}:notify` }));
+}
+
+/** A store with the notifier that wakes its other instances; closing closes the notifier first. */
+function notified(store: Store & { close(): Promise<void> }, notifier: Notifier & { close(): Promise<void> }): OpenedStore {
   return {
     store,
     notifier,
@@ -166,9 +162,4 @@ async function openRedis(url: string): Promise<OpenedStore> {
       await store.close();
     },
   };
-}
-
-/** A URL with its password replaced, for messages and banners. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
 }

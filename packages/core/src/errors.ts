@@ -112,3 +112,8 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "payload_too_large",
   "internal",
 ]);
+
+/** A connection URL with its password replaced by `***`, for messages that name it. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
+}

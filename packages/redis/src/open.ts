@@ -1,4 +1,4 @@
-import { InvalidInputError } from "@agent-sessions/core";
+import { InvalidInputError, redactUrl } from "@agent-sessions/core";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import { RedisStore } from "./redis-store.js";
 import type { RetentionOptions } from "./retention.js";
@@ -71,7 +71,7 @@ function readPrefix(query: string, url: string): string | undefined {
   let prefix: string | undefined;
   for (const [name, value] of new URLSearchParams(query)) {
     if (name !== "prefix") throw new InvalidInputError("url", `query parameter "${name}" is not known; the only one is prefix, as in redis://host:6379?prefix=app`);
-    if (value === "" || /[{}]/.test(value)) throw new InvalidInputError("url", `prefix must be non-empty and without '{' or '}' (got ${JSON.stringify(value)} in ${JSON.stringify(redact(url))})`);
+    if (value === "" || /[{}]/.test(value)) throw new InvalidInputError("url", `prefix must be non-empty and without '{' or '}' (got ${JSON.stringify(value)} in ${JSON.stringify(redactUrl(url))})`);
     prefix = value;
   }
   return prefix;
@@ -81,7 +81,7 @@ function parseTarget(url: string): RedisTarget {
   const scheme = /^([a-z+]+):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === "redis+cluster" || scheme === "rediss+cluster") return parseClusterUrl(url, scheme === "rediss+cluster");
   if (scheme !== "redis" && scheme !== "rediss") {
-    throw new InvalidInputError("url", `scheme must be redis://, rediss://, redis+cluster:// or rediss+cluster:// (got ${JSON.stringify(redact(url))})`);
+    throw new InvalidInputError("url", `scheme must be redis://, rediss://, redis+cluster:// or rediss+cluster:// (got ${JSON.stringify(redactUrl(url))})`);
   }
   // Read the port before URL does, which refuses one out of range without saying so.
   const written = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i.exec(url)?.[1];
@@ -90,9 +90,9 @@ function parseTarget(url: string): RedisTarget {
   try {
     parsed = new URL(url);
   } catch {
-    throw new InvalidInputError("url", `is not a valid URL: ${JSON.stringify(redact(url))}`);
+    throw new InvalidInputError("url", `is not a valid URL: ${JSON.stringify(redactUrl(url))}`);
   }
-  if (!parsed.hostname) throw new InvalidInputError("url", `has no host: ${JSON.stringify(redact(url))}`);
+  if (!parsed.hostname) throw new InvalidInputError("url", `has no host: ${JSON.stringify(redactUrl(url))}`);
   const options: RedisOptions = { host: stripBrackets(parsed.hostname), port: port(parsed.port, url), ...credentials(parsed) };
   const path = parsed.pathname.replace(/^\//, "");
   if (path !== "") {
@@ -122,7 +122,7 @@ function port(text: string, url: string): number {
   if (text === "") return 6379;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new InvalidInputError("url", `port must be 1-65535 (got ${JSON.stringify(text)} in ${JSON.stringify(redact(url))})`);
+    throw new InvalidInputError("url", `port must be 1-65535 (got ${JSON.stringify(text)} in ${JSON.stringify(redactUrl(url))})`);
   }
   return value;
 }
@@ -136,9 +136,4 @@ function credentials(parsed: URL): Pick<RedisOptions, "username" | "password"> {
 
 function stripBrackets(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-}
-
-/** The URL without its password, for error messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }

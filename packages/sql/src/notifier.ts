@@ -1,6 +1,6 @@
 import { decodeNotification, encodeNotification, InvalidInputError, type NotificationListener, type Notifier } from "@agent-sessions/core";
 import type { Notification, Pool, PoolClient } from "pg";
-import { parseStoreUrl } from "./open.js";
+import { openPostgresPool, parseStoreUrl } from "./open.js";
 
 /** Options of `createPostgresNotifier`. */
 export interface PostgresNotifierOptions {
@@ -144,23 +144,13 @@ export async function openPostgresNotifier(
   url: string,
   options: Omit<PostgresNotifierOptions, "pool"> = {},
 ): Promise<PostgresNotifier> {
-  if (typeof url !== "string" || !/^postgres(ql)?:\/\//i.test(url)) {
-    throw new InvalidInputError("url", "must be a postgres:// or postgresql:// URL; LISTEN/NOTIFY is PostgreSQL's");
-  }
   // The store's own ?schema= and ?table_prefix= are not the driver's; they also name the channel,
   // so deployments sharing a database in different schemas do not wake each other.
-  const { target, tables } = parseStoreUrl(url);
+  const { dialect, target, tables } = parseStoreUrl(url);
+  if (dialect !== "postgres") throw new InvalidInputError("url", "must be a postgres:// or postgresql:// URL; LISTEN/NOTIFY is PostgreSQL's");
   const scope = [tables.schema, tables.tablePrefix].filter(Boolean).join("_").replace(/[^A-Za-z0-9_]/g, "_");
   const channel = options.channel ?? (scope ? `agent_sessions_${scope}`.slice(0, 63) : undefined);
-  let pg: typeof import("pg");
-  try {
-    pg = await import("pg");
-  } catch (error) {
-    throw new Error('a PostgreSQL notifier needs the "pg" package: install it beside @agent-sessions/sql', { cause: error });
-  }
-  const Pool = pg.Pool ?? (pg as unknown as { default: typeof import("pg") }).default.Pool;
-  const pool = new Pool({ connectionString: target, max: 2 });
-  pool.on("error", () => {}); // an idle connection that drops is replaced on next use
+  const pool = await openPostgresPool(target, 2);
   const notifier = createPostgresNotifier({ ...options, ...(channel ? { channel } : {}), pool });
   return {
     publish: notifier.publish,

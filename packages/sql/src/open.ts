@@ -1,4 +1,4 @@
-import { InvalidInputError } from "@agent-sessions/core";
+import { InvalidInputError, redactUrl } from "@agent-sessions/core";
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
 import type { SqlDialect } from "./dialect.js";
 import { guardPostgresPool } from "./postgres-pool.js";
@@ -41,7 +41,7 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
     try {
       parsed = new URL(url);
     } catch {
-      throw new InvalidInputError("store URL", `"${redact(url)}" is not a valid URL`);
+      throw new InvalidInputError("store URL", `"${redactUrl(url)}" is not a valid URL`);
     }
     const tables: { -readonly [K in keyof TableOptions]: TableOptions[K] } = {};
     let target = url;
@@ -90,11 +90,7 @@ export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {
 }
 
 async function driverDialect(dialect: SqlDialect, target: string, max: number) {
-  if (dialect === "postgres") {
-    const pg = await load<typeof import("pg")>("pg", "postgres://");
-    const Pool = pg.Pool ?? (pg as unknown as { default: typeof import("pg") }).default.Pool;
-    return new PostgresDialect({ pool: guardPostgresPool(new Pool({ connectionString: target, max })) });
-  }
+  if (dialect === "postgres") return new PostgresDialect({ pool: await openPostgresPool(target, max) });
   if (dialect === "mysql") {
     const mysql = await load<typeof import("mysql2")>("mysql2", "mysql://");
     const createPool = mysql.createPool ?? (mysql as unknown as { default: typeof import("mysql2") }).default.createPool;
@@ -133,15 +129,20 @@ function reusingStatements(database: import("better-sqlite3").Database) {
   };
 }
 
+/**
+ * A `pg` pool on a connection string (ours taken out: see `parseStoreUrl`), guarded so a server
+ * that ends a connection fails a query rather than the process.
+ */
+export async function openPostgresPool(connectionString: string, max: number): Promise<import("pg").Pool> {
+  const pg = await load<typeof import("pg")>("pg", "postgres://");
+  const Pool = pg.Pool ?? (pg as unknown as { default: typeof import("pg") }).default.Pool;
+  return guardPostgresPool(new Pool({ connectionString, max }));
+}
+
 async function load<T>(name: string, scheme: string): Promise<T> {
   try {
     return (await import(name)) as T;
   } catch (error) {
     throw new Error(`${scheme} store URLs need the "${name}" package: install it beside @agent-sessions/sql`, { cause: error });
   }
-}
-
-/** The URL with its password replaced, for messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
 }
