@@ -1,11 +1,4 @@
 import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base.js";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "es2022",
-  external: ["@agent-sessions/core", "@agent-sessions/memory", "@agent-sessions/router", "srvx"],
-});
+export default defineConfig(packageBuild({ external: ["@agent-sessions/core", "@agent-sessions/memory", "@agent-sessions/router", "srvx"] }));
