@@ -304,9 +304,12 @@ export class MemoryStore implements Store {
   }
 
   private count(slot: Slot, delta: number): void {
-    for (const key of [countKey(slot.orgId, slot.kind, undefined), countKey(slot.orgId, slot.kind, slot.status)]) {
-      this.counts.set(key, (this.counts.get(key) ?? 0) + delta);
-    }
+    this.addCount(countKey(slot.orgId, slot.kind, undefined), delta);
+    this.addCount(countKey(slot.orgId, slot.kind, slot.status), delta);
+  }
+
+  private addCount(key: string, delta: number): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + delta);
   }
 
   private queueDue(slot: Slot): void {

@@ -28,7 +28,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
 
 const encoder = new TextEncoder();
 
-const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" } as const;
+// Shared by every JSON answer without headers of its own; frozen, as responses only read it.
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json; charset=utf-8" });
 
 /** A constructor of responses: the global `Response`, or a faster one a server adapter offers. */
 export type ResponseConstructor = new (body?: BodyInit | null, init?: ResponseInit) => Response;
@@ -50,12 +51,12 @@ export function respond(body: BodyInit | null, init: ResponseInit): Response {
 }
 
 /** A JSON response. */
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return respond(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return respond(JSON.stringify(body), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
 }
 
 /** An error response in the one shape every endpoint uses: `{ error, message }`. */
-export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
+export function errorResponse(status: number, message: string, headers?: Record<string, string>): Response {
   return json({ error: REASONS[status] ?? "Error", message }, status, headers);
 }
 
@@ -124,10 +125,11 @@ function tooLarge(limit: number): HttpError {
 
 /** Parses a JSON body; an empty body is `{}`. */
 export function parseJson(text: string): unknown {
-  if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
   } catch {
+    // Only a body that is not JSON is looked at twice: blank is `{}`, anything else is refused.
+    if (text.trim() === "") return {};
     throw new HttpError(400, "the body is not valid JSON");
   }
 }

@@ -4,6 +4,7 @@ import {
   Capability,
   type Form,
   FormField,
+  iso,
   type FormSession,
   type Inbox,
   type Message,
@@ -23,7 +24,6 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
  * snake_case for forms (000), threads (002) and agent sessions (003), camelCase for workflows (001).
  */
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 const DateTime = Type.String({ format: "date-time" });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

@@ -1,4 +1,4 @@
-import { CreateWebhookInput, type DeliveryAttempt, isPrefixedId, Nullable, type WebhookEndpoint } from "@agent-sessions/core";
+import { CreateWebhookInput, type DeliveryAttempt, isPrefixedId, iso, Nullable, type WebhookEndpoint } from "@agent-sessions/core";
 import { type Static, Type } from "@sinclair/typebox";
 import { HttpError, json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
@@ -10,7 +10,6 @@ import { errors, listQuery, pagination, readListQuery } from "./common.js";
  * The secret is shown once, in the answer to the creation; reads never show it again.
  */
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const DateTime = Type.String({ format: "date-time" });
 
 export const WebhookBody = Type.Object(
