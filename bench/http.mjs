@@ -1,10 +1,16 @@
 // Requests per second through `agent-sessions serve` (memory store) beside a bare node:http JSON
 // handler measured in the same run: each server is its own process, so it has a core to itself
-// while autocannon loads it from this one, over loopback, 64 connections, no pipelining. A figure
-// is only as good as its load generator: when autocannon saturates its own core first (the
-// "autocannon CPU" column near 100%), the bare handler's figure is autocannon's ceiling and the
-// ratio reads high. Any non-2xx answer or connection error fails the benchmark: a fast 401 is not
-// a figure.
+// while autocannon loads it from this one, over loopback, 64 connections. Two loads:
+// - pipelining 1: one request in flight per connection, as API clients send them. Each answer is
+//   one write that wakes the load generator; on a virtual machine that wake-up costs more the
+//   longer the peer slept, so a slower server pays more per write than the bare one does.
+// - pipelining 10: ten in flight per connection, the load of the fastify benchmarks. Writes and
+//   wake-ups are shared by several answers, so the figure weighs the server's own work.
+// Serve and bare take turns, three rounds of each, and each keeps its best round: a neighbour's
+// burst on this shared machine lowers one round, not the figure. A figure is only as good as its
+// load generator: when autocannon saturates its own core first (the "autocannon CPU" column near
+// 100%), the bare handler's figure is autocannon's ceiling and the ratio reads high. Any non-2xx
+// answer or connection error fails the benchmark: a fast 401 is not a figure.
 //
 // `BENCH_ONLY=<case name prefix>` narrows the cases, e.g. BENCH_ONLY="GET /api".
 // `BENCH_HTTP_CPU_PROF=<dir>` runs the serve process under --cpu-prof, writing its profile there.
@@ -17,8 +23,9 @@ import { formatCount, report } from "./measure.mjs";
 
 const GOAL_RATIO = 0.5;
 const CONNECTIONS = 64;
+const ROUNDS = 3;
 const WARMUP_SECONDS = 1;
-const DURATION_SECONDS = 5;
+const DURATION_SECONDS = 3;
 const ORG = "org_bench";
 const API_KEY = "bench-key";
 /** Load generator CPU (share of one core) from which its own limit, not the server's, is measured. */
@@ -42,7 +49,7 @@ async function main() {
     bare.child.send({ body: sessionBody });
     await once(bare.child, "message");
 
-    const cases = [
+    const requests = [
       {
         name: "GET /api/v1/sessions/:id",
         serve: { url: `${serve.url}/api/v1/sessions/${session.id}`, method: "GET", headers: auth },
@@ -54,38 +61,47 @@ async function main() {
         bare: { url: `${bare.url}/session`, method: "POST", headers: json, body: CREATE_BODY },
       },
     ].filter((entry) => !process.env.BENCH_ONLY || entry.name.startsWith(process.env.BENCH_ONLY));
+    const cases = [1, 10].flatMap((pipelining) => requests.map((entry) => ({ ...entry, pipelining })));
 
     console.log(
       `HTTP over loopback: agent-sessions serve (memory store) vs a bare node:http JSON handler, each in its own process` +
-        ` (autocannon, ${CONNECTIONS} connections, pipelining 1, ${WARMUP_SECONDS} s warm-up, ${DURATION_SECONDS} s timed each)`,
+        ` (autocannon, ${CONNECTIONS} connections; per load, ${ROUNDS} rounds of ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s timed, serve and bare in turn, best round kept)`,
     );
-    console.log(`  ${"case".padEnd(34)} ${"server".padEnd(6)} ${"req/s".padStart(9)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"response".padStart(11)} ${"autocannon CPU".padStart(14)}`);
+    console.log(
+      `  ${"case".padEnd(34)} ${"pipe".padStart(4)} ${"server".padEnd(6)} ${"req/s".padStart(9)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"response".padStart(11)} ${"autocannon CPU".padStart(14)}`,
+    );
     const rows = [];
     let failures = 0;
     for (const entry of cases) {
-      const measured = {};
-      // Serve first, then bare, per case: each pair shares the machine's state as closely as it can.
-      for (const server of ["serve", "bare"]) {
-        const result = await load(entry[server]);
-        measured[server] = result;
-        console.log(
-          `  ${entry.name.padEnd(34)} ${server.padEnd(6)} ${formatCount(result.perSecond).padStart(9)}` +
-            ` ${formatMs(result.p50).padStart(7)} ${formatMs(result.p99).padStart(7)}` +
-            ` ${formatCount(result.responseBytes).padStart(9)} B ${`${Math.round(result.loadCpu * 100)}%`.padStart(14)}` +
-            (result.failed ? `   FAILED: ${result.failed}` : ""),
-        );
-        if (result.failed) failures++;
+      const best = {};
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const server of ["serve", "bare"]) {
+          const result = await load(entry[server], entry.pipelining);
+          if (result.failed) {
+            failures++;
+            console.log(`  ${entry.name.padEnd(34)} ${String(entry.pipelining).padStart(4)} ${server.padEnd(6)} FAILED: ${result.failed}`);
+          }
+          if (!best[server] || result.perSecond > best[server].perSecond) best[server] = result;
+        }
       }
-      const ratio = measured.serve.perSecond / measured.bare.perSecond;
-      console.log(`  ${"".padEnd(34)} ratio  ${ratio.toFixed(2)} of bare (goal ≥ ${GOAL_RATIO})`);
-      if (measured.bare.loadCpu >= LOAD_CEILING) {
-        console.log(`  ${"".padEnd(34)}        autocannon near a full core on bare: the bare figure is its ceiling, the ratio reads high`);
+      for (const server of ["serve", "bare"]) {
+        const result = best[server];
+        console.log(
+          `  ${entry.name.padEnd(34)} ${String(entry.pipelining).padStart(4)} ${server.padEnd(6)} ${formatCount(result.perSecond).padStart(9)}` +
+            ` ${formatMs(result.p50).padStart(7)} ${formatMs(result.p99).padStart(7)}` +
+            ` ${formatCount(result.responseBytes).padStart(9)} B ${`${Math.round(result.loadCpu * 100)}%`.padStart(14)}`,
+        );
+      }
+      const ratio = best.serve.perSecond / best.bare.perSecond;
+      console.log(`  ${"".padEnd(34)} ${"".padStart(4)} ratio  ${ratio.toFixed(2)} of bare (goal ≥ ${GOAL_RATIO})`);
+      if (best.bare.loadCpu >= LOAD_CEILING) {
+        console.log(`  ${"".padEnd(34)} ${"".padStart(4)}        autocannon near a full core on bare: the bare figure is its ceiling, the ratio reads high`);
       }
       rows.push({
-        benchmark: `HTTP ${entry.name} through serve (memory store), ${CONNECTIONS} connections`,
+        benchmark: `HTTP ${entry.name} through serve (memory store), ${CONNECTIONS} connections, pipelining ${entry.pipelining}`,
         figure:
-          `${formatCount(measured.serve.perSecond)} req/s (${ratio.toFixed(2)} of bare ${formatCount(measured.bare.perSecond)}),` +
-          ` p99 ${formatMs(measured.serve.p99)} (bare ${formatMs(measured.bare.p99)})`,
+          `${formatCount(best.serve.perSecond)} req/s (${ratio.toFixed(2)} of bare ${formatCount(best.bare.perSecond)}),` +
+          ` p99 ${formatMs(best.serve.p99)} (bare ${formatMs(best.bare.p99)})`,
         goal: `≥ ${GOAL_RATIO} of bare node:http req/s`,
         met: ratio >= GOAL_RATIO,
       });
@@ -103,8 +119,8 @@ async function main() {
 }
 
 /** One warm-up run, then the timed run; a failed request in either fails the measurement. */
-async function load(request) {
-  const options = { ...request, connections: CONNECTIONS, pipelining: 1 };
+async function load(request, pipelining) {
+  const options = { ...request, connections: CONNECTIONS, pipelining };
   const warm = await autocannon({ ...options, duration: WARMUP_SECONDS });
   const cpuBefore = process.cpuUsage();
   const timed = await autocannon({ ...options, duration: DURATION_SECONDS });
