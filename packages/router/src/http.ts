@@ -71,17 +71,24 @@ export class HttpError extends Error {
   }
 }
 
+/** What an error answers: its status, a message fit to show, and any headers (`Allow`). */
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly message: string;
+  readonly headers?: Record<string, string>;
+}
+
 /**
- * Maps anything thrown by a handler to a response. Errors raised on purpose keep their message;
- * anything else is a 500 with the route's generic message and no internals.
+ * What anything thrown by a handler answers. Errors raised on purpose keep their message; anything
+ * else is reported and answers 500 with the route's generic message and no internals.
  */
-export function toErrorResponse(error: unknown, failure: string, report: (error: unknown) => void): Response {
-  if (error instanceof HttpError) return errorResponse(error.status, error.message, error.headers);
+export function describeError(error: unknown, failure: string, report: (error: unknown) => void): ErrorAnswer {
+  if (error instanceof HttpError) return { status: error.status, message: error.message, headers: error.headers };
   if (isAgentSessionsError(error) && error.code !== "internal") {
-    return errorResponse(STATUS_BY_CODE[error.code] ?? 500, error.message);
+    return { status: STATUS_BY_CODE[error.code] ?? 500, message: error.message };
   }
   report(error);
-  return errorResponse(500, failure);
+  return { status: 500, message: failure };
 }
 
 /** Reads a request body as text, refusing more than `limit` bytes without reading past it. */

@@ -1,5 +1,6 @@
 import type { Engine } from "@agent-sessions/core";
 import type { TSchema } from "@sinclair/typebox";
+import type { ErrorAnswer } from "./http.js";
 
 /** What a route handler gets: the request, its parts, the caller's organization and the engine. */
 export interface RouteContext {
@@ -50,6 +51,11 @@ export interface RouteDefinition {
   /** The message of a 500 on this route; never an internal detail. */
   readonly failure: string;
   handle(context: RouteContext): Promise<Response>;
+  /**
+   * Renders the errors the router answers for this route (a body too large, a 500) its own way;
+   * the hosted page answers a person with HTML. Default: the JSON `{ error, message }` body.
+   */
+  errorPage?(answer: ErrorAnswer): Promise<Response> | Response;
 }
 
 /** The hosted form page's URL of a session. */

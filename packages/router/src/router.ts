@@ -1,7 +1,7 @@
 import type { Engine } from "@agent-sessions/core";
 import { IttyRouter } from "itty-router";
 import { type ApiKey, type Authenticate, apiKeyAuthenticator } from "./auth.js";
-import { errorResponse, HttpError, parseJson, type ResponseConstructor, readBody, toErrorResponse, useResponseConstructor } from "./http.js";
+import { describeError, errorResponse, HttpError, parseJson, type ResponseConstructor, readBody, useResponseConstructor } from "./http.js";
 import { withIdempotency } from "./idempotency.js";
 import type { RouteContext, RouteDefinition, RouterSettings } from "./route.js";
 import { agentRoutes } from "./routes/agents.js";
@@ -99,7 +99,8 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
       } catch (error) {
         // A client that hung up mid-body is no server fault: nothing to report, nobody to answer.
         if (request.signal.aborted) return errorResponse(400, "the request was aborted by the client");
-        return toErrorResponse(error, route.failure, (e) => report(e, request));
+        const answer = describeError(error, route.failure, (e) => report(e, request));
+        return route.errorPage ? await route.errorPage(answer) : errorResponse(answer.status, answer.message, answer.headers);
       }
     });
   }

@@ -373,6 +373,46 @@ describe("POST /f/:id", () => {
   });
 });
 
+describe("errors the router answers on the hosted page", () => {
+  it("answers a body over the size limit with a 413 page, not JSON, without reading the session", async () => {
+    const { id } = await t.session((await t.form()).id);
+    const answer = await t.page(id, `full_name=${"x".repeat(1024 * 1024)}`);
+    expect(answer.status).toBe(413);
+    expect(answer.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(answer.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(answer.html).toContain("<h1>Your answers are too long to send</h1>");
+    expect(answer.html).toContain("The request body must be at most 1048576 bytes.");
+    expect(await t.status(id)).toBe("created");
+  });
+
+  it("answers a failure with a 500 page naming no internals, and reports the error", async () => {
+    t = setup((engine) => ({
+      ...engine,
+      formSessions: {
+        ...engine.formSessions,
+        async hosted() {
+          throw new Error("connection to 10.0.0.5:5432 refused");
+        },
+      },
+    }));
+    const { id } = await t.session((await t.form()).id);
+    const loaded = await t.page(id);
+    const posted = await t.page(id, { full_name: "Ada" });
+    for (const [answer, sentence] of [
+      [loaded, "Failed to load the form."],
+      [posted, "Failed to submit the form."],
+    ] as const) {
+      expect(answer.status).toBe(500);
+      expect(answer.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(answer.html).toContain("<h1>Something went wrong</h1>");
+      expect(answer.html).toContain(sentence);
+      expect(answer.html).not.toMatch(/10\.0\.0\.5|refused|at .*\.ts/);
+    }
+    expect(t.errors.map((error) => (error as Error).message)).toEqual(["connection to 10.0.0.5:5432 refused", "connection to 10.0.0.5:5432 refused"]);
+    t.errors.length = 0;
+  });
+});
+
 describe("POST /f/:id when the session changes between the page's read and the engine's write", () => {
   /** An engine whose hosted read returns the session as it was at `frozen`, as if read just before a concurrent change. */
   function staleReads(change: (session: any) => any = (session) => session) {

@@ -75,7 +75,7 @@ export async function hostedHeaders(): Promise<Record<string, string>> {
 }
 
 /** A whole hosted page: the document shell around `body`, with the security headers. */
-export async function pageResponse(status: number, title: string, body: SafeHtml): Promise<Response> {
+export async function pageResponse(status: number, title: string, body: SafeHtml, headers?: Record<string, string>): Promise<Response> {
   const document = html`<!doctype html>
 <html lang="en">
 <head>
@@ -92,5 +92,6 @@ ${body}
 </body>
 </html>
 `;
-  return respond(document.value, { status, headers: await hostedHeaders() });
+  const security = await hostedHeaders();
+  return respond(document.value, { status, headers: headers ? { ...headers, ...security } : security });
 }

@@ -13,8 +13,8 @@ import {
   thankYouPage,
 } from "../hosted/pages.js";
 import { findProblems, type HostedPost, isInvalidInput, problemSentence, problemView, readPost } from "../hosted/post.js";
+import type { ErrorAnswer } from "../http.js";
 import type { RouteDefinition, RouteResponse } from "../route.js";
-import { ErrorBody } from "../wire.js";
 
 const FORM_ENCODED = "application/x-www-form-urlencoded";
 
@@ -83,6 +83,19 @@ async function submit(engine: Engine, title: string, session: FormSession, post:
   }
 }
 
+/** Headings of the errors the router answers on a hosted route, in a person's words. */
+const ERROR_HEADINGS: Record<number, string> = {
+  400: "This request could not be read",
+  413: "Your answers are too long to send",
+};
+
+/** An error the router answers on a hosted route (a body too large, a 500), as a page. */
+function errorPage({ status, message, headers }: ErrorAnswer): Promise<Response> {
+  const heading = ERROR_HEADINGS[status] ?? "Something went wrong";
+  const sentence = message.charAt(0).toUpperCase() + message.slice(1);
+  return pageResponse(status, heading, html`<h1>${heading}</h1>\n<p class="lead">${sentence}.</p>\n<p>Go back, then try again.</p>`, headers);
+}
+
 function isFormEncoded(request: Request): boolean {
   const type = request.headers.get("content-type");
   return type === null || type.split(";")[0]!.trim().toLowerCase() === FORM_ENCODED;
@@ -105,6 +118,7 @@ export const hostedRoutes: RouteDefinition[] = [
       410: htmlPage("The session expired"),
     },
     failure: "Failed to load the form",
+    errorPage,
     async handle({ engine, params }) {
       let session = await load(engine, params.id!);
       if (!session) return send(notFoundPage());
@@ -128,10 +142,11 @@ export const hostedRoutes: RouteDefinition[] = [
       404: htmlPage("No form session has this id"),
       409: htmlPage("Already submitted with other values, or a concurrent update"),
       410: htmlPage("The session expired: no more submissions"),
-      413: { description: "Body too large", schema: ErrorBody },
+      413: htmlPage("The body is over the size limit"),
       415: htmlPage(`The body is not ${FORM_ENCODED}`),
     },
     failure: "Failed to submit the form",
+    errorPage,
     async handle({ engine, params, request, body }) {
       let session = await load(engine, params.id!);
       if (!session) return send(notFoundPage());
