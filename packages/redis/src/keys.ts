@@ -27,6 +27,7 @@ export function bucketOf(orgId: string): number {
  * {P:07}:o:<org>:l:<kind>:<st>   zset   ids of one kind and status
  * {P:07}:o:<org>:g:<kind>        zset   terminal ids → when retention removes them (only with retention)
  * {P:07}:o:<org>:t:<kind>        set    statuses that retention has seen (only with retention)
+ * {P:07}:o:<org>:n:<id>          set    the aliases a record wrote, for retention to remove (only with retention)
  * {P:07}:o:<org>:i:<key>         hash   an idempotency record, with a TTL
  * {P:07}:id                      hash   record id → organization, for getUnscoped
  * {P:07}:due                     zset   "<org>:<id>" → dueAt, or the end of its lease

@@ -16,7 +16,7 @@ import {
 import { claimAcrossBuckets } from "./claims.js";
 import { defineScripts, type RedisClient, type Scripts, withReconnect } from "./commands.js";
 import { assertOrgId, KeySpace } from "./keys.js";
-import { terminalTtlMs, type RetentionOptions } from "./retention.js";
+import { remembersAliases, terminalTtlMs, type RetentionOptions } from "./retention.js";
 import { WriteTokens } from "./write-tokens.js";
 
 /** How to build a `RedisStore`. */
@@ -248,6 +248,7 @@ export class RedisStore implements Store {
       record.dueAt ?? "",
       JSON.stringify(record),
       terminalTtlMs(this.retention, record),
+      remembersAliases(this.retention, record.kind) ? "1" : "0",
       aliases.length,
       ...aliases,
       write.events.length,

@@ -25,3 +25,12 @@ export function terminalTtlMs(retention: RetentionOptions | undefined, record: S
   if (retention === undefined || record.dueAt !== null) return 0;
   return TERMINAL_STATUSES[record.kind]?.includes(record.status) ? retention.terminalTtlSeconds * 1000 : 0;
 }
+
+/**
+ * Whether a write must remember its record's aliases (in `{P:07}:o:<org>:n:<id>`): only a store with
+ * retention can remove a record, and only records of a kind with terminal statuses, so only those
+ * pay for the set that lets retention remove their aliases with them.
+ */
+export function remembersAliases(retention: RetentionOptions | undefined, kind: RecordKind): boolean {
+  return retention !== undefined && TERMINAL_STATUSES[kind] !== undefined;
+}

@@ -2,7 +2,7 @@ import { fixtures, runStoreConformance } from "@agent-sessions/core/testing";
 import { BUCKETS, bucketOf, RedisStore } from "@agent-sessions/redis";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteKeys, randomPrefix } from "./support/redis.js";
+import { deleteKeys, dumpKeys, keysMentioning, randomPrefix } from "./support/redis.js";
 import { type PrivateCluster, startCluster } from "./support/servers.js";
 
 // A real 3-master Redis Cluster, started for this file: every script must keep to one slot.
@@ -45,6 +45,36 @@ describe("Redis Cluster layout", () => {
     expect(holding.filter((count) => count > 0).length).toBe(masters.length);
     const claims = await store.claimDue({ now: fixtures.T0, limit: 100, leaseMs: 1000, owner: "w" });
     expect(claims.map((claim) => claim.id).sort()).toEqual(seeded.map((record) => record.id).sort());
+    await deleteKeys(client, store.keyPattern);
+  });
+
+  it("removes retained records with their aliases in every bucket, keeping an alias another record took", async () => {
+    const store = new RedisStore({ client, prefix: randomPrefix("retain"), retention: { terminalTtlSeconds: 1 } });
+    const orgs = new Map<number, string>();
+    while (orgs.size < BUCKETS) {
+      const org = fixtures.orgId();
+      orgs.set(bucketOf(org), org);
+    }
+    const pairs = await Promise.all(
+      [...orgs.values()].map(async (org) => {
+        const finished = await fixtures.seed(store, { orgId: org }, { aliases: [`inb_${org}`] });
+        const kept = await fixtures.seed(store, { orgId: org });
+        expect(await store.compareAndSet({ ...fixtures.next(finished, { status: "completed" }, ["done"]), aliases: [`wait_${org}`] })).toBe(true);
+        return { org, finished, kept };
+      }),
+    );
+    // One alias moved to the live record by hand: retention must leave it be.
+    const [moved] = pairs;
+    await client.hset(`{${store.prefix}:${String(bucketOf(moved!.org)).padStart(2, "0")}}:o:${moved!.org}:a`, `inb_${moved!.org}`, moved!.kept.id);
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    for (const { org } of pairs) expect((await store.list(org, { kind: "workflow", limit: 10 })).total).toBe(1);
+    const dump = await dumpKeys(client, store.keyPattern);
+    for (const { org, finished, kept } of pairs) {
+      expect(await store.resolveAlias(org, `wait_${org}`)).toBeNull();
+      expect(await store.resolveAlias(org, `inb_${org}`)).toBe(org === moved!.org ? kept.id : null);
+      expect(keysMentioning(dump, finished.id)).toEqual([]);
+    }
     await deleteKeys(client, store.keyPattern);
   });
 

@@ -47,8 +47,11 @@ async function watchClientCommands(): Promise<{ stop: () => Promise<{ source: st
   };
 }
 
-it("sends exactly one EVALSHA per transition, and no other command, whatever the write holds", async () => {
-  const store = new RedisStore({ client, prefix: "round-trip" });
+it.each([
+  ["without retention", {}],
+  ["with retention, which remembers the aliases", { retention: { terminalTtlSeconds: 60 } }],
+])("sends exactly one EVALSHA per transition, and no other command, whatever the write holds (%s)", async (_label, options) => {
+  const store = new RedisStore({ client, prefix: "round-trip", ...options });
   const org = fixtures.orgId();
   // The first call of each script on a connection is an EVAL that loads it; later ones are EVALSHA.
   const warm = await fixtures.seed(store, { orgId: org });
@@ -81,6 +84,8 @@ it("sends exactly one EVALSHA per transition, and no other command, whatever the
   // The server agrees: 2N EVALSHA and no EVAL (the scripts' own calls are counted there too).
   expect(calls.evalsha).toBe(2 * N);
   expect(calls.eval).toBeUndefined();
+  // With retention, each write's aliases are remembered inside that same script.
+  expect(calls.sadd ?? 0).toBe("retention" in options ? 2 * N : 0);
 
   const page = await store.list(org, { kind: "workflow", status: "open", limit: 100 });
   expect(page.total).toBe(N);

@@ -1,7 +1,8 @@
 /**
  * One page of a list, in one round trip: the exact total, and the records' JSON, newest id first.
  * Before counting, it removes what retention ended (a terminal record whose keys' TTL ran out)
- * from the organization's indexes, so the total never counts a record that is gone.
+ * from the organization's indexes and alias hash, so the total never counts a record that is gone
+ * and no alias names one.
  *
  * KEYS: 1 the list (kind, or kind and status).
  * ARGV: 1 organization base, 2 bucket base, 3 org, 4 kind, 5 'cursor' or 'offset',
@@ -17,12 +18,19 @@ if ARGV[8] == '1' then
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   local ids = redis.call('ZRANGEBYSCORE', gone, '-inf', now, 'LIMIT', 0, 1000)
   if #ids > 0 then
-    local kind_list = org_base .. 'l:' .. kind
+    local kind_list, alias_hash = org_base .. 'l:' .. kind, org_base .. 'a'
     local statuses = redis.call('SMEMBERS', org_base .. 't:' .. kind)
     for _, id in ipairs(ids) do
       redis.call('ZREM', kind_list, id)
       for _, status in ipairs(statuses) do redis.call('ZREM', kind_list .. ':' .. status, id) end
-      redis.call('DEL', org_base .. 'r:' .. id, org_base .. 'e:' .. id)
+      -- The aliases its writes remembered, each only while it still names this record. A record
+      -- written before the store remembered aliases has no such set: its aliases stay behind.
+      -- One call an alias, not one unpack: a long-lived session can hold more than Lua unpacks.
+      local remembered = org_base .. 'n:' .. id
+      for _, name in ipairs(redis.call('SMEMBERS', remembered)) do
+        if redis.call('HGET', alias_hash, name) == id then redis.call('HDEL', alias_hash, name) end
+      end
+      redis.call('DEL', org_base .. 'r:' .. id, org_base .. 'e:' .. id, remembered)
       redis.call('HDEL', bucket .. 'id', id)
       redis.call('ZREM', bucket .. 'due', org .. ':' .. id)
     end

@@ -6,8 +6,9 @@
  *       7 outbox queue
  * ARGV: 1 bucket base `{P:07}:`, 2 organization base `{P:07}:o:<org>:`, 3 write token,
  *       4 expected version, 5 id, 6 org, 7 kind, 8 status, 9 version, 10 dueAt ('' for none),
- *       11 record JSON, 12 retention in ms ('0' for none),
- *       13 alias count, the aliases, then the event count, the events (JSON),
+ *       11 record JSON, 12 retention in ms ('0' for none), 13 '1' to remember the record's aliases
+ *       (a store with retention, a kind it may remove), 14 alias count, the aliases, then the event
+ *       count, the events (JSON),
  *       then the message count and 4 values a message: id, topic, availableAt, JSON.
  *
  * The write token makes a script safe to run twice: a connection that drops after Redis applied a
@@ -20,17 +21,19 @@ local rec, events, aliases, list, owners, due, queue = KEYS[1], KEYS[2], KEYS[3]
 local bucket, org_base, token = ARGV[1], ARGV[2], ',' .. ARGV[3] .. ','
 local id, org, kind, status, due_at = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[10]
 local retention = tonumber(ARGV[12])
+local remember_aliases = ARGV[13] == '1'
 
--- Where each variable-length part of ARGV starts.
-local n_aliases = tonumber(ARGV[13])
-local at_events = 14 + n_aliases
+-- Where each variable-length part of ARGV starts and ends.
+local n_aliases = tonumber(ARGV[14])
+local first_alias, last_alias = 15, 14 + n_aliases
+local at_events = last_alias + 1
 local n_events = tonumber(ARGV[at_events])
 local at_messages = at_events + 1 + n_events
 local n_messages = tonumber(ARGV[at_messages])
 
 -- The first alias that names another record in this organization, if any.
 local function taken_alias()
-  for i = 14, 13 + n_aliases do
+  for i = first_alias, last_alias do
     local holder = redis.call('HGET', aliases, ARGV[i])
     if holder and holder ~= id then return ARGV[i] end
   end
@@ -52,8 +55,15 @@ local function write_parts(old_status, old_due, was_retained)
   if n_events > 0 then
     redis.call('RPUSH', events, unpack(ARGV, at_events + 1, at_events + n_events))
   end
-  for i = 14, 13 + n_aliases do
-    redis.call('HSET', aliases, ARGV[i], id)
+  if n_aliases > 0 then
+    for i = first_alias, last_alias do
+      redis.call('HSET', aliases, ARGV[i], id)
+    end
+    -- Retention may remove this record one day, and the list script that does so only knows its
+    -- id: it finds the aliases to remove here. No TTL, as the record's keys are gone by then.
+    if remember_aliases then
+      redis.call('SADD', org_base .. 'n:' .. id, unpack(ARGV, first_alias, last_alias))
+    end
   end
   -- A write always replaces the due entry, which also ends any lease a claimer held on it. A
   -- record that had no deadline and gets none has no entry to remove.
@@ -98,7 +108,7 @@ if redis.call('EXISTS', rec) == 1 then
   return id
 end
 if redis.call('HEXISTS', owners, id) == 1 then return id end
-for i = 14, 13 + n_aliases do
+for i = first_alias, last_alias do
   if redis.call('HEXISTS', aliases, ARGV[i]) == 1 then return ARGV[i] end
 end
 redis.call('HSET', rec, 'v', ARGV[9], 's', status, 'k', kind, 'd', due_at, 'j', ARGV[11], 'w', with_token(nil))

@@ -56,3 +56,34 @@ export async function deleteKeys(client: RedisClient, pattern: string): Promise<
   }
   return deleted;
 }
+
+/**
+ * Every key matching `pattern`, on each master of a cluster, with what it holds as strings (hash
+ * fields and values, set and sorted-set members, list items, a string's value), to find every
+ * trace of a record.
+ */
+export async function dumpKeys(client: RedisClient, pattern: string): Promise<Map<string, string[]>> {
+  const nodes = client instanceof Cluster ? client.nodes("master") : [client];
+  const dump = new Map<string, string[]>();
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      for (const key of keys) {
+        const type = await node.type(key);
+        if (type === "hash") dump.set(key, Object.entries(await node.hgetall(key)).flat());
+        else if (type === "set") dump.set(key, await node.smembers(key));
+        else if (type === "zset") dump.set(key, await node.zrange(key, 0, -1));
+        else if (type === "list") dump.set(key, await node.lrange(key, 0, -1));
+        else if (type === "string") dump.set(key, [(await node.get(key)) ?? ""]);
+      }
+    } while (cursor !== "0");
+  }
+  return dump;
+}
+
+/** The keys of a dump whose name or content mentions `text`. */
+export function keysMentioning(dump: Map<string, string[]>, text: string): string[] {
+  return [...dump].filter(([key, values]) => key.includes(text) || values.some((value) => value.includes(text))).map(([key]) => key);
+}
