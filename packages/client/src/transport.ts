@@ -44,12 +44,21 @@ export interface Call {
   readonly creates?: boolean;
   /** Seconds the server may hold this request open (a long-poll): added to the timeout. */
   readonly holdSeconds?: number;
+  /** The media type asked for (`Accept`). Default: `application/json`. */
+  readonly accept?: string;
 }
 
 /** Sends calls to one server: authentication, JSON, timeouts, retries and idempotency keys. */
 export interface Transport {
   readonly baseUrl: string;
   request<T>(call: Call, options?: RequestOptions): Promise<T>;
+  /**
+   * Sends a call as `request` does, retries included, but resolves with the answer as soon as its
+   * headers arrive, body unread: the timeout covers the wait for the headers, not the body.
+   */
+  open(call: Call, options?: RequestOptions): Promise<Response>;
+  /** Waits the client's backoff before attempt `attempt + 1`: `baseMs` doubled per attempt, at most `maxMs`, half of it random. */
+  backoff(attempt: number, signal?: AbortSignal): Promise<void>;
 }
 
 const RETRYABLE_STATUS = (status: number) => status === 429 || (status >= 500 && status !== 501);
@@ -67,10 +76,16 @@ export function createTransport(options: ClientOptions): Transport {
   const maxMs = checkCount("backoff.maxMs", options.backoff?.maxMs ?? 5_000, 0);
   const headers = { ...options.headers, authorization: `Bearer ${options.apiKey}`, accept: "application/json" };
 
-  async function request<T>(call: Call, callOptions: RequestOptions = {}): Promise<T> {
+  const backoffMs = (attempt: number) => {
+    const backoff = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+    return backoff / 2 + Math.random() * (backoff / 2);
+  };
+
+  async function send<T>(call: Call, callOptions: RequestOptions, read: (response: Response) => Promise<T> | T): Promise<T> {
     const url = baseUrl + call.path + queryString(call.query);
     const label = `${call.method} ${call.path}`;
     const sent: Record<string, string> = { ...headers };
+    if (call.accept !== undefined) sent.accept = call.accept;
     if (call.body !== undefined) sent["content-type"] = "application/json";
     if (call.creates) sent["idempotency-key"] = callOptions.idempotencyKey ?? globalThis.crypto.randomUUID();
     // GET and DELETE change nothing twice; a POST is safe to repeat only under its Idempotency-Key.
@@ -84,7 +99,7 @@ export function createTransport(options: ClientOptions): Transport {
       if (signal?.aborted) throw signal.reason;
       let outcome: { value: T } | { error: AgentSessionsClientError; retryAfter: number | null };
       try {
-        outcome = { value: await attemptOnce<T>(fetchFn, url, { method: call.method, headers: sent, body }, label, perAttemptMs, signal) };
+        outcome = { value: await attemptOnce(fetchFn, url, { method: call.method, headers: sent, body }, label, perAttemptMs, signal, read) };
       } catch (error) {
         if (signal?.aborted) throw signal.reason; // the caller's abort: no retry
         if (!(error instanceof AgentSessionsClientError)) throw error;
@@ -92,13 +107,21 @@ export function createTransport(options: ClientOptions): Transport {
         outcome = { error, retryAfter: error instanceof ApiError ? error.retryAfter : null };
       }
       if ("value" in outcome) return outcome.value;
-      const backoff = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-      const delay = Math.max(backoff / 2 + Math.random() * (backoff / 2), Math.min(outcome.retryAfter ?? 0, 60) * 1000);
-      await sleep(delay, signal);
+      await sleep(Math.max(backoffMs(attempt), Math.min(outcome.retryAfter ?? 0, 60) * 1000), signal);
     }
   }
 
-  return { baseUrl, request };
+  return {
+    baseUrl,
+    request: <T>(call: Call, callOptions: RequestOptions = {}) => send<T>(call, callOptions, readJson),
+    open: (call, callOptions = {}) => send(call, callOptions, (response) => response),
+    backoff: (attempt, signal) => sleep(backoffMs(attempt), signal),
+  };
+}
+
+async function readJson<T>(response: Response): Promise<T> {
+  const text = await response.text();
+  return (text === "" ? null : JSON.parse(text)) as T;
 }
 
 /** Whether a failed attempt may be repeated: no answer, or an answer that says "try again". */
@@ -110,6 +133,7 @@ function retryable(error: AgentSessionsClientError): boolean {
   return RETRYABLE_STATUS(error.status);
 }
 
+/** One attempt: the timeout and the caller's signal cover the fetch and `read`, and end with them. */
 async function attemptOnce<T>(
   fetchFn: FetchLike,
   url: string,
@@ -117,6 +141,7 @@ async function attemptOnce<T>(
   label: string,
   timeoutMs: number,
   signal: AbortSignal | undefined,
+  read: (response: Response) => Promise<T> | T,
 ): Promise<T> {
   const controller = new AbortController();
   let timedOut = false;
@@ -129,8 +154,7 @@ async function attemptOnce<T>(
   try {
     const response = await fetchFn(url, { ...init, signal: controller.signal });
     if (response.status >= 400) throw await apiErrorFrom(response, label);
-    const text = await response.text();
-    return (text === "" ? null : JSON.parse(text)) as T;
+    return await read(response);
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (timedOut) throw new TimeoutError(label, timeoutMs);

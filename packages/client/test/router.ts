@@ -2,7 +2,7 @@
 import { createClient, type FetchLike } from "@agent-sessions/client";
 import { createEngine, type EngineOptions } from "@agent-sessions/core";
 import { MemoryStore } from "@agent-sessions/memory";
-import { createRouter } from "@agent-sessions/router";
+import { createRouter, type RouterOptions } from "@agent-sessions/router";
 
 export const KEY = "key_of_org_a";
 export const OTHER_KEY = "key_of_org_b";
@@ -11,7 +11,9 @@ export const OTHER_KEY = "key_of_org_b";
 export type Interpose = (next: FetchLike) => FetchLike;
 
 /** An engine, its router and a client talking to it; `calls` counts what reached the router. */
-export function inProcess(options: { engine?: Partial<EngineOptions>; interpose?: Interpose; client?: Record<string, unknown> } = {}) {
+export function inProcess(
+  options: { engine?: Partial<EngineOptions>; router?: Partial<RouterOptions>; interpose?: Interpose; client?: Record<string, unknown> } = {},
+) {
   const engine = createEngine({ store: new MemoryStore(), ...options.engine });
   const router = createRouter({
     engine,
@@ -23,6 +25,7 @@ export function inProcess(options: { engine?: Partial<EngineOptions>; interpose?
     onError: (error) => {
       throw error;
     },
+    ...options.router,
   });
   const calls: Request[] = [];
   const direct: FetchLike = async (input, init) => {

@@ -2,20 +2,11 @@ import type { CreateWorkflowInput, RecordStepInput, WorkflowStatus } from "@agen
 import { type RequestOptions, segment, type Transport } from "../transport.js";
 import type { CompletedSession, ListOptions, Session, Step, TimelineEvent } from "../types.js";
 import { collection } from "./collection.js";
+import { type EventsOptions, sessionEvents } from "./events.js";
 
 /** The query of `sessions.list`. */
 export interface ListSessionsQuery extends ListOptions {
   status?: WorkflowStatus;
-}
-
-/** Options of `sessions.events`. */
-export interface EventsOptions {
-  /** The id of the last event already seen: the iterator starts after it. Default: the first event. */
-  since?: string;
-  /** Seconds each long-poll is held open while nothing happens. Default: 25. */
-  pollSeconds?: number;
-  /** Ends the iteration (the loop throws the signal's reason). */
-  signal?: AbortSignal;
 }
 
 const path = (id: string, rest = "") => `/api/v1/sessions/${segment(id)}${rest}`;
@@ -42,25 +33,13 @@ export function sessionsResource(transport: Transport) {
       return transport.request({ method: "POST", path: path(id, "/steps"), body: input }, options);
     },
     /**
-     * The events of any session (workflow, form session, thread) as they happen, over the
-     * long-poll `GET /api/v1/sessions/:id/events?since=…&timeout=…`: first those already written
-     * (after `since`), then each new one. It never ends by itself: `break`, or abort `signal`.
+     * The events of any session (workflow, form session, thread) as they happen, from
+     * `GET /api/v1/sessions/:id/events`: first those already written (after `since`), then each new
+     * one, each once and in order, over Server-Sent Events or, with `transport: "poll"` or a server
+     * that does not stream, the long-poll. It never ends by itself: `break`, or abort `signal`.
      */
-    async *events(id: string, options: EventsOptions = {}): AsyncGenerator<TimelineEvent, void, undefined> {
-      const pollSeconds = options.pollSeconds ?? 25;
-      if (!(pollSeconds >= 0)) throw new TypeError("pollSeconds: must be a number of seconds, 0 or more");
-      let since = options.since;
-      const request = options.signal ? { signal: options.signal } : {};
-      for (;;) {
-        const { events } = await transport.request<{ events: TimelineEvent[] }>(
-          { method: "GET", path: path(id, "/events"), query: { since, timeout: pollSeconds }, holdSeconds: pollSeconds },
-          request,
-        );
-        for (const event of events) {
-          since = event.id;
-          yield event;
-        }
-      }
+    events(id: string, options: EventsOptions = {}): AsyncGenerator<TimelineEvent, void, undefined> {
+      return sessionEvents(transport, id, options);
     },
   };
 }
