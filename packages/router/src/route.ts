@@ -13,6 +13,8 @@ export interface RouteContext {
   readonly body: unknown;
   readonly engine: Engine;
   readonly settings: RouterSettings;
+  /** Tells the router's `onError` of a failure the route handles itself (a stream that ends). */
+  report(error: unknown): void;
 }
 
 /** Settings every route reads, resolved from the router's options. */

@@ -88,7 +88,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
         if (!principal) return errorResponse(401, "Invalid or missing API key");
         const text = BODY_METHODS.has(request.method) ? await readBody(request, maxBodyBytes) : "";
         const body = BODY_METHODS.has(request.method) && !route.bodyContentType ? parseJson(text) : text;
-        const context = new Context(request, decodeParams(request.params), principal.orgId, body, engine, settings);
+        const context = new Context(request, decodeParams(request.params), principal.orgId, body, engine, settings, report);
         const key = request.headers.get("idempotency-key");
         if (route.idempotent && key !== null && !route.public) {
           return await withIdempotency(engine, { orgId: principal.orgId, key, request, text, ttlMs: idempotencyTtlMs }, () =>
@@ -146,7 +146,12 @@ class Context implements RouteContext {
     readonly body: unknown,
     readonly engine: Engine,
     readonly settings: RouterSettings,
+    private readonly onError: (error: unknown, request: Request) => void,
   ) {}
+
+  report(error: unknown): void {
+    this.onError(error, this.request);
+  }
 
   /** Parsed on first use: most routes never read their URL. */
   get url(): URL {

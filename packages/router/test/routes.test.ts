@@ -490,6 +490,49 @@ describe("rules of every endpoint", () => {
     await reader.cancel();
   });
 
+  it("reads the store for a stream only as fast as the client reads it", async () => {
+    const t = setup();
+    const { body: session } = await t.call("POST", "/api/v1/sessions", { name: "slow reader" });
+    let reads = 0;
+    const timeline = t.engine.store.timeline.bind(t.engine.store);
+    t.engine.store.timeline = (...args) => {
+      reads++;
+      return timeline(...args);
+    };
+    const response = await t.router.fetch(
+      new Request(`http://localhost/api/v1/sessions/${session.id}/events`, { headers: { authorization: `Bearer ${KEY_A}`, accept: "text/event-stream" } }),
+    );
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    expect(decoder.decode((await reader.read()).value)).toContain(": connected to");
+    for (let i = 0; i < 20; i++) await t.call("POST", `/api/v1/sessions/${session.id}/inboxes`, { ttlSeconds: 60 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // One batch read ahead for the client, then nothing until it reads.
+    const ahead = reads;
+    expect(ahead).toBeLessThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reads).toBe(ahead);
+    let text = "";
+    while ((text.match(/^event: /gm) ?? []).length < 21) text += decoder.decode((await reader.read()).value);
+    expect(text.match(/^event: .+$/gm)).toEqual(["event: session.created", ...Array(20).fill("event: inbox.created")]);
+    await reader.cancel();
+  });
+
+  it("ends a stream whose store read fails and tells onError", async () => {
+    const t = setup();
+    const { body: session } = await t.call("POST", "/api/v1/sessions", { name: "failing store" });
+    const response = await t.router.fetch(
+      new Request(`http://localhost/api/v1/sessions/${session.id}/events`, { headers: { authorization: `Bearer ${KEY_A}`, accept: "text/event-stream" } }),
+    );
+    t.engine.store.timeline = async () => {
+      throw new Error("the store went away");
+    };
+    const text = await response.text(); // ends: the stream closes instead of hanging
+    expect(text).toContain(": connected to");
+    expect(text).not.toContain("event: ");
+    expect(t.errors.map((error) => (error as Error).message)).toEqual(["the store went away"]);
+  });
+
   it("builds its answers with the Response constructor it is given", async () => {
     class TracedResponse extends Response {}
     const engine = createEngine({ store: new MemoryStore() });

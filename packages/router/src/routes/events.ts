@@ -93,6 +93,7 @@ async function afterSeq(engine: Engine, orgId: string, id: string, since: string
 }
 
 const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(": heartbeat\n\n");
 
 function sseFrame(event: SessionEvent): Uint8Array {
   return encoder.encode(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(timelineEvent(event))}\n\n`);
@@ -140,38 +141,51 @@ async function eventsRoute(context: RouteContext): Promise<Response> {
 
   const heartbeatMs = context.settings.heartbeatMs;
   const leave = new AbortController();
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      controller.enqueue(encoder.encode(`retry: 2000\n: connected to ${id}\n\n`));
-      let lastWrite = Date.now();
-      try {
-        while (!leave.signal.aborted) {
-          for (const event of await read()) {
-            controller.enqueue(sseFrame(event));
-            lastWrite = Date.now();
-          }
-          if (Date.now() - lastWrite >= heartbeatMs) {
-            controller.enqueue(encoder.encode(": heartbeat\n\n"));
-            lastWrite = Date.now();
-          }
-          await subscription.next(untilDue(heartbeatMs - (Date.now() - lastWrite)), leave.signal);
-        }
-      } catch {
-        // The client went away mid-write, or the store failed: end the stream either way.
-      } finally {
-        subscription.close();
+  let lastWrite = Date.now();
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    leave.abort(); // also removes the listener on the request's signal
+    subscription.close();
+    try {
+      controller.close();
+    } catch {
+      // already closed or cancelled by the client
+    }
+  };
+  // Pulled, not pushed: the next frames are read only once the client took the last ones, so a
+  // slow reader holds the server to what its socket takes instead of a queue without bound.
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        controller.enqueue(encoder.encode(`retry: 2000\n: connected to ${id}\n\n`));
+      },
+      async pull(controller) {
         try {
-          controller.close();
-        } catch {
-          // already closed by the client
+          while (!leave.signal.aborted) {
+            // One batch of the store's at a time, each event its own chunk; a heartbeat when quiet.
+            const frames = (await read()).map(sseFrame);
+            if (frames.length === 0 && Date.now() - lastWrite >= heartbeatMs) frames.push(HEARTBEAT);
+            if (frames.length > 0) {
+              for (const frame of frames) controller.enqueue(frame);
+              lastWrite = Date.now();
+              return;
+            }
+            await subscription.next(untilDue(heartbeatMs - (Date.now() - lastWrite)), leave.signal);
+          }
+        } catch (error) {
+          // The store failed: told to onError, and the stream ends; the client reconnects after the
+          // last event it saw.
+          if (!leave.signal.aborted) context.report(error);
         }
-      }
+        finish(controller);
+      },
+      cancel() {
+        leave.abort();
+        subscription.close();
+      },
     },
-    cancel() {
-      leave.abort();
-    },
-  });
-  request.signal.addEventListener("abort", () => leave.abort(), { once: true });
+    { highWaterMark: 1 },
+  );
+  request.signal.addEventListener("abort", () => leave.abort(), { once: true, signal: leave.signal });
   return new Response(body, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",
