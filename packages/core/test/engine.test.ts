@@ -119,6 +119,22 @@ describe("engine: forms and form sessions", () => {
     expect((await t.engine.timeline(ORG, session.id)).map((event) => event.type)).toEqual(["session.created", "session.expired"]);
   });
 
+  it("never lists a session under a status its deadline ended, before any sweep", async () => {
+    await t.engine.forms.create(ORG, intake);
+    const expiring = await t.engine.formSessions.create(ORG, "support-intake", { expires_in: 60 });
+    const live = await t.engine.formSessions.create(ORG, "support-intake", { expires_in: 3600 });
+    t.clock.now = T0 + 60_000;
+    const created = await t.engine.formSessions.list(ORG, { status: "created" });
+    expect(created.data.map((session) => session.id)).toEqual([live.id]);
+    expect(created.total).toBe(1);
+    // Listing persisted the expiry, once, as the worker would have.
+    expect(t.seen.filter((event) => event.type === "session.expired").map((event) => event.recordId)).toEqual([expiring.id]);
+    const expired = await t.engine.formSessions.list(ORG, { status: "expired" });
+    expect(expired.data.map((session) => [session.id, session.status])).toEqual([[expiring.id, "expired"]]);
+    expect(expired.total).toBe(1);
+    expect((await t.engine.tick()).events).toBe(0);
+  });
+
   it("extends a live session and refuses to extend a submitted one", async () => {
     await t.engine.forms.create(ORG, intake);
     const session = await t.engine.formSessions.create(ORG, "support-intake", { expires_in: 60 });

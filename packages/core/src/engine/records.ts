@@ -212,17 +212,31 @@ export class Records {
   ): Promise<Page<S>> {
     const limit = query.limit ?? 20;
     const offset = query.offset ?? 0;
-    const page = await this.context.store.list(orgId, {
-      kind,
-      limit,
-      ...(query.status !== undefined ? { status: query.status } : {}),
-      ...(query.cursor !== undefined ? { cursor: query.cursor } : { offset }),
-    });
-    const now = this.now;
-    const data = page.records.map((record) =>
-      machine ? machine.settle(record.data as S, now).state : (record.data as S),
-    );
-    return { data, total: page.total, limit, offset: query.cursor !== undefined ? 0 : offset, nextCursor: page.nextCursor };
+    for (let attempt = 0; ; attempt++) {
+      const page = await this.context.store.list(orgId, {
+        kind,
+        limit,
+        ...(query.status !== undefined ? { status: query.status } : {}),
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : { offset }),
+      });
+      const now = this.now;
+      const data = page.records.map((record) =>
+        machine ? machine.settle(record.data as S, now).state : (record.data as S),
+      );
+      // A record past its deadline is stored under its old status until the worker persists the
+      // change. Asked for one status, the page must not show a record that no longer has it: those
+      // deadlines are persisted here, as the worker would, and the page is read once more.
+      if (machine && query.status !== undefined && attempt === 0) {
+        const stale = page.records.filter(
+          (record, i) => record.dueAt !== null && record.dueAt <= now && (data[i] as { status?: unknown }).status !== record.status,
+        );
+        if (stale.length > 0) {
+          await Promise.all(stale.map((record) => this.settle(orgId, kind, record.id, machine, now)));
+          continue;
+        }
+      }
+      return { data, total: page.total, limit, offset: query.cursor !== undefined ? 0 : offset, nextCursor: page.nextCursor };
+    }
   }
 
   private async save<S>(

@@ -152,6 +152,27 @@ export function runWorkerConformance(options: WorkerConformanceOptions): void {
       expect(errors).toEqual([]);
     });
 
+    it("never lists a session under a status its deadline ended, and persists that end once", async () => {
+      const made = engine();
+      await made.webhooks.create(org, { url: receiver.url, events: ["session.expired"] });
+      await made.forms.create(org, FORM);
+      const expiring = await made.formSessions.create(org, "intake", { expires_in: 60 });
+      const live = await made.formSessions.create(org, "intake", { expires_in: 3600 });
+      clock.now = T0 + 60_000;
+      // No worker round ran: the expiry is only a deadline in the store until the list persists it.
+      const created = await Promise.all([1, 2, 3].map(() => made.formSessions.list(org, { status: "created" })));
+      for (const page of created) {
+        expect(page.data.map((session) => session.id)).toEqual([live.id]);
+        expect(page.total).toBe(1);
+      }
+      const expired = await made.formSessions.list(org, { status: "expired" });
+      expect(expired.data.map((session) => [session.id, session.status])).toEqual([[expiring.id, "expired"]]);
+      expect((await store.timeline(org, expiring.id)).filter((event) => event.type === "session.expired")).toHaveLength(1);
+      expect(await made.tick()).toMatchObject({ events: 0, deliveries: 1 });
+      expect(receiver.received).toHaveLength(1);
+      expect(errors).toEqual([]);
+    });
+
     it("hands a crashed instance's claimed deadline to another once its lease runs out", async () => {
       const writer = engine();
       await writer.webhooks.create(org, { url: receiver.url, events: ["session.expired"] });
