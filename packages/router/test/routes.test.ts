@@ -490,6 +490,29 @@ describe("rules of every endpoint", () => {
     await reader.cancel();
   });
 
+  it("finds the event a poll continues from without reading the whole timeline", async () => {
+    const t = setup();
+    const { body: session } = await t.call("POST", "/api/v1/sessions", { name: "long" });
+    for (let i = 0; i < 30; i++) await t.call("POST", `/api/v1/sessions/${session.id}/inboxes`, { ttlSeconds: 60 });
+    const all = (await t.call("GET", `/api/v1/sessions/${session.id}/events`)).body.events;
+    let whole = 0;
+    const timeline = t.engine.timeline.bind(t.engine);
+    t.engine.timeline = (...args) => {
+      whole++;
+      return timeline(...args);
+    };
+    for (const at of [30, 15, 0]) {
+      const after = await t.call("GET", `/api/v1/sessions/${session.id}/events?since=${all[at].id}`);
+      expect(after.body.events.map((event: { id: string }) => event.id)).toEqual(all.slice(at + 1).map((event: { id: string }) => event.id));
+    }
+    expect(whole).toBe(0);
+    // An id that is not one of this session's events is still refused, after a look at the timeline.
+    const other = (await t.call("POST", "/api/v1/sessions", { name: "other" })).body;
+    const foreign = (await t.call("GET", `/api/v1/sessions/${other.id}/events`)).body.events[0].id;
+    expect((await t.call("GET", `/api/v1/sessions/${session.id}/events?since=${foreign}`)).status).toBe(400);
+    expect((await t.call("GET", `/api/v1/sessions/${session.id}/events?since=evt_${"0".repeat(32)}`)).status).toBe(400);
+  });
+
   it("reads the store for a stream only as fast as the client reads it", async () => {
     const t = setup();
     const { body: session } = await t.call("POST", "/api/v1/sessions", { name: "slow reader" });

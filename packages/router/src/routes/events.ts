@@ -1,4 +1,4 @@
-import type { Engine, SessionEvent } from "@agent-sessions/core";
+import { type Engine, eventId, type SessionEvent, type StoredRecord } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { HttpError, json } from "../http.js";
 import type { RouteContext, RouteDefinition } from "../route.js";
@@ -84,9 +84,23 @@ async function waitRoute(context: RouteContext): Promise<Response> {
   }
 }
 
-/** The sequence number after which to read: that of the `since` event, or of `Last-Event-ID`. */
-async function afterSeq(engine: Engine, orgId: string, id: string, since: string | null): Promise<number> {
+const EVENT_ID = /^evt_([0-9a-f]{12})[0-9a-f]{20}$/;
+
+/**
+ * The sequence number after which to read: that of the `since` event, or of `Last-Event-ID`.
+ * An event's id is derived from its record's id, its sequence number and its time (which the id
+ * shows), so the number is found by deriving ids from the newest event back, usually at the first
+ * try, instead of reading the whole timeline on every poll. An id not derived that way is looked
+ * up in the timeline.
+ */
+async function afterSeq(engine: Engine, record: StoredRecord, since: string | null): Promise<number> {
   if (!since) return 0;
+  const derived = EVENT_ID.exec(since);
+  if (derived) {
+    const at = parseInt(derived[1]!, 16);
+    for (let seq = record.eventCount; seq >= 1; seq--) if (eventId(record.id, seq, at) === since) return seq;
+  }
+  const { orgId, id } = record;
   const found = (await engine.timeline(orgId, id)).find((event) => event.id === since);
   if (!found) throw new HttpError(400, `since: no event ${since} in session ${id}`);
   return found.seq;
@@ -105,7 +119,7 @@ async function eventsRoute(context: RouteContext): Promise<Response> {
   const record = await engine.store.get(orgId, id);
   if (!record) throw new HttpError(404, `Session ${id} not found`);
   const stream = (request.headers.get("accept") ?? "").includes("text/event-stream");
-  let seq = await afterSeq(engine, orgId, id, url.searchParams.get("since") ?? (stream ? request.headers.get("last-event-id") : null));
+  let seq = await afterSeq(engine, record, url.searchParams.get("since") ?? (stream ? request.headers.get("last-event-id") : null));
   const subscription = subscribe(engine, (event) => event.orgId === orgId && event.recordId === id);
 
   /** The record's next deadline as last read, so the wait between reads can end on it. */
