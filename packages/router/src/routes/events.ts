@@ -1,4 +1,4 @@
-import { type Engine, eventId, type SessionEvent, type StoredRecord } from "@agent-sessions/core";
+import { type Engine, eventId, ID_PREFIXES, idTime, isPrefixedId, type SessionEvent, type StoredRecord } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { HttpError, json } from "../http.js";
 import type { RouteContext, RouteDefinition } from "../route.js";
@@ -84,8 +84,6 @@ async function waitRoute(context: RouteContext): Promise<Response> {
   }
 }
 
-const EVENT_ID = /^evt_([0-9a-f]{12})[0-9a-f]{20}$/;
-
 /**
  * The sequence number after which to read: that of the `since` event, or of `Last-Event-ID`.
  * An event's id is derived from its record's id, its sequence number and its time (which the id
@@ -95,9 +93,8 @@ const EVENT_ID = /^evt_([0-9a-f]{12})[0-9a-f]{20}$/;
  */
 async function afterSeq(engine: Engine, record: StoredRecord, since: string | null): Promise<number> {
   if (!since) return 0;
-  const derived = EVENT_ID.exec(since);
-  if (derived) {
-    const at = parseInt(derived[1]!, 16);
+  if (isPrefixedId(since, ID_PREFIXES.event)) {
+    const at = idTime(since);
     for (let seq = record.eventCount; seq >= 1; seq--) if (eventId(record.id, seq, at) === since) return seq;
   }
   const { orgId, id } = record;
