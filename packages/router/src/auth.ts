@@ -16,13 +16,40 @@ export type Authenticate = (request: Request) => Promise<Principal | null> | Pri
 
 const encoder = new TextEncoder();
 
-/**
- * SHA-256 computed synchronously in JavaScript: Web Crypto's digest is asynchronous and, on Node,
- * a job on the thread pool per call, which cost a third of a request's time.
- */
-function digest(text: string): Uint8Array {
-  return sha256(encoder.encode(text));
+/** SHA-256 of a text's UTF-8 bytes, computed synchronously. */
+export type Sha256 = (text: string) => Uint8Array;
+
+/** SHA-256 in JavaScript, on every runtime. */
+export const portableSha256: Sha256 = (text) => sha256(encoder.encode(text));
+
+interface NodeCrypto {
+  hash?: (algorithm: string, data: string, encoding: "buffer") => Uint8Array;
+  createHash?: (algorithm: string) => { update(data: string): { digest(): Uint8Array } };
 }
+
+/**
+ * The runtime's native SHA-256 where it offers a synchronous one (Node, Bun and Deno through
+ * `process.getBuiltinModule`), found by feature detection so the router still imports nothing
+ * of Node's; else `null`. Web Crypto's digest is asynchronous and, on Node, a job on the thread
+ * pool per call, which cost a third of a request's time; the native hash is about twice as fast
+ * as the JavaScript one.
+ */
+export function nativeSha256(): Sha256 | null {
+  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (typeof runtime?.getBuiltinModule !== "function") return null;
+  let crypto: NodeCrypto | undefined;
+  try {
+    crypto = runtime.getBuiltinModule("node:crypto") as NodeCrypto | undefined;
+  } catch {
+    return null;
+  }
+  const { hash, createHash } = crypto ?? {};
+  if (typeof hash === "function") return (text) => hash("sha256", text, "buffer");
+  if (typeof createHash === "function") return (text) => createHash("sha256").update(text).digest();
+  return null;
+}
+
+const digest: Sha256 = nativeSha256() ?? portableSha256;
 
 /** Compares two digests in time that depends only on their length. */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
