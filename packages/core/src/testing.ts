@@ -188,6 +188,19 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         return made;
       }
       const newestFirst = (records: StoredRecord[]) => records.map((r) => r.id).sort().reverse();
+      /** Every workflow id of `org`, page by page by cursor, each page's total checked. */
+      async function idsByCursor(limit: number, total: number): Promise<string[]> {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let pages = 0; pages <= total / limit + 1; pages++) {
+          const page = await store.list(org, { kind: "workflow", limit, ...(cursor ? { cursor } : {}) });
+          expect(page.total).toBe(total);
+          seen.push(...page.records.map((r) => r.id));
+          if (page.nextCursor === null) break;
+          cursor = page.nextCursor;
+        }
+        return seen;
+      }
 
       it("pages by offset, newest id first, with an exact total", async () => {
         const made = await seedMany(25);
@@ -200,18 +213,26 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(seen).toEqual(newestFirst(made));
       });
 
+      it("lists ids inserted in any order newest first, with exact totals by status", async () => {
+        // Ids of one millisecond arrive in random order, and a writer may insert an older one late.
+        const ids = Array.from({ length: 120 }, () => id());
+        for (let i = ids.length - 1; i > 0; i--) {
+          const j = (i * 7919 + 13) % (i + 1);
+          [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+        }
+        const made: StoredRecord[] = [];
+        for (const [i, recordId] of ids.entries()) {
+          made.push(await seed(store, { orgId: org, id: recordId, status: i % 4 === 0 ? "failed" : "active" }));
+        }
+        expect(await idsByCursor(50, 120)).toEqual(newestFirst(made));
+        const failed = await store.list(org, { kind: "workflow", status: "failed", limit: 100 });
+        expect(failed.total).toBe(30);
+        expect(failed.records.map((r) => r.id)).toEqual(newestFirst(made.filter((r) => r.status === "failed")));
+      });
+
       it("pages by cursor over the same order, ending with a null cursor", async () => {
         const made = await seedMany(23);
-        const seen: string[] = [];
-        let cursor: string | undefined;
-        for (let pages = 0; pages < 10; pages++) {
-          const page = await store.list(org, { kind: "workflow", limit: 5, ...(cursor ? { cursor } : {}) });
-          expect(page.total).toBe(23);
-          seen.push(...page.records.map((r) => r.id));
-          if (page.nextCursor === null) break;
-          cursor = page.nextCursor;
-        }
-        expect(seen).toEqual(newestFirst(made));
+        expect(await idsByCursor(5, 23)).toEqual(newestFirst(made));
       });
 
       it("filters by status with an exact total that follows status changes", async () => {

@@ -34,6 +34,8 @@ interface Slot {
   leaseOwner: string | null;
   leaseUntil: number;
   generation: number;
+  /** The index of the record's organization and kind, which also counts its statuses. */
+  index: IdIndex;
 }
 
 interface OutboxSlot {
@@ -45,17 +47,22 @@ interface OutboxSlot {
   generation: number;
 }
 
-/** Ids of one organization's records of one kind, ascending. */
+/** How far back from the newest id an insert looks before it searches: ids are time-ordered. */
+const RECENT_IDS = 32;
+
+/** Ids of one organization's records of one kind, ascending, with their counts by status. */
 class IdIndex {
   readonly ids: string[] = [];
+  readonly byStatus = new Map<string, number>();
 
   add(id: string): void {
     const ids = this.ids;
-    if (ids.length === 0 || ids[ids.length - 1]! < id) {
-      ids.push(id);
-      return;
-    }
-    ids.splice(this.firstAtOrAfter(id), 0, id);
+    let position = ids.length;
+    // A new id is the newest one or falls among the last millisecond's, whose order is random.
+    const floor = Math.max(0, position - RECENT_IDS);
+    while (position > floor && ids[position - 1]! > id) position--;
+    if (position === ids.length) ids.push(id);
+    else ids.splice(position === floor && floor > 0 ? this.firstAtOrAfter(id) : position, 0, id);
   }
 
   /** The position of the first id `>= id`. */
@@ -68,6 +75,18 @@ class IdIndex {
       else high = mid;
     }
     return low;
+  }
+
+  /** Records of this index with `status`, or all of them. */
+  count(status: string | undefined): number {
+    return status === undefined ? this.ids.length : (this.byStatus.get(status) ?? 0);
+  }
+
+  /** Moves one record between statuses: `from` null for a new record. */
+  recount(from: string | null, to: string): void {
+    if (from === to) return;
+    if (from !== null) this.byStatus.set(from, this.byStatus.get(from)! - 1);
+    this.byStatus.set(to, (this.byStatus.get(to) ?? 0) + 1);
   }
 }
 
@@ -84,7 +103,6 @@ export class MemoryStore implements Store {
   private readonly records = new Map<string, Slot>();
   private readonly aliases = new Map<string, string>();
   private readonly indexes = new Map<string, IdIndex>();
-  private readonly counts = new Map<string, number>();
   private readonly due = new LeaseQueue<Slot>();
   private readonly outbox = new Map<string, OutboxSlot>();
   private readonly outboxQueue = new LeaseQueue<OutboxSlot>();
@@ -107,6 +125,7 @@ export class MemoryStore implements Store {
       if (this.aliases.has(aliasKey(record.orgId, alias))) return { ok: false, taken: alias };
     }
     if (this.records.size >= this.maxRecords) throw new Error(`memory store is full (${this.maxRecords} records)`);
+    const index = this.indexFor(record.orgId, record.kind);
     // An object literal, so every slot shares one hidden class (a spread would give each its own).
     const slot: Slot = {
       id: record.id,
@@ -123,10 +142,11 @@ export class MemoryStore implements Store {
       leaseOwner: null,
       leaseUntil: 0,
       generation: 0,
+      index,
     };
     this.records.set(record.id, slot);
-    this.indexFor(record.orgId, record.kind).add(record.id);
-    this.count(slot, 1);
+    index.add(record.id);
+    index.recount(null, record.status);
     for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
     this.queueDue(slot);
     this.enqueue(write.outbox);
@@ -141,7 +161,7 @@ export class MemoryStore implements Store {
       const owner = this.aliases.get(aliasKey(record.orgId, alias));
       if (owner !== undefined && owner !== record.id) return false;
     }
-    this.count(slot, -1);
+    slot.index.recount(slot.status, record.status);
     slot.status = record.status;
     slot.version = record.version;
     slot.updatedAt = record.updatedAt;
@@ -151,7 +171,6 @@ export class MemoryStore implements Store {
     slot.leaseOwner = null;
     slot.leaseUntil = 0;
     for (const event of write.events) slot.events.push(deepFreeze(event));
-    this.count(slot, 1);
     for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
     this.queueDue(slot);
     this.enqueue(write.outbox);
@@ -174,8 +193,8 @@ export class MemoryStore implements Store {
 
   async list(orgId: string, query: ListRecordsQuery): Promise<RecordPage> {
     const index = this.indexes.get(indexKey(orgId, query.kind));
-    const total = this.counts.get(countKey(orgId, query.kind, query.status)) ?? 0;
     if (!index) return { records: [], total: 0, nextCursor: null };
+    const total = index.count(query.status);
     const ids = index.ids;
     let position = query.cursor !== undefined ? index.firstAtOrAfter(query.cursor) - 1 : ids.length - 1;
     let skip = query.cursor !== undefined ? 0 : (query.offset ?? 0);
@@ -303,15 +322,6 @@ export class MemoryStore implements Store {
     return index;
   }
 
-  private count(slot: Slot, delta: number): void {
-    this.addCount(countKey(slot.orgId, slot.kind, undefined), delta);
-    this.addCount(countKey(slot.orgId, slot.kind, slot.status), delta);
-  }
-
-  private addCount(key: string, delta: number): void {
-    this.counts.set(key, (this.counts.get(key) ?? 0) + delta);
-  }
-
   private queueDue(slot: Slot): void {
     slot.generation++;
     if (slot.dueAt !== null) this.due.push(slot, slot.dueAt);
@@ -353,7 +363,12 @@ function toRecord(slot: Slot): StoredRecord {
 function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
   Object.freeze(value);
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+    return value;
+  }
+  // `for…in` over a plain record (states and events are JSON data): no array of keys per object.
+  for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
   return value;
 }
 
@@ -363,8 +378,4 @@ function aliasKey(orgId: string, name: string): string {
 
 function indexKey(orgId: string, kind: string): string {
   return `${orgId}\u0000${kind}`;
-}
-
-function countKey(orgId: string, kind: string, status: string | undefined): string {
-  return status === undefined ? `${orgId}\u0000${kind}` : `${orgId}\u0000${kind}\u0000${status}`;
 }
