@@ -27,6 +27,22 @@ const ID_PATTERN = /^([a-z]+)_([0-9a-f]{32})$/;
 const POOL_SIZE = 4096;
 const RANDOM_BYTES = 10;
 
+let lastMs = Number.NaN;
+let lastHex = "";
+
+/**
+ * A millisecond as the 12 hex digits that start an id. Remembers the last one: the ids and events
+ * of one write, and most writes of one millisecond, share it.
+ */
+function hexTime(ms: number): string {
+  const whole = Math.max(0, Math.floor(ms));
+  if (whole !== lastMs) {
+    lastHex = whole.toString(16).padStart(12, "0").slice(-12);
+    lastMs = whole;
+  }
+  return lastHex;
+}
+
 /**
  * Makes prefixed, time-ordered ids: a prefix, `_`, then 32 lowercase hex digits laid out like a
  * UUIDv7 without dashes: 48 bits of milliseconds, then 80 fresh random bits from Web Crypto.
@@ -41,7 +57,7 @@ export function createIdGenerator(now: () => number = Date.now): (prefix: string
       globalThis.crypto.getRandomValues(pool);
       offset = 0;
     }
-    let hex = Math.max(0, Math.floor(now())).toString(16).padStart(12, "0").slice(-12);
+    let hex = hexTime(now());
     for (let i = 0; i < RANDOM_BYTES; i++) hex += HEX[pool[offset + i]!];
     offset += RANDOM_BYTES;
     return `${prefix}_${hex}`;
@@ -77,8 +93,7 @@ export function eventId(recordId: string, seq: number, at: number): string {
     h2 = Math.imul(h2 ^ code, 0x01000193);
     h3 = Math.imul(h3 ^ code, 0x01000193);
   }
-  const time = Math.max(0, Math.floor(at)).toString(16).padStart(12, "0").slice(-12);
-  return `evt_${time}${hex32(mix(h1, seq)).slice(4)}${hex32(mix(h2, seq * 31 + 7))}${hex32(mix(h3, seq * 131 + 17))}`;
+  return `evt_${hexTime(at)}${hex32(mix(h1, seq)).slice(4)}${hex32(mix(h2, seq * 31 + 7))}${hex32(mix(h3, seq * 131 + 17))}`;
 }
 
 function mix(hash: number, salt: number): number {

@@ -27,6 +27,17 @@ describe("prefixed ids", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("each show their own clock's moment when generators and event ids of other moments interleave", () => {
+    const moments = [0, 1, 1, 2 ** 40, 1.9, 2 ** 48 - 8, 7, 7, 0];
+    const generators = moments.map((at) => createIdGenerator(() => at));
+    for (let round = 0; round < 3; round++) {
+      moments.forEach((at, i) => {
+        expect(idTime(generators[i]!("sess"))).toBe(Math.floor(at));
+        expect(idTime(eventId("sess_0", i, at + 3))).toBe(Math.floor(at + 3));
+      });
+    }
+  });
+
   it("carry 80 random bits, so one id says nothing about the next", () => {
     const next = createIdGenerator(() => 5);
     const tails = Array.from({ length: 2000 }, () => next("x").slice(2 + 12));
