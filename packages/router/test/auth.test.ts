@@ -1,8 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { apiKeyAuthenticator, nativeSha256, portableSha256 } from "../src/auth.js";
-
-const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+import { apiKeyAuthenticator, constantTimeEqual, nativeSha256, portableSha256 } from "../src/auth.js";
 
 describe("API key digests", () => {
   it("finds Node's synchronous native SHA-256 without importing node:crypto", () => {
@@ -11,13 +9,23 @@ describe("API key digests", () => {
 
   it("hashes every text as the portable SHA-256 does, lone surrogates included", () => {
     const native = nativeSha256()!;
-    expect(hex(native(""))).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect(native("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect(portableSha256("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     fc.assert(
       fc.property(fc.string({ unit: "binary" }), (text) => {
-        expect(hex(native(text))).toBe(hex(portableSha256(text)));
+        expect(native(text)).toBe(portableSha256(text));
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  it("compares digests as bytes or as text, never one with the other", () => {
+    expect(constantTimeEqual("ab12", "ab12")).toBe(true);
+    expect(constantTimeEqual("ab12", "ab13")).toBe(false);
+    expect(constantTimeEqual("ab12", "ab1")).toBe(false);
+    expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
+    expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);
+    expect(constantTimeEqual("\u0001\u0002", new Uint8Array([1, 2]))).toBe(false);
   });
 
   it("answers the organization of the key presented, and null for any other", () => {
