@@ -92,17 +92,23 @@ export function describeError(error: unknown, failure: string, report: (error: u
 }
 
 /** Reads a request body as text, refusing more than `limit` bytes without reading past it. */
-export async function readBody(request: Request, limit: number): Promise<string> {
+export function readBody(request: Request, limit: number): Promise<string> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (declared !== null && Number(declared) > limit) return Promise.reject(tooLarge(limit));
   if (declared !== null && /^\d+$/.test(declared)) {
     // A declared length within the limit: the runtime reads at most that many bytes, in one go.
     // `request.body` is not touched first: on node:http adapters (srvx) that getter alone wraps
     // the socket in a web stream, which costs more than the rest of a create.
-    const text = await request.text();
-    if (text.length * 3 > limit && encoder.encode(text).length > limit) throw tooLarge(limit);
-    return text;
+    return request.text().then((text) => {
+      if (text.length * 3 > limit && encoder.encode(text).length > limit) throw tooLarge(limit);
+      return text;
+    });
   }
+  return readStream(request, limit);
+}
+
+/** Reads a body of undeclared length chunk by chunk, stopping once it passes `limit`. */
+async function readStream(request: Request, limit: number): Promise<string> {
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -1,6 +1,6 @@
 import type { Engine } from "@agent-sessions/core";
 import { IttyRouter } from "itty-router";
-import { type ApiKey, type Authenticate, apiKeyAuthenticator } from "./auth.js";
+import { type ApiKey, type Authenticate, apiKeyAuthenticator, type Principal } from "./auth.js";
 import { describeError, errorResponse, HttpError, parseJson, type ResponseConstructor, readBody, useResponseConstructor } from "./http.js";
 import { withIdempotency } from "./idempotency.js";
 import type { RouteContext, RouteDefinition, RouterSettings } from "./route.js";
@@ -59,6 +59,8 @@ export const apiRoutes: readonly RouteDefinition[] = [
 ];
 
 const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);
+/** Who calls a public route (the hosted page): no organization. */
+const PUBLIC: Principal = Object.freeze({ orgId: "" });
 
 /** Creates the router for an engine. Mount its `fetch` in any server that speaks Request/Response. */
 export function createRouter(options: RouterOptions): AgentSessionsRouter {
@@ -88,16 +90,20 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
       router = IttyRouter();
       byMethod.set(route.method, router);
     }
+    const readsBody = BODY_METHODS.has(route.method);
+    const parsesJson = readsBody && !route.bodyContentType;
     router[route.method.toLowerCase() as "get"](route.path, async (request: Request & { params: Record<string, string> }) => {
       useResponseConstructor(responseConstructor);
       try {
-        const principal = route.public ? { orgId: "" } : await authenticate(request);
+        let principal = route.public ? PUBLIC : authenticate(request);
+        // The built-in authenticator answers at once; only a hook's promise is awaited.
+        if (isThenable(principal)) principal = await principal;
         if (!principal) return errorResponse(401, "Invalid or missing API key");
-        const text = BODY_METHODS.has(request.method) ? await readBody(request, maxBodyBytes) : "";
-        const body = BODY_METHODS.has(request.method) && !route.bodyContentType ? parseJson(text) : text;
+        const text = readsBody ? await readBody(request, maxBodyBytes) : "";
+        const body = parsesJson ? parseJson(text) : text;
         const context = new Context(request, decodeParams(request.params), principal.orgId, body, engine, settings, report);
-        const key = request.headers.get("idempotency-key");
-        if (route.idempotent && key !== null && !route.public) {
+        const key = route.idempotent && !route.public ? request.headers.get("idempotency-key") : null;
+        if (key !== null) {
           return await withIdempotency(engine, { orgId: principal.orgId, key, request, text, ttlMs: idempotencyTtlMs }, () =>
             route.handle(context),
           );
@@ -187,6 +193,10 @@ function decodeParams(params: Record<string, string> | undefined): Readonly<Reco
     }
   }
   return decoded;
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 function allowedMethods(patterns: readonly { method: string; pattern: RegExp }[], pathname: string): string[] {
