@@ -26,6 +26,9 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
 const ID_PATTERN = /^([a-z]+)_([0-9a-f]{32})$/;
 const POOL_SIZE = 4096;
 const RANDOM_BYTES = 10;
+/** The character codes of `0`–`9` and `a`–`f`. */
+const HEX_DIGITS = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
+const ascii = new TextDecoder();
 
 let lastMs = Number.NaN;
 let lastHex = "";
@@ -51,16 +54,23 @@ function hexTime(ms: number): string {
  */
 export function createIdGenerator(now: () => number = Date.now): (prefix: string) => string {
   const pool = new Uint8Array(POOL_SIZE);
-  let offset = POOL_SIZE;
+  const digits = new Uint8Array(POOL_SIZE * 2);
+  // The pool as one string of hex digits: an id takes a slice of it instead of joining ten pairs.
+  let randomHex = "";
+  let offset = POOL_SIZE * 2;
   return (prefix: string): string => {
-    if (offset + RANDOM_BYTES > POOL_SIZE) {
+    if (offset + RANDOM_BYTES * 2 > randomHex.length) {
       globalThis.crypto.getRandomValues(pool);
+      for (let i = 0; i < POOL_SIZE; i++) {
+        digits[2 * i] = HEX_DIGITS[pool[i]! >>> 4]!;
+        digits[2 * i + 1] = HEX_DIGITS[pool[i]! & 0xf]!;
+      }
+      randomHex = ascii.decode(digits);
       offset = 0;
     }
-    let hex = hexTime(now());
-    for (let i = 0; i < RANDOM_BYTES; i++) hex += HEX[pool[offset + i]!];
-    offset += RANDOM_BYTES;
-    return `${prefix}_${hex}`;
+    const random = randomHex.slice(offset, offset + RANDOM_BYTES * 2);
+    offset += RANDOM_BYTES * 2;
+    return `${prefix}_${hexTime(now())}${random}`;
   };
 }
 
