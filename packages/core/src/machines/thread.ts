@@ -1,5 +1,5 @@
 import { ConflictError, IllegalTransitionError, InvalidInputError, NotFoundError } from "../errors.js";
-import { accept, defineMachine, earliestDeadline, iso, type Machine, refuse, type Transition } from "../machine.js";
+import { accept, defineMachine, earliestDeadline, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
 import { LIMITS } from "../schemas/common.js";
 import type { EventDraft } from "../schemas/event.js";
 import type { PendingAction, Thread } from "../schemas/thread.js";
@@ -97,13 +97,13 @@ export function createThread(
     orgId: input.orgId,
     status: "active",
     contextVariables: variables,
-    metadata: input.metadata ?? {},
+    metadata: input.metadata ?? NO_METADATA,
     createdAt: now,
     updatedAt: now,
     closedAt: null,
     durationSeconds: null,
     billable: null,
-    actions: [],
+    actions: NONE,
   };
   return { state, events: [{ type: "session.created", at: now, payload: { thread_id: input.id } }] };
 }

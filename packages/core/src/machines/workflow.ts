@@ -1,5 +1,5 @@
 import { ConflictError, ExpiredError, IllegalTransitionError, InvalidInputError } from "../errors.js";
-import { accept, defineMachine, earliestDeadline, iso, type Machine, refuse, type Transition } from "../machine.js";
+import { accept, defineMachine, earliestDeadline, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
 import { extractOtp } from "../otp.js";
 import type { EventDraft } from "../schemas/event.js";
 import type { Message, Step, Wait, WaitType, Workflow } from "../schemas/workflow.js";
@@ -51,16 +51,16 @@ export function createWorkflow(
     orgId: input.orgId,
     name: input.name,
     status: "active",
-    metadata: input.metadata ?? {},
+    metadata: input.metadata ?? NO_METADATA,
     createdAt: now,
     updatedAt: now,
     completedAt: null,
     failedAt: null,
     failure: null,
-    inboxes: [],
-    waits: [],
-    messages: [],
-    steps: [],
+    inboxes: NONE,
+    waits: NONE,
+    messages: NONE,
+    steps: NONE,
   };
   return { state, events: [{ type: "session.created", at: now, payload: { sessionId: input.id } }] };
 }

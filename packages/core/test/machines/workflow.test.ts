@@ -23,6 +23,18 @@ function withInbox(state: Workflow, inboxId: string, ttlSeconds = 3600, now = T0
   return ok(machine.transition(state, { type: "createInbox", inboxId, ttlSeconds }, now));
 }
 
+describe("a new workflow session", () => {
+  it("starts with shared frozen empty lists, and a transition gives it lists of its own", () => {
+    const [a, b] = [newWorkflow(), newWorkflow()];
+    expect(a.inboxes).toBe(b.inboxes);
+    expect(Object.isFrozen(a.inboxes) && Object.isFrozen(a.steps) && Object.isFrozen(a.metadata)).toBe(true);
+    const next = withInbox(a, newId("inb"));
+    expect(next.inboxes).toHaveLength(1);
+    expect(a.inboxes).toHaveLength(0);
+    expect(b.inboxes).toHaveLength(0);
+  });
+});
+
 function message(inboxId: string, subject: string, body = "", messageId = newId("msg")): WorkflowCommand {
   return { type: "receiveMessage", messageId, inboxId, from: "noreply@example.com", subject, body };
 }
