@@ -6,14 +6,17 @@
 //   longer the peer slept, so a slower server pays more per write than the bare one does.
 // - pipelining 10: ten in flight per connection, the load of the fastify benchmarks. Writes and
 //   wake-ups are shared by several answers, so the figure weighs the server's own work.
-// Serve and bare take turns, three rounds of each, and each keeps its best round: a neighbour's
-// burst on this shared machine lowers one round, not the figure. A figure is only as good as its
+// Serve and bare take turns, five rounds of each, and each keeps its best round: a neighbour's
+// burst on this shared machine lowers one round, not the figure. Each serve round is a fresh
+// process, so every round measures the same thing: a store that the round itself fills (about
+// 100,000 sessions), not one that the rounds and cases before it filled with a million, whose
+// collections slowed later rounds by a fifth. A figure is only as good as its
 // load generator: when autocannon saturates its own core first (the "autocannon CPU" column near
 // 100%), the bare handler's figure is autocannon's ceiling and the ratio reads high. Any non-2xx
 // answer or connection error fails the benchmark: a fast 401 is not a figure.
 //
 // `BENCH_ONLY=<case name prefix>` narrows the cases, e.g. BENCH_ONLY="GET /api".
-// `BENCH_HTTP_CPU_PROF=<dir>` runs the serve process under --cpu-prof, writing its profile there.
+// `BENCH_HTTP_CPU_PROF=<dir>` runs the serve processes under --cpu-prof, writing a profile each there.
 import { fork, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:http";
@@ -23,7 +26,7 @@ import { formatCount, report } from "./measure.mjs";
 
 const GOAL_RATIO = 0.5;
 const CONNECTIONS = 64;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const WARMUP_SECONDS = 1;
 const DURATION_SECONDS = 3;
 const ORG = "org_bench";
@@ -36,28 +39,29 @@ if (process.argv[2] === "bare-server") startBareServer();
 else await main();
 
 async function main() {
-  const serve = await startServe();
   const bare = await startBare();
+  const errors = new Map();
+  let serve = null;
   try {
     const auth = { authorization: `Bearer ${API_KEY}` };
     const json = { "content-type": "application/json" };
-    const created = await fetch(`${serve.url}/api/v1/sessions`, { method: "POST", headers: { ...auth, ...json }, body: CREATE_BODY });
-    if (created.status !== 201) throw new Error(`serve: POST /api/v1/sessions answered ${created.status}: ${await created.text()}`);
-    const session = await created.json();
     // The bare handler answers the very body serve answers, so both put the same bytes on the wire.
-    const sessionBody = await (await fetch(`${serve.url}/api/v1/sessions/${session.id}`, { headers: auth })).text();
-    bare.child.send({ body: sessionBody });
+    serve = await startServe(errors);
+    const session = await seedSession(serve.url);
+    bare.child.send({ body: await (await fetch(`${serve.url}/api/v1/sessions/${session.id}`, { headers: auth })).text() });
     await once(bare.child, "message");
+    await stop(serve.child, "SIGINT");
+    serve = null;
 
     const requests = [
       {
         name: "GET /api/v1/sessions/:id",
-        serve: { url: `${serve.url}/api/v1/sessions/${session.id}`, method: "GET", headers: auth },
+        serve: (url, id) => ({ url: `${url}/api/v1/sessions/${id}`, method: "GET", headers: auth }),
         bare: { url: `${bare.url}/session`, method: "GET" },
       },
       {
         name: "POST /api/v1/sessions (create)",
-        serve: { url: `${serve.url}/api/v1/sessions`, method: "POST", headers: { ...auth, ...json }, body: CREATE_BODY },
+        serve: (url) => ({ url: `${url}/api/v1/sessions`, method: "POST", headers: { ...auth, ...json }, body: CREATE_BODY }),
         bare: { url: `${bare.url}/session`, method: "POST", headers: json, body: CREATE_BODY },
       },
     ].filter((entry) => !process.env.BENCH_ONLY || entry.name.startsWith(process.env.BENCH_ONLY));
@@ -65,7 +69,7 @@ async function main() {
 
     console.log(
       `HTTP over loopback: agent-sessions serve (memory store) vs a bare node:http JSON handler, each in its own process` +
-        ` (autocannon, ${CONNECTIONS} connections; per load, ${ROUNDS} rounds of ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s timed, serve and bare in turn, best round kept)`,
+        ` (autocannon, ${CONNECTIONS} connections; per load, ${ROUNDS} rounds of ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s timed, serve and bare in turn, a fresh serve each round, best round kept)`,
     );
     console.log(
       `  ${"case".padEnd(34)} ${"pipe".padStart(4)} ${"server".padEnd(6)} ${"req/s".padStart(9)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"response".padStart(11)} ${"autocannon CPU".padStart(14)}`,
@@ -76,7 +80,18 @@ async function main() {
       const best = {};
       for (let round = 0; round < ROUNDS; round++) {
         for (const server of ["serve", "bare"]) {
-          const result = await load(entry[server], entry.pipelining);
+          let request = entry.bare;
+          if (server === "serve") {
+            // A fresh serve each round: every round measures the same store, not one that the
+            // rounds and cases before it filled with hundreds of thousands of sessions.
+            serve = await startServe(errors);
+            request = entry.serve(serve.url, (await seedSession(serve.url)).id);
+          }
+          const result = await load(request, entry.pipelining);
+          if (serve) {
+            await stop(serve.child, "SIGINT");
+            serve = null;
+          }
           if (result.failed) {
             failures++;
             console.log(`  ${entry.name.padEnd(34)} ${String(entry.pipelining).padStart(4)} ${server.padEnd(6)} FAILED: ${result.failed}`);
@@ -106,7 +121,7 @@ async function main() {
         met: ratio >= GOAL_RATIO,
       });
     }
-    for (const [line, count] of serve.errors) console.log(`  serve's stderr, ${formatCount(count)}×: ${line}`);
+    for (const [line, count] of errors) console.log(`  serve's stderr, ${formatCount(count)}×: ${line}`);
     if (failures > 0) {
       console.log(`  ${failures} measurement(s) had non-2xx answers or connection errors; no figures reported`);
       process.exitCode = 1;
@@ -114,7 +129,7 @@ async function main() {
       report(rows);
     }
   } finally {
-    await Promise.all([stop(serve.child, "SIGINT"), stop(bare.child, "SIGTERM")]);
+    await Promise.all([serve ? stop(serve.child, "SIGINT") : null, stop(bare.child, "SIGTERM")]);
   }
 }
 
@@ -148,15 +163,26 @@ function formatMs(value) {
   return value < 1 ? "< 1 ms" : `${formatCount(value)} ms`;
 }
 
-/** Starts `agent-sessions serve --port 0` and reads the URL it listens on from its banner. */
-async function startServe() {
+/** Creates the session the GET case reads. */
+async function seedSession(url) {
+  const headers = { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" };
+  const created = await fetch(`${url}/api/v1/sessions`, { method: "POST", headers, body: CREATE_BODY });
+  if (created.status !== 201) throw new Error(`serve: POST /api/v1/sessions answered ${created.status}: ${await created.text()}`);
+  return created.json();
+}
+
+/**
+ * Starts `agent-sessions serve --port 0` and reads the URL it listens on from its banner; what
+ * it reports on stderr is counted into `errors`.
+ */
+async function startServe(errors) {
   const bin = fileURLToPath(new URL("../packages/cli/bin/agent-sessions.js", import.meta.url));
   const profile = process.env.BENCH_HTTP_CPU_PROF;
   const execArgv = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
   const args = [...execArgv, bin, "serve", "--port", "0", "--host", "127.0.0.1", "--store", "memory", "--api-key", `${ORG}:${API_KEY}`];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   killOnExit(child);
-  const errors = watchErrors(child);
+  watchErrors(child, errors);
   let banner = "";
   child.stdout.setEncoding("utf8");
   const url = await new Promise((resolve, reject) => {
@@ -175,7 +201,7 @@ async function startServe() {
       reject(new Error(`agent-sessions serve exited (${code}) before listening (run \`pnpm build\` first?):\n${banner}${stderr}`));
     });
   });
-  return { child, url, errors };
+  return { child, url };
 }
 
 /**
@@ -183,8 +209,7 @@ async function startServe() {
  * requests in flight, which serve reports as internal errors ("aborted"); those are counted and
  * shown in one line instead of a stack trace each.
  */
-function watchErrors(child) {
-  const reports = new Map();
+function watchErrors(child, reports) {
   let pending = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (text) => {
@@ -197,7 +222,6 @@ function watchErrors(child) {
       reports.set(line, (reports.get(line) ?? 0) + 1);
     }
   });
-  return reports;
 }
 
 /** Starts this file again as the bare server; it reports its port over IPC. */
