@@ -1,9 +1,9 @@
 import type { Engine } from "@agent-sessions/core";
-import { IttyRouter } from "itty-router";
 import { type ApiKey, type Authenticate, apiKeyAuthenticator, type Principal } from "./auth.js";
 import { describeError, errorResponse, HttpError, parseJson, type ResponseConstructor, readBody, useResponseConstructor } from "./http.js";
 import { withIdempotency } from "./idempotency.js";
 import type { RouteContext, RouteDefinition, RouterSettings } from "./route.js";
+import { RouteTable } from "./route-table.js";
 import { agentRoutes } from "./routes/agents.js";
 import { eventRoutes } from "./routes/events.js";
 import { formRoutes } from "./routes/forms.js";
@@ -78,21 +78,14 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
   };
   const routes = [...(options.routes ?? []), ...apiRoutes];
   routes.push(openApiRoute(routes, options));
-  // One itty-router per method: a request scans only the routes of its own method, each in the
-  // order given, instead of testing the method of every route in turn.
-  const byMethod = new Map<string, ReturnType<typeof IttyRouter>>();
+  const table = new RouteTable();
   const { engine } = options;
   const responseConstructor = options.Response ?? globalThis.Response;
 
   for (const route of routes) {
-    let router = byMethod.get(route.method);
-    if (!router) {
-      router = IttyRouter();
-      byMethod.set(route.method, router);
-    }
     const readsBody = BODY_METHODS.has(route.method);
     const parsesJson = readsBody && !route.bodyContentType;
-    router[route.method.toLowerCase() as "get"](route.path, async (request: Request & { params: Record<string, string> }) => {
+    table.add(route.method, route.path, async (request) => {
       useResponseConstructor(responseConstructor);
       try {
         let principal = route.public ? PUBLIC : authenticate(request);
@@ -129,7 +122,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
     async fetch(request: Request): Promise<Response> {
       useResponseConstructor(responseConstructor);
       try {
-        const response = await byMethod.get(request.method)?.fetch(request);
+        const response = await table.fetch(request);
         if (response) return response;
         const allowed = allowedMethods(patterns, new URL(request.url).pathname);
         if (allowed.length > 0) {

@@ -1,0 +1,72 @@
+import { IttyRouter } from "itty-router";
+import { describe, expect, it } from "vitest";
+import { RouteTable, requestSegments } from "../src/route-table.js";
+import { apiRoutes } from "../src/router.js";
+
+const extra = [
+  { method: "GET", path: "/files/*" },
+  { method: "GET", path: "/maybe/:id?" },
+  { method: "POST", path: "/deep/:rest+" },
+  { method: "GET", path: "/" },
+  { method: "GET", path: "/openapi.json" },
+];
+const patterns = [...extra, ...apiRoutes.map(({ method, path }) => ({ method, path }))];
+
+/** A table and a plain itty-router over the same routes, each answering which route it matched. */
+function routers() {
+  const table = new RouteTable();
+  const plain = IttyRouter();
+  for (const [index, { method, path }] of patterns.entries()) {
+    const handler = async (request: Request & { params: Record<string, string> }) =>
+      new Response(`${index} ${JSON.stringify(request.params)}`);
+    table.add(method, path, handler);
+    plain[method.toLowerCase() as "get"](path, handler);
+  }
+  return { table, plain };
+}
+
+const answer = async (response: Promise<Response | undefined> | undefined) => ((await response) ? (await response)!.text() : "none");
+
+describe("the route table", () => {
+  it("counts a URL's path segments, trailing slashes aside, and gives up on paths the parser may rewrite", () => {
+    expect(requestSegments("http://h/")).toBe(0);
+    expect(requestSegments("http://h")).toBe(0);
+    expect(requestSegments("http://h?next=/a/b")).toBe(0);
+    expect(requestSegments("http://h:3000/api/v1/sessions")).toBe(3);
+    expect(requestSegments("http://h/api/v1/sessions///?x=/y/z#/w")).toBe(3);
+    expect(requestSegments("http://[::1]:80/v1/sessions/sess_1/finish")).toBe(4);
+    expect(requestSegments("http://h/v1//forms")).toBe(3);
+    expect(requestSegments("http://h/api/v1/./sessions")).toBeNull();
+    expect(requestSegments("http://h/api/v1/%2E%2e/sessions")).toBeNull();
+    expect(requestSegments("http://h/api\\v1")).toBeNull();
+    expect(requestSegments("not a url")).toBeNull();
+  });
+
+  it("matches every request as one itty-router over all the routes does, whatever its path looks like", async () => {
+    const { table, plain } = routers();
+    const paths = patterns.flatMap(({ path }) => {
+      const concrete = path.replace(/:(\w+)[+?]?/g, "x_$1").replace("*", "a/b");
+      return [concrete, `${concrete}/`, `${concrete}//`, `${concrete}?q=/1/2`, `/z${concrete}`, concrete.replace(/\/[^/]*$/, "")];
+    });
+    paths.push("/", "/files", "/files/", "/maybe", "/deep", "/deep/a/b/c", "/api/v1/./sessions", "/api/v1/x/../sessions", "/API/v1/sessions");
+    let compared = 0;
+    for (const method of ["GET", "POST", "PATCH", "DELETE", "PUT"]) {
+      for (const path of paths) {
+        for (const origin of ["http://localhost:3000", "https://example.com"]) {
+          const url = `${origin}${path}`;
+          expect(await answer(table.fetch(new Request(url, { method }))), `${method} ${url}`).toBe(
+            await answer(plain.fetch(new Request(url, { method }))),
+          );
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+
+  it("refuses routes added after the first request", async () => {
+    const { table } = routers();
+    await table.fetch(new Request("http://h/"));
+    expect(() => table.add("GET", "/late", async () => new Response(""))).toThrow(/before the first request/);
+  });
+});
