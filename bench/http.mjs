@@ -10,7 +10,8 @@
 // burst on this shared machine lowers one round, not the figure. Each serve round is a fresh
 // process, so every round measures the same thing: a store that the round itself fills (about
 // 100,000 sessions), not one that the rounds and cases before it filled with a million, whose
-// collections slowed later rounds by a fifth. A figure is only as good as its
+// collections slowed later rounds (GET at pipelining 10: 0.44 of bare after the create cases,
+// 0.60 alone). A figure is only as good as its
 // load generator: when autocannon saturates its own core first (the "autocannon CPU" column near
 // 100%), the bare handler's figure is autocannon's ceiling and the ratio reads high. Any non-2xx
 // answer or connection error fails the benchmark: a fast 401 is not a figure.
@@ -82,8 +83,7 @@ async function main() {
         for (const server of ["serve", "bare"]) {
           let request = entry.bare;
           if (server === "serve") {
-            // A fresh serve each round: every round measures the same store, not one that the
-            // rounds and cases before it filled with hundreds of thousands of sessions.
+            // A fresh serve each round (see the top of this file).
             serve = await startServe(errors);
             request = entry.serve(serve.url, (await seedSession(serve.url)).id);
           }

@@ -16,60 +16,50 @@ type Handler = (request: Request & { params: Record<string, string> }) => Promis
  */
 export class RouteTable {
   readonly #entries: Array<{ method: string; path: string; handler: Handler; segments: number | null }> = [];
-  #groups: Map<string, Itty> | null = null;
-  #byMethod: Map<string, Itty> | null = null;
+  /** Per method: a router per segment count, one for the other counts, and one with every route. */
+  #methods: Map<string, MethodRoutes> | null = null;
 
   add(method: string, path: string, handler: Handler): void {
-    if (this.#groups) throw new Error("RouteTable: routes are added before the first request");
+    if (this.#methods) throw new Error("RouteTable: routes are added before the first request");
     this.#entries.push({ method, path, handler, segments: patternSegments(path) });
   }
 
   /** The answer of the first route that matches and answers, or `undefined`. */
   fetch(request: Request): Promise<Response | undefined> | undefined {
-    const { groups, byMethod } = this.#build();
+    const routes = (this.#methods ??= this.#build()).get(request.method);
+    if (!routes) return undefined;
     const segments = requestSegments(request.url);
-    const router =
-      segments === null
-        ? byMethod.get(request.method)
-        : (groups.get(groupKey(request.method, segments)) ?? groups.get(groupKey(request.method, null)));
-    return router?.fetch(request) as Promise<Response | undefined> | undefined;
+    const router = segments === null ? routes.all : (routes.bySegments.get(segments) ?? routes.anyLength);
+    return router.fetch(request) as Promise<Response | undefined>;
   }
 
-  #build(): { groups: Map<string, Itty>; byMethod: Map<string, Itty> } {
-    if (this.#groups && this.#byMethod) return { groups: this.#groups, byMethod: this.#byMethod };
-    const groups = new Map<string, Itty>();
-    const byMethod = new Map<string, Itty>();
-    const routerOf = (map: Map<string, Itty>, key: string) => {
-      let router = map.get(key);
-      if (!router) {
-        router = IttyRouter();
-        map.set(key, router);
-      }
-      return router;
-    };
-    // Every group of a method, made first, so a route of any length lands in all of them in order.
-    // The `null` group of a method holds only its routes of any length.
+  #build(): Map<string, MethodRoutes> {
+    const methods = new Map<string, MethodRoutes>();
+    // Every group of a method is made first, so a route of any length lands in all of them in order.
     for (const { method, segments } of this.#entries) {
-      routerOf(groups, groupKey(method, segments));
-      routerOf(groups, groupKey(method, null));
+      let routes = methods.get(method);
+      if (!routes) {
+        routes = { bySegments: new Map(), anyLength: IttyRouter(), all: IttyRouter() };
+        methods.set(method, routes);
+      }
+      if (segments !== null && !routes.bySegments.has(segments)) routes.bySegments.set(segments, IttyRouter());
     }
     for (const { method, path, handler, segments } of this.#entries) {
-      const register = (router: Itty) => router[method.toLowerCase() as "get"](path, handler);
-      register(routerOf(byMethod, method));
-      if (segments !== null) {
-        register(groups.get(groupKey(method, segments))!);
-        continue;
-      }
-      for (const [key, router] of groups) if (key.startsWith(`${method} `)) register(router);
+      const routes = methods.get(method)!;
+      const targets = segments === null ? [...routes.bySegments.values(), routes.anyLength] : [routes.bySegments.get(segments)!];
+      for (const router of [...targets, routes.all]) router[method.toLowerCase() as "get"](path, handler);
     }
-    this.#groups = groups;
-    this.#byMethod = byMethod;
-    return { groups, byMethod };
+    return methods;
   }
 }
 
-function groupKey(method: string, segments: number | null): string {
-  return `${method} ${segments ?? "*"}`;
+interface MethodRoutes {
+  /** The routes of one segment count, with the routes of any length among them. */
+  readonly bySegments: Map<number, Itty>;
+  /** Only the routes of any length: for a count no fixed route has. */
+  readonly anyLength: Itty;
+  /** Every route of the method: for a path the URL parser may rewrite. */
+  readonly all: Itty;
 }
 
 /** How many segments every path a pattern matches has, or `null` when that varies. */
