@@ -1,6 +1,6 @@
 import { IttyRouter } from "itty-router";
 import { describe, expect, it } from "vitest";
-import { RouteTable, requestSegments } from "../src/route-table.js";
+import { plainPath, RouteTable, requestSegments } from "../src/route-table.js";
 import { apiRoutes } from "../src/router.js";
 
 const extra = [
@@ -49,19 +49,38 @@ describe("the route table", () => {
       return [concrete, `${concrete}/`, `${concrete}//`, `${concrete}?q=/1/2`, `/z${concrete}`, concrete.replace(/\/[^/]*$/, "")];
     });
     paths.push("/", "/files", "/files/", "/maybe", "/deep", "/deep/a/b/c", "/api/v1/./sessions", "/api/v1/x/../sessions", "/API/v1/sessions");
+    // Characters the URL parser keeps, encodes or rewrites, in an id and between segments.
+    const odd = [" ", '"', "<", ">", "^", "`", "{", "}", "|", "[", "]", "\\", "\t", "é", "%20", "%2F", "%2e", ".", "..", "~", "'", "@", ":", ";", "=", "&", "$", "!", "(", "*", "+", ","];
+    for (const text of odd) {
+      paths.push(`/api/v1/sessions/a${text}b`, `/api/v1/sessions/${text}`, `/api/v1/sessions/${text}/finish`, `/api/v1${text}/sessions`);
+    }
     let compared = 0;
     for (const method of ["GET", "POST", "PATCH", "DELETE", "PUT"]) {
       for (const path of paths) {
         for (const origin of ["http://localhost:3000", "https://example.com"]) {
           const url = `${origin}${path}`;
-          expect(await answer(table.fetch(new Request(url, { method }))), `${method} ${url}`).toBe(
-            await answer(plain.fetch(new Request(url, { method }))),
-          );
+          // As srvx hands it over, the URL as the client sent it; and as a Request parses it.
+          const raw = () => ({ method, url }) as unknown as Request;
+          expect(await answer(table.fetch(raw())), `${method} ${url}`).toBe(await answer(plain.fetch(raw())));
+          const parsed = () => new Request(url.replace(/[\t]/g, ""), { method });
+          expect(await answer(table.fetch(parsed())), `${method} ${url} (parsed)`).toBe(await answer(plain.fetch(parsed())));
           compared++;
         }
       }
     }
     expect(compared).toBeGreaterThan(1000);
+  });
+
+  it("reads a path without parsing the URL only where the URL parser would keep it as it is", () => {
+    for (const path of ["/", "/api/v1/sessions", "/a/b~c/d-e_f.g", "/x/%41", "/a;b=c/d@e:f", "/a//b/", "/f/sess_0190e1b0"]) {
+      expect(plainPath(`http://h${path}?q`)).toBe(path);
+      expect(new URL(`http://h${path}?q`).pathname).toBe(path);
+    }
+    expect(plainPath("http://h")).toBe("/");
+    expect(plainPath("http://h?x=/y")).toBe("/");
+    for (const path of ["/a b", "/a/./b", "/a/../b", "/a/%2E", "/a\\b", "/é", "/a{b}", "/a^b", "/a|b", "/a\tb"]) {
+      expect(plainPath(`http://h${path}`), path).toBeNull();
+    }
   });
 
   it("refuses routes added after the first request", async () => {
