@@ -67,8 +67,8 @@ interface CompiledRoute {
 function compile(method: string, path: string, handler: Handler): CompiledRoute {
   const router = IttyRouter();
   router[method.toLowerCase() as "get"](path, handler);
-  const [[, pattern, handlers, compiledPath]] = router.routes as unknown as Array<[string, RegExp, Handler[], string]>;
-  return { pattern: pattern!, handlers: handlers!, path: compiledPath! };
+  const [, pattern, handlers, compiledPath] = (router.routes as unknown as Array<[string, RegExp, Handler[], string]>)[0]!;
+  return { pattern, handlers, path: compiledPath };
 }
 
 /**
