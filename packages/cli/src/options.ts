@@ -42,7 +42,8 @@ export type ServeCommandLine = { readonly help: true } | { readonly help: false;
  * over `PORT`, `--api-key` over `AGENT_SESSIONS_API_KEYS`.
  */
 export function parseServeArgs(args: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeCommandLine {
-  const { values } = parseStrict(args);
+  // `pnpm start -- --port 4000` hands the `--` on; serve takes no positionals, so it has no meaning.
+  const { values } = parseStrict(args[0] === "--" ? args.slice(1) : args);
   if (values.help) return { help: true };
 
   const store =

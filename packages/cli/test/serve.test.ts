@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { runSmoke } from "../../../examples/smoke/smoke.mjs";
 import { run, serve } from "./binary.js";
 import { freePort, stop } from "./processes.js";
+import { parseServeArgs, UsageError } from "../src/options.js";
 
 const listSessions = (url: string, key?: string) =>
   fetch(`${url}/api/v1/sessions`, { headers: key === undefined ? {} : { authorization: `Bearer ${key}` } });
@@ -159,6 +160,13 @@ describe("agent-sessions command line", () => {
     expect(stderr).toContain(message);
     expect(stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(stderr).not.toContain("no-colon-secret");
+  });
+
+  it("takes the `--` that `pnpm start -- --port 4000` passes on, and nothing after it that is not a flag", () => {
+    const parsed = parseServeArgs(["--", "--port", "4000", "--store", "memory"], {});
+    expect(parsed.help ? null : parsed.options.port).toBe(4000);
+    expect(() => parseServeArgs(["--", "extra"], {})).toThrow(/unexpected argument 'extra'/);
+    expect(() => parseServeArgs(["--port", "4000", "--", "--store", "memory"], {})).toThrow(UsageError);
   });
 
   it("refuses a malformed AGENT_SESSIONS_API_KEYS by name, and a bad PORT", async () => {
