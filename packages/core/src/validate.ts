@@ -100,6 +100,9 @@ export function jsonBytes(value: unknown): number {
 
 /** Throws when `value` serializes to more than `limit` bytes. */
 export function assertJsonSize(field: string, value: unknown, limit: number): void {
+  // Small plain data (every metadata object a create carries) is within the limit by a count that
+  // serializes nothing.
+  if (jsonBytesAtMost(value, limit) <= limit) return;
   const text = JSON.stringify(value) ?? "";
   // A UTF-16 code unit is at most 3 bytes of UTF-8: short text is within the limit unencoded.
   if (text.length * 3 <= limit) return;
@@ -107,6 +110,53 @@ export function assertJsonSize(field: string, value: unknown, limit: number): vo
   if (bytes > limit) {
     throw new InvalidInputError(field, `must be at most ${limit} bytes as JSON (got ${bytes})`);
   }
+}
+
+/** The most UTF-8 bytes one UTF-16 code unit of a string takes in JSON: `\u001f` is six. */
+const MAX_BYTES_PER_UNIT = 6;
+/** The longest JSON text of a number, e.g. `-2.2250738585072014e-308`. */
+const MAX_NUMBER_BYTES = 24;
+
+/**
+ * An upper bound of the UTF-8 bytes of `JSON.stringify(value)`, counted without serializing, or
+ * `Infinity` once it passes `budget` or meets a value that is not plain JSON data (a `Date`, a
+ * class instance, an object with `toJSON`, a `bigint`), which only serializing can measure.
+ */
+function jsonBytesAtMost(value: unknown, budget: number): number {
+  switch (typeof value) {
+    case "string":
+      return 2 + value.length * MAX_BYTES_PER_UNIT;
+    case "number":
+      return MAX_NUMBER_BYTES;
+    case "boolean":
+      return 5;
+    case "object":
+      break;
+    default:
+      return Number.POSITIVE_INFINITY;
+  }
+  if (value === null) return 4;
+  let total = 2;
+  if (total > budget) return Number.POSITIVE_INFINITY; // also ends a cycle: every level costs bytes
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && total <= budget; i++) {
+      const item: unknown = value[i];
+      total += 1 + (item === undefined || typeof item === "function" || typeof item === "symbol" ? 4 : jsonBytesAtMost(item, budget - total));
+    }
+    return total <= budget ? total : Number.POSITIVE_INFINITY;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if ((prototype !== Object.prototype && prototype !== null) || typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    return Number.POSITIVE_INFINITY;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined || typeof item === "function" || typeof item === "symbol") continue; // left out
+    total += 4 + key.length * MAX_BYTES_PER_UNIT + jsonBytesAtMost(item, budget - total);
+    if (total > budget) return Number.POSITIVE_INFINITY;
+  }
+  return total;
 }
 
 /**

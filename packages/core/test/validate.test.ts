@@ -76,4 +76,55 @@ describe("assertJsonSize", () => {
     expect(() => assertJsonSize("metadata", "a".repeat(30), 32)).not.toThrow();
     expect(() => assertJsonSize("metadata", "a".repeat(31), 32)).toThrow(/metadata.*at most 32 bytes as JSON \(got 33\)/);
   });
+
+  it("refuses exactly the values whose JSON passes the limit, whatever they hold", () => {
+    // A seeded generator: the same values every run.
+    let seed = 7;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const texts = ["", "a", '"', "\\", "\n", "\u0001", "\u001f", "é", "✓", "😀", "\ud800", "\u2028", "</script>"];
+    const numbers = [0, -0, 1, -1.5, 1e21, -2.2250738585072014e-308, 123456789.123456789, Number.MAX_VALUE, Number.NaN, Number.POSITIVE_INFINITY];
+    const value = (depth: number): unknown => {
+      const pick = Math.floor(random() * (depth > 3 ? 5 : 9));
+      if (pick === 0) return texts[Math.floor(random() * texts.length)]!.repeat(1 + Math.floor(random() * 40));
+      if (pick === 1) return numbers[Math.floor(random() * numbers.length)];
+      if (pick === 2) return random() < 0.5;
+      if (pick === 3) return null;
+      if (pick === 4) return undefined;
+      if (pick === 5) return Array.from({ length: Math.floor(random() * 5) }, () => value(depth + 1));
+      if (pick === 6) return new Date(Math.floor(random() * 2e12)); // measured through its toJSON
+      const object: Record<string, unknown> = pick === 7 ? {} : Object.create(null);
+      for (let i = Math.floor(random() * 5); i > 0; i--) object[texts[Math.floor(random() * texts.length)]! + i] = value(depth + 1);
+      return object;
+    };
+    let checked = 0;
+    for (let i = 0; i < 400; i++) {
+      const candidate = { v: value(0) };
+      const bytes = new TextEncoder().encode(JSON.stringify(candidate)).length;
+      for (const limit of [bytes - 1, bytes, bytes + 1, 2 * bytes, 8 * bytes]) {
+        const refused = (() => {
+          try {
+            assertJsonSize("metadata", candidate, limit);
+            return false;
+          } catch (error) {
+            expect(error).toBeInstanceOf(InvalidInputError);
+            return true;
+          }
+        })();
+        expect(refused, `${JSON.stringify(candidate)} at ${limit} bytes (${bytes} as JSON)`).toBe(bytes > limit);
+        checked++;
+      }
+    }
+    expect(checked).toBe(2000);
+  });
+
+  it("measures what only serializing can: toJSON, class instances; and refuses a cycle as JSON.stringify does", () => {
+    expect(() => assertJsonSize("metadata", { at: { toJSON: () => "x".repeat(100) } }, 50)).toThrow(InvalidInputError);
+    class Point {
+      constructor(readonly x = "y".repeat(100)) {}
+    }
+    expect(() => assertJsonSize("metadata", { p: new Point() }, 50)).toThrow(InvalidInputError);
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle.self = cycle;
+    expect(() => assertJsonSize("metadata", cycle, 16 * 1024)).toThrow(TypeError);
+  });
 });
