@@ -106,18 +106,18 @@ export function patternSegments(path: string): number | null {
   return path.split("/").filter(Boolean).length;
 }
 
-/** A segment that may be a dot segment, which the URL parser resolves (`/a/./b`, `/a/%2e%2e/b`). */
-const DOT = /\/\.|%2e/i;
 /**
  * Characters the URL parser keeps as they are in a path: letters, digits, `/`, `%` and the
  * punctuation RFC 3986 allows in a segment. Others (space, quotes, `<`, `>`, `^`, `{`, `}`,
- * controls, anything past `~`) it may percent-encode.
+ * backslash, controls, anything past `~`) it may percent-encode or rewrite.
  */
-const KEPT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+const KEPT = new Uint8Array(128);
+for (const char of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@%/") KEPT[char.charCodeAt(0)] = 1;
 
 /**
  * The path of an absolute URL as the URL parser would give it (`/` for none), found without
- * parsing the URL, or `null` when that parser may give another one.
+ * parsing the URL, or `null` when that parser may give another one: a character it may encode,
+ * or a segment that may be a dot segment, which it resolves (`/a/./b`, `/a/%2e%2e/b`).
  */
 export function plainPath(url: string): string | null {
   const scheme = url.indexOf("://");
@@ -131,11 +131,15 @@ export function plainPath(url: string): string | null {
       end = i;
       break;
     }
-    if (code === 47 /* / */ && start < 0) start = i;
+    if (start < 0) {
+      if (code === 47 /* / */) start = i;
+      continue;
+    }
+    if (code >= 128 || KEPT[code] === 0) return null;
+    if (code === 46 /* . */ && url.charCodeAt(i - 1) === 47) return null;
+    if (code === 37 /* % */ && url.charCodeAt(i + 1) === 50 /* 2 */ && (url.charCodeAt(i + 2) | 0x20) === 101 /* e */) return null;
   }
-  if (start < 0) return "/";
-  const path = url.slice(start, end);
-  return KEPT.test(path) && !DOT.test(path) ? path : null;
+  return start < 0 ? "/" : url.slice(start, end);
 }
 
 /** How many segments a path has once its trailing slashes are dropped (itty's patterns allow them). */
