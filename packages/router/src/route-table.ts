@@ -1,6 +1,5 @@
 import { IttyRouter } from "itty-router";
 
-type Itty = ReturnType<typeof IttyRouter>;
 type Handler = (request: Request & { params: Record<string, string> }) => Promise<Response>;
 
 /**
@@ -74,7 +73,8 @@ function compile(method: string, path: string, handler: Handler): CompiledRoute 
 /**
  * What itty's `fetch` does with its routes, on a pathname already known: the first route whose
  * pattern matches gets the request, with `params` and `route` set as itty sets them, and its
- * handlers are called in turn until one answers.
+ * handlers are called in turn until one answers. itty's `request.query` is not built: routes read
+ * their query from `RouteContext.url`, parsed only when asked for.
  */
 async function answer(group: readonly CompiledRoute[], request: Request, pathname: string): Promise<Response | undefined> {
   for (const route of group) {
