@@ -141,18 +141,15 @@ function jsonBytesAtMost(value: unknown, budget: number): number {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length && total <= budget; i++) {
       const item: unknown = value[i];
-      total += 1 + (item === undefined || typeof item === "function" || typeof item === "symbol" ? 4 : jsonBytesAtMost(item, budget - total));
+      total += 1 + (leftOut(item) ? 4 : jsonBytesAtMost(item, budget - total)); // `null` in an array
     }
     return total <= budget ? total : Number.POSITIVE_INFINITY;
   }
-  const prototype = Object.getPrototypeOf(value);
-  if ((prototype !== Object.prototype && prototype !== null) || typeof (value as { toJSON?: unknown }).toJSON === "function") {
-    return Number.POSITIVE_INFINITY;
-  }
+  if (!isPlainRecord(value)) return Number.POSITIVE_INFINITY;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
-    const item = (value as Record<string, unknown>)[key];
-    if (item === undefined || typeof item === "function" || typeof item === "symbol") continue; // left out
+    const item = value[key];
+    if (leftOut(item)) continue;
     total += 4 + key.length * MAX_BYTES_PER_UNIT + jsonBytesAtMost(item, budget - total);
     if (total > budget) return Number.POSITIVE_INFINITY;
   }
@@ -182,23 +179,31 @@ export function jsonCopy(value: unknown): unknown {
     const copy: unknown[] = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      copy[i] = item === undefined || typeof item === "function" || typeof item === "symbol" ? null : jsonCopy(item);
+      copy[i] = leftOut(item) ? null : jsonCopy(item);
     }
     return copy;
   }
-  const prototype = Object.getPrototypeOf(value);
-  if ((prototype !== Object.prototype && prototype !== null) || typeof (value as { toJSON?: unknown }).toJSON === "function") {
-    return roundTrip(value);
-  }
+  if (!isPlainRecord(value)) return roundTrip(value);
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    const item = (value as Record<string, unknown>)[key];
-    if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
+    const item = value[key];
+    if (leftOut(item)) continue;
     // Defined, not assigned: a `__proto__` key stays a plain key, as JSON.parse makes it.
     if (key === "__proto__") Object.defineProperty(copy, key, { value: jsonCopy(item), enumerable: true, writable: true, configurable: true });
     else copy[key] = jsonCopy(item);
   }
   return copy;
+}
+
+/** A value JSON leaves out of an object, and writes as `null` in an array. */
+function leftOut(value: unknown): boolean {
+  return value === undefined || typeof value === "function" || typeof value === "symbol";
+}
+
+/** An object JSON serializes key by key: no prototype but Object's (or none), no `toJSON`. */
+function isPlainRecord(value: object): value is Record<string, unknown> {
+  const prototype = Object.getPrototypeOf(value);
+  return (prototype === Object.prototype || prototype === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function";
 }
 
 function roundTrip(value: unknown): unknown {
