@@ -34,6 +34,15 @@ export class RouteTable {
     return answer(routes.bySegments.get(countSegments(path)) ?? routes.anyLength, request, path);
   }
 
+  /** The methods with a route whose pattern matches `pathname`, in the order they were added. */
+  methodsMatching(pathname: string): string[] {
+    const methods: string[] = [];
+    for (const [method, routes] of (this.#methods ??= this.#build())) {
+      if (routes.all.some((route) => route.pattern.test(pathname))) methods.push(method);
+    }
+    return methods;
+  }
+
   #build(): Map<string, MethodRoutes> {
     const methods = new Map<string, MethodRoutes>();
     // Every group of a method is made first, so a route of any length lands in all of them in order.

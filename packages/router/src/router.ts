@@ -111,12 +111,6 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
     });
   }
 
-  // Compiled once: a path that exists with another method answers 405 with the allowed ones.
-  const patterns = routes.map((route) => ({
-    method: route.method,
-    pattern: new RegExp(`^${route.path.replace(/:(\w+)/g, "[^/]+")}/*$`),
-  }));
-
   return {
     routes,
     async fetch(request: Request): Promise<Response> {
@@ -124,11 +118,11 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
       try {
         const response = await table.fetch(request);
         if (response) return response;
-        const allowed = allowedMethods(patterns, new URL(request.url).pathname);
-        if (allowed.length > 0) {
-          return errorResponse(405, `${request.method} is not allowed here; use ${allowed.join(", ")}`, { allow: allowed.join(", ") });
-        }
-        return errorResponse(404, `No endpoint at ${request.method} ${new URL(request.url).pathname}`);
+        // A path that exists with another method answers 405 with the allowed ones.
+        const { pathname } = new URL(request.url);
+        const allowed = table.methodsMatching(pathname).join(", ");
+        if (allowed) return errorResponse(405, `${request.method} is not allowed here; use ${allowed}`, { allow: allowed });
+        return errorResponse(404, `No endpoint at ${request.method} ${pathname}`);
       } catch (error) {
         if (error instanceof HttpError) return errorResponse(error.status, error.message);
         report(error, request);
@@ -190,8 +184,4 @@ function decodeParams(params: Record<string, string> | undefined): Readonly<Reco
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
-}
-
-function allowedMethods(patterns: readonly { method: string; pattern: RegExp }[], pathname: string): string[] {
-  return [...new Set(patterns.filter(({ pattern }) => pattern.test(pathname)).map(({ method }) => method))];
 }
