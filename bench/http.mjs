@@ -39,6 +39,8 @@ const API_KEY = "bench-key";
 /** Load generator CPU (share of one core) from which its own limit, not the server's, is measured. */
 const LOAD_CEILING = 0.85;
 const CREATE_BODY = JSON.stringify({ name: "user-signup-flow", metadata: { source: "bench" } });
+/** Why idle cores could not be held polling, once `holdPollingIdle` refused (declared before `main` runs). */
+let pollingRefusal = "";
 
 if (process.argv[2] === "bare-server") startBareServer();
 else await main();
@@ -153,8 +155,6 @@ async function main() {
     await Promise.all([serve ? stop(serve.child, "SIGINT") : null, stop(bare.child, "SIGTERM")]);
   }
 }
-
-let pollingRefusal = "";
 
 /**
  * Asks Linux to keep idle cores polling instead of halting while the returned hold is open (a PM
