@@ -3,9 +3,10 @@
 // while autocannon loads it from this one, over loopback, 64 connections. Two loads:
 // - pipelining 1: one request in flight per connection, as API clients send them.
 // - pipelining 10: ten in flight per connection, the load of the fastify benchmarks.
-// Node answers each request with a write of its own at either load, and every write that finds
-// the load generator's core idle pays to wake it (see `holdPollingIdle`): the figures are taken
-// with idle cores halting, as the machine runs them, then again with them held polling.
+// Node answers each request with a write of its own at either load, and a write that finds the
+// load generator's core idle pays to wake it, which on some virtual machines' hosts costs far more
+// than on others (see `holdPollingIdle`): the figures are taken with idle cores halting, as the
+// machine runs them, then again with them held polling.
 // Serve and bare take turns, five rounds of each, and each keeps its best round: a neighbour's
 // burst on this shared machine lowers one round, not the figure. Each serve round is a fresh
 // process, so every round measures the same thing: a store that the round itself fills (about
@@ -161,13 +162,16 @@ async function main() {
  * QoS request of 0 µs wake-up latency on /dev/cpu_dma_latency, as latency benchmarks such as
  * cyclictest make; it ends when the file is closed, at the latest when this process exits).
  *
- * A diagnostic, not the figure: on this virtual machine a halted core is woken by an interrupt
- * that costs the writer about 15 µs inside its `writev`, and the load generator's core halts
- * between answers whenever the server is slower than it, so the slower server pays the wake-up
- * on nearly every answer and the faster one on almost none (perf: 18% of serve's time in the
- * wake-up at 13,000 req/s, 4.5% of bare's at 40,000). Polling makes the wake-up cheap, but a
- * polling core also slows a busy neighbour (the bare create handler loses up to a fifth), so
- * neither figure is what a client on another machine would see; the two bracket it.
+ * A diagnostic, not the figure. The load generator's core halts between answers whenever the
+ * server is slower than it, so the slower server pays the wake-up on nearly every answer and the
+ * faster one on almost none. What a wake-up costs depends on the host under the virtual machine:
+ * on the AMD EPYC host of an earlier session the interrupt cost the writer about 15 µs inside its
+ * `writev` (perf: 18% of serve's samples in the wake-up at 13,000 creates/s, 4.5% of bare's at
+ * 40,000) and serve's create ran at 0.35 of bare; on the Intel Xeon host of a later one it
+ * took 2.7% of serve's samples at 14,000 creates/s and the same code ran at 0.57. Polling makes
+ * the wake-up cheap, but a polling core also slows a busy neighbour (the bare create handler
+ * loses up to a fifth), so neither figure is what a client on another machine would see; the
+ * two bracket it.
  * `BENCH_HTTP_IDLE=halt` skips the polling rounds.
  */
 function holdPollingIdle() {
