@@ -195,6 +195,41 @@ describe("webhook endpoints and deliveries", () => {
     expect(log[1]!.durationMs).toBeGreaterThanOrEqual(150);
   });
 
+  it("keeps delivering while one receiver hangs: a slow delivery holds up neither its batch nor the batches after it", async () => {
+    let releaseSlow = () => {};
+    const slowAnswered = new Promise<Response>((resolve) => {
+      releaseSlow = () => resolve(new Response(null, { status: 204 }));
+    });
+    const fast: string[] = [];
+    let allFast = () => {};
+    const fiveFast = new Promise<"five sent">((resolve) => {
+      allFast = () => resolve("five sent");
+    });
+    const worker = engine({
+      fetch: async (input) => {
+        if (String(input).startsWith("https://slow.")) return slowAnswered;
+        fast.push(String(input));
+        if (fast.length === 5) allFast();
+        return new Response(null, { status: 204 });
+      },
+    });
+    const slow = await worker.webhooks.create(ORG, { url: "https://slow.example.com/hook", events: ["session.completed"] });
+    await worker.webhooks.create(ORG, { url: "https://fast.example.com/hook", events: ["session.created"] });
+    const first = await worker.workflows.create(ORG, { name: "first" });
+    await worker.workflows.complete(ORG, first.id); // the slow receiver's one delivery, second in line
+    for (let i = 0; i < 4; i++) await worker.workflows.create(ORG, { name: `later ${i}` });
+
+    // Batches of two: the slow delivery shares the first batch with a fast one; four fast ones follow.
+    const tick = worker.tick(clock.now, { batch: 2 });
+    const outcome = await Promise.race([fiveFast, new Promise((resolve) => setTimeout(resolve, 2000, "stuck behind the slow receiver"))]);
+    expect(outcome).toBe("five sent");
+    expect(fast).toHaveLength(5);
+    releaseSlow();
+    expect(await tick).toMatchObject({ deliveries: 6 });
+    expect((await worker.webhooks.deliveries(ORG, slow.id)).data.map((attempt) => attempt.outcome)).toEqual(["succeeded"]);
+    expect(errors).toEqual([]);
+  });
+
   it("sends nothing to a deleted endpoint, and nothing for events its filter leaves out", async () => {
     const worker = engine();
     const kept = await worker.webhooks.create(ORG, { url: `${receiver.url}?kept`, events: ["session.completed"] });

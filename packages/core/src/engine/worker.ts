@@ -14,7 +14,10 @@ export interface TickResult {
 
 /** Options of one round of work: `tick`, and each round of `start`. */
 export interface TickOptions {
-  /** How many deadlines or outbox messages one claim takes. Default: 100. */
+  /**
+   * How many deadlines or outbox messages one claim takes at most, and how many outbox messages
+   * (deliveries, actions) are in progress at once. Default: 100.
+   */
   readonly batch?: number;
   /**
    * How long a claim is held before another instance may take it over: a crashed instance's
@@ -58,35 +61,64 @@ export class Worker {
   /**
    * One round: settles every due deadline (each claimed by one instance, each write a
    * compare-and-set, so an expiry is recorded once however many instances tick), and sends every
-   * available delivery and runs every available action. Due batches and outbox batches alternate,
-   * so the webhooks of the first expiries leave while later ones are still being settled. Work
-   * within a batch runs concurrently: one slow webhook receiver does not hold up the rest.
+   * available delivery and runs every available action. Due batches and outbox claims alternate,
+   * so the webhooks of the first expiries leave while later ones are still being settled. Outbox
+   * work runs in a window of at most `batch` messages claimed and not yet done, claimed again
+   * once half of a full window is done, so one slow receiver holds up neither the rest of its
+   * batch nor the batches after it. Resolves once all of it is done.
    */
   async tick(now: number, options: TickOptions = {}): Promise<TickResult> {
     const { store, owner } = this.parts;
     const limit = options.batch ?? 100;
     const leaseMs = options.leaseMs ?? 30_000;
     const handled = new Map<string, number>();
+    // Outbox work claimed and not yet done, and who waits for some of it to end (one waiter at a
+    // time: a `Promise.race` over the window would add a reaction to every run at every wait).
+    let running = 0;
+    let ended: (() => void) | null = null;
+    const endOne = (): void => {
+      running--;
+      ended?.();
+    };
+    const runningAtMost = async (count: number): Promise<void> => {
+      while (running > count) await new Promise<void>((resolve) => (ended = resolve));
+      ended = null;
+    };
     let claimed = 0;
     let events = 0;
     let dueLeft = true;
     let outboxLeft = true;
     while (dueLeft || outboxLeft) {
       if (dueLeft) {
-        const claims = await store.claimDue({ now, limit, leaseMs, owner });
+        // As many deadlines as the window has room for: settling runs no further ahead of sending
+        // than a batch, so the first expiries' webhooks leave before the last expiries are written.
+        const room = Math.max(1, limit - running);
+        const claims = await store.claimDue({ now, limit: room, leaseMs, owner });
         claimed += claims.length;
         const written = await Promise.all(claims.map((claim) => this.parts.settle(claim, now).catch(this.failed)));
         for (const count of written) events += count;
-        dueLeft = claims.length === limit;
+        dueLeft = claims.length === room;
       }
       outboxLeft = false;
       for (const [topic, handle] of Object.entries(this.parts.topics)) {
-        const entries = await store.claimOutbox({ now, limit, leaseMs, owner, topic });
-        await Promise.all(entries.map((entry) => handle(entry, now).catch(this.failed)));
+        const room = limit - running;
+        if (room === 0) {
+          outboxLeft = true; // claimed again once some of the window is done
+          continue;
+        }
+        const entries = await store.claimOutbox({ now, limit: room, leaseMs, owner, topic });
+        running += entries.length;
+        for (const entry of entries) void handle(entry, now).catch(this.failed).then(endOne);
         handled.set(topic, (handled.get(topic) ?? 0) + entries.length);
-        if (entries.length === limit) outboxLeft = true;
+        if (entries.length === room) outboxLeft = true;
+      }
+      // A full window is refilled once half of it is done: claims stay batches, not one by one.
+      if (running === limit) {
+        await runningAtMost(Math.floor(limit / 2));
+        outboxLeft = true;
       }
     }
+    await runningAtMost(0);
     return { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0 };
   }
 
