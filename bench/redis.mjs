@@ -6,7 +6,7 @@
 // it writes has a random prefix and is removed at the end.
 import { eventId } from "@agent-sessions/core";
 import { openRedisStore } from "@agent-sessions/redis";
-import { bestOfTwo, formatCount, report } from "./measure.mjs";
+import { bestOfRounds, formatCount, report } from "./measure.mjs";
 
 const GOAL_RATIO = 0.7;
 const CONCURRENCY = 64;
@@ -88,10 +88,10 @@ const sides = {
   },
 };
 
-console.log(`Redis at ${URL}: compareAndSet with one event, store vs raw Lua (0.2 s warm-up, 0.8 s timed each; ${formatCount(POOL)} records a side)`);
+console.log(`Redis at ${URL}: compareAndSet with one event, store vs raw Lua (0.2 s warm-up, 0.8 s timed, best of 5 in turn; ${formatCount(POOL)} records a side)`);
 const rows = [];
 for (const mode of [{ name: "sequential", concurrency: 1 }, { name: `${CONCURRENCY} in flight`, concurrency: CONCURRENCY }]) {
-  const { ratio, ...best } = await bestOfTwo(sides, mode.concurrency);
+  const { ratio, ...best } = await bestOfRounds(sides, mode.concurrency);
   console.log(
     `  ${mode.name.padEnd(12)} store ${formatCount(best.store).padStart(7)} ops/s   raw Lua ${formatCount(best.raw).padStart(7)} ops/s   ratio ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO})`,
   );

@@ -16,7 +16,7 @@ import { openSqlStore } from "@agent-sessions/sql";
 import Database from "better-sqlite3";
 import mysql from "mysql2/promise";
 import pg from "pg";
-import { bestOfTwo, formatCount, report } from "./measure.mjs";
+import { bestOfRounds, formatCount, report } from "./measure.mjs";
 
 const GOAL_RATIO = 0.6;
 const GOAL_PAGES = 2;
@@ -204,7 +204,7 @@ async function transitions(name, target) {
   }
   const rows = [];
   for (const mode of [{ name: "sequential", concurrency: 1 }, { name: `${CONCURRENCY} in flight`, concurrency: CONCURRENCY }]) {
-    const { ratio, ...best } = await bestOfTwo(sides, mode.concurrency);
+    const { ratio, ...best } = await bestOfRounds(sides, mode.concurrency);
     console.log(`  ${mode.name.padEnd(12)} store ${formatCount(best.store).padStart(6)} ops/s   raw ${formatCount(best.raw).padStart(6)} ops/s   ratio ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO} at ${CONCURRENCY} in flight)`);
     if (mode.concurrency === CONCURRENCY) {
       rows.push({
@@ -273,7 +273,7 @@ for (const [dialect, open] of Object.entries(dialects)) {
   }
   try {
     if (dialect !== "sqlite") await target.store.migrate();
-    console.log(`${name}: compareAndSet with one event, store vs raw driver (0.2 s warm-up, 0.8 s timed, best of 2; ${formatCount(POOL)} records a side, ${dialect === "sqlite" ? "one connection" : `${CONNECTIONS} connections a side`})`);
+    console.log(`${name}: compareAndSet with one event, store vs raw driver (0.2 s warm-up, 0.8 s timed, best of 5 in turn; ${formatCount(POOL)} records a side, ${dialect === "sqlite" ? "one connection" : `${CONNECTIONS} connections a side`})`);
     rows.push(...(await transitions(name, target)));
     rows.push(...(await pages(name, target)));
   } finally {
