@@ -167,11 +167,11 @@ async function main() {
  * faster one on almost none. What a wake-up costs depends on the host under the virtual machine:
  * on the AMD EPYC host of an earlier session the interrupt cost the writer about 15 µs inside its
  * `writev` (perf: 18% of serve's samples in the wake-up at 13,000 creates/s, 4.5% of bare's at
- * 40,000) and serve's create ran at 0.35 of bare; on the Intel Xeon host of a later one it
- * took 2.7% of serve's samples at 14,000 creates/s and the same code ran at 0.57. Polling makes
- * the wake-up cheap, but a polling core also slows a busy neighbour (the bare create handler
- * loses up to a fifth), so neither figure is what a client on another machine would see; the
- * two bracket it.
+ * 40,000) and serve's create ran at 0.35 of bare; on the Intel Xeon host of a later one it took
+ * 2.3% to 2.7% of serve's samples at 12,000 to 14,000 creates/s, and the same code ran from 0.37
+ * to 0.79 of bare, as noisy neighbours allowed. Polling makes the wake-up cheap, but a polling
+ * core also slows a busy neighbour (the bare create handler loses up to a fifth), so neither
+ * figure is what a client on another machine would see; the two bracket it.
  * `BENCH_HTTP_IDLE=halt` skips the polling rounds.
  */
 function holdPollingIdle() {
