@@ -64,8 +64,10 @@ export class Worker {
    * available delivery and runs every available action. Due batches and outbox claims alternate,
    * so the webhooks of the first expiries leave while later ones are still being settled. Outbox
    * work runs in a window of at most `batch` messages claimed and not yet done, claimed again
-   * once half of a full window is done, so one slow receiver holds up neither the rest of its
-   * batch nor the batches after it. Resolves once all of it is done.
+   * once half of a full window is done, so a delivery that hangs holds up neither the rest of its
+   * batch nor the batches after it. A receiver whose waiting messages outnumber the window can
+   * still fill it: an endpoint gets only so many requests at once, and the rest of its messages
+   * wait in the window. Resolves once all of it is done.
    */
   async tick(now: number, options: TickOptions = {}): Promise<TickResult> {
     const { store, owner } = this.parts;
