@@ -159,12 +159,3 @@ export function countSegments(path: string): number {
   for (let i = 0; i < last; i++) if (path.charCodeAt(i) === 47) segments++;
   return segments;
 }
-
-/**
- * How many segments the path of an absolute URL has once its trailing slashes are dropped, or
- * `null` when the URL parser may rewrite the path.
- */
-export function requestSegments(url: string): number | null {
-  const path = plainPath(url);
-  return path === null ? null : countSegments(path);
-}

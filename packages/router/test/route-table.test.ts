@@ -1,6 +1,6 @@
 import { IttyRouter } from "itty-router";
 import { describe, expect, it } from "vitest";
-import { plainPath, RouteTable, requestSegments } from "../src/route-table.js";
+import { countSegments, plainPath, RouteTable } from "../src/route-table.js";
 import { apiRoutes } from "../src/router.js";
 
 const extra = [
@@ -24,6 +24,12 @@ function routers() {
   }
   return { table, plain };
 }
+
+/** The segments the table matches a URL's path by, or `null` when it leaves the path to the URL parser. */
+const requestSegments = (url: string) => {
+  const path = plainPath(url);
+  return path === null ? null : countSegments(path);
+};
 
 const answer = async (response: Promise<Response | undefined> | undefined) => ((await response) ? (await response)!.text() : "none");
 
