@@ -40,8 +40,6 @@ const API_KEY = "bench-key";
 /** Load generator CPU (share of one core) from which its own limit, not the server's, is measured. */
 const LOAD_CEILING = 0.85;
 const CREATE_BODY = JSON.stringify({ name: "user-signup-flow", metadata: { source: "bench" } });
-/** Why idle cores could not be held polling, once `holdPollingIdle` refused (declared before `main` runs). */
-let pollingRefusal = "";
 
 if (process.argv[2] === "bare-server") startBareServer();
 else await main();
@@ -76,13 +74,13 @@ async function main() {
     const cases = [1, 10].flatMap((pipelining) => requests.map((entry) => ({ ...entry, pipelining })));
 
     // Idle cores halting, as the machine runs them, then polling where it allows (see `holdPollingIdle`).
-    const polling = holdPollingIdle();
-    const modes = polling ? [{ idle: "halt", rounds: ROUNDS }, { idle: "poll", rounds: POLL_ROUNDS }] : [{ idle: "halt", rounds: ROUNDS }];
-    polling?.release();
+    const probe = holdPollingIdle();
+    probe.release?.();
+    const modes = probe.refused ? [{ idle: "halt", rounds: ROUNDS }] : [{ idle: "halt", rounds: ROUNDS }, { idle: "poll", rounds: POLL_ROUNDS }];
     console.log(
       `HTTP over loopback: agent-sessions serve (memory store) vs a bare node:http JSON handler, each in its own process` +
         ` (autocannon, ${CONNECTIONS} connections; per load, rounds of ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s timed, serve and bare in turn, a fresh serve each round, best round kept;` +
-        ` idle cores halting as the machine runs them for ${ROUNDS} rounds${polling ? `, then held polling for ${POLL_ROUNDS}` : ` (no rounds with them polling: ${pollingRefusal})`})`,
+        ` idle cores halting as the machine runs them for ${ROUNDS} rounds${probe.refused ? ` (no rounds with them polling: ${probe.refused})` : `, then held polling for ${POLL_ROUNDS}`})`,
     );
     console.log(
       `  ${"case".padEnd(34)} ${"pipe".padStart(4)} ${"idle".padEnd(4)} ${"server".padEnd(6)} ${"req/s".padStart(9)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"response".padStart(11)} ${"autocannon CPU".padStart(14)}`,
@@ -116,7 +114,7 @@ async function main() {
             }
           }
         } finally {
-          hold?.release();
+          hold?.release?.();
         }
         for (const server of ["serve", "bare"]) {
           const result = best[server];
@@ -172,20 +170,17 @@ async function main() {
  * to 0.79 of bare, as noisy neighbours allowed. Polling makes the wake-up cheap, but a polling
  * core also slows a busy neighbour (the bare create handler loses up to a fifth), so neither
  * figure is what a client on another machine would see; the two bracket it.
- * `BENCH_HTTP_IDLE=halt` skips the polling rounds.
+ * Returns `{ release }`, or `{ refused }` with the reason it could not hold them;
+ * `BENCH_HTTP_IDLE=halt` skips the polling rounds that way.
  */
 function holdPollingIdle() {
-  if (process.env.BENCH_HTTP_IDLE === "halt") {
-    pollingRefusal = "BENCH_HTTP_IDLE=halt";
-    return null;
-  }
+  if (process.env.BENCH_HTTP_IDLE === "halt") return { refused: "BENCH_HTTP_IDLE=halt" };
   try {
     const fd = openSync("/dev/cpu_dma_latency", constants.O_WRONLY);
     writeSync(fd, new Uint8Array(new Int32Array([0]).buffer));
     return { release: () => closeSync(fd) };
   } catch (error) {
-    pollingRefusal = error.code ?? String(error);
-    return null;
+    return { refused: error.code ?? String(error) };
   }
 }
 
