@@ -7,6 +7,7 @@ import type { ServeOptions } from "./options.js";
 import { resolveHost } from "./resolve-host.js";
 import { createGuardedFetch } from "./guarded-fetch.js";
 import { openStore } from "./stores.js";
+import { answerAtTurnEnd } from "./turn-end.js";
 
 /** The organization a development key belongs to. */
 export const DEV_ORG_ID = "dev";
@@ -68,7 +69,8 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   });
 
   const server = serve({
-    fetch: (request) => router.fetch(request),
+    // Answers leave together at the end of each turn of the event loop (see answerAtTurnEnd).
+    fetch: answerAtTurnEnd((request) => router.fetch(request)),
     port: options.port,
     hostname: options.host,
     silent: true,
