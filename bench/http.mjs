@@ -3,10 +3,13 @@
 // while autocannon loads it from this one, over loopback, 64 connections. Two loads:
 // - pipelining 1: one request in flight per connection, as API clients send them.
 // - pipelining 10: ten in flight per connection, the load of the fastify benchmarks.
-// Node answers each request with a write of its own at either load, and a write that finds the
-// load generator's core idle pays to wake it, which on some virtual machines' hosts costs far more
-// than on others (see `holdPollingIdle`): the figures are taken with idle cores halting, as the
-// machine runs them, then again with them held polling.
+// A write that finds the load generator asleep pays to wake it, which on some virtual machines'
+// hosts costs far more than on others (see `holdPollingIdle`). The bare handler writes each answer
+// as soon as it is ready; serve writes the answers of one turn of its event loop together
+// (`answerAtTurnEnd` in packages/cli), so the load generator wakes once for them. The "load
+// sleeps" column says how often autocannon went to sleep a request (Linux: its voluntary context
+// switches). The figures are taken with idle cores halting, as the machine runs them, then again
+// with them held polling.
 // Serve and bare take turns, five rounds of each, and each keeps its best round: a neighbour's
 // burst on this shared machine lowers one round, not the figure. Each serve round is a fresh
 // process, so every round measures the same thing: a store that the round itself fills (about
@@ -21,7 +24,7 @@
 // `BENCH_HTTP_CPU_PROF=<dir>` runs the serve processes under --cpu-prof, writing a profile each there.
 // `BENCH_HTTP_IDLE=halt` skips the rounds with idle cores held polling.
 import { fork, spawn } from "node:child_process";
-import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
@@ -83,7 +86,7 @@ async function main() {
         ` idle cores halting as the machine runs them for ${ROUNDS} rounds${probe.refused ? ` (no rounds with them polling: ${probe.refused})` : `, then held polling for ${POLL_ROUNDS}`})`,
     );
     console.log(
-      `  ${"case".padEnd(34)} ${"pipe".padStart(4)} ${"idle".padEnd(4)} ${"server".padEnd(6)} ${"req/s".padStart(9)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"response".padStart(11)} ${"autocannon CPU".padStart(14)}`,
+      `  ${"case".padEnd(34)} ${"pipe".padStart(4)} ${"idle".padEnd(4)} ${"server".padEnd(6)} ${"req/s".padStart(9)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"response".padStart(11)} ${"autocannon CPU".padStart(14)} ${"load sleeps".padStart(11)}`,
     );
     const rows = [];
     let failures = 0;
@@ -121,7 +124,8 @@ async function main() {
           console.log(
             `  ${entry.name.padEnd(34)} ${String(entry.pipelining).padStart(4)} ${idle} ${server.padEnd(6)} ${formatCount(result.perSecond).padStart(9)}` +
               ` ${formatMs(result.p50).padStart(7)} ${formatMs(result.p99).padStart(7)}` +
-              ` ${formatCount(result.responseBytes).padStart(9)} B ${`${Math.round(result.loadCpu * 100)}%`.padStart(14)}`,
+              ` ${formatCount(result.responseBytes).padStart(9)} B ${`${Math.round(result.loadCpu * 100)}%`.padStart(14)}` +
+              ` ${(result.sleepsPerRequest === null ? "n/a" : `${result.sleepsPerRequest.toFixed(2)}/req`).padStart(11)}`,
           );
         }
         const ratio = best.serve.perSecond / best.bare.perSecond;
@@ -161,15 +165,17 @@ async function main() {
  * cyclictest make; it ends when the file is closed, at the latest when this process exits).
  *
  * A diagnostic, not the figure. The load generator's core halts between answers whenever the
- * server is slower than it, so the slower server pays the wake-up on nearly every answer and the
- * faster one on almost none. What a wake-up costs depends on the host under the virtual machine:
- * on the AMD EPYC host of an earlier session the interrupt cost the writer about 15 µs inside its
- * `writev` (perf: 18% of serve's samples in the wake-up at 13,000 creates/s, 4.5% of bare's at
- * 40,000) and serve's create ran at 0.35 of bare; on the Intel Xeon host of a later one it took
- * 2.3% to 2.7% of serve's samples at 12,000 to 14,000 creates/s, and the same code ran from 0.37
- * to 0.79 of bare, as noisy neighbours allowed. Polling makes the wake-up cheap, but a polling
- * core also slows a busy neighbour (the bare create handler loses up to a fifth), so neither
- * figure is what a client on another machine would see; the two bracket it.
+ * server is slower than it, so a slower server that writes each answer as it is ready pays the
+ * wake-up on nearly every answer, and the faster one on almost none. What a wake-up costs depends
+ * on the host under the virtual machine: on the AMD EPYC host of an earlier session the interrupt
+ * cost the writer about 15 µs inside its `writev` (perf: 18% of serve's samples in the wake-up at
+ * 13,000 creates/s, 4.5% of bare's at 40,000) and serve's create ran at 0.35 of bare; on Intel
+ * Xeon hosts since, 2.3% to 21% of serve's samples, as neighbours allowed. Serve has written a
+ * turn's answers together since (autocannon slept 0.88–0.91 times a create before, 0.02–0.04
+ * after), which took its create from 0.47–0.56 of bare to 0.61–0.78 in the same runs.
+ * Polling makes the wake-up cheap, but a polling core also slows a busy neighbour (the bare
+ * create handler loses up to a fifth), so neither figure is what a client on another machine
+ * would see; the two bracket it.
  * Returns `{ release }`, or `{ refused }` with the reason it could not hold them;
  * `BENCH_HTTP_IDLE=halt` skips the polling rounds that way.
  */
@@ -189,8 +195,10 @@ async function load(request, pipelining) {
   const options = { ...request, connections: CONNECTIONS, pipelining };
   const warm = await autocannon({ ...options, duration: WARMUP_SECONDS });
   const cpuBefore = process.cpuUsage();
+  const sleepsBefore = voluntarySleeps();
   const timed = await autocannon({ ...options, duration: DURATION_SECONDS });
   const cpu = process.cpuUsage(cpuBefore);
+  const sleeps = sleepsBefore === null ? null : voluntarySleeps() - sleepsBefore;
   const problems = [warm, timed]
     .flatMap((result) => [
       result.non2xx > 0 ? `${result.non2xx} non-2xx (${Object.keys(result.statusCodeStats).join(", ")})` : "",
@@ -205,8 +213,22 @@ async function load(request, pipelining) {
     responseBytes: timed.throughput.total / Math.max(1, timed.requests.total),
     // Near 100%, autocannon is the bottleneck and the figure is its ceiling, not the server's.
     loadCpu: (cpu.user + cpu.system) / 1e6 / timed.duration,
+    // Near 1, nearly every answer found autocannon asleep and paid to wake it.
+    sleepsPerRequest: sleeps === null ? null : sleeps / Math.max(1, timed.requests.total),
     failed: problems.join(", "),
   };
+}
+
+/**
+ * How many times this process has gone to sleep waiting (its voluntary context switches, from
+ * /proc); null where there is no /proc. Autocannon runs in this process, alone while it loads.
+ */
+function voluntarySleeps() {
+  try {
+    return Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync("/proc/self/status", "utf8"))[1]);
+  } catch {
+    return null;
+  }
 }
 
 // autocannon keeps latencies in whole milliseconds, truncated: 0 means under one.
