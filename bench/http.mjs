@@ -170,7 +170,7 @@ async function main() {
  * on the host under the virtual machine: on the AMD EPYC host of an earlier session the interrupt
  * cost the writer about 15 µs inside its `writev` (perf: 18% of serve's samples in the wake-up at
  * 13,000 creates/s, 4.5% of bare's at 40,000) and serve's create ran at 0.35 of bare; on Intel
- * Xeon hosts since, 2.3% to 21% of serve's samples, as neighbours allowed. Serve has written a
+ * Xeon hosts since, 2% to 4% of serve's samples (perf), as neighbours allowed. Serve has written a
  * turn's answers together since (autocannon slept 0.88–0.91 times a create before, 0.02–0.04
  * after), which took its create from 0.47–0.56 of bare to 0.61–0.78 in the same runs.
  * Polling makes the wake-up cheap, but a polling core also slows a busy neighbour (the bare
