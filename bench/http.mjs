@@ -172,7 +172,8 @@ async function main() {
  * 13,000 creates/s, 4.5% of bare's at 40,000) and serve's create ran at 0.35 of bare; on Intel
  * Xeon hosts since, 2% to 4% of serve's samples (perf), as neighbours allowed. Serve has written a
  * turn's answers together since (autocannon slept 0.88–0.91 times a create before, 0.02–0.04
- * after), which took its create from 0.47–0.56 of bare to 0.61–0.78 in the same runs.
+ * after), which took its create from 0.47–0.56 of bare to 0.61–0.78 at pipelining 1, and from
+ * 0.40–0.51 to 0.60–0.66 at pipelining 10, in runs taken in turn.
  * Polling makes the wake-up cheap, but a polling core also slows a busy neighbour (the bare
  * create handler loses up to a fifth), so neither figure is what a client on another machine
  * would see; the two bracket it.

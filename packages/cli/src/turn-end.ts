@@ -12,7 +12,8 @@ export type FetchHandler = (request: Request) => Promise<Response>;
  * again before the next answer. Under load from 64 connections, the benchmark's load generator
  * went to sleep 0.88 to 0.91 times a request with answers written one by one and 0.02 to 0.04
  * times with them written at the turn's end, and creates through `serve` went from 0.47–0.56 of a
- * bare node:http handler to 0.61–0.78 (bench/http.mjs; see the README's benchmark section).
+ * bare node:http handler to 0.61–0.78 at one request in flight a connection, and from 0.40–0.51 to
+ * 0.60–0.66 at ten (bench/http.mjs, runs taken in turn; see the README's benchmark section).
  *
  * A response waits at most for the rest of its turn's requests to be handled, never for a timer
  * or for I/O. The cost is one promise and one immediate a turn, shared by its responses; a handler
