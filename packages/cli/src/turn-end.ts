@@ -1,5 +1,7 @@
-/** A fetch handler as srvx and the router take it. */
-export type FetchHandler = (request: Request) => Promise<Response>;
+import type { AgentSessionsRouter } from "@agent-sessions/router";
+
+/** A fetch handler, as the router offers and srvx takes it. */
+type FetchHandler = AgentSessionsRouter["fetch"];
 
 /**
  * Wraps `handler` so that each response is handed back when the event loop's current I/O phase
