@@ -47,7 +47,11 @@ export interface EngineOptions {
   readonly clock?: () => number;
   /** Makes prefixed ids. Default: time-ordered ids from Web Crypto, timed by `clock`. */
   readonly ids?: (prefix: string) => string;
-  /** How many times a write lost to a concurrent one is retried before giving up. Default: 8. */
+  /**
+   * How many times a write lost to another instance's is applied again before giving up with a
+   * `version_conflict`; the first retry runs at once, the later ones after jittered pauses of up to
+   * 50 ms. Default: 16.
+   */
   readonly maxRetries?: number;
   /** Decides whether a closed thread counts toward billing. */
   readonly billable?: BillablePolicy;
@@ -141,7 +145,7 @@ export function createEngine(options: EngineOptions) {
     store: options.store,
     clock,
     emitter,
-    maxRetries: options.maxRetries ?? 8,
+    maxRetries: options.maxRetries ?? 16,
     onListenerError: options.onListenerError ?? ((error) => console.error("agent-sessions: an event listener threw", error)),
     eventOutbox: (record, events) => directory.outboxFor(record, events),
     written,

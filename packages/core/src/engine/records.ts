@@ -5,6 +5,7 @@ import type { Machine, Transition } from "../machine.js";
 import { LIMITS, type RecordKind } from "../schemas/common.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
 import type { OutboxMessage, RecordWrite, Store, StoredRecord } from "../store.js";
+import { KeyedLimiter } from "./limiter.js";
 
 /** Events the engine emits in-process: every event type, each with the event that was written. */
 export type EngineEvents = Record<string, SessionEvent>;
@@ -99,6 +100,22 @@ function assertRecordSize(kind: RecordKind, id: string, data: unknown, previous?
   }
 }
 
+/** The longest pause before a retried write, in milliseconds. */
+const MAX_RETRY_DELAY_MS = 50;
+
+/**
+ * The pause before retry `attempt` (2 and on; the first retry runs at once): a random share of a
+ * window that doubles from 2 ms up to 50 ms, so writers that keep colliding spread out ("full
+ * jitter").
+ */
+export function retryDelay(attempt: number): number {
+  return Math.random() * Math.min(MAX_RETRY_DELAY_MS, 2 ** (attempt - 1));
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /**
  * Loads, applies, saves and emits: the only place records change. Every write is a
  * compare-and-set retried on conflict, with the transition's events in the same write.
@@ -155,11 +172,16 @@ export class Records {
   }
 
   /**
-   * Applies `command` through `machine` to a record, retrying on version conflicts. When the
-   * command is refused after time changed the record (an expiry), that change is still saved,
-   * then the refusal is thrown. Returns the state after the command.
+   * Applies `command` through `machine` to a record. When the compare-and-set loses to another
+   * write, the command is applied again to the record as that write left it, so commands that
+   * commute (two messages into one inbox, two context updates) both succeed, and one that no longer
+   * fits (a confirm after a cancel) is refused by the machine, not by a version conflict. Writes of
+   * one record through this engine take turns, so they never conflict with each other; a write that
+   * loses to another instance retries at once, then after jittered, growing pauses. When the
+   * command is refused after time changed the record (an expiry), that change is still saved, then
+   * the refusal is thrown. Returns the state after the command.
    */
-  async mutate<S, C>(
+  mutate<S, C>(
     orgId: string | null,
     kind: RecordKind,
     id: string,
@@ -167,8 +189,22 @@ export class Records {
     command: C,
     extra: WriteExtras<S> = {},
   ): Promise<S> {
+    return this.turns.run(id, () => this.apply(orgId, kind, id, machine, command, extra));
+  }
+
+  private readonly turns = new KeyedLimiter(1);
+
+  private async apply<S, C>(
+    orgId: string | null,
+    kind: RecordKind,
+    id: string,
+    machine: Machine<S, C>,
+    command: C,
+    extra: WriteExtras<S>,
+  ): Promise<S> {
     const retries = extra.retries ?? this.context.maxRetries;
     for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 1) await pause(retryDelay(attempt));
       const record = await this.load(orgId, kind, id);
       const now = this.now;
       const state = record.data as S;
