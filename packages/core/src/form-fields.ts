@@ -7,11 +7,23 @@ const TEL = /^\+?[0-9 ().-]{3,32}$/;
 const TRUE_TEXT = new Set(["on", "true", "1", "yes"]);
 const FALSE_TEXT = new Set(["off", "false", "0", "no", ""]);
 
-/** Checks a form definition's rules beyond its schema: unique names, options only on selects. */
+/** The value a record holds under `key` itself, never one its prototype lends (`constructor`). */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
+ * Checks a form definition's rules beyond its schema: unique names, options only on selects, and
+ * no name every JavaScript object already has (`constructor`, `toString`, `__proto__`): values are
+ * kept keyed by field name, in the engine and in every client that reads them.
+ */
 export function checkFormFields(fields: readonly FormField[]): void {
   const seen = new Set<string>();
   fields.forEach((field, index) => {
     const path = `fields[${index}]`;
+    if (field.name in Object.prototype) {
+      throw new InvalidInputError(`${path}.name`, `"${field.name}" is reserved: every JavaScript object has a member of that name`);
+    }
     if (seen.has(field.name)) throw new InvalidInputError(`${path}.name`, `"${field.name}" is used by another field`);
     seen.add(field.name);
     if (field.type === "select" && !field.options?.length) {

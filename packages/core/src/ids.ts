@@ -88,6 +88,16 @@ export function isPrefixedId(id: unknown, prefix: string): id is string {
   return match !== null && match[1] === prefix;
 }
 
+/** True when a caller's text is short and plain enough to name in a message ("Action act_… not found"). */
+export function isShowable(text: string): boolean {
+  return /^[\w-]{1,100}$/.test(text);
+}
+
+/** True when `id` is some prefix, `_`, then 32 lowercase hex digits: the shape of every id handed out. */
+export function isRecordId(id: unknown): id is string {
+  return typeof id === "string" && ID_PATTERN.test(id);
+}
+
 /**
  * A deterministic id for the `seq`-th event of a record: the same record and sequence number
  * always give the same id, so a retried write produces the same event, never a second one.

@@ -2,6 +2,7 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { InvalidInputError } from "./errors.js";
+import { isPlainRecord, leftOut, readJson } from "./json-boundary.js";
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 const encoder = new TextEncoder();
@@ -18,13 +19,16 @@ function checkerFor<T extends TSchema>(schema: T): TypeCheck<T> {
 /**
  * Checks `value` against `schema` and returns a JSON copy of it, typed, or throws an
  * `InvalidInputError` naming the first offending field by its dotted path (`prefill.email`),
- * relative to `root` when given. The copy makes the value the engine's own (stores may freeze what
- * they keep) and plain JSON, as every store would keep it.
+ * relative to `root` when given. The value first crosses the free-form JSON boundary
+ * (`readJson`: depth, key length, well-formed text, finite numbers), which also makes the copy;
+ * the schema then judges the copy. The copy makes the value the engine's own (stores may freeze
+ * what they keep) and plain JSON, as every store would keep it.
  */
 export function parseInput<T extends TSchema>(schema: T, value: unknown, root?: string): Static<T> {
   const checker = checkerFor(schema);
-  if (checker.Check(value)) return (typeof value === "object" && value !== null ? jsonCopy(value) : value) as Static<T>;
-  const error = firstError(checker.Errors(value));
+  const copy = readJson(value, schema, root);
+  if (checker.Check(copy)) return copy as Static<T>;
+  const error = firstError(checker.Errors(copy));
   if (!error) throw new InvalidInputError(root, "is invalid");
   const path = joinPath(root, error.path);
   throw new InvalidInputError(path || undefined, describe(error, path));
@@ -156,57 +160,3 @@ function jsonBytesAtMost(value: unknown, budget: number): number {
   return total;
 }
 
-/**
- * What `JSON.parse(JSON.stringify(value))` gives, made directly for the plain values a request
- * carries (about four times faster); anything else (a `Date`, a class instance, an object with
- * `toJSON`, a `bigint`) goes through that round trip, so the result is the same in every case.
- */
-export function jsonCopy(value: unknown): unknown {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return value;
-    case "number":
-      // JSON has no -0 and no non-finite numbers: -0 becomes 0, NaN and ±Infinity become null.
-      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
-    case "object":
-      break;
-    default:
-      return roundTrip(value);
-  }
-  if (value === null) return null;
-  if (Array.isArray(value)) {
-    const copy: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      copy[i] = leftOut(item) ? null : jsonCopy(item);
-    }
-    return copy;
-  }
-  if (!isPlainRecord(value)) return roundTrip(value);
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const item = value[key];
-    if (leftOut(item)) continue;
-    // Defined, not assigned: a `__proto__` key stays a plain key, as JSON.parse makes it.
-    if (key === "__proto__") Object.defineProperty(copy, key, { value: jsonCopy(item), enumerable: true, writable: true, configurable: true });
-    else copy[key] = jsonCopy(item);
-  }
-  return copy;
-}
-
-/** A value JSON leaves out of an object, and writes as `null` in an array. */
-function leftOut(value: unknown): boolean {
-  return value === undefined || typeof value === "function" || typeof value === "symbol";
-}
-
-/** An object JSON serializes key by key: no prototype but Object's (or none), no `toJSON`. */
-function isPlainRecord(value: object): value is Record<string, unknown> {
-  const prototype = Object.getPrototypeOf(value);
-  return (prototype === Object.prototype || prototype === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function";
-}
-
-function roundTrip(value: unknown): unknown {
-  const text = JSON.stringify(value);
-  return text === undefined ? undefined : JSON.parse(text);
-}

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { assertJsonSize, InvalidInputError } from "../src/index.js";
-import { jsonCopy } from "../src/validate.js";
+import { JSON_LIMITS, readJson } from "../src/json-boundary.js";
+import { assertJsonSize, CreateFormInput, CreateWorkflowInput, InvalidInputError, parseInput, RecordStepInput } from "../src/index.js";
 
 class Point {
   constructor(
@@ -18,7 +18,7 @@ const cases: Record<string, unknown> = {
   "an empty object and array": { a: {}, b: [] },
   "undefined, functions and symbols in an object": { kept: 1, gone: undefined, fn: () => 1, sym: Symbol("s") },
   "undefined, functions and symbols in an array": [undefined, () => 1, Symbol("s"), 2],
-  "non-finite numbers and -0": { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, list: [Number.NEGATIVE_INFINITY, -0], zero: -0 },
+  "-0": { list: [-0], zero: -0 },
   "a sparse array": sparse,
   "a Date": { at: new Date(Date.UTC(2026, 10, 23, 15, 0, 0)) },
   "an object with toJSON": { value: { toJSON: () => ({ replaced: true }) } },
@@ -29,21 +29,31 @@ const cases: Record<string, unknown> = {
   "a Map and a Set": { map: new Map([["a", 1]]), set: new Set([1]) },
 };
 
-describe("jsonCopy", () => {
+/** True when a value holds a number JSON cannot carry (it writes NaN and ±Infinity as null). */
+function holdsNonFinite(value: unknown, seen = new Set<unknown>()): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (typeof value !== "object" || value === null || seen.has(value)) return false;
+  seen.add(value);
+  if (value instanceof Date || value instanceof Map || value instanceof Set) return false;
+  return Object.values(value).some((item) => holdsNonFinite(item, seen));
+}
+
+describe("readJson: the copy", () => {
   for (const [name, value] of Object.entries(cases)) {
     it(`copies ${name} exactly as a JSON round trip does`, () => {
-      const copy = jsonCopy(value);
+      const copy = readJson(value, null);
       expect(copy).toStrictEqual(JSON.parse(JSON.stringify(value)));
       expect(JSON.stringify(copy)).toBe(JSON.stringify(value));
     });
   }
 
-  it("agrees with a JSON round trip on any value JSON can serialize", () => {
+  it("agrees with a JSON round trip on any value JSON can carry", () => {
     fc.assert(
       fc.property(fc.anything({ withDate: true, withMap: true, withSet: true, withNullPrototype: true, withSparseArray: true, withBoxedValues: true }), (value) => {
         const text = JSON.stringify(value);
         if (typeof value !== "object" || value === null || text === undefined) return;
-        expect(jsonCopy(value)).toStrictEqual(JSON.parse(text));
+        if (holdsNonFinite(value)) expect(() => readJson(value, null)).toThrow(InvalidInputError);
+        else expect(readJson(value, null)).toStrictEqual(JSON.parse(text));
       }),
       { numRuns: 10_000 },
     );
@@ -51,20 +61,107 @@ describe("jsonCopy", () => {
 
   it("shares nothing with its source", () => {
     const source = { metadata: { list: [{ a: 1 }] } };
-    const copy = jsonCopy(source) as typeof source;
+    const copy = readJson(source, null) as typeof source;
     source.metadata.list[0]!.a = 2;
     expect(copy.metadata.list[0]!.a).toBe(1);
   });
 
   it("keeps a __proto__ key as a plain key, never as the prototype", () => {
-    const copy = jsonCopy(JSON.parse('{"__proto__": {"polluted": true}}')) as Record<string, unknown>;
+    const copy = readJson(JSON.parse('{"__proto__": {"polluted": true}}'), null) as Record<string, unknown>;
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
     expect(Object.keys(copy)).toEqual(["__proto__"]);
     expect((copy as { polluted?: boolean }).polluted).toBeUndefined();
   });
 
-  it("throws on a bigint, as JSON.stringify does", () => {
-    expect(() => jsonCopy({ big: 1n })).toThrow(TypeError);
+  it("reads each getter once, so the value checked is the value kept", () => {
+    let reads = 0;
+    const value = {
+      get text() {
+        reads++;
+        return reads === 1 ? "fine" : "\u0000";
+      },
+    };
+    expect(readJson(value, null)).toEqual({ text: "fine" });
+    expect(reads).toBe(1);
+  });
+});
+
+/** `levels` arrays, one inside the next, around `inner`. */
+function nested(levels: number, inner: unknown = 1): unknown {
+  let value = inner;
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+}
+
+/** The message of the `InvalidInputError` that `run` throws. */
+function refusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidInputError);
+    return (error as Error).message;
+  }
+  throw new Error("expected an InvalidInputError");
+}
+
+describe("readJson: the free-form JSON boundary", () => {
+  it(`takes ${JSON_LIMITS.depth} levels inside an open value and refuses one more, naming the path`, () => {
+    expect(parseInput(CreateWorkflowInput, { name: "x", metadata: { a: nested(JSON_LIMITS.depth) } })).toBeTruthy();
+    const message = refusal(() => parseInput(CreateWorkflowInput, { name: "x", metadata: { a: nested(JSON_LIMITS.depth + 1) } }));
+    expect(message).toMatch(/^metadata\.a\[0\]\[0\].*: nested deeper than 32 levels$/);
+  });
+
+  it("refuses nesting far past any stack, without overflowing it, for any open value", () => {
+    const deep = JSON.parse(`${"[".repeat(200_000)}${"]".repeat(200_000)}`);
+    expect(refusal(() => parseInput(CreateWorkflowInput, { name: "x", metadata: { a: deep } }))).toMatch(/nested deeper than 32 levels$/);
+    expect(refusal(() => parseInput(RecordStepInput, { action: "a", durationMs: 1, input: deep }))).toMatch(/^input\[0\].*: nested deeper/);
+    const deepObject = JSON.parse(`${'{"k":'.repeat(5000)}1${"}".repeat(5000)}`);
+    expect(refusal(() => readJson({ output: deepObject }, null))).toMatch(/^output\.k\.k.*: nested deeper/);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(refusal(() => readJson({ metadata: cycle }, null))).toMatch(/nested deeper than 32 levels$/);
+  });
+
+  it("does not count the levels the schema itself describes", () => {
+    const fields = [{ name: "colour", type: "select", options: ["red", "blue"] }];
+    expect(parseInput(CreateFormInput, { name: "f", fields, metadata: { a: nested(JSON_LIMITS.depth) } })).toBeTruthy();
+  });
+
+  it(`takes keys of ${JSON_LIMITS.keyChars} characters and refuses longer ones`, () => {
+    expect(readJson({ metadata: { ["k".repeat(200)]: 1 } }, null)).toBeTruthy();
+    expect(refusal(() => readJson({ metadata: { ["k".repeat(201)]: 1 } }, null))).toMatch(/^metadata: keys must be at most 200 characters \(one has 201/);
+    expect(refusal(() => readJson({ input: [{ ["k".repeat(5000)]: 1 }] }, null))).toMatch(/^input\[0\]: keys must be at most 200/);
+  });
+
+  it("refuses NUL and lone surrogates in any text, key or value, and takes every well-formed text", () => {
+    expect(refusal(() => readJson({ metadata: { a: "x\u0000y" } }, null))).toBe("metadata.a: must not contain the NUL character (U+0000)");
+    expect(refusal(() => readJson({ metadata: { ["a\u0000"]: 1 } }, null))).toMatch(/^metadata: keys must not contain the NUL/);
+    for (const bad of ["\ud800", "a\udc00", "\udc00\ud800", "x\ud83d"]) {
+      expect(refusal(() => readJson({ values: { f: bad } }, null))).toBe("values.f: must be well-formed Unicode (it holds a lone surrogate)");
+    }
+    expect(refusal(() => readJson({ ["\udfff"]: 1 }, null))).toMatch(/^keys must be well-formed/);
+    expect(refusal(() => readJson("\u0000", null, "body"))).toBe("body: must not contain the NUL character (U+0000)");
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), (text) => {
+        if (text.includes("\u0000")) return;
+        expect(readJson({ [text.slice(0, 200)]: text }, null)).toEqual({ [text.slice(0, 200)]: text });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("refuses numbers JSON cannot carry, and BigInts, naming where", () => {
+    expect(refusal(() => readJson({ usage: { input_tokens: Number.NaN } }, null))).toBe("usage.input_tokens: must be a finite number");
+    expect(refusal(() => readJson({ list: [1, Number.POSITIVE_INFINITY] }, null))).toBe("list[1]: must be a finite number");
+    expect(refusal(() => readJson({ big: 1n }, null))).toBe("big: must be a JSON value (a BigInt is not one)");
+  });
+
+  it("names keys that are not identifiers in brackets, and shortens a long path", () => {
+    expect(refusal(() => readJson({ metadata: { "a.b": { "": "\u0000" } } }, null))).toBe('metadata["a.b"][""]: must not contain the NUL character (U+0000)');
+    const chain = JSON.parse(`${'{"abcdefghij":'.repeat(40)}1${"}".repeat(40)}`);
+    const long = refusal(() => readJson({ metadata: chain }, null));
+    expect(long.length).toBeLessThan(160);
+    expect(long).toMatch(/^metadata(\.abcdefghij)+…(\.abcdefghij)+: nested deeper than 32 levels$/);
   });
 });
 

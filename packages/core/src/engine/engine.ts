@@ -1,5 +1,5 @@
 import mitt, { type Emitter } from "mitt";
-import { createIdGenerator, isPrefixedId } from "../ids.js";
+import { createIdGenerator, isPrefixedId, isRecordId } from "../ids.js";
 import type { Machine } from "../machine.js";
 import { agentSessionMachine } from "../machines/agent-session.js";
 import { formSessionMachine } from "../machines/form-session.js";
@@ -218,6 +218,7 @@ export function createEngine(options: EngineOptions) {
 
     /** A record's events in order, after `afterSeq` when given (any kind, one organization). */
     async timeline(orgId: string, id: string, query: { afterSeq?: number; limit?: number } = {}): Promise<SessionEvent[]> {
+      if (!isRecordId(id)) throw notFound("workflow", id);
       const record = await options.store.get(orgId, id);
       if (!record) throw notFound("workflow", id);
       return options.store.timeline(orgId, id, query);
@@ -228,6 +229,7 @@ export function createEngine(options: EngineOptions) {
      * many events that wrote: for a caller that waits on a deadline instead of a sweep.
      */
     async settle(orgId: string, id: string): Promise<number> {
+      if (!isRecordId(id)) throw notFound("workflow", id);
       const record = await options.store.get(orgId, id);
       if (!record) throw notFound("workflow", id);
       const machine = MACHINES[record.kind];

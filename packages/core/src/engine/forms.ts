@@ -12,16 +12,20 @@ import {
 } from "../schemas/form.js";
 import { ListQuery } from "../schemas/workflow.js";
 import { assertJsonSize, parseInput } from "../validate.js";
-import type { Page, Records } from "./records.js";
+import { notFound, type Page, type Records } from "./records.js";
 
 const slugAlias = (slug: string) => `form-slug:${slug}`;
+const SLUG = new RegExp(CreateFormInput.properties.slug.pattern!);
+const isSlug = (text: string) => text.length <= CreateFormInput.properties.slug.maxLength! && SLUG.test(text);
 
 /** Form definitions: create, read by id or slug, list. */
 export function formOperations(records: Records, newId: (prefix: string) => string) {
   async function resolve(orgId: string, idOrSlug: string): Promise<Form> {
     if (isPrefixedId(idOrSlug, ID_PREFIXES.form)) return records.view<Form>(orgId, "form", idOrSlug);
-    const id = await records.store.resolveAlias(orgId, slugAlias(idOrSlug));
-    return records.view<Form>(orgId, "form", id ?? idOrSlug);
+    // Only a text shaped like a slug is looked up: anything else names no form.
+    const id = isSlug(idOrSlug) ? await records.store.resolveAlias(orgId, slugAlias(idOrSlug)) : null;
+    if (id === null) throw notFound("form", idOrSlug);
+    return records.view<Form>(orgId, "form", id);
   }
 
   return {

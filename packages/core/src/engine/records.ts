@@ -1,6 +1,6 @@
 import type { Emitter } from "mitt";
-import { ConflictError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
-import { eventId } from "../ids.js";
+import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
+import { eventId, ID_PREFIXES, isPrefixedId, isRecordId, isShowable } from "../ids.js";
 import type { Machine, Transition } from "../machine.js";
 import { LIMITS, type RecordKind } from "../schemas/common.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
@@ -55,9 +55,23 @@ const NOUNS: Record<RecordKind, string> = {
   webhook: "Webhook",
 };
 
-/** Notes that a record was not found; used for another organization's records alike. */
+/** The id prefix of each record kind: an id without it names no record of that kind. */
+const PREFIXES: Record<RecordKind, string> = {
+  form: ID_PREFIXES.form,
+  form_session: ID_PREFIXES.formSession,
+  workflow: ID_PREFIXES.workflow,
+  thread: ID_PREFIXES.thread,
+  agent: ID_PREFIXES.agent,
+  agent_session: ID_PREFIXES.agentSession,
+  webhook: ID_PREFIXES.webhook,
+};
+
+/**
+ * Notes that a record was not found; used for another organization's records alike. The id is
+ * named only when it could be one: a caller's 10 KB or control-character "id" is not echoed.
+ */
 export function notFound(kind: RecordKind, id?: string): NotFoundError {
-  return new NotFoundError(id === undefined ? `${NOUNS[kind]} not found` : `${NOUNS[kind]} ${id} not found`);
+  return new NotFoundError(id === undefined || !isShowable(id) ? `${NOUNS[kind]} not found` : `${NOUNS[kind]} ${id} not found`);
 }
 
 function toEvents(record: { id: string; orgId: string; kind: RecordKind }, first: number, drafts: readonly EventDraft[]) {
@@ -164,8 +178,9 @@ export class Records {
     return state;
   }
 
-  /** Reads one record of one kind of one organization, or throws not found. */
+  /** Reads one record of one kind of one organization, or throws not found; a text that is not such an id never reaches the store. */
   async load(orgId: string | null, kind: RecordKind, id: string): Promise<StoredRecord> {
+    if (!isPrefixedId(id, PREFIXES[kind])) throw notFound(kind, id);
     const record = orgId === null ? await this.context.store.getUnscoped(id) : await this.context.store.get(orgId, id);
     if (!record || record.kind !== kind) throw notFound(kind, id);
     return record;
@@ -248,6 +263,10 @@ export class Records {
   ): Promise<Page<S>> {
     const limit = query.limit ?? 20;
     const offset = query.offset ?? 0;
+    // A cursor is the id of the last record of a page: anything else never reaches the store.
+    if (query.cursor !== undefined && !isRecordId(query.cursor)) {
+      throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
+    }
     for (let attempt = 0; ; attempt++) {
       const page = await this.context.store.list(orgId, {
         kind,

@@ -1,5 +1,5 @@
 import { InvalidInputError, NotFoundError } from "../errors.js";
-import { ID_PREFIXES } from "../ids.js";
+import { ID_PREFIXES, isShowable } from "../ids.js";
 import { DEFAULT_ACTION_SECONDS, type PendingActionCommand } from "../machines/pending-action.js";
 import { type BillablePolicy, createThread, type ThreadCommand, threadMachine } from "../machines/thread.js";
 import { LIMITS } from "../schemas/common.js";
@@ -30,7 +30,7 @@ export function threadOperations(
 
   function actionOf(thread: Thread, actionId: string): PendingAction {
     const action = thread.actions.find((candidate) => candidate.id === actionId);
-    if (!action) throw new NotFoundError(`Action ${actionId} not found`);
+    if (!action) throw new NotFoundError(isShowable(actionId) ? `Action ${actionId} not found` : "Action not found");
     return action;
   }
 

@@ -1,5 +1,5 @@
 import { NotFoundError } from "../errors.js";
-import { ID_PREFIXES } from "../ids.js";
+import { ID_PREFIXES, isPrefixedId, isShowable } from "../ids.js";
 import { createWorkflow, type WorkflowCommand, workflowMachine } from "../machines/workflow.js";
 import { LIMITS } from "../schemas/common.js";
 import {
@@ -24,6 +24,7 @@ export function workflowOperations(records: Records, newId: (prefix: string) => 
 
   /** The session that owns an inbox or a wait, found through the alias its creation registered. */
   async function owner(orgId: string, childId: string, what: "Inbox" | "Wait"): Promise<string> {
+    if (!isPrefixedId(childId, what === "Inbox" ? ID_PREFIXES.inbox : ID_PREFIXES.wait)) throw notFoundChild(what, childId);
     const id = await records.store.resolveAlias(orgId, childId);
     if (id === null) throw notFoundChild(what, childId);
     return id;
@@ -122,5 +123,5 @@ export function workflowOperations(records: Records, newId: (prefix: string) => 
 }
 
 function notFoundChild(what: "Inbox" | "Wait", id: string): NotFoundError {
-  return new NotFoundError(`${what} ${id} not found`);
+  return new NotFoundError(isShowable(id) ? `${what} ${id} not found` : `${what} not found`);
 }

@@ -27,8 +27,25 @@ export function truncatePreview(text: string, max: number = LIMITS.previewChars)
 export function addUsage(total: Usage | null, more: Usage | undefined): Usage | null {
   if (!more) return total;
   const sum: Usage = { ...(total ?? {}) };
-  for (const [key, value] of Object.entries(more)) sum[key] = (sum[key] ?? 0) + value;
+  for (const [key, value] of Object.entries(more)) sum[key] = (Object.hasOwn(sum, key) ? sum[key]! : 0) + value;
   return sum;
+}
+
+/** How many distinct usage counters one session keeps. */
+export const MAX_USAGE_COUNTERS = 64;
+
+/** A refusal when `sum` holds too many counters, or one passed what a JSON number keeps exactly. */
+function overflow(sum: Usage | null): InvalidInputError | null {
+  const entries = Object.entries(sum ?? {});
+  if (entries.length > MAX_USAGE_COUNTERS) {
+    return new InvalidInputError("usage", `a session keeps at most ${MAX_USAGE_COUNTERS} counters (this would make ${entries.length})`);
+  }
+  for (const [key, value] of entries) {
+    if (!Number.isSafeInteger(value)) {
+      return new InvalidInputError(`usage.${key}`, `the session's total would pass ${Number.MAX_SAFE_INTEGER}`);
+    }
+  }
+  return null;
 }
 
 /** Builds a new agent session in `started` for an existing agent. */
@@ -70,6 +87,9 @@ function apply(state: AgentSession, command: AgentSessionCommand, now: number): 
   if (state.finishedAt !== null) {
     return refuse(new IllegalTransitionError("finished", "post a message to", `cannot post a message to session ${state.id}: it is finished`));
   }
+  const usage = addUsage(state.usage, command.usage);
+  const tooLarge = command.usage ? overflow(usage) : null;
+  if (tooLarge) return refuse(tooLarge);
   if (command.role === "user") {
     if (state.status === "active") {
       return refuse(
@@ -81,7 +101,7 @@ function apply(state: AgentSession, command: AgentSessionCommand, now: number): 
       status: "active",
       startedAt: state.startedAt ?? now,
       preview: state.preview ?? truncatePreview(command.content),
-      usage: addUsage(state.usage, command.usage),
+      usage,
       turns: state.turns + 1,
       updatedAt: now,
     };
@@ -96,7 +116,7 @@ function apply(state: AgentSession, command: AgentSessionCommand, now: number): 
     ...state,
     status: "idle",
     outputPreview: truncatePreview(command.content),
-    usage: addUsage(state.usage, command.usage),
+    usage,
     updatedAt: now,
   };
   return accept(next, [

@@ -1,5 +1,5 @@
 import { ExpiredError, IllegalTransitionError, InvalidInputError } from "../errors.js";
-import { coerceFieldValue, isBlank } from "../form-fields.js";
+import { coerceFieldValue, isBlank, ownValue } from "../form-fields.js";
 import { accept, defineMachine, iso, type Machine, refuse, type Transition } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
 import type { FieldValue, Form, FormSession, Submission } from "../schemas/form.js";
@@ -33,7 +33,7 @@ export function createFormSession(
     prefill[name] = coerceFieldValue(field, value, `prefill.${name}`);
   }
   for (const field of form.fields) {
-    if (field.type === "hidden" && field.required && isBlank(prefill[field.name])) {
+    if (field.type === "hidden" && field.required && isBlank(ownValue(prefill, field.name))) {
       throw new InvalidInputError(`prefill.${field.name}`, "is required: a hidden field can only be filled by prefill");
     }
   }
@@ -93,7 +93,8 @@ export function buildSubmission(
   const values: Record<string, FieldValue> = {};
   const missing: string[] = [];
   for (const field of state.fields) {
-    const raw = field.type === "hidden" ? state.prefill[field.name] : (posted[field.name] ?? state.prefill[field.name]);
+    const stored = ownValue(state.prefill, field.name);
+    const raw = field.type === "hidden" ? stored : (ownValue(posted, field.name) ?? stored);
     const value = raw === undefined ? undefined : coerceFieldValue(field, raw, `values.${field.name}`);
     const unticked = field.type === "checkbox" && field.required === true && value !== true;
     if (value === undefined || isBlank(value) || unticked) {
@@ -111,7 +112,7 @@ export function buildSubmission(
 function sameSubmission(a: Submission, b: Submission): boolean {
   const keysA = Object.keys(a.values);
   const keysB = Object.keys(b.values);
-  return keysA.length === keysB.length && keysA.every((key) => Object.is(a.values[key], b.values[key]));
+  return keysA.length === keysB.length && keysA.every((key) => Object.hasOwn(b.values, key) && Object.is(a.values[key], b.values[key]));
 }
 
 function apply(state: FormSession, command: FormSessionCommand, now: number): Transition<FormSession> {

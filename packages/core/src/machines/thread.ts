@@ -52,7 +52,7 @@ export function mergeContextVariables(
   current: Readonly<Record<string, unknown>>,
   patch: Readonly<Record<string, unknown>>,
 ): { variables: Record<string, unknown>; set: string[]; removed: string[] } {
-  const variables: Record<string, unknown> = Object.assign({}, current);
+  const variables: Record<string, unknown> = { ...current };
   const set: string[] = [];
   const removed: string[] = [];
   for (const [key, value] of Object.entries(patch)) {
@@ -60,7 +60,7 @@ export function mergeContextVariables(
       throw new InvalidInputError(`context_variables.${key}`, "keys must be UPPERCASE_SNAKE_CASE");
     }
     if (value === null) {
-      if (key in variables) removed.push(key);
+      if (Object.hasOwn(variables, key)) removed.push(key);
       delete variables[key];
     } else {
       variables[key] = value;

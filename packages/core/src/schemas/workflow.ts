@@ -140,7 +140,7 @@ export const RecordStepInput = Type.Object(
     action: Type.String({ minLength: 1, maxLength: 100 }),
     input: Type.Optional(Type.Unknown()),
     output: Type.Optional(Type.Unknown()),
-    durationMs: Type.Integer({ minimum: 0 }),
+    durationMs: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     error: Type.Optional(
       Type.Object(
         { message: Type.String({ minLength: 1, maxLength: 2000 }), critical: Type.Optional(Type.Boolean()) },
@@ -157,7 +157,7 @@ export const ListQuery = Type.Object(
   {
     status: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
   closed,

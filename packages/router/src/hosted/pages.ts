@@ -1,4 +1,4 @@
-import { FieldValue, type FormField, type FormSession } from "@agent-sessions/core";
+import { FieldValue, type FormField, type FormSession, ownValue } from "@agent-sessions/core";
 import { html, type SafeHtml } from "./html.js";
 
 /**
@@ -61,7 +61,7 @@ export function fieldLabel(field: FormField): string {
 export function prefillView(session: FormSession): FormView {
   const values: Record<string, string | boolean> = {};
   for (const field of visibleFields(session)) {
-    const value = session.prefill[field.name];
+    const value = ownValue(session.prefill, field.name);
     if (value === undefined) continue;
     values[field.name] = field.type === "checkbox" ? value === true : String(value);
   }
@@ -96,12 +96,12 @@ ${(field.options ?? []).map((option) => html`<option value="${option}"${flag(opt
 }
 
 function fieldBlock(field: FormField, view: FormView): SafeHtml {
-  const error = view.errors[field.name];
+  const error = ownValue(view.errors, field.name);
   const id = `f-${field.name}`;
   const mark = field.required ? html`<span class="req" aria-hidden="true">*</span>` : null;
   const message = error === undefined ? null : html`<p class="error" id="${id}-error">${error}</p>`;
   const classes = error === undefined ? "field" : "field invalid";
-  const input = control(field, view.values[field.name], error !== undefined);
+  const input = control(field, ownValue(view.values, field.name), error !== undefined);
   if (field.type === "checkbox") {
     return html`<div class="${classes}">
 <label class="check" for="${id}">${input}<span>${fieldLabel(field)}${mark}</span></label>
@@ -116,13 +116,13 @@ ${message}</div>
 }
 
 function errorSummary(session: FormSession, view: FormView): SafeHtml | null {
-  const fieldErrors = visibleFields(session).filter((field) => view.errors[field.name] !== undefined);
+  const fieldErrors = visibleFields(session).filter((field) => ownValue(view.errors, field.name) !== undefined);
   if (fieldErrors.length === 0 && view.general.length === 0) return null;
   return html`<div class="summary" role="alert">
 <h2>Please check your answers</h2>
 <ul>
 ${view.general.map((message) => html`<li>${message}</li>\n`)}${fieldErrors.map(
-    (field) => html`<li><a href="#f-${field.name}">${fieldLabel(field)}: ${view.errors[field.name]}</a></li>\n`,
+    (field) => html`<li><a href="#f-${field.name}">${fieldLabel(field)}: ${ownValue(view.errors, field.name)}</a></li>\n`,
   )}</ul>
 </div>
 `;

@@ -1,4 +1,4 @@
-import { buildSubmission, coerceFieldValue, type FieldValue, type FormSession, isAgentSessionsError } from "@agent-sessions/core";
+import { buildSubmission, coerceFieldValue, type FieldValue, type FormSession, isAgentSessionsError, ownValue } from "@agent-sessions/core";
 import { type FormView, MAX_TEXT, PARTIAL, prefillView, SUBMIT_AS, visibleFields } from "./pages.js";
 
 /** A hosted form's post, read against the session's fields. */
@@ -50,7 +50,7 @@ export function findProblems(session: FormSession, post: HostedPost, now: number
   const problems: Record<string, string> = {};
   const checked: Record<string, FieldValue> = {};
   for (const field of visibleFields(session)) {
-    const value = post.values[field.name];
+    const value = ownValue(post.values, field.name);
     if (value === undefined) continue;
     if (typeof value === "string" && value.length > MAX_TEXT) {
       problems[field.name] = `Must be at most ${MAX_TEXT} characters.`;
@@ -68,7 +68,7 @@ export function findProblems(session: FormSession, post: HostedPost, now: number
   if (!post.partial || !session.allowPartial) {
     // With partial allowed, buildSubmission lists every missing field instead of throwing on the first.
     const { missingFields } = buildSubmission({ ...session, allowPartial: true }, checked, undefined, now);
-    for (const name of missingFields) problems[name] ??= "This field is required.";
+    for (const name of missingFields) if (!Object.hasOwn(problems, name)) problems[name] = "This field is required.";
   }
   return problems;
 }

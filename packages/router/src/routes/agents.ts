@@ -2,11 +2,10 @@ import { CreateAgentInput, CreateAgentSessionInput, isPrefixedId, PostAgentMessa
 import { HttpError, json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
 import { AgentBody, agentBody, AgentSessionBody, agentSessionBody, PageOf } from "../wire.js";
-import { errors, listQuery, pagination, readListQuery } from "./common.js";
+import { errors, idOf, listQuery, pagination, readListQuery } from "./common.js";
 
 function agentSessionId(id: string): string {
-  if (!isPrefixedId(id, "session")) throw new HttpError(404, `Session ${id} not found`);
-  return id;
+  return idOf(id, "session", "Session");
 }
 
 /** Agents and agent sessions (seed 003). */

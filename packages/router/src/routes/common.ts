@@ -1,3 +1,4 @@
+import { isPrefixedId, isShowable } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { HttpError } from "../http.js";
 import type { RouteResponse } from "../route.js";
@@ -24,17 +25,20 @@ export function errors(...statuses: number[]): Record<number, RouteResponse> {
 /** Query parameters of the list endpoints. */
 export const listQuery = {
   limit: { description: "Number of results per page (default: 20, at most 100)", schema: Type.Integer({ minimum: 1, maximum: 100 }) },
-  offset: { description: "Number of results to skip (default: 0)", schema: Type.Integer({ minimum: 0 }) },
+  offset: { description: "Number of results to skip (default: 0)", schema: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) },
   cursor: { description: "The nextCursor of the previous page, instead of offset", schema: Type.String() },
 } as const;
 
-/** Reads the list parameters of a query string, refusing a malformed number by name. */
+/** Reads the list parameters of a query string, refusing a malformed number, an unknown or a repeated parameter by name. */
 export function readListQuery(url: URL, extra: readonly string[] = []): Record<string, string | number> {
   const query: Record<string, string | number> = {};
   for (const [name, value] of url.searchParams) {
+    if (Object.hasOwn(query, name)) throw new HttpError(400, `${name}: must be given once`);
     if (name === "limit" || name === "offset") {
-      if (!/^\d+$/.test(value)) throw new HttpError(400, `${name}: must be a whole number`);
-      query[name] = Number(value);
+      // Digits only, and few enough that the number is exact: `9007199254740993` is not read as …992.
+      const number = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+      if (!Number.isSafeInteger(number)) throw new HttpError(400, `${name}: must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+      query[name] = number;
     } else if (name === "cursor" || extra.includes(name)) {
       query[name] = value;
     } else {
@@ -47,4 +51,10 @@ export function readListQuery(url: URL, extra: readonly string[] = []): Record<s
 /** The pagination object of seed 001, with the cursor of the next page. */
 export function pagination(page: { limit: number; offset: number; total: number; nextCursor: string | null }) {
   return { limit: page.limit, offset: page.offset, total: page.total, nextCursor: page.nextCursor };
+}
+
+/** `id` when it has `prefix`, else a 404 that names it only when it is short and plain. */
+export function idOf(id: string, prefix: string, noun: string): string {
+  if (!isPrefixedId(id, prefix)) throw new HttpError(404, isShowable(id) ? `${noun} ${id} not found` : `${noun} not found`);
+  return id;
 }

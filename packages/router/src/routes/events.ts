@@ -1,4 +1,4 @@
-import { type Engine, eventId, ID_PREFIXES, idTime, isPrefixedId, type SessionEvent, type StoredRecord } from "@agent-sessions/core";
+import { type Engine, eventId, ID_PREFIXES, idTime, isPrefixedId, isRecordId, isShowable, type SessionEvent, type StoredRecord } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { HttpError, json } from "../http.js";
 import type { RouteContext, RouteDefinition } from "../route.js";
@@ -113,8 +113,8 @@ function sseFrame(event: SessionEvent): Uint8Array {
 async function eventsRoute(context: RouteContext): Promise<Response> {
   const { engine, orgId, request, url } = context;
   const id = context.params.id!;
-  const record = await engine.store.get(orgId, id);
-  if (!record) throw new HttpError(404, `Session ${id} not found`);
+  const record = isRecordId(id) ? await engine.store.get(orgId, id) : null;
+  if (!record) throw new HttpError(404, isShowable(id) ? `Session ${id} not found` : "Session not found");
   const stream = (request.headers.get("accept") ?? "").includes("text/event-stream");
   let seq = await afterSeq(engine, record, url.searchParams.get("since") ?? (stream ? request.headers.get("last-event-id") : null));
   const subscription = subscribe(engine, (event) => event.orgId === orgId && event.recordId === id);

@@ -10,7 +10,7 @@ import { Type } from "@sinclair/typebox";
 import { HttpError, json } from "../http.js";
 import { hostedUrl, type RouteContext, type RouteDefinition } from "../route.js";
 import { AgentSessionBody, agentSessionBody, FormBody, formBody, FormSessionBody, formSessionBody, PageOf } from "../wire.js";
-import { errors, listQuery, pagination, readListQuery } from "./common.js";
+import { errors, idOf, listQuery, pagination, readListQuery } from "./common.js";
 
 const formSession = (context: RouteContext, session: Parameters<typeof formSessionBody>[0]) =>
   formSessionBody(session, hostedUrl(context, session.id));
@@ -113,8 +113,7 @@ export const formRoutes: RouteDefinition[] = [
     responses: { 200: { description: "The session", schema: FormSessionBody }, ...errors(400, 404, 409, 410) },
     failure: "Failed to update session",
     async handle(context) {
-      const id = context.params.id!;
-      if (!isPrefixedId(id, "sess")) throw new HttpError(404, `Session ${id} not found`);
+      const id = idOf(context.params.id!, "sess", "Session");
       return json(formSession(context, await context.engine.formSessions.extend(context.orgId, id, context.body)));
     },
   },

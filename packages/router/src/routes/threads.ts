@@ -2,11 +2,10 @@ import { CreateThreadInput, DecideActionInput, isPrefixedId, ProposeActionInput,
 import { HttpError, json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
 import { ActionBody, actionBody, ClosedBody, closedBody, DecisionBody, ThreadBody, threadBody } from "../wire.js";
-import { errors } from "./common.js";
+import { errors, idOf } from "./common.js";
 
 function threadId(id: string): string {
-  if (!isPrefixedId(id, "thread")) throw new HttpError(404, `Session ${id} not found`);
-  return id;
+  return idOf(id, "thread", "Session");
 }
 
 /** Conversation threads and their pending actions (seed 002). */

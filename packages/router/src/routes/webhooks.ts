@@ -3,7 +3,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { HttpError, json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
 import { PageOf } from "../wire.js";
-import { errors, listQuery, pagination, readListQuery } from "./common.js";
+import { errors, idOf, listQuery, pagination, readListQuery } from "./common.js";
 
 /**
  * Webhook endpoints and their delivery logs: ours (SPEC), in the snake_case of the `/v1` family.
@@ -72,8 +72,7 @@ const deliveryAttemptBody = (attempt: DeliveryAttempt): Static<typeof DeliveryAt
 });
 
 function webhookId(id: string): string {
-  if (!isPrefixedId(id, "wh")) throw new HttpError(404, `Webhook ${id} not found`);
-  return id;
+  return idOf(id, "wh", "Webhook");
 }
 
 /** `POST/GET/DELETE /v1/webhooks` and the delivery log of each endpoint. */
