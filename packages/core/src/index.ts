@@ -32,5 +32,6 @@ export * from "./schemas/index.js";
 export type * from "./store.js";
 export { JSON_LIMITS, readJson } from "./json-boundary.js";
 export { assertJsonSize, jsonBytes, parseInput } from "./validate.js";
+export { type AddressClass, classifyAddress } from "./webhooks/address-ranges.js";
 export { checkWebhookUrl, isPrivateAddress, type ResolveHost } from "./webhooks/addresses.js";
 export { createWebhookSecret, signWebhook, webhookRequest } from "./webhooks/signing.js";

@@ -1,7 +1,7 @@
 import { type WebhookCommand, webhookMachine } from "../machines/webhook.js";
 import type { DeliveryAttempt, WebhookEndpoint } from "../schemas/webhook.js";
 import type { OutboxEntry } from "../store.js";
-import { privateMessage, privateTarget } from "../webhooks/addresses.js";
+import { targetRefusal } from "../webhooks/addresses.js";
 import { webhookRequest } from "../webhooks/signing.js";
 import type { Records } from "./records.js";
 import type { DeliveryPayload, TargetPolicy } from "./webhooks.js";
@@ -78,9 +78,10 @@ export class DeliveryLog {
  * followed, `timeoutMs` at most), logs the attempt, then settles the outbox message: done on a
  * 2xx, rescheduled on the retry schedule otherwise, done and failed once the schedule is spent.
  * The log is written before the message settles, so a crash in between sends it again (at least
- * once) rather than losing the record of an attempt. The private-address guard resolves the host
- * just before the request, which resolves it again: a name that changes its answer in between
- * (DNS rebinding) slips through; a server that must rule that out sends through an egress proxy.
+ * once) rather than losing the record of an attempt. The target guard resolves the host just
+ * before the request, which resolves it again: a name that changes its answer in between (DNS
+ * rebinding) slips through unless `fetch` checks the address it connects to, as `serve`'s does,
+ * or sends through an egress proxy.
  */
 export async function deliver(
   entry: OutboxEntry,
@@ -101,9 +102,9 @@ export async function deliver(
   let error: string | null = null;
   try {
     const url = new URL(endpoint.url);
-    const target = settings.allowPrivateAddresses ? null : await privateTarget(url.hostname, settings.resolveHost);
-    if (target !== null) {
-      error = `refused: ${privateMessage(url.hostname, target === url.hostname ? undefined : target)}`;
+    const refusal = settings.allowPrivateAddresses ? null : await targetRefusal(url.hostname, settings.resolveHost, "delivery");
+    if (refusal !== null) {
+      error = `refused: ${refusal}`;
     } else {
       const request = await webhookRequest(
         endpoint.secret,

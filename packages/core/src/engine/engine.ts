@@ -28,11 +28,12 @@ export interface WebhookOptions {
   /** A receiver that has not answered within this many milliseconds has failed. Default: 10 000. */
   readonly timeoutMs?: number;
   /**
-   * Allows targets on loopback, private and link-local addresses. Default: false, so a tenant
-   * cannot make the server call into its own network. Tests and local development turn it on.
+   * Allows targets on loopback, private, link-local and every other special-purpose address, and
+   * local names (`localhost`, `.internal`). Default: false, so a tenant cannot make the server
+   * call into its own network. Tests and local development turn it on.
    */
   readonly allowPrivateAddresses?: boolean;
-  /** Resolves a host name, so a name that points at a private address is refused too (core cannot resolve names). */
+  /** Resolves a host name, so a name that points at a special-purpose address is refused too, at creation and before each delivery (core cannot resolve names). */
   readonly resolveHost?: ResolveHost;
   /** How long an engine trusts its cached list of an organization's endpoints, in ms. Default: 1000. */
   readonly endpointCacheMs?: number;

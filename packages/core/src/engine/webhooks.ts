@@ -12,7 +12,7 @@ import { ListQuery } from "../schemas/workflow.js";
 import type { OutboxMessage, Store, StoredRecord } from "../store.js";
 import type { SessionEvent } from "../schemas/event.js";
 import { parseInput } from "../validate.js";
-import { checkWebhookUrl, privateMessage, privateTarget, type ResolveHost } from "../webhooks/addresses.js";
+import { checkWebhookUrl, type ResolveHost, targetRefusal } from "../webhooks/addresses.js";
 import { createWebhookSecret } from "../webhooks/signing.js";
 import { notFound, type Page, type Records } from "./records.js";
 
@@ -145,13 +145,13 @@ export function webhookOperations(
   }
 
   return {
-    /** Creates an endpoint with a new `whsec_` secret; a private or loopback target is refused unless allowed. */
+    /** Creates an endpoint with a new `whsec_` secret; a target that is or resolves to a special-purpose address is refused unless allowed. */
     async create(orgId: string, input: unknown): Promise<WebhookEndpoint> {
       const body = parseInput(CreateWebhookInput, input);
       const url = checkWebhookUrl(body.url, { allowPrivate: policy.allowPrivateAddresses });
       if (!policy.allowPrivateAddresses) {
-        const target = await privateTarget(url.hostname, policy.resolveHost);
-        if (target !== null) throw new InvalidInputError("url", privateMessage(url.hostname, target === url.hostname ? undefined : target));
+        const refusal = await targetRefusal(url.hostname, policy.resolveHost, "creation");
+        if (refusal !== null) throw new InvalidInputError("url", refusal);
       }
       const existing = await records.store.list(orgId, { kind: "webhook", status: "active", limit: 1 });
       if (existing.total >= WEBHOOK_ENDPOINT_LIMIT) {
