@@ -1,7 +1,8 @@
-// serve's webhook settings: the private-address switch (flag and environment) and the resolver.
+// serve's webhook settings: the private-address switch (flag and environment), the resolver and the refusals.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { POLICY, SPECIAL_TARGETS } from "../../core/test/webhook-target-cases.js";
 import { parseServeArgs, UsageError } from "../src/options.js";
 import { resolveHost } from "../src/resolve-host.js";
 import { startServer } from "../src/serve.js";
@@ -28,7 +29,7 @@ describe("serve: webhooks", () => {
     expect(addresses.some((address) => address === "127.0.0.1" || address === "::1")).toBe(true);
   });
 
-  it("refuses a loopback target by default, and delivers to it from its worker when allowed", async () => {
+  it("refuses every special-purpose target by default, and delivers to a loopback one from its worker when allowed", async () => {
     const received: string[] = [];
     const receiver = createServer((request, response) => {
       received.push(String(request.headers["webhook-id"]));
@@ -44,7 +45,11 @@ describe("serve: webhooks", () => {
     const strict = await startServer(optionsOf(["--port", "0", "--api-key", "org:k"]));
     const refused = await post(strict.url, "/v1/webhooks", { url: target });
     expect(refused.status).toBe(400);
-    expect((await refused.json()).message).toMatch(/^url: 127\.0\.0\.1 is a private or loopback address/);
+    expect((await refused.json()).message).toBe(`url: 127.0.0.1 is a special-purpose address (loopback); ${POLICY}`);
+    for (const [host, address, why] of SPECIAL_TARGETS) {
+      const answer = await post(strict.url, "/v1/webhooks", { url: `https://${host}/hook` });
+      expect([answer.status, (await answer.json()).message], host).toEqual([400, `url: ${address} is a special-purpose address (${why}); ${POLICY}`]);
+    }
     await strict.close();
 
     const open = await startServer(optionsOf(["--port", "0", "--api-key", "org:k", "--allow-private-webhooks"]), { tickIntervalMs: 20 });
