@@ -40,7 +40,11 @@ export interface OutboxEntry extends OutboxMessage {
   readonly leaseUntil: number;
 }
 
-/** Everything one transition writes, applied all together or not at all. */
+/**
+ * Everything one transition writes, applied all together or not at all: a write that throws
+ * half-way (a value that cannot be serialized or copied, a failed statement) leaves the record,
+ * its events, aliases, indexes and the outbox exactly as they were.
+ */
 export interface RecordWrite {
   readonly record: StoredRecord;
   /** Appended to the record's timeline; their `seq` follow the previous `eventCount`. */
@@ -52,6 +56,16 @@ export interface RecordWrite {
 
 /** The outcome of `insert`: `taken` names the id or alias that already existed. */
 export type InsertResult = { readonly ok: true } | { readonly ok: false; readonly taken: string };
+
+/** A cap on how many of one organization's records of one kind may have one status at once. */
+export interface RecordLimit {
+  readonly status: string;
+  /** A whole number ≥ 0. */
+  readonly max: number;
+}
+
+/** The outcome of `insertWithinLimit`: as `insert`'s, or `full` when the limit left no room. */
+export type LimitedInsertResult = InsertResult | { readonly ok: false; readonly full: true };
 
 /** What `list` filters by. `cursor` and `offset` are two ways to page; give one. */
 export interface ListRecordsQuery {
@@ -107,6 +121,8 @@ export interface IdempotencyEntry {
 export interface Store {
   /** Inserts a new record with its events, aliases and outbox messages; exactly one concurrent insert of the same id or alias succeeds. */
   insert(write: RecordWrite): Promise<InsertResult>;
+  /** Inserts like `insert` only while fewer than `limit.max` of the organization's records of the record's kind have `limit.status`; concurrent callers never take more than the free places, and a refused one (`full`) writes nothing. */
+  insertWithinLimit(write: RecordWrite, limit: RecordLimit): Promise<LimitedInsertResult>;
   /** Replaces the record and appends its events iff the stored version is `expectedVersion`; exactly one concurrent caller per version wins, and a loser writes nothing. Clears the record's due lease. */
   compareAndSet(write: RecordWrite & { readonly expectedVersion: number }): Promise<boolean>;
   /** Reads one record of one organization. */

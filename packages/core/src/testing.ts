@@ -13,6 +13,8 @@ import {
   seed,
   T0,
 } from "./testing/fixtures.js";
+import { describeFailedWrites } from "./testing/failed-writes.js";
+import { describeLimits } from "./testing/limits.js";
 
 export * as fixtures from "./testing/fixtures.js";
 
@@ -30,6 +32,7 @@ export interface StoreConformanceOptions {
 
 /**
  * The conformance suite every store adapter passes: compare-and-set, atomic event append,
+ * writes whole or absent when they throw half-way, limits across records under concurrency,
  * tenant isolation, stable pagination with exact totals, due and outbox claims with leases,
  * idempotency records with a time to live, and large values intact.
  */
@@ -165,6 +168,9 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect((await store.get(org, stored.id))?.status).toBe("active");
       });
     });
+
+    describeFailedWrites(() => ({ store, org }));
+    describeLimits(() => ({ store, org }));
 
     describe("tenant isolation", () => {
       it("hides another organization's records, timelines and lists", async () => {
