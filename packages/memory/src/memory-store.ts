@@ -5,13 +5,17 @@ import type {
   InsertResult,
   ListRecordsQuery,
   OutboxEntry,
+  LimitedInsertResult,
   OutboxMessage,
+  RecordLimit,
   RecordPage,
   RecordWrite,
   SessionEvent,
   Store,
   StoredRecord,
 } from "@agent-sessions/core";
+import { deepFreeze } from "./deep-freeze.js";
+import { IdIndex } from "./id-index.js";
 import { LeaseQueue } from "./lease-queue.js";
 
 /**
@@ -47,61 +51,6 @@ interface OutboxSlot {
   generation: number;
 }
 
-/** Ids of one organization's records of one kind, ascending, with their counts by status. */
-class IdIndex {
-  readonly ids: string[] = [];
-  readonly byStatus = new Map<string, number>();
-
-  add(id: string): void {
-    const ids = this.ids;
-    const length = ids.length;
-    if (length === 0 || ids[length - 1]! < id) {
-      ids.push(id);
-      return;
-    }
-    // Ids are time-ordered, so one that is not the newest lands among the last millisecond's,
-    // whose order is random: gallop back from the end (1, 2, 4… ids) to a newer id's position,
-    // then search between the two. An id from long ago costs a search of the whole index, and
-    // moving every id after it.
-    let above = length - 1; // ids[above] > id
-    let step = 1;
-    let below = above - step; // ids[below] < id once the gallop stops, or before the first id
-    while (below >= 0 && ids[below]! > id) {
-      above = below;
-      step *= 2;
-      below = above - step;
-    }
-    const position = this.firstAtOrAfter(id, Math.max(below, -1) + 1, above);
-    // Moved up by hand: the ids after it are few, and in a profile of 300,000 creates `splice`
-    // took eight times as long as the whole search.
-    ids.push(id);
-    for (let i = length; i > position; i--) ids[i] = ids[i - 1]!;
-    ids[position] = id;
-  }
-
-  /** The position of the first id `>= id`, searched between `low` and `high`. */
-  firstAtOrAfter(id: string, low = 0, high = this.ids.length): number {
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.ids[mid]! < id) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  }
-
-  /** Records of this index with `status`, or all of them. */
-  count(status: string | undefined): number {
-    return status === undefined ? this.ids.length : (this.byStatus.get(status) ?? 0);
-  }
-
-  /** Moves one record between statuses: `from` null for a new record. */
-  recount(from: string | null, to: string): void {
-    if (from === to) return;
-    if (from !== null) this.byStatus.set(from, this.byStatus.get(from)! - 1);
-    this.byStatus.set(to, (this.byStatus.get(to) ?? 0) + 1);
-  }
-}
-
 export interface MemoryStoreOptions {
   /** Refuses writes past this many records, as a guard for long-running tests. Default: none. */
   readonly maxRecords?: number;
@@ -132,37 +81,20 @@ export class MemoryStore implements Store {
   }
 
   async insert(write: RecordWrite): Promise<InsertResult> {
-    const { record } = write;
-    if (this.records.has(record.id)) return { ok: false, taken: record.id };
-    for (const alias of write.aliases ?? []) {
-      if (this.aliases.has(aliasKey(record.orgId, alias))) return { ok: false, taken: alias };
-    }
-    if (this.records.size >= this.maxRecords) throw new Error(`memory store is full (${this.maxRecords} records)`);
-    const index = this.indexFor(record.orgId, record.kind);
-    // An object literal, so every slot shares one hidden class (a spread would give each its own).
-    const slot: Slot = {
-      id: record.id,
-      orgId: record.orgId,
-      kind: record.kind,
-      status: record.status,
-      version: record.version,
-      createdAt: record.createdAt,
-      updatedAt: record.updatedAt,
-      dueAt: record.dueAt,
-      eventCount: record.eventCount,
-      data: deepFreeze(record.data),
-      events: write.events.map(deepFreeze),
-      leaseOwner: null,
-      leaseUntil: 0,
-      generation: 0,
-      index,
-    };
-    this.records.set(record.id, slot);
-    index.add(record.id);
-    index.recount(null, record.status);
-    for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
-    this.queueDue(slot);
-    this.enqueue(write.outbox);
+    const taken = this.taken(write);
+    if (taken !== null) return { ok: false, taken };
+    this.add(write);
+    return { ok: true };
+  }
+
+  async insertWithinLimit(write: RecordWrite, limit: RecordLimit): Promise<LimitedInsertResult> {
+    assertLimit(limit);
+    // One synchronous step from the count to the insert: no other caller runs in between.
+    const index = this.indexes.get(write.record.orgId)?.get(write.record.kind);
+    if ((index?.count(limit.status) ?? 0) >= limit.max) return { ok: false, full: true };
+    const taken = this.taken(write);
+    if (taken !== null) return { ok: false, taken };
+    this.add(write);
     return { ok: true };
   }
 
@@ -174,19 +106,24 @@ export class MemoryStore implements Store {
       const owner = this.aliases.get(aliasKey(record.orgId, alias));
       if (owner !== undefined && owner !== record.id) return false;
     }
+    // Everything that can throw (a value that is not JSON, a getter that throws) runs before the
+    // first change, so a write that throws leaves the record as it was.
+    const data = deepFreeze(record.data);
+    const appended = write.events.map(deepFreeze);
+    const outbox = this.outboxSlots(write.outbox);
     slot.index.recount(slot.status, record.status);
     slot.status = record.status;
     slot.version = record.version;
     slot.updatedAt = record.updatedAt;
     slot.dueAt = record.dueAt;
     slot.eventCount = record.eventCount;
-    slot.data = deepFreeze(record.data);
+    slot.data = data;
     slot.leaseOwner = null;
     slot.leaseUntil = 0;
-    for (const event of write.events) slot.events.push(deepFreeze(event));
+    for (const event of appended) slot.events.push(event);
     for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
     this.queueDue(slot);
-    this.enqueue(write.outbox);
+    this.enqueue(outbox);
     return true;
   }
 
@@ -344,22 +281,82 @@ export class MemoryStore implements Store {
     if (slot.dueAt !== null) this.due.push(slot, slot.dueAt);
   }
 
-  private enqueue(messages: readonly OutboxMessage[] | undefined): void {
-    for (const message of messages ?? []) {
+  /** The id or alias of `write` that is already taken, or null. */
+  private taken(write: RecordWrite): string | null {
+    const { record } = write;
+    if (this.records.has(record.id)) return record.id;
+    for (const alias of write.aliases ?? []) {
+      if (this.aliases.has(aliasKey(record.orgId, alias))) return alias;
+    }
+    return null;
+  }
+
+  /** Adds a new record whose id and aliases are free; builds every part before it changes anything. */
+  private add(write: RecordWrite): void {
+    const { record } = write;
+    if (this.records.size >= this.maxRecords) throw new Error(`memory store is full (${this.maxRecords} records)`);
+    const data = deepFreeze(record.data);
+    const events = write.events.map(deepFreeze);
+    const outbox = this.outboxSlots(write.outbox);
+    const index = this.indexFor(record.orgId, record.kind);
+    // An object literal, so every slot shares one hidden class (a spread would give each its own).
+    const slot: Slot = {
+      id: record.id,
+      orgId: record.orgId,
+      kind: record.kind,
+      status: record.status,
+      version: record.version,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      dueAt: record.dueAt,
+      eventCount: record.eventCount,
+      data,
+      events,
+      leaseOwner: null,
+      leaseUntil: 0,
+      generation: 0,
+      index,
+    };
+    this.records.set(record.id, slot);
+    index.add(record.id);
+    index.recount(null, record.status);
+    for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
+    this.queueDue(slot);
+    this.enqueue(outbox);
+  }
+
+  /**
+   * The slots of the messages not queued yet, each a copy through JSON, as the other stores
+   * serialize them: a payload they could not store throws here, before the write changes anything.
+   */
+  private outboxSlots(messages: readonly OutboxMessage[] | undefined): readonly OutboxSlot[] {
+    if (messages === undefined || messages.length === 0) return NO_SLOTS;
+    const slots: OutboxSlot[] = [];
+    for (const message of messages) {
       if (this.outbox.has(message.id)) continue;
-      const slot: OutboxSlot = {
-        message: structuredClone(message),
+      slots.push({
+        message: JSON.parse(JSON.stringify(message)) as OutboxMessage,
         attempts: 0,
         lastError: null,
         leaseOwner: null,
         leaseUntil: 0,
         generation: 0,
-      };
-      this.outbox.set(message.id, slot);
-      this.outboxQueue.push(slot, message.availableAt);
+      });
+    }
+    return slots;
+  }
+
+  private enqueue(slots: readonly OutboxSlot[]): void {
+    for (const slot of slots) {
+      // The same message twice in one write is queued once, as the first copy.
+      if (this.outbox.has(slot.message.id)) continue;
+      this.outbox.set(slot.message.id, slot);
+      this.outboxQueue.push(slot, slot.message.availableAt);
     }
   }
 }
+
+const NO_SLOTS: readonly OutboxSlot[] = [];
 
 function toRecord(slot: Slot): StoredRecord {
   return {
@@ -376,17 +373,10 @@ function toRecord(slot: Slot): StoredRecord {
   };
 }
 
-/** Freezes a value and everything in it, stopping at parts already frozen (shared, so done). */
-function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
-    return value;
+function assertLimit(limit: RecordLimit): void {
+  if (!Number.isSafeInteger(limit?.max) || limit.max < 0 || typeof limit.status !== "string") {
+    throw new TypeError("insertWithinLimit: limit must be { status: string, max: a whole number ≥ 0 }");
   }
-  // `for…in` over a plain record (states and events are JSON data): no array of keys per object.
-  for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
-  return value;
 }
 
 // Joined, not `+`: a key is kept for as long as its alias, and V8 keeps a concatenation of 13
