@@ -4,8 +4,10 @@ import {
   type IdempotencyEntry,
   type InsertResult,
   InvalidInputError,
+  type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
+  type RecordLimit,
   type RecordPage,
   type RecordWrite,
   type SessionEvent,
@@ -20,7 +22,14 @@ import { completeIdempotencyKey, purgeIdempotencyKeys, releaseIdempotencyKey, re
 import { assertSchemaVersion, type MigrationResult, migrate } from "./migrations.js";
 import { decodeCursor, type EventRow, encodeCursor, type RecordRow, toEvent, toRecord } from "./rows.js";
 import { type TableOptions, Tables } from "./tables.js";
-import { compareAndSetInTransaction, compareAndSetPostgres, insertInTransaction, insertPostgres } from "./writes.js";
+import {
+  compareAndSetInTransaction,
+  compareAndSetPostgres,
+  insertInTransaction,
+  type InsertOutcome,
+  insertPostgres,
+  insertWithinLimitInTransaction,
+} from "./writes.js";
 
 /** How a `SqlStore` reaches its tables. */
 export interface SqlStoreOptions extends TableOptions {
@@ -85,19 +94,9 @@ export class SqlStore implements Store {
 
   async insert(write: RecordWrite): Promise<InsertResult> {
     if (!this.schemaChecked) await this.checkSchema();
+    if (this.dialect !== "postgres") return this.insertRetried(write, () => insertInTransaction(this.context, write));
     let lastError: unknown;
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      if (this.dialect !== "postgres") {
-        try {
-          const outcome = await insertInTransaction(this.context, write);
-          if (outcome === null) return { ok: true };
-          if (outcome !== "retry") return { ok: false, taken: outcome.taken };
-        } catch (error) {
-          if (!isRetryable(error)) throw error;
-          lastError = error;
-        }
-        continue;
-      }
       try {
         return (await insertPostgres(this.context, write)) ? { ok: true } : { ok: false, taken: write.record.id };
       } catch (error) {
@@ -108,9 +107,14 @@ export class SqlStore implements Store {
         if (taken !== null) return { ok: false, taken };
       }
     }
-    throw new Error(`insert of ${write.record.id}: still conflicting with concurrent writes after ${WRITE_ATTEMPTS} attempts`, {
-      cause: lastError,
-    });
+    throw stillConflicting(write, lastError);
+  }
+
+  async insertWithinLimit(write: RecordWrite, limit: RecordLimit): Promise<LimitedInsertResult> {
+    if (!Number.isSafeInteger(limit?.max) || limit.max < 0) throw new InvalidInputError("limit.max", `must be a whole number ≥ 0, got ${limit?.max}`);
+    if (typeof limit.status !== "string") throw new InvalidInputError("limit.status", "must be a string");
+    if (!this.schemaChecked) await this.checkSchema();
+    return this.insertRetried(write, () => insertWithinLimitInTransaction(this.context, write, limit));
   }
 
   async compareAndSet(write: RecordWrite & { readonly expectedVersion: number }): Promise<boolean> {
@@ -225,6 +229,27 @@ export class SqlStore implements Store {
     if (this.options.destroyOnClose) await this.db.destroy();
   }
 
+  /** Runs an insert transaction until it answers, again after a deadlock or an alias taken under it. */
+  private async insertRetried<R extends InsertOutcome | "full">(
+    write: RecordWrite,
+    transaction: () => Promise<R>,
+  ): Promise<R extends "full" ? LimitedInsertResult : InsertResult> {
+    type Result = R extends "full" ? LimitedInsertResult : InsertResult;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      try {
+        const outcome = await transaction();
+        if (outcome === null) return { ok: true } as Result;
+        if (outcome === "full") return { ok: false, full: true } as Result;
+        if (outcome !== "retry") return { ok: false, taken: outcome.taken } as Result;
+      } catch (error) {
+        if (!isRetryable(error)) throw error;
+        lastError = error;
+      }
+    }
+    throw stillConflicting(write, lastError);
+  }
+
   /** The first of the write's aliases that names a record in its organization, or null. */
   private async takenAlias(write: RecordWrite): Promise<string | null> {
     const aliases = write.aliases ?? [];
@@ -234,6 +259,10 @@ export class SqlStore implements Store {
     const taken = new Set(rows.map((row) => row.alias));
     return aliases.find((alias) => taken.has(alias)) ?? null;
   }
+}
+
+function stillConflicting(write: RecordWrite, cause: unknown): Error {
+  return new Error(`insert of ${write.record.id}: still conflicting with concurrent writes after ${WRITE_ATTEMPTS} attempts`, { cause });
 }
 
 function assertCount(field: string, value: number, minimum: number): void {

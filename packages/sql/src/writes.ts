@@ -1,7 +1,8 @@
-import type { RecordWrite } from "@agent-sessions/core";
+import type { RecordLimit, RecordWrite } from "@agent-sessions/core";
 import { type RawBuilder, sql } from "kysely";
 import type { SqlContext } from "./context.js";
 import { type Executor, inTransaction, isUniqueViolation, jsonParam } from "./dialect.js";
+import { countWithStatus, inLimitTransaction } from "./limits.js";
 import type { Tables } from "./tables.js";
 import {
   ALIAS_COLUMNS,
@@ -87,16 +88,19 @@ export function compareAndSetPostgres(context: SqlContext, write: RecordWrite & 
 
 // MySQL/MariaDB and SQLite write a transition as one transaction of a few statements: the
 // record's INSERT or compare-and-set UPDATE first (which locks the row, or on SQLite holds the one
-// write lock), then multi-row INSERTs of events, aliases and outbox messages.
+// write lock), then multi-row INSERTs of events, aliases and outbox messages. A capped insert is
+// such a transaction on every dialect, PostgreSQL included: it counts before it inserts. A value
+// that cannot be serialized throws while a statement is built, which rolls back what ran before.
 
 /** Thrown inside a transaction to roll it back and hand `outcome` to the caller. */
 class Rollback<T> {
   constructor(readonly outcome: T) {}
 }
 
-async function transact<T>({ db, dialect }: SqlContext, work: (trx: Executor) => Promise<T>): Promise<T> {
+/** The outcome of a transaction, or the one a `Rollback` carried. */
+async function transact<T>(run: Promise<T>): Promise<T> {
   try {
-    return await inTransaction(db, dialect, work);
+    return await run;
   } catch (error) {
     if (error instanceof Rollback) return error.outcome as T;
     throw error;
@@ -124,35 +128,55 @@ async function insertFollowers(db: Executor, { dialect, tables }: SqlContext, wr
   }
 }
 
+/** What an insert in a transaction answers: `null` when written, else why not. */
+export type InsertOutcome = { taken: string } | null | "retry";
+
 /**
- * Inserts a record with everything it comes with: `null` when written, else the id or alias
- * that is taken. A unique violation on an alias taken by a concurrent insert after our check is
- * answered with `retry`, so the caller runs it again and the check then names the alias.
+ * The statements of an insert, inside `trx`: rolls back with the id or alias that is taken. A
+ * unique violation on an alias taken by a concurrent insert after our check rolls back with
+ * `retry`, so the caller runs it again and the check then names the alias.
  */
-export function insertInTransaction(context: SqlContext, write: RecordWrite): Promise<{ taken: string } | null | "retry"> {
+async function insertStatements(trx: Executor, context: SqlContext, write: RecordWrite): Promise<null> {
   const { dialect, tables } = context;
   const { record } = write;
   const aliases = aliasesOf(write);
-  return transact(context, async (trx) => {
-    try {
-      await sql`INSERT INTO ${tables.records} (${RECORD_COLUMNS}) VALUES ${recordRow(dialect, record)}`.execute(trx);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new Rollback({ taken: record.id });
-      throw error;
-    }
-    if (aliases.length > 0) {
-      const owners = await aliasOwners(trx, tables, record.orgId, aliases);
-      const taken = aliases.find((alias) => owners.has(alias));
-      if (taken !== undefined) throw new Rollback({ taken });
-    }
-    try {
-      await insertFollowers(trx, context, write, aliases);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new Rollback("retry" as const);
-      throw error;
-    }
-    return null;
-  });
+  try {
+    await sql`INSERT INTO ${tables.records} (${RECORD_COLUMNS}) VALUES ${recordRow(dialect, record)}`.execute(trx);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new Rollback({ taken: record.id });
+    throw error;
+  }
+  if (aliases.length > 0) {
+    const owners = await aliasOwners(trx, tables, record.orgId, aliases);
+    const taken = aliases.find((alias) => owners.has(alias));
+    if (taken !== undefined) throw new Rollback({ taken });
+  }
+  try {
+    await insertFollowers(trx, context, write, aliases);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new Rollback("retry" as const);
+    throw error;
+  }
+  return null;
+}
+
+/** Inserts a record with everything it comes with, as one transaction. */
+export function insertInTransaction(context: SqlContext, write: RecordWrite): Promise<InsertOutcome> {
+  return transact(inTransaction(context.db, context.dialect, (trx) => insertStatements(trx, context, write)));
+}
+
+/**
+ * Inserts a record unless the organization already has `limit.max` records of its kind with
+ * `limit.status` (`full`), counting and inserting under the pair's lock (see `limits.ts`).
+ */
+export function insertWithinLimitInTransaction(context: SqlContext, write: RecordWrite, limit: RecordLimit): Promise<InsertOutcome | "full"> {
+  const { orgId, kind } = write.record;
+  return transact(
+    inLimitTransaction(context, orgId, kind, async (trx) => {
+      if ((await countWithStatus(trx, context, orgId, kind, limit)) >= limit.max) throw new Rollback("full" as const);
+      return insertStatements(trx, context, write);
+    }),
+  );
 }
 
 /**
@@ -165,7 +189,7 @@ export function compareAndSetInTransaction(context: SqlContext, write: RecordWri
   const { dialect, tables } = context;
   const { record } = write;
   const aliases = aliasesOf(write);
-  return transact(context, async (trx) => {
+  return transact(inTransaction(context.db, dialect, async (trx) => {
     const result = await sql`UPDATE ${tables.records} SET status = ${record.status}, version = ${record.version},
       updated_at = ${record.updatedAt}, due_at = ${record.dueAt}, event_count = ${record.eventCount},
       data = ${jsonParam(dialect, record.data)}, lease_owner = NULL, lease_until = 0
@@ -185,5 +209,5 @@ export function compareAndSetInTransaction(context: SqlContext, write: RecordWri
       throw error;
     }
     return true;
-  });
+  }));
 }
