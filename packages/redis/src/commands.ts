@@ -1,7 +1,7 @@
 import { type Cluster, type Redis, ReplyError } from "ioredis";
 import { CLAIM_DUE_SCRIPT, CLAIM_OUTBOX_SCRIPT, SETTLE_OUTBOX_SCRIPT } from "./scripts/claims.js";
 import { COMPLETE_IDEMPOTENCY_SCRIPT, LIST_SCRIPT, RESERVE_IDEMPOTENCY_SCRIPT } from "./scripts/reads.js";
-import { COMPARE_AND_SET_SCRIPT, INSERT_SCRIPT } from "./scripts/write.js";
+import { COMPARE_AND_SET_SCRIPT, INSERT_SCRIPT, INSERT_WITHIN_LIMIT_SCRIPT } from "./scripts/write.js";
 
 /** A single Redis or a Redis Cluster client of ioredis. */
 export type RedisClient = Redis | Cluster;
@@ -11,6 +11,7 @@ type ScriptCall = (keys: readonly string[], args: readonly (string | number)[]) 
 /** The store's scripts, each called as one EVALSHA (EVAL the first time on a connection). */
 export interface Scripts {
   readonly insert: ScriptCall;
+  readonly insertWithinLimit: ScriptCall;
   readonly compareAndSet: ScriptCall;
   readonly list: ScriptCall;
   readonly claimDue: ScriptCall;
@@ -22,6 +23,7 @@ export interface Scripts {
 
 const DEFINITIONS: Record<keyof Scripts, { lua: string; numberOfKeys: number }> = {
   insert: { lua: INSERT_SCRIPT, numberOfKeys: 7 },
+  insertWithinLimit: { lua: INSERT_WITHIN_LIMIT_SCRIPT, numberOfKeys: 8 },
   compareAndSet: { lua: COMPARE_AND_SET_SCRIPT, numberOfKeys: 7 },
   list: { lua: LIST_SCRIPT, numberOfKeys: 1 },
   claimDue: { lua: CLAIM_DUE_SCRIPT, numberOfKeys: 1 },

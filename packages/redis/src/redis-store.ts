@@ -4,9 +4,11 @@ import {
   type IdempotencyEntry,
   type InsertResult,
   InvalidInputError,
+  type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
   type RecordKind,
+  type RecordLimit,
   type RecordPage,
   type RecordWrite,
   type SessionEvent,
@@ -81,6 +83,15 @@ export class RedisStore implements Store {
   async insert(write: RecordWrite): Promise<InsertResult> {
     const result = await this.transition(this.scripts.insert, write, 0);
     return result === 1 ? { ok: true } : { ok: false, taken: String(result) };
+  }
+
+  async insertWithinLimit(write: RecordWrite, limit: RecordLimit): Promise<LimitedInsertResult> {
+    if (!Number.isSafeInteger(limit?.max) || limit.max < 0) throw new InvalidInputError("limit.max", `must be a whole number ≥ 0, got ${limit?.max}`);
+    if (typeof limit.status !== "string") throw new InvalidInputError("limit.status", "must be a string");
+    const counted = this.keys.list(write.record.orgId, write.record.kind, limit.status);
+    const result = await this.transition(this.scripts.insertWithinLimit, write, 0, { key: counted, max: limit.max });
+    if (result === 1) return { ok: true };
+    return result === 0 ? { ok: false, full: true } : { ok: false, taken: String(result) };
   }
 
   async compareAndSet(write: RecordWrite & { readonly expectedVersion: number }): Promise<boolean> {
@@ -227,8 +238,17 @@ export class RedisStore implements Store {
     else this.client.disconnect();
   }
 
-  /** Runs one transition script, resending it with the same write token if the connection drops. */
-  private transition(script: Scripts["insert"], write: RecordWrite, expectedVersion: number): Promise<unknown> {
+  /**
+   * Runs one transition script, resending it with the same write token if the connection drops.
+   * Every value is serialized before the script is sent: one that cannot be throws here, and
+   * nothing reaches Redis.
+   */
+  private transition(
+    script: Scripts["insert"],
+    write: RecordWrite,
+    expectedVersion: number,
+    limit?: { readonly key: string; readonly max: number },
+  ): Promise<unknown> {
     const { record } = write;
     assertOrgId(record.orgId);
     const keys = this.keys;
@@ -256,6 +276,7 @@ export class RedisStore implements Store {
     for (const event of write.events) args.push(JSON.stringify(event));
     args.push(outbox.length);
     for (const message of outbox) args.push(message.id, message.topic, message.availableAt, JSON.stringify(message));
+    if (limit) args.push(limit.max);
     const scriptKeys = [
       keys.record(record.orgId, record.id),
       keys.events(record.orgId, record.id),
@@ -265,6 +286,7 @@ export class RedisStore implements Store {
       `${bucket}due`,
       `${bucket}q`,
     ];
+    if (limit) scriptKeys.push(limit.key);
     return withReconnect(this.client, () => script(scriptKeys, args));
   }
 

@@ -1,20 +1,24 @@
 /**
- * The two transition scripts. Each runs as one EVALSHA and touches only keys of one bucket (one
+ * The transition scripts. Each runs as one EVALSHA and touches only keys of one bucket (one
  * hash slot), so it is atomic on a single Redis and on Redis Cluster alike.
  *
  * KEYS: 1 record hash, 2 event list, 3 alias hash, 4 kind list, 5 id → org hash, 6 due queue,
- *       7 outbox queue
+ *       7 outbox queue; for a capped insert, 8 the kind list of the limit's status
  * ARGV: 1 bucket base `{P:07}:`, 2 organization base `{P:07}:o:<org>:`, 3 write token,
  *       4 expected version, 5 id, 6 org, 7 kind, 8 status, 9 version, 10 dueAt ('' for none),
  *       11 record JSON, 12 retention in ms ('0' for none), 13 '1' to remember the record's aliases
  *       (a store with retention, a kind it may remove), 14 alias count, the aliases, then the event
  *       count, the events (JSON),
- *       then the message count and 4 values a message: id, topic, availableAt, JSON.
+ *       then the message count and 4 values a message: id, topic, availableAt, JSON; for a capped
+ *       insert, last, the limit's maximum.
  *
  * The write token makes a script safe to run twice: a connection that drops after Redis applied a
  * write but before the reply arrived gets the command resent (by ioredis, or by the store), and
  * the second run finds its token among the record's last eight and answers "applied" again
  * instead of "stale version", so the engine never applies a command twice.
+ *
+ * Redis does not undo a script that fails half-way, so every check runs before the first write,
+ * and no call can fail on the size of a write: long argument lists go in chunks (`push_all`).
  */
 const PRELUDE = /* lua */ `
 local rec, events, aliases, list, owners, due, queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
@@ -40,6 +44,13 @@ local function taken_alias()
   return nil
 end
 
+-- Lua's unpack fails past about 8,000 values: a command with ARGV[from..to] is sent in chunks.
+local function push_all(command, key, from, to)
+  for i = from, to, 1000 do
+    redis.call(command, key, unpack(ARGV, i, math.min(i + 999, to)))
+  end
+end
+
 -- ',t1,t2,…,' newest first; tokens are 16 characters, so eight of them and their commas are 137.
 local function with_token(previous)
   return string.sub(token .. string.sub(previous or ',', 2), 1, 137)
@@ -53,7 +64,7 @@ local function write_parts(old_status, old_due, was_retained)
     redis.call('ZADD', list .. ':' .. status, 0, id)
   end
   if n_events > 0 then
-    redis.call('RPUSH', events, unpack(ARGV, at_events + 1, at_events + n_events))
+    push_all('RPUSH', events, at_events + 1, at_events + n_events)
   end
   if n_aliases > 0 then
     for i = first_alias, last_alias do
@@ -62,7 +73,7 @@ local function write_parts(old_status, old_due, was_retained)
     -- Retention may remove this record one day, and the list script that does so only knows its
     -- id: it finds the aliases to remove here. No TTL, as the record's keys are gone by then.
     if remember_aliases then
-      redis.call('SADD', org_base .. 'n:' .. id, unpack(ARGV, first_alias, last_alias))
+      push_all('SADD', org_base .. 'n:' .. id, first_alias, last_alias)
     end
   end
   -- A write always replaces the due entry, which also ends any lease a claimer held on it. A
@@ -100,13 +111,15 @@ local function write_parts(old_status, old_due, was_retained)
 end
 `;
 
-/** Inserts a record: answers 1, or the id or alias that is already taken. */
-export const INSERT_SCRIPT = `${PRELUDE}
+/** An insert script, with `guard` run once the record is known to be new: it may refuse with a return. */
+function insertScript(guard: string): string {
+  return `${PRELUDE}
 if redis.call('EXISTS', rec) == 1 then
   local tokens = redis.call('HGET', rec, 'w')
   if tokens and string.find(tokens, token, 1, true) then return 1 end -- our own insert, resent
   return id
 end
+${guard}
 if redis.call('HEXISTS', owners, id) == 1 then return id end
 for i = first_alias, last_alias do
   if redis.call('HEXISTS', aliases, ARGV[i]) == 1 then return ARGV[i] end
@@ -117,6 +130,20 @@ redis.call('ZADD', list, 0, id)
 write_parts(nil, nil, false)
 return 1
 `;
+}
+
+/** Inserts a record: answers 1, or the id or alias that is already taken. */
+export const INSERT_SCRIPT = insertScript("");
+
+/**
+ * Inserts a record while the kind list of the limit's status (KEYS[8]) holds fewer ids than the
+ * last argument: answers 1, 0 when that list is full, or the id or alias that is taken. One
+ * script, so no other write comes between the count and the insert. Retention never removes a
+ * record of a status that is not terminal, so the list of such a status counts exactly.
+ */
+export const INSERT_WITHIN_LIMIT_SCRIPT = insertScript(
+  "if redis.call('ZCARD', KEYS[8]) >= tonumber(ARGV[#ARGV]) then return 0 end -- the limit is reached",
+);
 
 /** Replaces a record iff its version is the expected one: answers 1 (written) or 0 (refused). */
 export const COMPARE_AND_SET_SCRIPT = `${PRELUDE}
