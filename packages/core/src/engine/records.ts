@@ -4,7 +4,7 @@ import { eventId, ID_PREFIXES, isPrefixedId, isRecordId, isShowable } from "../i
 import type { Machine, Transition } from "../machine.js";
 import { LIMITS, type RecordKind } from "../schemas/common.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
-import type { OutboxMessage, RecordWrite, Store, StoredRecord } from "../store.js";
+import type { OutboxMessage, RecordLimit, RecordWrite, Store, StoredRecord } from "../store.js";
 import { KeyedLimiter } from "./limiter.js";
 
 /** Events the engine emits in-process: every event type, each with the event that was written. */
@@ -145,12 +145,23 @@ export class Records {
     return this.context.clock();
   }
 
-  /** Inserts a new record with its first events; a taken alias is a conflict naming it. */
+  /**
+   * Inserts a new record with its first events; a taken alias is a conflict naming it. With
+   * `limit`, the insert is the store's `insertWithinLimit`, and a full organization is a conflict
+   * with `limit.refusal` as its message.
+   */
   async insert<S>(
     kind: RecordKind,
     state: S & { id: string; orgId: string; createdAt: number; updatedAt: number },
     drafts: readonly EventDraft[],
-    options: { status: string; dueAt?: number | null; aliases?: string[]; outbox?: OutboxMessage[]; describeTaken?: (taken: string) => string } ,
+    options: {
+      status: string;
+      dueAt?: number | null;
+      aliases?: string[];
+      outbox?: OutboxMessage[];
+      describeTaken?: (taken: string) => string;
+      limit?: RecordLimit & { readonly refusal: string };
+    },
   ): Promise<S> {
     assertRecordSize(kind, state.id, state);
     const events = toEvents({ id: state.id, orgId: state.orgId, kind }, 1, drafts);
@@ -169,8 +180,10 @@ export class Records {
     const pending = this.withEventOutbox(record, events, options.outbox ?? []);
     const outbox = pending instanceof Promise ? await pending : pending;
     const write: RecordWrite = { record, events, aliases: options.aliases ?? [], outbox };
-    const result = await this.context.store.insert(write);
+    const { limit } = options;
+    const result = limit ? await this.context.store.insertWithinLimit(write, limit) : await this.context.store.insert(write);
     if (!result.ok) {
+      if ("full" in result) throw new ConflictError(limit!.refusal);
       throw new ConflictError(options.describeTaken?.(result.taken) ?? `${result.taken} already exists`);
     }
     this.emit(events);

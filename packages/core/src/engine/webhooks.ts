@@ -1,4 +1,4 @@
-import { ConflictError, InvalidInputError } from "../errors.js";
+import { InvalidInputError } from "../errors.js";
 import { eventId, ID_PREFIXES } from "../ids.js";
 import { iso } from "../machine.js";
 import { deliveryAttemptOf, isDeliveryEvent, matchesFilter, webhookMachine } from "../machines/webhook.js";
@@ -48,6 +48,7 @@ interface CachedEndpoints {
 }
 
 const NONE: readonly OutboxMessage[] = [];
+const ENDPOINT_LIMIT_REFUSAL = `an organization keeps at most ${WEBHOOK_ENDPOINT_LIMIT} webhook endpoints; delete one first`;
 const MAX_CACHED_ORGANIZATIONS = 10_000;
 
 /**
@@ -153,10 +154,6 @@ export function webhookOperations(
         const refusal = await targetRefusal(url.hostname, policy.resolveHost, "creation");
         if (refusal !== null) throw new InvalidInputError("url", refusal);
       }
-      const existing = await records.store.list(orgId, { kind: "webhook", status: "active", limit: 1 });
-      if (existing.total >= WEBHOOK_ENDPOINT_LIMIT) {
-        throw new ConflictError(`an organization keeps at most ${WEBHOOK_ENDPOINT_LIMIT} webhook endpoints; delete one first`);
-      }
       const now = records.now;
       const endpoint: WebhookEndpoint = {
         id: newId(ID_PREFIXES.webhook),
@@ -171,7 +168,11 @@ export function webhookOperations(
         deletedAt: null,
       };
       const created = { type: "webhook.created", at: now, payload: { webhook_id: endpoint.id, url: endpoint.url, events: endpoint.events } };
-      await records.insert("webhook", endpoint, [created], { status: "active" });
+      // Counted and inserted in one atomic step of the store: concurrent creates never pass the limit.
+      await records.insert("webhook", endpoint, [created], {
+        status: "active",
+        limit: { status: "active", max: WEBHOOK_ENDPOINT_LIMIT, refusal: ENDPOINT_LIMIT_REFUSAL },
+      });
       directory.forget(orgId);
       return endpoint;
     },
