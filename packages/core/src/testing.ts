@@ -427,3 +427,4 @@ export {
   type TestReceiver,
   type WorkerConformanceOptions,
 } from "./testing/worker.js";
+export { type EngineConcurrencyOptions, runEngineConcurrency } from "./testing/concurrency.js";

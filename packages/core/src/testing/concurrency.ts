@@ -1,0 +1,156 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createEngine, type Engine } from "../engine/engine.js";
+import { isAgentSessionsError } from "../errors.js";
+import { LIMITS } from "../schemas/common.js";
+import { WEBHOOK_ENDPOINT_LIMIT } from "../schemas/webhook.js";
+import type { Store } from "../store.js";
+import { concurrently, orgId, T0 } from "./fixtures.js";
+
+/** How an adapter's concurrency file hands the suite its stores. */
+export interface EngineConcurrencyOptions {
+  /** Names the adapter in test titles. */
+  readonly name: string;
+  /** A fresh, empty store in its own namespace, once per test. */
+  readonly create: () => Store | Promise<Store>;
+  /** Removes what `create` made. Default: `store.close()`. */
+  readonly destroy?: (store: Store) => void | Promise<void>;
+}
+
+/** One call's answer: its value, or the stable code and message of the error it was refused with. */
+type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * Runs `count` calls at once. A refusal is an outcome; anything but an `AgentSessionsError` (a
+ * 5xx to a client) fails the test.
+ */
+async function race<T>(count: number, call: (index: number) => Promise<T>): Promise<Outcome<T>[]> {
+  return concurrently(count, async (index): Promise<Outcome<T>> => {
+    try {
+      return { ok: true, value: await call(index) };
+    } catch (error) {
+      if (!isAgentSessionsError(error) || error.code === "internal") throw error;
+      return { ok: false, code: error.code, message: error.message };
+    }
+  });
+}
+
+const wins = <T>(outcomes: readonly Outcome<T>[]) => outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value] : []));
+const codes = <T>(outcomes: readonly Outcome<T>[]) => outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.code]));
+
+/**
+ * The engine's invariants under concurrent callers, on one store: a limit across records holds
+ * (30 webhook creates → exactly 20 live), commands that commute all succeed (30 messages into
+ * one inbox, 25 context updates of one thread, refused only for a limit they break), and real
+ * conflicts have exactly one winner (50 submits of one form session, 50 confirms of one action,
+ * confirms racing cancels), the others refused with a stable code, never a 5xx.
+ */
+export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
+  describe(`Engine concurrency: ${options.name}`, () => {
+    let store: Store;
+    let engine: Engine;
+    let org: string;
+
+    beforeEach(async () => {
+      store = await options.create();
+      engine = createEngine({
+        store,
+        clock: () => T0,
+        webhooks: { allowPrivateAddresses: true },
+        actions: { send_email: () => ({ sent: true }) },
+      });
+      org = orgId();
+    });
+    afterEach(async () => {
+      await engine.close();
+      if (options.destroy) await options.destroy(store);
+      else await store.close?.();
+    });
+
+    it(`keeps exactly ${WEBHOOK_ENDPOINT_LIMIT} of 30 concurrent webhook creates, and a delete frees one place`, async () => {
+      const create = (index: number) => engine.webhooks.create(org, { url: `https://hooks.example.com/agent-sessions/${index}` });
+      const outcomes = await race(30, create);
+      expect(wins(outcomes)).toHaveLength(WEBHOOK_ENDPOINT_LIMIT);
+      const refusal = `an organization keeps at most ${WEBHOOK_ENDPOINT_LIMIT} webhook endpoints; delete one first`;
+      for (const outcome of outcomes.filter((o) => !o.ok)) expect(outcome).toEqual({ ok: false, code: "conflict", message: refusal });
+      expect((await engine.webhooks.list(org, { limit: 100 })).total).toBe(WEBHOOK_ENDPOINT_LIMIT);
+
+      await engine.webhooks.delete(org, wins(outcomes)[0]!.id);
+      const again = await race(5, (index) => create(100 + index));
+      expect(wins(again)).toHaveLength(1);
+      expect(codes(again)).toEqual(["conflict", "conflict", "conflict", "conflict"]);
+      expect((await engine.webhooks.list(org, { limit: 100 })).total).toBe(WEBHOOK_ENDPOINT_LIMIT);
+    });
+
+    it("takes all of 30 concurrent messages into one inbox", async () => {
+      const workflow = await engine.workflows.create(org, { name: "sign-up" });
+      const inbox = await engine.workflows.createInbox(org, workflow.id, { ttlSeconds: 3600 });
+      const outcomes = await race(30, (index) =>
+        engine.workflows.postMessage(org, inbox.id, { from: `sender${index}@example.com`, subject: "Your code", body: `Code ${100_000 + index}` }),
+      );
+      expect(codes(outcomes)).toEqual([]);
+      const { messages } = await engine.workflows.getInbox(org, inbox.id);
+      expect(messages).toHaveLength(30);
+      expect(new Set(messages.map((message) => message.id))).toEqual(new Set(wins(outcomes).map((message) => message.id)));
+    });
+
+    it(`applies 25 concurrent context updates of one thread, refusing only those past ${LIMITS.contextVariables} variables`, async () => {
+      const thread = await engine.threads.create(org, { context_variables: { PLAN: "pro", LOCALE: "en" } });
+      // Every fifth update sets two variables, so which ones fit depends on the order they land in.
+      const patches = Array.from({ length: 25 }, (_, index) =>
+        index % 5 === 0 ? { [`KEY_${index}`]: index, [`KEY_${index}_B`]: index } : { [`KEY_${index}`]: index },
+      );
+      const outcomes = await race(patches.length, (index) => engine.threads.updateContext(org, thread.id, { context_variables: patches[index] }));
+      const stored = (await engine.threads.get(org, thread.id)).contextVariables;
+      const expected = { PLAN: "pro", LOCALE: "en", ...Object.assign({}, ...patches.filter((_, index) => outcomes[index]!.ok)) };
+      expect(stored).toEqual(expected);
+      const count = Object.keys(stored).length;
+      expect(count).toBeLessThanOrEqual(LIMITS.contextVariables);
+      outcomes.forEach((outcome, index) => {
+        if (outcome.ok) return;
+        expect(outcome).toMatchObject({ code: "invalid_input", message: expect.stringContaining(`at most ${LIMITS.contextVariables} variables`) });
+        // Refused for the limit: it would break it even now, since variables were only added.
+        expect(count + Object.keys(patches[index]!).length).toBeGreaterThan(LIMITS.contextVariables);
+      });
+    });
+
+    it("lets exactly one of 50 concurrent submits of one form session win, and keeps its values", async () => {
+      const form = await engine.forms.create(org, { name: "Intake", fields: [{ name: "answer", type: "text", required: true }] });
+      const session = await engine.formSessions.create(org, form.id);
+      const outcomes = await race(50, (index) => engine.formSessions.submit(session.id, { values: { answer: `answer ${index}` } }));
+      expect(wins(outcomes)).toHaveLength(1);
+      for (const code of codes(outcomes)) expect(["illegal_transition", "conflict"]).toContain(code);
+      const winner = outcomes.findIndex((outcome) => outcome.ok);
+      expect((await engine.formSessions.get(org, session.id)).submission?.values).toEqual({ answer: `answer ${winner}` });
+      const submitted = (await engine.timeline(org, session.id)).filter((event) => event.type === "submission.created");
+      expect(submitted).toHaveLength(1);
+    });
+
+    it("records one decision of 50 concurrent confirms of one action, and queues its run once", async () => {
+      const thread = await engine.threads.create(org);
+      const action = await engine.threads.proposeAction(org, thread.id, { tool: "send_email", preview: { to: "ada@example.com" } });
+      const outcomes = await race(50, () => engine.threads.decideAction(org, thread.id, action.id, { confirmed: true }));
+      // Confirming a confirmed action answers it as it is: every caller sees the one decision.
+      expect(codes(outcomes)).toEqual([]);
+      expect(new Set(wins(outcomes).map((answer) => answer.action.callbackId)).size).toBe(1);
+      const confirmed = (await engine.timeline(org, thread.id)).filter((event) => event.type === "action.confirmed");
+      expect(confirmed).toHaveLength(1);
+      const runs = await store.claimOutbox({ now: T0, limit: 10, leaseMs: 60_000, owner: "test", topic: "action" });
+      expect(runs).toHaveLength(1);
+    });
+
+    it("lets either the confirms or the cancels of one action win a race of 50, never both", async () => {
+      const thread = await engine.threads.create(org);
+      const action = await engine.threads.proposeAction(org, thread.id, { tool: "send_email", preview: { to: "ada@example.com" } });
+      const confirms = (index: number) => index % 2 === 0;
+      const outcomes = await race(50, (index) => engine.threads.decideAction(org, thread.id, action.id, { confirmed: confirms(index) }));
+      const decided = (await engine.timeline(org, thread.id)).filter((event) => event.type === "action.confirmed" || event.type === "action.cancelled");
+      expect(decided).toHaveLength(1);
+      const confirmedWon = decided[0]!.type === "action.confirmed";
+      outcomes.forEach((outcome, index) => {
+        if (confirms(index) === confirmedWon) expect(outcome.ok).toBe(true);
+        else expect(outcome).toMatchObject({ ok: false, code: "illegal_transition" });
+      });
+      expect((await engine.threads.getAction(org, thread.id, action.id)).status).toBe(confirmedWon ? "processing" : "cancelled");
+    });
+  });
+}

@@ -1,0 +1,18 @@
+// The engine's invariants under concurrent callers on Redis: limits, commuting commands, one winner.
+import { runEngineConcurrency } from "@agent-sessions/core/testing";
+import { RedisStore } from "@agent-sessions/redis";
+import { Redis } from "ioredis";
+import { afterAll } from "vitest";
+import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
+
+if (await localRedisReachable()) {
+  const client = new Redis(LOCAL_REDIS);
+  afterAll(() => client.quit());
+  runEngineConcurrency({
+    name: "redis",
+    create: () => new RedisStore({ client, prefix: randomPrefix("concurrency") }),
+    destroy: async (store) => void (await deleteKeys(client, (store as RedisStore).keyPattern)),
+  });
+} else {
+  describeUnreachable("Redis engine concurrency");
+}

@@ -1,0 +1,6 @@
+// The engine's invariants under concurrent callers on MariaDB: limits, commuting commands, one winner.
+import { runEngineConcurrency } from "@agent-sessions/core/testing";
+import { openTestDatabase } from "./servers.js";
+
+const database = await openTestDatabase("mysql");
+if (database) runEngineConcurrency({ name: "sql on MariaDB", create: () => database.store(), destroy: () => {} });
