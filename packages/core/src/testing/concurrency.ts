@@ -14,6 +14,8 @@ export interface EngineConcurrencyOptions {
   readonly create: () => Store | Promise<Store>;
   /** Removes what `create` made. Default: `store.close()`. */
   readonly destroy?: (store: Store) => void | Promise<void>;
+  /** How many engines share the store, as servers behind one load balancer would. Default: 3. */
+  readonly instances?: number;
 }
 
 /** One call's answer: its value, or the stable code and message of the error it was refused with. */
@@ -42,32 +44,42 @@ const codes = <T>(outcomes: readonly Outcome<T>[]) => outcomes.flatMap((outcome)
  * (30 webhook creates → exactly 20 live), commands that commute all succeed (30 messages into
  * one inbox, 25 context updates of one thread, refused only for a limit they break), and real
  * conflicts have exactly one winner (50 submits of one form session, 50 confirms of one action,
- * confirms racing cancels), the others refused with a stable code, never a 5xx.
+ * confirms racing cancels), the others refused with a stable code, never a 5xx. The calls are
+ * spread over several engines sharing the store: one engine queues its own writes of a record,
+ * so only writes of different instances meet in the store's compare-and-set.
  */
 export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
+  const instances = options.instances ?? 3;
+
   describe(`Engine concurrency: ${options.name}`, () => {
     let store: Store;
+    let engines: Engine[];
     let engine: Engine;
     let org: string;
+    /** The engine that serves call `index`. */
+    const via = (index: number) => engines[index % engines.length]!;
 
     beforeEach(async () => {
       store = await options.create();
-      engine = createEngine({
-        store,
-        clock: () => T0,
-        webhooks: { allowPrivateAddresses: true },
-        actions: { send_email: () => ({ sent: true }) },
-      });
+      engines = Array.from({ length: instances }, () =>
+        createEngine({
+          store,
+          clock: () => T0,
+          webhooks: { allowPrivateAddresses: true },
+          actions: { send_email: () => ({ sent: true }) },
+        }),
+      );
+      engine = engines[0]!;
       org = orgId();
     });
     afterEach(async () => {
-      await engine.close();
+      await Promise.all(engines.map((made) => made.close()));
       if (options.destroy) await options.destroy(store);
       else await store.close?.();
     });
 
     it(`keeps exactly ${WEBHOOK_ENDPOINT_LIMIT} of 30 concurrent webhook creates, and a delete frees one place`, async () => {
-      const create = (index: number) => engine.webhooks.create(org, { url: `https://hooks.example.com/agent-sessions/${index}` });
+      const create = (index: number) => via(index).webhooks.create(org, { url: `https://hooks.example.com/agent-sessions/${index}` });
       const outcomes = await race(30, create);
       expect(wins(outcomes)).toHaveLength(WEBHOOK_ENDPOINT_LIMIT);
       const refusal = `an organization keeps at most ${WEBHOOK_ENDPOINT_LIMIT} webhook endpoints; delete one first`;
@@ -85,7 +97,7 @@ export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
       const workflow = await engine.workflows.create(org, { name: "sign-up" });
       const inbox = await engine.workflows.createInbox(org, workflow.id, { ttlSeconds: 3600 });
       const outcomes = await race(30, (index) =>
-        engine.workflows.postMessage(org, inbox.id, { from: `sender${index}@example.com`, subject: "Your code", body: `Code ${100_000 + index}` }),
+        via(index).workflows.postMessage(org, inbox.id, { from: `sender${index}@example.com`, subject: "Your code", body: `Code ${100_000 + index}` }),
       );
       expect(codes(outcomes)).toEqual([]);
       const { messages } = await engine.workflows.getInbox(org, inbox.id);
@@ -99,7 +111,7 @@ export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
       const patches = Array.from({ length: 25 }, (_, index) =>
         index % 5 === 0 ? { [`KEY_${index}`]: index, [`KEY_${index}_B`]: index } : { [`KEY_${index}`]: index },
       );
-      const outcomes = await race(patches.length, (index) => engine.threads.updateContext(org, thread.id, { context_variables: patches[index] }));
+      const outcomes = await race(patches.length, (index) => via(index).threads.updateContext(org, thread.id, { context_variables: patches[index] }));
       const stored = (await engine.threads.get(org, thread.id)).contextVariables;
       const expected = { PLAN: "pro", LOCALE: "en", ...Object.assign({}, ...patches.filter((_, index) => outcomes[index]!.ok)) };
       expect(stored).toEqual(expected);
@@ -116,7 +128,7 @@ export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
     it("lets exactly one of 50 concurrent submits of one form session win, and keeps its values", async () => {
       const form = await engine.forms.create(org, { name: "Intake", fields: [{ name: "answer", type: "text", required: true }] });
       const session = await engine.formSessions.create(org, form.id);
-      const outcomes = await race(50, (index) => engine.formSessions.submit(session.id, { values: { answer: `answer ${index}` } }));
+      const outcomes = await race(50, (index) => via(index).formSessions.submit(session.id, { values: { answer: `answer ${index}` } }));
       expect(wins(outcomes)).toHaveLength(1);
       for (const code of codes(outcomes)) expect(["illegal_transition", "conflict"]).toContain(code);
       const winner = outcomes.findIndex((outcome) => outcome.ok);
@@ -128,7 +140,7 @@ export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
     it("records one decision of 50 concurrent confirms of one action, and queues its run once", async () => {
       const thread = await engine.threads.create(org);
       const action = await engine.threads.proposeAction(org, thread.id, { tool: "send_email", preview: { to: "ada@example.com" } });
-      const outcomes = await race(50, () => engine.threads.decideAction(org, thread.id, action.id, { confirmed: true }));
+      const outcomes = await race(50, (index) => via(index).threads.decideAction(org, thread.id, action.id, { confirmed: true }));
       // Confirming a confirmed action answers it as it is: every caller sees the one decision.
       expect(codes(outcomes)).toEqual([]);
       expect(new Set(wins(outcomes).map((answer) => answer.action.callbackId)).size).toBe(1);
@@ -142,7 +154,7 @@ export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
       const thread = await engine.threads.create(org);
       const action = await engine.threads.proposeAction(org, thread.id, { tool: "send_email", preview: { to: "ada@example.com" } });
       const confirms = (index: number) => index % 2 === 0;
-      const outcomes = await race(50, (index) => engine.threads.decideAction(org, thread.id, action.id, { confirmed: confirms(index) }));
+      const outcomes = await race(50, (index) => via(index).threads.decideAction(org, thread.id, action.id, { confirmed: confirms(index) }));
       const decided = (await engine.timeline(org, thread.id)).filter((event) => event.type === "action.confirmed" || event.type === "action.cancelled");
       expect(decided).toHaveLength(1);
       const confirmedWon = decided[0]!.type === "action.confirmed";
