@@ -121,7 +121,7 @@ export interface IdempotencyEntry {
 export interface Store {
   /** Inserts a new record with its events, aliases and outbox messages; exactly one concurrent insert of the same id or alias succeeds. */
   insert(write: RecordWrite): Promise<InsertResult>;
-  /** Inserts like `insert` only while fewer than `limit.max` of the organization's records of the record's kind have `limit.status`; concurrent callers never take more than the free places, and a refused one (`full`) writes nothing. */
+  /** Inserts like `insert` only while fewer than `limit.max` of the organization's records of the record's kind have `limit.status`; concurrent capped inserts never pass the limit, and a refused one (`full`) writes nothing. */
   insertWithinLimit(write: RecordWrite, limit: RecordLimit): Promise<LimitedInsertResult>;
   /** Replaces the record and appends its events iff the stored version is `expectedVersion`; exactly one concurrent caller per version wins, and a loser writes nothing. Clears the record's due lease. */
   compareAndSet(write: RecordWrite & { readonly expectedVersion: number }): Promise<boolean>;

@@ -1,18 +1,19 @@
-import type {
-  ClaimOptions,
-  DueClaim,
-  IdempotencyEntry,
-  InsertResult,
-  ListRecordsQuery,
-  OutboxEntry,
-  LimitedInsertResult,
-  OutboxMessage,
-  RecordLimit,
-  RecordPage,
-  RecordWrite,
-  SessionEvent,
-  Store,
-  StoredRecord,
+import {
+  type ClaimOptions,
+  type DueClaim,
+  type IdempotencyEntry,
+  type InsertResult,
+  InvalidInputError,
+  type LimitedInsertResult,
+  type ListRecordsQuery,
+  type OutboxEntry,
+  type OutboxMessage,
+  type RecordLimit,
+  type RecordPage,
+  type RecordWrite,
+  type SessionEvent,
+  type Store,
+  type StoredRecord,
 } from "@agent-sessions/core";
 import { deepFreeze } from "./deep-freeze.js";
 import { IdIndex } from "./id-index.js";
@@ -374,9 +375,8 @@ function toRecord(slot: Slot): StoredRecord {
 }
 
 function assertLimit(limit: RecordLimit): void {
-  if (!Number.isSafeInteger(limit?.max) || limit.max < 0 || typeof limit.status !== "string") {
-    throw new TypeError("insertWithinLimit: limit must be { status: string, max: a whole number ≥ 0 }");
-  }
+  if (!Number.isSafeInteger(limit?.max) || limit.max < 0) throw new InvalidInputError("limit.max", `must be a whole number ≥ 0, got ${limit?.max}`);
+  if (typeof limit.status !== "string") throw new InvalidInputError("limit.status", "must be a string");
 }
 
 // Joined, not `+`: a key is kept for as long as its alias, and V8 keeps a concatenation of 13
