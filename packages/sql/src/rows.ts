@@ -1,4 +1,4 @@
-import { InvalidInputError, type OutboxEntry, type RecordKind, type SessionEvent, type StoredRecord } from "@agent-sessions/core";
+import { InvalidInputError, isRecordId, type OutboxEntry, type RecordKind, type SessionEvent, type StoredRecord } from "@agent-sessions/core";
 
 // Drivers disagree on BIGINT: pg hands over strings, mysql2 and better-sqlite3 numbers (or
 // bigints when asked to). Every integer column goes through Number(), whatever the driver's settings.
@@ -100,7 +100,10 @@ export function decodeCursor(cursor: string): string {
   try {
     if (body === "" || !/^[A-Za-z0-9_-]+$/.test(body)) throw new Error("not base64url");
     const binary = atob(body.replace(/-/g, "+").replace(/_/g, "/"));
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+    const id = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+    // Only an id goes into the query: a forged cursor holding U+0000 would make PostgreSQL fail.
+    if (!isRecordId(id)) throw new Error("not an id");
+    return id;
   } catch {
     throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
   }

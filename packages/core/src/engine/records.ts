@@ -1,6 +1,6 @@
 import type { Emitter } from "mitt";
 import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
-import { eventId, ID_PREFIXES, isPrefixedId, isRecordId, isShowable } from "../ids.js";
+import { eventId, ID_PREFIXES, isPrefixedId, isShowable } from "../ids.js";
 import type { Machine, Transition } from "../machine.js";
 import { LIMITS, type RecordKind } from "../schemas/common.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
@@ -276,8 +276,9 @@ export class Records {
   ): Promise<Page<S>> {
     const limit = query.limit ?? 20;
     const offset = query.offset ?? 0;
-    // A cursor is the id of the last record of a page: anything else never reaches the store.
-    if (query.cursor !== undefined && !isRecordId(query.cursor)) {
+    // A cursor is a store's token for the last record of a page (an id, or an encoding of one):
+    // text that cannot be one never reaches the store.
+    if (query.cursor !== undefined && !CURSOR.test(query.cursor)) {
       throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
     }
     for (let attempt = 0; ; attempt++) {
