@@ -57,8 +57,11 @@ function joinPath(root: string | undefined, pointer: string): string {
 function describe(error: ValueError, path: string): string {
   const schema = error.schema as TSchema & Record<string, unknown>;
   switch (error.type) {
-    case ValueErrorType.ObjectAdditionalProperties:
-      return "is not a known field";
+    case ValueErrorType.ObjectAdditionalProperties: {
+      // A record whose keys follow a pattern (usage counters) names the pattern; an object, the field.
+      const patterns = Object.keys((schema.patternProperties as Record<string, unknown> | undefined) ?? {});
+      return patterns.length > 0 ? `is not a valid key: keys must match ${patterns.join(" or ")}` : "is not a known field";
+    }
     case ValueErrorType.ObjectRequiredProperty:
       return "is required";
     case ValueErrorType.Object:

@@ -123,6 +123,8 @@ describe("hostile input through the router", () => {
     const path = `/v1/sessions/${session.body.id}/messages`;
     expect((await t.call("POST", path, `{"role":"user","content":"hi","usage":{"input_tokens":1e308}}`)).status).toBe(400);
     expect((await t.call("POST", path, { role: "user", content: "hi", usage: { input_tokens: 2 ** 53 + 2 } })).status).toBe(400);
+    const badKey = await t.call("POST", path, { role: "user", content: "hi", usage: { "Input-Tokens": "many" } });
+    expect(badKey).toMatchObject({ status: 400, body: { message: "usage.Input-Tokens is not a valid key: keys must match ^[a-z][a-z0-9_]*$" } });
     expect((await t.call("POST", path, { role: "user", content: "hi", usage: { input_tokens: Number.MAX_SAFE_INTEGER - 1, constructor: 1 } })).status).toBe(200);
     const over = await t.call("POST", path, { role: "assistant", content: "yo", usage: { input_tokens: 2 } });
     expect(over).toMatchObject({ status: 400, body: { message: "usage.input_tokens: the session's total would pass 9007199254740991" } });

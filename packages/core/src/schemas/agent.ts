@@ -46,6 +46,8 @@ export type AgentSessionStatus = Static<typeof AgentSessionStatus>;
 /** Token counts and similar counters, summed key by key over the session's turns. */
 export const Usage = Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]*$", maxLength: 64 }), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), {
   errorMessage: `must be an object of whole numbers from 0 to ${Number.MAX_SAFE_INTEGER} with snake_case keys`,
+  // A key that is not snake_case is refused, not let through unchecked beside the pattern.
+  additionalProperties: false,
 });
 export type Usage = Static<typeof Usage>;
 
