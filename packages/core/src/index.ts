@@ -28,6 +28,15 @@ export * from "./machines/webhook.js";
 export * from "./machines/workflow.js";
 export { checkFormFields, coerceFieldValue, ownValue } from "./form-fields.js";
 export { extractOtp } from "./otp.js";
+export {
+  bucketTimes,
+  checkRateLimitRule,
+  createMemoryRateLimiter,
+  type MemoryRateLimiter,
+  type MemoryRateLimiterOptions,
+  type RateLimiter,
+  type RateLimitRule,
+} from "./rate-limit.js";
 export * from "./schemas/index.js";
 export type * from "./store.js";
 export { JSON_LIMITS, readJson } from "./json-boundary.js";

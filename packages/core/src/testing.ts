@@ -428,3 +428,4 @@ export {
   type WorkerConformanceOptions,
 } from "./testing/worker.js";
 export { type EngineConcurrencyOptions, runEngineConcurrency } from "./testing/concurrency.js";
+export { type RateLimiterConformanceOptions, runRateLimiterConformance } from "./testing/rate-limiter.js";

@@ -50,7 +50,7 @@ export function defineScripts(client: RedisClient): Scripts {
 }
 
 /** A short, stable digest of a script's text (FNV-1a), to name its command. */
-function digest(text: string): string {
+export function digest(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return (hash >>> 0).toString(16).padStart(8, "0");

@@ -4,3 +4,4 @@ export { openRedisStore, type OpenRedisStoreOptions, parseRedisUrl, type RedisTa
 export { RedisStore, type RedisStoreOptions } from "./redis-store.js";
 export { type RetentionOptions, TERMINAL_STATUSES } from "./retention.js";
 export { createRedisNotifier, type RedisNotifier, type RedisNotifierOptions } from "./notifier.js";
+export { createRedisRateLimiter, type RedisRateLimiterOptions } from "./rate-limiter.js";

@@ -10,6 +10,8 @@ export interface ApiKey {
 /** Who made a request: the organization its key belongs to. */
 export interface Principal {
   readonly orgId: string;
+  /** The bucket of the per-key rate limit this request counts in. Default: the organization's. */
+  readonly rateLimitKey?: string;
 }
 
 /** Finds the organization of a request, or `null` when it carries no valid credentials. */
@@ -86,15 +88,20 @@ export function presentedKey(request: Request): string | null {
  * timing nor an early exit tells how close a guess came.
  */
 export function apiKeyAuthenticator(keys: readonly ApiKey[]): Authenticate {
-  const digests = keys.map(({ orgId, key }) => ({ orgId, digest: digest(key) }));
+  // Each key's principal is made once. Its rate-limit bucket is named by the start of the key's
+  // digest, which every instance given the same key computes alike, and which tells nothing of it.
+  const digests = keys.map(({ orgId, key }) => {
+    const keyDigest = digest(key);
+    return { digest: keyDigest, principal: Object.freeze({ orgId, rateLimitKey: keyDigest.slice(0, 16) }) };
+  });
   return (request) => {
     const key = presentedKey(request);
     if (key === null) return null;
     const presented = digest(key);
-    let found: string | null = null;
+    let found: Principal | null = null;
     for (const stored of digests) {
-      if (constantTimeEqual(presented, stored.digest) && found === null) found = stored.orgId;
+      if (constantTimeEqual(presented, stored.digest) && found === null) found = stored.principal;
     }
-    return found === null ? null : { orgId: found };
+    return found;
   };
 }

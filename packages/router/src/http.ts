@@ -9,8 +9,12 @@ const REASONS: Record<number, string> = {
   409: "Conflict",
   410: "Gone",
   413: "Payload too large",
+  408: "Request timeout",
   415: "Unsupported media type",
+  417: "Expectation failed",
   422: "Unprocessable content",
+  429: "Too many requests",
+  431: "Request header fields too large",
   500: "Internal server error",
 };
 
@@ -57,7 +61,12 @@ export function json(body: unknown, status = 200, headers?: Record<string, strin
 
 /** An error response in the one shape every endpoint uses: `{ error, message }`. */
 export function errorResponse(status: number, message: string, headers?: Record<string, string>): Response {
-  return json({ error: REASONS[status] ?? "Error", message }, status, headers);
+  return respond(errorBody(status, message), { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+}
+
+/** The JSON text of an error body, `{"error":"<reason>","message":"…"}`, for servers that answer before the router (serve's own edges). */
+export function errorBody(status: number, message: string): string {
+  return JSON.stringify({ error: REASONS[status] ?? "Error", message });
 }
 
 /** An error the router raises itself, with its status. */

@@ -13,14 +13,21 @@ export interface RouteContext {
   readonly body: unknown;
   readonly engine: Engine;
   readonly settings: RouterSettings;
+  /**
+   * The origin hosted form URLs of this request start with (see `RouterOptions.publicUrl`), found
+   * on first use. Reading it throws the 400 of a `Host` the router may not name.
+   */
+  readonly hostedOrigin: string;
   /** Tells the router's `onError` of a failure the route handles itself (a stream that ends). */
   report(error: unknown): void;
 }
 
 /** Settings every route reads, resolved from the router's options. */
 export interface RouterSettings {
-  /** The origin hosted form URLs start with; the request's own origin when not configured. */
+  /** The fixed origin hosted form URLs start with, when one is configured. */
   readonly publicUrl: string | null;
+  /** Finds a request's hosted origin; see `RouteContext.hostedOrigin`. */
+  readonly hostedOrigin: (context: RouteContext) => string;
   /** Longest long-poll a client may ask for, in seconds. */
   readonly maxWaitSeconds: number;
   /** Milliseconds between Server-Sent Events heartbeats. */
@@ -62,5 +69,5 @@ export interface RouteDefinition {
 
 /** The hosted form page's URL of a session. */
 export function hostedUrl(context: RouteContext, sessionId: string): string {
-  return `${context.settings.publicUrl ?? context.url.origin}/f/${sessionId}`;
+  return `${context.hostedOrigin}/f/${sessionId}`;
 }

@@ -1,7 +1,9 @@
 import type { Engine } from "@agent-sessions/core";
 import { type ApiKey, type Authenticate, apiKeyAuthenticator, type Principal } from "./auth.js";
+import { hostedOriginResolver, type PublicUrl } from "./hosts.js";
 import { describeError, errorResponse, HttpError, parseJson, type ResponseConstructor, readBody, useResponseConstructor } from "./http.js";
 import { withIdempotency } from "./idempotency.js";
+import { type ClientAddress, type RateLimitOptions, RateLimits, requestIp } from "./rate-limit.js";
 import type { RouteContext, RouteDefinition, RouterSettings } from "./route.js";
 import { RouteTable } from "./route-table.js";
 import { agentRoutes } from "./routes/agents.js";
@@ -19,8 +21,31 @@ export interface RouterOptions {
   readonly apiKeys?: readonly ApiKey[];
   /** Finds a request's organization your own way (a session cookie, a gateway header). */
   readonly authenticate?: Authenticate;
-  /** The origin of hosted form URLs, e.g. `https://forms.example.com`. Default: each request's origin. */
-  readonly publicUrl?: string;
+  /**
+   * Where hosted form URLs point: an origin such as `https://forms.example.com` (a path after it
+   * is kept), or a function that picks one per request. Without it, a request's own origin is
+   * used when its host is in `allowedHosts`, and a request naming another host is refused with a
+   * 400 before it creates or changes a form session.
+   */
+  readonly publicUrl?: PublicUrl;
+  /**
+   * Without `publicUrl`: the hosts whose requests may name hosted URLs after themselves, each
+   * `name`, `name:port`, `.domain` (its subdomains too) or `[IPv6]:port`. Default: the loopback
+   * names `localhost`, `*.localhost`, `127.0.0.1` and `[::1]` on any port.
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * Rate limits, counted before a body is read or the store asked: failed authentications and
+   * key-less requests per client address, requests per key. `false` turns them off. Default:
+   * `DEFAULT_RATE_LIMITS`, in this process's memory.
+   */
+  readonly rateLimit?: RateLimitOptions | false;
+  /**
+   * The client address a request came from, for the per-address limits; `null` exempts it.
+   * Default: `request.ip` as srvx sets it (the socket's peer). Read `X-Forwarded-For` here only
+   * behind a proxy you run, which overwrites it: any client can send one.
+   */
+  readonly clientAddress?: ClientAddress;
   /** Largest request body, in bytes. Default: 1 MiB. */
   readonly maxBodyBytes?: number;
   /** How long an `Idempotency-Key` is remembered, in seconds. Default: 24 hours. */
@@ -72,7 +97,8 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
   const idempotencyTtlMs = (options.idempotencyTtlSeconds ?? 24 * 3600) * 1000;
   const report = options.onError ?? ((error: unknown) => console.error("agent-sessions: internal error", error));
   const settings: RouterSettings = {
-    publicUrl: options.publicUrl?.replace(/\/+$/, "") ?? null,
+    publicUrl: typeof options.publicUrl === "string" ? options.publicUrl.replace(/\/+$/, "") : null,
+    hostedOrigin: hostedOriginResolver(options.publicUrl, options.allowedHosts),
     maxWaitSeconds: options.maxWaitSeconds ?? 60,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   };
@@ -81,6 +107,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
   const table = new RouteTable();
   const { engine } = options;
   const responseConstructor = options.Response ?? globalThis.Response;
+  const limits = RateLimits.create(options.rateLimit, options.clientAddress ?? requestIp, report);
 
   for (const route of routes) {
     const readsBody = BODY_METHODS.has(route.method);
@@ -88,10 +115,24 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
     table.add(route.method, route.path, async (request) => {
       useResponseConstructor(responseConstructor);
       try {
-        let principal = route.public ? PUBLIC : authenticate(request);
-        // The built-in authenticator answers at once; only a hook's promise is awaited.
-        if (isThenable(principal)) principal = await principal;
-        if (!principal) return errorResponse(401, "Invalid or missing API key");
+        let principal: Principal | PromiseLike<Principal | null> | null;
+        // The limits count before the store is asked; each awaits only a limiter's promise.
+        if (route.public) {
+          const counted = limits?.anonymous(request);
+          if (counted) await counted;
+          principal = PUBLIC;
+        } else {
+          principal = authenticate(request);
+          // The built-in authenticator answers at once; only a hook's promise is awaited.
+          if (isThenable(principal)) principal = await principal;
+          if (!principal) {
+            const counted = limits?.authFailure(request);
+            if (counted) await counted;
+            return errorResponse(401, "Invalid or missing API key");
+          }
+          const counted = limits?.perKey(principal, request);
+          if (counted) await counted;
+        }
         const text = readsBody ? await readBody(request, maxBodyBytes) : "";
         const body = parsesJson ? parseJson(text) : text;
         const context = new Context(request, decodeParams(request.params), principal.orgId, body, engine, settings, report);
@@ -139,6 +180,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
  */
 class Context implements RouteContext {
   #url: URL | undefined;
+  #hostedOrigin: string | undefined;
   constructor(
     readonly request: Request,
     readonly params: Readonly<Record<string, string>>,
@@ -157,6 +199,11 @@ class Context implements RouteContext {
   get url(): URL {
     this.#url ??= new URL(this.request.url);
     return this.#url;
+  }
+
+  get hostedOrigin(): string {
+    this.#hostedOrigin ??= this.settings.hostedOrigin(this);
+    return this.#hostedOrigin;
   }
 }
 

@@ -34,10 +34,27 @@ describe("API key digests", () => {
       { orgId: "org_b", key: "key-b" },
     ]);
     const request = (headers: Record<string, string>) => new Request("http://localhost/", { headers });
-    expect(authenticate(request({ authorization: "Bearer key-b" }))).toEqual({ orgId: "org_b" });
-    expect(authenticate(request({ "x-api-key": "key-a" }))).toEqual({ orgId: "org_a" });
+    expect(authenticate(request({ authorization: "Bearer key-b" }))).toMatchObject({ orgId: "org_b" });
+    expect(authenticate(request({ "x-api-key": "key-a" }))).toMatchObject({ orgId: "org_a" });
     expect(authenticate(request({ authorization: "Bearer key-c" }))).toBeNull();
     expect(authenticate(request({ authorization: "Bearer key-" }))).toBeNull();
     expect(authenticate(request({}))).toBeNull();
+  });
+
+  it("names each key's rate-limit bucket by the start of its digest: apart per key, alike on every instance", () => {
+    const keys = [
+      { orgId: "org_a", key: "key-a" },
+      { orgId: "org_a", key: "key-a2" },
+    ];
+    const request = (key: string) => new Request("http://localhost/", { headers: { authorization: `Bearer ${key}` } });
+    const [first, second, again] = [apiKeyAuthenticator(keys), apiKeyAuthenticator(keys), apiKeyAuthenticator([...keys].reverse())].map(
+      (authenticate) => authenticate(request("key-a")) as { rateLimitKey?: string },
+    );
+    const other = apiKeyAuthenticator(keys)(request("key-a2")) as { rateLimitKey?: string };
+    expect(first!.rateLimitKey).toMatch(/^[0-9a-f]{16}$/);
+    expect(second!.rateLimitKey).toBe(first!.rateLimitKey);
+    expect(again!.rateLimitKey).toBe(first!.rateLimitKey);
+    expect(other.rateLimitKey).not.toBe(first!.rateLimitKey);
+    expect(first!.rateLimitKey).not.toContain("key-a");
   });
 });

@@ -64,6 +64,7 @@ export const formRoutes: RouteDefinition[] = [
     responses: { 201: { description: "The session, with its hosted url", schema: FormSessionBody }, ...errors(400, 404, 413, 422) },
     failure: "Failed to create session",
     async handle(context) {
+      void context.hostedOrigin; // a Host the router may not name is refused before anything is written
       const session = await context.engine.formSessions.create(context.orgId, context.params.id!, context.body);
       return json(formSession(context, session), 201);
     },
@@ -114,6 +115,7 @@ export const formRoutes: RouteDefinition[] = [
     failure: "Failed to update session",
     async handle(context) {
       const id = idOf(context.params.id!, "sess", "Session");
+      void context.hostedOrigin; // a Host the router may not name is refused before anything is written
       return json(formSession(context, await context.engine.formSessions.extend(context.orgId, id, context.body)));
     },
   },

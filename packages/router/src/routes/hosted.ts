@@ -87,6 +87,7 @@ async function submit(engine: Engine, title: string, session: FormSession, post:
 const ERROR_HEADINGS: Record<number, string> = {
   400: "This request could not be read",
   413: "Your answers are too long to send",
+  429: "Too many requests from your network",
 };
 
 /** An error the router answers on a hosted route (a body too large, a 500), as a page. */
