@@ -1,7 +1,16 @@
 import { createRequire } from "node:module";
 import { COMMAND_GROUPS, runGroup } from "./commands/index.js";
 import { runMigrate } from "./migrate.js";
-import { ALLOW_PRIVATE_WEBHOOKS_ENV, API_KEYS_ENV, parseServeArgs, type ServeOptions, UsageError } from "./options.js";
+import {
+  ALLOW_PRIVATE_WEBHOOKS_ENV,
+  ALLOWED_HOSTS_ENV,
+  API_KEYS_ENV,
+  parseServeArgs,
+  RATE_LIMIT_ENV,
+  type ServeOptions,
+  TRUST_PROXY_ENV,
+  UsageError,
+} from "./options.js";
 import { type RunningServer, startServer } from "./serve.js";
 import { DEFAULT_STORE, describeStore, STORE_ENV, STORE_FORMS } from "./stores.js";
 
@@ -58,7 +67,16 @@ ${STORE_FORMS.map((form) => `                            ${form}`).join("\n")}
                           An SQL store is migrated at start.
   --api-key <org>:<key>   An API key and the organization it belongs to; repeat for more
   --public-url <url>      Origin of hosted form URLs, e.g. https://forms.example.com
-                          (default: the origin of each request)
+                          (default: a request's own origin when its host is one serve
+                          listens on or one of --allowed-hosts, else the listening address)
+  --allowed-hosts <hosts> Hosts whose requests may name hosted URLs after themselves, e.g.
+                          forms.example.com,api.example.com:8443,.corp.example (a leading dot
+                          takes subdomains too; no port means any port); repeatable
+  --rate-limit <limits>   off, on (the default), or rule=limit/seconds and rule=off, comma-
+                          separated; the rules and their defaults: auth-failures=20/60 and
+                          anonymous=200/10 per client address, per-key=2000/2 per API key
+  --trust-proxy <proxies> loopback, or the addresses of your reverse proxies: their
+                          X-Forwarded-For/-Host/-Proto are believed (by default none is)
   --allow-private-webhooks
                           Let webhook endpoints target loopback and private addresses
                           (refused by default; for local development)
@@ -71,6 +89,13 @@ Environment:
                           API keys as "orgA:keyA,orgB:keyB", when no --api-key is given
   ${ALLOW_PRIVATE_WEBHOOKS_ENV}=1
                           Same as --allow-private-webhooks
+  ${ALLOWED_HOSTS_ENV}, ${RATE_LIMIT_ENV}, ${TRUST_PROXY_ENV}
+                          Same as --allowed-hosts, --rate-limit, --trust-proxy
+
+Requests past a rate limit answer 429 with Retry-After and RateLimit headers; a request that
+fails authentication past its address's limit gets 429, but a valid key from that address still
+works. On a Redis store every instance shares the limits. Requests node:http refuses (headers over
+16 KiB, malformed HTTP, headers not in within 20 s or a body not within 60 s) answer JSON too.
 
 With no API key at all, serve makes a development key for the organization "dev" and prints it.
 `;
@@ -180,6 +205,7 @@ function banner(server: RunningServer, options: ServeOptions): string {
     lines.push(`API keys: ${server.apiKeys.length} for ${orgs.length === 1 ? "organization" : "organizations"} ${orgs.join(", ")}`);
   }
   if (options.publicUrl) lines.push(`Hosted form URLs start with ${options.publicUrl}/f/`);
+  if (options.rateLimit === false) lines.push("Rate limits: off (--rate-limit off)");
   lines.push(
     "Try it:",
     `  curl -s -X POST ${server.url}/api/v1/sessions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" -d '{"name":"user-signup-flow"}'`,

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import type { ApiKey } from "@agent-sessions/router";
+import { isIP } from "node:net";
+import { type ApiKey, hostMatcher, type RateLimitOptions, type RateLimitSetting } from "@agent-sessions/router";
 import { UsageError } from "./errors.js";
 import { DEFAULT_STORE, parseStoreSpec, STORE_ENV, type StoreSpec } from "./stores.js";
 
@@ -16,6 +17,12 @@ export interface ServeOptions {
   readonly publicUrl: string | null;
   /** Lets webhook endpoints target loopback and private addresses (local development). Default: false. */
   readonly allowPrivateWebhooks?: boolean;
+  /** Hosts besides the listening address whose requests name hosted URLs after themselves (without `publicUrl`). */
+  readonly allowedHosts?: readonly string[];
+  /** The router's rate limits, its defaults for rules not named; `false` turns them off. Default: on. */
+  readonly rateLimit?: Omit<RateLimitOptions, "limiter"> | false;
+  /** Proxies whose `X-Forwarded-For`, `-Proto` and `-Host` are believed: `"loopback"` or their addresses. Default: none. */
+  readonly trustProxy?: "loopback" | readonly string[] | false;
 }
 
 /** The environment variable that lists API keys as `orgA:keyA,orgB:keyB`. */
@@ -24,6 +31,18 @@ export const API_KEYS_ENV = "AGENT_SESSIONS_API_KEYS";
 /** The environment variable that, set to `1`, allows webhooks to private addresses. */
 export const ALLOW_PRIVATE_WEBHOOKS_ENV = "AGENT_SESSIONS_ALLOW_PRIVATE_WEBHOOKS";
 
+/** The environment variable listing allowed hosts, as `--allowed-hosts` does. */
+export const ALLOWED_HOSTS_ENV = "AGENT_SESSIONS_ALLOWED_HOSTS";
+
+/** The environment variable with the rate limits, as `--rate-limit` takes them. */
+export const RATE_LIMIT_ENV = "AGENT_SESSIONS_RATE_LIMIT";
+
+/** The environment variable naming trusted proxies, as `--trust-proxy` does. */
+export const TRUST_PROXY_ENV = "AGENT_SESSIONS_TRUST_PROXY";
+
+/** The rules of `--rate-limit`, by the name the flag and the `RateLimit` headers give them. */
+const RATE_LIMIT_RULES = { "auth-failures": "authFailures", "per-key": "perKey", anonymous: "anonymous" } as const;
+
 const SERVE_FLAGS = {
   port: { type: "string" },
   host: { type: "string" },
@@ -31,6 +50,9 @@ const SERVE_FLAGS = {
   "api-key": { type: "string", multiple: true },
   "public-url": { type: "string" },
   "allow-private-webhooks": { type: "boolean" },
+  "allowed-hosts": { type: "string", multiple: true },
+  "rate-limit": { type: "string", multiple: true },
+  "trust-proxy": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -66,6 +88,15 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
       apiKeys,
       publicUrl: values["public-url"] === undefined ? null : parsePublicUrl(values["public-url"]),
       allowPrivateWebhooks: values["allow-private-webhooks"] === true || parseSwitch(env[ALLOW_PRIVATE_WEBHOOKS_ENV], ALLOW_PRIVATE_WEBHOOKS_ENV),
+      allowedHosts:
+        values["allowed-hosts"] !== undefined
+          ? values["allowed-hosts"].flatMap((list) => parseAllowedHosts(list, "--allowed-hosts"))
+          : parseAllowedHosts(env[ALLOWED_HOSTS_ENV] ?? "", ALLOWED_HOSTS_ENV),
+      rateLimit:
+        values["rate-limit"] !== undefined
+          ? parseRateLimit(values["rate-limit"].join(","), "--rate-limit")
+          : parseRateLimit(env[RATE_LIMIT_ENV] ?? "", RATE_LIMIT_ENV),
+      trustProxy: parseTrustProxy(values["trust-proxy"] ?? env[TRUST_PROXY_ENV] ?? "", values["trust-proxy"] !== undefined ? "--trust-proxy" : TRUST_PROXY_ENV),
     },
   };
 }
@@ -111,6 +142,67 @@ function parsePublicUrl(text: string): string {
   }
   if (url.search || url.hash) throw new UsageError(`--public-url: '${text}' must not have a query or a fragment`);
   return text.replace(/\/+$/, "");
+}
+
+/** Parses a comma-separated list of hosts: `name`, `name:port`, `.domain` (its subdomains too), `[IPv6]:port`. */
+export function parseAllowedHosts(list: string, source: string): string[] {
+  const hosts = list
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  try {
+    hostMatcher(hosts, source);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  return hosts;
+}
+
+/**
+ * Parses the rate limits: `off`, `on` (the defaults), or a comma-separated list of
+ * `<rule>=<limit>/<seconds>` and `<rule>=off` for the rules auth-failures, per-key and anonymous;
+ * the rules not named keep their defaults.
+ */
+export function parseRateLimit(text: string, source: string): Omit<RateLimitOptions, "limiter"> | false {
+  const value = text.trim().toLowerCase();
+  if (value === "off") return false;
+  if (value === "" || value === "on") return {};
+  const settings: Partial<Record<(typeof RATE_LIMIT_RULES)[keyof typeof RATE_LIMIT_RULES], RateLimitSetting | false>> = {};
+  for (const entry of value.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
+    const match = /^([a-z-]+)=(?:(off)|(\d{1,9})\/(\d{1,8}(?:\.\d{1,3})?)s?)$/.exec(entry);
+    const rule = match ? RATE_LIMIT_RULES[match[1] as keyof typeof RATE_LIMIT_RULES] : undefined;
+    if (!match || rule === undefined) {
+      throw new UsageError(
+        `${source}: '${entry}' is not off, on, or <rule>=<limit>/<seconds> or <rule>=off with a rule of ${Object.keys(RATE_LIMIT_RULES).join(", ")}`,
+      );
+    }
+    if (match[2] === "off") {
+      settings[rule] = false;
+      continue;
+    }
+    const limit = Number(match[3]);
+    const windowSeconds = Number(match[4]);
+    if (limit < 1 || windowSeconds <= 0 || windowSeconds > 86_400) {
+      throw new UsageError(`${source}: '${entry}' needs a limit of at least 1 and a window above 0, at most 86400 seconds`);
+    }
+    settings[rule] = { limit, windowSeconds };
+  }
+  return settings;
+}
+
+/** Parses the trusted proxies: `loopback`, or a comma-separated list of IP addresses; empty or `off` trusts none. */
+export function parseTrustProxy(text: string, source: string): "loopback" | string[] | false {
+  const value = text.trim();
+  if (value === "" || value === "off") return false;
+  if (value === "loopback") return "loopback";
+  const addresses = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  for (const address of addresses) {
+    if (isIP(address) === 0) throw new UsageError(`${source}: '${address}' is not an IP address; give loopback or the addresses of your proxies`);
+  }
+  return addresses;
 }
 
 /** Parses one `orgId:key` pair; the key may itself contain colons. */

@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
+import type { RequestListener, Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createEngine, type Engine } from "@agent-sessions/core";
 import { type ApiKey, createRouter } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
+import { hostedOrigin, listeningHosts } from "./hosted-origin.js";
+import { answerHttpEdges, DEFAULT_HTTP_LIMITS, type HttpLimits, nodeServerOptions } from "./http-edges.js";
 import type { ServeOptions } from "./options.js";
 import { resolveHost } from "./resolve-host.js";
 import { createGuardedFetch } from "./guarded-fetch.js";
@@ -34,6 +37,8 @@ export interface StartOptions {
   readonly tickIntervalMs?: number;
   /** Told of background work that failed (it is retried). Default: `console.error`. */
   readonly onTickError?: (error: unknown) => void;
+  /** node:http's timeouts and header size; shorter ones let tests see a 408 quickly. Default: `DEFAULT_HTTP_LIMITS`. */
+  readonly httpLimits?: Partial<HttpLimits>;
 }
 
 /** A development key: `dev_` and 32 random hex digits. */
@@ -59,15 +64,21 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   });
   const devKey = options.apiKeys.length === 0;
   const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;
+  // Known once the server listens, which is before any request arrives.
+  let hostedOriginOf: ((request: Request) => string) | null = null;
   const router = createRouter({
     engine,
     apiKeys,
     // srvx writes its own responses straight to the socket, with a Content-Length, instead of
     // streaming a web Response body.
     Response: FastResponse,
-    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    publicUrl: options.publicUrl ?? ((request) => hostedOriginOf!(request)),
+    // The client address is srvx's request.ip: the socket's peer, or with --trust-proxy the
+    // address a trusted proxy forwarded. On a Redis store every instance shares the buckets.
+    rateLimit: options.rateLimit === false ? false : { ...options.rateLimit, ...(opened.rateLimiter ? { limiter: opened.rateLimiter } : {}) },
   });
 
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...start.httpLimits };
   const server = serve({
     // Answers leave together at the end of each turn of the event loop (see answerAtTurnEnd).
     fetch: answerAtTurnEnd((request) => router.fetch(request)),
@@ -76,13 +87,20 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     silent: true,
     // We own SIGINT and SIGTERM: the worker stops with the server, and the exit code is ours.
     gracefulShutdown: false,
+    node: nodeServerOptions(limits),
+    ...(options.trustProxy ? { trustProxy: options.trustProxy === "loopback" ? "loopback" : [...options.trustProxy] } : {}),
   });
+  // Before the server listens (srvx calls listen but it completes later): no request is missed.
+  answerHttpEdges(server.node!.server as HttpServer, server.node!.handler as RequestListener, limits);
   try {
     await server.ready();
   } catch (error) {
     await opened.close().catch(() => {}); // a port in use must not leave a pool open
     throw error;
   }
+  const address = server.node?.server?.address();
+  const url = listeningUrl(address, options.host);
+  hostedOriginOf = hostedOrigin(listeningHosts(address as AddressInfo, options.host), options.allowedHosts ?? [], url);
 
   // The worker: expiries and timeouts persisted, webhooks sent and confirmed actions run, every
   // `tickIntervalMs` and at once after a write that enqueued work.
@@ -90,7 +108,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
 
   let graceful: Promise<void> | null = null;
   return {
-    url: listeningUrl(server.node?.server?.address(), options.host),
+    url,
     engine,
     apiKeys,
     devKey,

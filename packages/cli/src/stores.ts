@@ -1,4 +1,4 @@
-import { AgentSessionsError, type Notifier, redactUrl, type Store } from "@agent-sessions/core";
+import { AgentSessionsError, type Notifier, type RateLimiter, redactUrl, type Store } from "@agent-sessions/core";
 import { UsageError } from "./errors.js";
 
 /** Where `serve` keeps sessions: in this process, in an SQL database, or in Redis. */
@@ -55,6 +55,8 @@ export interface OpenedStore {
   readonly notifier: Notifier | null;
   /** How often long-polls read the store again when there is no notifier; `null` when none is needed. */
   readonly pollIntervalMs: number | null;
+  /** A rate limiter that every instance on the store shares (Redis); absent, limits are counted in memory. */
+  readonly rateLimiter?: RateLimiter;
   /** Closes the notifier, then the store. */
   close(): Promise<void>;
 }
@@ -117,7 +119,7 @@ async function openSql(url: string, migrate: boolean): Promise<OpenedStore> {
 }
 
 async function openRedis(url: string): Promise<OpenedStore> {
-  const { createRedisNotifier, openRedisStore } = await import("@agent-sessions/redis");
+  const { createRedisNotifier, createRedisRateLimiter, openRedisStore } = await import("@agent-sessions/redis");
   const store = openRedisStore(url);
   // ioredis reports each failed (re)connection as an "error" event; unheard, it prints a stack.
   let probing = true;
@@ -148,7 +150,10 @@ async function openRedis(url: string): Promise<OpenedStore> {
     clearTimeout(timer);
     probing = false;
   }
-  return notified(store, createRedisNotifier({ client: store.client, channel: `${store.prefix}:notify` }));
+  return {
+    ...notified(store, createRedisNotifier({ client: store.client, channel: `${store.prefix}:notify` })),
+    rateLimiter: createRedisRateLimiter({ client: store.client, prefix: store.prefix }),
+  };
 }
 
 /** A store with the notifier that wakes its other instances; closing closes the notifier first. */

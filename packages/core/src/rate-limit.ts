@@ -42,7 +42,8 @@ export function checkRateLimitRule(rule: RateLimitRule, field = "rateLimit"): Ra
 /**
  * A rule's bucket in whole microseconds, so that every sum is exact (integers stay exact in a
  * double up to 2^53 µs, 285 years): the time one request takes to refill, and the bucket's size.
- * A window that does not divide evenly by the limit loses under a microsecond a request.
+ * A window that does not divide evenly by the limit loses under a microsecond a request, and no
+ * rule refills faster than a request a microsecond.
  */
 export function bucketTimes(rule: RateLimitRule): { intervalUs: number; capacityUs: number } {
   const intervalUs = Math.max(1, Math.round((rule.windowSeconds * 1_000_000) / rule.limit));
