@@ -11,7 +11,8 @@ const apiKeys = (process.env.AGENT_SESSIONS_API_KEYS ?? "dev:dev-example-key").s
 });
 
 const engine = createEngine({ store: new MemoryStore() });
-const router = createRouter({ engine, apiKeys });
+// The client's address, for the per-address rate limits: Bun tells it through its server.
+const router = createRouter({ engine, apiKeys, clientAddress: (request) => server.requestIP(request)?.address ?? null });
 engine.start(); // the worker: expiries and timeouts, webhook deliveries, confirmed actions
 
 const server = Bun.serve({ fetch: router.fetch, port, hostname: "127.0.0.1", idleTimeout: 0 });

@@ -11,9 +11,14 @@ const apiKeys = (Deno.env.get("AGENT_SESSIONS_API_KEYS") ?? "dev:dev-example-key
 });
 
 const engine = createEngine({ store: new MemoryStore() });
-const router = createRouter({ engine, apiKeys });
+// The client's address, for the per-address rate limits: Deno hands it beside each request.
+const clients = new WeakMap<Request, string>();
+const router = createRouter({ engine, apiKeys, clientAddress: (request) => clients.get(request) ?? null });
 engine.start(); // the worker: expiries and timeouts, webhook deliveries, confirmed actions
 
 Deno.serve({ port, hostname: "127.0.0.1", onListen: ({ hostname, port }) => {
   console.log(`agent-sessions (Deno ${Deno.version.deno}) listening on http://${hostname}:${port}`);
-} }, router.fetch);
+} }, (request, info) => {
+  clients.set(request, (info.remoteAddr as Deno.NetAddr).hostname);
+  return router.fetch(request);
+});
