@@ -22,6 +22,8 @@ export function inProcess(
       { orgId: "org_b", key: OTHER_KEY },
     ],
     maxWaitSeconds: 5,
+    // Hosted form URLs name the client's base URL, as a server that lists its host names them.
+    allowedHosts: ["agent-sessions.test"],
     onError: (error) => {
       throw error;
     },
