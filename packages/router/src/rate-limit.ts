@@ -64,7 +64,7 @@ interface Limit {
 export class RateLimits {
   private constructor(
     private readonly limiter: RateLimiter,
-    private readonly authFailures: Limit | null,
+    private readonly authFailureLimit: Limit | null,
     private readonly perKeyLimit: Limit | null,
     private readonly anonymousLimit: Limit | null,
     private readonly clientAddress: ClientAddress,
@@ -105,8 +105,8 @@ export class RateLimits {
 
   /** Counts a request that failed authentication against its address; throws (or rejects with) a 429 past it. */
   authFailure(request: Request): void | Promise<void> {
-    if (this.authFailures === null) return;
-    return this.byAddress(this.authFailures, request);
+    if (this.authFailureLimit === null) return;
+    return this.byAddress(this.authFailureLimit, request);
   }
 
   /** Counts a request without a key against its address; throws (or rejects with) a 429 past it. */
