@@ -1,5 +1,6 @@
 // A cursor is opaque to callers, so anyone can forge one: the SQL store's must name a record id
 // or be refused, never reach the query with whatever it decodes to (U+0000 makes PostgreSQL fail).
+import { createEngine } from "@agent-sessions/core";
 import { fixtures } from "@agent-sessions/core/testing";
 import { describe, expect, it } from "vitest";
 import { openTestDatabase } from "./servers.js";
@@ -27,6 +28,21 @@ for (const dialect of ["postgres", "sqlite"] as const) {
             message: "cursor: must be the nextCursor of a previous page",
           });
         }
+      });
+
+      it("pages through the engine by the cursor the store hands out", async () => {
+        const engine = createEngine({ store: await database.store() });
+        const org = orgId();
+        const made = [];
+        for (let i = 0; i < 5; i++) made.push((await engine.workflows.create(org, { name: `w${i}` })).id);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await engine.workflows.list(org, { limit: 2, ...(cursor ? { cursor } : {}) });
+          seen.push(...page.data.map((workflow) => workflow.id));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(seen).toEqual([...made].sort().reverse()); // newest id first; ids of one millisecond sort at random
       });
     });
   }

@@ -66,6 +66,9 @@ const PREFIXES: Record<RecordKind, string> = {
   webhook: ID_PREFIXES.webhook,
 };
 
+/** What any store's `nextCursor` looks like: a short run of URL-safe characters. */
+const CURSOR = /^[\w.~-]{1,200}$/;
+
 /**
  * Notes that a record was not found; used for another organization's records alike. The id is
  * named only when it could be one: a caller's 10 KB or control-character "id" is not echoed.
