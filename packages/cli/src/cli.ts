@@ -78,8 +78,9 @@ ${STORE_FORMS.map((form) => `                            ${form}`).join("\n")}
   --trust-proxy <proxies> loopback, or the addresses of your reverse proxies: their
                           X-Forwarded-For/-Host/-Proto are believed (by default none is)
   --allow-private-webhooks
-                          Let webhook endpoints target loopback and private addresses
-                          (refused by default; for local development)
+                          Let webhook endpoints target loopback, private and other special-
+                          purpose addresses and local names (refused by default; for local
+                          development)
   -h, --help              Show this help
 
 Environment:

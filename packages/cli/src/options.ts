@@ -15,7 +15,7 @@ export interface ServeOptions {
   readonly apiKeys: readonly ApiKey[];
   /** The origin hosted form URLs start with; `null` for each request's own origin. */
   readonly publicUrl: string | null;
-  /** Lets webhook endpoints target loopback and private addresses (local development). Default: false. */
+  /** Lets webhook endpoints target loopback, private and other special-purpose addresses (local development). Default: false. */
   readonly allowPrivateWebhooks?: boolean;
   /** Hosts besides the listening address whose requests name hosted URLs after themselves (without `publicUrl`). */
   readonly allowedHosts?: readonly string[];
