@@ -429,3 +429,4 @@ export {
 } from "./testing/worker.js";
 export { type EngineConcurrencyOptions, runEngineConcurrency } from "./testing/concurrency.js";
 export { type RateLimiterConformanceOptions, runRateLimiterConformance } from "./testing/rate-limiter.js";
+export { type EngineModelOptions, runEngineModel } from "./testing/engine-model/run.js";

@@ -1,0 +1,151 @@
+import type { ErrorCode } from "../../errors.js";
+import type { Agent, AgentSession } from "../../schemas/agent.js";
+import type { Form, FormSession } from "../../schemas/form.js";
+import type { PendingAction, Thread } from "../../schemas/thread.js";
+import type { Workflow } from "../../schemas/workflow.js";
+import { ACTION_RETRY_MS, FLAKY_ERROR, MAX_ACTION_ATTEMPTS, SENT } from "./inputs.js";
+
+// The reference model of the engine model test: what the SPEC says each command does, kept as
+// plain records in the engine's shape. Time is applied eagerly (the clock moves, deadlines fire)
+// where the engine applies it lazily; the events time alone caused wait in `unwritten` until a
+// write of their record, a tick or a settle writes them. The rules of each kind of record are in
+// forms.ts, workflows.ts, threads.ts and agents.ts.
+
+export type Kind = "form" | "form_session" | "workflow" | "thread" | "agent" | "agent_session";
+type Own<T> = Omit<T, "orgId">;
+export interface States {
+  form: Own<Form>;
+  form_session: Own<FormSession>;
+  workflow: Own<Workflow>;
+  thread: Own<Thread>;
+  agent: Own<Agent>;
+  agent_session: Own<AgentSession>;
+}
+
+/** A record's timeline: the event types written (a nested list was written at once, in any order), and those time caused since. */
+export interface Timeline {
+  readonly written: (string | string[])[];
+  unwritten: string[];
+}
+export interface Entry<K extends Kind = Kind> {
+  readonly state: States[K];
+  readonly log: Timeline;
+}
+
+/** The model's answer: success (with a hook that takes the engine's answer, for the ids it made), or an error code. */
+export type Verdict = { readonly ok: true; readonly bind?: (answer: never) => void } | { readonly ok: false; readonly code: ErrorCode };
+export const ok = (bind?: (answer: never) => void): Verdict => (bind ? { ok: true, bind } : { ok: true });
+export const no = (code: ErrorCode): Verdict => ({ ok: false, code });
+
+/** Every status a list can filter by, per kind (forms and agents are always `active`). */
+export const STATUSES: Record<Kind, readonly string[]> = {
+  form: ["active"],
+  form_session: ["created", "open", "submitted", "expired"],
+  workflow: ["active", "completed", "failed"],
+  thread: ["active", "closed"],
+  agent: ["active"],
+  agent_session: ["started", "active", "idle"],
+};
+export const KINDS = Object.keys(STATUSES) as Kind[];
+export const SECOND = 1000;
+
+/** The records of one organization, as the SPEC says they are at `now`. */
+export class EngineModel {
+  readonly records: { [K in Kind]: Entry<K>[] } = { form: [], form_session: [], workflow: [], thread: [], agent: [], agent_session: [] };
+  /** When the executor of each confirmed action runs next. */
+  readonly runAt = new Map<PendingAction, number>();
+
+  constructor(public now: number) {}
+
+  status(kind: Kind, entry: Entry): string {
+    return "status" in entry.state ? entry.state.status : STATUSES[kind][0]!;
+  }
+
+  /** A page of a kind's records as a list shows it: newest id first. */
+  page(kind: Kind, query: { status?: string; limit: number; offset: number }): { entries: Entry[]; total: number } {
+    const all = (this.records[kind] as Entry[])
+      .filter((entry) => query.status === undefined || this.status(kind, entry) === query.status)
+      .sort((a, b) => (a.state.id < b.state.id ? 1 : -1));
+    return { entries: all.slice(query.offset, query.offset + query.limit), total: all.length };
+  }
+
+  /** A new record and its first event; its id is the one the engine answers with. */
+  add<K extends Kind>(kind: K, state: States[K], type: string): Verdict {
+    this.records[kind].push({ state, log: { written: [type], unwritten: [] } });
+    return ok((answer: { id: string }) => void (state.id = answer.id));
+  }
+
+  /** A write of `entry` now: what time did is written first, then `types`. */
+  write(entry: Entry, ...types: string[]): void {
+    this.flush(entry);
+    entry.log.written.push(...types);
+    if (types.length > 0) entry.state.updatedAt = this.now;
+  }
+
+  /** Writes what time did to `entry`; answers how many events that was. */
+  flush(entry: Entry): number {
+    const count = entry.log.unwritten.length;
+    entry.log.written.push(...entry.log.unwritten.splice(0));
+    return count;
+  }
+
+  /** Moves the clock; every deadline it passes fires, earliest first. */
+  advance(ms: number): void {
+    this.now += ms;
+    for (const { state, log } of this.records.form_session) {
+      if ((state.status === "created" || state.status === "open") && state.expiresAt <= this.now) {
+        Object.assign(state, { status: "expired", expiredAt: state.expiresAt, updatedAt: Math.max(state.updatedAt, state.expiresAt) });
+        log.unwritten.push("session.expired");
+      }
+    }
+    for (const { state, log } of this.records.workflow) {
+      for (const wait of this.due(state.waits)) {
+        Object.assign(wait, { status: "timed_out", completedAt: wait.expiresAt });
+        state.updatedAt = Math.max(state.updatedAt, wait.expiresAt);
+        log.unwritten.push("wait.timed_out");
+      }
+    }
+    for (const { state, log } of this.records.thread) {
+      for (const action of this.due(state.actions)) {
+        const at = action.expiresAt;
+        Object.assign(action, { status: "cancelled", cancelReason: "expired", decidedAt: at, completedAt: at });
+        state.updatedAt = Math.max(state.updatedAt, at);
+        log.unwritten.push("action.cancelled");
+      }
+    }
+  }
+
+  private due<T extends { status: string; expiresAt: number }>(items: T[]): T[] {
+    return items.filter((item) => item.status === "pending" && item.expiresAt <= this.now).sort((a, b) => a.expiresAt - b.expiresAt);
+  }
+
+  /**
+   * A round of background work: every deadline is written, then each confirmed action whose turn
+   * came runs its executor once; the outcomes of one thread's actions may be written in any order.
+   */
+  tick(): void {
+    for (const kind of KINDS) for (const entry of this.records[kind]) this.flush(entry);
+    for (const entry of this.records.thread) {
+      const outcomes: string[] = [];
+      for (const action of entry.state.actions) {
+        if (action.status !== "processing" || this.runAt.get(action)! > this.now) continue;
+        action.runs += 1;
+        action.attempts += 1;
+        if (action.tool === "send_email") {
+          Object.assign(action, { status: "succeeded", result: SENT, completedAt: this.now });
+          outcomes.push("action.succeeded");
+        } else if (action.attempts >= MAX_ACTION_ATTEMPTS) {
+          Object.assign(action, { status: "failed", error: FLAKY_ERROR, completedAt: this.now });
+          outcomes.push("action.failed");
+        } else {
+          action.error = FLAKY_ERROR;
+          this.runAt.set(action, this.now + ACTION_RETRY_MS);
+          outcomes.push("action.attempt_failed");
+        }
+      }
+      if (outcomes.length === 0) continue;
+      entry.log.written.push(outcomes);
+      entry.state.updatedAt = this.now;
+    }
+  }
+}

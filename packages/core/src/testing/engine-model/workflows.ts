@@ -1,0 +1,150 @@
+import type { Message, Step, Wait } from "../../schemas/workflow.js";
+import { type EngineModel, type Entry, no, ok, SECOND, type States, type Verdict } from "./model.js";
+
+// The model's rules for workflow sessions (seed 001): active → completed | failed, with inboxes
+// that take messages until their time to live ends, waits that a matching message completes, and
+// recorded steps.
+
+type Workflow = Entry<"workflow"> | undefined;
+
+export function createWorkflow(m: EngineModel, input: { name: string; metadata?: object }, valid: boolean): Verdict {
+  if (!valid) return no("invalid_input");
+  const state = {
+    id: "",
+    name: input.name,
+    status: "active",
+    metadata: input.metadata ?? {},
+    createdAt: m.now,
+    updatedAt: m.now,
+    ...{ completedAt: null, failedAt: null, failure: null, inboxes: [], waits: [], messages: [], steps: [] },
+  };
+  return m.add("workflow", state as States["workflow"], "session.created");
+}
+
+/** What every command on a workflow checks once its input is valid: found (time written first), still active. */
+function refused(m: EngineModel, entry: Workflow): Verdict | null {
+  if (!entry) return no("not_found");
+  m.flush(entry);
+  return entry.state.status === "active" ? null : no("illegal_transition");
+}
+
+/** A step the engine records for an operation of its own (`create_inbox`, `create_wait`); its output names the id made. */
+function recordOwn(m: EngineModel, state: States["workflow"], action: string, input: object): Step {
+  const step = { index: state.steps.length, at: m.now, action, input, output: { id: "" }, durationMs: 0, error: null };
+  state.steps.push(step);
+  return step;
+}
+
+export function createInbox(m: EngineModel, entry: Workflow, ttlSeconds: number, valid: boolean): Verdict {
+  if (!valid) return no("invalid_input");
+  const refusal = refused(m, entry);
+  if (refusal) return refusal;
+  const { state } = entry!;
+  const inbox = { id: "", ttlSeconds, createdAt: m.now, expiresAt: m.now + ttlSeconds * SECOND };
+  state.inboxes.push(inbox);
+  const step = recordOwn(m, state, "create_inbox", { ttlSeconds });
+  m.write(entry!, "inbox.created");
+  return ok((answer: { id: string }) => void (inbox.id = (step.output as { id: string }).id = answer.id));
+}
+
+const matches = (wait: Wait, message: Message) => wait.inboxId === message.inboxId && (wait.type === "message" || message.otp !== null);
+
+function complete(m: EngineModel, wait: Wait, message: Message): void {
+  const { id: messageId, from, subject, body } = message;
+  const code = wait.type === "otp" ? message.otp : null;
+  Object.assign(wait, { status: "completed", completedAt: m.now, result: { messageId, from, subject, body, code } });
+}
+
+/** A wait on one of the workflow's inboxes; a message already there that it matches and nothing consumed completes it. */
+export function createWait(
+  m: EngineModel,
+  entry: Workflow,
+  input: { type: Wait["type"]; inboxId: string; timeoutSeconds: number },
+  valid: boolean,
+): Verdict {
+  if (!valid) return no("invalid_input");
+  const refusal = refused(m, entry);
+  if (refusal) return refusal;
+  const { state } = entry!;
+  if (!state.inboxes.some((inbox) => inbox.id === input.inboxId)) return no("invalid_input");
+  const expiresAt = m.now + input.timeoutSeconds * SECOND;
+  const wait: Wait = { id: "", ...input, createdAt: m.now, expiresAt, status: "pending", result: null, completedAt: null };
+  state.waits.push(wait);
+  const step = recordOwn(m, state, "create_wait", input);
+  const earlier = state.messages.find((message) => message.consumedBy === null && matches(wait, message));
+  if (earlier) complete(m, wait, earlier);
+  m.write(entry!, "wait.created", ...(earlier ? ["wait.completed"] : []));
+  return ok((answer: { id: string }) => {
+    wait.id = (step.output as { id: string }).id = answer.id;
+    if (earlier) earlier.consumedBy = answer.id;
+  });
+}
+
+/** A message into an inbox (of any workflow of the organization) completes the first pending wait it matches. */
+export function postMessage(
+  m: EngineModel,
+  inboxId: string,
+  content: { from: string; subject: string; body: string; otp: string | null },
+): Verdict {
+  const entry = m.records.workflow.find((workflow) => workflow.state.inboxes.some((inbox) => inbox.id === inboxId));
+  const refusal = refused(m, entry);
+  if (refusal) return refusal;
+  const { state } = entry!;
+  if (m.now >= state.inboxes.find((inbox) => inbox.id === inboxId)!.expiresAt) return no("expired");
+  const message: Message = { id: "", inboxId, ...content, receivedAt: m.now, consumedBy: null };
+  state.messages.push(message);
+  const waiting = state.waits.find((wait) => wait.status === "pending" && matches(wait, message));
+  if (waiting) {
+    message.consumedBy = waiting.id;
+    complete(m, waiting, message);
+  }
+  m.write(entry!, "message.received", ...(waiting ? ["wait.completed"] : []));
+  return ok((answer: { id: string }) => {
+    message.id = answer.id;
+    if (waiting) waiting.result!.messageId = answer.id;
+  });
+}
+
+/** Completes the workflow, or fails it with `reason`: repeating either is harmless, the other is refused. */
+export function finishWorkflow(m: EngineModel, entry: Workflow, reason?: string): Verdict {
+  if (!entry) return no("not_found");
+  m.flush(entry);
+  const target = reason === undefined ? "completed" : "failed";
+  if (entry.state.status === target) return ok();
+  if (entry.state.status !== "active") return no("illegal_transition");
+  if (reason === undefined) Object.assign(entry.state, { status: target, completedAt: m.now });
+  else Object.assign(entry.state, { status: target, failedAt: m.now, failure: { message: reason, step: null } });
+  m.write(entry, `session.${target}`, ...cancelWaits(m, entry.state));
+  return ok();
+}
+
+/** A step the caller records; a critical error fails the workflow. */
+export function recordStep(
+  m: EngineModel,
+  entry: Workflow,
+  input: { action: string; input?: unknown; output?: unknown; durationMs: number; error?: { message: string; critical?: boolean } },
+  valid: boolean,
+): Verdict {
+  if (!valid) return no("invalid_input");
+  const refusal = refused(m, entry);
+  if (refusal) return refusal;
+  const { state } = entry!;
+  const error = input.error ? { message: input.error.message, critical: input.error.critical === true } : null;
+  const index = state.steps.length;
+  const { action, durationMs } = input;
+  state.steps.push({ index, at: m.now, action, input: input.input ?? null, output: input.output ?? null, durationMs, error });
+  if (!error?.critical) {
+    m.write(entry!, "step.recorded");
+    return ok();
+  }
+  Object.assign(state, { status: "failed", failedAt: m.now, failure: { message: error.message, step: index } });
+  m.write(entry!, "step.recorded", "session.failed", ...cancelWaits(m, state));
+  return ok();
+}
+
+/** A finished workflow waits for nothing: its pending waits are cancelled. */
+function cancelWaits(m: EngineModel, state: States["workflow"]): string[] {
+  const pending = state.waits.filter((wait) => wait.status === "pending");
+  for (const wait of pending) Object.assign(wait, { status: "cancelled", completedAt: m.now });
+  return pending.map(() => "wait.cancelled");
+}
