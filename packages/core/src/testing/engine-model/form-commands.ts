@@ -9,16 +9,21 @@ import { both, created, metadataIndex, named, resolve, Step, type Weighted, with
 
 const rarely = (weight: number) => fc.oneof({ weight, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
 
+/** The fields of the menu that forms are made of; the one filled only by prefill is added now and then. */
+const USABLE = FIELD_MENU.filter((item) => !item.pending);
+const TOKEN = USABLE.findIndex((item) => item.field.type === "hidden" && item.field.required);
+
 const createForm = fc
   .record({
-    fields: fc.uniqueArray(fc.nat({ max: FIELD_MENU.length - 1 }), { minLength: 1, maxLength: FIELD_MENU.length }),
+    fields: fc.uniqueArray(fc.constantFrom(...[...USABLE.keys()].filter((index) => index !== TOKEN)), { minLength: 1, maxLength: USABLE.length }),
+    token: rarely(4),
     allowPartial: fc.boolean(),
     slug: fc.constantFrom(undefined, undefined, "intake", "survey", "Bad Slug"),
     duplicate: rarely(9),
     metadata: metadataIndex,
   })
   .map((p) => {
-    const fields = p.fields.map((index) => FIELD_MENU[index]!.field);
+    const fields = [...p.fields, ...(p.token ? [TOKEN] : [])].map((index) => USABLE[index]!.field);
     const input = {
       name: "Intake",
       ...(p.slug ? { slug: p.slug } : {}),
@@ -40,7 +45,7 @@ const createForm = fc
   });
 
 /** Every (field, value) pair of the menu; a value the field refuses is drawn a third as often as one it takes. */
-const FIELD_VALUES = FIELD_MENU.flatMap(({ field, choices }) => choices.map((c): [string, FieldChoice] => [field.name, c]));
+const FIELD_VALUES = USABLE.flatMap(({ field, choices }) => choices.map((c): [string, FieldChoice] => [field.name, c]));
 const fieldValue = fc.oneof(
   ...FIELD_VALUES.map(([, c], index) => ({ weight: c.value === undefined ? 1 : 3, arbitrary: fc.constant(index) })),
 );
@@ -59,7 +64,8 @@ const createFormSession = fc
     bySlug: fc.boolean(),
     expiresIn: fc.oneof(
       { weight: 3, arbitrary: fc.constant(undefined) },
-      { weight: 6, arbitrary: fc.integer({ min: 1, max: 900 }) },
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 900 }) },
+      { weight: 3, arbitrary: fc.integer({ min: 900, max: 7200 }) },
       { weight: 1, arbitrary: fc.constantFrom(0, LIMITS.maxExpiresInSeconds + 1) },
     ),
     prefill: fc.array(fieldValue, { maxLength: 2 }),

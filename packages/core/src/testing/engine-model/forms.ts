@@ -6,6 +6,9 @@ import { type EngineModel, type Entry, no, ok, SECOND, type States, type Verdict
 
 type Session = Entry<"form_session"> | undefined;
 
+/** Blank text counts as not given, as an empty HTML input sends it. */
+const isBlank = (value: FieldValue | undefined) => value === undefined || (typeof value === "string" && value.trim() === "");
+
 export function createForm(
   m: EngineModel,
   input: { name: string; slug?: string; fields: Form["fields"]; allowPartial: boolean; metadata?: object },
@@ -33,6 +36,8 @@ export function createFormSession(
     if (!form.state.fields.some((field) => field.name === name) || choice.value === undefined) return no("invalid_input");
     prefill[name] = choice.value;
   }
+  const hidden = form.state.fields.filter((field) => field.type === "hidden" && field.required);
+  if (hidden.some((field) => isBlank(prefill[field.name]))) return no("invalid_input");
   const { id: formId, fields, allowPartial } = form.state;
   const state = {
     id: "",
@@ -84,8 +89,6 @@ export function submit(m: EngineModel, entry: Session, posted: Record<string, Fi
   m.write(entry, ...(opened ? ["session.opened"] : []), "submission.created");
   return ok();
 }
-
-const isBlank = (value: FieldValue | undefined) => value === undefined || (typeof value === "string" && value.trim() === "");
 
 /**
  * The submission `posted` makes, or `null` when the form refuses it: an unknown field, a value its

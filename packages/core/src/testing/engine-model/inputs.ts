@@ -11,7 +11,7 @@ export interface FieldChoice {
 }
 
 /** Fields a generated form is made of, each with values it accepts and values it refuses. */
-export const FIELD_MENU: readonly { readonly field: FormField; readonly choices: readonly FieldChoice[] }[] = [
+export const FIELD_MENU: readonly { field: FormField; choices: readonly FieldChoice[]; pending?: string }[] = [
   {
     field: { name: "email", type: "email", required: true },
     choices: [
@@ -39,6 +39,12 @@ export const FIELD_MENU: readonly { readonly field: FormField; readonly choices:
   },
   { field: { name: "visit", type: "date" }, choices: [{ raw: "2026-02-28", value: "2026-02-28" }, { raw: "2026-02-30" }] },
   { field: { name: "ref", type: "hidden" }, choices: [{ raw: "crm-7", value: "crm-7" }] },
+  // Filled only by prefill: a session of a form with it and no prefill of it is refused.
+  { field: { name: "token", type: "hidden", required: true }, choices: [{ raw: "tok-1", value: "tok-1" }, { raw: " ", value: " " }] },
+  // TODO(issue 16 item 6): a field named like an Object.prototype member reads the prototype's
+  // member when it is not posted ("must be text"), and a form with `__proto__` can never be submitted.
+  { field: { name: "constructor", type: "text" }, choices: [{ raw: "built", value: "built" }], pending: "item 6" },
+  { field: { name: "__proto__", type: "text", required: true }, choices: [{ raw: "proto", value: "proto" }], pending: "item 6" },
 ];
 
 /**

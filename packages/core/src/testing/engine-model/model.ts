@@ -55,7 +55,11 @@ export class EngineModel {
   /** When the executor of each confirmed action runs next. */
   readonly runAt = new Map<PendingAction, number>();
 
-  constructor(public now: number) {}
+  constructor(
+    public now: number,
+    /** The organization of the run: part of every record's JSON, so of its size. */
+    readonly orgId: string,
+  ) {}
 
   status(kind: Kind, entry: Entry): string {
     return "status" in entry.state ? entry.state.status : STATUSES[kind][0]!;

@@ -18,7 +18,7 @@ export interface EngineModelOptions {
   readonly destroy?: (store: Store) => void | Promise<void>;
   /** How many random command sequences run. */
   readonly runs: number;
-  /** The most commands one sequence holds. Default: 40. */
+  /** The most commands one sequence holds. Default: 100. */
   readonly maxCommands?: number;
   /** The test's time limit in milliseconds. Default: 120 000. */
   readonly timeoutMs?: number;
@@ -56,7 +56,7 @@ export function runEngineModel(options: EngineModelOptions): void {
       const replay = env.ENGINE_MODEL_SEED ? { seed: Number(env.ENGINE_MODEL_SEED), path: env.ENGINE_MODEL_PATH, endOnFailure: true } : {};
       let run = 0;
       const constraints = {
-        maxCommands: options.maxCommands ?? 40,
+        maxCommands: options.maxCommands ?? 100,
         size: "max" as const,
         ...(env.ENGINE_MODEL_REPLAY ? { replayPath: env.ENGINE_MODEL_REPLAY } : {}),
       };
@@ -105,7 +105,7 @@ function newRun(store: Store, strangers: Real["strangers"], start: number): { mo
     if (event.orgId !== org) return; // a tick settles what earlier runs left due
     emitted.set(event.recordId, [...(emitted.get(event.recordId) ?? []), type as string]);
   });
-  return { model: new EngineModel(start), real: { engine, org, clock, strangers, problems, emitted } };
+  return { model: new EngineModel(start, org), real: { engine, org, clock, strangers, problems, emitted } };
 }
 
 /** One record of each kind in an organization no run uses: every run must answer "not found" for them. */

@@ -122,7 +122,10 @@ const recordStep = fc
     session: ref,
     action: fc.oneof({ weight: 8, arbitrary: fc.constantFrom("fetch_page", "send_mail") }, { weight: 1, arbitrary: fc.constant("") }),
     durationMs: fc.oneof({ weight: 8, arbitrary: fc.nat({ max: 5000 }) }, { weight: 1, arbitrary: fc.constant(-1) }),
-    input: fc.constantFrom(undefined, { url: "https://example.com" }),
+    input: fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(undefined, { url: "https://example.com" }) },
+      { weight: 1, arbitrary: fc.constant({ page: "x".repeat(300_000) }) }, // four of these pass 1 MB
+    ),
     output: fc.constantFrom(undefined, { status: 200 }, "plain"),
     error: fc.constantFrom(
       undefined,

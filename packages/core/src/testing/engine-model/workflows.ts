@@ -1,3 +1,4 @@
+import { LIMITS } from "../../schemas/common.js";
 import type { Message, Step, Wait } from "../../schemas/workflow.js";
 import { type EngineModel, type Entry, no, ok, SECOND, type States, type Verdict } from "./model.js";
 
@@ -21,11 +22,16 @@ export function createWorkflow(m: EngineModel, input: { name: string; metadata?:
   return m.add("workflow", state as States["workflow"], "session.created");
 }
 
-/** What every command on a workflow checks once its input is valid: found (time written first), still active. */
+/** What every command on a workflow checks once its input is valid: found, and still active. */
 function refused(m: EngineModel, entry: Workflow): Verdict | null {
   if (!entry) return no("not_found");
+  return entry.state.status === "active" ? null : refuse(m, entry, "illegal_transition");
+}
+
+/** A refusal by the workflow's rules: what time did to it is written all the same. */
+function refuse(m: EngineModel, entry: NonNullable<Workflow>, code: "illegal_transition" | "invalid_input" | "expired"): Verdict {
   m.flush(entry);
-  return entry.state.status === "active" ? null : no("illegal_transition");
+  return no(code);
 }
 
 /** A step the engine records for an operation of its own (`create_inbox`, `create_wait`); its output names the id made. */
@@ -66,7 +72,7 @@ export function createWait(
   const refusal = refused(m, entry);
   if (refusal) return refusal;
   const { state } = entry!;
-  if (!state.inboxes.some((inbox) => inbox.id === input.inboxId)) return no("invalid_input");
+  if (!state.inboxes.some((inbox) => inbox.id === input.inboxId)) return refuse(m, entry!, "invalid_input");
   const expiresAt = m.now + input.timeoutSeconds * SECOND;
   const wait: Wait = { id: "", ...input, createdAt: m.now, expiresAt, status: "pending", result: null, completedAt: null };
   state.waits.push(wait);
@@ -90,7 +96,7 @@ export function postMessage(
   const refusal = refused(m, entry);
   if (refusal) return refusal;
   const { state } = entry!;
-  if (m.now >= state.inboxes.find((inbox) => inbox.id === inboxId)!.expiresAt) return no("expired");
+  if (m.now >= state.inboxes.find((inbox) => inbox.id === inboxId)!.expiresAt) return refuse(m, entry!, "expired");
   const message: Message = { id: "", inboxId, ...content, receivedAt: m.now, consumedBy: null };
   state.messages.push(message);
   const waiting = state.waits.find((wait) => wait.status === "pending" && matches(wait, message));
@@ -108,10 +114,12 @@ export function postMessage(
 /** Completes the workflow, or fails it with `reason`: repeating either is harmless, the other is refused. */
 export function finishWorkflow(m: EngineModel, entry: Workflow, reason?: string): Verdict {
   if (!entry) return no("not_found");
-  m.flush(entry);
   const target = reason === undefined ? "completed" : "failed";
-  if (entry.state.status === target) return ok();
-  if (entry.state.status !== "active") return no("illegal_transition");
+  if (entry.state.status === target) {
+    m.flush(entry);
+    return ok();
+  }
+  if (entry.state.status !== "active") return refuse(m, entry, "illegal_transition");
   if (reason === undefined) Object.assign(entry.state, { status: target, completedAt: m.now });
   else Object.assign(entry.state, { status: target, failedAt: m.now, failure: { message: reason, step: null } });
   m.write(entry, `session.${target}`, ...cancelWaits(m, entry.state));
@@ -132,12 +140,18 @@ export function recordStep(
   const error = input.error ? { message: input.error.message, critical: input.error.critical === true } : null;
   const index = state.steps.length;
   const { action, durationMs } = input;
-  state.steps.push({ index, at: m.now, action, input: input.input ?? null, output: input.output ?? null, durationMs, error });
+  const step = { index, at: m.now, action, input: input.input ?? null, output: input.output ?? null, durationMs, error };
+  const failed = error?.critical ? { status: "failed" as const, failedAt: m.now, failure: { message: error.message, step: index } } : {};
+  // A record is at most 1 MB of JSON, or the write is refused whole: even what time did stays unwritten.
+  // (Only big step inputs come near it in this test.)
+  const bytes = new TextEncoder().encode(JSON.stringify({ ...state, ...failed, orgId: m.orgId, steps: [...state.steps, step] })).length;
+  if (bytes > LIMITS.recordBytes) return no("payload_too_large");
+  state.steps.push(step);
   if (!error?.critical) {
     m.write(entry!, "step.recorded");
     return ok();
   }
-  Object.assign(state, { status: "failed", failedAt: m.now, failure: { message: error.message, step: index } });
+  Object.assign(state, failed);
   m.write(entry!, "step.recorded", "session.failed", ...cancelWaits(m, state));
   return ok();
 }

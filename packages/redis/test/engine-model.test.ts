@@ -1,0 +1,18 @@
+import { runEngineModel } from "@agent-sessions/core/testing";
+import { RedisStore } from "@agent-sessions/redis";
+import { Redis } from "ioredis";
+import { afterAll } from "vitest";
+import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
+
+if (await localRedisReachable()) {
+  const client = new Redis(LOCAL_REDIS);
+  afterAll(() => client.quit());
+  runEngineModel({
+    name: "redis",
+    create: () => new RedisStore({ client, prefix: randomPrefix("model") }),
+    destroy: async (store) => void (await deleteKeys(client, (store as RedisStore).keyPattern)),
+    runs: 200,
+  });
+} else {
+  describeUnreachable("Engine model on Redis");
+}
