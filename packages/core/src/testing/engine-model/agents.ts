@@ -35,7 +35,11 @@ export function createAgentSession(
 /** At most 200 characters of the trimmed text, the last an ellipsis when cut (the test's texts are ASCII). */
 const preview = (text: string) => (text.trim().length <= 200 ? text.trim() : `${text.trim().slice(0, 199)}…`);
 
-/** A user message starts a turn, the assistant's ends it; usage counters add up, key by key, as safe integers. */
+/**
+ * A user message starts a turn, the assistant's ends it; usage counters add up, key by key, as
+ * safe integers. A message with two faults is refused for the first of: the session finished, the
+ * usage total would pass 2^53 - 1, the turn rule (SPEC leaves the order open; the engine's is kept).
+ */
 export function message(
   m: EngineModel,
   entry: Session,
@@ -45,13 +49,14 @@ export function message(
   if (!valid) return no("invalid_input");
   if (!entry) return no("not_found");
   const { state } = entry;
-  if (state.finishedAt !== null || (input.role === "user") === (state.status === "active")) return no("illegal_transition");
+  if (state.finishedAt !== null) return no("illegal_transition");
   let usage = state.usage;
   if (input.usage) {
     usage = { ...state.usage };
     for (const [key, count] of Object.entries(input.usage)) usage[key] = (usage[key] ?? 0) + count;
     if (Object.values(usage).some((count) => !Number.isSafeInteger(count))) return no("invalid_input");
   }
+  if ((input.role === "user") === (state.status === "active")) return no("illegal_transition");
   if (input.role === "user") {
     const startedAt = state.startedAt ?? m.now;
     Object.assign(state, { status: "active", startedAt, preview: state.preview ?? preview(input.content), usage, turns: state.turns + 1 });

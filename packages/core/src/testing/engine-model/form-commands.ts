@@ -9,21 +9,25 @@ import { both, created, metadataIndex, named, resolve, Step, type Weighted, with
 
 const rarely = (weight: number) => fc.oneof({ weight, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
 
-/** The fields of the menu that forms are made of; the one filled only by prefill is added now and then. */
-const USABLE = FIELD_MENU.filter((item) => !item.pending);
-const TOKEN = USABLE.findIndex((item) => item.field.type === "hidden" && item.field.required);
+/** The fields forms are made of; now and then one filled only by prefill, or one with a reserved name, is added. */
+const TOKEN = FIELD_MENU.findIndex((item) => item.field.type === "hidden" && item.field.required);
+const RESERVED = [...FIELD_MENU.keys()].filter((index) => FIELD_MENU[index]!.reserved);
+const ORDINARY = [...FIELD_MENU.keys()].filter((index) => index !== TOKEN && !RESERVED.includes(index));
 
 const createForm = fc
   .record({
-    fields: fc.uniqueArray(fc.constantFrom(...[...USABLE.keys()].filter((index) => index !== TOKEN)), { minLength: 1, maxLength: USABLE.length }),
+    fields: fc.uniqueArray(fc.constantFrom(...ORDINARY), { minLength: 1, maxLength: ORDINARY.length }),
     token: rarely(4),
+    reserved: fc.oneof({ weight: 12, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...RESERVED) }),
     allowPartial: fc.boolean(),
     slug: fc.constantFrom(undefined, undefined, "intake", "survey", "Bad Slug"),
     duplicate: rarely(9),
     metadata: metadataIndex,
   })
   .map((p) => {
-    const fields = [...p.fields, ...(p.token ? [TOKEN] : [])].map((index) => USABLE[index]!.field);
+    const fields = [...p.fields, ...(p.token ? [TOKEN] : []), ...(p.reserved === undefined ? [] : [p.reserved])].map(
+      (index) => FIELD_MENU[index]!.field,
+    );
     const input = {
       name: "Intake",
       ...(p.slug ? { slug: p.slug } : {}),
@@ -31,7 +35,7 @@ const createForm = fc
       allowPartial: p.allowPartial,
       ...withMetadata(p.metadata),
     };
-    const valid = !p.duplicate && p.slug !== "Bad Slug" && METADATA[p.metadata]!.valid;
+    const valid = !p.duplicate && p.reserved === undefined && p.slug !== "Bad Slug" && METADATA[p.metadata]!.valid;
     const label = `createForm(${show({ ...input, fields: input.fields.map((f) => f.name), metadata: METADATA[p.metadata]!.label })})`;
     return new Step(label, [], (m, r) =>
       both(m, r, {
@@ -45,14 +49,17 @@ const createForm = fc
   });
 
 /** Every (field, value) pair of the menu; a value the field refuses is drawn a third as often as one it takes. */
-const FIELD_VALUES = USABLE.flatMap(({ field, choices }) => choices.map((c): [string, FieldChoice] => [field.name, c]));
+const FIELD_VALUES = FIELD_MENU.flatMap(({ field, choices }) => choices.map((c): [string, FieldChoice] => [field.name, c]));
 const fieldValue = fc.oneof(
   ...FIELD_VALUES.map(([, c], index) => ({ weight: c.value === undefined ? 1 : 3, arbitrary: fc.constant(index) })),
 );
 
-/** `pairs` as a posted object holds them: each field once, where it first came, with its last value. */
+/**
+ * `pairs` as a posted object holds them: each field once, where it first came, with its last value.
+ * Without a prototype, so `__proto__` is a name like any other.
+ */
 function posted(pairs: number[]): Record<string, FieldChoice> {
-  const values: Record<string, FieldChoice> = {};
+  const values: Record<string, FieldChoice> = Object.create(null);
   for (const pair of pairs) values[FIELD_VALUES[pair]![0]] = FIELD_VALUES[pair]![1];
   return values;
 }

@@ -15,11 +15,15 @@ const patch = fc
   .array(fc.tuple(choice(CONTEXT_KEYS, (key) => (key.valid ? 8 : 1)), choice(CONTEXT_VALUES, (item) => (item.valid ? 8 : 1))), {
     maxLength: 8,
   })
-  .map((pairs) => ({
-    variables: Object.fromEntries(pairs.map(([key, value]) => [CONTEXT_KEYS[key]!.key, CONTEXT_VALUES[value]!.value])),
-    keysValid: pairs.every(([key]) => CONTEXT_KEYS[key]!.valid),
-    valuesValid: pairs.every(([, value]) => CONTEXT_VALUES[value]!.valid),
-  }));
+  .map((pairs) => {
+    // As the object holds them: a key given twice keeps its last value.
+    const last = new Map(pairs);
+    return {
+      variables: Object.fromEntries(pairs.map(([key]) => [CONTEXT_KEYS[key]!.key, CONTEXT_VALUES[last.get(key)!]!.value])),
+      keysValid: pairs.every(([key]) => CONTEXT_KEYS[key]!.valid),
+      valuesValid: [...last.values()].every((value) => CONTEXT_VALUES[value]!.valid),
+    };
+  });
 
 /** The given fields of a generated input, without those left `undefined`. */
 const given = <T extends object>(input: T): T => Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as T;
