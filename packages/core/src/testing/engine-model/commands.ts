@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { expect } from "vitest";
-import { answer, checkList, checkRecord, checkTouched, expectVerdict, read } from "./checks.js";
+import { answer, checkList, checkRecord, checkTouched, expectVerdict, list, read } from "./checks.js";
 import { FORM_COMMANDS } from "./form-commands.js";
 import { ref, show } from "./inputs.js";
 import { type Entry, KINDS, type Kind, SECOND, STATUSES, type Verdict } from "./model.js";
@@ -69,7 +69,10 @@ const listPage = (kinds: Kind[]) =>
       status: fc.nat(),
       filtered: fc.nat({ max: 2 }),
       limit: fc.integer({ min: 1, max: 4 }),
-      offset: fc.nat({ max: 6 }),
+      offset: fc.oneof(
+        { weight: 12, arbitrary: fc.nat({ max: 6 }) },
+        { weight: 1, arbitrary: fc.constantFrom(1_000_000, Number.MAX_SAFE_INTEGER) },
+      ),
       walk: fc.boolean(),
     })
     .map((p) => {
@@ -79,7 +82,27 @@ const listPage = (kinds: Kind[]) =>
       return new Step(`list(${p.kind}, ${show(query)})`, [], (m, r) => checkList(m, r, p.kind, query));
     });
 
-const COMMON: Weighted[] = [[moveClock, 3], [tick, 2], [settle, 1], [readOne, 1]];
+/** Queries every list refuses: limits and offsets out of range or not whole, unknown fields, a cursor no page gave. */
+const BAD_QUERIES: object[] = [
+  { limit: 0 },
+  { limit: 101 },
+  { limit: 2.5 },
+  { offset: -1 },
+  { offset: 1.5 },
+  { offset: 2 ** 53 },
+  { offset: 1e30 },
+  { status: "x".repeat(33) },
+  { cursor: "nope" },
+  { colour: "red" },
+];
+const badList = fc.record({ kind: fc.constantFrom(...KINDS), query: fc.constantFrom(...BAD_QUERIES) }).map((p) =>
+  new Step(`list(${p.kind}, ${show(p.query)})`, [], async (_m, r) => {
+    const got = await answer(() => list[p.kind](r, p.query));
+    expectVerdict(`list of ${p.kind} by ${show(p.query)}`, { ok: false, code: "invalid_input" }, got);
+  }),
+);
+
+const COMMON: Weighted[] = [[moveClock, 3], [tick, 2], [settle, 1], [readOne, 1], [badList, 1]];
 
 /** `[arbitrary, weight]` pairs as the list `fc.commands` draws from uniformly. */
 const weighted = (pairs: Weighted[]) => pairs.flatMap(([arbitrary, weight]) => Array.from({ length: weight }, () => arbitrary));

@@ -22,10 +22,15 @@ export interface States {
   agent_session: Own<AgentSession>;
 }
 
-/** A record's timeline: the event types written (a nested list was written at once, in any order), and those time caused since. */
+/** An event of a timeline: its type and the moment it names. */
+export interface Happening {
+  readonly type: string;
+  readonly at: number;
+}
+/** A record's timeline: the events written (a nested list was written at once, in any order), and those time caused since. */
 export interface Timeline {
-  readonly written: (string | string[])[];
-  unwritten: string[];
+  readonly written: (Happening | Happening[])[];
+  unwritten: Happening[];
 }
 export interface Entry<K extends Kind = Kind> {
   readonly state: States[K];
@@ -75,14 +80,14 @@ export class EngineModel {
 
   /** A new record and its first event; its id is the one the engine answers with. */
   add<K extends Kind>(kind: K, state: States[K], type: string): Verdict {
-    this.records[kind].push({ state, log: { written: [type], unwritten: [] } });
+    this.records[kind].push({ state, log: { written: [{ type, at: this.now }], unwritten: [] } });
     return ok((answer: { id: string }) => void (state.id = answer.id));
   }
 
   /** A write of `entry` now: what time did is written first, then `types`. */
   write(entry: Entry, ...types: string[]): void {
     this.flush(entry);
-    entry.log.written.push(...types);
+    entry.log.written.push(...types.map((type) => ({ type, at: this.now })));
     if (types.length > 0) entry.state.updatedAt = this.now;
   }
 
@@ -99,14 +104,14 @@ export class EngineModel {
     for (const { state, log } of this.records.form_session) {
       if ((state.status === "created" || state.status === "open") && state.expiresAt <= this.now) {
         Object.assign(state, { status: "expired", expiredAt: state.expiresAt, updatedAt: Math.max(state.updatedAt, state.expiresAt) });
-        log.unwritten.push("session.expired");
+        log.unwritten.push({ type: "session.expired", at: state.expiresAt });
       }
     }
     for (const { state, log } of this.records.workflow) {
       for (const wait of this.due(state.waits)) {
         Object.assign(wait, { status: "timed_out", completedAt: wait.expiresAt });
         state.updatedAt = Math.max(state.updatedAt, wait.expiresAt);
-        log.unwritten.push("wait.timed_out");
+        log.unwritten.push({ type: "wait.timed_out", at: wait.expiresAt });
       }
     }
     for (const { state, log } of this.records.thread) {
@@ -114,7 +119,7 @@ export class EngineModel {
         const at = action.expiresAt;
         Object.assign(action, { status: "cancelled", cancelReason: "expired", decidedAt: at, completedAt: at });
         state.updatedAt = Math.max(state.updatedAt, at);
-        log.unwritten.push("action.cancelled");
+        log.unwritten.push({ type: "action.cancelled", at });
       }
     }
   }
@@ -148,7 +153,7 @@ export class EngineModel {
         }
       }
       if (outcomes.length === 0) continue;
-      entry.log.written.push(outcomes);
+      entry.log.written.push(outcomes.map((type) => ({ type, at: this.now })));
       entry.state.updatedAt = this.now;
     }
   }
