@@ -10,10 +10,14 @@ import { WORKFLOW_COMMANDS } from "./workflow-commands.js";
 
 // Commands of every family: the clock, ticks, settles, reads and lists; and the families.
 
-/** The clock moves: often a little, now and then by whole minutes (deadlines are whole seconds) or past every deadline. */
+/**
+ * The clock moves: often a little, often by whole seconds or minutes (deadlines and the billing
+ * grace are whole seconds, so those land on them), now and then past every deadline.
+ */
 const moveClock = fc
   .oneof(
     { weight: 4, arbitrary: fc.integer({ min: 0, max: 5 * SECOND }) },
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 90 }).map((seconds) => seconds * SECOND) },
     { weight: 3, arbitrary: fc.integer({ min: 1, max: 15 }).map((minutes) => minutes * 60 * SECOND) },
     { weight: 3, arbitrary: fc.integer({ min: 0, max: 20 * 60 * SECOND }) },
     { weight: 1, arbitrary: fc.integer({ min: 60, max: 180 }).map((minutes) => minutes * 60 * SECOND) },
@@ -24,6 +28,17 @@ const moveClock = fc
       r.clock.now += ms;
     }),
   );
+
+/** The clock moves to a millisecond before, onto or after one of the deadlines ahead, where off-by-one errors live. */
+const toDeadline = fc.record({ pick: fc.nat({ max: 1000 }), offset: fc.constantFrom(-1, 0, 0, 1) }).map((p) => {
+  const label = `clock → deadline#${p.pick}${p.offset === 0 ? "" : ` ${p.offset > 0 ? "+" : "-"} 1 ms`}`;
+  return new Step(label, (m) => m.deadlines().length > 0, async (m, r) => {
+    const deadlines = m.deadlines();
+    const ms = Math.max(0, deadlines[p.pick % deadlines.length]! + p.offset - m.now);
+    m.advance(ms);
+    r.clock.now += ms;
+  });
+});
 
 /** A round of background work; then every record that time or an executor changes reads as the model says. */
 const tick = fc.constant(
@@ -102,7 +117,7 @@ const badList = fc.record({ kind: fc.constantFrom(...KINDS), query: fc.constantF
   }),
 );
 
-const COMMON: Weighted[] = [[moveClock, 3], [tick, 2], [settle, 1], [readOne, 1], [badList, 1]];
+const COMMON: Weighted[] = [[moveClock, 3], [toDeadline, 2], [tick, 2], [settle, 1], [readOne, 1], [badList, 1]];
 
 /** `[arbitrary, weight]` pairs as the list `fc.commands` draws from uniformly. */
 const weighted = (pairs: Weighted[]) => pairs.flatMap(([arbitrary, weight]) => Array.from({ length: weight }, () => arbitrary));

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { LIMITS } from "../../schemas/common.js";
 import * as forms from "./forms.js";
-import { FIELD_MENU, type FieldChoice, METADATA, type Ref, ref, show } from "./inputs.js";
+import { FIELD_MENU, type FieldChoice, lifetime, METADATA, type Ref, ref, show } from "./inputs.js";
 import type { Entry } from "./model.js";
 import { both, created, metadataIndex, named, resolve, Step, type Weighted, withMetadata } from "./step.js";
 
@@ -71,7 +71,7 @@ const createFormSession = fc
     bySlug: fc.boolean(),
     expiresIn: fc.oneof(
       { weight: 3, arbitrary: fc.constant(undefined) },
-      { weight: 3, arbitrary: fc.integer({ min: 1, max: 900 }) },
+      { weight: 3, arbitrary: lifetime },
       { weight: 3, arbitrary: fc.integer({ min: 900, max: 7200 }) },
       { weight: 1, arbitrary: fc.constantFrom(0, LIMITS.maxExpiresInSeconds + 1) },
     ),

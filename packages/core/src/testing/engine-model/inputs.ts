@@ -148,6 +148,9 @@ export const MALFORMED_IDS: readonly string[] = [
   "x".repeat(10_000),
 ];
 
+/** A lifetime in seconds: often a few, so that whole-second clock moves land exactly on deadlines. */
+export const lifetime = fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 900 }));
+
 /** Mostly a record of this run; now and then an id that must be answered "not found". */
 export const ref: fc.Arbitrary<Ref> = fc.record({
   pick: fc.nat({ max: 1000 }),

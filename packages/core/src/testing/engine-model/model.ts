@@ -124,6 +124,17 @@ export class EngineModel {
     }
   }
 
+  /** The deadlines still ahead, earliest first: of live form sessions, inboxes, pending waits and pending actions. */
+  deadlines(): number[] {
+    const pending = <T extends { status: string }>(items: T[]) => items.filter((item) => item.status === "pending");
+    const ahead = [
+      ...this.records.form_session.filter(({ state }) => ["created", "open"].includes(state.status)).map(({ state }) => state.expiresAt),
+      ...this.records.workflow.flatMap(({ state }) => [...state.inboxes, ...pending(state.waits)].map((item) => item.expiresAt)),
+      ...this.records.thread.flatMap(({ state }) => pending(state.actions).map((action) => action.expiresAt)),
+    ];
+    return ahead.filter((at) => at > this.now).sort((a, b) => a - b);
+  }
+
   private due<T extends { status: string; expiresAt: number }>(items: T[]): T[] {
     return items.filter((item) => item.status === "pending" && item.expiresAt <= this.now).sort((a, b) => a.expiresAt - b.expiresAt);
   }

@@ -38,6 +38,10 @@ const RUN_SPACING = 30 * 24 * 3600 * 1000;
  * `replayPath`) to run exactly that sequence again, or `ENGINE_MODEL_RUNS` to run more sequences.
  */
 export function runEngineModel(options: EngineModelOptions): void {
+  const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+  const runs = Number(env.ENGINE_MODEL_RUNS ?? options.runs);
+  // A longer run asked for by hand gets the time it needs.
+  const timeoutMs = env.ENGINE_MODEL_RUNS ? 24 * 3600 * 1000 : (options.timeoutMs ?? 120_000);
   describe(`Engine model: ${options.name}`, () => {
     let store: Store;
     let strangers: Real["strangers"];
@@ -51,8 +55,7 @@ export function runEngineModel(options: EngineModelOptions): void {
       else await store.close?.();
     });
 
-    it(`answers as the reference model in ${options.runs} random command sequences`, async () => {
-      const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+    it(`answers as the reference model in ${runs} random command sequences`, async () => {
       const replay = env.ENGINE_MODEL_SEED ? { seed: Number(env.ENGINE_MODEL_SEED), path: env.ENGINE_MODEL_PATH, endOnFailure: true } : {};
       let run = 0;
       const constraints = {
@@ -69,10 +72,17 @@ export function runEngineModel(options: EngineModelOptions): void {
           await fc.asyncModelRun(() => (pair = newRun(store, strangers, start)), commands);
           if (pair) await checkEverything(pair.model, pair.real);
         }),
-        // Unbiased: sequences of every length up to the maximum, not mostly short ones.
-        { numRuns: Number(env.ENGINE_MODEL_RUNS ?? options.runs), unbiased: true, ...replay },
+        {
+          numRuns: runs,
+          // Sequences of every length up to the maximum, not mostly short ones.
+          unbiased: true,
+          // Stopped short of the test's time limit, so a failure still prints its seed and sequence, shrunk so far.
+          interruptAfterTimeLimit: Math.max(1000, timeoutMs - 15_000),
+          markInterruptAsFailure: true,
+          ...replay,
+        },
       );
-    }, options.timeoutMs ?? 120_000);
+    }, timeoutMs);
   });
 }
 

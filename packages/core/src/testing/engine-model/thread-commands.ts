@@ -2,7 +2,7 @@ import fc from "fast-check";
 import type { Capability } from "../../schemas/agent.js";
 import * as agents from "./agents.js";
 import { project } from "./checks.js";
-import { choice, CONTEXT_KEYS, CONTEXT_VALUES, METADATA, ref, show, TOOLS, USAGES } from "./inputs.js";
+import { choice, CONTEXT_KEYS, CONTEXT_VALUES, lifetime, METADATA, ref, show, TOOLS, USAGES } from "./inputs.js";
 import type { EngineModel, Entry } from "./model.js";
 import { absentId, both, created, metadataIndex, named, ownEntry, resolve, Step, type Weighted, withMetadata } from "./step.js";
 import * as threads from "./threads.js";
@@ -10,11 +10,18 @@ import * as threads from "./threads.js";
 // Commands on conversations: threads with their context variables and pending actions, and agent
 // sessions with their turns.
 
-/** A context-variable patch, whether all its keys are UPPERCASE_SNAKE_CASE, and whether all its values are acceptable JSON. */
+/**
+ * A context-variable patch, whether all its keys are UPPERCASE_SNAKE_CASE, and whether all its
+ * values are acceptable JSON: a few random pairs, or many new small variables (toward the limit of 20).
+ */
+const SMALL = CONTEXT_VALUES.findIndex((item) => item.value === "enterprise");
+const VALID_KEYS = [...CONTEXT_KEYS.keys()].filter((key) => CONTEXT_KEYS[key]!.valid);
+const pair = fc.tuple(choice(CONTEXT_KEYS, (key) => (key.valid ? 8 : 1)), choice(CONTEXT_VALUES, (item) => (item.valid ? 8 : 1)));
+const manyNew = fc
+  .uniqueArray(fc.constantFrom(...VALID_KEYS), { minLength: 6, maxLength: 12 })
+  .map((keys) => keys.map((key): [number, number] => [key, SMALL]));
 const patch = fc
-  .array(fc.tuple(choice(CONTEXT_KEYS, (key) => (key.valid ? 8 : 1)), choice(CONTEXT_VALUES, (item) => (item.valid ? 8 : 1))), {
-    maxLength: 8,
-  })
+  .oneof({ weight: 4, arbitrary: fc.array(pair, { maxLength: 8 }) }, { weight: 1, arbitrary: manyNew })
   .map((pairs) => {
     // As the object holds them: a key given twice keeps its last value.
     const last = new Map(pairs);
@@ -78,7 +85,7 @@ const proposeAction = fc
     tool: choice(TOOLS, (tool) => (tool.valid ? 6 : 1)),
     big: fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     expiresIn: fc.oneof(
-      { weight: 5, arbitrary: fc.integer({ min: 1, max: 900 }) },
+      { weight: 5, arbitrary: lifetime },
       { weight: 2, arbitrary: fc.constant(undefined) },
       { weight: 1, arbitrary: fc.constant(0) },
     ),

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { MESSAGES, METADATA, ref, show } from "./inputs.js";
+import { lifetime, MESSAGES, METADATA, ref, show } from "./inputs.js";
 import type { Entry } from "./model.js";
 import { absentId, both, created, metadataIndex, named, ownEntry, resolve, Step, type Weighted, withMetadata } from "./step.js";
 import * as workflows from "./workflows.js";
@@ -24,7 +24,7 @@ const createWorkflow = fc.record({ name: often("user-signup-flow", 3, ""), metad
   );
 });
 
-const ttl = fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 900 }) }, { weight: 1, arbitrary: fc.constant(0) });
+const ttl = fc.oneof({ weight: 5, arbitrary: lifetime }, { weight: 1, arbitrary: fc.constant(0) });
 const createInbox = fc.record({ session: ref, ttl }).map((p) =>
   new Step(`createInbox(${named(p.session, "workflow")}, ${p.ttl})`, ["workflow"], (m, r) => {
     const { id, entry } = resolve(m, r, "workflow", p.session);
@@ -45,7 +45,7 @@ const createWait = fc
     inbox: fc.nat({ max: 1000 }),
     whose: often("same", 8, "other", "absent"),
     type: fc.constantFrom("otp" as const, "message" as const),
-    timeout: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 900 }) }, { weight: 1, arbitrary: fc.constant(86_401) }),
+    timeout: fc.oneof({ weight: 5, arbitrary: lifetime }, { weight: 1, arbitrary: fc.constant(86_401) }),
   })
   .map((p) => {
     const label = `createWait(${named(p.session, "workflow")}, ${p.whose} inbox#${p.inbox}, ${p.type}, ${p.timeout} s)`;
