@@ -54,7 +54,8 @@ export const METADATA: readonly { label: string; value: Record<string, unknown> 
   { label: "none", value: undefined, valid: true },
   { label: "small", value: { source: "model", tags: ["a", "b"], n: 1 }, valid: true },
   { label: "key of 200 characters", value: { ["k".repeat(200)]: 1 }, valid: true },
-  { label: "17 KB", value: { blob: "x".repeat(17 * 1024) }, valid: false },
+  { label: "16 KB of JSON", value: { blob: "x".repeat(16 * 1024 - 11) }, valid: true }, // `{"blob":"…"}`
+  { label: "16 KB and a byte", value: { blob: "x".repeat(16 * 1024 - 10) }, valid: false },
   { label: "key of 201 characters", value: { ["k".repeat(201)]: 1 }, valid: false },
   { label: "nested 40 levels", value: nest(40), valid: false },
   { label: "a NUL in a string", value: { note: "a\u0000b" }, valid: false },

@@ -66,6 +66,22 @@ const updateContext = fc.record({ thread: ref, patch }).map((p) =>
   }),
 );
 
+/** An update that brings a thread's variables to exactly 4 KB of JSON, or to one byte more. */
+const fillContext = fc.record({ thread: ref, over: fc.constantFrom(0, 1) }).map((p) =>
+  new Step(`fillContext(${named(p.thread, "thread")}, to 4096${p.over ? " + 1" : ""} bytes)`, ["thread"], (m, r) => {
+    const { id, entry } = resolve(m, r, "thread", p.thread);
+    const base = new TextEncoder().encode(JSON.stringify({ ...entry?.state.contextVariables, FILL: "" })).length;
+    const variables = { FILL: "x".repeat(Math.max(0, 4096 + p.over - base)) };
+    return both(m, r, {
+      what: "threads.updateContext",
+      kind: "thread",
+      model: () => threads.updateContext(m, entry, { variables, keysValid: true }, true),
+      engine: () => r.engine.threads.updateContext(r.org, id, { context_variables: variables }),
+      touched: () => entry,
+    });
+  }),
+);
+
 const closeThread = ref.map((target) =>
   new Step(`close(${named(target, "thread")})`, ["thread"], (m, r) => {
     const { id, entry } = resolve(m, r, "thread", target);
@@ -83,7 +99,8 @@ const proposeAction = fc
   .record({
     thread: ref,
     tool: choice(TOOLS, (tool) => (tool.valid ? 6 : 1)),
-    big: fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    // A preview is at most 16 KB of JSON: `{"blob":"…"}` of 16,384 bytes passes, one more byte does not.
+    size: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(16 * 1024 - 11, 16 * 1024 - 10) }),
     expiresIn: fc.oneof(
       { weight: 5, arbitrary: lifetime },
       { weight: 2, arbitrary: fc.constant(undefined) },
@@ -91,9 +108,9 @@ const proposeAction = fc
     ),
   })
   .map((p) => {
-    const preview = p.big ? { blob: "x".repeat(17 * 1024) } : { to: "ana@example.com", subject: "Order" };
+    const preview = p.size > 0 ? { blob: "x".repeat(p.size) } : { to: "ana@example.com", subject: "Order" };
     const input = given({ tool: TOOLS[p.tool]!.tool, preview, expires_in: p.expiresIn });
-    const valid = TOOLS[p.tool]!.valid && !p.big && p.expiresIn !== 0;
+    const valid = TOOLS[p.tool]!.valid && p.size <= 16 * 1024 - 11 && p.expiresIn !== 0;
     return new Step(`propose(${named(p.thread, "thread")}, ${show(input)})`, ["thread"], (m, r) => {
       const { id, entry } = resolve(m, r, "thread", p.thread);
       return both(m, r, {
@@ -223,6 +240,7 @@ const finishAgentSession = ref.map((target) =>
 export const THREAD_COMMANDS: Weighted[] = [
   [createThread, 2],
   [updateContext, 4],
+  [fillContext, 1],
   [closeThread, 1],
   [proposeAction, 4],
   [decideAction, 6],
