@@ -2,7 +2,6 @@ import { expect } from "vitest";
 import type { Engine } from "../../engine/engine.js";
 import type { Page } from "../../engine/records.js";
 import { isAgentSessionsError } from "../../errors.js";
-import { isRecordId } from "../../ids.js";
 import { runtimeAgent } from "./agents.js";
 import { type EngineModel, type Entry, type Happening, KINDS, type Kind, STATUSES, type Timeline, type Verdict } from "./model.js";
 
@@ -167,19 +166,14 @@ export async function checkList(
   const expected = m.page(kind, { ...filter, limit: walk ? Number.MAX_SAFE_INTEGER : limit, offset: walk ? 0 : offset });
   const pages: Page<{ id: string }>[] = [];
   let cursor: string | null = null;
-  let stopped = false;
   do {
     const page: Page<{ id: string }> = await list[kind](r, { ...filter, limit, ...(walk ? (cursor ? { cursor } : {}) : { offset }) });
     pages.push(page);
     cursor = walk ? page.nextCursor : null;
-    // TODO(found by this suite): the SQL stores' nextCursor (`encodeCursor`, not an id) is refused
-    // by the engine, which takes only an id as a cursor ("cursor: must be the nextCursor of a
-    // previous page"), so a walk on them ends at its first page. Walk on once that is fixed.
-    if (cursor !== null && !isRecordId(cursor)) [cursor, stopped] = [null, true];
     if (pages.length > 200) throw new Error(`${what}: the cursor never ends`);
   } while (cursor);
   const data = pages.flatMap((page) => page.data);
-  const entries = stopped ? expected.entries.slice(0, limit) : expected.entries;
+  const { entries } = expected;
   expect({ ids: data.map((item) => item.id), totals: pages.map((page) => page.total) }, what).toEqual({
     ids: entries.map((entry) => entry.state.id),
     totals: pages.map(() => expected.total),
