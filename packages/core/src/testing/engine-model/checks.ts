@@ -41,9 +41,10 @@ export function expectVerdict<T>(what: string, verdict: Verdict, got: Answer<T>)
   throw new Error(`${what}: the model answers ${verdict.ok ? "success" : verdict.code}, the engine ${engine}`);
 }
 
-/** A record as the model keeps it: everything but the organization. */
-export function project(value: unknown): unknown {
-  const { orgId: _orgId, ...rest } = value as { orgId?: string };
+/** A record of the run's organization as the model keeps it: everything but the organization. */
+export function project(r: Real, value: unknown): unknown {
+  const { orgId, ...rest } = value as { orgId?: string };
+  if (orgId !== r.org) throw new Error(`a record of organization ${orgId} was answered to ${r.org}`);
   return rest;
 }
 
@@ -96,14 +97,14 @@ function expectTimeline(what: string, events: readonly Happening[], log: Timelin
 export async function checkRecord(m: EngineModel, r: Real, kind: Kind, entry: Entry, deep = false): Promise<void> {
   const { id } = entry.state;
   const what = `${kind} ${id}`;
-  expect(project(await read[kind](r, id)), `${what}: get`).toEqual(entry.state);
+  expect(project(r, await read[kind](r, id)), `${what}: get`).toEqual(entry.state);
   await checkTimeline(r, kind, entry);
   const state = entry.state as Entry<Kind>["state"] & Record<string, unknown>;
   if (kind === "form" && typeof state.slug === "string") {
-    expect(project(await r.engine.forms.get(r.org, state.slug)), `${what}: get by slug`).toEqual(entry.state);
+    expect(project(r, await r.engine.forms.get(r.org, state.slug)), `${what}: get by slug`).toEqual(entry.state);
   }
   if (kind === "form_session") {
-    expect(project(await r.engine.formSessions.hosted(id)), `${what}: the hosted page's read`).toEqual(entry.state);
+    expect(project(r, await r.engine.formSessions.hosted(id)), `${what}: the hosted page's read`).toEqual(entry.state);
   }
   if (kind === "workflow") {
     const workflow = (entry as Entry<"workflow">).state;
@@ -178,7 +179,7 @@ export async function checkList(
     ids: entries.map((entry) => entry.state.id),
     totals: pages.map(() => expected.total),
   });
-  data.forEach((item, index) => expect(project(item), `${what}: item ${index}`).toEqual(entries[index]!.state));
+  data.forEach((item, index) => expect(project(r, item), `${what}: item ${index}`).toEqual(entries[index]!.state));
 }
 
 /** After a command: the records it touched, and their kind's lists with and without their status. */

@@ -4,7 +4,7 @@ import { answer, checkList, checkRecord, checkTouched, expectVerdict, list, read
 import { FORM_COMMANDS } from "./form-commands.js";
 import { ref, show } from "./inputs.js";
 import { type Entry, KINDS, type Kind, SECOND, STATUSES, type Verdict } from "./model.js";
-import { resolve, Step, type Weighted } from "./step.js";
+import { named, resolve, Step, type Weighted } from "./step.js";
 import { AGENT_COMMANDS, THREAD_COMMANDS } from "./thread-commands.js";
 import { WORKFLOW_COMMANDS } from "./workflow-commands.js";
 
@@ -54,7 +54,7 @@ const tick = fc.constant(
 
 /** Writing what time did to one record (of any kind, so a record of another kind of this run is found too). */
 const settle = fc.record({ kind: fc.constantFrom(...KINDS), target: ref }).map((p) =>
-  new Step(`settle(${p.target.how === "own" ? "" : `${p.target.how} `}${p.kind}#${p.target.pick})`, [p.kind], async (m, r) => {
+  new Step(`settle(${named(p.target, p.kind)})`, [p.kind], async (m, r) => {
     const { id } = resolve(m, r, p.kind, p.target);
     const kind = KINDS.find((k) => m.records[k].some((e) => e.state.id === id)) ?? p.kind;
     const entry = (m.records[kind] as Entry[]).find((e) => e.state.id === id);
@@ -69,7 +69,7 @@ const settle = fc.record({ kind: fc.constantFrom(...KINDS), target: ref }).map((
 
 /** One record read every way, or "not found" for an id that names none of this kind. */
 const readOne = fc.record({ kind: fc.constantFrom(...KINDS), target: ref }).map((p) =>
-  new Step(`read(${p.target.how === "own" ? "" : `${p.target.how} `}${p.kind}#${p.target.pick})`, [p.kind], async (m, r) => {
+  new Step(`read(${named(p.target, p.kind)})`, [p.kind], async (m, r) => {
     const { id, entry } = resolve(m, r, p.kind, p.target);
     if (entry) return checkRecord(m, r, p.kind, entry as Entry, true);
     expectVerdict(`get ${p.kind} ${id}`, { ok: false, code: "not_found" }, await answer(() => read[p.kind](r, id)));

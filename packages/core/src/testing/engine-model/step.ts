@@ -98,7 +98,7 @@ export async function both<T>(
   expectVerdict(command.what, verdict, got);
   const entry = command.touched(verdict);
   if (got.ok && entry) {
-    const [actual, expected] = command.shown ? command.shown(got.value, entry) : [project(got.value), entry.state];
+    const [actual, expected] = command.shown ? command.shown(got.value, entry) : [project(r, got.value), entry.state];
     expect(actual, `${command.what}: the answer`).toEqual(expected);
   }
   await checkTouched(m, r, command.kind, entry);

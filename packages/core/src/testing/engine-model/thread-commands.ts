@@ -152,7 +152,7 @@ const decideAction = fc
         model: () => threads.decide(m, entry, actionId, p.confirmed),
         engine: () => r.engine.threads.decideAction(r.org, id, actionId, { confirmed: p.confirmed }),
         touched: () => entry,
-        shown: (answer, e) => [project(answer.thread), e.state],
+        shown: (answer, e) => [project(r, answer.thread), e.state],
       });
     });
   });
