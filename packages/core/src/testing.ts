@@ -265,6 +265,16 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect([...firstPage.records, ...secondPage.records].map((r) => r.id)).toEqual(newestFirst(made).slice(0, 8));
       });
 
+      it("refuses a cursor no page gave as invalid input, whatever its shape", async () => {
+        await seedMany(3);
+        for (const cursor of ["nope", "sess_", "c1.", "\u0000", "x".repeat(300)]) {
+          await expect(store.list(org, { kind: "workflow", limit: 2, cursor }), cursor).rejects.toMatchObject({
+            code: "invalid_input",
+            message: "cursor: must be the nextCursor of a previous page",
+          });
+        }
+      });
+
       it("returns an empty last page past the end", async () => {
         await seedMany(3);
         const page = await store.list(org, { kind: "workflow", limit: 10, offset: 50 });

@@ -4,6 +4,7 @@ import {
   type IdempotencyEntry,
   type InsertResult,
   InvalidInputError,
+  isRecordId,
   type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
@@ -143,6 +144,10 @@ export class MemoryStore implements Store {
   }
 
   async list(orgId: string, query: ListRecordsQuery): Promise<RecordPage> {
+    // This store's cursor is the id of a page's last record: any other text is none of its cursors.
+    if (query.cursor !== undefined && !isRecordId(query.cursor)) {
+      throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
+    }
     const index = this.indexes.get(orgId)?.get(query.kind);
     if (!index) return { records: [], total: 0, nextCursor: null };
     const total = index.count(query.status);

@@ -4,6 +4,7 @@ import {
   type IdempotencyEntry,
   type InsertResult,
   InvalidInputError,
+  isRecordId,
   type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
@@ -124,6 +125,10 @@ export class RedisStore implements Store {
   }
 
   async list(orgId: string, query: ListRecordsQuery): Promise<RecordPage> {
+    // This store's cursor is the id of a page's last record: any other text is none of its cursors.
+    if (query.cursor !== undefined && !isRecordId(query.cursor)) {
+      throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
+    }
     const limit = Math.max(0, Math.floor(query.limit));
     const byCursor = query.cursor !== undefined;
     const keys = [this.keys.list(orgId, query.kind, query.status)];
