@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { JSON_LIMITS } from "./json-boundary.js";
 import { LIMITS } from "./schemas/common.js";
 import type { Store, StoredRecord } from "./store.js";
 import {
@@ -425,6 +426,22 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           }),
         ).toBe(true);
         expect((await store.timeline(org, stored.id, { afterSeq: 1 }))[0]?.payload).toEqual(payload);
+      });
+
+      it("round-trips values nested as deep as the engine takes them, in data, events and outbox", async () => {
+        // Free-form values nest up to JSON_LIMITS.depth levels inside a record's own structure.
+        let deep: unknown = "bottom";
+        for (let i = 0; i < JSON_LIMITS.depth; i++) deep = i % 2 === 0 ? [deep] : { k: deep };
+        const data = { steps: [{ output: deep }], metadata: { m: deep } };
+        const stored = await seed(store, { orgId: org, data });
+        expect((await store.get(org, stored.id))?.data).toEqual(data);
+        const [event] = events(stored, ["step.recorded"]);
+        const message = { ...outboxMessage(org), payload: { data: { steps: [{ output: deep }] } } };
+        const write = { record: { ...stored, version: 2, eventCount: 2 }, events: [{ ...event!, payload: { step: { output: deep } } }], outbox: [message], expectedVersion: 1 };
+        expect(await store.compareAndSet(write)).toBe(true);
+        expect((await store.timeline(org, stored.id, { afterSeq: 1 }))[0]?.payload).toEqual({ step: { output: deep } });
+        const [claimed] = await store.claimOutbox({ now: message.availableAt, limit: 10, leaseMs: 1000, owner: "deep" });
+        expect(claimed?.payload).toEqual(message.payload);
       });
     });
   });

@@ -20,7 +20,32 @@ const MIGRATIONS: readonly Migration[] = [
       for (const statement of schemaV1(dialect, tables)) await statement.execute(db);
     },
   },
+  {
+    version: 2,
+    name: "MariaDB: JSON columns as plain text, whatever the depth",
+    up: async (db, dialect, tables) => {
+      if (dialect !== "mysql" || !(await isMariaDb(db))) return;
+      // MariaDB's JSON is LONGTEXT with CHECK (JSON_VALID(...)), and JSON_VALID refuses documents
+      // nested deeper than 32 levels: a record holding free-form values within the engine's own
+      // limit (32 levels inside metadata, a step's output) failed its write there and nowhere else.
+      // The store writes only what JSON.stringify made, so the check adds nothing.
+      for (const [table, column] of [
+        [tables.records, "data"],
+        [tables.events, "payload"],
+        [tables.outbox, "payload"],
+        [tables.idempotency, "response"],
+      ] as const) {
+        await sql`ALTER TABLE ${table} MODIFY ${sql.ref(column)} LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL`.execute(db);
+      }
+    },
+  },
 ];
+
+/** Whether a MySQL-protocol server is MariaDB (whose JSON type is an alias of LONGTEXT). */
+async function isMariaDb(db: Executor): Promise<boolean> {
+  const { rows } = await sql<{ version: string }>`SELECT VERSION() AS version`.execute(db);
+  return /mariadb/i.test(String(rows[0]?.version ?? ""));
+}
 
 /** The newest schema version this package knows and needs. */
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version;
