@@ -1,0 +1,91 @@
+// The checks that need the run's state: ids that cannot be ids never reach the store, near misses
+// of real ids find nothing, an organization never sees the other's ids or anyone's webhook secret,
+// and a valid submission of an open hosted form is accepted.
+import { couldBeId, Mutated } from "./path-ids.js";
+import { FormValues } from "./recipes.js";
+import type { Sent } from "./requests.js";
+import type { Observed, Problem } from "./responses.js";
+import type { World } from "./world.js";
+
+const LEAK_SCAN_LIMIT = 200_000;
+
+/**
+ * What a request that names no record may answer: 404 when nothing but its path can be judged (no
+ * body, no query, the route's own method, a key that works, no Idempotency-Key); with a body, a
+ * refusal of the body may come first. `null` when the request is not judged this way.
+ */
+export function notFoundAnswers(sent: Sent): readonly number[] | null {
+  const { step } = sent;
+  if (step.twist !== null || step.query.length > 0 || step.idempotencyKey !== null || (sent.org === null && !sent.operation.public)) return null;
+  if (sent.body === null) return [404];
+  return step.valid ? [400, 404] : null;
+}
+
+function mentions(args: readonly unknown[], value: string): boolean {
+  return args.some((arg) => typeof arg === "string" && (arg === value || (value.length > 0 && arg.includes(value))));
+}
+
+/** Path ids that cannot be ids (404 before any store is asked) and near misses of real ones (404). */
+export function pathProblems(sent: Sent, observed: Observed, world: World): Problem[] {
+  const problems: Problem[] = [];
+  const { a, b } = world.pools;
+  const reached = sent.org !== null || sent.operation.public;
+  const allowed = notFoundAnswers(sent);
+  for (const part of sent.path) {
+    const value = part.value;
+    const real = value !== null && (a.known.has(value) || b.known.has(value) || a.formOfSlug.has(value) || b.formOfSlug.has(value));
+    if (value === null || !couldBeId(value)) {
+      const asked = world.calls.filter((call) => mentions(call.args, value ?? part.text));
+      if (asked.length > 0) {
+        problems.push({ rule: "store asked for an impossible id", detail: `${JSON.stringify(value ?? part.text).slice(0, 80)} reached store.${asked[0]!.method}` });
+      }
+      if (reached && observed.status < 300) problems.push({ rule: "impossible id answered 2xx", detail: `${part.text.slice(0, 80)} answered ${observed.status}` });
+      // A segment that is not percent-encoded UTF-8 may be refused as a malformed URL instead.
+      else if (allowed && !allowed.includes(observed.status) && !(value === null && observed.status === 400)) {
+        problems.push({ rule: "impossible id not 404", detail: `${part.text.slice(0, 80)} answered ${observed.status}` });
+      }
+    } else if (part.source instanceof Mutated && !real) {
+      if (reached && observed.status < 300) problems.push({ rule: "near miss of an id answered 2xx", detail: `${part.source.how}: ${part.text} answered ${observed.status}` });
+      else if (allowed && !allowed.includes(observed.status)) problems.push({ rule: "near miss of an id not 404", detail: `${part.source.how}: ${part.text} answered ${observed.status}` });
+    }
+  }
+  return problems;
+}
+
+/** Ids, the organization id and webhook secrets that an answer must not show. */
+export function leakProblems(sent: Sent, observed: Observed, world: World): Problem[] {
+  const problems: Problem[] = [];
+  const text = observed.text;
+  if (text.length > LEAK_SCAN_LIMIT) return problems;
+  if (sent.operation.name !== "POST /v1/webhooks") {
+    for (const secret of [...world.pools.a.secrets, ...world.pools.b.secrets]) {
+      if (text.includes(secret)) problems.push({ rule: "webhook secret shown again", detail: `${secret.slice(0, 12)}… in ${sent.operation.name}` });
+    }
+  }
+  if (sent.org === null) return problems;
+  const own = world.pools[sent.org];
+  const other = world.pools[sent.org === "a" ? "b" : "a"];
+  if (text.includes(other.orgId)) problems.push({ rule: "tenancy leak", detail: `the other organization's id ${other.orgId} is in the answer` });
+  for (const id of other.known) {
+    if (text.includes(id) && !own.known.has(id) && !own.sent.some((request) => request.includes(id))) {
+      problems.push({ rule: "tenancy leak", detail: `the other organization's ${id} is in the answer, and this one never sent it` });
+      break;
+    }
+  }
+  return problems;
+}
+
+/** A post of valid values to an open hosted form that must be accepted (200), or `null` when nothing is expected. */
+export async function expectedSubmission(sent: Sent, world: World, store: { getUnscoped(id: string): Promise<{ status: string } | null> }): Promise<number | null> {
+  const body = sent.step.body;
+  if (sent.operation.name !== "POST /f/{id}" || sent.step.twist !== null || !body || !("form" in body)) return null;
+  if (!(body.form instanceof FormValues) || body.form.variant !== "valid") return null;
+  const id = sent.path[0]?.value;
+  const pool = world.pools[sent.step.actor];
+  const formId = id ? pool.parents.get(id) : undefined;
+  const fields = formId ? pool.fields.get(formId) : undefined;
+  // A required hidden field takes its value from the prefill alone; without one no person can submit.
+  if (!id || !fields || fields.some((field) => field.type === "hidden" && field.required)) return null;
+  const record = await store.getUnscoped(id);
+  return record && (record.status === "created" || record.status === "open") ? 200 : null;
+}

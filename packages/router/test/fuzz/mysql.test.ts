@@ -1,0 +1,3 @@
+import { fuzzSql } from "./sql.js";
+
+await fuzzSql("mysql", 1000);

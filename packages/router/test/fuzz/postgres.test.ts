@@ -1,0 +1,3 @@
+import { fuzzSql } from "./sql.js";
+
+await fuzzSql("postgres", 1000);

@@ -1,0 +1,133 @@
+// Turns a call recipe into the `Request` it stands for, against the pools of the moment, and keeps
+// what the checks need to know about it: who sent it, which ids it named, whether it was valid.
+import type { Operation } from "./document.js";
+import { decoded, type PathId, pathText } from "./path-ids.js";
+import { PoolResolver, type OrgPool } from "./pool.js";
+import { Entries, FormValues, Huge, jsonText, type Recipe, Special } from "./recipes.js";
+import type { CallStep } from "./steps.js";
+
+export const ORIGIN = "http://fuzz.test";
+
+/** A request as sent, with what the checks need. */
+export interface Sent {
+  readonly step: CallStep;
+  readonly operation: Operation;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | null;
+  /** The organization whose key authenticates the request, or `null` (none, a wrong one, a public route). */
+  readonly org: "a" | "b" | null;
+  /** Each path parameter: its URL text, its decoded value, and what it was meant to be. */
+  readonly path: ReadonlyArray<{ readonly text: string; readonly value: string | null; readonly source: PathId }>;
+  /** A path names a real record of the organization that does not send it. */
+  readonly crossOrg: boolean;
+  build(): Request;
+}
+
+export interface Keys {
+  readonly a: string;
+  readonly b: string;
+}
+
+/** Form post text: the pairs of a recipe, a form's values expanded where the recipe asks for them. */
+function formText(recipe: Recipe | string, resolver: PoolResolver): string {
+  if (typeof recipe === "string") return recipe;
+  const params = new URLSearchParams();
+  const text = (value: Recipe): string => {
+    if (typeof value === "string") return value;
+    if (value instanceof Huge) return value.value();
+    return value instanceof Special ? value.json(resolver) : JSON.stringify(value);
+  };
+  const pairs: ReadonlyArray<readonly [string, Recipe]> = recipe instanceof Entries ? recipe.pairs : recipe instanceof FormValues ? [["", recipe]] : Object.entries(recipe as Record<string, Recipe>);
+  for (const [key, value] of pairs) {
+    if (value instanceof FormValues) for (const [name, field] of Object.entries(resolver.formValues(value.variant, value.n))) params.append(name, field);
+    else params.append(key, text(value));
+  }
+  return params.toString();
+}
+
+/** Resolves a call against the pools (the actor's as `own`) and returns the request to send. */
+export function resolveCall(step: CallStep, operation: Operation, pools: { a: OrgPool; b: OrgPool }, keys: Keys): Sent {
+  const own = pools[step.actor];
+  const other = pools[step.actor === "a" ? "b" : "a"];
+  const resolver = new PoolResolver(own, other);
+  const path = step.path.map((source) => {
+    const text = pathText(source, resolver);
+    return { text, value: decoded(text), source };
+  });
+  resolver.pathIds = path.map((part) => part.value ?? "");
+  resolver.target(path[0]?.value ?? null);
+  let params = 0;
+  const pathname = operation.template.replace(/\{\w+\}/g, () => path[params++]!.text);
+  const query = step.query
+    .map(([name, value]) => `${name}=${value instanceof Special ? encodeURIComponent(JSON.parse(value.json(resolver)) as string) : value}`)
+    .join("&");
+  const url = `${ORIGIN}${pathname}${query ? `?${query}` : ""}`;
+
+  const method = step.twist?.method ?? operation.method;
+  let body: string | null = null;
+  if (step.body && method !== "GET" && method !== "HEAD") {
+    if ("form" in step.body) body = formText(step.body.form, resolver);
+    else if ("json" in step.body) body = jsonText(step.body.json, resolver);
+    else body = typeof step.body.text === "string" ? step.body.text : jsonText(step.body.text, resolver);
+  }
+
+  const headers: Record<string, string> = {};
+  const key = keys[step.actor];
+  const wrongKey = `${key}x`;
+  if (!operation.public || step.auth !== "bearer") {
+    if (step.auth === "bearer" || step.auth === "both") headers.authorization = `Bearer ${key}`;
+    if (step.auth === "x-api-key") headers["x-api-key"] = key;
+    if (step.auth === "both") headers["x-api-key"] = keys[step.actor === "a" ? "b" : "a"];
+    if (step.auth === "wrong") headers.authorization = `Bearer ${wrongKey}`;
+    if (step.auth === "malformed") headers.authorization = `Basic ${key}`;
+  }
+  const contentType = step.twist?.contentType !== undefined ? step.twist.contentType : body !== null ? (operation.body?.contentType ?? "application/json") : null;
+  if (contentType !== null && body !== null) headers["content-type"] = contentType;
+  if (step.idempotencyKey !== null) headers["idempotency-key"] = step.idempotencyKey;
+  if (step.twist?.accept) headers.accept = step.twist.accept;
+
+  const authenticated = step.auth === "bearer" || step.auth === "x-api-key" || step.auth === "both";
+  const org = operation.public || !authenticated ? null : step.actor;
+  const ofOther = (value: string | null) => value !== null && (other.known.has(value) || other.formOfSlug.has(value)) && !own.known.has(value) && !own.formOfSlug.has(value);
+  const crossOrg = org !== null && path.some((part) => ofOther(part.value));
+  const stream = step.twist?.stream === true;
+  return {
+    step,
+    operation,
+    method,
+    url,
+    headers,
+    body,
+    org,
+    path,
+    crossOrg,
+    build() {
+      if (body === null) return new Request(url, { method, headers });
+      if (!stream) return new Request(url, { method, headers, body });
+      // No Content-Length: the router reads the body chunk by chunk.
+      const bytes = new TextEncoder().encode(body);
+      const half = Math.floor(bytes.length / 2);
+      const chunks = [bytes.subarray(0, half), bytes.subarray(half)];
+      const source = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
+      });
+      return new Request(url, { method, headers, body: source, duplex: "half" } as RequestInit);
+    },
+  };
+}
+
+/** A request in a few lines, as a failure shows it: method, URL, headers and the start of the body. */
+export function describeSent(sent: Sent, bodyChars = 600): string {
+  const url = sent.url.length > 400 ? `${sent.url.slice(0, 400)}…(${sent.url.length} chars)` : sent.url;
+  const headers = Object.entries(sent.headers)
+    .map(([name, value]) => `${name}: ${value.length > 80 ? `${value.slice(0, 80)}…` : value}`)
+    .join("; ");
+  const body = sent.body === null ? "(no body)" : sent.body.length > bodyChars ? `${JSON.stringify(sent.body.slice(0, bodyChars))}…(${sent.body.length} chars)` : JSON.stringify(sent.body);
+  return `${sent.method} ${url}\n    as org ${sent.step.actor} (${sent.step.auth}); ${headers}\n    body ${body}`;
+}

@@ -1,0 +1,3 @@
+import { fuzzSql } from "./sql.js";
+
+await fuzzSql("sqlite", 1000);
