@@ -26,7 +26,7 @@ function mentions(args: readonly unknown[], value: string): boolean {
 }
 
 /** Path ids that cannot be ids (404 before any store is asked) and near misses of real ones (404). */
-export function pathProblems(sent: Sent, observed: Observed, world: World): Problem[] {
+export function pathProblems(sent: Sent, observed: Observed, world: World, count: (check: string) => void = () => {}): Problem[] {
   const problems: Problem[] = [];
   const { a, b } = world.pools;
   const reached = sent.org !== null || sent.operation.public;
@@ -35,6 +35,7 @@ export function pathProblems(sent: Sent, observed: Observed, world: World): Prob
     const value = part.value;
     const real = value !== null && (a.known.has(value) || b.known.has(value) || a.formOfSlug.has(value) || b.formOfSlug.has(value));
     if (value === null || !couldBeId(value)) {
+      count("id that cannot be an id");
       const asked = world.calls.filter((call) => mentions(call.args, value ?? part.text));
       if (asked.length > 0) {
         problems.push({ rule: "store asked for an impossible id", detail: `${JSON.stringify(value ?? part.text).slice(0, 80)} reached store.${asked[0]!.method}` });
@@ -45,6 +46,7 @@ export function pathProblems(sent: Sent, observed: Observed, world: World): Prob
         problems.push({ rule: "impossible id not 404", detail: `${part.text.slice(0, 80)} answered ${observed.status}` });
       }
     } else if (part.source instanceof Mutated && !real) {
+      count("near miss of a real id");
       if (reached && observed.status < 300) problems.push({ rule: "near miss of an id answered 2xx", detail: `${part.source.how}: ${part.text} answered ${observed.status}` });
       else if (allowed && !allowed.includes(observed.status)) problems.push({ rule: "near miss of an id not 404", detail: `${part.source.how}: ${part.text} answered ${observed.status}` });
     }

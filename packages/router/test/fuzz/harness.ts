@@ -26,7 +26,7 @@ export interface FuzzOptions {
 }
 
 /** What a fuzz saw, for the closing note of the issue. */
-export type FuzzStats = RunContext["stats"] & { ms: number };
+export type FuzzStats = Omit<RunContext["stats"], "states"> & { states: string[]; ms: number };
 
 const STEPS_PER_RUN = 150;
 
@@ -43,7 +43,7 @@ export async function runRouterFuzz(options: FuzzOptions): Promise<FuzzStats> {
     prelude: preludeSteps(operations),
     survey: process.env.FUZZ_SURVEY ? new Survey() : null,
     tolerated: process.env.FUZZ_SURVEY ? new Set() : options.known.tolerated,
-    stats: { runs: 0, requests: 0, statuses: {}, fiveHundreds: 0, snapshots: 0, tolerated: {} },
+    stats: { runs: 0, requests: 0, statuses: {}, fiveHundreds: 0, snapshots: 0, tolerated: {}, checks: {}, states: new Set() },
   };
   const started = Date.now();
   const target = options.requests * Number(process.env.FUZZ_SCALE ?? 1);
@@ -62,5 +62,5 @@ export async function runRouterFuzz(options: FuzzOptions): Promise<FuzzStats> {
   if (context.stats.requests < target && !process.env.FUZZ_SEED) {
     throw new Error(`the fuzz sent ${context.stats.requests} requests on ${options.name}, fewer than ${target}: the runs are too short`);
   }
-  return { ...context.stats, ms: Date.now() - started };
+  return { ...context.stats, states: [...context.stats.states].sort(), ms: Date.now() - started };
 }

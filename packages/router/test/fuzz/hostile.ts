@@ -218,4 +218,4 @@ export function hostileQueryValues(skips: Skips): Readonly<Record<"number" | "ti
 }
 
 /** Query parameter names no route documents. */
-export const unknownQueryNames: readonly string[] = ["foo", "__proto__", "constructor", "limit%5B%5D", "LIMIT", "%00", "a".repeat(300), "toString"];
+export const unknownQueryNames: readonly string[] = ["foo", "__proto__", "constructor", "limit%5B%5D", "LIMIT", "%00", "a".repeat(300), "toString", "&&", "=", "%26", "x".repeat(20_000)];

@@ -136,7 +136,7 @@ export function pathIdFor(kinds: readonly Kind[], pair: { child: "action" | "inb
     { weight: 4, arbitrary: pair ? n.map((i) => new Pair(pair.child, i, pair.role, "other")) : n.map((i) => new Pick(kinds, i, "other")) },
     { weight: 2, arbitrary: n.map((i) => new Pick(["form", "formSession", "workflow", "thread", "action", "inbox", "wait", "agent", "agentSession", "webhook", "event"], i, "own")) },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...kinds), n).map(([kind, i]) => new Absent(PREFIXES[kind], i)) },
-    { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...mutations), mutable).map(([how, of]) => new Mutated(how, of)) },
+    { weight: 5, arbitrary: fc.tuple(fc.constantFrom(...mutations), mutable).map(([how, of]) => new Mutated(how, of)) },
     { weight: 4, arbitrary: fc.constantFrom(...hostileIdTexts(skips)).map((text) => new UrlText(text)) },
   ];
   if (kinds.includes("form")) {

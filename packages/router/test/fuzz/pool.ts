@@ -41,10 +41,13 @@ export class OrgPool {
   readonly secrets = new Set<string>();
   /** Everything this organization sent: an id of the other one found in an answer must come from here. */
   readonly sent: string[] = [];
+  /** The states its records and their parts were seen in, as `kind:status`. */
+  readonly states = new Set<string>();
 
   constructor(readonly orgId: string) {}
 
-  add(kind: Kind, id: string, parent?: unknown): void {
+  add(kind: Kind, id: string, parent?: unknown, status?: unknown): void {
+    if (typeof status === "string") this.states.add(`${kind}:${status}`);
     if (!this.known.has(id)) {
       this.known.add(id);
       const list = this.ids.get(kind) ?? [];
@@ -78,16 +81,16 @@ export class OrgPool {
     const str = (key: string) => (typeof o[key] === "string" ? (o[key] as string) : undefined);
     const action = str("action_id");
     const thread = str("thread_id");
-    if (action && ID.test(action)) this.add("action", action, thread);
-    else if (thread && ID.test(thread)) this.add("thread", thread);
+    if (action && ID.test(action)) this.add("action", action, thread, o.status);
+    else if (thread && ID.test(thread)) this.add("thread", thread, undefined, o.status);
     const id = str("id");
     const prefix = id ? ID.exec(id)?.[1] : undefined;
     if (id && prefix) {
       if (prefix === "sess") {
-        if (str("form_id")) this.add("formSession", id, o.form_id);
-        else this.add("workflow", id);
+        if (str("form_id")) this.add("formSession", id, o.form_id, o.status);
+        else this.add("workflow", id, undefined, o.status);
       } else if (BY_PREFIX[prefix]) {
-        this.add(BY_PREFIX[prefix]!, id, o.sessionId ?? o.agent_id ?? o.inboxId);
+        this.add(BY_PREFIX[prefix]!, id, o.sessionId ?? o.agent_id ?? o.inboxId, o.status);
       }
       if (prefix === "form" && Array.isArray(o.fields)) this.fields.set(id, o.fields as FieldShape[]);
       const slug = str("slug");

@@ -4,7 +4,7 @@ import type { Operation } from "./document.js";
 import { decoded, type PathId, pathText } from "./path-ids.js";
 import { PoolResolver, type OrgPool } from "./pool.js";
 import { Entries, FormValues, Huge, jsonText, type Recipe, Special } from "./recipes.js";
-import type { CallStep } from "./steps.js";
+import type { CallStep, PathStyle } from "./steps.js";
 
 export const ORIGIN = "http://fuzz.test";
 
@@ -59,7 +59,7 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
   resolver.pathIds = path.map((part) => part.value ?? "");
   resolver.target(path[0]?.value ?? null);
   let params = 0;
-  const pathname = operation.template.replace(/\{\w+\}/g, () => path[params++]!.text);
+  const pathname = restyle(operation.template.replace(/\{\w+\}/g, () => path[params++]!.text), step.twist?.pathStyle);
   const query = step.query
     .map(([name, value]) => `${name}=${value instanceof Special ? encodeURIComponent(JSON.parse(value.json(resolver)) as string) : value}`)
     .join("&");
@@ -120,6 +120,24 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
       return new Request(url, { method, headers, body: source, duplex: "half" } as RequestInit);
     },
   };
+}
+
+/** A path written another way; its ids keep their case, only the fixed segments change. */
+function restyle(pathname: string, style: PathStyle | undefined): string {
+  switch (style) {
+    case "trailingSlash":
+      return `${pathname}/`;
+    case "doubleSlash":
+      return pathname.replace(/\//g, "//");
+    case "upperCase":
+      return pathname.replace(/\/(v1|api|forms|sessions|agents|threads|inboxes|waits|webhooks|actions|f)(?=\/|$)/g, (segment) => segment.toUpperCase());
+    case "encodedSlash":
+      return pathname.replace(/^(\/[^/]+)\//, "$1%2F");
+    case "dotSegments":
+      return pathname.replace(/^(\/[^/]+)\//, "$1/./x/../");
+    default:
+      return pathname;
+  }
 }
 
 /** A request in a few lines, as a failure shows it: method, URL, headers and the start of the body. */

@@ -55,7 +55,7 @@ export function isHostedPage(sent: Sent): boolean {
 }
 
 /** The problems of one answer judged alone. */
-export function answerProblems(sent: Sent, observed: Observed, schemas: ResponseSchemas): Problem[] {
+export function answerProblems(sent: Sent, observed: Observed, schemas: ResponseSchemas, count: (check: string) => void = () => {}): Problem[] {
   const problems: Problem[] = [];
   const { status, contentType, json } = observed;
   if (status >= 500) problems.push({ rule: "5xx", detail: `answered ${status}` });
@@ -89,6 +89,7 @@ export function answerProblems(sent: Sent, observed: Observed, schemas: Response
   }
   if (sameRoute(sent)) {
     const validate = schemas.validator(sent.operation, status);
+    if (validate) count("success in its documented schema");
     if (validate && !validate(json)) {
       const error = validate.errors?.[0];
       problems.push({ rule: "response schema", detail: `${status} body at ${error?.instancePath || "/"} ${error?.message ?? "is invalid"}` });

@@ -32,6 +32,10 @@ export interface RunContext {
     fiveHundreds: number;
     snapshots: number;
     tolerated: Record<string, number>;
+    /** How often each check that needs a particular request had one to judge. */
+    checks: Record<string, number>;
+    /** Every `kind:status` a run's answers showed. */
+    states: Set<string>;
   };
 }
 
@@ -84,6 +88,7 @@ export class FuzzRun {
         else await this.#crossOrg(...(await this.#call(step)));
       }
       await this.#timelines();
+      for (const pool of [this.#world.pools.a, this.#world.pools.b]) for (const state of pool.states) this.context.stats.states.add(state);
     } catch (error) {
       if (error instanceof FuzzFailure) throw error;
       // The checks broke on what the server answered or stored: still this run's failure.
@@ -146,12 +151,15 @@ export class FuzzRun {
     if (observed.status >= 500) stats.fiveHundreds++;
     this.#trace.push(`${sent.method} ${sent.url.slice(0, 160)} (org ${sent.step.actor}) → ${observed.status}`);
 
-    const problems = [...answerProblems(sent, observed, this.context.schemas), ...pathProblems(sent, observed, world), ...leakProblems(sent, observed, world)];
+    const count = (check: string) => void (stats.checks[check] = (stats.checks[check] ?? 0) + 1);
+    const problems = [...answerProblems(sent, observed, this.context.schemas, count), ...pathProblems(sent, observed, world, count), ...leakProblems(sent, observed, world)];
+    if (expected !== null) count("valid hosted submission");
     if (world.reported.length > 0 && observed.status < 500) problems.push({ rule: "error reported", detail: "the server reported an error while answering below 500" });
     if (expected !== null && observed.status !== expected) problems.push({ rule: "valid hosted submission refused", detail: `answered ${observed.status}, expected ${expected}` });
     if (photo.before !== null) {
       if (observed.status >= 400) {
         const earlier = await photo.before;
+        count("refusal that reached a write");
         const after = await this.#snapshot();
         // Whoever posts a hosted form has it in hand: a refused post still opens a created session.
         const session = isHostedPage(sent) && sent.method === "POST" ? sent.path[0]?.value : null;
@@ -182,6 +190,7 @@ export class FuzzRun {
     });
     const twin = resolveCall({ ...sent.step, path: twinPath, idempotencyKey: null }, sent.operation, this.#world.pools, this.#world.keys);
     const absent = await this.#exchange(twin);
+    this.context.stats.checks["another organization's id"] = (this.context.stats.checks["another organization's id"] ?? 0) + 1;
     const allowed = notFoundAnswers(sent);
     let detail: string | null = null;
     if (observed.status < 400) detail = `another organization's id answered ${observed.status}`;

@@ -30,7 +30,7 @@ export function valueFor(document: OpenApiDocument, schema: unknown, hints: Hint
     case "string":
       return stringFor(node);
     case "integer":
-      return fc.integer({ min: num(node.minimum, -1000), max: num(node.maximum, 1_000_000) });
+      return withEdges(fc.integer({ min: num(node.minimum, -1000), max: num(node.maximum, 1_000_000) }), [node.minimum, node.maximum]);
     case "number":
       return fc.oneof(fc.integer({ min: num(node.minimum, -1000), max: num(node.maximum, 1_000_000) }), fc.double({ min: num(node.minimum, -1000), max: num(node.maximum, 1e6), noNaN: true }));
     case "boolean":
@@ -51,15 +51,27 @@ function num(value: unknown, fallback: number): number {
   return typeof value === "number" ? value : fallback;
 }
 
+/** Longest string or list generated at its documented maximum: past this the request is mostly bytes. */
+const EDGE_LIMIT = 70_000;
+
+/** Mostly `arbitrary`, sometimes one of the documented bounds exactly. */
+function withEdges(arbitrary: fc.Arbitrary<Recipe>, bounds: readonly unknown[]): fc.Arbitrary<Recipe> {
+  const edges = bounds.filter((bound): bound is number => typeof bound === "number");
+  return edges.length === 0 ? arbitrary : fc.oneof({ weight: 6, arbitrary }, { weight: 1, arbitrary: fc.constantFrom(...edges) });
+}
+
 function stringFor(node: Schema): fc.Arbitrary<Recipe> {
   const min = num(node.minLength, 0);
   const max = Math.min(num(node.maxLength, 40), 40);
   if (typeof node.pattern === "string") {
     return fc.stringMatching(new RegExp(node.pattern), { maxLength: max }).filter((text) => text.length >= min);
   }
+  const longest = num(node.maxLength, 0);
   return fc.oneof(
-    { weight: 4, arbitrary: fc.string({ minLength: min, maxLength: Math.max(min, max), unit: "grapheme-ascii" }) },
-    { weight: 1, arbitrary: fc.string({ minLength: min, maxLength: Math.max(min, max), unit: "grapheme" }) },
+    { weight: 8, arbitrary: fc.string({ minLength: min, maxLength: Math.max(min, max), unit: "grapheme-ascii" }) },
+    { weight: 2, arbitrary: fc.string({ minLength: min, maxLength: Math.max(min, max), unit: "grapheme" }) },
+    // Exactly as long as allowed, in one-byte and in four-byte characters (two UTF-16 units each).
+    ...(longest > 0 && longest <= EDGE_LIMIT ? [{ weight: 1, arbitrary: fc.constantFrom<Recipe>("x".repeat(longest), "😀".repeat(Math.floor(longest / 2))) }] : []),
   );
 }
 
@@ -67,8 +79,13 @@ function arrayFor(document: OpenApiDocument, node: Schema, hints: Hints, depth: 
   const item = valueFor(document, node.items ?? {}, hints, depth + 1);
   const minLength = num(node.minItems, 0);
   const maxLength = Math.max(minLength, Math.min(num(node.maxItems, 3), 3));
-  if (node.uniqueItems === true) return fc.uniqueArray(item, { minLength, maxLength, selector: (value) => JSON.stringify(value) });
-  return fc.array(item, { minLength, maxLength });
+  const most = num(node.maxItems, 0);
+  const lengths = most > maxLength && most <= 200 ? [{ minLength, maxLength }, { minLength: most, maxLength: most }] : [{ minLength, maxLength }];
+  const arrays = lengths.map((size) =>
+    node.uniqueItems === true ? fc.uniqueArray(item, { ...size, selector: (value) => JSON.stringify(value) }) : fc.array(item, size),
+  );
+  // As many items as allowed, now and then.
+  return arrays.length === 1 ? arrays[0]! : fc.oneof({ weight: 12, arbitrary: arrays[0]! }, { weight: 1, arbitrary: arrays[1]! });
 }
 
 function objectFor(document: OpenApiDocument, node: Schema, hints: Hints, depth: number): fc.Arbitrary<Recipe> {

@@ -15,9 +15,13 @@ export type Auth = "bearer" | "x-api-key" | "none" | "wrong" | "malformed" | "bo
 /** A body: JSON (a recipe, or hostile text), a form post, or `null` for none. */
 export type BodyRecipe = { readonly json: Recipe } | { readonly text: string | Recipe } | { readonly form: Recipe } | null;
 
+export type PathStyle = "trailingSlash" | "doubleSlash" | "upperCase" | "encodedSlash" | "dotSegments";
+
 /** Rare changes to a request: another method, another media type, a streamed body, an `Accept`. */
 export interface Twist {
   readonly method?: string;
+  /** The path written another way: a trailing or doubled slash, capitals, an encoded slash, dot segments. */
+  readonly pathStyle?: PathStyle;
   readonly contentType?: string | null;
   readonly stream?: boolean;
   readonly accept?: string;
@@ -206,7 +210,8 @@ function bodyFor(document: OpenApiDocument, operation: Operation, skips: Skips):
 
 /** One rare change at a time, so a failure names the one that mattered. */
 const TWIST: fc.Arbitrary<Twist> = fc.oneof(
-  fc.record({ method: fc.constantFrom("PUT", "DELETE", "PATCH", "POST", "GET", "HEAD", "OPTIONS", "FOO") }),
+  fc.record({ method: fc.constantFrom("PUT", "DELETE", "PATCH", "POST", "GET", "HEAD", "OPTIONS", "FOO", "patch", "Post", "delete") }),
+  fc.record({ pathStyle: fc.constantFrom<PathStyle>("trailingSlash", "doubleSlash", "upperCase", "encodedSlash", "dotSegments") }),
   fc.record({ contentType: fc.constantFrom<string | null>(null, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16", "application/xml") }),
   fc.constant({ stream: true }),
   fc.record({ accept: fc.constantFrom("text/event-stream", "application/json", "*/*", "text/html") }),
