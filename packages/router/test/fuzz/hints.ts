@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { hostileString, type Skips } from "./hostile.js";
 import { Absent } from "./path-ids.js";
-import { Child, FormValues, Pick, RawJson, type Recipe } from "./recipes.js";
+import { Child, FormValues, Pick, RawJson, type Recipe, WebhookTarget } from "./recipes.js";
 import type { Hints } from "./schema-arbitrary.js";
 
 const FIELD_TYPES = ["text", "email", "number", "textarea", "select", "checkbox", "date", "url", "tel", "hidden"] as const;
@@ -61,7 +61,7 @@ function fields(skips: Skips): fc.Arbitrary<Recipe> {
 export function bodyHints(skips: Skips): Hints {
   const weighted = (...options: Array<[number, fc.Arbitrary<Recipe>]>) => fc.oneof(...options.map(([weight, arbitrary]) => ({ weight, arbitrary })));
   const url = weighted(
-    [12, fc.tuple(fc.constantFrom(...PUBLIC_HOSTS), fc.stringMatching(/^[a-z0-9/]{0,12}$/)).map(([host, path]) => `https://${host}/${path}`)],
+    [12, fc.tuple(fc.constantFrom(...PUBLIC_HOSTS), fc.stringMatching(/^[a-z0-9/]{0,12}$/)).map(([host, path]) => new WebhookTarget(host, path))],
     [3, fc.constantFrom(...(skips.has("reservedTarget") ? PRIVATE_TARGETS : RESERVED_TARGETS))],
     [1, fc.constantFrom("javascript:alert(1)", "ftp://example.com/", "https://user:pass@example.com/", "https://example.com:99999/", "//example.com", "https://", `https://example.com/${"a".repeat(3000)}`)],
   );

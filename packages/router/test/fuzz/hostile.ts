@@ -219,3 +219,15 @@ export function hostileQueryValues(skips: Skips): Readonly<Record<"number" | "ti
 
 /** Query parameter names no route documents. */
 export const unknownQueryNames: readonly string[] = ["foo", "__proto__", "constructor", "limit%5B%5D", "LIMIT", "%00", "a".repeat(300), "toString", "&&", "=", "%26", "x".repeat(20_000)];
+
+const ascii = (text: string) => Array.from(text, (char) => char.charCodeAt(0));
+
+/** Bodies that are not valid UTF-8 (stray bytes, an encoded surrogate, an overlong slash, UTF-16 with its BOM), by index. */
+export const INVALID_UTF8: ReadonlyArray<readonly number[]> = [
+  [...ascii('{"name":"'), 0xff, 0xfe, ...ascii('"}')],
+  [...ascii('{"name":"'), 0xed, 0xa0, 0x80, ...ascii('"}')],
+  [...ascii('{"name":"'), 0xc0, 0xaf, ...ascii('"}')],
+  [...ascii('{"name":"'), 0xe2, 0x82, ...ascii('"}')],
+  [0xff, 0xfe, ...Array.from('{"name":"x"}', (char) => [char.charCodeAt(0), 0]).flat()],
+  [...ascii("email="), 0xff, ...ascii("&issue="), 0xc3],
+];

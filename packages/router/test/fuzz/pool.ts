@@ -167,6 +167,10 @@ export class PoolResolver implements Resolver {
     return this.pick([kind], n, "own");
   }
 
+  orgId(): string {
+    return this.own.orgId;
+  }
+
   cursor(n: number, org: "own" | "other"): string {
     const cursors = this.#pool(org).cursors;
     return cursors.length > 0 ? cursors[n % cursors.length]! : "eyJpZCI6Im5vbmUifQ";

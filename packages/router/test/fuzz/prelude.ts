@@ -1,7 +1,7 @@
 // The calls each run starts with, in both organizations: one record of every kind, so that even a
 // short run (or a shrunk one) has real ids, of its own organization and of the other, to aim at.
 import type { Operation } from "./document.js";
-import { Child, FormValues, Pick, type Recipe } from "./recipes.js";
+import { Child, FormValues, Pick, type Recipe, WebhookTarget } from "./recipes.js";
 import type { CallStep } from "./steps.js";
 
 const INTAKE_FIELDS: Recipe = [
@@ -41,6 +41,6 @@ export function preludeSteps(operations: readonly Operation[]): CallStep[] {
     call(actor, "POST /api/v1/sessions/{thread_id}/actions", [new Pick(["thread"], 0, "own")], { tool: "send_email", preview: { to: "user@example.com" }, expires_in: 600 }),
     call(actor, "POST /v1/agents", [], { name: "support", capabilities: [{ ref: "web_search" }] }),
     call(actor, "POST /v1/sessions", [], { agent_id: new Pick(["agent"], 0, "own"), tags: ["urgent"], title: "Debug login" }),
-    call(actor, "POST /v1/webhooks", [], { url: "https://hooks.example.com/agent-sessions", events: ["*"] }),
+    call(actor, "POST /v1/webhooks", [], { url: new WebhookTarget("hooks.example.com", "agent-sessions"), events: ["*"] }),
   ]);
 }

@@ -32,6 +32,8 @@ export interface Resolver {
   child(kind: Kind, n: number): string;
   /** A list's `nextCursor`, of either organization. */
   cursor(n: number, org: "own" | "other"): string;
+  /** The acting organization's id: webhook targets carry it, so a delivery shows whose endpoint it went to. */
+  orgId(): string;
   /** Values for the fields of the form the request's path names. */
   formValues(variant: FormVariant, n: number): Record<string, string>;
 }
@@ -241,5 +243,21 @@ export class Cursor extends Special {
   }
   label(): string {
     return `${this.org === "own" ? "" : "other:"}cursor#${this.n}`;
+  }
+}
+
+/** A webhook target on a public-looking host whose path names the acting organization. */
+export class WebhookTarget extends Special {
+  constructor(
+    readonly host: string,
+    readonly path: string,
+  ) {
+    super();
+  }
+  json(resolver: Resolver): string {
+    return JSON.stringify(`https://${this.host}/${resolver.orgId()}/${this.path}`);
+  }
+  label(): string {
+    return `https://${this.host}/<org>/${this.path}`;
   }
 }

@@ -1,9 +1,10 @@
 // Turns a call recipe into the `Request` it stands for, against the pools of the moment, and keeps
 // what the checks need to know about it: who sent it, which ids it named, whether it was valid.
 import type { Operation } from "./document.js";
-import { decoded, type PathId, pathText } from "./path-ids.js";
+import { INVALID_UTF8 } from "./hostile.js";
+import { Absent, decoded, type PathId, PREFIXES, pathText } from "./path-ids.js";
 import { PoolResolver, type OrgPool } from "./pool.js";
-import { Entries, FormValues, Huge, jsonText, type Recipe, Special } from "./recipes.js";
+import { Entries, FormValues, Huge, jsonText, Pair, Pick, type Recipe, Special } from "./recipes.js";
 import type { CallStep, PathStyle } from "./steps.js";
 
 export const ORIGIN = "http://fuzz.test";
@@ -20,7 +21,7 @@ export interface Sent {
   readonly org: "a" | "b" | null;
   /** Each path parameter: its URL text, its decoded value, and what it was meant to be. */
   readonly path: ReadonlyArray<{ readonly text: string; readonly value: string | null; readonly source: PathId }>;
-  /** A path names a real record of the organization that does not send it. */
+  /** The path or the body names a real record of the organization that does not send it. */
   readonly crossOrg: boolean;
   build(): Request;
 }
@@ -65,10 +66,16 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
     .join("&");
   const url = `${ORIGIN}${pathname}${query ? `?${query}` : ""}`;
 
-  const method = step.twist?.method ?? operation.method;
+  // As fetch normalizes it: the six standard methods in any case become upper case, others stay as written.
+  const asked = step.twist?.method ?? operation.method;
+  const method = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"].includes(asked.toUpperCase()) ? asked.toUpperCase() : asked;
   let body: string | null = null;
+  let bytes: Uint8Array<ArrayBuffer> | null = null;
   if (step.body && method !== "GET" && method !== "HEAD") {
-    if ("form" in step.body) body = formText(step.body.form, resolver);
+    if ("bytes" in step.body) {
+      bytes = Uint8Array.from(INVALID_UTF8[step.body.bytes % INVALID_UTF8.length]!);
+      body = `bytes ${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join(" ")}`;
+    } else if ("form" in step.body) body = formText(step.body.form, resolver);
     else if ("json" in step.body) body = jsonText(step.body.json, resolver);
     else body = typeof step.body.text === "string" ? step.body.text : jsonText(step.body.text, resolver);
   }
@@ -91,7 +98,7 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
   const authenticated = step.auth === "bearer" || step.auth === "x-api-key" || step.auth === "both";
   const org = operation.public || !authenticated ? null : step.actor;
   const ofOther = (value: string | null) => value !== null && (other.known.has(value) || other.formOfSlug.has(value)) && !own.known.has(value) && !own.formOfSlug.has(value);
-  const crossOrg = org !== null && path.some((part) => ofOther(part.value));
+  const crossOrg = org !== null && (path.some((part) => ofOther(part.value)) || otherReferences(step.body).some((ref) => ofOther(ref.value(resolver))));
   const stream = step.twist?.stream === true;
   return {
     step,
@@ -105,11 +112,12 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
     crossOrg,
     build() {
       if (body === null) return new Request(url, { method, headers });
-      if (!stream) return new Request(url, { method, headers, body });
+      const payload = bytes ?? body;
+      if (!stream) return new Request(url, { method, headers, body: payload });
       // No Content-Length: the router reads the body chunk by chunk.
-      const bytes = new TextEncoder().encode(body);
-      const half = Math.floor(bytes.length / 2);
-      const chunks = [bytes.subarray(0, half), bytes.subarray(half)];
+      const all = bytes ?? new TextEncoder().encode(body);
+      const half = Math.floor(all.length / 2);
+      const chunks = [all.subarray(0, half), all.subarray(half)];
       const source = new ReadableStream<Uint8Array>({
         pull(controller) {
           const next = chunks.shift();
@@ -120,6 +128,40 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
       return new Request(url, { method, headers, body: source, duplex: "half" } as RequestInit);
     },
   };
+}
+
+/** Every place of a body that names a record of the other organization (an `agent_id`, an `inboxId`). */
+export function otherReferences(body: CallStep["body"]): Array<Pick | Pair> {
+  const found: Array<Pick | Pair> = [];
+  const stack: Recipe[] = body === null || "bytes" in body ? [] : ["json" in body ? body.json : "form" in body ? body.form : typeof body.text === "string" ? null : body.text];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if ((node instanceof Pick || node instanceof Pair) && node.org === "other") found.push(node);
+    else if (node instanceof Entries) stack.push(...node.pairs.map(([, value]) => value));
+    else if (Array.isArray(node)) stack.push(...node);
+    else if (node !== null && typeof node === "object" && !(node instanceof Special)) stack.push(...Object.values(node));
+  }
+  return found;
+}
+
+/** The body with each reference to the other organization's records made a well-formed id no one created. */
+export function withoutOtherReferences(body: CallStep["body"]): CallStep["body"] {
+  const swap = (node: Recipe): Recipe => {
+    if ((node instanceof Pick || node instanceof Pair) && node.org === "other") {
+      const kind = node instanceof Pick ? node.kinds[0]! : node.role === "child" ? node.child : node.child === "action" ? "thread" : "workflow";
+      return new Absent(PREFIXES[kind], node.n);
+    }
+    if (node instanceof Entries) return new Entries(node.pairs.map(([key, value]) => [key, swap(value)] as const));
+    if (Array.isArray(node)) return node.map(swap);
+    if (node !== null && typeof node === "object" && !(node instanceof Special)) {
+      return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, swap(value)]));
+    }
+    return node;
+  };
+  if (body === null || "bytes" in body || ("text" in body && typeof body.text === "string")) return body;
+  if ("json" in body) return { json: swap(body.json) };
+  if ("form" in body) return { form: swap(body.form) };
+  return { text: swap(body.text as Recipe) };
 }
 
 /** A path written another way; its ids keep their case, only the fixed segments change. */

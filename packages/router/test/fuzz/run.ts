@@ -5,7 +5,7 @@ import type { Store } from "@agent-sessions/core";
 import { expectedSubmission, leakProblems, notFoundAnswers, pathProblems } from "./checks.js";
 import type { Operation } from "./document.js";
 import { Absent, PREFIXES } from "./path-ids.js";
-import { describeSent, resolveCall, type Sent } from "./requests.js";
+import { describeSent, resolveCall, type Sent, withoutOtherReferences } from "./requests.js";
 import { answerProblems, isHostedPage, type Observed, type Problem, type ResponseSchemas } from "./responses.js";
 import { differences, onlyOpened, type Snapshot, snapshot } from "./snapshot.js";
 import type { CallStep, Step } from "./steps.js";
@@ -188,14 +188,18 @@ export class FuzzRun {
       if (value === null || !(other.known.has(value) || other.formOfSlug.has(value))) return source;
       return new Absent(/^([a-z]+)_/.exec(value)?.[1] ?? PREFIXES.form, i + 7);
     });
-    const twin = resolveCall({ ...sent.step, path: twinPath, idempotencyKey: null }, sent.operation, this.#world.pools, this.#world.keys);
+    const body = withoutOtherReferences(sent.step.body);
+    const twin = resolveCall({ ...sent.step, path: twinPath, body, idempotencyKey: null }, sent.operation, this.#world.pools, this.#world.keys);
     const absent = await this.#exchange(twin);
     this.context.stats.checks["another organization's id"] = (this.context.stats.checks["another organization's id"] ?? 0) + 1;
     const allowed = notFoundAnswers(sent);
     let detail: string | null = null;
     if (observed.status < 400) detail = `another organization's id answered ${observed.status}`;
     else if (absent.status !== observed.status) detail = `another organization's id answered ${observed.status}, an id that does not exist ${absent.status}`;
-    else if (allowed && !allowed.includes(observed.status)) detail = `a request on another organization's id answered ${observed.status}, not 404`;
+    // A path naming another organization's record is not found; a body naming one may first meet the path's own state.
+    else if (allowed && twinPath.some((source, i) => source !== sent.step.path[i]) && !allowed.includes(observed.status)) {
+      detail = `a request on another organization's id answered ${observed.status}, not 404`;
+    }
     if (detail) this.#fail(sent, observed, [{ rule: "tenancy", detail }]);
   }
 
@@ -207,11 +211,12 @@ export class FuzzRun {
     await world.engine.tick(this.context.clock.now);
     this.#current = null;
     this.#trace.push(`clock +${ms / 1000}s, tick`);
-    const stray = world.strayDeliveries();
+    const { checks } = this.context.stats;
+    checks["webhook delivery (recorded)"] = (checks["webhook delivery (recorded)"] ?? 0) + world.deliveries.length;
+    const deliveries = world.deliveryProblems();
     const problems: Problem[] = [];
     if (world.reported.length > 0) problems.push({ rule: "worker error", detail: "the worker or a listener reported an error" });
-    if (stray.length > 0) problems.push({ rule: "delivery to a reserved target", detail: [...new Set(stray)].join(", ") });
-    world.deliveries.length = 0;
+    if (deliveries.length > 0) problems.push({ rule: "webhook delivery", detail: [...new Set(deliveries)].join("; ") });
     if (problems.length > 0) this.#fail(null, null, problems);
   }
 

@@ -4,7 +4,7 @@ import type { OpenApiDocument } from "@agent-sessions/router";
 import fc from "fast-check";
 import type { Operation, Schema } from "./document.js";
 import { bodyHints } from "./hints.js";
-import { hostileJsonText, hostileQueryValues, hostileValue, hostileKey, type Skips, unknownQueryNames } from "./hostile.js";
+import { hostileJsonText, hostileKey, hostileQueryValues, hostileValue, INVALID_UTF8, type Skips, unknownQueryNames } from "./hostile.js";
 import { type PathId, pathIdFor } from "./path-ids.js";
 import { Cursor, Entries, FormValues, type Kind, Pair, Pick, type Recipe, Special } from "./recipes.js";
 import { valueFor } from "./schema-arbitrary.js";
@@ -12,8 +12,8 @@ import { valueFor } from "./schema-arbitrary.js";
 /** How a request presents its key. */
 export type Auth = "bearer" | "x-api-key" | "none" | "wrong" | "malformed" | "both";
 
-/** A body: JSON (a recipe, or hostile text), a form post, or `null` for none. */
-export type BodyRecipe = { readonly json: Recipe } | { readonly text: string | Recipe } | { readonly form: Recipe } | null;
+/** A body: JSON (a recipe, or hostile text), a form post, bytes that are not UTF-8 (by index in `INVALID_UTF8`), or `null` for none. */
+export type BodyRecipe = { readonly json: Recipe } | { readonly text: string | Recipe } | { readonly form: Recipe } | { readonly bytes: number } | null;
 
 export type PathStyle = "trailingSlash" | "doubleSlash" | "upperCase" | "encodedSlash" | "dotSegments";
 
@@ -192,6 +192,7 @@ function bodyFor(document: OpenApiDocument, operation: Operation, skips: Skips):
       { weight: 6, arbitrary: fc.tuple(values, n).map(([variant, i]) => ({ body: { form: new FormValues(variant, i) }, valid: variant === "valid" })) },
       { weight: 2, arbitrary: fc.tuple(fc.array(fc.tuple(hostileKey(skips), hostileValue(skips)), { maxLength: 3 }), values, n).map(([pairs, variant, i]) => ({ body: { form: new Entries([...pairs, ["", new FormValues(variant, i)]]) }, valid: false })) },
       { weight: 1, arbitrary: fc.constantFrom(...formTexts(skips)).map((text) => ({ body: { text }, valid: false })) },
+      { weight: 1, arbitrary: fc.nat({ max: INVALID_UTF8.length - 1 }).map((bytes) => ({ body: { bytes }, valid: false })) },
     );
   }
   const valid = valueFor(document, operation.body.schema, bodyHints(skips));
@@ -205,6 +206,7 @@ function bodyFor(document: OpenApiDocument, operation: Operation, skips: Skips):
     { weight: 12, arbitrary: valid.map((json) => ({ body: { json }, valid: true })) },
     { weight: 8, arbitrary: fc.tuple(valid, mutation).map(([json, m]) => ({ body: { json: mutate(json, m) }, valid: false })) },
     { weight: 1, arbitrary: hostileJsonText(skips).map((text) => ({ body: { text }, valid: false })) },
+    { weight: 1, arbitrary: fc.nat({ max: INVALID_UTF8.length - 1 }).map((bytes) => ({ body: { bytes }, valid: false })) },
   );
 }
 

@@ -49,7 +49,7 @@ export class World {
   /** Errors the router turned into a 500, and errors of listeners and the worker. */
   readonly reported: Array<{ where: string; error: unknown }> = [];
   /** Webhook deliveries the engine tried: recorded, never sent. */
-  readonly deliveries: string[] = [];
+  readonly deliveries: Array<{ url: string; body: string }> = [];
   /** Store calls of the request being checked. */
   readonly calls: Array<{ method: string; args: unknown[] }> = [];
   /** Called before each store call that changes records; set by the run for each request. */
@@ -63,8 +63,9 @@ export class World {
     this.engine = createEngine({
       store: watchedStore(store, this.calls, () => this.beforeWrite()),
       clock: () => clock.now,
-      fetch: async (input) => {
-        this.deliveries.push(String(input instanceof Request ? input.url : input));
+      fetch: async (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        this.deliveries.push({ url, body: typeof init?.body === "string" ? init.body : input instanceof Request ? await input.text() : "" });
         const status = RECEIVER_ANSWERS[answer++ % RECEIVER_ANSWERS.length]!;
         if (status === 0) throw new TypeError("fetch failed (recorded: the fuzz sends nothing)");
         return new Response(null, { status });
@@ -94,9 +95,19 @@ export class World {
     });
   }
 
-  /** Deliveries the engine tried to a host that does not look public. */
-  strayDeliveries(): string[] {
-    return this.deliveries.filter((url) => !PUBLIC_HOSTS.some((host) => new URL(url).host === host));
+  /** What is wrong with the deliveries the engine tried: a host that does not look public, another organization's data. */
+  deliveryProblems(): string[] {
+    const problems: string[] = [];
+    for (const { url, body } of this.deliveries) {
+      if (!PUBLIC_HOSTS.some((host) => new URL(url).host === host)) problems.push(`a delivery to ${url}`);
+      for (const [mine, theirs] of [[this.pools.a, this.pools.b], [this.pools.b, this.pools.a]] as const) {
+        if (!url.includes(`/${mine.orgId}/`)) continue;
+        const leaked = [theirs.orgId, ...theirs.known].find((id) => body.includes(id) && !mine.known.has(id) && !mine.sent.some((sent) => sent.includes(id)));
+        if (leaked) problems.push(`a delivery to ${mine.orgId}'s endpoint ${url} carries ${leaked} of the other organization`);
+      }
+    }
+    this.deliveries.length = 0;
+    return problems;
   }
 
   /** The reported errors as text, stacks included: what a failure shows the reader. */
