@@ -7,7 +7,7 @@ import { PoolResolver, type OrgPool } from "./pool.js";
 import { Entries, FormValues, Huge, jsonText, Pair, Pick, type Recipe, Special } from "./recipes.js";
 import type { CallStep, PathStyle } from "./steps.js";
 
-export const ORIGIN = "http://fuzz.test";
+const ORIGIN = "http://fuzz.test";
 
 /** A request as sent, with what the checks need. */
 export interface Sent {

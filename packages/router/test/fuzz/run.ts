@@ -7,7 +7,7 @@ import type { Operation } from "./document.js";
 import { Absent, PREFIXES } from "./path-ids.js";
 import { describeSent, resolveCall, type Sent, withoutOtherReferences } from "./requests.js";
 import { answerProblems, isHostedPage, type Observed, type Problem, type ResponseSchemas } from "./responses.js";
-import { differences, onlyOpened, type Snapshot, snapshot } from "./snapshot.js";
+import { differences, onlyOpened, recordHeader, type Snapshot, snapshot } from "./snapshot.js";
 import type { CallStep, Step } from "./steps.js";
 import type { Survey } from "./survey.js";
 import { type Clock, World } from "./world.js";
@@ -119,6 +119,11 @@ export class FuzzRun {
     else throw new FuzzFailure(lines.join("\n"));
   }
 
+  #count(check: string, times = 1): void {
+    const { checks } = this.context.stats;
+    checks[check] = (checks[check] ?? 0) + times;
+  }
+
   async #snapshot(): Promise<Snapshot> {
     this.context.stats.snapshots++;
     return snapshot(this.context.store, this.#orgIds);
@@ -151,7 +156,7 @@ export class FuzzRun {
     if (observed.status >= 500) stats.fiveHundreds++;
     this.#trace.push(`${sent.method} ${sent.url.slice(0, 160)} (org ${sent.step.actor}) → ${observed.status}`);
 
-    const count = (check: string) => void (stats.checks[check] = (stats.checks[check] ?? 0) + 1);
+    const count = (check: string) => this.#count(check);
     const problems = [...answerProblems(sent, observed, this.context.schemas, count), ...pathProblems(sent, observed, world, count), ...leakProblems(sent, observed, world)];
     if (expected !== null) count("valid hosted submission");
     if (world.reported.length > 0 && observed.status < 500) problems.push({ rule: "error reported", detail: "the server reported an error while answering below 500" });
@@ -191,7 +196,7 @@ export class FuzzRun {
     const body = withoutOtherReferences(sent.step.body);
     const twin = resolveCall({ ...sent.step, path: twinPath, body, idempotencyKey: null }, sent.operation, this.#world.pools, this.#world.keys);
     const absent = await this.#exchange(twin);
-    this.context.stats.checks["another organization's id"] = (this.context.stats.checks["another organization's id"] ?? 0) + 1;
+    this.#count("another organization's id");
     const allowed = notFoundAnswers(sent);
     let detail: string | null = null;
     if (observed.status < 400) detail = `another organization's id answered ${observed.status}`;
@@ -211,8 +216,7 @@ export class FuzzRun {
     await world.engine.tick(this.context.clock.now);
     this.#current = null;
     this.#trace.push(`clock +${ms / 1000}s, tick`);
-    const { checks } = this.context.stats;
-    checks["webhook delivery (recorded)"] = (checks["webhook delivery (recorded)"] ?? 0) + world.deliveries.length;
+    this.#count("webhook delivery (recorded)", world.deliveries.length);
     const deliveries = world.deliveryProblems();
     const problems: Problem[] = [];
     if (world.reported.length > 0) problems.push({ rule: "worker error", detail: "the worker or a listener reported an error" });
@@ -226,7 +230,7 @@ export class FuzzRun {
     for (const [key, value] of latest) {
       if (key.endsWith(" total")) continue;
       const [orgId, id] = key.split("/") as [string, string];
-      const { eventCount } = JSON.parse(value.slice(0, value.indexOf("} ") + 1)) as { eventCount: number };
+      const { eventCount } = recordHeader(value);
       const events = await this.context.store.timeline(orgId, id);
       if (events.length !== eventCount) this.#fail(null, null, [{ rule: "timeline length", detail: `${id} has ${events.length} events, its eventCount is ${eventCount}` }]);
     }

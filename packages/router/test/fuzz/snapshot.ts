@@ -1,10 +1,13 @@
 // What both organizations hold in the store, read through the store contract itself: every list's
 // total and every record as stored (status, version, event count, deadline, state). Compared
 // before and after a refused request, it shows a write a 4xx left behind.
-import type { RecordKind, Store, StoredRecord } from "@agent-sessions/core";
+import { RecordKind, type Store, type StoredRecord } from "@agent-sessions/core";
 
-const RECORD_KINDS: readonly RecordKind[] = ["form", "form_session", "workflow", "thread", "agent", "agent_session", "webhook"];
+/** Every kind of record the store keeps, from core's own schema of them. */
+const RECORD_KINDS = RecordKind.anyOf.map((literal) => literal.const) as RecordKind[];
 const PAGE = 100;
+/** Between a snapshot entry's header and the record's data: JSON text never holds a raw line break. */
+const HEADER_END = "\n";
 
 /** Every list total and record of some organizations: `org/kind` → total, `org/id` → the record as JSON. */
 export type Snapshot = ReadonlyMap<string, string>;
@@ -30,7 +33,7 @@ export async function snapshot(store: Store, orgIds: readonly string[]): Promise
     entries.set(`${orgId}/${kind} total`, String(total));
     for (const record of records) {
       const { status, version, eventCount, dueAt, updatedAt, data } = record;
-      entries.set(`${orgId}/${record.id}`, `${JSON.stringify({ status, version, eventCount, dueAt, updatedAt })} ${jsonOf(data)}`);
+      entries.set(`${orgId}/${record.id}`, `${JSON.stringify({ status, version, eventCount, dueAt, updatedAt })}${HEADER_END}${jsonOf(data)}`);
     }
   }
   return entries;
@@ -80,13 +83,17 @@ export function differences(before: Snapshot, after: Snapshot): string[] {
   return changed;
 }
 
+/** The index header of a record as a snapshot keeps it: what the store itself reads. */
+export function recordHeader(entry: string): { status: string; version: number; eventCount: number; dueAt: number | null } {
+  return JSON.parse(entry.slice(0, entry.indexOf(HEADER_END))) as ReturnType<typeof recordHeader>;
+}
+
 /** Whether a record's only change is `created → open` by one event: what showing a hosted form does. */
 export function onlyOpened(before: Snapshot, after: Snapshot, key: string): boolean {
   const was = before.get(key);
   const now = after.get(key);
   if (was === undefined || now === undefined) return false;
-  const header = (text: string) => JSON.parse(text.slice(0, text.indexOf("} ") + 1)) as { status: string; version: number; eventCount: number };
-  const a = header(was);
-  const b = header(now);
+  const a = recordHeader(was);
+  const b = recordHeader(now);
   return a.status === "created" && b.status === "open" && b.version === a.version + 1 && b.eventCount === a.eventCount + 1;
 }
