@@ -4,6 +4,7 @@
 import { couldBeId, Mutated } from "./path-ids.js";
 import { FormValues } from "./recipes.js";
 import type { Sent } from "./requests.js";
+import { kindsOf } from "./steps.js";
 import type { Observed, Problem } from "./responses.js";
 import type { World } from "./world.js";
 
@@ -90,4 +91,37 @@ export async function expectedSubmission(sent: Sent, world: World, store: { getU
   if (!id || !fields || fields.some((field) => field.type === "hidden" && field.required)) return null;
   const record = await store.getUnscoped(id);
   return record && (record.status === "created" || record.status === "open") ? 200 : null;
+}
+
+/** The list a request reads, for matching a cursor to the list it came from: its path and status filter. */
+export function listOf(url: string): string {
+  const { pathname, searchParams } = new URL(url);
+  return `${pathname}?${searchParams.getAll("status").join(",")}`;
+}
+
+/**
+ * A read that must succeed (200): a GET of the route's own kind of record of the caller's, that
+ * still exists, without a query; or a list, without a query or with only a cursor of that list.
+ */
+export function expectedRead(sent: Sent, world: World): number | null {
+  if (sent.method !== "GET" || sent.operation.method !== "GET" || sent.step.twist !== null || sent.org === null || sent.operation.public) return null;
+  if (sent.step.auth !== "bearer" && sent.step.auth !== "x-api-key") return null;
+  const pool = world.pools[sent.org];
+  const params = new URL(sent.url).searchParams;
+  const names = [...params.keys()];
+  if (sent.path.length === 0) {
+    if (names.length === 0) return 200;
+    const cursor = params.get("cursor");
+    const onlyCursor = names.every((name) => name === "cursor" || name === "status") && params.getAll("cursor").length === 1;
+    return onlyCursor && cursor !== null && pool.cursorOrigin.get(cursor) === listOf(sent.url) ? 200 : null;
+  }
+  if (names.length > 0) return null;
+  for (let i = 0; i < sent.path.length; i++) {
+    const value = sent.path[i]!.value;
+    const kind = value === null ? undefined : (pool.kindOf.get(value) ?? (pool.formOfSlug.has(value) ? "form" : undefined));
+    if (!value || !kind || pool.gone.has(value) || !kindsOf(sent.operation, sent.operation.params[i]!).includes(kind)) return null;
+  }
+  // An action is read through its own thread.
+  if (sent.path.length === 2 && pool.parents.get(sent.path[1]!.value!) !== sent.path[0]!.value) return null;
+  return 200;
 }

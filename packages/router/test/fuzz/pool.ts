@@ -31,12 +31,18 @@ export class OrgPool {
   readonly ids = new Map<Kind, string[]>();
   /** Every id harvested, of any kind. */
   readonly known = new Set<string>();
+  /** The kind of each id, as first seen. */
+  readonly kindOf = new Map<string, Kind>();
+  /** Ids deleted since they were seen (a webhook endpoint): reading them is a 404. */
+  readonly gone = new Set<string>();
   /** A child's parent: an action's thread, an inbox's or wait's workflow, a form session's form. */
   readonly parents = new Map<string, string>();
   readonly slugs: string[] = [];
   readonly formOfSlug = new Map<string, string>();
   readonly fields = new Map<string, readonly FieldShape[]>();
   readonly cursors: string[] = [];
+  /** The list each cursor pages through: its path and status filter. */
+  readonly cursorOrigin = new Map<string, string>();
   /** Webhook signing secrets: shown once, in the answer to the creation. */
   readonly secrets = new Set<string>();
   /** Everything this organization sent: an id of the other one found in an answer must come from here. */
@@ -44,12 +50,15 @@ export class OrgPool {
   /** The states its records and their parts were seen in, as `kind:status`. */
   readonly states = new Set<string>();
 
+  #list = "";
+
   constructor(readonly orgId: string) {}
 
   add(kind: Kind, id: string, parent?: unknown, status?: unknown): void {
     if (typeof status === "string") this.states.add(`${kind}:${status}`);
     if (!this.known.has(id)) {
       this.known.add(id);
+      this.kindOf.set(id, kind);
       const list = this.ids.get(kind) ?? [];
       list.push(id);
       this.ids.set(kind, list);
@@ -61,8 +70,9 @@ export class OrgPool {
     return kinds.flatMap((kind) => this.ids.get(kind) ?? []);
   }
 
-  /** Takes every id, slug, field list, cursor and secret out of an answer's JSON. */
-  harvest(body: unknown): void {
+  /** Takes every id, slug, field list, cursor and secret out of an answer's JSON; `list` names the list it answered, if any. */
+  harvest(body: unknown, list: string): void {
+    this.#list = list;
     const stack: unknown[] = [body];
     while (stack.length > 0) {
       const node = stack.pop();
@@ -107,7 +117,10 @@ export class OrgPool {
       for (const child of children) if (typeof child === "string" && ID.test(child)) this.add(kind, child, kind === "action" ? thread : id);
     }
     const cursor = str("nextCursor");
-    if (cursor && !this.cursors.includes(cursor)) this.cursors.push(cursor);
+    if (cursor && !this.cursors.includes(cursor)) {
+      this.cursors.push(cursor);
+      this.cursorOrigin.set(cursor, this.#list);
+    }
     const secret = str("secret");
     if (secret?.startsWith("whsec_")) this.secrets.add(secret);
   }

@@ -2,7 +2,7 @@
 // on its own (answer, path ids, leaks) and against the store (a refusal wrote nothing, another
 // organization's id answers as an absent one). A failure throws with everything needed to see it.
 import type { Store } from "@agent-sessions/core";
-import { expectedSubmission, leakProblems, notFoundAnswers, pathProblems } from "./checks.js";
+import { expectedRead, expectedSubmission, leakProblems, listOf, notFoundAnswers, pathProblems } from "./checks.js";
 import type { Operation } from "./document.js";
 import { Absent, PREFIXES } from "./path-ids.js";
 import { describeSent, resolveCall, type Sent, withoutOtherReferences } from "./requests.js";
@@ -134,7 +134,7 @@ export class FuzzRun {
     const { stats } = this.context;
     const world = this.#world;
     this.#last = sent;
-    const expected = await expectedSubmission(sent, world, this.context.store);
+    const expected = (await expectedSubmission(sent, world, this.context.store)) ?? expectedRead(sent, world);
     if (sent.org) world.pools[sent.org].sent.push(`${sent.url}\n${sent.body ?? ""}`);
     world.calls.length = 0;
     world.reported.length = 0;
@@ -158,9 +158,11 @@ export class FuzzRun {
 
     const count = (check: string) => this.#count(check);
     const problems = [...answerProblems(sent, observed, this.context.schemas, count), ...pathProblems(sent, observed, world, count), ...leakProblems(sent, observed, world)];
-    if (expected !== null) count("valid hosted submission");
+    if (expected !== null) count(sent.method === "GET" ? "read that must succeed" : "valid hosted submission");
     if (world.reported.length > 0 && observed.status < 500) problems.push({ rule: "error reported", detail: "the server reported an error while answering below 500" });
-    if (expected !== null && observed.status !== expected) problems.push({ rule: "valid hosted submission refused", detail: `answered ${observed.status}, expected ${expected}` });
+    if (expected !== null && observed.status !== expected) {
+      problems.push({ rule: sent.method === "GET" ? "valid read refused" : "valid hosted submission refused", detail: `answered ${observed.status}, expected ${expected}` });
+    }
     if (photo.before !== null) {
       if (observed.status >= 400) {
         const earlier = await photo.before;
@@ -177,7 +179,8 @@ export class FuzzRun {
         this.#current = null;
       }
     }
-    if (observed.status < 300 && sent.org && observed.json !== undefined) world.pools[sent.org].harvest(observed.json);
+    if (observed.status < 300 && sent.org && observed.json !== undefined) world.pools[sent.org].harvest(observed.json, listOf(sent.url));
+    if (observed.status === 200 && sent.org && sent.method === "DELETE" && sent.path[0]?.value) world.pools[sent.org].gone.add(sent.path[0].value);
     if (problems.length > 0) this.#fail(sent, observed, problems);
     return observed;
   }
