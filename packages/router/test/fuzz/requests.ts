@@ -6,8 +6,8 @@ import { Absent, decoded, type PathId, PREFIXES, pathText } from "./path-ids.js"
 import { PoolResolver, type OrgPool } from "./pool.js";
 import { Entries, FormValues, Huge, jsonText, Pair, Pick, type Recipe, Special } from "./recipes.js";
 import type { CallStep, PathStyle } from "./steps.js";
+import { CLIENT_HEADER, FUZZ_HOST } from "./world.js";
 
-const ORIGIN = "http://fuzz.test";
 
 /** A request as sent, with what the checks need. */
 export interface Sent {
@@ -64,7 +64,7 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
   const query = step.query
     .map(([name, value]) => `${name}=${value instanceof Special ? encodeURIComponent(JSON.parse(value.json(resolver)) as string) : value}`)
     .join("&");
-  const url = `${ORIGIN}${pathname}${query ? `?${query}` : ""}`;
+  const url = `http://${step.twist?.host ?? FUZZ_HOST}${pathname}${query ? `?${query}` : ""}`;
 
   // As fetch normalizes it: the six standard methods in any case become upper case, others stay as written.
   const asked = step.twist?.method ?? operation.method;
@@ -93,6 +93,7 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
   const contentType = step.twist?.contentType !== undefined ? step.twist.contentType : body !== null ? (operation.body?.contentType ?? "application/json") : null;
   if (contentType !== null && body !== null) headers["content-type"] = contentType;
   if (step.idempotencyKey !== null) headers["idempotency-key"] = step.idempotencyKey;
+  headers[CLIENT_HEADER] = step.actor === "a" ? "203.0.113.1" : "2001:db8::1";
   if (step.twist?.accept) headers.accept = step.twist.accept;
 
   const authenticated = step.auth === "bearer" || step.auth === "x-api-key" || step.auth === "both";

@@ -5,6 +5,7 @@ import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import type { Operation } from "./document.js";
 import { RESERVED_TARGETS } from "./hints.js";
+import { FUZZ_HOST } from "./world.js";
 import type { Sent } from "./requests.js";
 
 /** An answer as read: its status, media type and text (the first chunk of an event stream). */
@@ -14,6 +15,7 @@ export interface Observed {
   readonly text: string;
   /** The parsed JSON, or `undefined` when the text is not JSON. */
   readonly json: unknown;
+  readonly retryAfter: string | null;
 }
 
 /** One broken rule: a class that groups failures of one cause, and what was seen. */
@@ -59,6 +61,8 @@ export function answerProblems(sent: Sent, observed: Observed, schemas: Response
   const problems: Problem[] = [];
   const { status, contentType, json } = observed;
   if (status >= 500) problems.push({ rule: "5xx", detail: `answered ${status}` });
+  if (status === 429 && !/^[1-9]\d*$/.test(observed.retryAfter ?? "")) problems.push({ rule: "429 without Retry-After", detail: `Retry-After: ${observed.retryAfter}` });
+  if (status === 429 && sent.org !== null) problems.push({ rule: "valid key rate-limited", detail: "a request with a valid key answered 429 far below the per-key limit" });
   if (isHostedPage(sent)) {
     if (!contentType.startsWith("text/html")) problems.push({ rule: "hosted page media type", detail: `the hosted page answered ${status} as ${contentType || "nothing"}` });
     if (/\[native code\]|function Object\(\)/.test(observed.text)) problems.push({ rule: "hosted page shows prototype members", detail: "the page shows a function of Object.prototype" });
@@ -125,9 +129,30 @@ function semanticProblems(sent: Sent, json: unknown): Problem[] {
       problems.push({ rule: "pagination count", detail: `${body.data.length} items for limit ${page.limit}, offset ${page.offset}, total ${page.total}` });
     }
   }
+  for (const link of hostedLinks(body)) {
+    if (!link.startsWith(`http://${FUZZ_HOST}/`)) problems.push({ rule: "hosted URL on another host", detail: `${link} (the request went to ${new URL(sent.url).host})` });
+  }
   if (sent.operation.name === "POST /v1/webhooks" && typeof body?.url === "string") {
     const host = new URL(body.url).hostname;
     if (RESERVED_HOSTS.has(host)) problems.push({ rule: "webhook target on a reserved range", detail: `created an endpoint for ${body.url}` });
   }
   return problems;
+}
+
+/** The hosted form URLs an answer gives: `url` of form sessions, and any `review_url`. */
+function hostedLinks(body: unknown): string[] {
+  const links: string[] = [];
+  const stack: unknown[] = [body];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== "object") continue;
+    if (Array.isArray(node)) stack.push(...node);
+    else {
+      const record = node as Record<string, unknown>;
+      if (typeof record.url === "string" && typeof record.form_id === "string") links.push(record.url);
+      if (typeof record.review_url === "string") links.push(record.review_url);
+      stack.push(...Object.values(record));
+    }
+  }
+  return links;
 }

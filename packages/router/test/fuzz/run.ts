@@ -60,7 +60,7 @@ async function observe(response: Response): Promise<Observed> {
   } catch {
     json = undefined;
   }
-  return { status: response.status, contentType, text, json };
+  return { status: response.status, contentType, text, json, retryAfter: response.headers.get("retry-after") };
 }
 
 export class FuzzRun {
@@ -146,7 +146,7 @@ export class FuzzRun {
       response = await world.router.fetch(sent.build());
     } catch (error) {
       this.#fail(sent, null, [{ rule: "router threw", detail: String(error) }]);
-      return { status: 0, contentType: "", text: "", json: undefined };
+      return { status: 0, contentType: "", text: "", json: undefined, retryAfter: null };
     } finally {
       world.beforeWrite = async () => {};
     }
@@ -157,10 +157,13 @@ export class FuzzRun {
     this.#trace.push(`${sent.method} ${sent.url.slice(0, 160)} (org ${sent.step.actor}) → ${observed.status}`);
 
     const count = (check: string) => this.#count(check);
-    const problems = [...answerProblems(sent, observed, this.context.schemas, count), ...pathProblems(sent, observed, world, count), ...leakProblems(sent, observed, world)];
+    // A rate-limited request was judged on its address alone: what its path or body would have answered is unknown.
+    const limited = observed.status === 429;
+    if (limited) count("rate-limited (429)");
+    const problems = [...answerProblems(sent, observed, this.context.schemas, count), ...(limited ? [] : pathProblems(sent, observed, world, count)), ...leakProblems(sent, observed, world)];
     if (expected !== null) count(sent.method === "GET" ? "read that must succeed" : "valid hosted submission");
     if (world.reported.length > 0 && observed.status < 500) problems.push({ rule: "error reported", detail: "the server reported an error while answering below 500" });
-    if (expected !== null && observed.status !== expected) {
+    if (expected !== null && observed.status !== expected && !limited) {
       problems.push({ rule: sent.method === "GET" ? "valid read refused" : "valid hosted submission refused", detail: `answered ${observed.status}, expected ${expected}` });
     }
     if (photo.before !== null) {
@@ -187,7 +190,7 @@ export class FuzzRun {
 
   /** Another organization's id must answer as an id that does not exist, and 404 when nothing else is wrong. */
   async #crossOrg(sent: Sent, observed: Observed): Promise<void> {
-    if (!sent.crossOrg) return;
+    if (!sent.crossOrg || observed.status === 429) return;
     // An answer about the Idempotency-Key (reused with another request) says nothing about the id.
     if (String((observed.json as { message?: unknown } | undefined)?.message ?? "").startsWith("Idempotency-Key")) return;
     const other = this.#world.pools[sent.step.actor === "a" ? "b" : "a"];
@@ -199,6 +202,7 @@ export class FuzzRun {
     const body = withoutOtherReferences(sent.step.body);
     const twin = resolveCall({ ...sent.step, path: twinPath, body, idempotencyKey: null }, sent.operation, this.#world.pools, this.#world.keys);
     const absent = await this.#exchange(twin);
+    if (absent.status === 429) return;
     this.#count("another organization's id");
     const allowed = notFoundAnswers(sent);
     let detail: string | null = null;

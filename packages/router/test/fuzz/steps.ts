@@ -22,6 +22,8 @@ export interface Twist {
   readonly method?: string;
   /** The path written another way: a trailing or doubled slash, capitals, an encoded slash, dot segments. */
   readonly pathStyle?: PathStyle;
+  /** Another host than the fuzz's own: hosted URLs must never name it. */
+  readonly host?: string;
   readonly contentType?: string | null;
   readonly stream?: boolean;
   readonly accept?: string;
@@ -216,6 +218,7 @@ const TWIST: fc.Arbitrary<Twist> = fc.oneof(
   fc.record({ pathStyle: fc.constantFrom<PathStyle>("trailingSlash", "doubleSlash", "upperCase", "encodedSlash", "dotSegments") }),
   fc.record({ contentType: fc.constantFrom<string | null>(null, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16", "application/xml") }),
   fc.constant({ stream: true }),
+  fc.record({ host: fc.constantFrom("evil.example", "fuzz.test.evil.example", "FUZZ.TEST", "127.0.0.1:1") }),
   fc.record({ accept: fc.constantFrom("text/event-stream", "application/json", "*/*", "text/html") }),
 );
 

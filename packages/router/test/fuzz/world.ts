@@ -37,6 +37,12 @@ export interface Clock {
 
 const hex = (bytes: number) => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (byte) => byte.toString(16).padStart(2, "0")).join("");
 
+/** The host requests are sent to; a rare twist sends one to another host. */
+export const FUZZ_HOST = "fuzz.test";
+
+/** Where a request says which client address it comes from (read by the router's `clientAddress`). */
+export const CLIENT_HEADER = "x-fuzz-client";
+
 /** Delivery answers in turn, so the delivery log holds successes, retries and failures. */
 const RECEIVER_ANSWERS = [200, 500, 200, 410, 0, 204];
 
@@ -92,6 +98,12 @@ export class World {
       // Long-polls and streams end within a few milliseconds of real time: the clock is the run's.
       maxWaitSeconds: 0.02,
       heartbeatMs: 20,
+      // Hosted URLs name the fuzz's own host; a request to any other host may not create one.
+      allowedHosts: [FUZZ_HOST],
+      // Each organization's requests come from an address of its own, and the per-address limits
+      // are tight enough that a run meets them: failed keys and key-less requests then answer 429.
+      clientAddress: (request) => request.headers.get(CLIENT_HEADER),
+      rateLimit: { authFailures: { limit: 2, windowSeconds: 60 }, anonymous: { limit: 4, windowSeconds: 10 } },
     });
   }
 
