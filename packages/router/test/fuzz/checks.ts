@@ -1,14 +1,57 @@
-// The checks that need the run's state: ids that cannot be ids never reach the store, near misses
-// of real ids find nothing, an organization never sees the other's ids or anyone's webhook secret,
-// and a valid submission of an open hosted form is accepted.
+// The checks that judge a request by what it carried: JSON past the one boundary of free-form
+// values is refused, ids that cannot be ids never reach the store, near misses of real ids find
+// nothing, an organization never sees the other's ids or anyone's webhook secret, and valid reads
+// and valid submissions of an open hosted form succeed.
 import { couldBeId, Mutated } from "./path-ids.js";
-import { FormValues } from "./recipes.js";
+import { Deep, Entries, FormValues, Huge, RawJson, type Recipe, Special } from "./recipes.js";
 import type { Sent } from "./requests.js";
 import { kindsOf } from "./steps.js";
 import type { Observed, Problem } from "./responses.js";
 import type { World } from "./world.js";
 
 const LEAK_SCAN_LIMIT = 200_000;
+/** A NUL, or a UTF-16 surrogate without its other half. */
+const NOT_WELL_FORMED = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * What in a JSON body the one boundary of issue 16 item 1 refuses wherever it stands: nesting past
+ * 32 levels, a key past 200 characters, a NUL or a lone surrogate, a number that is not finite.
+ * A typed field refuses these too (as the wrong type or an unknown field), so each is a refusal.
+ */
+function pastTheBoundary(root: Recipe): string | null {
+  const stack: Recipe[] = [root];
+  const text = (value: string, what: string) => (NOT_WELL_FORMED.test(value) ? `${what} ${JSON.stringify(value.slice(0, 20))} is not well-formed text` : null);
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    let found: string | null = null;
+    if (typeof node === "string") found = text(node, "a string");
+    else if (node instanceof Deep && node.depth > 32) found = `a value nested ${node.depth} levels`;
+    else if (node instanceof Huge) found = text(node.unit, "a string of");
+    else if (node instanceof RawJson && !Number.isFinite(Number(node.text)) && /^-?\d/.test(node.text)) found = `the number ${node.label()}`;
+    else if (node instanceof Entries) {
+      for (const [key, value] of node.pairs) {
+        found ??= key.length > 200 ? `a key of ${key.length} characters` : text(key, "the key");
+        stack.push(value);
+      }
+    } else if (Array.isArray(node)) stack.push(...node);
+    else if (node !== null && typeof node === "object" && !(node instanceof Special)) {
+      for (const [key, value] of Object.entries(node)) {
+        found ??= key.length > 200 ? `a key of ${key.length} characters` : text(key, "the key");
+        stack.push(value);
+      }
+    }
+    if (found) return found;
+  }
+  return null;
+}
+
+/** A JSON body past the boundary of free-form values must be refused. */
+export function boundaryProblems(sent: Sent, observed: Observed): Problem[] {
+  const body = sent.step.body;
+  if (observed.status >= 300 || sent.method !== sent.operation.method || !body || !("json" in body)) return [];
+  const found = pastTheBoundary(body.json);
+  return found ? [{ rule: "boundary not kept", detail: `answered ${observed.status} to a body with ${found}` }] : [];
+}
 
 /**
  * What a request that names no record may answer: 404 when nothing but its path can be judged (no

@@ -50,7 +50,7 @@ const n = fc.nat({ max: 1000 });
 function fields(skips: Skips): fc.Arbitrary<Recipe> {
   const name = skips.has("protoField")
     ? fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/)
-    : fc.oneof({ weight: 12, arbitrary: fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/) }, { weight: 1, arbitrary: fc.constantFrom(...PROTO_NAMES) });
+    : fc.oneof({ weight: 6, arbitrary: fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/) }, { weight: 1, arbitrary: fc.constantFrom(...PROTO_NAMES) });
   const field = fc.record({ name, type: fc.constantFrom(...FIELD_TYPES), required: fc.boolean(), label: fc.string({ maxLength: 12 }) }, { requiredKeys: ["name", "type"], noNullPrototype: true });
   return fc
     .uniqueArray(field, { minLength: 1, maxLength: 5, selector: (f) => f.name })

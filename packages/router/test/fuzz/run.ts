@@ -2,7 +2,7 @@
 // on its own (answer, path ids, leaks) and against the store (a refusal wrote nothing, another
 // organization's id answers as an absent one). A failure throws with everything needed to see it.
 import type { Store } from "@agent-sessions/core";
-import { expectedRead, expectedSubmission, leakProblems, listOf, notFoundAnswers, pathProblems } from "./checks.js";
+import { boundaryProblems, expectedRead, expectedSubmission, leakProblems, listOf, notFoundAnswers, pathProblems } from "./checks.js";
 import type { Operation } from "./document.js";
 import { Absent, PREFIXES } from "./path-ids.js";
 import { describeSent, resolveCall, type Sent, withoutOtherReferences } from "./requests.js";
@@ -160,7 +160,12 @@ export class FuzzRun {
     // A rate-limited request was judged on its address alone: what its path or body would have answered is unknown.
     const limited = observed.status === 429;
     if (limited) count("rate-limited (429)");
-    const problems = [...answerProblems(sent, observed, this.context.schemas, count), ...(limited ? [] : pathProblems(sent, observed, world, count)), ...leakProblems(sent, observed, world)];
+    const problems = [
+      ...answerProblems(sent, observed, this.context.schemas, count),
+      ...(limited ? [] : pathProblems(sent, observed, world, count)),
+      ...boundaryProblems(sent, observed),
+      ...leakProblems(sent, observed, world),
+    ];
     if (expected !== null) count(sent.method === "GET" ? "read that must succeed" : "valid hosted submission");
     if (world.reported.length > 0 && observed.status < 500) problems.push({ rule: "error reported", detail: "the server reported an error while answering below 500" });
     if (expected !== null && observed.status !== expected && !limited) {
