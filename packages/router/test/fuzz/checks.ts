@@ -25,7 +25,8 @@ function pastTheBoundary(root: Recipe): string | null {
     const node = stack.pop()!;
     let found: string | null = null;
     if (typeof node === "string") found = text(node, "a string");
-    else if (node instanceof Deep && node.depth > 32) found = `a value nested ${node.depth} levels`;
+    // Past 33, so that it is past the limit however its place in the body and the root's own level are counted.
+    else if (node instanceof Deep && node.depth > 33) found = `a value nested ${node.depth} levels`;
     else if (node instanceof Huge) found = text(node.unit, "a string of");
     else if (node instanceof RawJson && !Number.isFinite(Number(node.text)) && /^-?\d/.test(node.text)) found = `the number ${node.label()}`;
     else if (node instanceof Entries) {
@@ -61,7 +62,8 @@ export function boundaryProblems(sent: Sent, observed: Observed): Problem[] {
 export function notFoundAnswers(sent: Sent): readonly number[] | null {
   const { step } = sent;
   if (step.twist !== null || step.query.length > 0 || step.idempotencyKey !== null || (sent.org === null && !sent.operation.public)) return null;
-  if (sent.body === null) return [404];
+  // A segment that is not percent-encoded UTF-8 makes the URL itself malformed: a 400 before any id is judged.
+  if (sent.body === null) return sent.path.some((part) => part.value === null) ? [400, 404] : [404];
   return step.valid ? [400, 404] : null;
 }
 
@@ -85,8 +87,7 @@ export function pathProblems(sent: Sent, observed: Observed, world: World, count
         problems.push({ rule: "store asked for an impossible id", detail: `${JSON.stringify(value ?? part.text).slice(0, 80)} reached store.${asked[0]!.method}` });
       }
       if (reached && observed.status < 300) problems.push({ rule: "impossible id answered 2xx", detail: `${part.text.slice(0, 80)} answered ${observed.status}` });
-      // A segment that is not percent-encoded UTF-8 may be refused as a malformed URL instead.
-      else if (allowed && !allowed.includes(observed.status) && !(value === null && observed.status === 400)) {
+      else if (allowed && !allowed.includes(observed.status)) {
         problems.push({ rule: "impossible id not 404", detail: `${part.text.slice(0, 80)} answered ${observed.status}` });
       }
     } else if (part.source instanceof Mutated && !real) {

@@ -10,7 +10,7 @@ import { knownFor } from "./known.js";
 export async function fuzzSql(dialect: SqlDialect, requests: number): Promise<void> {
   const database = await openTestDatabase(dialect);
   if (!database) return;
-  const name = dialect === "mysql" ? "mysql" : dialect;
+  const name = dialect;
   it(`answers ${requests} generated and hostile requests on ${name}: no 5xx, one error shape, no write behind a refusal`, async () => {
     const store = await database.store();
     const stats = await runRouterFuzz({ name, store, requests, known: knownFor(name) });
