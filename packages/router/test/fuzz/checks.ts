@@ -30,7 +30,10 @@ function pastTheBoundary(root: Recipe): string | null {
     else if (node instanceof Huge) found = text(node.unit, "a string of");
     else if (node instanceof RawJson && !Number.isFinite(Number(node.text)) && /^-?\d/.test(node.text)) found = `the number ${node.label()}`;
     else if (node instanceof Entries) {
-      for (const [key, value] of node.pairs) {
+      // A key given twice keeps its last value, as JSON.parse reads it: only that value is judged.
+      const last = new Map<string, Recipe>();
+      for (const [key, value] of node.pairs) last.set(key, value);
+      for (const [key, value] of last) {
         found ??= key.length > 200 ? `a key of ${key.length} characters` : text(key, "the key");
         stack.push(value);
       }
