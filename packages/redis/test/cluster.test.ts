@@ -1,37 +1,21 @@
 import { fixtures, runStoreConformance } from "@agent-sessions/core/testing";
 import { BUCKETS, bucketOf, RedisStore } from "@agent-sessions/redis";
-import { Cluster } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deleteKeys, dumpKeys, keysMentioning, randomPrefix } from "./support/redis.js";
-import { type PrivateCluster, startCluster } from "./support/servers.js";
+import { useFileCluster } from "./support/servers.js";
 
 // A real 3-master Redis Cluster, started for this file: every script must keep to one slot.
-let cluster: PrivateCluster;
-let client: Cluster;
-
-beforeAll(async () => {
-  cluster = await startCluster(3);
-  client = new Cluster(cluster.nodes);
-  await new Promise<void>((resolve, reject) => {
-    client.once("ready", resolve);
-    client.once("error", reject);
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await client?.quit();
-  await cluster?.stop();
-});
+const cluster = useFileCluster(3);
 
 runStoreConformance({
   name: "redis cluster",
-  create: () => new RedisStore({ client, prefix: randomPrefix("cluster") }),
-  destroy: async (store) => void (await deleteKeys(client, (store as RedisStore).keyPattern)),
+  create: () => new RedisStore({ client: cluster.client, prefix: randomPrefix("cluster") }),
+  destroy: async (store) => void (await deleteKeys(cluster.client, (store as RedisStore).keyPattern)),
 });
 
 describe("Redis Cluster layout", () => {
   it("spreads organizations over buckets that live on different masters, and reads each back unscoped", async () => {
-    const store = new RedisStore({ client, prefix: randomPrefix("spread") });
+    const store = new RedisStore({ client: cluster.client, prefix: randomPrefix("spread") });
     // One organization per bucket.
     const orgs = new Map<number, string>();
     while (orgs.size < BUCKETS) {
@@ -40,16 +24,16 @@ describe("Redis Cluster layout", () => {
     }
     const seeded = await Promise.all([...orgs.values()].map((org) => fixtures.seed(store, { orgId: org, dueAt: fixtures.T0 })));
     for (const record of seeded) expect(await store.getUnscoped(record.id)).toEqual(record);
-    const masters = client.nodes("master");
+    const masters = cluster.client.nodes("master");
     const holding = await Promise.all(masters.map(async (node) => (await node.keys(store.keyPattern)).length));
     expect(holding.filter((count) => count > 0).length).toBe(masters.length);
     const claims = await store.claimDue({ now: fixtures.T0, limit: 100, leaseMs: 1000, owner: "w" });
     expect(claims.map((claim) => claim.id).sort()).toEqual(seeded.map((record) => record.id).sort());
-    await deleteKeys(client, store.keyPattern);
+    await deleteKeys(cluster.client, store.keyPattern);
   });
 
   it("removes retained records with their aliases in every bucket, keeping an alias another record took", async () => {
-    const store = new RedisStore({ client, prefix: randomPrefix("retain"), retention: { terminalTtlSeconds: 1 } });
+    const store = new RedisStore({ client: cluster.client, prefix: randomPrefix("retain"), retention: { terminalTtlSeconds: 1 } });
     const orgs = new Map<number, string>();
     while (orgs.size < BUCKETS) {
       const org = fixtures.orgId();
@@ -65,23 +49,23 @@ describe("Redis Cluster layout", () => {
     );
     // One alias moved to the live record by hand: retention must leave it be.
     const [moved] = pairs;
-    await client.hset(`{${store.prefix}:${String(bucketOf(moved!.org)).padStart(2, "0")}}:o:${moved!.org}:a`, `inb_${moved!.org}`, moved!.kept.id);
+    await cluster.client.hset(`{${store.prefix}:${String(bucketOf(moved!.org)).padStart(2, "0")}}:o:${moved!.org}:a`, `inb_${moved!.org}`, moved!.kept.id);
 
     await new Promise((resolve) => setTimeout(resolve, 1100));
     for (const { org } of pairs) expect((await store.list(org, { kind: "workflow", limit: 10 })).total).toBe(1);
-    const dump = await dumpKeys(client, store.keyPattern);
+    const dump = await dumpKeys(cluster.client, store.keyPattern);
     for (const { org, finished, kept } of pairs) {
       expect(await store.resolveAlias(org, `wait_${org}`)).toBeNull();
       expect(await store.resolveAlias(org, `inb_${org}`)).toBe(org === moved!.org ? kept.id : null);
       expect(keysMentioning(dump, finished.id)).toEqual([]);
     }
-    await deleteKeys(client, store.keyPattern);
+    await deleteKeys(cluster.client, store.keyPattern);
   });
 
   it("settles an outbox message claimed through another store instance, only for its lease holder", async () => {
     const prefix = randomPrefix("settle");
-    const claimer = new RedisStore({ client, prefix });
-    const settler = new RedisStore({ client, prefix });
+    const claimer = new RedisStore({ client: cluster.client, prefix });
+    const settler = new RedisStore({ client: cluster.client, prefix });
     const org = fixtures.orgId();
     const message = fixtures.outboxMessage(org);
     await fixtures.seed(claimer, { orgId: org }, { outbox: [message] });
@@ -92,6 +76,6 @@ describe("Redis Cluster layout", () => {
     expect(again).toMatchObject({ id: message.id, attempts: 1, lastError: "HTTP 500", availableAt: fixtures.T0 + 10 });
     expect(await claimer.settleOutbox(message.id, "w2", {})).toBe(true);
     expect(await claimer.claimOutbox({ now: fixtures.T0 + 99_999, limit: 5, leaseMs: 1000, owner: "w3" })).toEqual([]);
-    await deleteKeys(client, claimer.keyPattern);
+    await deleteKeys(cluster.client, claimer.keyPattern);
   });
 });

@@ -1,9 +1,9 @@
 import { runRateLimiterConformance } from "@agent-sessions/core/testing";
 import { createRedisRateLimiter } from "@agent-sessions/redis";
-import { Cluster, Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
-import { type PrivateCluster, startCluster } from "./support/servers.js";
+import { useFileCluster } from "./support/servers.js";
 
 const T0 = 1_750_000_000_000;
 const prefixes = new WeakMap<object, string>();
@@ -69,23 +69,10 @@ if (await localRedisReachable()) {
 }
 
 describe("createRedisRateLimiter on a Redis Cluster", () => {
-  let cluster: PrivateCluster;
-  let client: Cluster;
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-    client = new Cluster(cluster.nodes);
-    await new Promise<void>((resolve, reject) => {
-      client.once("ready", resolve);
-      client.once("error", reject);
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await client?.quit();
-    await cluster?.stop();
-  });
+  const cluster = useFileCluster(3);
 
   it("counts buckets whose keys live on different masters", async () => {
-    const limiter = createRedisRateLimiter({ client, prefix: randomPrefix("cluster-rate") });
+    const limiter = createRedisRateLimiter({ client: cluster.client, prefix: randomPrefix("cluster-rate") });
     const rule = { name: "per-key", limit: 5, windowSeconds: 5 };
     const keys = Array.from({ length: 12 }, (_, i) => `key-${i}`);
     for (const key of keys) {
@@ -93,7 +80,7 @@ describe("createRedisRateLimiter on a Redis Cluster", () => {
       expect(waits.filter((wait) => wait === 0)).toHaveLength(5);
     }
     const holders = new Set<string>();
-    for (const node of client.nodes("master")) if ((await node.dbsize()) > 0) holders.add(`${node.options.host}:${node.options.port}`);
+    for (const node of cluster.client.nodes("master")) if ((await node.dbsize()) > 0) holders.add(`${node.options.host}:${node.options.port}`);
     expect(holders.size).toBeGreaterThan(1);
   });
 });

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 
 const run = promisify(execFile);
@@ -150,6 +150,40 @@ export function useFileRedis(): FileRedis {
     connect(options = {}) {
       const client = new Redis({ host: "127.0.0.1", port: this.port, ...options });
       clients.push(client);
+      return client;
+    },
+  };
+}
+
+/** A private Redis Cluster for the calling test file or `describe` block, and a client of it. */
+export interface FileCluster {
+  /** The connected cluster client; read it in a test or a later `beforeAll`. */
+  readonly client: Cluster;
+}
+
+/**
+ * Starts a cluster of `masters` redis-servers for the calling file or `describe` block and connects
+ * a client to it, both stopped at the end; every script run on it must keep to one slot.
+ */
+export function useFileCluster(masters = 3): FileCluster {
+  let cluster: PrivateCluster | undefined;
+  let client: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(masters);
+    const connecting = new Cluster(cluster.nodes);
+    client = connecting;
+    await new Promise<void>((resolve, reject) => {
+      connecting.once("ready", resolve);
+      connecting.once("error", reject);
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await client?.quit();
+    await cluster?.stop();
+  });
+  return {
+    get client() {
+      if (!client) throw new Error("the file's Redis Cluster is not started yet");
       return client;
     },
   };
