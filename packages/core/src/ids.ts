@@ -81,11 +81,19 @@ export function idTime(id: string): number {
   return parseInt(match[2]!.slice(0, 12), 16);
 }
 
+/** One compiled pattern per prefix asked about: `^prefix_[0-9a-f]{32}$`. */
+const PREFIXED = new Map<string, RegExp>();
+
 /** True when `id` is `<prefix>_` followed by 32 lowercase hex digits. */
 export function isPrefixedId(id: unknown, prefix: string): id is string {
-  if (typeof id !== "string") return false;
-  const match = ID_PATTERN.exec(id);
-  return match !== null && match[1] === prefix;
+  if (typeof id !== "string" || id.length !== prefix.length + 33) return false;
+  let pattern = PREFIXED.get(prefix);
+  if (pattern === undefined) {
+    // Every read and write of a record asks this: a pattern without groups, made once per prefix.
+    pattern = /^[a-z]+$/.test(prefix) ? new RegExp(`^${prefix}_[0-9a-f]{32}$`) : /(?!)/;
+    if (PREFIXED.size < 64) PREFIXED.set(prefix, pattern);
+  }
+  return pattern.test(id);
 }
 
 /** True when a caller's text is short and plain enough to name in a message ("Action act_… not found"). */

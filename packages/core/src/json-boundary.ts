@@ -202,8 +202,12 @@ function checkText(text: string, parent: Frame | null, key: string | number): vo
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const hasIsWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function";
 
+/** A NUL or any surrogate: text without one is fine, and most text is judged by this one scan. */
+const SUSPECT = /[\u0000\ud800-\udfff]/;
+
 /** Why a text may not be stored (every store keeps it as UTF-8, and PostgreSQL refuses U+0000), or `null`. */
 function textProblem(text: string): string | null {
+  if (!SUSPECT.test(text)) return null;
   if (text.includes("\u0000")) return "must not contain the NUL character (U+0000)";
   const wellFormed = hasIsWellFormed ? (text as string & { isWellFormed(): boolean }).isWellFormed() : !LONE_SURROGATE.test(text);
   return wellFormed ? null : "must be well-formed Unicode (it holds a lone surrogate)";

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createIdGenerator, eventId, idTime, isPrefixedId } from "../src/index.js";
+import { createIdGenerator, eventId, idTime, isPrefixedId, isRecordId } from "../src/index.js";
 
 describe("prefixed ids", () => {
   it("are a prefix and 32 lowercase hex digits that start with the clock's milliseconds", () => {
@@ -12,6 +13,26 @@ describe("prefixed ids", () => {
     expect(isPrefixedId(id, "sess")).toBe(true);
     expect(isPrefixedId(id, "session")).toBe(false);
     expect(isPrefixedId("sess_XYZ", "sess")).toBe(false);
+  });
+
+  it("are told apart from any other text exactly as their pattern says", () => {
+    const pattern = /^([a-z]+)_([0-9a-f]{32})$/;
+    const prefixes = fc.constantFrom("sess", "session", "thread", "wh", "", "Sess", "se-ss");
+    const hex = fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEFg_\u0000 ".split("")), minLength: 30, maxLength: 34 });
+    const candidates = fc.oneof(
+      fc.tuple(prefixes, hex).map(([prefix, tail]) => `${prefix}_${tail}`),
+      fc.tuple(prefixes, hex).map(([prefix, tail]) => `${prefix}${tail}`),
+      fc.tuple(prefixes, fc.stringMatching(/^[0-9a-f]{32}$/)).map(([prefix, tail]) => `${prefix}_${tail}`),
+      fc.string({ unit: "binary" }),
+    );
+    fc.assert(
+      fc.property(candidates, prefixes, (text, prefix) => {
+        expect(isPrefixedId(text, prefix)).toBe(pattern.exec(text)?.[1] === prefix);
+        expect(isRecordId(text)).toBe(pattern.test(text));
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(isPrefixedId(`thread_${"0a".repeat(16)}`, "thread")).toBe(true);
   });
 
   it("sort by the millisecond they were made in, and never repeat", () => {

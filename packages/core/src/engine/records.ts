@@ -1,11 +1,10 @@
 import type { Emitter } from "mitt";
 import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
-import { eventId, ID_PREFIXES, isPrefixedId, isShowable } from "../ids.js";
+import { eventId, ID_PREFIXES, isShowable } from "../ids.js";
 import type { Machine, Transition } from "../machine.js";
 import { LIMITS, type RecordKind } from "../schemas/common.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
 import type { OutboxMessage, RecordLimit, RecordWrite, Store, StoredRecord } from "../store.js";
-import { KeyedLimiter } from "./limiter.js";
 
 /** Events the engine emits in-process: every event type, each with the event that was written. */
 export type EngineEvents = Record<string, SessionEvent>;
@@ -65,6 +64,14 @@ const PREFIXES: Record<RecordKind, string> = {
   agent_session: ID_PREFIXES.agentSession,
   webhook: ID_PREFIXES.webhook,
 };
+
+/**
+ * Each kind's id pattern, compiled once: a read or write of a record tests its id against one, so
+ * a text that cannot be such an id (a NUL, 3 KB, a padded or capitalized id) never reaches a store.
+ */
+const ID_SHAPES = Object.fromEntries(
+  Object.entries(PREFIXES).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_[0-9a-f]{32}$`)]),
+) as Record<RecordKind, RegExp>;
 
 /** What any store's `nextCursor` looks like: a short run of URL-safe characters. */
 const CURSOR = /^[\w.~-]{1,200}$/;
@@ -196,7 +203,7 @@ export class Records {
 
   /** Reads one record of one kind of one organization, or throws not found; a text that is not such an id never reaches the store. */
   async load(orgId: string | null, kind: RecordKind, id: string): Promise<StoredRecord> {
-    if (!isPrefixedId(id, PREFIXES[kind])) throw notFound(kind, id);
+    if (!ID_SHAPES[kind].test(id)) throw notFound(kind, id);
     const record = orgId === null ? await this.context.store.getUnscoped(id) : await this.context.store.get(orgId, id);
     if (!record || record.kind !== kind) throw notFound(kind, id);
     return record;
@@ -220,10 +227,20 @@ export class Records {
     command: C,
     extra: WriteExtras<S> = {},
   ): Promise<S> {
-    return this.turns.run(id, () => this.apply(orgId, kind, id, machine, command, extra));
+    // The last write queued for each record: a new one starts once it settled, however it ended.
+    const ahead = this.lastWrites.get(id);
+    const run = () => this.apply(orgId, kind, id, machine, command, extra);
+    const write = ahead === undefined ? run() : ahead.then(run, run);
+    this.lastWrites.set(id, write);
+    const done = () => {
+      if (this.lastWrites.get(id) === write) this.lastWrites.delete(id);
+    };
+    write.then(done, done);
+    return write;
   }
 
-  private readonly turns = new KeyedLimiter(1);
+  /** The last write queued per record id, settled or not; an id leaves once its last write settled. */
+  private readonly lastWrites = new Map<string, Promise<unknown>>();
 
   private async apply<S, C>(
     orgId: string | null,
