@@ -34,6 +34,11 @@ export interface Machine<S, C> {
   dueAt(state: S): number | null;
   /** The status the store indexes for lists. */
   status(state: S): string;
+  /**
+   * Whether `settle` can change `status` (a form session expires; a workflow whose wait timed
+   * out stays active): a list by status then writes what time did before it counts.
+   */
+  readonly timeChangesStatus: boolean;
 }
 
 const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
@@ -83,6 +88,7 @@ export function defineMachine<S, C>(parts: {
   apply: (state: S, command: C, now: number) => Transition<S>;
   dueAt: Machine<S, C>["dueAt"];
   status: Machine<S, C>["status"];
+  timeChangesStatus: boolean;
 }): Machine<S, C> {
   const { settle, apply } = parts;
   return {
@@ -95,6 +101,7 @@ export function defineMachine<S, C>(parts: {
     },
     dueAt: parts.dueAt,
     status: parts.status,
+    timeChangesStatus: parts.timeChangesStatus,
   };
 }
 

@@ -15,7 +15,7 @@ export interface StoredRecord {
   readonly version: number;
   readonly createdAt: number;
   readonly updatedAt: number;
-  /** The next moment time alone changes this record; indexed for `claimDue`. */
+  /** The next moment time alone changes this record; indexed for `claimDue` and `listDue`. */
   readonly dueAt: number | null;
   /** The `seq` of the record's last event (0 before any). */
   readonly eventCount: number;
@@ -135,6 +135,8 @@ export interface Store {
   list(orgId: string, query: ListRecordsQuery): Promise<RecordPage>;
   /** A record's events in `seq` order, after `afterSeq` when given. */
   timeline(orgId: string, id: string, options?: { afterSeq?: number; limit?: number }): Promise<SessionEvent[]>;
+  /** Ids of the organization's records of `kind` whose `dueAt` is at or before `now`, earliest first, at most `limit`, leased or not. */
+  listDue(orgId: string, kind: RecordKind, now: number, limit: number): Promise<string[]>;
   /** Leases records whose `dueAt` has come and whose lease is free or ran out; no two claimers ever hold one record at once. */
   claimDue(options: ClaimOptions): Promise<DueClaim[]>;
   /** Leases available outbox messages not leased by anyone else; no two claimers ever hold one message at once. */

@@ -14,6 +14,7 @@ import {
   seed,
   T0,
 } from "./testing/fixtures.js";
+import { describeListDue } from "./testing/due-lists.js";
 import { describeFailedWrites } from "./testing/failed-writes.js";
 import { describeLimits } from "./testing/limits.js";
 
@@ -34,8 +35,8 @@ export interface StoreConformanceOptions {
 /**
  * The conformance suite every store adapter passes: compare-and-set, atomic event append,
  * writes whole or absent when they throw half-way, limits across records under concurrency,
- * tenant isolation, stable pagination with exact totals, due and outbox claims with leases,
- * idempotency records with a time to live, and large values intact.
+ * tenant isolation, stable pagination with exact totals, due and outbox claims with leases, due
+ * ids by organization and kind, idempotency records with a time to live, and large values intact.
  */
 export function runStoreConformance(options: StoreConformanceOptions): void {
   const racers = options.concurrency ?? 20;
@@ -172,6 +173,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
 
     describeFailedWrites(() => ({ store, org }));
     describeLimits(() => ({ store, org }));
+    describeListDue(() => ({ store, org }));
 
     describe("tenant isolation", () => {
       it("hides another organization's records, timelines and lists", async () => {

@@ -1,7 +1,15 @@
-/** Ids of one organization's records of one kind, ascending, with their counts by status. */
-export class IdIndex {
+import { LeaseQueue } from "./lease-queue.js";
+
+/** Ids of one organization's records of one kind, ascending, with their counts by status and their deadlines. */
+export class IdIndex<T> {
   readonly ids: string[] = [];
   readonly byStatus = new Map<string, number>();
+  /** The records with a deadline, by it; an entry is current while its record's `dueGeneration` is. */
+  readonly deadlines: LeaseQueue<T>;
+
+  constructor(dueGeneration: (item: T) => number) {
+    this.deadlines = new LeaseQueue(dueGeneration);
+  }
 
   add(id: string): void {
     const ids = this.ids;

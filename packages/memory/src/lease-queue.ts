@@ -1,12 +1,15 @@
 /**
  * A min-heap of items by the moment they become claimable: their due time, or the end of the
- * lease someone holds on them. Entries go stale instead of being removed; `generation` tells a
- * current entry from a stale one, so every change is a push and a claim pops what is ready.
+ * lease someone holds on them. Entries go stale instead of being removed; an item's generation
+ * (read by `generationOf`) tells a current entry from a stale one, so every change is a push and a
+ * claim pops what is ready.
  */
-export class LeaseQueue<T extends { generation: number }> {
-  private readonly keys: number[] = [];
-  private readonly items: T[] = [];
-  private readonly generations: number[] = [];
+export class LeaseQueue<T> {
+  private keys: number[] = [];
+  private items: T[] = [];
+  private generations: number[] = [];
+
+  constructor(private readonly generationOf: (item: T) => number) {}
 
   get size(): number {
     return this.keys.length;
@@ -16,8 +19,40 @@ export class LeaseQueue<T extends { generation: number }> {
   push(item: T, at: number): void {
     this.keys.push(at);
     this.items.push(item);
-    this.generations.push(item.generation);
+    this.generations.push(this.generationOf(item));
     this.up(this.keys.length - 1);
+  }
+
+  /** Up to `limit` current items claimable at `now`, in the order they became claimable; they stay queued. */
+  peek(now: number, limit: number): T[] {
+    const ready: Array<[T, number]> = [];
+    while (ready.length < limit && this.keys.length > 0 && this.keys[0]! <= now) {
+      const at = this.keys[0]!;
+      const item = this.items[0]!;
+      const generation = this.generations[0]!;
+      this.popTop();
+      if (generation === this.generationOf(item)) ready.push([item, at]);
+    }
+    for (const [item, at] of ready) this.push(item, at);
+    return ready.map(([item]) => item);
+  }
+
+  /** Drops every stale entry: for a queue whose stale entries no claim pops. */
+  compact(): void {
+    const keys: number[] = [];
+    const items: T[] = [];
+    const generations: number[] = [];
+    this.keys.forEach((at, index) => {
+      const item = this.items[index]!;
+      if (this.generations[index] !== this.generationOf(item)) return;
+      keys.push(at);
+      items.push(item);
+      generations.push(this.generations[index]!);
+    });
+    this.keys = keys;
+    this.items = items;
+    this.generations = generations;
+    for (let index = (keys.length >> 1) - 1; index >= 0; index--) this.down(index);
   }
 
   /**
@@ -32,7 +67,7 @@ export class LeaseQueue<T extends { generation: number }> {
       const item = this.items[0]!;
       const generation = this.generations[0]!;
       this.popTop();
-      if (generation !== item.generation) continue; // stale: the item changed since this entry
+      if (generation !== this.generationOf(item)) continue; // stale: the item changed since this entry
       if (accept(item)) taken.push(item);
       else refused.push([item, at]);
     }

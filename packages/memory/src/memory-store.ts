@@ -9,6 +9,7 @@ import {
   type ListRecordsQuery,
   type OutboxEntry,
   type OutboxMessage,
+  type RecordKind,
   type RecordLimit,
   type RecordPage,
   type RecordWrite,
@@ -40,8 +41,10 @@ interface Slot {
   leaseOwner: string | null;
   leaseUntil: number;
   generation: number;
-  /** The index of the record's organization and kind, which also counts its statuses. */
-  index: IdIndex;
+  /** Moves on when `dueAt` does: tells the current entry in `index.deadlines` from stale ones. */
+  dueGeneration: number;
+  /** The index of the record's organization and kind, which also counts its statuses and keeps its deadlines. */
+  index: IdIndex<Slot>;
 }
 
 interface OutboxSlot {
@@ -66,10 +69,10 @@ export class MemoryStore implements Store {
   private readonly records = new Map<string, Slot>();
   private readonly aliases = new Map<string, string>();
   /** Per organization, per kind: nested maps, so finding one builds no key string. */
-  private readonly indexes = new Map<string, Map<string, IdIndex>>();
-  private readonly due = new LeaseQueue<Slot>();
+  private readonly indexes = new Map<string, Map<string, IdIndex<Slot>>>();
+  private readonly due = new LeaseQueue<Slot>(generationOf);
   private readonly outbox = new Map<string, OutboxSlot>();
-  private readonly outboxQueue = new LeaseQueue<OutboxSlot>();
+  private readonly outboxQueue = new LeaseQueue<OutboxSlot>(generationOf);
   private readonly idempotency = new Map<string, IdempotencyEntry>();
   private readonly maxRecords: number;
 
@@ -113,6 +116,7 @@ export class MemoryStore implements Store {
     const data = deepFreeze(record.data);
     const appended = write.events.map(deepFreeze);
     const outbox = this.outboxSlots(write.outbox);
+    const moved = slot.dueAt !== record.dueAt;
     slot.index.recount(slot.status, record.status);
     slot.status = record.status;
     slot.version = record.version;
@@ -124,7 +128,7 @@ export class MemoryStore implements Store {
     slot.leaseUntil = 0;
     for (const event of appended) slot.events.push(event);
     for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
-    this.queueDue(slot);
+    this.queueDue(slot, moved);
     this.enqueue(outbox);
     return true;
   }
@@ -195,6 +199,11 @@ export class MemoryStore implements Store {
       this.due.push(slot, slot.leaseUntil);
       return { orgId: slot.orgId, id: slot.id, kind: slot.kind, dueAt: slot.dueAt!, leaseUntil: slot.leaseUntil };
     });
+  }
+
+  async listDue(orgId: string, kind: RecordKind, now: number, limit: number): Promise<string[]> {
+    const index = this.indexes.get(orgId)?.get(kind);
+    return index ? index.deadlines.peek(now, limit).map((slot) => slot.id) : [];
   }
 
   async claimOutbox(options: ClaimOptions & { topic?: string }): Promise<OutboxEntry[]> {
@@ -268,7 +277,7 @@ export class MemoryStore implements Store {
     }
   }
 
-  private indexFor(orgId: string, kind: string): IdIndex {
+  private indexFor(orgId: string, kind: string): IdIndex<Slot> {
     let kinds = this.indexes.get(orgId);
     if (!kinds) {
       kinds = new Map();
@@ -276,15 +285,23 @@ export class MemoryStore implements Store {
     }
     let index = kinds.get(kind);
     if (!index) {
-      index = new IdIndex();
+      index = new IdIndex<Slot>(dueGenerationOf);
       kinds.set(kind, index);
     }
     return index;
   }
 
-  private queueDue(slot: Slot): void {
+  /** Queues the record's deadline for claims (which a write always hands back), and for `listDue` when it `moved`. */
+  private queueDue(slot: Slot, moved: boolean): void {
     slot.generation++;
     if (slot.dueAt !== null) this.due.push(slot, slot.dueAt);
+    if (!moved) return;
+    slot.dueGeneration++;
+    const { deadlines, ids } = slot.index;
+    if (slot.dueAt !== null) deadlines.push(slot, slot.dueAt);
+    // Only `listDue` pops these entries, and a store may never be asked: stale ones are dropped
+    // once they outnumber the records, which keeps the queue within a few entries a record.
+    if (deadlines.size > 2 * ids.length + 64) deadlines.compact();
   }
 
   /** The id or alias of `write` that is already taken, or null. */
@@ -321,13 +338,14 @@ export class MemoryStore implements Store {
       leaseOwner: null,
       leaseUntil: 0,
       generation: 0,
+      dueGeneration: 0,
       index,
     };
     this.records.set(record.id, slot);
     index.add(record.id);
     index.recount(null, record.status);
     for (const alias of write.aliases ?? []) this.aliases.set(aliasKey(record.orgId, alias), record.id);
-    this.queueDue(slot);
+    this.queueDue(slot, true);
     this.enqueue(outbox);
   }
 
@@ -363,6 +381,9 @@ export class MemoryStore implements Store {
 }
 
 const NO_SLOTS: readonly OutboxSlot[] = [];
+
+const generationOf = (slot: { generation: number }) => slot.generation;
+const dueGenerationOf = (slot: Slot) => slot.dueGeneration;
 
 function toRecord(slot: Slot): StoredRecord {
   return {

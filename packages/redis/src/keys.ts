@@ -25,6 +25,7 @@ export function bucketOf(orgId: string): number {
  * {P:07}:o:<org>:a               hash   alias → record id
  * {P:07}:o:<org>:l:<kind>        zset   ids of one kind (all scores 0: ordered by id)
  * {P:07}:o:<org>:l:<kind>:<st>   zset   ids of one kind and status
+ * {P:07}:o:<org>:d:<kind>        zset   ids of one kind with a deadline → dueAt (for listDue)
  * {P:07}:o:<org>:g:<kind>        zset   terminal ids → when retention removes them (only with retention)
  * {P:07}:o:<org>:t:<kind>        set    statuses that retention has seen (only with retention)
  * {P:07}:o:<org>:n:<id>          set    the aliases a record wrote, for retention to remove (only with retention)
@@ -80,6 +81,10 @@ export class KeySpace {
 
   list(orgId: string, kind: string, status?: string): string {
     return status === undefined ? `${this.org(orgId)}l:${kind}` : `${this.org(orgId)}l:${kind}:${status}`;
+  }
+
+  deadlines(orgId: string, kind: string): string {
+    return `${this.org(orgId)}d:${kind}`;
   }
 
   idempotency(orgId: string, key: string): string {

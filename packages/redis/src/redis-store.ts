@@ -175,6 +175,12 @@ export class RedisStore implements Store {
     });
   }
 
+  /** One read of the organization's deadlines of `kind`, which every write keeps with the record. */
+  async listDue(orgId: string, kind: RecordKind, now: number, limit: number): Promise<string[]> {
+    const key = this.keys.deadlines(orgId, kind);
+    return withReconnect(this.client, () => this.client.zrangebyscore(key, "-inf", now, "LIMIT", 0, limit));
+  }
+
   async claimOutbox(options: ClaimOptions & { readonly topic?: string }): Promise<OutboxEntry[]> {
     const leaseUntil = options.now + options.leaseMs;
     const queue = (bucket: string) => (options.topic === undefined ? `${bucket}q` : `${bucket}q:${options.topic}`);

@@ -68,6 +68,18 @@ export async function claimDue(context: SqlContext, options: ClaimOptions): Prom
     .sort(byTimeThenId((claim) => claim.dueAt));
 }
 
+/**
+ * Ids of one organization's due records of one kind, earliest first; see `Store.listDue`. Read
+ * through `records_due`, like the claims: with a worker running, the rows due at any moment are
+ * few, whichever organization they belong to.
+ */
+export async function listDue({ db, tables }: SqlContext, orgId: string, kind: RecordKind, now: number, limit: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`SELECT id FROM ${tables.records}
+    WHERE due_at IS NOT NULL AND due_at <= ${now} AND org_id = ${orgId} AND kind = ${kind}
+    ORDER BY due_at, id LIMIT ${limit}`.execute(db);
+  return rows.map((row) => row.id);
+}
+
 /** Leases available outbox messages; see `Store.claimOutbox`. */
 export async function claimOutbox(context: SqlContext, options: ClaimOptions & { readonly topic?: string }): Promise<OutboxEntry[]> {
   const topic = options.topic === undefined ? sql`` : sql` AND topic = ${options.topic}`;

@@ -7,6 +7,7 @@ import {
   type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
+  type RecordKind,
   type RecordLimit,
   type RecordPage,
   type RecordWrite,
@@ -15,7 +16,7 @@ import {
   type StoredRecord,
 } from "@agent-sessions/core";
 import { sql } from "kysely";
-import { claimDue, claimOutbox, settleOutbox } from "./claims.js";
+import { claimDue, claimOutbox, listDue, settleOutbox } from "./claims.js";
 import type { SqlContext } from "./context.js";
 import { type AnyKysely, assertDialect, isRetryable, isUniqueViolation, jsonText, type SqlDialect } from "./dialect.js";
 import { completeIdempotencyKey, purgeIdempotencyKeys, releaseIdempotencyKey, reserveIdempotencyKey } from "./idempotency.js";
@@ -190,6 +191,13 @@ export class SqlStore implements Store {
     assertClaim(options);
     if (!this.schemaChecked) await this.checkSchema();
     return claimDue(this.context, options);
+  }
+
+  async listDue(orgId: string, kind: RecordKind, now: number, limit: number): Promise<string[]> {
+    assertCount("limit", limit, 1);
+    if (!Number.isSafeInteger(now)) throw new InvalidInputError("now", `must be milliseconds since the epoch, got ${now}`);
+    if (!this.schemaChecked) await this.checkSchema();
+    return listDue(this.context, orgId, kind, now, limit);
   }
 
   async claimOutbox(options: ClaimOptions & { readonly topic?: string }): Promise<OutboxEntry[]> {

@@ -73,6 +73,12 @@ const ID_SHAPES = Object.fromEntries(
   Object.entries(PREFIXES).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_[0-9a-f]{32}$`)]),
 ) as Record<RecordKind, RegExp>;
 
+/**
+ * How many due records a list by status writes before it reads. With a worker running few are
+ * due at once; without one, each such list writes this many more, so the backlog shrinks.
+ */
+const SETTLED_PER_LIST = 100;
+
 /** What any store's `nextCursor` looks like: a short run of URL-safe characters. */
 const CURSOR = /^[\w.~-]{1,200}$/;
 
@@ -287,7 +293,12 @@ export class Records {
     return machine ? machine.settle(record.data as S, this.now).state : (record.data as S);
   }
 
-  /** Lists an organization's records of one kind, each as of now. */
+  /**
+   * Lists an organization's records of one kind, each as of now. Asked for one status of a kind
+   * whose status time changes, it first writes what time did to the records whose deadline passed
+   * (`SETTLED_PER_LIST` of them, earliest first), as the worker would, so the store's counts and
+   * pages are as of now even when no worker ran.
+   */
   async list<S>(
     orgId: string,
     kind: RecordKind,
@@ -301,6 +312,8 @@ export class Records {
     if (query.cursor !== undefined && !CURSOR.test(query.cursor)) {
       throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
     }
+    const byStatus = machine !== undefined && machine.timeChangesStatus && query.status !== undefined;
+    if (byStatus) await this.settleDue(orgId, kind, machine, this.now);
     for (let attempt = 0; ; attempt++) {
       const page = await this.context.store.list(orgId, {
         kind,
@@ -312,10 +325,10 @@ export class Records {
       const data = page.records.map((record) =>
         machine ? machine.settle(record.data as S, now).state : (record.data as S),
       );
-      // A record past its deadline is stored under its old status until the worker persists the
-      // change. Asked for one status, the page must not show a record that no longer has it: those
-      // deadlines are persisted here, as the worker would, and the page is read once more.
-      if (machine && query.status !== undefined && attempt === 0) {
+      // With more than `SETTLED_PER_LIST` records due (no worker ran for long), or a deadline that
+      // passed after those were written, a page can still hold a record that no longer has the
+      // status asked for: those are written too, and the page is read once more.
+      if (byStatus && attempt === 0) {
         const stale = page.records.filter(
           (record, i) => record.dueAt !== null && record.dueAt <= now && (data[i] as { status?: unknown }).status !== record.status,
         );
@@ -326,6 +339,14 @@ export class Records {
       }
       return { data, total: page.total, limit, offset: query.cursor !== undefined ? 0 : offset, nextCursor: page.nextCursor };
     }
+  }
+
+  /** Writes what time did by `now` to the organization's records of `kind` whose deadline passed, up to `SETTLED_PER_LIST`. */
+  private async settleDue<S>(orgId: string, kind: RecordKind, machine: Machine<S, unknown>, now: number): Promise<void> {
+    const due = await this.context.store.listDue(orgId, kind, now, SETTLED_PER_LIST);
+    // A worker may settle the same record meanwhile: each settle is a compare-and-set, so one of
+    // the two writes it and the other finds nothing left to do.
+    if (due.length > 0) await Promise.all(due.map((id) => this.settle(orgId, kind, id, machine, now)));
   }
 
   private async save<S>(

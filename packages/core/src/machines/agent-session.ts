@@ -133,6 +133,7 @@ export const agentSessionMachine: Machine<AgentSession, AgentSessionCommand> = d
   apply,
   dueAt: () => null,
   status: (state) => state.status,
+  timeChangesStatus: false,
 });
 
 /**

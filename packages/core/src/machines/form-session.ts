@@ -188,4 +188,5 @@ export const formSessionMachine: Machine<FormSession, FormSessionCommand> = defi
   apply,
   dueAt: (state) => (isLive(state) ? state.expiresAt : null),
   status: (state) => state.status,
+  timeChangesStatus: true,
 });

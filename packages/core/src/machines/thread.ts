@@ -208,4 +208,5 @@ export const threadMachine: Machine<Thread, ThreadCommand> = defineMachine({
   apply,
   dueAt: (state) => earliestDeadline(state.actions, "pending"),
   status: (state) => state.status,
+  timeChangesStatus: false,
 });

@@ -87,4 +87,5 @@ export const webhookMachine: Machine<WebhookEndpoint, WebhookCommand> = defineMa
   },
   dueAt: () => null,
   status: (state) => state.status,
+  timeChangesStatus: false,
 });

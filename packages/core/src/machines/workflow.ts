@@ -258,4 +258,5 @@ export const workflowMachine: Machine<Workflow, WorkflowCommand> = defineMachine
   apply,
   dueAt: (state) => earliestDeadline(state.waits, "pending"),
   status: (state) => state.status,
+  timeChangesStatus: false,
 });

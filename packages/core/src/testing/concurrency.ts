@@ -56,15 +56,18 @@ export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
     let engines: Engine[];
     let engine: Engine;
     let org: string;
+    /** The engines' clock. */
+    let now = T0;
     /** The engine that serves call `index`. */
     const via = (index: number) => engines[index % engines.length]!;
 
     beforeEach(async () => {
       store = await options.create();
+      now = T0;
       engines = Array.from({ length: instances }, () =>
         createEngine({
           store,
-          clock: () => T0,
+          clock: () => now,
           webhooks: { allowPrivateAddresses: true },
           actions: { send_email: () => ({ sent: true }) },
         }),
@@ -76,6 +79,54 @@ export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
       await Promise.all(engines.map((made) => made.close()));
       if (options.destroy) await options.destroy(store);
       else await store.close?.();
+    });
+
+    /** A new organization with a form and form sessions, `expiring` of them past their deadline of 1 s, the rest live. */
+    async function sessionsPastDeadline(expiring: number, live = 0): Promise<{ org: string; expired: string[]; created: string[] }> {
+      const own = orgId();
+      const form = await engine.forms.create(own, { name: "Intake", fields: [{ name: "answer", type: "text", required: true }] });
+      const make = async (count: number, input: object) => {
+        const ids: string[] = [];
+        for (let i = 0; i < count; i++) ids.push((await engine.formSessions.create(own, form.id, input)).id);
+        return ids.sort().reverse(); // newest id first, as lists answer
+      };
+      const expired = await make(expiring, { expires_in: 1 });
+      const created = await make(live, { expires_in: 3600 });
+      now += 2000;
+      return { org: own, expired, created };
+    }
+
+    it("counts and pages form sessions by their status as of now, before any worker ran", async () => {
+      // Each query is the first list of its organization once the deadlines passed: nothing was written since.
+      const cases = [
+        { query: { status: "expired" }, total: 2, page: 2 },
+        { query: { status: "created", limit: 1 }, total: 0, page: 0 },
+        { query: { status: "created", limit: 1, offset: 1 }, total: 0, page: 0 },
+      ];
+      for (const { query, total, page } of cases) {
+        const made = await sessionsPastDeadline(2);
+        const answered = await engine.formSessions.list(made.org, query);
+        expect({ total: answered.total, ids: answered.data.map((session) => session.id) }, JSON.stringify(query)).toEqual({
+          total,
+          ids: made.expired.slice(0, page),
+        });
+        for (const session of answered.data) expect(session.status).toBe("expired");
+      }
+    });
+
+    it("writes each expiry once when engines list by status at once", async () => {
+      const made = await sessionsPastDeadline(30, 2);
+      const outcomes = await race(12, (index) => via(index).formSessions.list(made.org, { status: index % 2 === 0 ? "expired" : "created", limit: 100 }));
+      expect(codes(outcomes)).toEqual([]);
+      wins(outcomes).forEach((page, index) => {
+        const ids = index % 2 === 0 ? made.expired : made.created;
+        expect({ total: page.total, ids: page.data.map((session) => session.id) }).toEqual({ total: ids.length, ids });
+      });
+      for (const id of made.expired) {
+        const expiries = (await engine.timeline(made.org, id)).filter((event) => event.type === "session.expired");
+        expect(expiries).toHaveLength(1);
+      }
+      expect(await store.listDue(made.org, "form_session", now, 100)).toEqual([]);
     });
 
     it(`keeps exactly ${WEBHOOK_ENDPOINT_LIMIT} of 30 concurrent webhook creates, and a delete frees one place`, async () => {

@@ -51,7 +51,7 @@ function poisoned(write: RecordWrite, place: Place, poison: unknown): RecordWrit
   return { ...write, outbox: [...outbox.slice(0, -1), { ...last, payload: { ...last.payload, poison } }] };
 }
 
-/** Everything a reader can see of `ids` and `aliases` in `org`: records, timelines, aliases, every list. */
+/** Everything a reader can see of `ids` and `aliases` in `org`: records, timelines, aliases, every list, the due ids. */
 async function observe(store: Store, org: string, ids: readonly string[], aliases: readonly string[]) {
   const lists = [];
   for (const status of [undefined, "active", "completed", "failed"]) {
@@ -63,6 +63,7 @@ async function observe(store: Store, org: string, ids: readonly string[], aliase
     timelines: await Promise.all(ids.map((id) => store.timeline(org, id))),
     aliases: await Promise.all(aliases.map((alias) => store.resolveAlias(org, alias))),
     lists,
+    due: await store.listDue(org, "workflow", T0, 10),
   };
 }
 
@@ -121,6 +122,7 @@ export function describeFailedWrites(context: () => SuiteContext): void {
           expect((await store.timeline(org, write.record.id)).slice(-2)).toEqual(write.events);
           expect(await store.resolveAlias(org, "alias:new")).toBe(write.record.id);
           expect((await store.list(org, { kind: "workflow", status: "failed", limit: 10 })).total).toBe(1);
+          expect(await store.listDue(org, "workflow", T0, 10)).toEqual([write.record.id]);
           const due = await store.claimDue({ now: T0, limit: 10, leaseMs: 1000, owner: "w" });
           expect(due.map((claim) => claim.id)).toEqual([write.record.id]);
           const later = await store.claimOutbox({ now: T0, limit: 10, leaseMs: 1000, owner: "w2" });

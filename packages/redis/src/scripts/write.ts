@@ -25,6 +25,7 @@ local rec, events, aliases, list, owners, due, queue = KEYS[1], KEYS[2], KEYS[3]
 local bucket, org_base, token = ARGV[1], ARGV[2], ',' .. ARGV[3] .. ','
 local id, org, kind, status, due_at = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[10]
 local retention = tonumber(ARGV[12])
+local deadlines = org_base .. 'd:' .. kind
 local remember_aliases = ARGV[13] == '1'
 
 -- Where each variable-length part of ARGV starts and ends.
@@ -77,11 +78,16 @@ local function write_parts(old_status, old_due, was_retained)
     end
   end
   -- A write always replaces the due entry, which also ends any lease a claimer held on it. A
-  -- record that had no deadline and gets none has no entry to remove.
+  -- record that had no deadline and gets none has no entry to remove. The organization's
+  -- deadlines of the kind (for listDue) know no leases: they change only when the deadline does.
   if due_at == '' then
-    if old_due and old_due ~= '' then redis.call('ZREM', due, org .. ':' .. id) end
+    if old_due and old_due ~= '' then
+      redis.call('ZREM', due, org .. ':' .. id)
+      redis.call('ZREM', deadlines, id)
+    end
   else
     redis.call('ZADD', due, due_at, org .. ':' .. id)
+    if due_at ~= old_due then redis.call('ZADD', deadlines, due_at, id) end
   end
   for i = at_messages + 1, at_messages + 4 * n_messages, 4 do
     local message_id, topic, available_at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
