@@ -157,11 +157,6 @@ export async function checkList(
   query: { status?: string; limit?: number; offset?: number; walk?: boolean } = {},
 ): Promise<void> {
   const { status, limit = 100, offset = 0, walk = false } = query;
-  // TODO(found by this suite): while a form session's expiry is not yet written, a list by status
-  // counts and pages it by its stored status: `expired` misses it, and `created`/`open` count it in
-  // `total` and, past the first page or after one round of corrections, show it expired. Only the
-  // records a page holds are corrected, once. Checked again once lists by status are as of now.
-  if (kind === "form_session" && status !== undefined && m.records.form_session.some((entry) => entry.log.unwritten.length > 0)) return;
   const filter = status === undefined ? {} : { status };
   const what = `list of ${kind}${status === undefined ? "" : ` with status ${status}`}`;
   const expected = m.page(kind, { ...filter, limit: walk ? Number.MAX_SAFE_INTEGER : limit, offset: walk ? 0 : offset });
