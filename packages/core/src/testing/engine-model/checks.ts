@@ -68,11 +68,7 @@ export const list: { [K in Kind]: (r: Real, query: object) => Promise<Page<{ id:
   agent_session: (r, query) => r.engine.agentSessions.list(r.org, query),
 };
 
-/**
- * Compares a timeline with the model's, event type and time: the written events in order (a group
- * written at once in any order), then possibly the first few events time caused, which a read may
- * have written early (a list by status does); the model takes those as written.
- */
+/** Compares a timeline with the model's, event type and time: the written events in order (a group written at once in any order). */
 function expectTimeline(what: string, events: readonly Happening[], log: Timeline): void {
   const actual = events.map(({ type, at }) => ({ type, at }));
   const expected: Happening[] = [];
@@ -87,10 +83,7 @@ function expectTimeline(what: string, events: readonly Happening[], log: Timelin
     expected.push(...[...part].sort(byType));
     actual.splice(at, part.length, ...actual.slice(at, at + part.length).sort(byType));
   }
-  const early = Math.max(0, actual.length - expected.length);
-  expected.push(...log.unwritten.slice(0, early));
   expect(actual, `${what}: timeline`).toEqual(expected);
-  log.written.push(...log.unwritten.splice(0, early));
 }
 
 /** Reads one record every way the engine offers and compares each with the model. */
@@ -157,6 +150,9 @@ export async function checkList(
   query: { status?: string; limit?: number; offset?: number; walk?: boolean } = {},
 ): Promise<void> {
   const { status, limit = 100, offset = 0, walk = false } = query;
+  // A list of form sessions by status first writes every expiry that is due (up to 100 a list;
+  // a run holds fewer form sessions), as the worker would: the model takes them as written.
+  if (kind === "form_session" && status !== undefined) for (const entry of m.records.form_session) m.flush(entry);
   const filter = status === undefined ? {} : { status };
   const what = `list of ${kind}${status === undefined ? "" : ` with status ${status}`}`;
   const expected = m.page(kind, { ...filter, limit: walk ? Number.MAX_SAFE_INTEGER : limit, offset: walk ? 0 : offset });
