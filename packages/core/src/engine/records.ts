@@ -78,6 +78,7 @@ const ID_SHAPES = Object.fromEntries(
  * due at once; without one, each such list writes this many more, so the backlog shrinks.
  */
 const SETTLED_PER_LIST = 100;
+const NO_IDS: readonly string[] = [];
 
 /** What any store's `nextCursor` looks like: a short run of URL-safe characters. */
 const CURSOR = /^[\w.~-]{1,200}$/;
@@ -294,10 +295,10 @@ export class Records {
   }
 
   /**
-   * Lists an organization's records of one kind, each as of now. Asked for one status of a kind
-   * whose status time changes, it first writes what time did to the records whose deadline passed
-   * (`SETTLED_PER_LIST` of them, earliest first), as the worker would, so the store's counts and
-   * pages are as of now even when no worker ran.
+   * Lists an organization's records of one kind, each as of now. Asked for a status that time
+   * changes, it writes what time did to the records whose deadline passed (`SETTLED_PER_LIST` of
+   * them, earliest first), as the worker would, so the store's counts and pages are as of now even
+   * when no worker ran.
    */
   async list<S>(
     orgId: string,
@@ -312,28 +313,41 @@ export class Records {
     if (query.cursor !== undefined && !CURSOR.test(query.cursor)) {
       throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
     }
-    const byStatus = machine !== undefined && machine.timeChangesStatus && query.status !== undefined;
-    if (byStatus) await this.settleDue(orgId, kind, machine, this.now);
-    for (let attempt = 0; ; attempt++) {
-      const page = await this.context.store.list(orgId, {
+    const timed = query.status !== undefined && machine?.timeChangesStatus ? machine : undefined;
+    // The due records are asked for beside the first read of the page, so a list with none (the
+    // usual case while a worker runs) waits for no extra round trip; with some, they are written
+    // and the page is read again.
+    let dueAsked = timed === undefined;
+    let pageCorrected = timed === undefined;
+    for (;;) {
+      const reading = this.context.store.list(orgId, {
         kind,
         limit,
         ...(query.status !== undefined ? { status: query.status } : {}),
         ...(query.cursor !== undefined ? { cursor: query.cursor } : { offset }),
       });
+      const [page, due] = dueAsked
+        ? [await reading, NO_IDS]
+        : await Promise.all([reading, this.context.store.listDue(orgId, kind, this.now, SETTLED_PER_LIST)]);
+      dueAsked = true;
       const now = this.now;
+      if (timed && due.length > 0) {
+        await this.settleAll(orgId, kind, due, timed, now);
+        continue;
+      }
       const data = page.records.map((record) =>
         machine ? machine.settle(record.data as S, now).state : (record.data as S),
       );
       // With more than `SETTLED_PER_LIST` records due (no worker ran for long), or a deadline that
       // passed after those were written, a page can still hold a record that no longer has the
       // status asked for: those are written too, and the page is read once more.
-      if (byStatus && attempt === 0) {
+      if (timed && !pageCorrected) {
+        pageCorrected = true;
         const stale = page.records.filter(
           (record, i) => record.dueAt !== null && record.dueAt <= now && (data[i] as { status?: unknown }).status !== record.status,
         );
         if (stale.length > 0) {
-          await Promise.all(stale.map((record) => this.settle(orgId, kind, record.id, machine, now)));
+          await this.settleAll(orgId, kind, stale.map((record) => record.id), timed, now);
           continue;
         }
       }
@@ -341,12 +355,12 @@ export class Records {
     }
   }
 
-  /** Writes what time did by `now` to the organization's records of `kind` whose deadline passed, up to `SETTLED_PER_LIST`. */
-  private async settleDue<S>(orgId: string, kind: RecordKind, machine: Machine<S, unknown>, now: number): Promise<void> {
-    const due = await this.context.store.listDue(orgId, kind, now, SETTLED_PER_LIST);
-    // A worker may settle the same record meanwhile: each settle is a compare-and-set, so one of
-    // the two writes it and the other finds nothing left to do.
-    if (due.length > 0) await Promise.all(due.map((id) => this.settle(orgId, kind, id, machine, now)));
+  /**
+   * Writes what time did by `now` to each of `ids`. A worker may settle the same records meanwhile:
+   * each settle is a compare-and-set, so one of the two writes it and the other finds nothing left.
+   */
+  private async settleAll<S>(orgId: string, kind: RecordKind, ids: readonly string[], machine: Machine<S, unknown>, now: number): Promise<void> {
+    await Promise.all(ids.map((id) => this.settle(orgId, kind, id, machine, now)));
   }
 
   private async save<S>(
