@@ -70,8 +70,8 @@ export async function claimDue(context: SqlContext, options: ClaimOptions): Prom
 
 /**
  * Ids of one organization's due records of one kind, earliest first; see `Store.listDue`. Read
- * through `records_org_due` (org, kind, due_at, id), so it visits only the rows it answers,
- * whatever the organization's history and however many other organizations' records are due.
+ * through `records_org_due` (org, kind, due_at, id; schema version 3), so it visits only the rows
+ * it answers, whatever the organization's history and however many other organizations' are due.
  */
 export async function listDue({ db, tables }: SqlContext, orgId: string, kind: RecordKind, now: number, limit: number): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`SELECT id FROM ${tables.records}

@@ -20,8 +20,7 @@ interface TableSpec {
 /**
  * Schema version 1: every table and index of the store. Each index serves one query:
  * `*_list` and `*_status` the tenant-scoped lists (newest id first), `events` primary key the
- * timeline, `records_due` the deadline claims, `records_org_due` an organization's due records of
- * one kind (`listDue`, before a list by status), `outbox_ready`/`outbox_topic` the outbox claims,
+ * timeline, `records_due` the deadline claims, `outbox_ready`/`outbox_topic` the outbox claims,
  * `idempotency_expiry` the purge of expired keys.
  */
 function specs(tables: Tables): TableSpec[] {
@@ -36,7 +35,6 @@ function specs(tables: Tables): TableSpec[] {
         { name: `${p}records_list`, columns: "org_id, kind, id" },
         { name: `${p}records_status`, columns: "org_id, kind, status, id" },
         { name: `${p}records_due`, columns: "due_at", partial: "due_at IS NOT NULL" },
-        { name: `${p}records_org_due`, columns: "org_id, kind, due_at, id", partial: "due_at IS NOT NULL" },
       ],
     },
     {
