@@ -44,9 +44,11 @@ const codes = <T>(outcomes: readonly Outcome<T>[]) => outcomes.flatMap((outcome)
  * (30 webhook creates → exactly 20 live), commands that commute all succeed (30 messages into
  * one inbox, 25 context updates of one thread, refused only for a limit they break), and real
  * conflicts have exactly one winner (50 submits of one form session, 50 confirms of one action,
- * confirms racing cancels), the others refused with a stable code, never a 5xx. The calls are
- * spread over several engines sharing the store: one engine queues its own writes of a record,
- * so only writes of different instances meet in the store's compare-and-set.
+ * confirms racing cancels), the others refused with a stable code, never a 5xx, and lists of form
+ * sessions by status count them as of now before any worker ran, each expiry written once even
+ * when several engines list at the same moment. The calls are spread over several engines
+ * sharing the store: one engine queues its own writes of a record, so only writes of different
+ * instances meet in the store's compare-and-set.
  */
 export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
   const instances = options.instances ?? 3;
