@@ -53,6 +53,7 @@ function advance(record) {
   return { ...record, version, eventCount: record.eventCount + 1, updatedAt: T0 + version, data: state(record.id, version) };
 }
 
+/** A record id of one side: `a` the store's, `b` the raw driver's, `c` the listed ones (a hex digit, so a real id). */
 const idOf = (side, i) => `sess_${side}${String(i).padStart(31, "0")}`;
 
 /**
@@ -187,7 +188,7 @@ const dialects = {
 async function transitions(name, target) {
   const sides = {};
   for (const side of ["store", "raw"]) {
-    const records = Array.from({ length: POOL }, (_, i) => newRecord(idOf(side === "store" ? "s" : "r", i)));
+    const records = Array.from({ length: POOL }, (_, i) => newRecord(idOf(side === "store" ? "a" : "b", i)));
     for (let i = 0; i < POOL; i += CONCURRENCY) {
       await Promise.all(records.slice(i, i + CONCURRENCY).map((record) => target.store.insert({ record, events: [event(record)] })));
     }
@@ -222,7 +223,7 @@ async function transitions(name, target) {
 async function pages(name, target) {
   const started = performance.now();
   for (let i = 0; i < LIST_SESSIONS; i += 1000) {
-    await target.rawInsert(Array.from({ length: 1000 }, (_, j) => newRecord(idOf("l", i + j), LIST_ORG)));
+    await target.rawInsert(Array.from({ length: 1000 }, (_, j) => newRecord(idOf("c", i + j), LIST_ORG)));
   }
   await target.analyze();
   const inserted = performance.now();
