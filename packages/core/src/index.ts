@@ -29,6 +29,7 @@ export * from "./machines/workflow.js";
 export { checkFormFields, coerceFieldValue, ownValue } from "./form-fields.js";
 export { extractOtp } from "./otp.js";
 export {
+  addressBucket,
   bucketTimes,
   checkRateLimitRule,
   createMemoryRateLimiter,
@@ -40,7 +41,7 @@ export {
 export * from "./schemas/index.js";
 export type * from "./store.js";
 export { JSON_LIMITS, readJson } from "./json-boundary.js";
-export { assertJsonSize, jsonBytes, parseInput } from "./validate.js";
+export { assertJsonSize, assertRecordLimit, jsonBytes, parseInput } from "./validate.js";
 export { type AddressClass, classifyAddress } from "./webhooks/address-ranges.js";
 export { checkWebhookUrl, isPrivateAddress, type ResolveHost } from "./webhooks/addresses.js";
 export { createWebhookSecret, signWebhook, webhookRequest } from "./webhooks/signing.js";

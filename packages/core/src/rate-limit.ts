@@ -1,3 +1,4 @@
+import ipaddr from "ipaddr.js";
 import { InvalidInputError } from "./errors.js";
 
 /**
@@ -132,4 +133,22 @@ function makeRoom(buckets: Map<string, Bucket>, nowUs: number, maxKeys: number):
     if (bucket.fullAtUs > nowUs) buckets.set(key, bucket);
   }
   while (buckets.size >= maxKeys) buckets.delete(buckets.keys().next().value!);
+}
+
+/**
+ * The bucket of a client address, for limits per address. An IPv6 client owns at least a /64 and
+ * can pick any address in it, so its bucket is the /64 (`2001:db8:1:2::/64`); an IPv4 address
+ * mapped into IPv6 (`::ffff:203.0.113.9`, as a dual-stack socket reports it) is its IPv4 address.
+ * Anything else, an IPv4 address or a text that is no address, counts as it is.
+ */
+export function addressBucket(address: string): string {
+  if (!address.includes(":")) return address;
+  let text = address.toLowerCase();
+  if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
+  const zone = text.indexOf("%");
+  if (zone >= 0) text = text.slice(0, zone);
+  if (!ipaddr.IPv6.isValid(text)) return text;
+  const parsed = ipaddr.IPv6.parse(text);
+  if (parsed.isIPv4MappedAddress()) return parsed.toIPv4Address().toString();
+  return `${parsed.parts.slice(0, 4).map((part) => part.toString(16)).join(":")}::/64`;
 }

@@ -2,6 +2,7 @@ import type { Static, TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { InvalidInputError } from "./errors.js";
+import type { RecordLimit } from "./store.js";
 import { isPlainRecord, leftOut, readJson } from "./json-boundary.js";
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
@@ -163,3 +164,9 @@ function jsonBytesAtMost(value: unknown, budget: number): number {
   return total;
 }
 
+
+/** Throws unless `limit` is one a store can enforce: a status, and a whole number `max` from 0. Every adapter's `insertWithinLimit` checks it first. */
+export function assertRecordLimit(limit: RecordLimit): void {
+  if (!Number.isSafeInteger(limit?.max) || limit.max < 0) throw new InvalidInputError("limit.max", `must be a whole number ≥ 0, got ${limit?.max}`);
+  if (typeof limit.status !== "string") throw new InvalidInputError("limit.status", "must be a string");
+}

@@ -1,4 +1,5 @@
 import {
+  assertRecordLimit,
   type ClaimOptions,
   type DueClaim,
   type IdempotencyEntry,
@@ -93,7 +94,7 @@ export class MemoryStore implements Store {
   }
 
   async insertWithinLimit(write: RecordWrite, limit: RecordLimit): Promise<LimitedInsertResult> {
-    assertLimit(limit);
+    assertRecordLimit(limit);
     // One synchronous step from the count to the insert: no other caller runs in between.
     const index = this.indexes.get(write.record.orgId)?.get(write.record.kind);
     if ((index?.count(limit.status) ?? 0) >= limit.max) return { ok: false, full: true };
@@ -400,10 +401,6 @@ function toRecord(slot: Slot): StoredRecord {
   };
 }
 
-function assertLimit(limit: RecordLimit): void {
-  if (!Number.isSafeInteger(limit?.max) || limit.max < 0) throw new InvalidInputError("limit.max", `must be a whole number ≥ 0, got ${limit?.max}`);
-  if (typeof limit.status !== "string") throw new InvalidInputError("limit.status", "must be a string");
-}
 
 // Joined, not `+`: a key is kept for as long as its alias, and V8 keeps a concatenation of 13
 // characters or more as a rope of its two pieces.

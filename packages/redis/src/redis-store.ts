@@ -1,4 +1,5 @@
 import {
+  assertRecordLimit,
   type ClaimOptions,
   type DueClaim,
   type IdempotencyEntry,
@@ -87,8 +88,7 @@ export class RedisStore implements Store {
   }
 
   async insertWithinLimit(write: RecordWrite, limit: RecordLimit): Promise<LimitedInsertResult> {
-    if (!Number.isSafeInteger(limit?.max) || limit.max < 0) throw new InvalidInputError("limit.max", `must be a whole number ≥ 0, got ${limit?.max}`);
-    if (typeof limit.status !== "string") throw new InvalidInputError("limit.status", "must be a string");
+    assertRecordLimit(limit);
     const counted = this.keys.list(write.record.orgId, write.record.kind, limit.status);
     const result = await this.transition(this.scripts.insertWithinLimit, write, 0, { key: counted, max: limit.max });
     if (result === 1) return { ok: true };

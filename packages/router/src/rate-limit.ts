@@ -1,4 +1,4 @@
-import { checkRateLimitRule, createMemoryRateLimiter, type RateLimiter, type RateLimitRule } from "@agent-sessions/core";
+import { addressBucket, checkRateLimitRule, createMemoryRateLimiter, type RateLimiter, type RateLimitRule } from "@agent-sessions/core";
 import type { Principal } from "./auth.js";
 import { HttpError } from "./http.js";
 
@@ -150,29 +150,6 @@ function tooManyRequests(limit: Limit, waitMs: number): HttpError {
     "ratelimit-policy": limit.policy,
     ratelimit: `"${limit.rule.name}";r=0;t=${seconds}`,
   });
-}
-
-/**
- * The bucket of a client address. An IPv6 client owns at least a /64 and can pick any address in
- * it, so its bucket is the /64; an IPv4 address mapped into IPv6 (`::ffff:203.0.113.9`, as a
- * dual-stack socket reports it) is its IPv4 address. Anything else counts as it is.
- */
-export function addressBucket(address: string): string {
-  if (!address.includes(":")) return address;
-  let text = address.toLowerCase();
-  if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
-  const zone = text.indexOf("%");
-  if (zone >= 0) text = text.slice(0, zone);
-  if (text.startsWith("::ffff:") && /^\d{1,3}(\.\d{1,3}){3}$/.test(text.slice(7))) return text.slice(7);
-  const halves = text.split("::");
-  if (halves.length > 2) return text;
-  const head = halves[0] === "" ? [] : halves[0]!.split(":");
-  const tail = halves.length === 2 && halves[1] !== "" ? halves[1]!.split(":") : [];
-  const missing = 8 - head.length - tail.length - (tail.at(-1)?.includes(".") || head.at(-1)?.includes(".") ? 1 : 0);
-  const groups = halves.length === 2 ? [...head, ...Array<string>(Math.max(0, missing)).fill("0"), ...tail] : head;
-  const prefix = groups.slice(0, 4);
-  if (prefix.length < 4 || prefix.some((group) => !/^[0-9a-f]{1,4}$/.test(group))) return text;
-  return `${prefix.map((group) => group.replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
 
 function plural(count: number, unit: string): string {

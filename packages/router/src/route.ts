@@ -24,8 +24,6 @@ export interface RouteContext {
 
 /** Settings every route reads, resolved from the router's options. */
 export interface RouterSettings {
-  /** The fixed origin hosted form URLs start with, when one is configured. */
-  readonly publicUrl: string | null;
   /** Finds a request's hosted origin; see `RouteContext.hostedOrigin`. */
   readonly hostedOrigin: (context: RouteContext) => string;
   /** Longest long-poll a client may ask for, in seconds. */

@@ -97,7 +97,6 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
   const idempotencyTtlMs = (options.idempotencyTtlSeconds ?? 24 * 3600) * 1000;
   const report = options.onError ?? ((error: unknown) => console.error("agent-sessions: internal error", error));
   const settings: RouterSettings = {
-    publicUrl: typeof options.publicUrl === "string" ? options.publicUrl.replace(/\/+$/, "") : null,
     hostedOrigin: hostedOriginResolver(options.publicUrl, options.allowedHosts),
     maxWaitSeconds: options.maxWaitSeconds ?? 60,
     heartbeatMs: options.heartbeatMs ?? 15_000,

@@ -1,4 +1,5 @@
 import {
+  assertRecordLimit,
   type ClaimOptions,
   type DueClaim,
   type IdempotencyEntry,
@@ -112,8 +113,7 @@ export class SqlStore implements Store {
   }
 
   async insertWithinLimit(write: RecordWrite, limit: RecordLimit): Promise<LimitedInsertResult> {
-    if (!Number.isSafeInteger(limit?.max) || limit.max < 0) throw new InvalidInputError("limit.max", `must be a whole number ≥ 0, got ${limit?.max}`);
-    if (typeof limit.status !== "string") throw new InvalidInputError("limit.status", "must be a string");
+    assertRecordLimit(limit);
     if (!this.schemaChecked) await this.checkSchema();
     return this.insertRetried(write, () => insertWithinLimitInTransaction(this.context, write, limit));
   }

@@ -1,6 +1,6 @@
 import type { Emitter } from "mitt";
 import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
-import { eventId, ID_PREFIXES, isShowable } from "../ids.js";
+import { eventId, ID_PREFIXES, isPrefixedId, isShowable } from "../ids.js";
 import type { Machine, Transition } from "../machine.js";
 import { LIMITS, type RecordKind } from "../schemas/common.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
@@ -54,7 +54,10 @@ const NOUNS: Record<RecordKind, string> = {
   webhook: "Webhook",
 };
 
-/** The id prefix of each record kind: an id without it names no record of that kind. */
+/**
+ * The id prefix of each record kind: a text that is not such an id (a NUL, 3 KB, a padded or
+ * capitalized id) names no record of that kind, and never reaches a store.
+ */
 const PREFIXES: Record<RecordKind, string> = {
   form: ID_PREFIXES.form,
   form_session: ID_PREFIXES.formSession,
@@ -64,14 +67,6 @@ const PREFIXES: Record<RecordKind, string> = {
   agent_session: ID_PREFIXES.agentSession,
   webhook: ID_PREFIXES.webhook,
 };
-
-/**
- * Each kind's id pattern, compiled once: a read or write of a record tests its id against one, so
- * a text that cannot be such an id (a NUL, 3 KB, a padded or capitalized id) never reaches a store.
- */
-const ID_SHAPES = Object.fromEntries(
-  Object.entries(PREFIXES).map(([kind, prefix]) => [kind, new RegExp(`^${prefix}_[0-9a-f]{32}$`)]),
-) as Record<RecordKind, RegExp>;
 
 /**
  * How many due records a list by status writes before it reads. With a worker running few are
@@ -210,7 +205,7 @@ export class Records {
 
   /** Reads one record of one kind of one organization, or throws not found; a text that is not such an id never reaches the store. */
   async load(orgId: string | null, kind: RecordKind, id: string): Promise<StoredRecord> {
-    if (!ID_SHAPES[kind].test(id)) throw notFound(kind, id);
+    if (!isPrefixedId(id, PREFIXES[kind])) throw notFound(kind, id);
     const record = orgId === null ? await this.context.store.getUnscoped(id) : await this.context.store.get(orgId, id);
     if (!record || record.kind !== kind) throw notFound(kind, id);
     return record;
