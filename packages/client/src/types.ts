@@ -5,9 +5,11 @@ import type {
   FieldValue,
   FormField,
   FormSessionStatus,
+  formSessionWire,
   Usage,
   WaitStatus,
   WaitType,
+  WireBody,
   WorkflowStatus,
 } from "@agent-sessions/core";
 
@@ -34,6 +36,11 @@ export interface ListOptions {
 }
 
 // ---- forms and form sessions (seed 000) ----
+
+/** What `formSessions.create` sends: seed 000's body, snake_case. */
+export type CreateFormSessionInput = WireBody<typeof formSessionWire.create>;
+/** What `formSessions.extend` sends: `{ expires_in }`. */
+export type ExtendFormSessionInput = WireBody<typeof formSessionWire.extend>;
 
 /** A form definition. */
 export interface Form {

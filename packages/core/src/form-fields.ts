@@ -1,5 +1,5 @@
 import { InvalidInputError } from "./errors.js";
-import type { FieldValue, FormField } from "./schemas/form.js";
+import type { FieldValue, FormField } from "./kinds/form.js";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -1,26 +1,21 @@
 import { InvalidInputError } from "./errors.js";
 
-/** Every id prefix agent-sessions hands out, by what the id names. */
-export const ID_PREFIXES = {
-  formSession: "sess",
-  workflow: "sess",
-  agentSession: "session",
-  thread: "thread",
+/**
+ * The prefixes of ids that name parts of records and other things that are not records (a
+ * record kind's prefix is in its descriptor, `kinds/`; `ID_PREFIXES` joins the two).
+ */
+export const PART_PREFIXES = {
   action: "act",
   callback: "cb",
-  form: "form",
   inbox: "inb",
   wait: "wait",
   message: "msg",
   event: "evt",
   organization: "org",
-  agent: "agent",
-  webhook: "wh",
   delivery: "dlv",
   outbox: "obx",
 } as const;
 
-export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const ID_PATTERN = /^([a-z]+)_([0-9a-f]{32})$/;

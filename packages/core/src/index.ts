@@ -16,9 +16,12 @@ export {
 } from "./engine/notifier.js";
 export { DELIVERY_TOPIC, type DeliveryPage, type DeliveryPayload, deliveryId } from "./engine/webhooks.js";
 export type { TickOptions, WorkerOptions } from "./engine/worker.js";
-export type { EngineEvents, Page } from "./engine/records.js";
+export type { EngineEvents, ListOptions, Page } from "./engine/records.js";
+export type { FormOperations, FormSessionOperations } from "./engine/forms.js";
+export type { AgentOperations, AgentSessionOperations, ThreadOperations, WebhookOperations, WorkflowOperations } from "./engine/engine.js";
 export * from "./errors.js";
-export { createIdGenerator, eventId, ID_PREFIXES, type IdPrefix, idTime, isPrefixedId, isRecordId, isShowable } from "./ids.js";
+export { createIdGenerator, eventId, idTime, isPrefixedId, isRecordId, isShowable, PART_PREFIXES } from "./ids.js";
+export * from "./kinds/index.js";
 export { accept, defineMachine, iso, type Machine, refuse, type Transition } from "./machine.js";
 export * from "./machines/agent-session.js";
 export * from "./machines/form-session.js";

@@ -1,4 +1,4 @@
-import type { RecordKind } from "./schemas/common.js";
+import type { RecordKind } from "./kinds/index.js";
 import type { SessionEvent } from "./schemas/event.js";
 
 /**

@@ -1,6 +1,6 @@
 import { MemoryStore } from "@agent-sessions/memory";
 import { beforeEach, describe, expect, it } from "vitest";
-import { AgentSessionsError, createEngine, type Engine, type SessionEvent, type Store } from "../src/index.js";
+import { AgentSessionsError, type CreateFormInput, createEngine, type Engine, type SessionEvent, type Store } from "../src/index.js";
 
 const T0 = Date.UTC(2026, 0, 15, 10, 0, 0);
 const ORG = "org_00000000000000000000000000000001";
@@ -24,7 +24,7 @@ async function failure(promise: Promise<unknown>): Promise<AgentSessionsError> {
   throw new Error("expected the operation to fail");
 }
 
-const intake = {
+const intake: CreateFormInput = {
   name: "Support intake",
   slug: "support-intake",
   fields: [
@@ -63,7 +63,7 @@ describe("engine: forms and form sessions", () => {
       ["nope", "the body must be a JSON object"],
     ];
     for (const [input, message] of cases) {
-      const error = await failure(t.engine.forms.create(ORG, input));
+      const error = await failure(t.engine.forms.create(ORG, input as never));
       expect([error.code, error.message]).toEqual(["invalid_input", message]);
     }
   });
@@ -71,7 +71,7 @@ describe("engine: forms and form sessions", () => {
   it("runs a session from created to submitted, emitting each event once", async () => {
     await t.engine.forms.create(ORG, intake);
     const created = await t.engine.formSessions.create(ORG, "support-intake", {
-      expires_in: 3600,
+      expiresIn: 3600,
       prefill: { email: "user@example.com", session_id: "sess_internal_ref" },
       metadata: { thread_id: "thread_42" },
     });
@@ -107,7 +107,7 @@ describe("engine: forms and form sessions", () => {
 
   it("shows a session as expired once its deadline passed, before any sweep, and refuses a submission", async () => {
     await t.engine.forms.create(ORG, intake);
-    const session = await t.engine.formSessions.create(ORG, "support-intake", { expires_in: 60 });
+    const session = await t.engine.formSessions.create(ORG, "support-intake", { expiresIn: 60 });
     t.clock.now = T0 + 60_000;
     expect((await t.engine.formSessions.get(ORG, session.id)).status).toBe("expired");
     expect(t.seen.some((event) => event.type === "session.expired")).toBe(false);
@@ -121,8 +121,8 @@ describe("engine: forms and form sessions", () => {
 
   it("never lists a session under a status its deadline ended, before any sweep", async () => {
     await t.engine.forms.create(ORG, intake);
-    const expiring = await t.engine.formSessions.create(ORG, "support-intake", { expires_in: 60 });
-    const live = await t.engine.formSessions.create(ORG, "support-intake", { expires_in: 3600 });
+    const expiring = await t.engine.formSessions.create(ORG, "support-intake", { expiresIn: 60 });
+    const live = await t.engine.formSessions.create(ORG, "support-intake", { expiresIn: 3600 });
     t.clock.now = T0 + 60_000;
     const created = await t.engine.formSessions.list(ORG, { status: "created" });
     expect(created.data.map((session) => session.id)).toEqual([live.id]);
@@ -137,15 +137,15 @@ describe("engine: forms and form sessions", () => {
 
   it("extends a live session and refuses to extend a submitted one", async () => {
     await t.engine.forms.create(ORG, intake);
-    const session = await t.engine.formSessions.create(ORG, "support-intake", { expires_in: 60 });
-    expect((await t.engine.formSessions.extend(ORG, session.id, { expires_in: 1800 })).expiresAt).toBe(T0 + 1_860_000);
+    const session = await t.engine.formSessions.create(ORG, "support-intake", { expiresIn: 60 });
+    expect((await t.engine.formSessions.extend(ORG, session.id, { expiresIn: 1800 })).expiresAt).toBe(T0 + 1_860_000);
     t.clock.now = T0 + 100_000;
     expect((await t.engine.formSessions.get(ORG, session.id)).status).toBe("created");
     await t.engine.formSessions.submit(session.id, { values: { email: "a@b.co", issue: "x" } });
-    const error = await failure(t.engine.formSessions.extend(ORG, session.id, { expires_in: 60 }));
+    const error = await failure(t.engine.formSessions.extend(ORG, session.id, { expiresIn: 60 }));
     expect(error.code).toBe("illegal_transition");
-    expect((await failure(t.engine.formSessions.extend(ORG, session.id, { expires_in: 0 }))).message).toBe("expires_in: must be at least 1");
-    expect((await failure(t.engine.formSessions.extend(OTHER, session.id, { expires_in: 60 }))).code).toBe("not_found");
+    expect((await failure(t.engine.formSessions.extend(ORG, session.id, { expiresIn: 0 }))).message).toBe("expiresIn: must be at least 1");
+    expect((await failure(t.engine.formSessions.extend(OTHER, session.id, { expiresIn: 60 }))).code).toBe("not_found");
   });
 
   it("lets exactly one of twenty different concurrent submissions win", async () => {
@@ -176,7 +176,7 @@ describe("engine: tick", () => {
     const [first] = engines;
     await first!.engine.forms.create(ORG, intake);
     const sessions = await Promise.all(
-      Array.from({ length: 50 }, () => first!.engine.formSessions.create(ORG, "support-intake", { expires_in: 10 })),
+      Array.from({ length: 50 }, () => first!.engine.formSessions.create(ORG, "support-intake", { expiresIn: 10 })),
     );
     await Promise.all(engines.map(({ engine }) => engine.tick(T0 + 5_000)));
     expect(engines.flatMap(({ seen }) => seen).filter((e) => e.type === "session.expired")).toHaveLength(0);

@@ -1,20 +1,10 @@
-import type { RecordKind, StoredRecord } from "@agent-sessions/core";
+import { type RecordKind, type StoredRecord, TERMINAL_STATUSES } from "@agent-sessions/core";
 
 /** How long terminal records are kept. */
 export interface RetentionOptions {
-  /** Seconds a record stays after a write leaves it terminal (see `TERMINAL_STATUSES`) with no deadline ahead. */
+  /** Seconds a record stays after a write leaves it terminal (its kind's `terminal` statuses) with no deadline ahead. */
   readonly terminalTtlSeconds: number;
 }
-
-/**
- * The statuses after which a record of each kind never changes on its own: only these may be
- * given a retention TTL. Forms, agents, agent sessions and webhooks are never removed.
- */
-export const TERMINAL_STATUSES: Readonly<Partial<Record<RecordKind, readonly string[]>>> = {
-  form_session: ["submitted", "expired"],
-  workflow: ["completed", "failed"],
-  thread: ["closed"],
-};
 
 /**
  * The TTL in milliseconds a write gives its record: the retention for a terminal record with no

@@ -96,7 +96,7 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], info: O
       tags: [route.tag],
       security: route.public ? [] : GUARDED.map((scheme) => ({ ...scheme })),
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(route.body || route.bodyContentType ? { requestBody: requestBody(route, schemas) } : {}),
+      ...(route.input || route.body || route.bodyContentType ? { requestBody: requestBody(route, schemas) } : {}),
       responses: responses(route, schemas),
     };
     item[method] = operation;
@@ -130,9 +130,10 @@ function pathTemplates(routes: readonly RouteDefinition[]): Map<string, string> 
 }
 
 function requestBody(route: RouteDefinition, schemas: SchemaRegistry): NonNullable<OpenApiOperation["requestBody"]> {
-  const schema = route.body ? schemas.convert(route.body) : undefined;
+  const body = route.input?.schema ?? route.body;
+  const schema = body ? schemas.convert(body) : undefined;
   // An empty body reads as `{}`, so a body is only required when `{}` would be refused.
-  const required = !route.body || route.body.type !== "object" || (Array.isArray(route.body.required) && route.body.required.length > 0);
+  const required = !body || body.type !== "object" || (Array.isArray(body.required) && body.required.length > 0);
   return { required, content: { [route.bodyContentType ?? JSON_TYPE]: schema === undefined ? {} : { schema } } };
 }
 

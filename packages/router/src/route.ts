@@ -1,4 +1,4 @@
-import type { Engine } from "@agent-sessions/core";
+import type { Engine, WireInput } from "@agent-sessions/core";
 import type { TSchema } from "@sinclair/typebox";
 import type { ErrorAnswer } from "./http.js";
 
@@ -50,8 +50,14 @@ export interface RouteDefinition {
   readonly public?: boolean;
   /** Creates something: honours `Idempotency-Key`. */
   readonly idempotent?: boolean;
-  /** The request body as sent, for the OpenAPI document. */
+  /** The request body as sent, for the OpenAPI document, when `input` does not give it. */
   readonly body?: TSchema;
+  /**
+   * The operation's input as the wire carries it (a kind's `wire.create`, …): the handler reads the
+   * body with it, the OpenAPI document shows its schema, and a field the engine names in its own
+   * casing in a 400 is renamed to the wire's.
+   */
+  readonly input?: WireInput<unknown>;
   readonly bodyContentType?: string;
   readonly query?: Readonly<Record<string, { description: string; schema: TSchema }>>;
   readonly responses: Readonly<Record<number, RouteResponse>>;

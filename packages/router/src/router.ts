@@ -1,4 +1,4 @@
-import type { Engine } from "@agent-sessions/core";
+import { type Engine, wireError } from "@agent-sessions/core";
 import { type ApiKey, type Authenticate, apiKeyAuthenticator, type Principal } from "./auth.js";
 import { hostedOriginResolver, type PublicUrl } from "./hosts.js";
 import { describeError, errorResponse, HttpError, parseJson, type ResponseConstructor, readBody, useResponseConstructor } from "./http.js";
@@ -145,7 +145,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
       } catch (error) {
         // A client that hung up mid-body is no server fault: nothing to report, nobody to answer.
         if (request.signal.aborted) return errorResponse(400, "the request was aborted by the client");
-        const answer = describeError(error, route.failure, (e) => report(e, request));
+        const answer = describeError(route.input ? wireError(error, route.input) : error, route.failure, (e) => report(e, request));
         return route.errorPage ? await route.errorPage(answer) : errorResponse(answer.status, answer.message, answer.headers);
       }
     });

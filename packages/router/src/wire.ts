@@ -2,10 +2,12 @@ import {
   type Agent,
   type AgentSession,
   Capability,
-  type Form,
-  FormField,
+  AnyObject,
+  DateTime,
+  formSessionWire,
+  formWire,
   iso,
-  type FormSession,
+  Nullable,
   type Inbox,
   type Message,
   type PendingAction,
@@ -25,81 +27,18 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
  */
 
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
-const DateTime = Type.String({ format: "date-time" });
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const AnyObject = Type.Record(Type.String(), Type.Unknown());
-const FieldValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 
 export const ErrorBody = Type.Object(
   { error: Type.String({ examples: ["Invalid request"] }), message: Type.String({ examples: ["name is required"] }) },
   { $id: "Error" },
 );
 
-// ---- forms and form sessions (seed 000, snake_case) ----
+// ---- forms and form sessions (seed 000, snake_case): in their kinds' descriptors ----
 
-export const FormBody = Type.Object(
-  {
-    id: Type.String({ examples: ["form_0190e1b0000070008000000000000001"] }),
-    name: Type.String(),
-    slug: Nullable(Type.String()),
-    fields: Type.Array(FormField),
-    allowPartial: Type.Boolean(),
-    metadata: AnyObject,
-    created_at: DateTime,
-    updated_at: DateTime,
-  },
-  { $id: "Form" },
-);
-export const formBody = (form: Form): Static<typeof FormBody> => ({
-  id: form.id,
-  name: form.name,
-  slug: form.slug,
-  fields: form.fields,
-  allowPartial: form.allowPartial,
-  metadata: form.metadata,
-  created_at: iso(form.createdAt),
-  updated_at: iso(form.updatedAt),
-});
-
-export const FormSessionBody = Type.Object(
-  {
-    id: Type.String({ examples: ["sess_0190e1b0000070008000000000000001"] }),
-    form_id: Type.String(),
-    status: Type.Union([Type.Literal("created"), Type.Literal("open"), Type.Literal("submitted"), Type.Literal("expired")]),
-    url: Type.String({ format: "uri" }),
-    expires_at: DateTime,
-    created_at: DateTime,
-    updated_at: DateTime,
-    prefill: Type.Record(Type.String(), FieldValue),
-    metadata: AnyObject,
-    submission: Nullable(
-      Type.Object({
-        values: Type.Record(Type.String(), FieldValue),
-        partial: Type.Boolean(),
-        missing_fields: Type.Array(Type.String()),
-        submitted_at: DateTime,
-      }),
-    ),
-  },
-  { $id: "FormSession" },
-);
-export const formSessionBody = (session: FormSession, url: string): Static<typeof FormSessionBody> => ({
-  id: session.id,
-  form_id: session.formId,
-  status: session.status,
-  url,
-  expires_at: iso(session.expiresAt),
-  created_at: iso(session.createdAt),
-  updated_at: iso(session.updatedAt),
-  prefill: session.prefill,
-  metadata: session.metadata,
-  submission: session.submission && {
-    values: session.submission.values,
-    partial: session.submission.partial,
-    missing_fields: session.submission.missingFields,
-    submitted_at: iso(session.submission.submittedAt),
-  },
-});
+export const FormBody = formWire.body;
+export const formBody = formWire.toBody;
+export const FormSessionBody = formSessionWire.body;
+export const formSessionBody = formSessionWire.toBody;
 
 // ---- workflow sessions, inboxes, messages, waits (seed 001, camelCase) ----
 

@@ -1,5 +1,5 @@
 import { InvalidInputError } from "../errors.js";
-import { ID_PREFIXES } from "../ids.js";
+import { ID_PREFIXES } from "../kinds/index.js";
 import {
   type AgentSessionCommand,
   agentSessionMachine,
@@ -16,7 +16,7 @@ import {
   type RuntimeAgent,
 } from "../schemas/agent.js";
 import { LIMITS } from "../schemas/common.js";
-import { ListQuery } from "../schemas/workflow.js";
+import { ListQuery } from "../schemas/common.js";
 import { assertJsonSize, parseInput } from "../validate.js";
 import type { Page, Records } from "./records.js";
 

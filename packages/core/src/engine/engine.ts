@@ -1,18 +1,14 @@
 import mitt, { type Emitter } from "mitt";
 import { createIdGenerator, isPrefixedId, isRecordId } from "../ids.js";
-import type { Machine } from "../machine.js";
-import { agentSessionMachine } from "../machines/agent-session.js";
-import { formSessionMachine } from "../machines/form-session.js";
-import { type BillablePolicy, defaultBillablePolicy, threadMachine } from "../machines/thread.js";
-import { workflowMachine } from "../machines/workflow.js";
-import type { RecordKind } from "../schemas/common.js";
+import { kindOf, type RecordKind } from "../kinds/index.js";
+import { type BillablePolicy, defaultBillablePolicy } from "../machines/thread.js";
 import type { SessionEvent } from "../schemas/event.js";
 import type { Store, StoredRecord } from "../store.js";
 import type { ResolveHost } from "../webhooks/addresses.js";
 import { ACTION_TOPIC, type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELAYS, runAction } from "./actions.js";
 import { agentOperations, agentSessionOperations } from "./agents.js";
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, deliver, DeliveryLog, type FetchFunction } from "./deliveries.js";
-import { formOperations, formSessionOperations } from "./forms.js";
+import { type FormOperations, type FormSessionOperations, formOperations, formSessionOperations } from "./forms.js";
 import { KeyedLimiter } from "./limiter.js";
 import { type Notifier, NotificationRelay } from "./notifier.js";
 import { type EngineEvents, notFound, Records } from "./records.js";
@@ -99,19 +95,68 @@ function positive(name: string, value: number, whole = false): number {
   return value;
 }
 
-const MACHINES: Partial<Record<RecordKind, Machine<unknown, unknown>>> = {
-  form_session: formSessionMachine as Machine<unknown, unknown>,
-  workflow: workflowMachine as Machine<unknown, unknown>,
-  thread: threadMachine as Machine<unknown, unknown>,
-  agent_session: agentSessionMachine as Machine<unknown, unknown>,
-};
+
+/** Workflow sessions; see `workflowOperations`. */
+export type WorkflowOperations = ReturnType<typeof workflowOperations>;
+/** Threads and their pending actions; see `threadOperations`. */
+export type ThreadOperations = ReturnType<typeof threadOperations>;
+/** Agents; see `agentOperations`. */
+export type AgentOperations = ReturnType<typeof agentOperations>;
+/** Agent sessions; see `agentSessionOperations`. */
+export type AgentSessionOperations = ReturnType<typeof agentSessionOperations>;
+/** Webhook endpoints; see `webhookOperations`. */
+export type WebhookOperations = ReturnType<typeof webhookOperations>;
+
+/**
+ * What `createEngine` returns: every operation of every session kind for one store, in
+ * camelCase. Each operation takes its input type and returns its resource type; it checks its
+ * input too, so a JavaScript caller's mistake is an `InvalidInputError` naming the field.
+ */
+export interface Engine {
+  /** The store the engine was created with. */
+  readonly store: Store;
+  /** In-process listeners: `engine.events.on("session.expired", (event) => …)`, or `"*"` for all. */
+  readonly events: Emitter<EngineEvents>;
+  /** The engine's clock. */
+  readonly now: () => number;
+  readonly forms: FormOperations;
+  readonly formSessions: FormSessionOperations;
+  readonly workflows: WorkflowOperations;
+  readonly threads: ThreadOperations;
+  readonly agents: AgentOperations;
+  readonly agentSessions: AgentSessionOperations;
+  /** Webhook endpoints of an organization and their delivery logs. */
+  readonly webhooks: WebhookOperations;
+  /** How often the router's long-polls read the store again (no notifier, several instances), or `null`. */
+  readonly pollIntervalMs: number | null;
+  /** A record's events in order, after `afterSeq` when given (any kind, one organization). */
+  timeline(orgId: string, id: string, query?: { afterSeq?: number; limit?: number }): Promise<SessionEvent[]>;
+  /**
+   * Persists what time alone did to one record by now (an expiry, a timeout) and returns how
+   * many events that wrote: for a caller that waits on a deadline instead of a sweep.
+   */
+  settle(orgId: string, id: string): Promise<number>;
+  /**
+   * One round of background work, for serverless use from a cron: persists every expiry and
+   * timeout due by `now` exactly once (even when several instances tick one store: each due
+   * record is leased to one ticker, and the write is a compare-and-set), then sends the
+   * webhook deliveries and runs the confirmed actions that are available.
+   */
+  tick(now?: number, options?: TickOptions): Promise<TickResult>;
+  /** Starts the background worker: a `tick` every `intervalMs`, and at once after a write that enqueued work. */
+  start(options?: WorkerOptions): void;
+  /** Stops the worker: no more claims; resolves once the work in flight is done. */
+  stop(): Promise<void>;
+  /** Stops the worker and stops listening to the notifier. */
+  close(): Promise<void>;
+}
 
 /**
  * Creates the engine: every operation of the four session kinds over one store. Each operation
  * loads a record, applies a pure machine at the clock's `now`, saves with compare-and-set (retried
  * on conflict) and then emits the written events in-process.
  */
-export function createEngine(options: EngineOptions) {
+export function createEngine(options: EngineOptions): Engine {
   const clock = options.clock ?? Date.now;
   const newId = options.ids ?? createIdGenerator(clock);
   const emitter: Emitter<EngineEvents> = mitt<EngineEvents>();
@@ -176,7 +221,7 @@ export function createEngine(options: EngineOptions) {
     clock,
     report,
     async settle(claim, now) {
-      const machine = MACHINES[claim.kind as RecordKind];
+      const machine = kindOf(claim.kind as RecordKind).machine;
       return machine ? records.settle(claim.orgId, claim.kind as RecordKind, claim.id, machine, now) : 0;
     },
     topics: {
@@ -233,7 +278,7 @@ export function createEngine(options: EngineOptions) {
       if (!isRecordId(id)) throw notFound("workflow", id);
       const record = await options.store.get(orgId, id);
       if (!record) throw notFound("workflow", id);
-      const machine = MACHINES[record.kind];
+      const machine = kindOf(record.kind).machine;
       return machine ? records.settle(orgId, record.kind, id, machine, clock()) : 0;
     },
 
@@ -265,6 +310,3 @@ export function createEngine(options: EngineOptions) {
     },
   };
 }
-
-/** The engine `createEngine` returns. */
-export type Engine = ReturnType<typeof createEngine>;

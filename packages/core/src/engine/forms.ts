@@ -1,25 +1,52 @@
 import { checkFormFields } from "../form-fields.js";
-import { ID_PREFIXES, isPrefixedId } from "../ids.js";
-import { createFormSession, type FormSessionCommand, formSessionMachine } from "../machines/form-session.js";
-import { LIMITS } from "../schemas/common.js";
+import { isPrefixedId } from "../ids.js";
+import { CreateFormInput, type Form, formKind } from "../kinds/form.js";
 import {
-  CreateFormInput,
   CreateFormSessionInput,
   ExtendFormSessionInput,
-  type Form,
   type FormSession,
+  type FormSessionStatus,
   SubmitFormInput,
-} from "../schemas/form.js";
-import { ListQuery } from "../schemas/workflow.js";
+} from "../kinds/form-session.js";
+import { ID_PREFIXES } from "../kinds/index.js";
+import { createFormSession, type FormSessionCommand, formSessionMachine } from "../machines/form-session.js";
+import { LIMITS } from "../schemas/common.js";
 import { assertJsonSize, parseInput } from "../validate.js";
-import { notFound, type Page, type Records } from "./records.js";
+import { type ListOptions, notFound, type Page, type Records } from "./records.js";
 
 const slugAlias = (slug: string) => `form-slug:${slug}`;
 const SLUG = new RegExp(CreateFormInput.properties.slug.pattern!);
-const isSlug = (text: string) => text.length <= CreateFormInput.properties.slug.maxLength! && SLUG.test(text);
+const isSlug = (text: string) => text.length <= formKind.limits.nameChars && SLUG.test(text);
 
-/** Form definitions: create, read by id or slug, list. */
-export function formOperations(records: Records, newId: (prefix: string) => string) {
+/** Form definitions of an organization. */
+export interface FormOperations {
+  /** Creates a form definition; its slug, when given, must be unused in the organization. */
+  create(orgId: string, input: CreateFormInput): Promise<Form>;
+  /** Reads a form by its id or its slug. */
+  get(orgId: string, idOrSlug: string): Promise<Form>;
+  /** Lists an organization's forms, newest first. */
+  list(orgId: string, query?: ListOptions<never>): Promise<Page<Form>>;
+}
+
+/** Form sessions: what an agent does with the API and what a person does on the hosted page. */
+export interface FormSessionOperations {
+  /** Creates a session of a form (by id or slug) in `created`, with prefill and metadata. */
+  create(orgId: string, formIdOrSlug: string, input?: CreateFormSessionInput): Promise<FormSession>;
+  /** Reads a session as of now: past its deadline it shows `expired` even before a sweep. */
+  get(orgId: string, id: string): Promise<FormSession>;
+  /** Lists an organization's form sessions, newest first, optionally by status. */
+  list(orgId: string, query?: ListOptions<FormSessionStatus>): Promise<Page<FormSession>>;
+  /** Pushes `expiresAt` later by `expiresIn` seconds; only while created or open. */
+  extend(orgId: string, id: string, input: ExtendFormSessionInput): Promise<FormSession>;
+  /** The hosted page's read: by the session id alone, its unguessable URL being the capability. */
+  hosted(id: string): Promise<FormSession>;
+  /** The person loaded the hosted page: `created → open`. */
+  open(id: string): Promise<FormSession>;
+  /** The person submitted the hosted form. */
+  submit(id: string, input: SubmitFormInput): Promise<FormSession>;
+}
+
+export function formOperations(records: Records, newId: (prefix: string) => string): FormOperations {
   async function resolve(orgId: string, idOrSlug: string): Promise<Form> {
     if (isPrefixedId(idOrSlug, ID_PREFIXES.form)) return records.view<Form>(orgId, "form", idOrSlug);
     // Only a text shaped like a slug is looked up: anything else names no form.
@@ -29,8 +56,7 @@ export function formOperations(records: Records, newId: (prefix: string) => stri
   }
 
   return {
-    /** Creates a form definition; its slug, when given, must be unused in the organization. */
-    async create(orgId: string, input: unknown): Promise<Form> {
+    async create(orgId, input) {
       const body = parseInput(CreateFormInput, input);
       checkFormFields(body.fields);
       if (body.metadata) assertJsonSize("metadata", body.metadata, LIMITS.metadataBytes);
@@ -53,23 +79,19 @@ export function formOperations(records: Records, newId: (prefix: string) => stri
         describeTaken: () => `slug: "${form.slug}" is already used by another form`,
       });
     },
-    /** Reads a form by its id or its slug. */
     get: resolve,
-    /** Lists an organization's forms, newest first. */
-    async list(orgId: string, query: unknown = {}): Promise<Page<Form>> {
-      return records.list<Form>(orgId, "form", parseInput(ListQuery, query));
+    async list(orgId, query = {}) {
+      return records.list<Form>(orgId, "form", query);
     },
   };
 }
 
-/** Form sessions: what an agent does with the API and what a person does on the hosted page. */
-export function formSessionOperations(records: Records, newId: (prefix: string) => string, forms: ReturnType<typeof formOperations>) {
+export function formSessionOperations(records: Records, newId: (prefix: string) => string, forms: FormOperations): FormSessionOperations {
   const command = (orgId: string | null, id: string, cmd: FormSessionCommand) =>
     records.mutate(orgId, "form_session", id, formSessionMachine, cmd);
 
   return {
-    /** Creates a session of a form (by id or slug) in `created`, with prefill and metadata. */
-    async create(orgId: string, formIdOrSlug: string, input: unknown = {}): Promise<FormSession> {
+    async create(orgId, formIdOrSlug, input = {}) {
       const body = parseInput(CreateFormSessionInput, input);
       if (body.metadata) assertJsonSize("metadata", body.metadata, LIMITS.metadataBytes);
       const form = await forms.get(orgId, formIdOrSlug);
@@ -78,7 +100,7 @@ export function formSessionOperations(records: Records, newId: (prefix: string) 
         form,
         {
           id: newId(ID_PREFIXES.formSession),
-          ...(body.expires_in !== undefined ? { expiresInSeconds: body.expires_in } : {}),
+          ...(body.expiresIn !== undefined ? { expiresInSeconds: body.expiresIn } : {}),
           ...(body.prefill ? { prefill: body.prefill } : {}),
           ...(body.metadata ? { metadata: body.metadata } : {}),
         },
@@ -86,29 +108,23 @@ export function formSessionOperations(records: Records, newId: (prefix: string) 
       );
       return records.insert("form_session", state, events, { status: state.status, dueAt: state.expiresAt });
     },
-    /** Reads a session as of now: past its deadline it shows `expired` even before a sweep. */
-    async get(orgId: string, id: string): Promise<FormSession> {
+    async get(orgId, id) {
       return records.view(orgId, "form_session", id, formSessionMachine);
     },
-    /** Lists an organization's form sessions, newest first, optionally by status. */
-    async list(orgId: string, query: unknown = {}): Promise<Page<FormSession>> {
-      return records.list(orgId, "form_session", parseInput(ListQuery, query), formSessionMachine);
+    async list(orgId, query = {}) {
+      return records.list(orgId, "form_session", query, formSessionMachine);
     },
-    /** Pushes `expires_at` later by `expires_in` seconds; only while created or open. */
-    async extend(orgId: string, id: string, input: unknown): Promise<FormSession> {
+    async extend(orgId, id, input) {
       const body = parseInput(ExtendFormSessionInput, input);
-      return command(orgId, id, { type: "extend", seconds: body.expires_in });
+      return command(orgId, id, { type: "extend", seconds: body.expiresIn });
     },
-    /** The hosted page's read: by the session id alone, its unguessable URL being the capability. */
-    async hosted(id: string): Promise<FormSession> {
+    async hosted(id) {
       return records.view(null, "form_session", id, formSessionMachine);
     },
-    /** The person loaded the hosted page: `created → open`. */
-    async open(id: string): Promise<FormSession> {
+    async open(id) {
       return command(null, id, { type: "open" });
     },
-    /** The person submitted the hosted form. */
-    async submit(id: string, input: unknown): Promise<FormSession> {
+    async submit(id, input) {
       const body = parseInput(SubmitFormInput, input);
       return command(null, id, { type: "submit", values: body.values, ...(body.partial !== undefined ? { partial: body.partial } : {}) });
     },

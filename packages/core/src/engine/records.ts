@@ -1,8 +1,10 @@
 import type { Emitter } from "mitt";
 import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
-import { eventId, ID_PREFIXES, isPrefixedId, isShowable } from "../ids.js";
+import { eventId, isPrefixedId, isShowable } from "../ids.js";
+import { KINDS, kindOf, type RecordKind } from "../kinds/index.js";
 import type { Machine, Transition } from "../machine.js";
-import { LIMITS, type RecordKind } from "../schemas/common.js";
+import { LIMITS, ListQuery } from "../schemas/common.js";
+import { parseInput } from "../validate.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
 import type { OutboxMessage, RecordLimit, RecordWrite, Store, StoredRecord } from "../store.js";
 
@@ -16,6 +18,15 @@ export interface Page<T> {
   readonly limit: number;
   readonly offset: number;
   readonly nextCursor: string | null;
+}
+
+/** How a list is asked for: a status of the kind, and a page by `limit` (default 20) and `offset`, or by `cursor`. */
+export interface ListOptions<Status extends string = string> {
+  readonly status?: Status;
+  readonly limit?: number;
+  readonly offset?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
 }
 
 /** What a record repository needs from the engine. */
@@ -43,31 +54,6 @@ export interface WriteExtras<S> {
   readonly retries?: number;
 }
 
-/** Names a record kind in messages: "Session sess_… not found". */
-const NOUNS: Record<RecordKind, string> = {
-  form: "Form",
-  form_session: "Session",
-  workflow: "Session",
-  thread: "Session",
-  agent: "Agent",
-  agent_session: "Session",
-  webhook: "Webhook",
-};
-
-/**
- * The id prefix of each record kind: a text that is not such an id (a NUL, 3 KB, a padded or
- * capitalized id) names no record of that kind, and never reaches a store.
- */
-const PREFIXES: Record<RecordKind, string> = {
-  form: ID_PREFIXES.form,
-  form_session: ID_PREFIXES.formSession,
-  workflow: ID_PREFIXES.workflow,
-  thread: ID_PREFIXES.thread,
-  agent: ID_PREFIXES.agent,
-  agent_session: ID_PREFIXES.agentSession,
-  webhook: ID_PREFIXES.webhook,
-};
-
 /**
  * How many due records a list by status writes before it reads. With a worker running few are
  * due at once; without one, each such list writes this many more, so the backlog shrinks.
@@ -83,7 +69,7 @@ const CURSOR = /^[\w.~-]{1,200}$/;
  * named only when it could be one: a caller's 10 KB or control-character "id" is not echoed.
  */
 export function notFound(kind: RecordKind, id?: string): NotFoundError {
-  return new NotFoundError(id === undefined || !isShowable(id) ? `${NOUNS[kind]} not found` : `${NOUNS[kind]} ${id} not found`);
+  return new NotFoundError(id === undefined || !isShowable(id) ? `${kindOf(kind).noun} not found` : `${kindOf(kind).noun} ${id} not found`);
 }
 
 function toEvents(record: { id: string; orgId: string; kind: RecordKind }, first: number, drafts: readonly EventDraft[]) {
@@ -101,28 +87,22 @@ function toEvents(record: { id: string; orgId: string; kind: RecordKind }, first
   );
 }
 
-/** How many growing parts a record holds: inboxes, waits, messages and steps, or actions. */
-function parts(data: unknown): number {
-  const state = data as { inboxes?: unknown[]; waits?: unknown[]; messages?: unknown[]; steps?: unknown[]; actions?: unknown[] };
-  return (state.inboxes?.length ?? 0) + (state.waits?.length ?? 0) + (state.messages?.length ?? 0) +
-    (state.steps?.length ?? 0) + (state.actions?.length ?? 0);
-}
-
 /**
- * Refuses a workflow or thread past `LIMITS.recordBytes`. Only a write that adds a part (a message,
+ * Refuses a record of a kind that grows (one with `parts`) past `LIMITS.recordBytes`. Only a write that adds a part (a message,
  * a step, an action) can grow a record by more than a few kilobytes, so only those are measured:
  * serializing the whole state on every write would cost more than the rest of the write. A new
  * record without parts is made from one create input, which its schema's limits keep far below
  * the record limit.
  */
 function assertRecordSize(kind: RecordKind, id: string, data: unknown, previous?: unknown): void {
-  if (kind !== "workflow" && kind !== "thread") return; // only these grow with use
+  const parts = kindOf(kind).parts as ((state: unknown) => number) | undefined;
+  if (parts === undefined) return; // only kinds with parts grow with use
   if (parts(data) <= (previous === undefined ? 0 : parts(previous))) return;
   const length = JSON.stringify(data).length;
   if (length * 3 <= LIMITS.recordBytes) return;
   const bytes = new TextEncoder().encode(JSON.stringify(data)).length;
   if (bytes > LIMITS.recordBytes) {
-    throw new PayloadTooLargeError(`${NOUNS[kind].toLowerCase()} ${id} would exceed ${LIMITS.recordBytes} bytes`);
+    throw new PayloadTooLargeError(`${kindOf(kind).noun.toLowerCase()} ${id} would exceed ${LIMITS.recordBytes} bytes`);
   }
 }
 
@@ -205,7 +185,7 @@ export class Records {
 
   /** Reads one record of one kind of one organization, or throws not found; a text that is not such an id never reaches the store. */
   async load(orgId: string | null, kind: RecordKind, id: string): Promise<StoredRecord> {
-    if (!isPrefixedId(id, PREFIXES[kind])) throw notFound(kind, id);
+    if (!isPrefixedId(id, KINDS[kind].prefix)) throw notFound(kind, id);
     const record = orgId === null ? await this.context.store.getUnscoped(id) : await this.context.store.get(orgId, id);
     if (!record || record.kind !== kind) throw notFound(kind, id);
     return record;
@@ -268,7 +248,7 @@ export class Records {
       if (result.state === state && drafts.length === 0) return state;
       if (await this.save(machine, record, result.state, drafts, extra)) return result.state;
     }
-    throw new VersionConflictError(`${NOUNS[kind].toLowerCase()} ${id} changed concurrently too often; try again`);
+    throw new VersionConflictError(`${kindOf(kind).noun.toLowerCase()} ${id} changed concurrently too often; try again`);
   }
 
   /** Persists what time alone did to a record by `now`, once; returns the events it wrote. */
@@ -298,9 +278,14 @@ export class Records {
   async list<S>(
     orgId: string,
     kind: RecordKind,
-    query: { status?: string; limit?: number; offset?: number; cursor?: string },
+    options: ListOptions,
     machine?: Machine<S, unknown>,
   ): Promise<Page<S>> {
+    const query = parseInput(ListQuery, options);
+    const { statuses } = KINDS[kind];
+    if (query.status !== undefined && !(statuses as readonly string[]).includes(query.status)) {
+      throw new InvalidInputError("status", `must be one of ${statuses.join(", ")}`);
+    }
     const limit = query.limit ?? 20;
     const offset = query.offset ?? 0;
     // A cursor is a store's token for the last record of a page (an id, or an encoding of one):

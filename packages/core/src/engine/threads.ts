@@ -1,5 +1,6 @@
 import { InvalidInputError, NotFoundError } from "../errors.js";
-import { ID_PREFIXES, isShowable } from "../ids.js";
+import { isShowable } from "../ids.js";
+import { ID_PREFIXES } from "../kinds/index.js";
 import { DEFAULT_ACTION_SECONDS, type PendingActionCommand } from "../machines/pending-action.js";
 import { type BillablePolicy, createThread, type ThreadCommand, threadMachine } from "../machines/thread.js";
 import { LIMITS } from "../schemas/common.js";
@@ -11,7 +12,7 @@ import {
   type Thread,
   UpdateContextInput,
 } from "../schemas/thread.js";
-import { ListQuery } from "../schemas/workflow.js";
+import { ListQuery } from "../schemas/common.js";
 import { assertJsonSize, parseInput } from "../validate.js";
 import { actionMessage } from "./actions.js";
 import type { Page, Records } from "./records.js";

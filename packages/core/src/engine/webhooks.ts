@@ -1,5 +1,6 @@
 import { InvalidInputError } from "../errors.js";
-import { eventId, ID_PREFIXES } from "../ids.js";
+import { eventId } from "../ids.js";
+import { ID_PREFIXES } from "../kinds/index.js";
 import { iso } from "../machine.js";
 import { deliveryAttemptOf, isDeliveryEvent, matchesFilter, webhookMachine } from "../machines/webhook.js";
 import {
@@ -8,7 +9,7 @@ import {
   WEBHOOK_ENDPOINT_LIMIT,
   type WebhookEndpoint,
 } from "../schemas/webhook.js";
-import { ListQuery } from "../schemas/workflow.js";
+import { ListQuery } from "../schemas/common.js";
 import type { OutboxMessage, Store, StoredRecord } from "../store.js";
 import type { SessionEvent } from "../schemas/event.js";
 import { parseInput } from "../validate.js";

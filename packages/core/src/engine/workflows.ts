@@ -1,13 +1,13 @@
 import { NotFoundError } from "../errors.js";
-import { ID_PREFIXES, isPrefixedId, isShowable } from "../ids.js";
+import { isPrefixedId, isShowable } from "../ids.js";
+import { ID_PREFIXES } from "../kinds/index.js";
 import { createWorkflow, type WorkflowCommand, workflowMachine } from "../machines/workflow.js";
-import { LIMITS } from "../schemas/common.js";
+import { LIMITS, ListQuery } from "../schemas/common.js";
 import {
   CreateInboxInput,
   CreateWaitInput,
   CreateWorkflowInput,
   type Inbox,
-  ListQuery,
   type Message,
   PostMessageInput,
   RecordStepInput,

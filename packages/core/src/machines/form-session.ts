@@ -2,7 +2,8 @@ import { ExpiredError, IllegalTransitionError, InvalidInputError } from "../erro
 import { coerceFieldValue, isBlank, ownValue } from "../form-fields.js";
 import { accept, defineMachine, iso, type Machine, refuse, type Transition } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
-import type { FieldValue, Form, FormSession, Submission } from "../schemas/form.js";
+import type { FieldValue, Form } from "../kinds/form.js";
+import { type FormSession, formSessionKind, type Submission } from "../kinds/form-session.js";
 
 /** Commands a form session answers to. */
 export type FormSessionCommand =
@@ -11,8 +12,6 @@ export type FormSessionCommand =
   | { readonly type: "extend"; readonly seconds: number }
   | { readonly type: "tick" };
 
-/** Default lifetime of a form session: one hour, as seed 000 documents. */
-export const DEFAULT_FORM_SESSION_SECONDS = 3600;
 
 /** Builds a new form session in `created`, checking its prefill against the form's fields. */
 export function createFormSession(
@@ -37,7 +36,7 @@ export function createFormSession(
       throw new InvalidInputError(`prefill.${field.name}`, "is required: a hidden field can only be filled by prefill");
     }
   }
-  const expiresAt = now + (input.expiresInSeconds ?? DEFAULT_FORM_SESSION_SECONDS) * 1000;
+  const expiresAt = now + (input.expiresInSeconds ?? formSessionKind.limits.defaultExpiresInSeconds) * 1000;
   const state: FormSession = {
     id: input.id,
     orgId: form.orgId,

@@ -1,3 +1,4 @@
+import { statusSchema } from "../kinds/kind.js";
 import { type Static, Type } from "@sinclair/typebox";
 import { closed, Metadata, Nullable, Timestamp } from "./common.js";
 
@@ -40,8 +41,10 @@ export const CreateAgentInput = Type.Object(
 );
 export type CreateAgentInput = Static<typeof CreateAgentInput>;
 
-export const AgentSessionStatus = Type.Union([Type.Literal("started"), Type.Literal("active"), Type.Literal("idle")]);
-export type AgentSessionStatus = Static<typeof AgentSessionStatus>;
+/** Every status of an agent session. */
+export const AGENT_SESSION_STATUSES = ["started", "active", "idle"] as const;
+export const AgentSessionStatus = statusSchema(AGENT_SESSION_STATUSES);
+export type AgentSessionStatus = (typeof AGENT_SESSION_STATUSES)[number];
 
 /** Token counts and similar counters, summed key by key over the session's turns. */
 export const Usage = Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]*$", maxLength: 64 }), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), {

@@ -24,26 +24,30 @@ export const LIMITS = {
   contextVariablesBytes: 4 * 1024,
   /** The whole state of one record, serialized as JSON (UTF-8 bytes). */
   recordBytes: 1024 * 1024,
-  /** Longest `expires_in` of a form session: one year. */
-  maxExpiresInSeconds: 365 * 24 * 3600,
   /** Characters kept of an agent session's first user message and last assistant response. */
   previewChars: 200,
 } as const;
-
-/** A record kind the store keeps. */
-export const RecordKind = Type.Union([
-  Type.Literal("form"),
-  Type.Literal("form_session"),
-  Type.Literal("workflow"),
-  Type.Literal("thread"),
-  Type.Literal("agent"),
-  Type.Literal("agent_session"),
-  Type.Literal("webhook"),
-]);
-export type RecordKind = Static<typeof RecordKind>;
 
 /** A schema that also accepts `null`. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** Options of an input object that refuses unknown fields by name. */
 export const closed = { additionalProperties: false } as const;
+
+/** A moment as the wire shows it: ISO 8601 text in UTC (`2025-01-15T10:30:00.000Z`). */
+export const DateTime = Type.String({ format: "date-time" });
+
+/** Any JSON object, as the wire shows metadata and payloads. */
+export const AnyObject = Type.Record(Type.String(), Type.Unknown());
+
+/** What every list takes: a status to filter by, and a page by `limit` and `offset` or `cursor`. */
+export const ListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  closed,
+);
+export type ListQuery = Static<typeof ListQuery>;

@@ -1,5 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { JsonObject, RecordKind, Timestamp } from "./common.js";
+import type { RecordKind } from "../kinds/index.js";
+import { JsonObject, Timestamp } from "./common.js";
 
 /** An event a machine emits, before the engine gives it an id and a place in the timeline. */
 export const EventDraft = Type.Object({
@@ -14,7 +15,7 @@ export const SessionEvent = Type.Object({
   id: Type.String(),
   orgId: Type.String(),
   recordId: Type.String(),
-  kind: RecordKind,
+  kind: Type.Unsafe<RecordKind>(Type.String({ description: "The record kind: form_session, workflow, thread, …" })),
   seq: Type.Integer({ minimum: 1 }),
   type: Type.String(),
   at: Timestamp,

@@ -1,7 +1,6 @@
 export * from "./agent.js";
 export * from "./common.js";
 export * from "./event.js";
-export * from "./form.js";
 export * from "./thread.js";
 export * from "./webhook.js";
 export * from "./workflow.js";

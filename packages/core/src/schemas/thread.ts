@@ -1,9 +1,12 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { statusSchema } from "../kinds/kind.js";
 import { closed, JsonObject, Metadata, Nullable, Timestamp } from "./common.js";
 
 
-export const ThreadStatus = Type.Union([Type.Literal("active"), Type.Literal("closed")]);
-export type ThreadStatus = Static<typeof ThreadStatus>;
+/** Every status of a thread. */
+export const THREAD_STATUSES = ["active", "closed"] as const;
+export const ThreadStatus = statusSchema(THREAD_STATUSES);
+export type ThreadStatus = (typeof THREAD_STATUSES)[number];
 
 export const ActionStatus = Type.Union([
   Type.Literal("pending"),

@@ -1,11 +1,12 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { statusSchema } from "../kinds/kind.js";
 import { closed, Metadata, Nullable, Timestamp } from "./common.js";
 
 
-export const WorkflowStatus = Type.Union([Type.Literal("active"), Type.Literal("completed"), Type.Literal("failed")], {
-  errorMessage: "must be one of active, completed, failed",
-});
-export type WorkflowStatus = Static<typeof WorkflowStatus>;
+/** Every status of a workflow session. */
+export const WORKFLOW_STATUSES = ["active", "completed", "failed"] as const;
+export const WorkflowStatus = statusSchema(WORKFLOW_STATUSES);
+export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
 
 /** An address inside a workflow session that receives messages until `expiresAt`. */
 export const Inbox = Type.Object({
@@ -152,14 +153,3 @@ export const RecordStepInput = Type.Object(
 );
 export type RecordStepInput = Static<typeof RecordStepInput>;
 
-/** `GET /api/v1/sessions?status=&limit=&offset=` */
-export const ListQuery = Type.Object(
-  {
-    status: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
-    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  },
-  closed,
-);
-export type ListQuery = Static<typeof ListQuery>;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createEngine, type Engine } from "../engine/engine.js";
 import { isAgentSessionsError } from "../errors.js";
+import type { FormSessionStatus } from "../kinds/form-session.js";
 import { LIMITS } from "../schemas/common.js";
 import { WEBHOOK_ENDPOINT_LIMIT } from "../schemas/webhook.js";
 import type { Store } from "../store.js";
@@ -87,13 +88,13 @@ export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
     async function sessionsPastDeadline(expiring: number, live = 0): Promise<{ org: string; expired: string[]; created: string[] }> {
       const own = orgId();
       const form = await engine.forms.create(own, { name: "Intake", fields: [{ name: "answer", type: "text", required: true }] });
-      const make = async (count: number, input: object) => {
+      const make = async (count: number, input: { expiresIn: number }) => {
         const ids: string[] = [];
         for (let i = 0; i < count; i++) ids.push((await engine.formSessions.create(own, form.id, input)).id);
         return ids.sort().reverse(); // newest id first, as lists answer
       };
-      const expired = await make(expiring, { expires_in: 1 });
-      const created = await make(live, { expires_in: 3600 });
+      const expired = await make(expiring, { expiresIn: 1 });
+      const created = await make(live, { expiresIn: 3600 });
       now += 2000;
       return { org: own, expired, created };
     }
@@ -107,7 +108,7 @@ export function runEngineConcurrency(options: EngineConcurrencyOptions): void {
       ];
       for (const { query, total, page } of cases) {
         const made = await sessionsPastDeadline(2);
-        const answered = await engine.formSessions.list(made.org, query);
+        const answered = await engine.formSessions.list(made.org, query as { status: FormSessionStatus });
         expect({ total: answered.total, ids: answered.data.map((session) => session.id) }, JSON.stringify(query)).toEqual({
           total,
           ids: made.expired.slice(0, page),

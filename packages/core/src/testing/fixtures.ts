@@ -1,5 +1,5 @@
 import { createIdGenerator, eventId } from "../ids.js";
-import type { RecordKind } from "../schemas/common.js";
+import type { RecordKind } from "../kinds/index.js";
 import type { SessionEvent } from "../schemas/event.js";
 import type { OutboxMessage, RecordWrite, Store, StoredRecord } from "../store.js";
 

@@ -1,3 +1,4 @@
+import type { CreateFormInput } from "../kinds/form.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createEngine, type Engine, type EngineOptions } from "../engine/engine.js";
 import type { FetchFunction } from "../engine/deliveries.js";
@@ -71,7 +72,7 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
   }
 }
 
-const FORM = { name: "Intake", slug: "intake", fields: [{ name: "email", type: "email", required: true }] };
+const FORM: CreateFormInput = { name: "Intake", slug: "intake", fields: [{ name: "email", type: "email", required: true }] };
 
 /**
  * The worker suite every store adapter passes: due deadlines settled exactly once by several
@@ -124,7 +125,7 @@ export function runWorkerConformance(options: WorkerConformanceOptions): void {
       const sessions: string[] = [];
       for (let i = 0; i < sessionCount; i++) {
         const creator = [a, b, c][i % 3]!;
-        sessions.push((await creator.formSessions.create(org, "intake", { expires_in: 60 })).id);
+        sessions.push((await creator.formSessions.create(org, "intake", { expiresIn: 60 })).id);
       }
       clock.now = T0 + 60_000;
       for (const made of [a, b, c]) made!.start({ intervalMs: 5, batch: 50 });
@@ -156,8 +157,8 @@ export function runWorkerConformance(options: WorkerConformanceOptions): void {
       const made = engine();
       await made.webhooks.create(org, { url: receiver.url, events: ["session.expired"] });
       await made.forms.create(org, FORM);
-      const expiring = await made.formSessions.create(org, "intake", { expires_in: 60 });
-      const live = await made.formSessions.create(org, "intake", { expires_in: 3600 });
+      const expiring = await made.formSessions.create(org, "intake", { expiresIn: 60 });
+      const live = await made.formSessions.create(org, "intake", { expiresIn: 3600 });
       clock.now = T0 + 60_000;
       // No worker round ran: the expiry is only a deadline in the store until the list persists it.
       const created = await Promise.all([1, 2, 3].map(() => made.formSessions.list(org, { status: "created" })));
@@ -177,7 +178,7 @@ export function runWorkerConformance(options: WorkerConformanceOptions): void {
       const writer = engine();
       await writer.webhooks.create(org, { url: receiver.url, events: ["session.expired"] });
       await writer.forms.create(org, FORM);
-      const session = await writer.formSessions.create(org, "intake", { expires_in: 10 });
+      const session = await writer.formSessions.create(org, "intake", { expiresIn: 10 });
       // The crashed instance claimed the deadline and never wrote; the survivor waits out the lease.
       expect(await store.claimDue({ now: T0 + 10_000, limit: 10, leaseMs: 30_000, owner: "crashed" })).toHaveLength(1);
       const survivor = engine();

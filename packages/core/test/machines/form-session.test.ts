@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  formSessionKind,
   createFormSession,
-  DEFAULT_FORM_SESSION_SECONDS,
   type Form,
   type FormField,
   type FormSession,
@@ -300,7 +300,7 @@ describe("createFormSession", () => {
   it("creates a session in created that expires after the default hour", () => {
     const id = newId("sess");
     const { state, events } = createFormSession(strictForm, { id, prefill: { session_id: "crm-4711" } }, T0);
-    expect(DEFAULT_FORM_SESSION_SECONDS).toBe(3600);
+    expect(formSessionKind.limits.defaultExpiresInSeconds).toBe(3600);
     expect(state).toMatchObject({ id, status: "created", formId: strictForm.id, orgId: strictForm.orgId, expiresAt: T0 + HOUR });
     expect(events).toEqual([
       { type: "session.created", at: T0, payload: { session_id: id, form_id: strictForm.id, expires_at: iso(T0 + HOUR) } },

@@ -1,4 +1,4 @@
-import { isPrefixedId, isShowable } from "@agent-sessions/core";
+import { isPrefixedId, isShowable, type ListOptions } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { HttpError } from "../http.js";
 import type { RouteResponse } from "../route.js";
@@ -29,8 +29,12 @@ export const listQuery = {
   cursor: { description: "The nextCursor of the previous page, instead of offset", schema: Type.String() },
 } as const;
 
-/** Reads the list parameters of a query string, refusing a malformed number, an unknown or a repeated parameter by name. */
-export function readListQuery(url: URL, extra: readonly string[] = []): Record<string, string | number> {
+/**
+ * Reads the list parameters of a query string, refusing a malformed number, an unknown or a
+ * repeated parameter by name. A `status` is passed on as text: the engine answers one its kind
+ * does not have with a 400 naming the statuses it has.
+ */
+export function readListQuery<Status extends string = never>(url: URL, extra: readonly string[] = []): ListOptions<Status> {
   const query: Record<string, string | number> = {};
   for (const [name, value] of url.searchParams) {
     if (Object.hasOwn(query, name)) throw new HttpError(400, `${name}: must be given once`);
@@ -45,7 +49,7 @@ export function readListQuery(url: URL, extra: readonly string[] = []): Record<s
       throw new HttpError(400, `${name} is not a known query parameter`);
     }
   }
-  return query;
+  return query as ListOptions<Status>;
 }
 
 /** The pagination object of seed 001, with the cursor of the next page. */

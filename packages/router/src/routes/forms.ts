@@ -1,13 +1,6 @@
-import {
-  CreateFormInput,
-  CreateFormSessionInput,
-  ExtendFormSessionInput,
-  FORM_SESSION_STATUSES,
-  FormSessionStatus,
-  isPrefixedId,
-} from "@agent-sessions/core";
+import { FORM_SESSION_STATUSES, FormSessionStatus, formSessionWire, formWire, isPrefixedId } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
-import { HttpError, json } from "../http.js";
+import { json } from "../http.js";
 import { hostedUrl, type RouteContext, type RouteDefinition } from "../route.js";
 import { AgentSessionBody, agentSessionBody, FormBody, formBody, FormSessionBody, formSessionBody, PageOf } from "../wire.js";
 import { errors, idOf, listQuery, pagination, readListQuery } from "./common.js";
@@ -23,11 +16,11 @@ export const formRoutes: RouteDefinition[] = [
     summary: "Create a form",
     tag: "Forms",
     idempotent: true,
-    body: CreateFormInput,
+    input: formWire.create,
     responses: { 201: { description: "The form", schema: FormBody }, ...errors(400, 409, 413, 422) },
     failure: "Failed to create form",
     async handle({ engine, orgId, body }) {
-      return json(formBody(await engine.forms.create(orgId, body)), 201);
+      return json(formBody(await engine.forms.create(orgId, formWire.create.read(body))), 201);
     },
   },
   {
@@ -60,12 +53,13 @@ export const formRoutes: RouteDefinition[] = [
     summary: "Create a form session (the form by id or slug)",
     tag: "Form sessions",
     idempotent: true,
-    body: CreateFormSessionInput,
+    input: formSessionWire.create,
     responses: { 201: { description: "The session, with its hosted url", schema: FormSessionBody }, ...errors(400, 404, 413, 422) },
     failure: "Failed to create session",
     async handle(context) {
       void context.hostedOrigin; // a Host the router may not name is refused before anything is written
-      const session = await context.engine.formSessions.create(context.orgId, context.params.id!, context.body);
+      const input = formSessionWire.create.read(context.body);
+      const session = await context.engine.formSessions.create(context.orgId, context.params.id!, input);
       return json(formSession(context, session), 201);
     },
   },
@@ -81,11 +75,7 @@ export const formRoutes: RouteDefinition[] = [
     responses: { 200: { description: "A page of form sessions", schema: PageOf(FormSessionBody) }, ...errors(400) },
     failure: "Failed to list sessions",
     async handle(context) {
-      const query = readListQuery(context.url, ["status"]);
-      if (query.status !== undefined && !(FORM_SESSION_STATUSES as readonly string[]).includes(String(query.status))) {
-        throw new HttpError(400, `status: must be one of ${FORM_SESSION_STATUSES.join(", ")}`);
-      }
-      const page = await context.engine.formSessions.list(context.orgId, query);
+      const page = await context.engine.formSessions.list(context.orgId, readListQuery(context.url, ["status"]));
       return json({ data: page.data.map((session) => formSession(context, session)), pagination: pagination(page) });
     },
   },
@@ -110,13 +100,14 @@ export const formRoutes: RouteDefinition[] = [
     path: "/v1/sessions/:id",
     summary: "Extend a form session: push expires_at later by expires_in seconds",
     tag: "Form sessions",
-    body: ExtendFormSessionInput,
+    input: formSessionWire.extend,
     responses: { 200: { description: "The session", schema: FormSessionBody }, ...errors(400, 404, 409, 410) },
     failure: "Failed to update session",
     async handle(context) {
       const id = idOf(context.params.id!, "sess", "Session");
       void context.hostedOrigin; // a Host the router may not name is refused before anything is written
-      return json(formSession(context, await context.engine.formSessions.extend(context.orgId, id, context.body)));
+      const input = formSessionWire.extend.read(context.body);
+      return json(formSession(context, await context.engine.formSessions.extend(context.orgId, id, input)));
     },
   },
 ];

@@ -1,10 +1,9 @@
 // What both organizations hold in the store, read through the store contract itself: every list's
 // total and every record as stored (status, version, event count, deadline, state). Compared
 // before and after a refused request, it shows a write a 4xx left behind.
-import { RecordKind, type Store, type StoredRecord } from "@agent-sessions/core";
+import { RECORD_KINDS, type RecordKind, type Store, type StoredRecord } from "@agent-sessions/core";
 
 /** Every kind of record the store keeps, from core's own schema of them. */
-const RECORD_KINDS = RecordKind.anyOf.map((literal) => literal.const) as RecordKind[];
 const PAGE = 100;
 /** Between a snapshot entry's header and the record's data: JSON text never holds a raw line break. */
 const HEADER_END = "\n";

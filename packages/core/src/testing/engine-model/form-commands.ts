@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { LIMITS } from "../../schemas/common.js";
+import { formSessionKind } from "../../kinds/form-session.js";
 import * as forms from "./forms.js";
 import { FIELD_MENU, type FieldChoice, lifetime, METADATA, type Ref, ref, show } from "./inputs.js";
 import type { Entry } from "./model.js";
@@ -73,7 +73,7 @@ const createFormSession = fc
       { weight: 3, arbitrary: fc.constant(undefined) },
       { weight: 3, arbitrary: lifetime },
       { weight: 3, arbitrary: fc.integer({ min: 900, max: 7200 }) },
-      { weight: 1, arbitrary: fc.constantFrom(0, LIMITS.maxExpiresInSeconds + 1) },
+      { weight: 1, arbitrary: fc.constantFrom(0, formSessionKind.limits.maxExpiresInSeconds + 1) },
     ),
     prefill: fc.array(fieldValue, { maxLength: 2 }),
     metadata: metadataIndex,
@@ -81,11 +81,11 @@ const createFormSession = fc
   .map((p) => {
     const prefill = posted(p.prefill);
     const input = {
-      ...(p.expiresIn !== undefined ? { expires_in: p.expiresIn } : {}),
+      ...(p.expiresIn !== undefined ? { expiresIn: p.expiresIn } : {}),
       ...(p.prefill.length > 0 ? { prefill: raw(prefill) } : {}),
       ...withMetadata(p.metadata),
     };
-    const lifetimeValid = p.expiresIn === undefined || (p.expiresIn >= 1 && p.expiresIn <= LIMITS.maxExpiresInSeconds);
+    const lifetimeValid = p.expiresIn === undefined || (p.expiresIn >= 1 && p.expiresIn <= formSessionKind.limits.maxExpiresInSeconds);
     const valid = METADATA[p.metadata]!.valid && lifetimeValid;
     const shown = show({ ...input, metadata: METADATA[p.metadata]!.label });
     const label = `createFormSession(${named(p.form, "form")}${p.bySlug ? " by slug" : ""}, ${shown})`;
@@ -151,7 +151,7 @@ const extendFormSession = fc
         what: "formSessions.extend",
         kind: "form_session",
         model: () => forms.extend(m, entry, p.seconds, Number.isInteger(p.seconds) && p.seconds >= 1),
-        engine: () => r.engine.formSessions.extend(r.org, id, { expires_in: p.seconds }),
+        engine: () => r.engine.formSessions.extend(r.org, id, { expiresIn: p.seconds }),
         touched: () => entry as Entry | undefined,
       });
     }),

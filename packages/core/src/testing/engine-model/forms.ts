@@ -1,4 +1,4 @@
-import type { FieldValue, Form, Submission } from "../../schemas/form.js";
+import type { FieldValue, Form, Submission } from "../../kinds/index.js";
 import type { FieldChoice } from "./inputs.js";
 import { type EngineModel, type Entry, no, ok, SECOND, type States, type Verdict } from "./model.js";
 

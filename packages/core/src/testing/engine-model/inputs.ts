@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import type { FieldValue, FormField } from "../../schemas/form.js";
+import type { FieldValue, FormField } from "../../kinds/index.js";
 
 // The inputs the engine model test sends, each with the verdict the rules give it written beside
 // it, so the reference model looks answers up instead of re-implementing the validators.
