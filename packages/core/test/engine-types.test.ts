@@ -1,0 +1,48 @@
+// The engine's API is typed: a wrong field, a wrong casing or a wrong status literal does not
+// compile. Each `@ts-expect-error` below fails `pnpm typecheck` (tsc over packages/*/test) the day
+// the line it marks compiles; the runtime half checks that JavaScript callers are still refused.
+import { MemoryStore } from "@agent-sessions/memory";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { createEngine, type Engine, type FormSession, type FormSessionStatus, type Page } from "../src/index.js";
+
+const ORG = "org_00000000000000000000000000000001";
+
+/** Calls that must not compile; never run (the engine would refuse each at run time). */
+function wrongCalls(engine: Engine): void {
+  // @ts-expect-error seed 000's snake_case is the wire's; the engine takes camelCase
+  void engine.formSessions.create(ORG, "intake", { expires_in: 60 });
+  // @ts-expect-error a typo in a field name
+  void engine.formSessions.create(ORG, "intake", { expiresln: 60 });
+  // @ts-expect-error a lifetime is a number of seconds
+  void engine.formSessions.extend(ORG, "sess_x", { expiresIn: "60" });
+  // @ts-expect-error `closed` is a thread's status, not a form session's
+  void engine.formSessions.list(ORG, { status: "closed" });
+  // @ts-expect-error a form field's type is one of the field types
+  void engine.forms.create(ORG, { name: "Intake", fields: [{ name: "email", type: "e-mail" }] });
+  // @ts-expect-error forms are listed without a status
+  void engine.forms.list(ORG, { status: "active" });
+  // @ts-expect-error submitted values are strings, numbers or booleans
+  void engine.formSessions.submit("sess_x", { values: { email: { address: "a@b.c" } } });
+}
+
+describe("the engine's types", () => {
+  it("take typed camelCase inputs and return typed resources", () => {
+    expectTypeOf<Engine["formSessions"]["create"]>().returns.resolves.toEqualTypeOf<FormSession>();
+    expectTypeOf<Engine["formSessions"]["list"]>().returns.resolves.toEqualTypeOf<Page<FormSession>>();
+    expectTypeOf<FormSession["status"]>().toEqualTypeOf<FormSessionStatus>();
+    expectTypeOf<Parameters<Engine["formSessions"]["create"]>[2]>().toEqualTypeOf<
+      { expiresIn?: number; prefill?: Record<string, string | number | boolean>; metadata?: Record<string, unknown> } | undefined
+    >();
+    expect(typeof wrongCalls).toBe("function");
+  });
+
+  it("still refuse at run time what a JavaScript caller gets wrong, naming the field", async () => {
+    const engine = createEngine({ store: new MemoryStore(), clock: () => 1_700_000_000_000 });
+    await engine.forms.create(ORG, { name: "Intake", slug: "intake", fields: [{ name: "email", type: "email" }] });
+    const untyped = engine.formSessions as unknown as { create(org: string, form: string, input: unknown): Promise<unknown> };
+    await expect(untyped.create(ORG, "intake", { expires_in: 60 })).rejects.toThrow("expires_in is not a known field");
+    await expect(engine.formSessions.list(ORG, { status: "closed" as FormSessionStatus })).rejects.toThrow(
+      "status: must be one of created, open, submitted, expired",
+    );
+  });
+});
