@@ -1,4 +1,4 @@
 import { defineConfig } from "tsup";
 import { packageBuild } from "../../tsup.base.js";
 
-export default defineConfig(packageBuild({ entry: ["src/index.ts", "src/testing.ts"], external: ["vitest", "fast-check"] }));
+export default defineConfig(packageBuild({ entry: ["src/index.ts", "src/testing.ts"], external: ["fast-check"] }));

@@ -1,4 +1,4 @@
-import { AgentSessionsError, type Notifier, type RateLimiter, redactUrl, type Store } from "@agent-sessions/core";
+import { AgentSessionsError, type Notifier, type RateLimiter, redactUrl, type Store, type StoreNotifier } from "@agent-sessions/core";
 import { UsageError } from "./errors.js";
 
 /** Where `serve` keeps sessions: in this process, in an SQL database, or in Redis. */
@@ -119,7 +119,7 @@ async function openSql(url: string, migrate: boolean): Promise<OpenedStore> {
 }
 
 async function openRedis(url: string): Promise<OpenedStore> {
-  const { createRedisNotifier, createRedisRateLimiter, openRedisStore } = await import("@agent-sessions/redis");
+  const { createRedisRateLimiter, openRedisStore } = await import("@agent-sessions/redis");
   const store = openRedisStore(url);
   // ioredis reports each failed (re)connection as an "error" event; unheard, it prints a stack.
   let probing = true;
@@ -151,13 +151,13 @@ async function openRedis(url: string): Promise<OpenedStore> {
     probing = false;
   }
   return {
-    ...notified(store, createRedisNotifier({ client: store.client, channel: `${store.prefix}:notify` })),
+    ...notified(store, store.createNotifier()),
     rateLimiter: createRedisRateLimiter({ client: store.client, prefix: store.prefix }),
   };
 }
 
 /** A store with the notifier that wakes its other instances; closing closes the notifier first. */
-function notified(store: Store & { close(): Promise<void> }, notifier: Notifier & { close(): Promise<void> }): OpenedStore {
+function notified(store: Store & { close(): Promise<void> }, notifier: StoreNotifier): OpenedStore {
   return {
     store,
     notifier,

@@ -43,6 +43,8 @@ export {
 } from "./rate-limit.js";
 export * from "./schemas/index.js";
 export type * from "./store.js";
+export { STORE_CAPABILITIES, storeCapabilities, storeIdempotency } from "./store.js";
+export { MemoryIdempotencyStore } from "./idempotency.js";
 export { JSON_LIMITS, readJson } from "./json-boundary.js";
 export { assertJsonSize, assertRecordLimit, jsonBytes, parseInput } from "./validate.js";
 export { type AddressClass, classifyAddress } from "./webhooks/address-ranges.js";

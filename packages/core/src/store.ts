@@ -1,3 +1,4 @@
+import type { Notifier } from "./engine/notifier.js";
 import type { RecordKind } from "./kinds/index.js";
 import type { SessionEvent } from "./schemas/event.js";
 
@@ -114,11 +115,64 @@ export interface IdempotencyEntry {
 }
 
 /**
- * The storage contract of agent-sessions. Every method is scoped to one organization where it
- * takes an `orgId`: a record of another organization is absent. The conformance suite in
- * `@agent-sessions/core/testing` proves each guarantee below for an adapter.
+ * Requests made with an `Idempotency-Key`, per organization, each remembered until its
+ * `expiresAt` (judged by the `now` callers pass). A store that declares
+ * `capabilities.idempotency` implements these three methods beside its own, so every instance
+ * sharing the store sees a key once; without one the router keeps keys in its process's memory
+ * (`MemoryIdempotencyStore`). `runIdempotencyConformance` proves an implementation.
  */
-export interface Store {
+export interface IdempotencyStore {
+  /** Stores `entry` under the key unless a live one (`expiresAt > now`) is there; exactly one concurrent caller stores it, the others get the live entry. */
+  reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null>;
+  /** Records the response of the request that reserved the key. */
+  completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void>;
+  /** Forgets a key, so a retry runs the request again (after a failure that wrote nothing). */
+  releaseIdempotencyKey(orgId: string, key: string): Promise<void>;
+}
+
+/** A notifier a store made over its own connection; the caller closes it (after the engines that use it). */
+export interface StoreNotifier extends Notifier {
+  close(): Promise<void>;
+}
+
+/**
+ * What a store offers beyond the required methods, as flags (an absent flag is `false`). The
+ * engine and the router read them, never the presence of a method; the conformance suite runs the
+ * block of every declared capability (a store that declares one must pass it) and skips the
+ * others under a title naming the flag.
+ */
+export interface StoreCapabilities {
+  /**
+   * `getUnscoped(id)`. The hosted form page and the operations it uses (`formSessions.hosted`,
+   * `open`, `submit`) find a form session by its id alone; without this they fail.
+   */
+  readonly unscopedReads?: boolean;
+  /**
+   * The `IdempotencyStore` methods, on the store's own storage. Without it the router remembers
+   * `Idempotency-Key`s in its process's memory, which several instances do not share.
+   */
+  readonly idempotency?: boolean;
+  /**
+   * `createNotifier()`: a `Notifier` over the store's own connection and namespace, reaching every
+   * instance on the same store, to pass to `createEngine({ notifier })`. Without it, pass a
+   * notifier of your own, or `pollIntervalMs`, when several instances share the store.
+   */
+  readonly notifier?: boolean;
+}
+
+/**
+ * The storage contract of agent-sessions: the required methods below, and the optional
+ * capabilities a store declares in `capabilities`. Every method is scoped to one organization
+ * where it takes an `orgId`: a record of another organization is absent. The conformance suite in
+ * `@agent-sessions/core/testing` proves each guarantee below for an adapter.
+ *
+ * `insertWithinLimit` is required, not a capability: the engine's caps across records (webhook
+ * endpoints per organization) hold only when the count and the insert are one atomic step, which
+ * no caller can build from `insert` and `list`.
+ */
+export interface Store extends Partial<IdempotencyStore> {
+  /** The optional capabilities this store offers; see `StoreCapabilities`. */
+  readonly capabilities: StoreCapabilities;
   /** Inserts a new record with its events, aliases and outbox messages; exactly one concurrent insert of the same id or alias succeeds. */
   insert(write: RecordWrite): Promise<InsertResult>;
   /** Inserts like `insert` only while fewer than `limit.max` of the organization's records of the record's kind have `limit.status`; concurrent capped inserts never pass the limit, and a refused one (`full`) writes nothing. */
@@ -127,8 +181,6 @@ export interface Store {
   compareAndSet(write: RecordWrite & { readonly expectedVersion: number }): Promise<boolean>;
   /** Reads one record of one organization. */
   get(orgId: string, id: string): Promise<StoredRecord | null>;
-  /** Reads a record by its id alone, for capability URLs (the hosted form page); never for tenant-facing reads. */
-  getUnscoped(id: string): Promise<StoredRecord | null>;
   /** The record id an alias names within one organization. */
   resolveAlias(orgId: string, alias: string): Promise<string | null>;
   /** One page of an organization's records of one kind, newest id first; the order is stable and `total` exact. */
@@ -147,12 +199,45 @@ export interface Store {
     owner: string,
     outcome: { readonly retryAt?: number; readonly error?: string },
   ): Promise<boolean>;
-  /** Stores `entry` under the key unless a live one (`expiresAt > now`) is there; exactly one concurrent caller stores it, the others get the live entry. */
-  reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null>;
-  /** Records the response of the request that reserved the key. */
-  completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void>;
-  /** Forgets a key, so a retry runs the request again (after a failure that wrote nothing). */
-  releaseIdempotencyKey(orgId: string, key: string): Promise<void>;
+  /** Capability `unscopedReads`: reads a record by its id alone, for capability URLs (the hosted form page); never for tenant-facing reads. */
+  getUnscoped?(id: string): Promise<StoredRecord | null>;
+  /** Capability `notifier`: a new notifier whose announcements reach the notifiers of every instance on this store's namespace. */
+  createNotifier?(): StoreNotifier;
   /** Releases connections and timers the store holds. */
   close?(): Promise<void>;
+}
+
+/** The methods each capability needs. */
+const CAPABILITY_METHODS = {
+  unscopedReads: ["getUnscoped"],
+  idempotency: ["reserveIdempotencyKey", "completeIdempotencyKey", "releaseIdempotencyKey"],
+  notifier: ["createNotifier"],
+} as const satisfies Record<keyof StoreCapabilities, readonly (keyof Store)[]>;
+
+/** Every capability flag, in a stable order. */
+export const STORE_CAPABILITIES = Object.keys(CAPABILITY_METHODS) as readonly (keyof StoreCapabilities)[];
+
+/**
+ * The capabilities `store` declares, every flag present; throws a `TypeError` naming the method
+ * a declared capability lacks, or when the store declares none at all.
+ */
+export function storeCapabilities(store: Store): Required<StoreCapabilities> {
+  const declared = (store as { capabilities?: unknown }).capabilities;
+  if (typeof declared !== "object" || declared === null) {
+    throw new TypeError("store: must declare its capabilities, e.g. { unscopedReads: true, idempotency: false, notifier: false }");
+  }
+  const flags = {} as Record<keyof StoreCapabilities, boolean>;
+  for (const name of STORE_CAPABILITIES) {
+    const value = (declared as StoreCapabilities)[name] ?? false;
+    if (typeof value !== "boolean") throw new TypeError(`store: capabilities.${name} must be a boolean`);
+    const missing = value ? CAPABILITY_METHODS[name].find((method) => typeof store[method] !== "function") : undefined;
+    if (missing) throw new TypeError(`store: declares capabilities.${name} but has no ${missing}()`);
+    flags[name] = value;
+  }
+  return flags;
+}
+
+/** The store as an `IdempotencyStore` when it declares `capabilities.idempotency`, else `null`. */
+export function storeIdempotency(store: Store): IdempotencyStore | null {
+  return store.capabilities.idempotency ? (store as Store & IdempotencyStore) : null;
 }

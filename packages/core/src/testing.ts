@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { JSON_LIMITS } from "./json-boundary.js";
 import { LIMITS } from "./schemas/common.js";
-import type { Store, StoredRecord } from "./store.js";
+import type { IdempotencyStore, Store, StoredRecord } from "./store.js";
 import {
   awkwardMetadata,
   concurrently,
@@ -16,18 +15,15 @@ import {
 } from "./testing/fixtures.js";
 import { describeListDue } from "./testing/due-lists.js";
 import { describeFailedWrites } from "./testing/failed-writes.js";
+import { describeIdempotency } from "./testing/idempotency.js";
 import { describeLimits } from "./testing/limits.js";
+import { describeNotifier } from "./testing/notifier.js";
+import { checkCapabilities, describeCapability, destroyStore, probeCapabilities, type StoreSuiteOptions } from "./testing/runner.js";
 
 export * as fixtures from "./testing/fixtures.js";
 
-/** How an adapter's conformance file hands the suite its stores. */
-export interface StoreConformanceOptions {
-  /** Names the adapter in test titles. */
-  readonly name: string;
-  /** A fresh, empty store in its own namespace (database, schema or key prefix), once per test. */
-  readonly create: () => Store | Promise<Store>;
-  /** Removes what `create` made. Default: `store.close()`. */
-  readonly destroy?: (store: Store) => void | Promise<void>;
+/** How an adapter's conformance file hands the suite its stores and its test runner. */
+export interface StoreConformanceOptions extends StoreSuiteOptions {
   /** How many callers race in the concurrency tests. Default: 20. */
   readonly concurrency?: number;
 }
@@ -36,10 +32,16 @@ export interface StoreConformanceOptions {
  * The conformance suite every store adapter passes: compare-and-set, atomic event append,
  * writes whole or absent when they throw half-way, limits across records under concurrency,
  * tenant isolation, stable pagination with exact totals, due and outbox claims with leases, due
- * ids by organization and kind, idempotency records with a time to live, and large values intact.
+ * ids by organization and kind, and large values intact; then the block of each capability the
+ * store declares (reads by id alone, idempotency records with a time to live, a notifier), the
+ * others skipped under a title naming their flag. It first makes one store to read its
+ * capabilities, so await it: `await runStoreConformance({ name, create, test: vitest })`.
  */
-export function runStoreConformance(options: StoreConformanceOptions): void {
+export async function runStoreConformance(options: StoreConformanceOptions): Promise<void> {
   const racers = options.concurrency ?? 20;
+  const { test } = options;
+  const { describe, it, expect, beforeEach, afterEach } = test;
+  const capabilities = await probeCapabilities(options);
 
   describe(`Store conformance: ${options.name}`, () => {
     let store: Store;
@@ -48,24 +50,22 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     beforeEach(async () => {
       store = await options.create();
       org = orgId();
+      checkCapabilities(store, capabilities);
     });
     afterEach(async () => {
-      if (options.destroy) await options.destroy(store);
-      else await store.close?.();
+      await destroyStore(options, store);
     });
 
     describe("insert and read", () => {
       it("round-trips a record and its first event", async () => {
         const stored = await seed(store, { orgId: org, dueAt: T0 + 5000, status: "created", kind: "form_session" });
         expect(await store.get(org, stored.id)).toEqual(stored);
-        expect(await store.getUnscoped(stored.id)).toEqual(stored);
         const timeline = await store.timeline(org, stored.id);
         expect(timeline.map((event) => [event.seq, event.type])).toEqual([[1, "session.created"]]);
       });
 
       it("answers null for an unknown id", async () => {
         expect(await store.get(org, id())).toBeNull();
-        expect(await store.getUnscoped(id())).toBeNull();
       });
 
       it("refuses a second insert of the same id and names it", async () => {
@@ -171,9 +171,10 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       });
     });
 
-    describeFailedWrites(() => ({ store, org }));
-    describeLimits(() => ({ store, org }));
-    describeListDue(() => ({ store, org }));
+    const context = () => ({ store, org });
+    describeFailedWrites(test, context);
+    describeLimits(test, context);
+    describeListDue(test, context);
 
     describe("tenant isolation", () => {
       it("hides another organization's records, timelines and lists", async () => {
@@ -376,34 +377,6 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       });
     });
 
-    describe("idempotency records", () => {
-      const entry = (fingerprint: string, expiresAt = T0 + 60_000) => ({ fingerprint, expiresAt, response: null });
-
-      it("stores the first request, returns it to the next, and expires it", async () => {
-        expect(await store.reserveIdempotencyKey(org, "key-1", entry("a"), T0)).toBeNull();
-        expect(await store.reserveIdempotencyKey(org, "key-1", entry("b"), T0 + 1)).toEqual(entry("a"));
-        await store.completeIdempotencyKey(org, "key-1", { status: 201, body: { id: "sess_1" } });
-        expect(await store.reserveIdempotencyKey(org, "key-1", entry("b"), T0 + 2)).toEqual({
-          ...entry("a"),
-          response: { status: 201, body: { id: "sess_1" } },
-        });
-        expect(await store.reserveIdempotencyKey(org, "key-1", entry("c", T0 + 120_000), T0 + 60_000)).toBeNull();
-        expect(await store.reserveIdempotencyKey(org, "key-1", entry("d"), T0 + 60_001)).toMatchObject({ fingerprint: "c" });
-      });
-
-      it("keeps keys apart per organization, and forgets a released key", async () => {
-        expect(await store.reserveIdempotencyKey(org, "key-2", entry("a"), T0)).toBeNull();
-        expect(await store.reserveIdempotencyKey(orgId(), "key-2", entry("b"), T0)).toBeNull();
-        await store.releaseIdempotencyKey(org, "key-2");
-        expect(await store.reserveIdempotencyKey(org, "key-2", entry("c"), T0)).toBeNull();
-      });
-
-      it(`lets exactly one of ${racers} concurrent requests reserve a key`, async () => {
-        const results = await concurrently(racers, (index) => store.reserveIdempotencyKey(org, "key-3", entry(`f${index}`), T0));
-        expect(results.filter((result) => result === null)).toHaveLength(1);
-      });
-    });
-
     describe("large values", () => {
       it("round-trips metadata near its limit, awkward characters included", async () => {
         const metadata = awkwardMetadata(LIMITS.metadataBytes);
@@ -446,6 +419,24 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(claimed?.payload).toEqual(message.payload);
       });
     });
+
+    describeCapability(test, capabilities, "unscopedReads", "reads by id alone", () => {
+      it("reads a record by its id alone, whatever its organization, and null for an unknown id", async () => {
+        const stored = await seed(store, { orgId: org, dueAt: T0 + 5000, status: "created", kind: "form_session" });
+        const elsewhere = await seed(store, { orgId: orgId() });
+        expect(await store.getUnscoped!(stored.id)).toEqual(stored);
+        expect(await store.getUnscoped!(elsewhere.id)).toEqual(elsewhere);
+        expect(await store.getUnscoped!(id())).toBeNull();
+      });
+    });
+
+    describeCapability(test, capabilities, "idempotency", "idempotency records", () => {
+      describeIdempotency(test, () => ({ keys: store as Store & IdempotencyStore, org }), racers);
+    });
+
+    describeCapability(test, capabilities, "notifier", "notifier", () => {
+      describeNotifier(test, context);
+    });
   });
 }
 
@@ -457,5 +448,7 @@ export {
   type WorkerConformanceOptions,
 } from "./testing/worker.js";
 export { type EngineConcurrencyOptions, runEngineConcurrency } from "./testing/concurrency.js";
+export { type IdempotencyConformanceOptions, runIdempotencyConformance } from "./testing/idempotency.js";
+export type { Assertion, Expect, StoreSuiteOptions, TestRunner } from "./testing/runner.js";
 export { type RateLimiterConformanceOptions, runRateLimiterConformance } from "./testing/rate-limiter.js";
 export { type EngineModelOptions, runEngineModel } from "./testing/engine-model/run.js";

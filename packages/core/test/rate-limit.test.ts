@@ -1,8 +1,9 @@
+import * as vitest from "vitest";
 import { describe, expect, it } from "vitest";
 import { checkRateLimitRule, createMemoryRateLimiter, type RateLimitRule } from "../src/index.js";
 import { runRateLimiterConformance } from "../src/testing.js";
 
-runRateLimiterConformance({ name: "memory", create: () => createMemoryRateLimiter() });
+runRateLimiterConformance({ name: "memory", create: () => createMemoryRateLimiter(), test: vitest });
 
 const T0 = 1_750_000_000_000;
 const failures: RateLimitRule = { name: "auth-failures", limit: 20, windowSeconds: 60 };

@@ -1,6 +1,7 @@
 import {
   assertRecordLimit,
   type ClaimOptions,
+  createMemoryNotifier,
   type DueClaim,
   type IdempotencyEntry,
   type InsertResult,
@@ -8,6 +9,7 @@ import {
   isRecordId,
   type LimitedInsertResult,
   type ListRecordsQuery,
+  MemoryIdempotencyStore,
   type OutboxEntry,
   type OutboxMessage,
   type RecordKind,
@@ -17,6 +19,7 @@ import {
   type SessionEvent,
   type Store,
   type StoredRecord,
+  type StoreNotifier,
 } from "@agent-sessions/core";
 import { deepFreeze } from "./deep-freeze.js";
 import { IdIndex } from "./id-index.js";
@@ -63,10 +66,11 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * The in-memory store: every guarantee of the Store contract within one process. For tests and
- * single-process use; nothing survives a restart.
+ * The in-memory store: every guarantee of the Store contract, and every capability, within one
+ * process. For tests and single-process use; nothing survives a restart.
  */
 export class MemoryStore implements Store {
+  readonly capabilities = { unscopedReads: true, idempotency: true, notifier: true } as const;
   private readonly records = new Map<string, Slot>();
   private readonly aliases = new Map<string, string>();
   /** Per organization, per kind: nested maps, so finding one builds no key string. */
@@ -74,7 +78,9 @@ export class MemoryStore implements Store {
   private readonly due = new LeaseQueue<Slot>(generationOf);
   private readonly outbox = new Map<string, OutboxSlot>();
   private readonly outboxQueue = new LeaseQueue<OutboxSlot>(generationOf);
-  private readonly idempotency = new Map<string, IdempotencyEntry>();
+  private readonly idempotencyKeys = new MemoryIdempotencyStore();
+  /** Where the notifiers `createNotifier` makes meet. */
+  private readonly announcements = createMemoryNotifier();
   private readonly maxRecords: number;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -244,38 +250,37 @@ export class MemoryStore implements Store {
     return true;
   }
 
-  async reserveIdempotencyKey(
-    orgId: string,
-    key: string,
-    entry: IdempotencyEntry,
-    now: number,
-  ): Promise<IdempotencyEntry | null> {
-    this.reclaimIdempotency(now);
-    const mapKey = aliasKey(orgId, key);
-    const existing = this.idempotency.get(mapKey);
-    if (existing && existing.expiresAt > now) return structuredClone(existing);
-    this.idempotency.delete(mapKey);
-    this.idempotency.set(mapKey, structuredClone(entry));
-    return null;
+  reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null> {
+    return this.idempotencyKeys.reserveIdempotencyKey(orgId, key, entry, now);
   }
 
-  async completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void> {
-    const mapKey = aliasKey(orgId, key);
-    const existing = this.idempotency.get(mapKey);
-    if (existing) this.idempotency.set(mapKey, { ...existing, response: structuredClone(response) });
+  completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void> {
+    return this.idempotencyKeys.completeIdempotencyKey(orgId, key, response);
   }
 
-  async releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
-    this.idempotency.delete(aliasKey(orgId, key));
+  releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
+    return this.idempotencyKeys.releaseIdempotencyKey(orgId, key);
   }
 
-  private reclaimIdempotency(now: number): void {
-    // Entries are kept in insertion order; a few expired ones are dropped per call.
-    let checked = 0;
-    for (const [key, entry] of this.idempotency) {
-      if (checked++ >= 8 || entry.expiresAt > now) return;
-      this.idempotency.delete(key);
-    }
+  /** A notifier for engines sharing this store in one process; `close()` drops its listeners. */
+  createNotifier(): StoreNotifier {
+    const shared = this.announcements;
+    const unsubscribes = new Set<() => void>();
+    return {
+      publish: (orgId, recordId, seq) => shared.publish(orgId, recordId, seq),
+      subscribe(listener) {
+        const unsubscribe = shared.subscribe(listener);
+        unsubscribes.add(unsubscribe);
+        return () => {
+          unsubscribes.delete(unsubscribe);
+          unsubscribe();
+        };
+      },
+      async close() {
+        for (const unsubscribe of unsubscribes) unsubscribe();
+        unsubscribes.clear();
+      },
+    };
   }
 
   private indexFor(orgId: string, kind: string): IdIndex<Slot> {

@@ -1,4 +1,5 @@
 import { runEngineConcurrency } from "@agent-sessions/core/testing";
 import { MemoryStore } from "@agent-sessions/memory";
+import * as vitest from "vitest";
 
-runEngineConcurrency({ name: "memory", create: () => new MemoryStore() });
+await runEngineConcurrency({ name: "memory", create: () => new MemoryStore(), test: vitest });

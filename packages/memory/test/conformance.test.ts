@@ -1,4 +1,5 @@
 import { runStoreConformance } from "@agent-sessions/core/testing";
 import { MemoryStore } from "@agent-sessions/memory";
+import * as vitest from "vitest";
 
-runStoreConformance({ name: "memory", create: () => new MemoryStore() });
+await runStoreConformance({ name: "memory", create: () => new MemoryStore(), test: vitest });

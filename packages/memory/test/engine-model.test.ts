@@ -1,4 +1,5 @@
 import { runEngineModel } from "@agent-sessions/core/testing";
 import { MemoryStore } from "@agent-sessions/memory";
+import * as vitest from "vitest";
 
-runEngineModel({ name: "memory", create: () => new MemoryStore(), runs: 1000 });
+await runEngineModel({ name: "memory", create: () => new MemoryStore(), runs: 1000, test: vitest });

@@ -16,10 +16,12 @@ import {
   type SessionEvent,
   type Store,
   type StoredRecord,
+  type StoreNotifier,
 } from "@agent-sessions/core";
 import { claimAcrossBuckets } from "./claims.js";
 import { defineScripts, type RedisClient, type Scripts, withReconnect } from "./commands.js";
 import { assertOrgId, KeySpace } from "./keys.js";
+import { createRedisNotifier } from "./notifier.js";
 import { remembersAliases, terminalTtlMs, type RetentionOptions } from "./retention.js";
 import { WriteTokens } from "./write-tokens.js";
 
@@ -42,6 +44,7 @@ export interface RedisStoreOptions {
  * touches one slot and the store works on Redis Cluster.
  */
 export class RedisStore implements Store {
+  readonly capabilities = { unscopedReads: true, idempotency: true, notifier: true } as const;
   /** The client the store talks through. */
   readonly client: RedisClient;
   private readonly keys: KeySpace;
@@ -238,6 +241,14 @@ export class RedisStore implements Store {
 
   async releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
     await this.client.del(this.keys.idempotency(orgId, key));
+  }
+
+  /**
+   * A notifier over Redis pub/sub on the channel `<prefix>:notify`, for every engine on this
+   * prefix; it subscribes on a duplicate of the client, which its `close()` quits.
+   */
+  createNotifier(): StoreNotifier {
+    return createRedisNotifier({ client: this.client, channel: `${this.prefix}:notify` });
   }
 
   /** Quits the client when the store owns it (`openRedisStore`); a client you passed in stays open. */

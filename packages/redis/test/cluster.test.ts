@@ -1,5 +1,6 @@
 import { fixtures, runStoreConformance } from "@agent-sessions/core/testing";
 import { BUCKETS, bucketOf, RedisStore } from "@agent-sessions/redis";
+import * as vitest from "vitest";
 import { describe, expect, it } from "vitest";
 import { deleteKeys, dumpKeys, keysMentioning, randomPrefix } from "./support/redis.js";
 import { useFileCluster } from "./support/servers.js";
@@ -7,10 +8,13 @@ import { useFileCluster } from "./support/servers.js";
 // A real 3-master Redis Cluster, started for this file: every script must keep to one slot.
 const cluster = useFileCluster(3);
 
-runStoreConformance({
+await runStoreConformance({
   name: "redis cluster",
   create: () => new RedisStore({ client: cluster.client, prefix: randomPrefix("cluster") }),
   destroy: async (store) => void (await deleteKeys(cluster.client, (store as RedisStore).keyPattern)),
+  test: vitest,
+  // The cluster starts in beforeAll, after the tests are registered: no store can be made to read these from.
+  capabilities: { unscopedReads: true, idempotency: true, notifier: true },
 });
 
 describe("Redis Cluster layout", () => {

@@ -2,16 +2,18 @@
 import { runEngineConcurrency } from "@agent-sessions/core/testing";
 import { RedisStore } from "@agent-sessions/redis";
 import { Redis } from "ioredis";
+import * as vitest from "vitest";
 import { afterAll } from "vitest";
 import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
 
 if (await localRedisReachable()) {
   const client = new Redis(LOCAL_REDIS);
   afterAll(() => client.quit());
-  runEngineConcurrency({
+  await runEngineConcurrency({
     name: "redis",
     create: () => new RedisStore({ client, prefix: randomPrefix("concurrency") }),
     destroy: async (store) => void (await deleteKeys(client, (store as RedisStore).keyPattern)),
+    test: vitest,
   });
 } else {
   describeUnreachable("Redis engine concurrency");

@@ -1,17 +1,19 @@
 import { runEngineModel } from "@agent-sessions/core/testing";
 import { RedisStore } from "@agent-sessions/redis";
 import { Redis } from "ioredis";
+import * as vitest from "vitest";
 import { afterAll } from "vitest";
 import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
 
 if (await localRedisReachable()) {
   const client = new Redis(LOCAL_REDIS);
   afterAll(() => client.quit());
-  runEngineModel({
+  await runEngineModel({
     name: "redis",
     create: () => new RedisStore({ client, prefix: randomPrefix("model") }),
     destroy: async (store) => void (await deleteKeys(client, (store as RedisStore).keyPattern)),
     runs: 200,
+    test: vitest,
   });
 } else {
   describeUnreachable("Engine model on Redis");

@@ -1,6 +1,7 @@
 import { runRateLimiterConformance } from "@agent-sessions/core/testing";
 import { createRedisRateLimiter } from "@agent-sessions/redis";
 import { Redis } from "ioredis";
+import * as vitest from "vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
 import { useFileCluster } from "./support/servers.js";
@@ -24,6 +25,7 @@ if (await localRedisReachable()) {
       return limiter;
     },
     destroy: async (limiter) => void (await deleteKeys(client, `${prefixes.get(limiter)}:rate:*`)),
+    test: vitest,
   });
 
   describe("createRedisRateLimiter", () => {

@@ -2,6 +2,7 @@
 import { runWorkerConformance } from "@agent-sessions/core/testing";
 import { RedisStore } from "@agent-sessions/redis";
 import { Redis } from "ioredis";
+import * as vitest from "vitest";
 import { afterAll } from "vitest";
 import { httpReceiver } from "../../core/test/http-receiver.js";
 import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
@@ -14,6 +15,7 @@ if (await localRedisReachable()) {
     create: () => new RedisStore({ client, prefix: randomPrefix("worker") }),
     destroy: async (store) => void (await deleteKeys(client, (store as RedisStore).keyPattern)),
     receiver: httpReceiver,
+    test: vitest,
   });
 } else {
   describeUnreachable("Redis worker conformance");

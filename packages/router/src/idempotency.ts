@@ -1,4 +1,4 @@
-import type { Engine } from "@agent-sessions/core";
+import type { IdempotencyStore } from "@agent-sessions/core";
 import { errorResponse, respond } from "./http.js";
 
 /** A response as remembered under an `Idempotency-Key`. */
@@ -23,16 +23,16 @@ async function fingerprint(request: Request, text: string): Promise<string> {
  * forgets the key, so the retry runs again.
  */
 export async function withIdempotency(
-  engine: Engine,
-  call: { orgId: string; key: string; request: Request; text: string; ttlMs: number },
+  keys: IdempotencyStore,
+  call: { orgId: string; key: string; request: Request; text: string; ttlMs: number; now: number },
   run: () => Promise<Response>,
 ): Promise<Response> {
   if (call.key.length === 0 || call.key.length > 255) {
     return errorResponse(400, "Idempotency-Key: must be 1 to 255 characters");
   }
-  const now = engine.now();
+  const { now } = call;
   const print = await fingerprint(call.request, call.text);
-  const existing = await engine.store.reserveIdempotencyKey(
+  const existing = await keys.reserveIdempotencyKey(
     call.orgId,
     call.key,
     { fingerprint: print, expiresAt: now + call.ttlMs, response: null },
@@ -52,15 +52,15 @@ export async function withIdempotency(
   try {
     response = await run();
   } catch (error) {
-    await engine.store.releaseIdempotencyKey(call.orgId, call.key);
+    await keys.releaseIdempotencyKey(call.orgId, call.key);
     throw error;
   }
   if (response.status >= 500) {
-    await engine.store.releaseIdempotencyKey(call.orgId, call.key);
+    await keys.releaseIdempotencyKey(call.orgId, call.key);
     return response;
   }
   const body = await response.text();
   const remembered: RememberedResponse = { status: response.status, body, contentType: response.headers.get("content-type") };
-  await engine.store.completeIdempotencyKey(call.orgId, call.key, remembered);
+  await keys.completeIdempotencyKey(call.orgId, call.key, remembered);
   return respond(body, { status: response.status, headers: response.headers });
 }

@@ -1,4 +1,4 @@
-import { type Engine, wireError } from "@agent-sessions/core";
+import { type Engine, type IdempotencyStore, MemoryIdempotencyStore, wireError } from "@agent-sessions/core";
 import { type ApiKey, type Authenticate, apiKeyAuthenticator, type Principal } from "./auth.js";
 import { hostedOriginResolver, type PublicUrl } from "./hosts.js";
 import { describeError, errorResponse, HttpError, parseJson, type ResponseConstructor, readBody, useResponseConstructor } from "./http.js";
@@ -50,6 +50,12 @@ export interface RouterOptions {
   readonly maxBodyBytes?: number;
   /** How long an `Idempotency-Key` is remembered, in seconds. Default: 24 hours. */
   readonly idempotencyTtlSeconds?: number;
+  /**
+   * Where `Idempotency-Key`s are remembered. Default: the engine's store when it declares
+   * `capabilities.idempotency` (`engine.idempotency`), else a `MemoryIdempotencyStore` in this
+   * process, which several instances do not share.
+   */
+  readonly idempotency?: IdempotencyStore;
   /** Longest long-poll (`?timeout=`), in seconds. Default: 60. */
   readonly maxWaitSeconds?: number;
   /** Milliseconds between heartbeats of an event stream. Default: 15 000. */
@@ -95,6 +101,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
   const authenticate = options.authenticate ?? apiKeyAuthenticator(options.apiKeys ?? []);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const idempotencyTtlMs = (options.idempotencyTtlSeconds ?? 24 * 3600) * 1000;
+  const idempotency = options.idempotency ?? options.engine.idempotency ?? new MemoryIdempotencyStore();
   const report = options.onError ?? ((error: unknown) => console.error("agent-sessions: internal error", error));
   const settings: RouterSettings = {
     hostedOrigin: hostedOriginResolver(options.publicUrl, options.allowedHosts),
@@ -137,9 +144,8 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
         const context = new Context(request, decodeParams(request.params), principal.orgId, body, engine, settings, report);
         const key = route.idempotent && !route.public ? request.headers.get("idempotency-key") : null;
         if (key !== null) {
-          return await withIdempotency(engine, { orgId: principal.orgId, key, request, text, ttlMs: idempotencyTtlMs }, () =>
-            route.handle(context),
-          );
+          const call = { orgId: principal.orgId, key, request, text, ttlMs: idempotencyTtlMs, now: engine.now() };
+          return await withIdempotency(idempotency, call, () => route.handle(context));
         }
         return await route.handle(context);
       } catch (error) {

@@ -51,6 +51,8 @@ const WRITE_ATTEMPTS = 5;
  * migrated by a newer release of this package, or one not migrated yet.
  */
 export class SqlStore implements Store {
+  /** No notifier of its own: PostgreSQL's is `createPostgresNotifier`, over a `pg` pool this store does not hold. */
+  readonly capabilities = { unscopedReads: true, idempotency: true, notifier: false } as const;
   /** The Kysely instance the store queries. */
   readonly db: AnyKysely;
   readonly dialect: SqlDialect;

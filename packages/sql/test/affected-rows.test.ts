@@ -6,6 +6,7 @@
 // conformance suite.
 import { fixtures, runStoreConformance } from "@agent-sessions/core/testing";
 import { sql } from "kysely";
+import * as vitest from "vitest";
 import { describe, expect, it } from "vitest";
 import { openTestDatabase } from "./servers.js";
 
@@ -57,5 +58,5 @@ if (changedRows && foundRows) {
     }
   });
 
-  runStoreConformance({ name: "sql on MariaDB without FOUND_ROWS", create: () => changedRows.store(), destroy: () => {} });
+  await runStoreConformance({ name: "sql on MariaDB without FOUND_ROWS", create: () => changedRows.store(), destroy: () => {}, test: vitest });
 }

@@ -1,5 +1,6 @@
 import { runStoreConformance } from "@agent-sessions/core/testing";
+import * as vitest from "vitest";
 import { openTestDatabase } from "./servers.js";
 
 const database = await openTestDatabase("sqlite");
-if (database) runStoreConformance({ name: "sql on SQLite", create: () => database.store(), destroy: () => {} });
+if (database) await runStoreConformance({ name: "sql on SQLite", create: () => database.store(), destroy: () => {}, test: vitest });

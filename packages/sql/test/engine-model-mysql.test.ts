@@ -1,5 +1,6 @@
 import { runEngineModel } from "@agent-sessions/core/testing";
+import * as vitest from "vitest";
 import { openTestDatabase } from "./servers.js";
 
 const database = await openTestDatabase("mysql");
-if (database) runEngineModel({ name: "sql on MariaDB", create: () => database.store(), destroy: () => {}, runs: 100 });
+if (database) await runEngineModel({ name: "sql on MariaDB", create: () => database.store(), destroy: () => {}, runs: 100, test: vitest });

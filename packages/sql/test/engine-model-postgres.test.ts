@@ -1,5 +1,6 @@
 import { runEngineModel } from "@agent-sessions/core/testing";
+import * as vitest from "vitest";
 import { openTestDatabase } from "./servers.js";
 
 const database = await openTestDatabase("postgres");
-if (database) runEngineModel({ name: "sql on PostgreSQL", create: () => database.store(), destroy: () => {}, runs: 100 });
+if (database) await runEngineModel({ name: "sql on PostgreSQL", create: () => database.store(), destroy: () => {}, runs: 100, test: vitest });

@@ -1,5 +1,6 @@
 import { runEngineModel } from "@agent-sessions/core/testing";
+import * as vitest from "vitest";
 import { openTestDatabase } from "./servers.js";
 
 const database = await openTestDatabase("sqlite");
-if (database) runEngineModel({ name: "sql on SQLite", create: () => database.store(), destroy: () => {}, runs: 200 });
+if (database) await runEngineModel({ name: "sql on SQLite", create: () => database.store(), destroy: () => {}, runs: 200, test: vitest });

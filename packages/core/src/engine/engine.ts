@@ -3,7 +3,7 @@ import { createIdGenerator, isPrefixedId, isRecordId } from "../ids.js";
 import { kindOf, type RecordKind } from "../kinds/index.js";
 import { type BillablePolicy, defaultBillablePolicy } from "../machines/thread.js";
 import type { SessionEvent } from "../schemas/event.js";
-import type { Store, StoredRecord } from "../store.js";
+import { type IdempotencyStore, type Store, type StoredRecord, storeCapabilities, storeIdempotency } from "../store.js";
 import type { ResolveHost } from "../webhooks/addresses.js";
 import { ACTION_TOPIC, type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELAYS, runAction } from "./actions.js";
 import { agentOperations, agentSessionOperations } from "./agents.js";
@@ -129,6 +129,8 @@ export interface Engine {
   readonly webhooks: WebhookOperations;
   /** How often the router's long-polls read the store again (no notifier, several instances), or `null`. */
   readonly pollIntervalMs: number | null;
+  /** The store's `Idempotency-Key` records when it declares `capabilities.idempotency`, else `null` (the router then keeps its own). */
+  readonly idempotency: IdempotencyStore | null;
   /** A record's events in order, after `afterSeq` when given (any kind, one organization). */
   timeline(orgId: string, id: string, query?: { afterSeq?: number; limit?: number }): Promise<SessionEvent[]>;
   /**
@@ -157,6 +159,7 @@ export interface Engine {
  * on conflict) and then emits the written events in-process.
  */
 export function createEngine(options: EngineOptions): Engine {
+  storeCapabilities(options.store); // a store that declares a capability it lacks fails here, not mid-request
   const clock = options.clock ?? Date.now;
   const newId = options.ids ?? createIdGenerator(clock);
   const emitter: Emitter<EngineEvents> = mitt<EngineEvents>();
@@ -261,6 +264,7 @@ export function createEngine(options: EngineOptions): Engine {
     webhooks: webhookOperations(records, newId, policy, directory),
     /** How often the router's long-polls read the store again (no notifier, several instances), or `null`. */
     pollIntervalMs,
+    idempotency: storeIdempotency(options.store),
 
     /** A record's events in order, after `afterSeq` when given (any kind, one organization). */
     async timeline(orgId: string, id: string, query: { afterSeq?: number; limit?: number } = {}): Promise<SessionEvent[]> {

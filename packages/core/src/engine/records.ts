@@ -106,6 +106,14 @@ function assertRecordSize(kind: RecordKind, id: string, data: unknown, previous?
   }
 }
 
+/** Reads a record by id alone (the hosted page), which only a store with `capabilities.unscopedReads` can. */
+function unscoped(store: Store, id: string): Promise<StoredRecord | null> {
+  if (!store.capabilities.unscopedReads) {
+    throw new Error("the store cannot read a record by its id alone (capabilities.unscopedReads): the hosted form page needs a store that can");
+  }
+  return store.getUnscoped!(id);
+}
+
 /** The longest pause before a retried write, in milliseconds. */
 const MAX_RETRY_DELAY_MS = 50;
 
@@ -186,7 +194,8 @@ export class Records {
   /** Reads one record of one kind of one organization, or throws not found; a text that is not such an id never reaches the store. */
   async load(orgId: string | null, kind: RecordKind, id: string): Promise<StoredRecord> {
     if (!isPrefixedId(id, KINDS[kind].prefix)) throw notFound(kind, id);
-    const record = orgId === null ? await this.context.store.getUnscoped(id) : await this.context.store.get(orgId, id);
+    const { store } = this.context;
+    const record = orgId === null ? await unscoped(store, id) : await store.get(orgId, id);
     if (!record || record.kind !== kind) throw notFound(kind, id);
     return record;
   }

@@ -1,13 +1,14 @@
-import { describe, expect, it } from "vitest";
 import { next, orgId, seed, T0 } from "./fixtures.js";
 import type { SuiteContext } from "./failed-writes.js";
+import type { TestRunner } from "./runner.js";
 
 /**
  * `listDue`: the ids of one organization's records of one kind whose deadline is at or before a
  * moment, earliest first and bounded, whether a claimer leased them or not, following every write
  * that moves or clears a deadline and naming each record once.
  */
-export function describeListDue(context: () => SuiteContext): void {
+export function describeListDue(test: TestRunner, context: () => SuiteContext): void {
+  const { describe, it, expect } = test;
   describe("due ids of one organization and kind", () => {
     it("lists the deadlines at or before now, earliest first, up to the limit", async () => {
       const { store, org } = context();

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
 import type { LimitedInsertResult, RecordWrite, StoredRecord } from "../store.js";
 import { concurrently, events, next, orgId, outboxMessage, record, T0 } from "./fixtures.js";
 import type { SuiteContext } from "./failed-writes.js";
+import type { TestRunner } from "./runner.js";
 
 const LIMIT = { status: "active", max: 20 } as const;
 
@@ -19,7 +19,8 @@ const succeeded = (results: readonly LimitedInsertResult[]) => results.filter((r
  * limit get in, the refused ones write nothing, and a record leaving the counted status frees a
  * place. Other organizations, kinds and statuses are not counted.
  */
-export function describeLimits(context: () => SuiteContext): void {
+export function describeLimits(test: TestRunner, context: () => SuiteContext): void {
+  const { describe, it, expect } = test;
   describe("limits across records", () => {
     it("lets exactly 20 of 30 concurrent capped inserts in, and a status change frees one place", async () => {
       const { store, org } = context();

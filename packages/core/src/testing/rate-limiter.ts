@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RateLimiter, RateLimitRule } from "../rate-limit.js";
+import type { TestRunner } from "./runner.js";
 
 /** How a rate limiter's test file hands the suite its limiters. */
 export interface RateLimiterConformanceOptions {
@@ -9,6 +9,8 @@ export interface RateLimiterConformanceOptions {
   readonly create: () => RateLimiter | Promise<RateLimiter>;
   /** Removes what `create` made. Default: nothing. */
   readonly destroy?: (limiter: RateLimiter) => void | Promise<void>;
+  /** The test runner: `describe`, `it`, `expect`, `beforeEach`, `afterEach`. */
+  readonly test: TestRunner;
 }
 
 const T0 = 1_750_000_000_000;
@@ -19,6 +21,7 @@ const T0 = 1_750_000_000_000;
  * `limit` winners among concurrent callers.
  */
 export function runRateLimiterConformance(options: RateLimiterConformanceOptions): void {
+  const { describe, it, expect, beforeEach, afterEach } = options.test;
   describe(`RateLimiter conformance: ${options.name}`, () => {
     let limiter: RateLimiter;
     beforeEach(async () => {

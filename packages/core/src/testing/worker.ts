@@ -1,9 +1,9 @@
 import type { CreateFormInput } from "../kinds/form.js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createEngine, type Engine, type EngineOptions } from "../engine/engine.js";
 import type { FetchFunction } from "../engine/deliveries.js";
 import type { Store } from "../store.js";
 import { orgId, T0 } from "./fixtures.js";
+import { destroyStore, type StoreSuiteOptions } from "./runner.js";
 
 /** One webhook request as a test receiver got it. */
 export interface ReceivedWebhook {
@@ -49,14 +49,8 @@ export function memoryReceiver(url = "https://hooks.example.com/agent-sessions")
   };
 }
 
-/** How an adapter's worker conformance file hands the suite its stores. */
-export interface WorkerConformanceOptions {
-  /** Names the adapter in test titles. */
-  readonly name: string;
-  /** A fresh, empty store in its own namespace, once per test. */
-  readonly create: () => Store | Promise<Store>;
-  /** Removes what `create` made. Default: `store.close()`. */
-  readonly destroy?: (store: Store) => void | Promise<void>;
+/** How an adapter's worker conformance file hands the suite its stores and its test runner. */
+export interface WorkerConformanceOptions extends StoreSuiteOptions {
   /** Where webhooks go. Default: `memoryReceiver()`. */
   readonly receiver?: () => TestReceiver | Promise<TestReceiver>;
   /** How many form sessions expire at one moment in the three-instance test. Default: 1000. */
@@ -82,6 +76,7 @@ const FORM: CreateFormInput = { name: "Intake", slug: "intake", fields: [{ name:
  */
 export function runWorkerConformance(options: WorkerConformanceOptions): void {
   const sessionCount = options.sessions ?? 1000;
+  const { describe, it, expect, beforeEach, afterEach } = options.test;
 
   describe(`Worker conformance: ${options.name}`, () => {
     let store: Store;
@@ -114,8 +109,7 @@ export function runWorkerConformance(options: WorkerConformanceOptions): void {
     afterEach(async () => {
       await Promise.all(engines.splice(0).map((made) => made.close()));
       await receiver.close();
-      if (options.destroy) await options.destroy(store);
-      else await store.close?.();
+      await destroyStore(options, store);
     });
 
     it(`records ${sessionCount} expiries at one moment exactly once over three engines, and delivers each`, async () => {

@@ -1,7 +1,7 @@
-import { expect } from "vitest";
 import type { Engine } from "../../engine/engine.js";
 import type { Page } from "../../engine/records.js";
 import { isAgentSessionsError } from "../../errors.js";
+import type { Expect } from "../runner.js";
 import { runtimeAgent } from "./agents.js";
 import { type EngineModel, type Entry, type Happening, KINDS, type Kind, STATUSES, type Timeline, type Verdict } from "./model.js";
 
@@ -16,6 +16,8 @@ export interface Real {
   readonly problems: unknown[];
   /** Event types the engine emitted in-process, by record id. */
   readonly emitted: Map<string, string[]>;
+  /** The test runner's `expect`. */
+  readonly expect: Expect;
 }
 
 /** The engine's answer: a value, or the code and message of an `AgentSessionsError` (anything else fails the test). */
@@ -69,7 +71,7 @@ export const list: { [K in Kind]: (r: Real, query: object) => Promise<Page<{ id:
 };
 
 /** Compares a timeline with the model's, event type and time: the written events in order (a group written at once in any order). */
-function expectTimeline(what: string, events: readonly Happening[], log: Timeline): void {
+function expectTimeline(r: Real, what: string, events: readonly Happening[], log: Timeline): void {
   const actual = events.map(({ type, at }) => ({ type, at }));
   const expected: Happening[] = [];
   const byType = (a: Happening, b: Happening) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.at - b.at);
@@ -83,43 +85,43 @@ function expectTimeline(what: string, events: readonly Happening[], log: Timelin
     expected.push(...[...part].sort(byType));
     actual.splice(at, part.length, ...actual.slice(at, at + part.length).sort(byType));
   }
-  expect(actual, `${what}: timeline`).toEqual(expected);
+  r.expect(actual, `${what}: timeline`).toEqual(expected);
 }
 
 /** Reads one record every way the engine offers and compares each with the model. */
 export async function checkRecord(m: EngineModel, r: Real, kind: Kind, entry: Entry, deep = false): Promise<void> {
   const { id } = entry.state;
   const what = `${kind} ${id}`;
-  expect(project(r, await read[kind](r, id)), `${what}: get`).toEqual(entry.state);
+  r.expect(project(r, await read[kind](r, id)), `${what}: get`).toEqual(entry.state);
   await checkTimeline(r, kind, entry);
   const state = entry.state as Entry<Kind>["state"] & Record<string, unknown>;
   if (kind === "form" && typeof state.slug === "string") {
-    expect(project(r, await r.engine.forms.get(r.org, state.slug)), `${what}: get by slug`).toEqual(entry.state);
+    r.expect(project(r, await r.engine.forms.get(r.org, state.slug)), `${what}: get by slug`).toEqual(entry.state);
   }
   if (kind === "form_session") {
-    expect(project(r, await r.engine.formSessions.hosted(id)), `${what}: the hosted page's read`).toEqual(entry.state);
+    r.expect(project(r, await r.engine.formSessions.hosted(id)), `${what}: the hosted page's read`).toEqual(entry.state);
   }
   if (kind === "workflow") {
     const workflow = (entry as Entry<"workflow">).state;
-    expect(await r.engine.workflows.replay(r.org, id), `${what}: replay`).toEqual(workflow.steps);
+    r.expect(await r.engine.workflows.replay(r.org, id), `${what}: replay`).toEqual(workflow.steps);
     if (!deep) return;
     for (const inbox of workflow.inboxes) {
       const messages = workflow.messages.filter((message) => message.inboxId === inbox.id);
-      expect(await r.engine.workflows.getInbox(r.org, inbox.id), `${what}: inbox ${inbox.id}`).toEqual({ inbox, sessionId: id, messages });
+      r.expect(await r.engine.workflows.getInbox(r.org, inbox.id), `${what}: inbox ${inbox.id}`).toEqual({ inbox, sessionId: id, messages });
     }
     for (const wait of workflow.waits) {
-      expect(await r.engine.workflows.getWait(r.org, wait.id), `${what}: wait ${wait.id}`).toEqual({ ...wait, sessionId: id });
+      r.expect(await r.engine.workflows.getWait(r.org, wait.id), `${what}: wait ${wait.id}`).toEqual({ ...wait, sessionId: id });
     }
   }
   if (kind === "thread" && deep) {
     for (const action of (entry as Entry<"thread">).state.actions) {
-      expect(await r.engine.threads.getAction(r.org, id, action.id), `${what}: action ${action.id}`).toEqual(action);
+      r.expect(await r.engine.threads.getAction(r.org, id, action.id), `${what}: action ${action.id}`).toEqual(action);
     }
   }
   if (kind === "agent_session" && deep) {
     const session = (entry as Entry<"agent_session">).state;
     const agent = m.records.agent.find((candidate) => candidate.state.id === session.agentId)!.state;
-    expect(await r.engine.agentSessions.runtimeAgent(r.org, id), `${what}: runtime agent`).toEqual(runtimeAgent(agent, session));
+    r.expect(await r.engine.agentSessions.runtimeAgent(r.org, id), `${what}: runtime agent`).toEqual(runtimeAgent(agent, session));
   }
 }
 
@@ -131,15 +133,15 @@ async function checkTimeline(r: Real, kind: Kind, entry: Entry): Promise<void> {
   const { id } = entry.state;
   const what = `${kind} ${id}`;
   const events = await r.engine.timeline(r.org, id);
-  expectTimeline(what, events, entry.log);
-  expect(events.map((event) => [event.seq, event.recordId, event.orgId, event.kind]), `${what}: timeline numbering`).toEqual(
+  expectTimeline(r, what, events, entry.log);
+  r.expect(events.map((event) => [event.seq, event.recordId, event.orgId, event.kind]), `${what}: timeline numbering`).toEqual(
     events.map((_, index) => [index + 1, id, r.org, kind]),
   );
-  expect(r.emitted.get(id) ?? [], `${what}: events emitted in-process`).toEqual(events.map((event) => event.type));
+  r.expect(r.emitted.get(id) ?? [], `${what}: events emitted in-process`).toEqual(events.map((event) => event.type));
   const half = Math.floor(events.length / 2);
-  expect(await r.engine.timeline(r.org, id, { afterSeq: half }), `${what}: timeline after ${half}`).toEqual(events.slice(half));
+  r.expect(await r.engine.timeline(r.org, id, { afterSeq: half }), `${what}: timeline after ${half}`).toEqual(events.slice(half));
   const two = await r.engine.timeline(r.org, id, { afterSeq: half, limit: 2 });
-  expect(two, `${what}: 2 events after ${half}`).toEqual(events.slice(half, half + 2));
+  r.expect(two, `${what}: 2 events after ${half}`).toEqual(events.slice(half, half + 2));
 }
 
 /** Compares one page of a list (offset, or every page by cursor when `limit` is small and `cursor` set) with the model's. */
@@ -166,16 +168,16 @@ export async function checkList(
   } while (cursor);
   const data = pages.flatMap((page) => page.data);
   const { entries } = expected;
-  expect({ ids: data.map((item) => item.id), totals: pages.map((page) => page.total) }, what).toEqual({
+  r.expect({ ids: data.map((item) => item.id), totals: pages.map((page) => page.total) }, what).toEqual({
     ids: entries.map((entry) => entry.state.id),
     totals: pages.map(() => expected.total),
   });
-  data.forEach((item, index) => expect(project(r, item), `${what}: item ${index}`).toEqual(entries[index]!.state));
+  data.forEach((item, index) => r.expect(project(r, item), `${what}: item ${index}`).toEqual(entries[index]!.state));
 }
 
 /** After a command: the records it touched, and their kind's lists with and without their status. */
 export async function checkTouched(m: EngineModel, r: Real, kind: Kind, entry: Entry | undefined): Promise<void> {
-  expect(r.problems, "errors the engine reported in the background").toEqual([]);
+  r.expect(r.problems, "errors the engine reported in the background").toEqual([]);
   if (!entry) return;
   await checkRecord(m, r, kind, entry);
   await checkList(m, r, kind);
@@ -189,5 +191,5 @@ export async function checkEverything(m: EngineModel, r: Real): Promise<void> {
     await checkList(m, r, kind);
     for (const status of STATUSES[kind]) await checkList(m, r, kind, { status });
   }
-  expect(r.problems, "errors the engine reported in the background").toEqual([]);
+  r.expect(r.problems, "errors the engine reported in the background").toEqual([]);
 }

@@ -1,5 +1,4 @@
 import fc from "fast-check";
-import { expect } from "vitest";
 import { answer, checkList, checkRecord, checkTouched, expectVerdict, list, read } from "./checks.js";
 import { FORM_COMMANDS } from "./form-commands.js";
 import { ref, show } from "./inputs.js";
@@ -45,7 +44,7 @@ const tick = fc.constant(
   new Step("tick()", [], async (m, r) => {
     m.tick();
     await r.engine.tick();
-    expect(r.problems, "errors the engine reported in the background").toEqual([]);
+    r.expect(r.problems, "errors the engine reported in the background").toEqual([]);
     for (const kind of ["form_session", "workflow", "thread"] as const) {
       for (const entry of m.records[kind]) await checkRecord(m, r, kind, entry as Entry);
     }
@@ -62,7 +61,7 @@ const settle = fc.record({ kind: fc.constantFrom(...KINDS), target: ref }).map((
     const count = entry ? m.flush(entry) : 0;
     const got = await answer(() => r.engine.settle(r.org, id));
     expectVerdict("settle", verdict, got);
-    if (got.ok) expect(got.value, "settle: events written").toBe(count);
+    if (got.ok) r.expect(got.value, "settle: events written").toBe(count);
     await checkTouched(m, r, kind, entry);
   }),
 );

@@ -1,21 +1,17 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, it } from "vitest";
 import { createEngine } from "../../engine/engine.js";
 import type { Store } from "../../store.js";
 import { orgId } from "../fixtures.js";
+import { checkCapabilities, destroyStore, type Expect, probeCapabilities, type StoreSuiteOptions } from "../runner.js";
 import { checkEverything, type Real } from "./checks.js";
 import { FAMILIES } from "./commands.js";
 import { ACTION_RETRY_MS, FLAKY_ERROR, MAX_ACTION_ATTEMPTS, SENT } from "./inputs.js";
 import { EngineModel } from "./model.js";
 
-/** How an adapter's engine model file hands the test its store. */
-export interface EngineModelOptions {
-  /** Names the adapter in test titles. */
-  readonly name: string;
+/** How an adapter's engine model file hands the test its store and its test runner. */
+export interface EngineModelOptions extends StoreSuiteOptions {
   /** An empty store in its own namespace, made once for all runs (each run is an organization of its own). */
   readonly create: () => Store | Promise<Store>;
-  /** Removes what `create` made. Default: `store.close()`. */
-  readonly destroy?: (store: Store) => void | Promise<void>;
   /** How many random command sequences run. */
   readonly runs: number;
   /** The most commands one sequence holds. Default: 100. */
@@ -36,23 +32,31 @@ const RUN_SPACING = 30 * 24 * 3600 * 1000;
  * model's. A failure prints fast-check's seed, path and the shrunk command sequence; set
  * `ENGINE_MODEL_SEED`, `ENGINE_MODEL_PATH` and `ENGINE_MODEL_REPLAY` (the counterexample's
  * `replayPath`) to run exactly that sequence again, or `ENGINE_MODEL_RUNS` to run more sequences.
+ * The hosted page's commands need `capabilities.unscopedReads`: without it the test is skipped.
+ * The suite reads the flags from a first store, so await it.
  */
-export function runEngineModel(options: EngineModelOptions): void {
+export async function runEngineModel(options: EngineModelOptions): Promise<void> {
+  const { describe, it, beforeAll, afterAll, expect } = options.test;
+  const capabilities = await probeCapabilities(options);
   const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
   const runs = Number(env.ENGINE_MODEL_RUNS ?? options.runs);
   // A longer run asked for by hand gets the time it needs.
   const timeoutMs = env.ENGINE_MODEL_RUNS ? 24 * 3600 * 1000 : (options.timeoutMs ?? 120_000);
   describe(`Engine model: ${options.name}`, () => {
+    if (!capabilities.unscopedReads) {
+      it.skip("skipped: the model's hosted-page commands need capabilities.unscopedReads", () => {});
+      return;
+    }
     let store: Store;
     let strangers: Real["strangers"];
 
     beforeAll(async () => {
       store = await options.create();
+      checkCapabilities(store, capabilities);
       strangers = await createStrangers(store);
     });
     afterAll(async () => {
-      if (options.destroy) await options.destroy(store);
-      else await store.close?.();
+      await destroyStore(options, store);
     });
 
     it(`answers as the reference model in ${runs} random command sequences`, async () => {
@@ -69,7 +73,7 @@ export function runEngineModel(options: EngineModelOptions): void {
         fc.asyncProperty(sequences, async (commands) => {
           let pair: { model: EngineModel; real: Real } | undefined;
           const start = FIRST_RUN + ++run * RUN_SPACING;
-          await fc.asyncModelRun(() => (pair = newRun(store, strangers, start)), commands);
+          await fc.asyncModelRun(() => (pair = newRun(store, strangers, start, expect)), commands);
           if (pair) await checkEverything(pair.model, pair.real);
         }),
         {
@@ -87,7 +91,7 @@ export function runEngineModel(options: EngineModelOptions): void {
 }
 
 /** A run: an engine with its own clock in a fresh organization of the shared store, and an empty model. */
-function newRun(store: Store, strangers: Real["strangers"], start: number): { model: EngineModel; real: Real } {
+function newRun(store: Store, strangers: Real["strangers"], start: number, expect: Expect): { model: EngineModel; real: Real } {
   const clock = { now: start };
   const problems: unknown[] = [];
   const engine = createEngine({
@@ -115,7 +119,7 @@ function newRun(store: Store, strangers: Real["strangers"], start: number): { mo
     if (event.orgId !== org) return; // a tick settles what earlier runs left due
     emitted.set(event.recordId, [...(emitted.get(event.recordId) ?? []), type as string]);
   });
-  return { model: new EngineModel(start, org), real: { engine, org, clock, strangers, problems, emitted } };
+  return { model: new EngineModel(start, org), real: { engine, org, clock, strangers, problems, emitted, expect } };
 }
 
 /** One record of each kind in an organization no run uses: every run must answer "not found" for them. */

@@ -1,5 +1,4 @@
 import fc from "fast-check";
-import { expect } from "vitest";
 import { answer, checkTouched, expectVerdict, project, type Real } from "./checks.js";
 import { choice, MALFORMED_IDS, METADATA, type Ref } from "./inputs.js";
 import { type EngineModel, type Entry, KINDS, type Kind, type Verdict } from "./model.js";
@@ -99,7 +98,7 @@ export async function both<T>(
   const entry = command.touched(verdict);
   if (got.ok && entry) {
     const [actual, expected] = command.shown ? command.shown(got.value, entry) : [project(r, got.value), entry.state];
-    expect(actual, `${command.what}: the answer`).toEqual(expected);
+    r.expect(actual, `${command.what}: the answer`).toEqual(expected);
   }
   await checkTouched(m, r, command.kind, entry);
 }
