@@ -19,6 +19,7 @@ import {
   type SessionEvent,
   type Store,
   type StoredRecord,
+  type StoreCapabilities,
   type StoreNotifier,
 } from "@agent-sessions/core";
 import { deepFreeze } from "./deep-freeze.js";
@@ -70,7 +71,7 @@ export interface MemoryStoreOptions {
  * process. For tests and single-process use; nothing survives a restart.
  */
 export class MemoryStore implements Store {
-  readonly capabilities = { unscopedReads: true, idempotency: true, notifier: true } as const;
+  readonly capabilities: StoreCapabilities = { unscopedReads: true, idempotency: true, notifier: true };
   private readonly records = new Map<string, Slot>();
   private readonly aliases = new Map<string, string>();
   /** Per organization, per kind: nested maps, so finding one builds no key string. */

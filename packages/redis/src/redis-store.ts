@@ -16,6 +16,7 @@ import {
   type SessionEvent,
   type Store,
   type StoredRecord,
+  type StoreCapabilities,
   type StoreNotifier,
 } from "@agent-sessions/core";
 import { claimAcrossBuckets } from "./claims.js";
@@ -44,7 +45,7 @@ export interface RedisStoreOptions {
  * touches one slot and the store works on Redis Cluster.
  */
 export class RedisStore implements Store {
-  readonly capabilities = { unscopedReads: true, idempotency: true, notifier: true } as const;
+  readonly capabilities: StoreCapabilities = { unscopedReads: true, idempotency: true, notifier: true };
   /** The client the store talks through. */
   readonly client: RedisClient;
   private readonly keys: KeySpace;
