@@ -31,13 +31,13 @@ export interface Expect {
 export interface TestRunner {
   describe(name: string, body: () => void): void;
   it: {
-    (name: string, body: () => Promise<unknown> | void, timeoutMs?: number): void;
+    (name: string, body: () => unknown, timeoutMs?: number): void;
     skip(name: string, body: () => void): void;
   };
-  beforeEach(hook: () => Promise<unknown> | void): void;
-  afterEach(hook: () => Promise<unknown> | void): void;
-  beforeAll(hook: () => Promise<unknown> | void): void;
-  afterAll(hook: () => Promise<unknown> | void): void;
+  beforeEach(hook: () => unknown): void;
+  afterEach(hook: () => unknown): void;
+  beforeAll(hook: () => unknown): void;
+  afterAll(hook: () => unknown): void;
   expect: Expect;
 }
 
