@@ -1,4 +1,6 @@
 export { createEngine, type Engine, type EngineOptions, type TickResult, type WebhookOptions } from "./engine/engine.js";
+export type { AnyRecord } from "./engine/any-record.js";
+export type { EventWatch, WatchOptions } from "./engine/watch.js";
 export {
   ACTION_TOPIC,
   type ActionContext,

@@ -1,7 +1,7 @@
 import type { Emitter } from "mitt";
 import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
-import { eventId, isPrefixedId, isShowable } from "../ids.js";
-import { KINDS, kindOf, type RecordKind } from "../kinds/index.js";
+import { eventId, isPrefixedId, isRecordId, isShowable } from "../ids.js";
+import { KINDS, kindOf, RECORD_KINDS, type RecordKind } from "../kinds/index.js";
 import type { Machine, Transition } from "../machine.js";
 import { LIMITS, ListQuery } from "../schemas/common.js";
 import { parseInput } from "../validate.js";
@@ -70,6 +70,16 @@ const CURSOR = /^[\w.~-]{1,200}$/;
  */
 export function notFound(kind: RecordKind, id?: string): NotFoundError {
   return new NotFoundError(id === undefined || !isShowable(id) ? `${kindOf(kind).noun} not found` : `${kindOf(kind).noun} ${id} not found`);
+}
+
+/**
+ * Notes that no record of any kind has this id in the organization, named after the kind its
+ * prefix belongs to ("Session sess_… not found", "Form form_… not found"), else "Record".
+ */
+export function notFoundAny(id: string): NotFoundError {
+  const kind = RECORD_KINDS.find((candidate) => isPrefixedId(id, KINDS[candidate].prefix));
+  const noun = kind === undefined ? "Record" : KINDS[kind].noun;
+  return new NotFoundError(isShowable(id) ? `${noun} ${id} not found` : `${noun} not found`);
 }
 
 function toEvents(record: { id: string; orgId: string; kind: RecordKind }, first: number, drafts: readonly EventDraft[]) {
@@ -188,6 +198,13 @@ export class Records {
     if (!isPrefixedId(id, KINDS[kind].prefix)) throw notFound(kind, id);
     const record = orgId === null ? await this.context.store.getUnscoped(id) : await this.context.store.get(orgId, id);
     if (!record || record.kind !== kind) throw notFound(kind, id);
+    return record;
+  }
+
+  /** Reads one record of any kind of one organization, or throws not found; a text that is no id never reaches the store. */
+  async loadAny(orgId: string, id: string): Promise<StoredRecord> {
+    const record = isRecordId(id) ? await this.context.store.get(orgId, id) : null;
+    if (!record) throw notFoundAny(id);
     return record;
   }
 
