@@ -1,5 +1,5 @@
 import type { Emitter } from "mitt";
-import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
+import { type AgentSessionsError, ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
 import { eventId, isPrefixedId, isRecordId, isShowable } from "../ids.js";
 import { KINDS, kindOf, RECORD_KINDS, type RecordKind } from "../kinds/index.js";
 import type { Machine, Transition } from "../machine.js";
@@ -116,6 +116,14 @@ function assertRecordSize(kind: RecordKind, id: string, data: unknown, previous?
   }
 }
 
+/** A command a machine refused, with the record's state as of now: what `Records.attempt` answers instead of throwing. */
+export class Refusal<S> {
+  constructor(
+    readonly error: AgentSessionsError,
+    readonly state: S,
+  ) {}
+}
+
 /** The longest pause before a retried write, in milliseconds. */
 const MAX_RETRY_DELAY_MS = 50;
 
@@ -226,16 +234,28 @@ export class Records {
     command: C,
     extra: WriteExtras<S> = {},
   ): Promise<S> {
-    // The last write queued for each record: a new one starts once it settled, however it ended.
+    return this.enqueue(id, () => this.apply(orgId, kind, id, machine, command, extra, false) as Promise<S>);
+  }
+
+  /**
+   * As `mutate`, but a command the machine refuses answers a `Refusal` with the record's state as
+   * of now (a change time made to it saved, as `mutate` saves it) instead of throwing: for a caller
+   * that shows the record either way, without reading it again.
+   */
+  attempt<S, C>(orgId: string | null, kind: RecordKind, id: string, machine: Machine<S, C>, command: C): Promise<S | Refusal<S>> {
+    return this.enqueue(id, () => this.apply(orgId, kind, id, machine, command, {}, true));
+  }
+
+  /** Runs `write` once the last write queued for the record `id` settled, however it ended. */
+  private enqueue<T>(id: string, write: () => Promise<T>): Promise<T> {
     const ahead = this.lastWrites.get(id);
-    const run = () => this.apply(orgId, kind, id, machine, command, extra);
-    const write = ahead === undefined ? run() : ahead.then(run, run);
-    this.lastWrites.set(id, write);
+    const queued = ahead === undefined ? write() : ahead.then(write, write);
+    this.lastWrites.set(id, queued);
     const done = () => {
-      if (this.lastWrites.get(id) === write) this.lastWrites.delete(id);
+      if (this.lastWrites.get(id) === queued) this.lastWrites.delete(id);
     };
-    write.then(done, done);
-    return write;
+    queued.then(done, done);
+    return queued;
   }
 
   /** The last write queued per record id, settled or not; an id leaves once its last write settled. */
@@ -248,7 +268,8 @@ export class Records {
     machine: Machine<S, C>,
     command: C,
     extra: WriteExtras<S>,
-  ): Promise<S> {
+    answerRefusal: boolean,
+  ): Promise<S | Refusal<S>> {
     const retries = extra.retries ?? this.context.maxRetries;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 1) await pause(retryDelay(attempt));
@@ -259,6 +280,7 @@ export class Records {
       const result: Transition<S> = machine.transition(settled.state, command, now);
       if (!result.ok) {
         if (settled.events.length > 0 && !(await this.save(machine, record, settled.state, settled.events))) continue;
+        if (answerRefusal) return new Refusal(result.error, settled.state);
         throw result.error;
       }
       const drafts = settled.events.length > 0 ? [...settled.events, ...result.events] : result.events;
