@@ -1,4 +1,6 @@
 export { createEngine, type Engine, type EngineOptions, type TickResult, type WebhookOptions } from "./engine/engine.js";
+export type { AnyRecord } from "./engine/any-record.js";
+export type { EventWatch, WatchOptions } from "./engine/watch.js";
 export {
   ACTION_TOPIC,
   type ActionContext,
@@ -17,7 +19,7 @@ export {
 export { DELIVERY_TOPIC, type DeliveryPage, type DeliveryPayload, deliveryId } from "./engine/webhooks.js";
 export type { TickOptions, WorkerOptions } from "./engine/worker.js";
 export type { EngineEvents, ListOptions, Page } from "./engine/records.js";
-export type { FormOperations, FormSessionOperations } from "./engine/forms.js";
+export type { FormOperations, FormSessionOperations, HostedOutcome, HostedSubmission } from "./engine/forms.js";
 export type { AgentOperations, AgentSessionOperations, ThreadOperations, WebhookOperations, WorkflowOperations } from "./engine/engine.js";
 export * from "./errors.js";
 export { createIdGenerator, eventId, idTime, isPrefixedId, isRecordId, isShowable, PART_PREFIXES } from "./ids.js";

@@ -9,6 +9,7 @@ import { RouteTable } from "./route-table.js";
 import { agentRoutes } from "./routes/agents.js";
 import { eventRoutes } from "./routes/events.js";
 import { formRoutes } from "./routes/forms.js";
+import type { HostedRender } from "./hosted/view.js";
 import { hostedRoutes } from "./routes/hosted.js";
 import { openApiRoute } from "./routes/openapi.js";
 import { threadRoutes } from "./routes/threads.js";
@@ -69,6 +70,15 @@ export interface RouterOptions {
   readonly Response?: ResponseConstructor;
   /** Routes added beside the built-in ones (the hosted page, the OpenAPI document). */
   readonly routes?: readonly RouteDefinition[];
+  /** The hosted form page (`/f/:id`). */
+  readonly hosted?: {
+    /**
+     * Draws each page from its view (the form with its fields, values and problems, the thank-you,
+     * expired, not-found and error pages): a `Response`, or a whole HTML document as text.
+     * Default: `renderHostedPage`, agent-sessions' own page.
+     */
+    readonly render?: HostedRender;
+  };
 }
 
 /** The router: one `fetch(request) => Response` serving every endpoint. */
@@ -78,16 +88,13 @@ export interface AgentSessionsRouter {
   readonly routes: readonly RouteDefinition[];
 }
 
+/** Every API route, in match order, the hosted page drawn by `render`. */
+function routesDrawingWith(render?: HostedRender): RouteDefinition[] {
+  return [...hostedRoutes(render), ...formRoutes, ...agentRoutes, ...threadRoutes, ...eventRoutes, ...workflowRoutes, ...webhookRoutes];
+}
+
 /** Every API route, in match order. */
-export const apiRoutes: readonly RouteDefinition[] = [
-  ...hostedRoutes,
-  ...formRoutes,
-  ...agentRoutes,
-  ...threadRoutes,
-  ...eventRoutes,
-  ...workflowRoutes,
-  ...webhookRoutes,
-];
+export const apiRoutes: readonly RouteDefinition[] = routesDrawingWith();
 
 const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);
 /** Who calls a public route (the hosted page): no organization. */
@@ -108,7 +115,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
     maxWaitSeconds: options.maxWaitSeconds ?? 60,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   };
-  const routes = [...(options.routes ?? []), ...apiRoutes];
+  const routes = [...(options.routes ?? []), ...(options.hosted?.render ? routesDrawingWith(options.hosted.render) : apiRoutes)];
   routes.push(openApiRoute(routes, options));
   const table = new RouteTable();
   const { engine } = options;

@@ -386,15 +386,11 @@ describe("errors the router answers on the hosted page", () => {
   });
 
   it("answers a failure with a 500 page naming no internals, and reports the error", async () => {
-    t = setup((engine) => ({
-      ...engine,
-      formSessions: {
-        ...engine.formSessions,
-        async hosted() {
-          throw new Error("connection to 10.0.0.5:5432 refused");
-        },
-      },
-    }));
+    const refused = async (): Promise<never> => {
+      throw new Error("connection to 10.0.0.5:5432 refused");
+    };
+    // The page's two engine calls: its load and its post.
+    t = setup((engine) => ({ ...engine, formSessions: { ...engine.formSessions, hostedOpen: refused, hostedSubmit: refused } }));
     const { id } = await t.session((await t.form()).id);
     const loaded = await t.page(id);
     const posted = await t.page(id, { full_name: "Ada" });

@@ -9,7 +9,8 @@ const T0 = Date.UTC(2025, 0, 15, 10, 30, 0);
 
 function setup(options: { maxBodyBytes?: number } = {}) {
   const clock = { now: T0 };
-  const engine = createEngine({ store: new MemoryStore(), clock: () => clock.now });
+  const store = new MemoryStore();
+  const engine = createEngine({ store, clock: () => clock.now });
   const errors: unknown[] = [];
   const router = createRouter({
     engine,
@@ -39,7 +40,7 @@ function setup(options: { maxBodyBytes?: number } = {}) {
     }
     return { status: response.status, body: json, headers: response.headers };
   }
-  return { engine, router, call, clock, errors };
+  return { engine, store, router, call, clock, errors };
 }
 
 const asB = { authorization: `Bearer ${KEY_B}` };
@@ -411,6 +412,42 @@ describe("rules of every endpoint", () => {
     expect((await t.call("GET", `/api/v1/sessions/${workflow.id}`)).body.status).toBe("active");
   });
 
+  it("reads a session by the kind of its record, and answers an id of another kind as not found", async () => {
+    const t = setup();
+    const { body: workflow } = await t.call("POST", "/api/v1/sessions", { name: "w" });
+    const { body: thread } = await t.call("POST", "/api/v1/threads", {});
+    const { body: form } = await t.call("POST", "/v1/forms", { name: "F", fields: [{ name: "a", type: "text" }] });
+    const { body: formSession } = await t.call("POST", `/v1/forms/${form.id}/sessions`, {});
+    const { body: agent } = await t.call("POST", "/v1/agents", { name: "a" });
+    const { body: agentSession } = await t.call("POST", "/v1/sessions", { agent_id: agent.id });
+    const ids = [workflow.id, thread.thread_id, form.id, formSession.id, agent.id, agentSession.id];
+    const answers = async (path: (id: string) => string) =>
+      Promise.all(ids.map(async (id) => ((answer) => (answer.status === 200 ? 200 : answer.body.message))(await t.call("GET", path(id)))));
+    expect(await answers((id) => `/v1/sessions/${id}`)).toEqual([
+      `Session ${workflow.id} not found`,
+      `Session ${thread.thread_id} not found`,
+      `Session ${form.id} not found`,
+      200,
+      `Session ${agent.id} not found`,
+      200,
+    ]);
+    expect(await answers((id) => `/api/v1/sessions/${id}`)).toEqual([
+      200,
+      200,
+      `Session ${form.id} not found`,
+      `Session ${formSession.id} not found`,
+      `Session ${agent.id} not found`,
+      `Session ${agentSession.id} not found`,
+    ]);
+    expect((await t.call("GET", `/v1/sessions/${formSession.id}`)).body.form_id).toBe(form.id);
+    expect((await t.call("GET", `/v1/sessions/${agentSession.id}`)).body.agent_id).toBe(agent.id);
+    expect((await t.call("GET", `/api/v1/sessions/${thread.thread_id}`)).body.thread_id).toBe(thread.thread_id);
+    expect((await t.call("GET", `/api/v1/sessions/${workflow.id}`)).body.name).toBe("w");
+    // Another organization's, and the timeline of an unknown id: the same words.
+    expect((await t.call("GET", `/v1/sessions/${agentSession.id}`, undefined, asB)).body.message).toBe(`Session ${agentSession.id} not found`);
+    expect((await t.call("GET", `/api/v1/sessions/form_${"0".repeat(32)}/timeline`)).body.message).toBe(`Session form_${"0".repeat(32)} not found`);
+  });
+
   it("refuses malformed JSON, unknown fields by name, wrong keys, and bodies over the limit", async () => {
     const t = setup({ maxBodyBytes: 1000 });
     expect((await t.call("POST", "/api/v1/sessions", "{not json")).body).toEqual({ error: "Invalid request", message: "the body is not valid JSON" });
@@ -443,7 +480,7 @@ describe("rules of every endpoint", () => {
 
   it("answers a 500 with the route's message and no internals, and writes nothing", async () => {
     const t = setup();
-    const store = t.engine.store as MemoryStore;
+    const { store } = t;
     store.insert = async () => {
       throw new Error("disk on fire at /var/lib/secret");
     };
@@ -517,8 +554,8 @@ describe("rules of every endpoint", () => {
     const t = setup();
     const { body: session } = await t.call("POST", "/api/v1/sessions", { name: "slow reader" });
     let reads = 0;
-    const timeline = t.engine.store.timeline.bind(t.engine.store);
-    t.engine.store.timeline = (...args) => {
+    const timeline = t.store.timeline.bind(t.store);
+    t.store.timeline = (...args) => {
       reads++;
       return timeline(...args);
     };
@@ -547,7 +584,7 @@ describe("rules of every endpoint", () => {
     const response = await t.router.fetch(
       new Request(`http://localhost/api/v1/sessions/${session.id}/events`, { headers: { authorization: `Bearer ${KEY_A}`, accept: "text/event-stream" } }),
     );
-    t.engine.store.timeline = async () => {
+    t.store.timeline = async () => {
       throw new Error("the store went away");
     };
     const text = await response.text(); // ends: the stream closes instead of hanging

@@ -1,5 +1,5 @@
 import mitt, { type Emitter } from "mitt";
-import { createIdGenerator, isPrefixedId, isRecordId } from "../ids.js";
+import { createIdGenerator, isPrefixedId } from "../ids.js";
 import { kindOf, type RecordKind } from "../kinds/index.js";
 import { type BillablePolicy, defaultBillablePolicy } from "../machines/thread.js";
 import type { SessionEvent } from "../schemas/event.js";
@@ -7,14 +7,16 @@ import { type IdempotencyStore, type Store, type StoredRecord, storeCapabilities
 import type { ResolveHost } from "../webhooks/addresses.js";
 import { ACTION_TOPIC, type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELAYS, runAction } from "./actions.js";
 import { agentOperations, agentSessionOperations } from "./agents.js";
+import { type AnyRecord, anyRecordOperations } from "./any-record.js";
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, deliver, DeliveryLog, type FetchFunction } from "./deliveries.js";
 import { type FormOperations, type FormSessionOperations, formOperations, formSessionOperations } from "./forms.js";
 import { KeyedLimiter } from "./limiter.js";
 import { type Notifier, NotificationRelay } from "./notifier.js";
-import { type EngineEvents, notFound, Records } from "./records.js";
+import { type EngineEvents, Records } from "./records.js";
 import { threadOperations } from "./threads.js";
 import { DELIVERY_TOPIC, EndpointDirectory, webhookOperations } from "./webhooks.js";
 import { type TickOptions, type TickResult, Worker, type WorkerOptions } from "./worker.js";
+import { type EventWatch, type WatchOptions, Watchers, watchRecord } from "./watch.js";
 import { workflowOperations } from "./workflows.js";
 
 /** How webhooks are delivered. */
@@ -127,10 +129,22 @@ export interface Engine {
   readonly agentSessions: AgentSessionOperations;
   /** Webhook endpoints of an organization and their delivery logs. */
   readonly webhooks: WebhookOperations;
-  /** How often the router's long-polls read the store again (no notifier, several instances), or `null`. */
+  /** How often watches read the store again (no notifier, several instances), or `null`. */
   readonly pollIntervalMs: number | null;
   /** The store's `Idempotency-Key` records when it declares `capabilities.idempotency`, else `null` (the router then keeps its own). */
   readonly idempotency: IdempotencyStore | null;
+  /** Records of any kind. */
+  readonly records: {
+    /** A record of the organization by its id, whatever its kind, as of now: `{ kind, record, seq }`; not found for an unknown id or another organization's. */
+    get(orgId: string, id: string): Promise<AnyRecord>;
+  };
+  /**
+   * A record's events after `afterSeq` as they are written, until `signal` aborts: woken by this
+   * engine's writes, by other instances' through the notifier, else every `pollIntervalMs`, and
+   * at the record's deadlines, which it persists so their events show. Nothing is read until it
+   * is iterated; not found for an unknown id or another organization's record.
+   */
+  watch(orgId: string, id: string, options?: WatchOptions): EventWatch;
   /** A record's events in order, after `afterSeq` when given (any kind, one organization). */
   timeline(orgId: string, id: string, query?: { afterSeq?: number; limit?: number }): Promise<SessionEvent[]>;
   /**
@@ -216,6 +230,18 @@ export function createEngine(options: EngineOptions): Engine {
     clock,
   };
   const pollIntervalMs = options.pollIntervalMs === undefined ? null : positive("pollIntervalMs", options.pollIntervalMs);
+  const watchContext = {
+    store: options.store,
+    clock,
+    watchers: new Watchers(emitter),
+    pollIntervalMs,
+    settle(record: StoredRecord, now: number): Promise<number> {
+      const machine = kindOf(record.kind).machine;
+      return machine ? records.settle(record.orgId, record.kind, record.id, machine, now) : Promise.resolve(0);
+    },
+  };
+  const watch = (orgId: string, id: string, watchOptions?: WatchOptions): EventWatch => watchRecord(watchContext, orgId, id, watchOptions);
+  const anyRecord = anyRecordOperations(records);
 
   const perEndpoint = new KeyedLimiter(positive("webhooks.maxConcurrentPerEndpoint", webhookSettings.maxConcurrentPerEndpoint ?? 16, true));
   const worker = new Worker({
@@ -256,35 +282,20 @@ export function createEngine(options: EngineOptions): Engine {
     now: clock,
     forms,
     formSessions: formSessionOperations(records, newId, forms),
-    workflows: workflowOperations(records, newId),
+    workflows: workflowOperations(records, newId, watch),
     threads,
     agents: agentOperations(records, newId),
     agentSessions: agentSessionOperations(records, newId),
     /** Webhook endpoints of an organization and their delivery logs. */
     webhooks: webhookOperations(records, newId, policy, directory),
-    /** How often the router's long-polls read the store again (no notifier, several instances), or `null`. */
+    /** How often watches read the store again (no notifier, several instances), or `null`. */
     pollIntervalMs,
     idempotency: storeIdempotency(options.store),
 
-    /** A record's events in order, after `afterSeq` when given (any kind, one organization). */
-    async timeline(orgId: string, id: string, query: { afterSeq?: number; limit?: number } = {}): Promise<SessionEvent[]> {
-      if (!isRecordId(id)) throw notFound("workflow", id);
-      const record = await options.store.get(orgId, id);
-      if (!record) throw notFound("workflow", id);
-      return options.store.timeline(orgId, id, query);
-    },
-
-    /**
-     * Persists what time alone did to one record by now (an expiry, a timeout) and returns how
-     * many events that wrote: for a caller that waits on a deadline instead of a sweep.
-     */
-    async settle(orgId: string, id: string): Promise<number> {
-      if (!isRecordId(id)) throw notFound("workflow", id);
-      const record = await options.store.get(orgId, id);
-      if (!record) throw notFound("workflow", id);
-      const machine = kindOf(record.kind).machine;
-      return machine ? records.settle(orgId, record.kind, id, machine, clock()) : 0;
-    },
+    records: { get: anyRecord.get },
+    watch,
+    timeline: anyRecord.timeline,
+    settle: anyRecord.settle,
 
     /**
      * One round of background work, for serverless use from a cron: persists every expiry and

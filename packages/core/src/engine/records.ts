@@ -1,7 +1,7 @@
 import type { Emitter } from "mitt";
-import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
-import { eventId, isPrefixedId, isShowable } from "../ids.js";
-import { KINDS, kindOf, type RecordKind } from "../kinds/index.js";
+import { type AgentSessionsError, ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
+import { eventId, isPrefixedId, isRecordId, isShowable } from "../ids.js";
+import { KINDS, kindOf, RECORD_KINDS, type RecordKind } from "../kinds/index.js";
 import type { Machine, Transition } from "../machine.js";
 import { LIMITS, ListQuery } from "../schemas/common.js";
 import { parseInput } from "../validate.js";
@@ -72,6 +72,16 @@ export function notFound(kind: RecordKind, id?: string): NotFoundError {
   return new NotFoundError(id === undefined || !isShowable(id) ? `${kindOf(kind).noun} not found` : `${kindOf(kind).noun} ${id} not found`);
 }
 
+/**
+ * Notes that no record of any kind has this id in the organization, named after the kind its
+ * prefix belongs to ("Session sess_… not found", "Form form_… not found"), else "Record".
+ */
+export function notFoundAny(id: string): NotFoundError {
+  const kind = RECORD_KINDS.find((candidate) => isPrefixedId(id, KINDS[candidate].prefix));
+  const noun = kind === undefined ? "Record" : KINDS[kind].noun;
+  return new NotFoundError(isShowable(id) ? `${noun} ${id} not found` : `${noun} not found`);
+}
+
 function toEvents(record: { id: string; orgId: string; kind: RecordKind }, first: number, drafts: readonly EventDraft[]) {
   return drafts.map(
     (draft, index): SessionEvent => ({
@@ -112,6 +122,14 @@ function unscoped(store: Store, id: string): Promise<StoredRecord | null> {
     throw new Error("the store cannot read a record by its id alone (capabilities.unscopedReads): the hosted form page needs a store that can");
   }
   return store.getUnscoped!(id);
+}
+
+/** A command a machine refused, with the record's state as of now: what `Records.attempt` answers instead of throwing. */
+export class Refusal<S> {
+  constructor(
+    readonly error: AgentSessionsError,
+    readonly state: S,
+  ) {}
 }
 
 /** The longest pause before a retried write, in milliseconds. */
@@ -200,6 +218,13 @@ export class Records {
     return record;
   }
 
+  /** Reads one record of any kind of one organization, or throws not found; a text that is no id never reaches the store. */
+  async loadAny(orgId: string, id: string): Promise<StoredRecord> {
+    const record = isRecordId(id) ? await this.context.store.get(orgId, id) : null;
+    if (!record) throw notFoundAny(id);
+    return record;
+  }
+
   /**
    * Applies `command` through `machine` to a record. When the compare-and-set loses to another
    * write, the command is applied again to the record as that write left it, so commands that
@@ -218,16 +243,28 @@ export class Records {
     command: C,
     extra: WriteExtras<S> = {},
   ): Promise<S> {
-    // The last write queued for each record: a new one starts once it settled, however it ended.
+    return this.enqueue(id, () => this.apply(orgId, kind, id, machine, command, extra, false) as Promise<S>);
+  }
+
+  /**
+   * As `mutate`, but a command the machine refuses answers a `Refusal` with the record's state as
+   * of now (a change time made to it saved, as `mutate` saves it) instead of throwing: for a caller
+   * that shows the record either way, without reading it again.
+   */
+  attempt<S, C>(orgId: string | null, kind: RecordKind, id: string, machine: Machine<S, C>, command: C): Promise<S | Refusal<S>> {
+    return this.enqueue(id, () => this.apply(orgId, kind, id, machine, command, {}, true));
+  }
+
+  /** Runs `write` once the last write queued for the record `id` settled, however it ended. */
+  private enqueue<T>(id: string, write: () => Promise<T>): Promise<T> {
     const ahead = this.lastWrites.get(id);
-    const run = () => this.apply(orgId, kind, id, machine, command, extra);
-    const write = ahead === undefined ? run() : ahead.then(run, run);
-    this.lastWrites.set(id, write);
+    const queued = ahead === undefined ? write() : ahead.then(write, write);
+    this.lastWrites.set(id, queued);
     const done = () => {
-      if (this.lastWrites.get(id) === write) this.lastWrites.delete(id);
+      if (this.lastWrites.get(id) === queued) this.lastWrites.delete(id);
     };
-    write.then(done, done);
-    return write;
+    queued.then(done, done);
+    return queued;
   }
 
   /** The last write queued per record id, settled or not; an id leaves once its last write settled. */
@@ -240,7 +277,8 @@ export class Records {
     machine: Machine<S, C>,
     command: C,
     extra: WriteExtras<S>,
-  ): Promise<S> {
+    answerRefusal: boolean,
+  ): Promise<S | Refusal<S>> {
     const retries = extra.retries ?? this.context.maxRetries;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 1) await pause(retryDelay(attempt));
@@ -251,6 +289,7 @@ export class Records {
       const result: Transition<S> = machine.transition(settled.state, command, now);
       if (!result.ok) {
         if (settled.events.length > 0 && !(await this.save(machine, record, settled.state, settled.events))) continue;
+        if (answerRefusal) return new Refusal(result.error, settled.state);
         throw result.error;
       }
       const drafts = settled.events.length > 0 ? [...settled.events, ...result.events] : result.events;

@@ -17,9 +17,17 @@ import {
 } from "../schemas/workflow.js";
 import { assertJsonSize, parseInput } from "../validate.js";
 import type { Page, Records } from "./records.js";
+import type { EventWatch, WatchOptions } from "./watch.js";
+
+/** The events that end a pending wait. */
+const WAIT_ENDINGS = new Set(["wait.completed", "wait.timed_out", "wait.cancelled"]);
 
 /** Workflow sessions with their inboxes, messages, waits and recorded steps. */
-export function workflowOperations(records: Records, newId: (prefix: string) => string) {
+export function workflowOperations(
+  records: Records,
+  newId: (prefix: string) => string,
+  watch: (orgId: string, id: string, options: WatchOptions) => EventWatch,
+) {
   const command = (orgId: string, id: string, cmd: WorkflowCommand) => records.mutate(orgId, "workflow", id, workflowMachine, cmd);
 
   /** The session that owns an inbox or a wait, found through the alias its creation registered. */
@@ -33,6 +41,16 @@ export function workflowOperations(records: Records, newId: (prefix: string) => 
   /** Applies a command that creates an inbox or a wait, registering its id as an alias of the session. */
   function addChild(orgId: string, sessionId: string, childId: string, cmd: WorkflowCommand): Promise<Workflow> {
     return records.mutate(orgId, "workflow", sessionId, workflowMachine, cmd, { aliases: () => [childId] });
+  }
+
+  /** A wait as of now with its session, and the session's last stored event, from one read: a watch from there misses nothing. */
+  async function readWait(orgId: string, waitId: string): Promise<{ wait: Wait & { sessionId: string }; seq: number }> {
+    const sessionId = await owner(orgId, waitId, "Wait");
+    const record = await records.load(orgId, "workflow", sessionId);
+    const state = workflowMachine.settle(record.data as Workflow, records.now).state;
+    const wait = state.waits.find((candidate) => candidate.id === waitId);
+    if (!wait) throw notFoundChild("Wait", waitId);
+    return { wait: { ...wait, sessionId }, seq: record.eventCount };
   }
 
   return {
@@ -113,11 +131,19 @@ export function workflowOperations(records: Records, newId: (prefix: string) => 
     },
     /** Reads a wait as of now: past its timeout and still pending, it shows `timed_out`. */
     async getWait(orgId: string, waitId: string): Promise<Wait & { sessionId: string }> {
-      const sessionId = await owner(orgId, waitId, "Wait");
-      const state = await records.view<Workflow>(orgId, "workflow", sessionId, workflowMachine);
-      const wait = state.waits.find((candidate) => candidate.id === waitId);
-      if (!wait) throw notFoundChild("Wait", waitId);
-      return { ...wait, sessionId };
+      return (await readWait(orgId, waitId)).wait;
+    },
+    /**
+     * Reads a wait once it is no longer pending (completed, timed out at its deadline, cancelled),
+     * or as it is when `signal` aborts: the long-poll of `GET /api/v1/waits/:id?timeout=`.
+     */
+    async waitFor(orgId: string, waitId: string, options: { signal?: AbortSignal } = {}): Promise<Wait & { sessionId: string }> {
+      const { wait, seq } = await readWait(orgId, waitId);
+      if (wait.status !== "pending" || options.signal?.aborted) return wait;
+      for await (const event of watch(orgId, wait.sessionId, { afterSeq: seq, signal: options.signal })) {
+        if (WAIT_ENDINGS.has(event.type) && event.payload.waitId === waitId) break;
+      }
+      return (await readWait(orgId, waitId)).wait;
     },
   };
 }

@@ -31,6 +31,11 @@ export const FormSession = Type.Object({
   id: Type.String(),
   orgId: Type.String(),
   formId: Type.String(),
+  /**
+   * The form's name when the session was made: its hosted page's title, kept with the fields so
+   * the page needs no read of the form. Absent on sessions made before it was kept.
+   */
+  formName: Type.Optional(Type.String()),
   fields: Type.Array(FormField),
   allowPartial: Type.Boolean(),
   status: FormSessionStatus,

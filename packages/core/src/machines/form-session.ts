@@ -2,13 +2,19 @@ import { ExpiredError, IllegalTransitionError, InvalidInputError } from "../erro
 import { coerceFieldValue, isBlank, ownValue } from "../form-fields.js";
 import { accept, defineMachine, iso, type Machine, refuse, type Transition } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
-import type { FieldValue, Form } from "../kinds/form.js";
+import { type FieldValue, type Form, formKind } from "../kinds/form.js";
 import { type FormSession, formSessionKind, type Submission } from "../kinds/form-session.js";
 
 /** Commands a form session answers to. */
 export type FormSessionCommand =
   | { readonly type: "open" }
   | { readonly type: "submit"; readonly values: Readonly<Record<string, FieldValue>>; readonly partial?: boolean }
+  /**
+   * What a person posted on the hosted page: submits when the post has no problem (opening a
+   * created session in the same write), else only opens the session, whose page shows the
+   * problems (`submissionProblems`) again.
+   */
+  | { readonly type: "post"; readonly values: Readonly<Record<string, FieldValue>>; readonly partial: boolean }
   | { readonly type: "extend"; readonly seconds: number }
   | { readonly type: "tick" };
 
@@ -41,6 +47,7 @@ export function createFormSession(
     id: input.id,
     orgId: form.orgId,
     formId: form.id,
+    formName: form.name,
     fields: form.fields,
     allowPartial: form.allowPartial,
     status: "created",
@@ -74,27 +81,45 @@ function settle(state: FormSession, now: number): { state: FormSession; events: 
   };
 }
 
+/** The longest text a person's value for one field may be. */
+const MAX_TEXT = formKind.limits.valueChars;
+
+/** A submission judged: every problem by field name (each the rule it breaks), and the submission when there is none. */
+interface Judgement {
+  readonly problems: Readonly<Record<string, string>>;
+  /** The first problem as the error `submit` refuses with; `null` when there is none. */
+  readonly refusal: InvalidInputError | null;
+  readonly submission: Submission | null;
+}
+
 /**
- * Checks posted values against the session's fields and builds the submission. Hidden fields
- * always keep their stored prefill, whatever was posted; a visible field left out of the post
- * keeps its prefill.
+ * Judges posted values against the session's fields, finding every problem at once: a name the
+ * form does not declare, then each value its field refuses, then each required field left empty
+ * when the submission must be whole (`allowPartial` off, or `partial: false`). Hidden fields always
+ * keep their stored prefill, whatever was posted; a visible field left out of the post keeps its
+ * prefill.
  */
-export function buildSubmission(
-  state: FormSession,
-  posted: Readonly<Record<string, FieldValue>>,
-  partial: boolean | undefined,
-  now: number,
-): Submission {
+function judge(state: FormSession, posted: Readonly<Record<string, FieldValue>>, partial: boolean | undefined, now: number): Judgement {
+  const problems: [name: string, error: InvalidInputError][] = [];
   const fieldNames = new Set(state.fields.map((field) => field.name));
   for (const name of Object.keys(posted)) {
-    if (!fieldNames.has(name)) throw new InvalidInputError(`values.${name}`, "is not a field of this form");
+    if (!fieldNames.has(name)) problems.push([name, new InvalidInputError(`values.${name}`, "is not a field of this form")]);
   }
   const values: Record<string, FieldValue> = {};
   const missing: string[] = [];
   for (const field of state.fields) {
+    const path = `values.${field.name}`;
     const stored = ownValue(state.prefill, field.name);
     const raw = field.type === "hidden" ? stored : (ownValue(posted, field.name) ?? stored);
-    const value = raw === undefined ? undefined : coerceFieldValue(field, raw, `values.${field.name}`);
+    let value: FieldValue | undefined;
+    try {
+      if (typeof raw === "string" && raw.length > MAX_TEXT) throw new InvalidInputError(path, `must be at most ${MAX_TEXT} characters`);
+      value = raw === undefined ? undefined : coerceFieldValue(field, raw, path);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      problems.push([field.name, error]);
+      continue;
+    }
     const unticked = field.type === "checkbox" && field.required === true && value !== true;
     if (value === undefined || isBlank(value) || unticked) {
       if (field.required) missing.push(field.name);
@@ -103,15 +128,91 @@ export function buildSubmission(
     values[field.name] = value;
   }
   if (missing.length > 0 && (!state.allowPartial || partial === false)) {
-    throw new InvalidInputError(`values.${missing[0]}`, "is required");
+    for (const name of missing) problems.push([name, new InvalidInputError(`values.${name}`, "is required")]);
   }
-  return { values, partial: missing.length > 0, missingFields: missing, submittedAt: now };
+  if (problems.length > 0) {
+    const byName: Record<string, string> = {};
+    for (const [name, error] of problems) if (!Object.hasOwn(byName, name)) byName[name] = ruleOf(error);
+    return { problems: byName, refusal: problems[0]![1], submission: null };
+  }
+  return { problems: {}, refusal: null, submission: { values, partial: missing.length > 0, missingFields: missing, submittedAt: now } };
+}
+
+/** The rule an error states, without the path it names: "values.email: must be…" → "must be…". */
+function ruleOf(error: InvalidInputError): string {
+  const path = error.field ?? "";
+  return error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message.slice(path.length + 1);
+}
+
+/**
+ * Checks posted values against the session's fields and builds the submission, refusing with the
+ * first problem `submissionProblems` finds.
+ */
+export function buildSubmission(
+  state: FormSession,
+  posted: Readonly<Record<string, FieldValue>>,
+  partial: boolean | undefined,
+  now: number,
+): Submission {
+  const { refusal, submission } = judge(state, posted, partial, now);
+  if (refusal) throw refusal;
+  return submission!;
+}
+
+/**
+ * Every problem of posted values by field name, each the rule it breaks ("must be an email
+ * address", "is required"): the rules `submit` judges by, all at once, so a person fixes them in
+ * one pass. Empty when the values make a submission.
+ */
+export function submissionProblems(
+  state: FormSession,
+  posted: Readonly<Record<string, FieldValue>>,
+  partial: boolean | undefined,
+): Readonly<Record<string, string>> {
+  return judge(state, posted, partial, 0).problems;
+}
+
+/**
+ * The values a post of the hosted page gives: each visible field that was posted, and `false`
+ * for a checkbox that was not (browsers leave unticked boxes out). Hidden fields and names the
+ * form does not declare are dropped: a person can neither see nor change them.
+ */
+export function hostedValues(state: FormSession, posted: Readonly<Record<string, FieldValue>>): Record<string, FieldValue> {
+  const values: Record<string, FieldValue> = {};
+  for (const field of state.fields) {
+    if (field.type === "hidden") continue;
+    const value = ownValue(posted, field.name);
+    if (value !== undefined) values[field.name] = value;
+    else if (field.type === "checkbox") values[field.name] = false;
+  }
+  return values;
 }
 
 function sameSubmission(a: Submission, b: Submission): boolean {
   const keysA = Object.keys(a.values);
   const keysB = Object.keys(b.values);
   return keysA.length === keysB.length && keysA.every((key) => Object.hasOwn(b.values, key) && Object.is(a.values[key], b.values[key]));
+}
+
+/** `created | open → submitted` with `submission`; from `created` the session opens in the same write. */
+function submitted(state: FormSession, submission: Submission, now: number): Transition<FormSession> {
+  const events: EventDraft[] = [];
+  if (state.status === "created") {
+    events.push({ type: "session.opened", at: now, payload: { session_id: state.id } });
+  }
+  events.push({
+    type: "submission.created",
+    at: now,
+    payload: {
+      session_id: state.id,
+      form_id: state.formId,
+      values: submission.values,
+      partial: submission.partial,
+      missing_fields: submission.missingFields,
+    },
+  });
+  const next: FormSession = { ...state, status: "submitted", openedAt: state.openedAt ?? now, submission, updatedAt: now };
+  return accept(next, events);
 }
 
 function apply(state: FormSession, command: FormSessionCommand, now: number): Transition<FormSession> {
@@ -126,38 +227,17 @@ function apply(state: FormSession, command: FormSessionCommand, now: number): Tr
     }
     case "submit": {
       if (state.status === "expired") return refuseFor(state, "submit");
-      let submission: Submission;
-      try {
-        submission = buildSubmission(state, command.values, command.partial, now);
-      } catch (error) {
-        return state.status === "submitted" ? refuseFor(state, "submit") : refuse(error as InvalidInputError);
-      }
+      const { refusal, submission } = judge(state, command.values, command.partial, now);
       if (state.status === "submitted") {
-        return sameSubmission(state.submission!, submission) ? accept(state) : refuseFor(state, "submit");
+        return submission && sameSubmission(state.submission!, submission) ? accept(state) : refuseFor(state, "submit");
       }
-      const events: EventDraft[] = [];
-      if (state.status === "created") {
-        events.push({ type: "session.opened", at: now, payload: { session_id: state.id } });
-      }
-      events.push({
-        type: "submission.created",
-        at: now,
-        payload: {
-          session_id: state.id,
-          form_id: state.formId,
-          values: submission.values,
-          partial: submission.partial,
-          missing_fields: submission.missingFields,
-        },
-      });
-      const next: FormSession = {
-        ...state,
-        status: "submitted",
-        openedAt: state.openedAt ?? now,
-        submission,
-        updatedAt: now,
-      };
-      return accept(next, events);
+      return refusal ? refuse(refusal) : submitted(state, submission!, now);
+    }
+    case "post": {
+      const values = hostedValues(state, command.values);
+      if (state.status === "expired" || state.status === "submitted") return apply(state, { type: "submit", values, partial: command.partial }, now);
+      const { submission } = judge(state, values, command.partial, now);
+      return submission ? submitted(state, submission, now) : apply(state, { type: "open" }, now);
     }
     case "extend": {
       if (!isLive(state)) return refuseFor(state, "extend");

@@ -9,6 +9,7 @@ import {
   formSessionMachine,
   InvalidInputError,
   iso,
+  submissionProblems,
 } from "../../src/index.js";
 import { accepted, deepFreeze, expectOutcome, HOUR, MINUTE, newId, noop, ok, refusal, refused, SECOND, T0, tableRows, thrown } from "./helpers.js";
 
@@ -50,6 +51,9 @@ describe("form session transition table", () => {
     "submit (other values)": { type: "submit", values: { name: "Grace", email: "grace@example.com" } },
     "submit (required field missing)": { type: "submit", values: { email: "ada@example.com" } },
     "submit (unknown field)": { type: "submit", values: { ...values, nickname: "A" } },
+    "post (same values)": { type: "post", values, partial: false },
+    "post (required field missing)": { type: "post", values: { email: "ada@example.com" }, partial: false },
+    "post (a hidden field and an unknown name)": { type: "post", values: { ...values, session_id: "forged", nickname: "A" }, partial: false },
     "extend 600s": { type: "extend", seconds: 600 },
     tick: { type: "tick" },
   } satisfies Record<string, FormSessionCommand>;
@@ -62,6 +66,9 @@ describe("form session transition table", () => {
         "submit (other values)": accepted("submitted", "session.opened", "submission.created"),
         "submit (required field missing)": refused("invalid_input"),
         "submit (unknown field)": refused("invalid_input"),
+        "post (same values)": accepted("submitted", "session.opened", "submission.created"),
+        "post (required field missing)": accepted("open", "session.opened"),
+        "post (a hidden field and an unknown name)": accepted("submitted", "session.opened", "submission.created"),
         "extend 600s": accepted("created", "session.extended"),
         tick: noop,
       },
@@ -71,6 +78,9 @@ describe("form session transition table", () => {
         "submit (other values)": accepted("submitted", "submission.created"),
         "submit (required field missing)": refused("invalid_input"),
         "submit (unknown field)": refused("invalid_input"),
+        "post (same values)": accepted("submitted", "submission.created"),
+        "post (required field missing)": noop,
+        "post (a hidden field and an unknown name)": accepted("submitted", "submission.created"),
         "extend 600s": accepted("open", "session.extended"),
         tick: noop,
       },
@@ -80,6 +90,9 @@ describe("form session transition table", () => {
         "submit (other values)": refused("illegal_transition"),
         "submit (required field missing)": refused("illegal_transition"),
         "submit (unknown field)": refused("illegal_transition"),
+        "post (same values)": noop,
+        "post (required field missing)": refused("illegal_transition"),
+        "post (a hidden field and an unknown name)": noop,
         "extend 600s": refused("illegal_transition"),
         tick: noop,
       },
@@ -89,6 +102,9 @@ describe("form session transition table", () => {
         "submit (other values)": refused("expired"),
         "submit (required field missing)": refused("expired"),
         "submit (unknown field)": refused("expired"),
+        "post (same values)": refused("expired"),
+        "post (required field missing)": refused("expired"),
+        "post (a hidden field and an unknown name)": refused("expired"),
         "extend 600s": refused("expired"),
         tick: noop,
       },
@@ -105,6 +121,9 @@ describe("form session transition table", () => {
         "submit (other values)": refused("expired"),
         "submit (required field missing)": refused("expired"),
         "submit (unknown field)": refused("expired"),
+        "post (same values)": refused("expired"),
+        "post (required field missing)": refused("expired"),
+        "post (a hidden field and an unknown name)": refused("expired"),
         "extend 600s": refused("expired"),
         tick: accepted("expired", "session.expired"),
       },
@@ -114,6 +133,9 @@ describe("form session transition table", () => {
         "submit (other values)": refused("expired"),
         "submit (required field missing)": refused("expired"),
         "submit (unknown field)": refused("expired"),
+        "post (same values)": refused("expired"),
+        "post (required field missing)": refused("expired"),
+        "post (a hidden field and an unknown name)": refused("expired"),
         "extend 600s": refused("expired"),
         tick: accepted("expired", "session.expired"),
       },
@@ -123,6 +145,9 @@ describe("form session transition table", () => {
         "submit (other values)": refused("illegal_transition"),
         "submit (required field missing)": refused("illegal_transition"),
         "submit (unknown field)": refused("illegal_transition"),
+        "post (same values)": noop,
+        "post (required field missing)": refused("illegal_transition"),
+        "post (a hidden field and an unknown name)": noop,
         "extend 600s": refused("illegal_transition"),
         tick: noop,
       },
@@ -132,6 +157,9 @@ describe("form session transition table", () => {
         "submit (other values)": refused("expired"),
         "submit (required field missing)": refused("expired"),
         "submit (unknown field)": refused("expired"),
+        "post (same values)": refused("expired"),
+        "post (required field missing)": refused("expired"),
+        "post (a hidden field and an unknown name)": refused("expired"),
         "extend 600s": refused("expired"),
         tick: noop,
       },
@@ -141,8 +169,8 @@ describe("form session transition table", () => {
   );
 
   it("covers every (status, command) pair on both sides of the deadline", () => {
-    expect(beforeDeadline).toHaveLength(4 * 7);
-    expect(pastDeadline).toHaveLength(4 * 7);
+    expect(beforeDeadline).toHaveLength(4 * 10);
+    expect(pastDeadline).toHaveLength(4 * 10);
   });
 
   it.each(beforeDeadline)("%s", (_title, status, _name, command, expected) => {
@@ -295,6 +323,43 @@ describe("form session submissions", () => {
     expect(other.code).toBe("illegal_transition");
   });
 });
+
+describe("form session problems and hosted posts", () => {
+  it("finds every problem of a post at once, in the order submit refuses them, each the rule it breaks", () => {
+    const state = openSession(strictForm);
+    const posted = { email: "not-an-email", age: "many", plan: "", nickname: "A", name: "x".repeat(64 * 1024 + 1) };
+    expect(submissionProblems(state, posted, undefined)).toEqual({
+      nickname: "is not a field of this form",
+      name: "must be at most 65536 characters",
+      email: "must be an email address",
+      age: "must be a number",
+      terms: "is required",
+    });
+    // submit refuses with the first of them, naming its path.
+    expect(refusal(submit(state, posted)).message).toBe("values.nickname is not a field of this form");
+    expect(submissionProblems(state, complete, undefined)).toEqual({});
+    // Missing required fields are problems only where the submission must be whole.
+    expect(submissionProblems(openSession(partialForm), { name: "Ada" }, true)).toEqual({});
+    expect(submissionProblems(openSession(partialForm), { name: "Ada" }, false)).toEqual({ email: "is required", terms: "is required" });
+  });
+
+  it("takes a post as a page sends it: unticked checkboxes false, hidden fields and unknown names ignored", () => {
+    const created = createFormSession(strictForm, { id: newId("sess"), prefill: { session_id: "crm-4711" } }, T0).state;
+    const post = (state: FormSession, values: Record<string, string>, partial = false) =>
+      machine.transition(state, { type: "post", values, partial }, T0 + MINUTE);
+    const { terms: _terms, ...unticked } = complete;
+    const refused = post(created, { ...stringsOf(unticked), session_id: "forged", "submit-as": "partial" });
+    expect(refused.ok && [refused.state.status, refused.events.map((event) => event.type)]).toEqual(["open", ["session.opened"]]);
+    expect(submissionProblems(ok(refused), { ...stringsOf(unticked), terms: false }, false)).toEqual({ terms: "is required" });
+    const accepted = ok(post(created, { ...stringsOf(complete), session_id: "forged" }));
+    expect(accepted.submission?.values).toEqual({ ...complete, session_id: "crm-4711" });
+    expect(accepted.formName).toBe("Support intake");
+  });
+});
+
+function stringsOf(values: Record<string, string | number | boolean>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, String(value)]));
+}
 
 describe("createFormSession", () => {
   it("creates a session in created that expires after the default hour", () => {

@@ -1,4 +1,4 @@
-import { isPrefixedId, isShowable, type ListOptions } from "@agent-sessions/core";
+import { isAgentSessionsError, isPrefixedId, isShowable, type ListOptions } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { HttpError } from "../http.js";
 import type { RouteResponse } from "../route.js";
@@ -57,8 +57,26 @@ export function pagination(page: { limit: number; offset: number; total: number;
   return { limit: page.limit, offset: page.offset, total: page.total, nextCursor: page.nextCursor };
 }
 
+/** A 404 naming `id` only when it is short and plain: "Session sess_… not found". */
+export function notFound(noun: string, id: string): HttpError {
+  return new HttpError(404, isShowable(id) ? `${noun} ${id} not found` : `${noun} not found`);
+}
+
 /** `id` when it has `prefix`, else a 404 that names it only when it is short and plain. */
 export function idOf(id: string, prefix: string, noun: string): string {
-  if (!isPrefixedId(id, prefix)) throw new HttpError(404, isShowable(id) ? `${noun} ${id} not found` : `${noun} not found`);
+  if (!isPrefixedId(id, prefix)) throw notFound(noun, id);
   return id;
+}
+
+/**
+ * What `read` answers; its not found becomes the 404 every session route words alike, "Session …
+ * not found", whatever kind the engine's message named after the id's prefix.
+ */
+export async function orSessionNotFound<T>(id: string, read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    if (isAgentSessionsError(error) && error.code === "not_found") throw notFound("Session", id);
+    throw error;
+  }
 }

@@ -1,54 +1,9 @@
-import { type Engine, eventId, ID_PREFIXES, idTime, isPrefixedId, isRecordId, isShowable, type SessionEvent, type StoredRecord } from "@agent-sessions/core";
+import { type Engine, eventId, ID_PREFIXES, idTime, isPrefixedId, type SessionEvent } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { HttpError, json } from "../http.js";
 import type { RouteContext, RouteDefinition } from "../route.js";
 import { TimelineEvent, timelineEvent, WaitBody, waitBody } from "../wire.js";
-import { errors } from "./common.js";
-
-/**
- * A subscription to the engine's events that match `accept`, opened before the caller reads
- * state, so an event written between the read and the wait is not missed.
- */
-function subscribe(engine: Engine, accept: (event: SessionEvent) => boolean) {
-  let wake: (() => void) | null = null;
-  let pending = false;
-  const listener = (_type: string, event: SessionEvent) => {
-    if (!accept(event)) return;
-    pending = true;
-    wake?.();
-  };
-  engine.events.on("*", listener);
-  return {
-    /**
-     * Resolves when a matching event arrived (since the last call), the time is up, or the client
-     * left. Without a notifier, an engine sharing its store with other instances polls: it wakes
-     * every `pollIntervalMs` so the caller reads the store again.
-     */
-    next(wait: number, signal: AbortSignal): Promise<void> {
-      const ms = engine.pollIntervalMs === null ? wait : Math.min(wait, engine.pollIntervalMs);
-      if (pending || ms <= 0 || signal.aborted) {
-        pending = false;
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", done);
-          wake = null;
-          pending = false;
-          resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal.addEventListener("abort", done, { once: true });
-        wake = done;
-      });
-    },
-    close() {
-      engine.events.off("*", listener);
-      wake?.();
-    },
-  };
-}
+import { errors, orSessionNotFound } from "./common.js";
 
 /** The `timeout` query parameter in milliseconds, at most the configured long-poll. */
 function timeoutMs(context: RouteContext): number {
@@ -58,29 +13,34 @@ function timeoutMs(context: RouteContext): number {
   return Math.min(Number(raw), context.settings.maxWaitSeconds) * 1000;
 }
 
+/**
+ * A signal that aborts when the client leaves or after `ms`, and its `clear`, which drops the
+ * timer and the listener on the request's signal.
+ */
+function until(request: Request, ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const timer = ms > 0 ? setTimeout(abort, ms) : undefined;
+  if (timer === undefined || request.signal.aborted) abort();
+  request.signal.addEventListener("abort", abort, { once: true, signal: controller.signal });
+  return {
+    signal: controller.signal,
+    clear() {
+      clearTimeout(timer);
+      abort();
+    },
+  };
+}
+
 async function waitRoute(context: RouteContext): Promise<Response> {
   const { engine, orgId, request } = context;
   const id = context.params.id!;
-  const limit = timeoutMs(context);
-  const deadline = Date.now() + limit;
-  const subscription = subscribe(
-    engine,
-    (event) =>
-      event.orgId === orgId &&
-      (event.type === "wait.completed" || event.type === "wait.timed_out" || event.type === "wait.cancelled") &&
-      event.payload.waitId === id,
-  );
+  const held = until(request, timeoutMs(context));
   try {
-    let wait = await engine.workflows.getWait(orgId, id);
-    while (wait.status === "pending" && Date.now() < deadline && !request.signal.aborted) {
-      const untilTimeout = wait.expiresAt - engine.now();
-      await subscription.next(Math.min(deadline - Date.now(), Math.max(untilTimeout, 0) + 5), request.signal);
-      if (engine.now() >= wait.expiresAt) await engine.settle(orgId, wait.sessionId);
-      wait = await engine.workflows.getWait(orgId, id);
-    }
+    const wait = await engine.workflows.waitFor(orgId, id, { signal: held.signal });
     return json(waitBody(wait, wait.sessionId));
   } finally {
-    subscription.close();
+    held.clear();
   }
 }
 
@@ -91,13 +51,12 @@ async function waitRoute(context: RouteContext): Promise<Response> {
  * try, instead of reading the whole timeline on every poll. An id not derived that way is looked
  * up in the timeline.
  */
-async function afterSeq(engine: Engine, record: StoredRecord, since: string | null): Promise<number> {
+async function afterSeq(engine: Engine, orgId: string, id: string, last: number, since: string | null): Promise<number> {
   if (!since) return 0;
   if (isPrefixedId(since, ID_PREFIXES.event)) {
     const at = idTime(since);
-    for (let seq = record.eventCount; seq >= 1; seq--) if (eventId(record.id, seq, at) === since) return seq;
+    for (let seq = last; seq >= 1; seq--) if (eventId(id, seq, at) === since) return seq;
   }
-  const { orgId, id } = record;
   const found = (await engine.timeline(orgId, id)).find((event) => event.id === since);
   if (!found) throw new HttpError(400, `since: no event ${since} in session ${id}`);
   return found.seq;
@@ -113,49 +72,37 @@ function sseFrame(event: SessionEvent): Uint8Array {
 async function eventsRoute(context: RouteContext): Promise<Response> {
   const { engine, orgId, request, url } = context;
   const id = context.params.id!;
-  const record = isRecordId(id) ? await engine.store.get(orgId, id) : null;
-  if (!record) throw new HttpError(404, isShowable(id) ? `Session ${id} not found` : "Session not found");
+  const { seq: last } = await orSessionNotFound(id, engine.records.get(orgId, id));
   const stream = (request.headers.get("accept") ?? "").includes("text/event-stream");
-  let seq = await afterSeq(engine, record, url.searchParams.get("since") ?? (stream ? request.headers.get("last-event-id") : null));
-  const subscription = subscribe(engine, (event) => event.orgId === orgId && event.recordId === id);
-
-  /** The record's next deadline as last read, so the wait between reads can end on it. */
-  let dueAt: number | null = record.dueAt;
-
-  /** Reads what came after `seq`, persisting a deadline that has passed so its event shows. */
-  const read = async (): Promise<SessionEvent[]> => {
-    let current = await engine.store.get(orgId, id);
-    if (current?.dueAt != null && current.dueAt <= engine.now() && (await engine.settle(orgId, id)) > 0) {
-      current = await engine.store.get(orgId, id);
-    }
-    dueAt = current?.dueAt ?? null;
-    const events = await engine.store.timeline(orgId, id, { afterSeq: seq });
-    if (events.length > 0) seq = events[events.length - 1]!.seq;
-    return events;
-  };
-  const untilDue = (cap: number) => (dueAt === null ? cap : Math.min(cap, Math.max(dueAt - engine.now(), 0) + 5));
+  const seq = await afterSeq(engine, orgId, id, last, url.searchParams.get("since") ?? (stream ? request.headers.get("last-event-id") : null));
 
   if (!stream) {
+    const held = until(request, timeoutMs(context));
     try {
-      const limit = timeoutMs(context);
-      const deadline = Date.now() + limit;
-      let events = await read();
-      while (events.length === 0 && Date.now() < deadline && !request.signal.aborted) {
-        await subscription.next(untilDue(deadline - Date.now()), request.signal);
-        events = await read();
+      let events: readonly SessionEvent[] = [];
+      for await (const batch of engine.watch(orgId, id, { afterSeq: seq, signal: held.signal }).batches()) {
+        events = batch;
+        break;
       }
       return json({ events: events.map(timelineEvent) });
     } finally {
-      subscription.close();
+      held.clear();
     }
   }
 
   const heartbeatMs = context.settings.heartbeatMs;
   const leave = new AbortController();
+  const batches = engine.watch(orgId, id, { afterSeq: seq, signal: leave.signal }).batches()[Symbol.asyncIterator]();
+  /** The read in progress, kept across a heartbeat that came first. */
+  let reading: Promise<IteratorResult<readonly SessionEvent[]>> | null = null;
+  const readNext = () => {
+    const next = batches.next();
+    next.catch(() => {}); // awaited by this pull, or by the next one when a heartbeat came first
+    return next;
+  };
   let lastWrite = Date.now();
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    leave.abort(); // also removes the listener on the request's signal
-    subscription.close();
+    leave.abort(); // also removes the listener on the request's signal, and ends the watch
     try {
       controller.close();
     } catch {
@@ -171,27 +118,26 @@ async function eventsRoute(context: RouteContext): Promise<Response> {
       },
       async pull(controller) {
         try {
-          while (!leave.signal.aborted) {
-            // One batch of the store's at a time, each event its own chunk; a heartbeat when quiet.
-            const frames = (await read()).map(sseFrame);
-            if (frames.length === 0 && Date.now() - lastWrite >= heartbeatMs) frames.push(HEARTBEAT);
-            if (frames.length > 0) {
-              for (const frame of frames) controller.enqueue(frame);
-              lastWrite = Date.now();
-              return;
-            }
-            await subscription.next(untilDue(heartbeatMs - (Date.now() - lastWrite)), leave.signal);
+          reading ??= readNext();
+          const next = await beforeHeartbeat(reading, heartbeatMs - (Date.now() - lastWrite));
+          if (next === HEARTBEAT_DUE) {
+            controller.enqueue(HEARTBEAT);
+          } else {
+            reading = null;
+            if (next.done) return finish(controller);
+            // One batch of the store's at a time, each event its own chunk.
+            for (const event of next.value) controller.enqueue(sseFrame(event));
           }
+          lastWrite = Date.now();
         } catch (error) {
           // The store failed: told to onError, and the stream ends; the client reconnects after the
           // last event it saw.
           if (!leave.signal.aborted) context.report(error);
+          finish(controller);
         }
-        finish(controller);
       },
       cancel() {
         leave.abort();
-        subscription.close();
       },
     },
     { highWaterMark: 1 },
@@ -204,6 +150,17 @@ async function eventsRoute(context: RouteContext): Promise<Response> {
       "x-accel-buffering": "no",
     },
   });
+}
+
+const HEARTBEAT_DUE = Symbol("heartbeat due");
+
+/** What `reading` answers, or `HEARTBEAT_DUE` when `ms` pass first. */
+function beforeHeartbeat<T>(reading: Promise<T>, ms: number): Promise<T | typeof HEARTBEAT_DUE> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const due = new Promise<typeof HEARTBEAT_DUE>((resolve) => {
+    timer = setTimeout(() => resolve(HEARTBEAT_DUE), Math.max(ms, 0));
+  });
+  return Promise.race([reading, due]).finally(() => clearTimeout(timer));
 }
 
 /** Long-polls and streams: a wait held open until it ends, and a session's events as they happen. */

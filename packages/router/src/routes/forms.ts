@@ -1,9 +1,9 @@
-import { FORM_SESSION_STATUSES, FormSessionStatus, formSessionWire, formWire, isPrefixedId } from "@agent-sessions/core";
+import { FORM_SESSION_STATUSES, FormSessionStatus, formSessionWire, formWire } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { json } from "../http.js";
 import { hostedUrl, type RouteContext, type RouteDefinition } from "../route.js";
 import { AgentSessionBody, agentSessionBody, FormBody, formBody, FormSessionBody, formSessionBody, PageOf } from "../wire.js";
-import { errors, idOf, listQuery, pagination, readListQuery } from "./common.js";
+import { errors, idOf, listQuery, notFound, orSessionNotFound, pagination, readListQuery } from "./common.js";
 
 const formSession = (context: RouteContext, session: Parameters<typeof formSessionBody>[0]) =>
   formSessionBody(session, hostedUrl(context, session.id));
@@ -91,8 +91,10 @@ export const formRoutes: RouteDefinition[] = [
     failure: "Failed to retrieve session",
     async handle(context) {
       const id = context.params.id!;
-      if (isPrefixedId(id, "session")) return json(agentSessionBody(await context.engine.agentSessions.get(context.orgId, id)));
-      return json(formSession(context, await context.engine.formSessions.get(context.orgId, id)));
+      const found = await orSessionNotFound(id, context.engine.records.get(context.orgId, id));
+      if (found.kind === "agent_session") return json(agentSessionBody(found.record));
+      if (found.kind === "form_session") return json(formSession(context, found.record));
+      throw notFound("Session", id);
     },
   },
   {

@@ -1,100 +1,117 @@
-import { type Engine, type FormSession, ID_PREFIXES, isAgentSessionsError, isPrefixedId } from "@agent-sessions/core";
+import { type Engine, type FormSession, type HostedSubmission, ID_PREFIXES, isAgentSessionsError, isPrefixedId } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
-import { html, pageResponse } from "../hosted/html.js";
-import {
-  alreadySubmittedPage,
-  expiredPage,
-  formPage,
-  notFoundPage,
-  type Page,
-  PARTIAL,
-  prefillView,
-  SUBMIT_AS,
-  thankYouPage,
-} from "../hosted/pages.js";
-import { findProblems, type HostedPost, isInvalidInput, problemSentence, problemView, readPost } from "../hosted/post.js";
-import type { ErrorAnswer } from "../http.js";
+import { renderHostedPage } from "../hosted/pages.js";
+import { type HostedPost, isInvalidInput, PARTIAL, problemSentence, problemsView, readPost, SUBMIT_AS, shownValues, prefillValues } from "../hosted/post.js";
+import { expiryOf, type HostedRender, type HostedView, sessionView, visibleFields } from "../hosted/view.js";
+import { type ErrorAnswer, respond } from "../http.js";
 import type { RouteDefinition, RouteResponse } from "../route.js";
 
 const FORM_ENCODED = "application/x-www-form-urlencoded";
 
-const send = (page: Page) => pageResponse(page.status, page.title, page.body);
 const htmlPage = (description: string): RouteResponse => ({ description, contentType: "text/html" });
 const hasCode = (error: unknown, ...codes: string[]) => isAgentSessionsError(error) && codes.includes(error.code);
 
-/** The form session behind a hosted URL, or null for an unknown id or another kind's. */
-async function load(engine: Engine, id: string): Promise<FormSession | null> {
+/** What a page the embedder drew as text is sent with: HTML that no frame, cache or crawler keeps. */
+const DRAWN_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "text/html; charset=utf-8",
+  "content-security-policy": "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+  "x-robots-tag": "noindex, nofollow",
+});
+
+/** Sends a view drawn by `render`, with `headers` (an error's `Retry-After`) beside the page's own. */
+async function send(render: HostedRender, view: HostedView, headers?: Record<string, string>): Promise<Response> {
+  const drawn = await render(view);
+  if (typeof drawn === "string") return respond(drawn, { status: view.status, headers: headers ? { ...headers, ...DRAWN_HEADERS } : DRAWN_HEADERS });
+  if (!headers) return drawn;
+  const merged = new Headers(headers);
+  for (const [name, value] of drawn.headers) merged.set(name, value);
+  return respond(drawn.body, { status: drawn.status, statusText: drawn.statusText, headers: merged });
+}
+
+/** The view of a session as it stands: the form, the thank-you page or the expired page. */
+function statusView(session: FormSession): HostedView {
+  const fields = visibleFields(session);
+  if (session.status === "submitted") {
+    const missing = new Set(session.submission?.missingFields ?? []);
+    return { ...sessionView(session), page: "submitted", status: 200, leftOut: fields.filter((field) => missing.has(field.name)) };
+  }
+  if (session.status === "expired") return { ...sessionView(session), page: "expired", status: 410, expiresAt: expiryOf(session) };
+  return formView(session, { values: prefillValues(session, fields), problems: {}, general: [] }, 200);
+}
+
+/** The form with what its inputs show and the problems beside them. */
+function formView(
+  session: FormSession,
+  shown: { values: Record<string, string | boolean>; problems: Record<string, string>; general: string[] },
+  status: 200 | 400 | 409,
+): HostedView {
+  return {
+    ...sessionView(session),
+    page: "form",
+    status,
+    fields: visibleFields(session),
+    ...shown,
+    allowPartial: session.allowPartial,
+    partialSubmit: { name: SUBMIT_AS, value: PARTIAL },
+    expiresAt: expiryOf(session),
+  };
+}
+
+/** The form sent back after a refused post: the person's values, each problem beside its field. */
+function refusedView(session: FormSession, post: HostedPost, problems: Readonly<Record<string, string>>, general: string[] = [], status: 400 | 409 = 400): HostedView {
+  const fields = visibleFields(session);
+  return formView(session, { values: shownValues(session, post, fields), ...problemsView(fields, problems, general) }, status);
+}
+
+/** The view after a post, by what the engine made of it. */
+function submittedView({ outcome, session, problems }: HostedSubmission, post: HostedPost): HostedView {
+  switch (outcome) {
+    case "submitted":
+      return statusView(session);
+    case "invalid":
+      return refusedView(session, post, problems);
+    case "expired":
+      return statusView(session);
+    case "already_submitted":
+      return { ...sessionView(session), page: "already_submitted", status: 409 };
+  }
+}
+
+/**
+ * Posts through the engine; what it refuses outright (a value no page sends, a write that kept
+ * losing to others) is shown on the form as it now is.
+ */
+async function submit(engine: Engine, id: string, post: HostedPost): Promise<HostedView> {
+  try {
+    return submittedView(await engine.formSessions.hostedSubmit(id, post.values, { partial: post.partial }), post);
+  } catch (error) {
+    if (hasCode(error, "not_found")) return { page: "not_found", status: 404 };
+    if (isInvalidInput(error)) {
+      const session = await engine.formSessions.hostedOpen(id);
+      const name = error.field?.startsWith("values.") ? error.field.slice("values.".length) : undefined;
+      return name ? refusedView(session, post, { [name]: problemSentence(error) }) : refusedView(session, post, {}, [problemSentence(error)]);
+    }
+    if (hasCode(error, "version_conflict")) {
+      const session = await engine.formSessions.hostedOpen(id);
+      return refusedView(session, post, {}, ["The form was busy for a moment and your answers were not saved. Please submit again."], 409);
+    }
+    throw error;
+  }
+}
+
+/** The session behind a hosted URL, opened if it was created, or `null` for an id that names no form session. */
+async function open(engine: Engine, id: string): Promise<FormSession | null> {
   if (!isPrefixedId(id, ID_PREFIXES.formSession)) return null;
   try {
-    return await engine.formSessions.hosted(id);
+    return await engine.formSessions.hostedOpen(id);
   } catch (error) {
     if (hasCode(error, "not_found")) return null;
     throw error;
   }
-}
-
-/** The form's name, the page's title and heading. */
-async function formTitle(engine: Engine, session: FormSession): Promise<string> {
-  try {
-    return (await engine.forms.get(session.orgId, session.formId)).name;
-  } catch (error) {
-    if (hasCode(error, "not_found")) return "Form";
-    throw error;
-  }
-}
-
-/** `created → open`; a session that expired or was submitted meanwhile is shown as it now is. */
-async function open(engine: Engine, session: FormSession): Promise<FormSession> {
-  try {
-    return await engine.formSessions.open(session.id);
-  } catch (error) {
-    if (hasCode(error, "expired", "illegal_transition")) return engine.formSessions.hosted(session.id);
-    throw error;
-  }
-}
-
-/** The page a session shows as it stands: the form, the thank-you page or the expired page. */
-function statusPage(title: string, session: FormSession): Page {
-  if (session.status === "submitted") return thankYouPage(title, session);
-  if (session.status === "expired") return expiredPage(title, session);
-  return formPage(title, session, prefillView(session));
-}
-
-/** Submits a post through the engine and maps what it refuses to the page a person should see. */
-async function submit(engine: Engine, title: string, session: FormSession, post: HostedPost): Promise<Page> {
-  try {
-    const submitted = await engine.formSessions.submit(session.id, { values: post.values, partial: post.partial });
-    return thankYouPage(title, submitted);
-  } catch (error) {
-    if (isInvalidInput(error)) {
-      const name = error.field?.startsWith("values.") ? error.field.slice("values.".length) : undefined;
-      const view = name
-        ? problemView(session, post, { [name]: problemSentence(error) })
-        : problemView(session, post, {}, [problemSentence(error)]);
-      return formPage(title, session, view, 400);
-    }
-    if (hasCode(error, "expired")) return expiredPage(title, session);
-    if (hasCode(error, "illegal_transition")) return alreadySubmittedPage(title);
-    if (hasCode(error, "version_conflict")) {
-      return formPage(title, session, problemView(session, post, {}, ["The form was busy for a moment and your answers were not saved. Please submit again."]), 409);
-    }
-    if (hasCode(error, "not_found")) return notFoundPage();
-    throw error;
-  }
-}
-
-/** Headings of the errors the router answers on a hosted route, in a person's words. */
-const ERROR_HEADINGS: Record<number, string> = {
-  400: "This request could not be read",
-  413: "Your answers are too long to send",
-  429: "Too many requests from your network",
-};
-
-/** An error the router answers on a hosted route (a body too large, a 500), as a page. */
-function errorPage({ status, message, headers }: ErrorAnswer): Promise<Response> {
-  const heading = ERROR_HEADINGS[status] ?? "Something went wrong";
-  const sentence = message.charAt(0).toUpperCase() + message.slice(1);
-  return pageResponse(status, heading, html`<h1>${heading}</h1>\n<p class="lead">${sentence}.</p>\n<p>Go back, then try again.</p>`, headers);
 }
 
 function isFormEncoded(request: Request): boolean {
@@ -103,67 +120,65 @@ function isFormEncoded(request: Request): boolean {
 }
 
 /**
- * The hosted form page (seed 000): public, its unguessable session URL being the capability.
- * HTML rendered on the server with no script and no external asset, under a strict CSP.
+ * The hosted form page (seed 000): public, its unguessable session URL being the capability. Each
+ * answer is a `HostedView` drawn by `render`: by default HTML rendered on the server with no
+ * script and no external asset, under a strict CSP.
  */
-export const hostedRoutes: RouteDefinition[] = [
-  {
-    method: "GET",
-    path: "/f/:id",
-    summary: "The hosted form page; loading it opens a created session",
-    tag: "Hosted form page",
-    public: true,
-    responses: {
-      200: htmlPage("The form, or the thank-you page once submitted"),
-      404: htmlPage("No form session has this id"),
-      410: htmlPage("The session expired"),
+export function hostedRoutes(render: HostedRender = renderHostedPage): RouteDefinition[] {
+  /** An error the router answers on a hosted route (a body too large, a 500), as a page. */
+  const errorPage = ({ status, message, headers }: ErrorAnswer) => send(render, { page: "error", status, message }, headers);
+  return [
+    {
+      method: "GET",
+      path: "/f/:id",
+      summary: "The hosted form page; loading it opens a created session",
+      tag: "Hosted form page",
+      public: true,
+      responses: {
+        200: htmlPage("The form, or the thank-you page once submitted"),
+        404: htmlPage("No form session has this id"),
+        410: htmlPage("The session expired"),
+      },
+      failure: "Failed to load the form",
+      errorPage,
+      async handle({ engine, params }) {
+        const session = await open(engine, params.id!);
+        return send(render, session ? statusView(session) : { page: "not_found", status: 404 });
+      },
     },
-    failure: "Failed to load the form",
-    errorPage,
-    async handle({ engine, params }) {
-      let session = await load(engine, params.id!);
-      if (!session) return send(notFoundPage());
-      if (session.status === "created") session = await open(engine, session);
-      return send(statusPage(await formTitle(engine, session), session));
+    {
+      method: "POST",
+      path: "/f/:id",
+      summary: `Submit the hosted form; ${SUBMIT_AS}=${PARTIAL} submits what was filled where the form allows partial submissions`,
+      tag: "Hosted form page",
+      public: true,
+      body: Type.Record(Type.String(), Type.String(), {
+        description: `The visible fields by name, as an HTML form posts them. An unticked checkbox is false; hidden fields and undeclared names are ignored; ${SUBMIT_AS}=${PARTIAL} asks for a partial submission.`,
+      }),
+      bodyContentType: FORM_ENCODED,
+      responses: {
+        200: htmlPage("The thank-you page"),
+        400: htmlPage("The form again, with the person's values and each problem beside its field"),
+        404: htmlPage("No form session has this id"),
+        409: htmlPage("Already submitted with other values, or a concurrent update"),
+        410: htmlPage("The session expired: no more submissions"),
+        413: htmlPage("The body is over the size limit"),
+        415: htmlPage(`The body is not ${FORM_ENCODED}`),
+      },
+      failure: "Failed to submit the form",
+      errorPage,
+      async handle({ engine, params, request, body }) {
+        const id = params.id!;
+        if (!isPrefixedId(id, ID_PREFIXES.formSession)) return send(render, { page: "not_found", status: 404 });
+        if (!isFormEncoded(request)) {
+          // Whoever posts has the form in hand: the session opens, and is shown expired if it is.
+          const session = await open(engine, id);
+          if (!session) return send(render, { page: "not_found", status: 404 });
+          if (session.status === "expired") return send(render, statusView(session));
+          return send(render, { ...sessionView(session), page: "unsupported_media_type", status: 415, accepted: FORM_ENCODED });
+        }
+        return send(render, await submit(engine, id, readPost(typeof body === "string" ? body : "")));
+      },
     },
-  },
-  {
-    method: "POST",
-    path: "/f/:id",
-    summary: `Submit the hosted form; ${SUBMIT_AS}=${PARTIAL} submits what was filled where the form allows partial submissions`,
-    tag: "Hosted form page",
-    public: true,
-    body: Type.Record(Type.String(), Type.String(), {
-      description: `The visible fields by name, as an HTML form posts them. An unticked checkbox is false; hidden fields and undeclared names are ignored; ${SUBMIT_AS}=${PARTIAL} asks for a partial submission.`,
-    }),
-    bodyContentType: FORM_ENCODED,
-    responses: {
-      200: htmlPage("The thank-you page"),
-      400: htmlPage("The form again, with the person's values and each problem beside its field"),
-      404: htmlPage("No form session has this id"),
-      409: htmlPage("Already submitted with other values, or a concurrent update"),
-      410: htmlPage("The session expired: no more submissions"),
-      413: htmlPage("The body is over the size limit"),
-      415: htmlPage(`The body is not ${FORM_ENCODED}`),
-    },
-    failure: "Failed to submit the form",
-    errorPage,
-    async handle({ engine, params, request, body }) {
-      let session = await load(engine, params.id!);
-      if (!session) return send(notFoundPage());
-      // Whoever posts has the form in hand, and a refused post shows it again: the session is open.
-      if (session.status === "created") session = await open(engine, session);
-      const title = await formTitle(engine, session);
-      if (session.status === "expired") return send(expiredPage(title, session));
-      if (!isFormEncoded(request)) {
-        return pageResponse(415, title, html`<h1>${title}</h1>\n<p class="lead">This form can only be sent as ${FORM_ENCODED}.</p>`);
-      }
-      const post = readPost(session, typeof body === "string" ? body : "");
-      if (session.status !== "submitted") {
-        const problems = findProblems(session, post, engine.now());
-        if (Object.keys(problems).length > 0) return send(formPage(title, session, problemView(session, post, problems), 400));
-      }
-      return send(await submit(engine, title, session, post));
-    },
-  },
-];
+  ];
+}

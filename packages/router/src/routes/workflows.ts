@@ -1,4 +1,12 @@
-import { CreateInboxInput, CreateWaitInput, CreateWorkflowInput, isPrefixedId, PostMessageInput, RecordStepInput } from "@agent-sessions/core";
+import {
+  CreateInboxInput,
+  CreateWaitInput,
+  CreateWorkflowInput,
+  PostMessageInput,
+  RecordStepInput,
+  WORKFLOW_STATUSES,
+  WorkflowStatus,
+} from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
@@ -20,7 +28,7 @@ import {
   WorkflowBody,
   workflowBody,
 } from "../wire.js";
-import { errors, listQuery, pagination, readListQuery } from "./common.js";
+import { errors, listQuery, notFound, orSessionNotFound, pagination, readListQuery } from "./common.js";
 
 /** Workflow sessions, inboxes, messages and waits (seed 001). */
 export const workflowRoutes: RouteDefinition[] = [
@@ -44,14 +52,14 @@ export const workflowRoutes: RouteDefinition[] = [
     tag: "Sessions",
     query: {
       ...listQuery,
-      status: { description: "One of active, completed, failed", schema: Type.Union([Type.Literal("active"), Type.Literal("completed"), Type.Literal("failed")]) },
+      status: { description: `One of ${WORKFLOW_STATUSES.join(", ")}`, schema: WorkflowStatus },
     },
     responses: { 200: { description: "A page of sessions", schema: PageOf(WorkflowBody) }, ...errors(400) },
     failure: "Failed to list sessions",
     async handle({ engine, orgId, url }) {
       const query = readListQuery(url, ["status"]);
-      if (query.status !== undefined && !["active", "completed", "failed"].includes(String(query.status))) {
-        return json({ error: "Invalid request", message: "status: must be one of active, completed, failed" }, 400);
+      if (query.status !== undefined && !(WORKFLOW_STATUSES as readonly string[]).includes(String(query.status))) {
+        return json({ error: "Invalid request", message: `status: must be one of ${WORKFLOW_STATUSES.join(", ")}` }, 400);
       }
       const page = await engine.workflows.list(orgId, query);
       return json({ data: page.data.map(workflowBody), pagination: pagination(page) });
@@ -66,8 +74,10 @@ export const workflowRoutes: RouteDefinition[] = [
     failure: "Failed to retrieve session",
     async handle({ engine, orgId, params }) {
       const id = params.id!;
-      if (isPrefixedId(id, "thread")) return json(threadBody(await engine.threads.get(orgId, id)));
-      return json(workflowBody(await engine.workflows.get(orgId, id)));
+      const found = await orSessionNotFound(id, engine.records.get(orgId, id));
+      if (found.kind === "thread") return json(threadBody(found.record));
+      if (found.kind === "workflow") return json(workflowBody(found.record));
+      throw notFound("Session", id);
     },
   },
   {
@@ -90,7 +100,7 @@ export const workflowRoutes: RouteDefinition[] = [
     responses: { 200: { description: "The events in order", schema: Type.Object({ events: Type.Array(TimelineEvent) }) }, ...errors(404) },
     failure: "Failed to retrieve timeline",
     async handle({ engine, orgId, params }) {
-      const events = await engine.timeline(orgId, params.id!);
+      const events = await orSessionNotFound(params.id!, engine.timeline(orgId, params.id!));
       return json({ events: events.map(timelineEvent) });
     },
   },

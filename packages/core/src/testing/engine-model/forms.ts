@@ -38,10 +38,11 @@ export function createFormSession(
   }
   const hidden = form.state.fields.filter((field) => field.type === "hidden" && field.required);
   if (hidden.some((field) => isBlank(prefill[field.name]))) return no("invalid_input");
-  const { id: formId, fields, allowPartial } = form.state;
+  const { id: formId, name: formName, fields, allowPartial } = form.state;
   const state = {
     id: "",
     formId,
+    formName,
     fields,
     allowPartial,
     status: "created",
