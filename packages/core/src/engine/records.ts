@@ -290,11 +290,14 @@ export class Records {
     options: ListOptions,
     machine?: Machine<S, unknown>,
   ): Promise<Page<S>> {
-    const query = parseInput(ListQuery, options);
+    // The status is judged first, as the router did before lists checked it: a status the kind
+    // does not have is named as such, however long it is and whatever else the query holds.
     const { statuses } = KINDS[kind];
-    if (query.status !== undefined && !(statuses as readonly string[]).includes(query.status)) {
+    const status = (options as { status?: unknown }).status;
+    if (typeof status === "string" && !(statuses as readonly string[]).includes(status)) {
       throw new InvalidInputError("status", `must be one of ${statuses.join(", ")}`);
     }
+    const query = parseInput(ListQuery, options);
     const limit = query.limit ?? 20;
     const offset = query.offset ?? 0;
     // A cursor is a store's token for the last record of a page (an id, or an encoding of one):
