@@ -18,7 +18,8 @@ export { DELIVERY_TOPIC, type DeliveryPage, type DeliveryPayload, deliveryId } f
 export type { TickOptions, WorkerOptions } from "./engine/worker.js";
 export type { EngineEvents, ListOptions, Page } from "./engine/records.js";
 export type { FormOperations, FormSessionOperations } from "./engine/forms.js";
-export type { AgentOperations, AgentSessionOperations, ThreadOperations, WebhookOperations, WorkflowOperations } from "./engine/engine.js";
+export type { AgentOperations, AgentSessionOperations, ThreadOperations, WebhookOperations } from "./engine/engine.js";
+export type { WorkflowOperations } from "./engine/workflows.js";
 export * from "./errors.js";
 export { createIdGenerator, eventId, idTime, isPrefixedId, isRecordId, isShowable, PART_PREFIXES } from "./ids.js";
 export * from "./kinds/index.js";

@@ -15,7 +15,7 @@ import { type EngineEvents, notFound, Records } from "./records.js";
 import { threadOperations } from "./threads.js";
 import { DELIVERY_TOPIC, EndpointDirectory, webhookOperations } from "./webhooks.js";
 import { type TickOptions, type TickResult, Worker, type WorkerOptions } from "./worker.js";
-import { workflowOperations } from "./workflows.js";
+import { type WorkflowOperations, workflowOperations } from "./workflows.js";
 
 /** How webhooks are delivered. */
 export interface WebhookOptions {
@@ -96,8 +96,6 @@ function positive(name: string, value: number, whole = false): number {
 }
 
 
-/** Workflow sessions; see `workflowOperations`. */
-export type WorkflowOperations = ReturnType<typeof workflowOperations>;
 /** Threads and their pending actions; see `threadOperations`. */
 export type ThreadOperations = ReturnType<typeof threadOperations>;
 /** Agents; see `agentOperations`. */
