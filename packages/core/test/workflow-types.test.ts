@@ -1,14 +1,44 @@
-// The typed engine API of workflow sessions: a wrong field or a wrong status does not compile
-// (`tsc -p tsconfig.json` at the repository root checks this file), and each operation returns its resource.
+// Workflow sessions' engine API is typed like the rest (see engine-types.test.ts): each
+// `@ts-expect-error` below fails `pnpm typecheck` the day the line it marks compiles.
+import { MemoryStore } from "@agent-sessions/memory";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { Engine, Inbox, InboxWithMessages, Message, Page, Step, Wait, WaitWithSession, Workflow } from "../src/index.js";
+import {
+  createEngine,
+  type Engine,
+  type Inbox,
+  type InboxWithMessages,
+  type Message,
+  type Page,
+  type Step,
+  type Wait,
+  type WaitWithSession,
+  type Workflow,
+} from "../src/index.js";
 
+const ORG = "org_00000000000000000000000000000001";
 type Workflows = Engine["workflows"];
 
-describe("engine.workflows types", () => {
-  it("take their input types and return their resources (checked by tsc)", () => {
+/** Calls that must not compile; never run (the engine would refuse each at run time). */
+function wrongCalls(workflows: Workflows): void {
+  // @ts-expect-error `closed` is a thread's status, not a workflow session's
+  void workflows.list(ORG, { status: "closed" });
+  // @ts-expect-error a typo in a field name
+  void workflows.createInbox(ORG, "sess_x", { ttlSecond: 3600 });
+  // @ts-expect-error a timeout is a number of seconds
+  void workflows.createWait(ORG, "sess_x", { type: "otp", inboxId: "inb_x", timeoutSeconds: "120" });
+  // @ts-expect-error a wait is for a message or a one-time code
+  void workflows.createWait(ORG, "sess_x", { type: "sms", inboxId: "inb_x", timeoutSeconds: 120 });
+  // @ts-expect-error a workflow session has no lifetime
+  void workflows.create(ORG, { name: "signup", expiresIn: 60 });
+  // @ts-expect-error the reason a session failed is given as `{ reason }`
+  void workflows.fail(ORG, "sess_x", "captcha");
+}
+
+describe("the workflow engine's types", () => {
+  it("take typed inputs and return typed resources", () => {
     expectTypeOf<Workflows["create"]>().returns.resolves.toEqualTypeOf<Workflow>();
     expectTypeOf<Workflows["list"]>().returns.resolves.toEqualTypeOf<Page<Workflow>>();
+    expectTypeOf<Workflows["fail"]>().returns.resolves.toEqualTypeOf<Workflow>();
     expectTypeOf<Workflows["recordStep"]>().returns.resolves.toEqualTypeOf<Step>();
     expectTypeOf<Workflows["replay"]>().returns.resolves.toEqualTypeOf<Step[]>();
     expectTypeOf<Workflows["createInbox"]>().returns.resolves.toEqualTypeOf<Inbox>();
@@ -16,25 +46,15 @@ describe("engine.workflows types", () => {
     expectTypeOf<Workflows["postMessage"]>().returns.resolves.toEqualTypeOf<Message>();
     expectTypeOf<Workflows["createWait"]>().returns.resolves.toEqualTypeOf<Wait>();
     expectTypeOf<Workflows["getWait"]>().returns.resolves.toEqualTypeOf<WaitWithSession>();
+    expectTypeOf<Parameters<Workflows["createWait"]>[2]>().toEqualTypeOf<{ type: "otp" | "message"; inboxId: string; timeoutSeconds: number }>();
+    expect(typeof wrongCalls).toBe("function");
+  });
 
-    const calls = (workflows: Workflows) => [
-      workflows.create("org", { name: "signup", metadata: { plan: "pro" } }),
-      workflows.list("org", { status: "failed", limit: 10 }),
-      workflows.fail("org", "sess_1", { reason: "captcha" }),
-      workflows.createInbox("org", "sess_1", { ttlSeconds: 3600 }),
-      workflows.createWait("org", "sess_1", { type: "otp", inboxId: "inb_1", timeoutSeconds: 120 }),
-      workflows.recordStep("org", "sess_1", { action: "fetch_page", durationMs: 12, error: { message: "boom", critical: true } }),
-      // @ts-expect-error: a status workflow sessions do not have
-      workflows.list("org", { status: "closed" }),
-      // @ts-expect-error: the wire's casing is not the engine's
-      workflows.createInbox("org", "sess_1", { ttl_seconds: 3600 }),
-      // @ts-expect-error: a field the input does not have
-      workflows.create("org", { name: "signup", expiresIn: 60 }),
-      // @ts-expect-error: a wait type that does not exist
-      workflows.createWait("org", "sess_1", { type: "sms", inboxId: "inb_1", timeoutSeconds: 120 }),
-      // @ts-expect-error: the reason is an input object
-      workflows.fail("org", "sess_1", "captcha"),
-    ];
-    expect(typeof calls).toBe("function");
+  it("still refuse at run time what a JavaScript caller gets wrong, naming the field", async () => {
+    const engine = createEngine({ store: new MemoryStore(), clock: () => 1_700_000_000_000 });
+    const session = await engine.workflows.create(ORG, { name: "signup" });
+    const untyped = engine.workflows as unknown as { createInbox(org: string, id: string, input: unknown): Promise<unknown> };
+    await expect(untyped.createInbox(ORG, session.id, { ttl_seconds: 60 })).rejects.toThrow("ttl_seconds is not a known field");
+    await expect(engine.workflows.fail(ORG, session.id, "captcha" as unknown as { reason: string })).rejects.toThrow("must be a JSON object");
   });
 });
