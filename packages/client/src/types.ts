@@ -11,6 +11,7 @@ import type {
   WaitType,
   WireBody,
   WorkflowStatus,
+  workflowWire,
 } from "@agent-sessions/core";
 
 /**
@@ -77,6 +78,17 @@ export interface FormSession {
 }
 
 // ---- workflow sessions, inboxes, messages, waits (seed 001) ----
+
+/** What `sessions.create` sends: a name and metadata. */
+export type CreateWorkflowInput = WireBody<typeof workflowWire.create>;
+/** What `sessions.recordStep` sends: the action, its input, output, duration and error. */
+export type RecordStepInput = WireBody<typeof workflowWire.step.record>;
+/** What `inboxes.create` sends: `{ ttlSeconds }`. */
+export type CreateInboxInput = WireBody<typeof workflowWire.inbox.create>;
+/** What `messages.create` sends: `{ from, subject, body }`. */
+export type PostMessageInput = WireBody<typeof workflowWire.message.create>;
+/** What `waits.create` sends: `{ type, inboxId, timeoutSeconds }`. */
+export type CreateWaitInput = WireBody<typeof workflowWire.wait.create>;
 
 /** A workflow session with the ids of its inboxes and waits. */
 export interface Session {

@@ -2,14 +2,12 @@ import { InvalidInputError } from "./errors.js";
 
 /**
  * The prefixes of ids that name parts of records and other things that are not records (a
- * record kind's prefix is in its descriptor, `kinds/`; `ID_PREFIXES` joins the two).
+ * record kind's prefix is in its descriptor, `kinds/`, and so are its parts' where its file
+ * declares them, as `kinds/workflow.ts` does; `ID_PREFIXES` joins them all).
  */
 export const PART_PREFIXES = {
   action: "act",
   callback: "cb",
-  inbox: "inb",
-  wait: "wait",
-  message: "msg",
   event: "evt",
   organization: "org",
   delivery: "dlv",

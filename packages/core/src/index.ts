@@ -20,11 +20,12 @@ export { DELIVERY_TOPIC, type DeliveryPage, type DeliveryPayload, deliveryId } f
 export type { TickOptions, WorkerOptions } from "./engine/worker.js";
 export type { EngineEvents, ListOptions, Page } from "./engine/records.js";
 export type { FormOperations, FormSessionOperations, HostedOutcome, HostedSubmission } from "./engine/forms.js";
-export type { AgentOperations, AgentSessionOperations, ThreadOperations, WebhookOperations, WorkflowOperations } from "./engine/engine.js";
+export type { AgentOperations, AgentSessionOperations, ThreadOperations, WebhookOperations } from "./engine/engine.js";
+export type { WorkflowOperations } from "./engine/workflows.js";
 export * from "./errors.js";
 export { createIdGenerator, eventId, idTime, isPrefixedId, isRecordId, isShowable, PART_PREFIXES } from "./ids.js";
 export * from "./kinds/index.js";
-export { accept, defineMachine, iso, type Machine, refuse, type Transition } from "./machine.js";
+export { accept, defineMachine, type Effects, iso, type Machine, refuse, type Transition } from "./machine.js";
 export * from "./machines/agent-session.js";
 export * from "./machines/form-session.js";
 export * from "./machines/pending-action.js";

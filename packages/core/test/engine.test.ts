@@ -289,6 +289,11 @@ describe("engine: workflows, inboxes and waits", () => {
     expect([failed.total, failed.data.map((w) => w.id)]).toEqual([1, [a.id]]);
     expect((await engine.workflows.list(ORG, { limit: 1 })).total).toBe(2);
     expect((await failure(engine.workflows.list(ORG, { limit: 101 }))).message).toBe("limit: must be at most 100");
+    // A status the kind does not have is named first, however long, whatever else the query holds.
+    for (const status of ["paused", "x".repeat(40)]) {
+      const refused = await failure(engine.workflows.list(ORG, { status: status as "active", limit: 101 }));
+      expect(refused.message).toBe("status: must be one of active, completed, failed");
+    }
   });
 });
 

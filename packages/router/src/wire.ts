@@ -8,15 +8,11 @@ import {
   formWire,
   iso,
   Nullable,
-  type Inbox,
-  type Message,
   type PendingAction,
   type SessionEvent,
-  type Step,
   type Thread,
   Usage,
-  type Wait,
-  type Workflow,
+  workflowWire,
 } from "@agent-sessions/core";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 
@@ -40,39 +36,22 @@ export const formBody = formWire.toBody;
 export const FormSessionBody = formSessionWire.body;
 export const formSessionBody = formSessionWire.toBody;
 
-// ---- workflow sessions, inboxes, messages, waits (seed 001, camelCase) ----
+// ---- workflow sessions, inboxes, messages, waits (seed 001, camelCase): in their kind's descriptor ----
 
-export const WorkflowBody = Type.Object(
-  {
-    id: Type.String({ examples: ["sess_0190e1b0000070008000000000000001"] }),
-    name: Type.String(),
-    status: Type.Union([Type.Literal("active"), Type.Literal("completed"), Type.Literal("failed")]),
-    createdAt: DateTime,
-    updatedAt: DateTime,
-    completedAt: Nullable(DateTime),
-    metadata: AnyObject,
-    inboxes: Type.Array(Type.String()),
-    waits: Type.Array(Type.String()),
-  },
-  { $id: "Session" },
-);
-export const workflowBody = (workflow: Workflow): Static<typeof WorkflowBody> => ({
-  id: workflow.id,
-  name: workflow.name,
-  status: workflow.status,
-  createdAt: iso(workflow.createdAt),
-  updatedAt: iso(workflow.updatedAt),
-  completedAt: isoOrNull(workflow.completedAt),
-  metadata: workflow.metadata,
-  inboxes: workflow.inboxes.map((inbox) => inbox.id),
-  waits: workflow.waits.map((wait) => wait.id),
-});
+export const WorkflowBody = workflowWire.body;
+export const workflowBody = workflowWire.toBody;
+export const CompletedBody = workflowWire.completed.body;
+export const completedBody = workflowWire.completed.toBody;
+export const StepBody = workflowWire.step.body;
+export const stepBody = workflowWire.step.toBody;
+export const InboxBody = workflowWire.inbox.body;
+export const inboxBody = workflowWire.inbox.toBody;
+export const MessageBody = workflowWire.message.body;
+export const messageBody = workflowWire.message.toBody;
+export const WaitBody = workflowWire.wait.body;
+export const waitBody = workflowWire.wait.toBody;
 
-export const CompletedBody = Type.Object({
-  id: Type.String(),
-  status: Type.Literal("completed"),
-  completedAt: DateTime,
-});
+// ---- every kind's lists and timelines (seed 001's shapes) ----
 
 export const Pagination = Type.Object({
   limit: Type.Integer(),
@@ -95,99 +74,6 @@ export const timelineEvent = (event: SessionEvent): Static<typeof TimelineEvent>
   timestamp: iso(event.at),
   type: event.type,
   payload: event.payload,
-});
-
-export const StepBody = Type.Object({
-  index: Type.Integer(),
-  timestamp: DateTime,
-  action: Type.String(),
-  input: Type.Unknown(),
-  output: Type.Unknown(),
-  durationMs: Type.Integer(),
-  error: Type.Optional(Type.Object({ message: Type.String(), critical: Type.Boolean() })),
-});
-export const stepBody = (step: Step): Static<typeof StepBody> => ({
-  index: step.index,
-  timestamp: iso(step.at),
-  action: step.action,
-  input: step.input,
-  output: step.output,
-  durationMs: step.durationMs,
-  ...(step.error ? { error: step.error } : {}),
-});
-
-export const InboxBody = Type.Object(
-  {
-    id: Type.String({ examples: ["inb_0190e1b0000070008000000000000001"] }),
-    sessionId: Type.String(),
-    ttlSeconds: Type.Integer(),
-    createdAt: DateTime,
-    expiresAt: DateTime,
-  },
-  { $id: "Inbox" },
-);
-export const inboxBody = (inbox: Inbox, sessionId: string): Static<typeof InboxBody> => ({
-  id: inbox.id,
-  sessionId,
-  ttlSeconds: inbox.ttlSeconds,
-  createdAt: iso(inbox.createdAt),
-  expiresAt: iso(inbox.expiresAt),
-});
-
-export const MessageBody = Type.Object(
-  {
-    id: Type.String({ examples: ["msg_0190e1b0000070008000000000000001"] }),
-    inboxId: Type.String(),
-    from: Type.String(),
-    subject: Type.String(),
-    body: Type.String(),
-    receivedAt: DateTime,
-  },
-  { $id: "Message" },
-);
-export const messageBody = (message: Message): Static<typeof MessageBody> => ({
-  id: message.id,
-  inboxId: message.inboxId,
-  from: message.from,
-  subject: message.subject,
-  body: message.body,
-  receivedAt: iso(message.receivedAt),
-});
-
-export const WaitBody = Type.Object(
-  {
-    id: Type.String({ examples: ["wait_0190e1b0000070008000000000000001"] }),
-    sessionId: Type.String(),
-    type: Type.Union([Type.Literal("otp"), Type.Literal("message")]),
-    inboxId: Type.String(),
-    status: Type.Union([Type.Literal("pending"), Type.Literal("completed"), Type.Literal("timed_out"), Type.Literal("cancelled")]),
-    timeoutSeconds: Type.Integer(),
-    createdAt: DateTime,
-    expiresAt: DateTime,
-    completedAt: Nullable(DateTime),
-    result: Nullable(
-      Type.Object({
-        messageId: Type.String(),
-        from: Type.String(),
-        subject: Type.String(),
-        body: Type.String(),
-        code: Nullable(Type.String()),
-      }),
-    ),
-  },
-  { $id: "Wait" },
-);
-export const waitBody = (wait: Wait, sessionId: string): Static<typeof WaitBody> => ({
-  id: wait.id,
-  sessionId,
-  type: wait.type,
-  inboxId: wait.inboxId,
-  status: wait.status,
-  timeoutSeconds: wait.timeoutSeconds,
-  createdAt: iso(wait.createdAt),
-  expiresAt: iso(wait.expiresAt),
-  completedAt: isoOrNull(wait.completedAt),
-  result: wait.result,
 });
 
 // ---- threads and pending actions (seed 002, snake_case) ----

@@ -1,6 +1,5 @@
-import type { CreateInboxInput, CreateWaitInput, PostMessageInput } from "@agent-sessions/core";
 import { type RequestOptions, segment, type Transport } from "../transport.js";
-import type { Inbox, Message, Wait } from "../types.js";
+import type { CreateInboxInput, CreateWaitInput, Inbox, Message, PostMessageInput, Wait } from "../types.js";
 
 /** Inboxes of workflow sessions (seed 001). */
 export function inboxesResource(transport: Transport) {

@@ -1,6 +1,6 @@
-import type { CreateWorkflowInput, RecordStepInput, WorkflowStatus } from "@agent-sessions/core";
+import type { WorkflowStatus } from "@agent-sessions/core";
 import { type RequestOptions, segment, type Transport } from "../transport.js";
-import type { CompletedSession, ListOptions, Session, Step, TimelineEvent } from "../types.js";
+import type { CompletedSession, CreateWorkflowInput, ListOptions, RecordStepInput, Session, Step, TimelineEvent } from "../types.js";
 import { collection } from "./collection.js";
 import { type EventsOptions, sessionEvents } from "./events.js";
 

@@ -17,7 +17,7 @@ import { threadOperations } from "./threads.js";
 import { DELIVERY_TOPIC, EndpointDirectory, webhookOperations } from "./webhooks.js";
 import { type TickOptions, type TickResult, Worker, type WorkerOptions } from "./worker.js";
 import { type EventWatch, type WatchOptions, Watchers, watchRecord } from "./watch.js";
-import { workflowOperations } from "./workflows.js";
+import { type WorkflowOperations, workflowOperations } from "./workflows.js";
 
 /** How webhooks are delivered. */
 export interface WebhookOptions {
@@ -98,8 +98,6 @@ function positive(name: string, value: number, whole = false): number {
 }
 
 
-/** Workflow sessions; see `workflowOperations`. */
-export type WorkflowOperations = ReturnType<typeof workflowOperations>;
 /** Threads and their pending actions; see `threadOperations`. */
 export type ThreadOperations = ReturnType<typeof threadOperations>;
 /** Agents; see `agentOperations`. */

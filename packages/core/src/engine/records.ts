@@ -2,7 +2,7 @@ import type { Emitter } from "mitt";
 import { type AgentSessionsError, ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
 import { eventId, isPrefixedId, isRecordId, isShowable } from "../ids.js";
 import { KINDS, kindOf, RECORD_KINDS, type RecordKind } from "../kinds/index.js";
-import type { Machine, Transition } from "../machine.js";
+import type { Effects, Machine, Transition } from "../machine.js";
 import { LIMITS, ListQuery } from "../schemas/common.js";
 import { parseInput } from "../validate.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
@@ -132,6 +132,14 @@ export class Refusal<S> {
   ) {}
 }
 
+const NOTHING: readonly never[] = [];
+
+/** What a transition's effects and a write's extras both ask for, without copying when one is empty. */
+function joined<T>(first: readonly T[] | undefined, second: readonly T[] | undefined): readonly T[] {
+  if (first === undefined || first.length === 0) return second ?? NOTHING;
+  return second === undefined || second.length === 0 ? first : [...first, ...second];
+}
+
 /** The longest pause before a retried write, in milliseconds. */
 const MAX_RETRY_DELAY_MS = 50;
 
@@ -233,7 +241,8 @@ export class Records {
    * one record through this engine take turns, so they never conflict with each other; a write that
    * loses to another instance retries at once, then after jittered, growing pauses. When the
    * command is refused after time changed the record (an expiry), that change is still saved, then
-   * the refusal is thrown. Returns the state after the command.
+   * the refusal is thrown. The transition's effects (aliases, outbox messages) are written in the
+   * same compare-and-set as its state and events. Returns the state after the command.
    */
   mutate<S, C>(
     orgId: string | null,
@@ -293,8 +302,8 @@ export class Records {
         throw result.error;
       }
       const drafts = settled.events.length > 0 ? [...settled.events, ...result.events] : result.events;
-      if (result.state === state && drafts.length === 0) return state;
-      if (await this.save(machine, record, result.state, drafts, extra)) return result.state;
+      if (result.state === state && drafts.length === 0 && result.effects === undefined) return state;
+      if (await this.save(machine, record, result.state, drafts, extra, result.effects)) return result.state;
     }
     throw new VersionConflictError(`${kindOf(kind).noun.toLowerCase()} ${id} changed concurrently too often; try again`);
   }
@@ -329,11 +338,14 @@ export class Records {
     options: ListOptions,
     machine?: Machine<S, unknown>,
   ): Promise<Page<S>> {
-    const query = parseInput(ListQuery, options);
+    // The status is judged first, as the router did before lists checked it: a status the kind
+    // does not have is named as such, however long it is and whatever else the query holds.
     const { statuses } = KINDS[kind];
-    if (query.status !== undefined && !(statuses as readonly string[]).includes(query.status)) {
+    const status = (options as { status?: unknown }).status;
+    if (typeof status === "string" && !(statuses as readonly string[]).includes(status)) {
       throw new InvalidInputError("status", `must be one of ${statuses.join(", ")}`);
     }
+    const query = parseInput(ListQuery, options);
     const limit = query.limit ?? 20;
     const offset = query.offset ?? 0;
     // A cursor is a store's token for the last record of a page (an id, or an encoding of one):
@@ -397,6 +409,7 @@ export class Records {
     state: S,
     drafts: readonly EventDraft[],
     extra: WriteExtras<S> = {},
+    effects: Effects = {},
   ): Promise<boolean> {
     assertRecordSize(previous.kind, previous.id, state, previous.data);
     const events = toEvents(previous, previous.eventCount + 1, drafts);
@@ -410,12 +423,13 @@ export class Records {
       eventCount: previous.eventCount + events.length,
       data: state,
     };
-    const pending = this.withEventOutbox(record, events, extra.outbox?.(state, events) ?? []);
+    const own = joined(effects.outbox, extra.outbox?.(state, events));
+    const pending = this.withEventOutbox(record, events, own);
     const outbox = pending instanceof Promise ? await pending : pending;
     const saved = await this.context.store.compareAndSet({
       record,
       events,
-      aliases: extra.aliases?.(state) ?? [],
+      aliases: joined(effects.aliases, extra.aliases?.(state)),
       outbox,
       expectedVersion: previous.version,
     });

@@ -11,7 +11,7 @@ import { formSessionKind } from "./form-session.js";
 import type { KindDescriptor } from "./kind.js";
 import { threadKind } from "./thread.js";
 import { webhookKind } from "./webhook.js";
-import { workflowKind } from "./workflow.js";
+import { WORKFLOW_PART_PREFIXES, workflowKind } from "./workflow.js";
 
 /**
  * Every kind of record agent-sessions keeps, each with its machine (`null` for kinds that only
@@ -42,6 +42,7 @@ export function kindOf(kind: RecordKind): KindDescriptor & { readonly machine: M
 /** Every id prefix agent-sessions hands out, by what the id names. */
 export const ID_PREFIXES = {
   ...PART_PREFIXES,
+  ...WORKFLOW_PART_PREFIXES,
   form: KINDS.form.prefix,
   formSession: KINDS.form_session.prefix,
   workflow: KINDS.workflow.prefix,

@@ -2,11 +2,12 @@ import { ConflictError, ExpiredError, IllegalTransitionError, InvalidInputError 
 import { accept, defineMachine, earliestDeadline, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
 import { extractOtp } from "../otp.js";
 import type { EventDraft } from "../schemas/event.js";
-import type { Message, Step, Wait, WaitType, Workflow } from "../schemas/workflow.js";
+import { type Message, type Step, type Wait, type WaitType, type Workflow, workflowKind } from "../kinds/workflow.js";
 
 /**
  * Commands a workflow session answers to. Ids of new inboxes, messages and waits come in, so a
- * retried command makes the same ones; `startedAt` times the recorded step.
+ * retried command makes the same ones; `startedAt` times the recorded step. A new inbox's or
+ * wait's id is asked for as an alias of the session (an effect the engine writes with the state).
  */
 export type WorkflowCommand =
   | { readonly type: "createInbox"; readonly inboxId: string; readonly ttlSeconds: number; readonly startedAt?: number }
@@ -39,7 +40,7 @@ export type WorkflowCommand =
   | { readonly type: "tick" };
 
 /** How much one workflow session holds; past these a command is refused as a conflict. */
-export const WORKFLOW_LIMITS = { inboxes: 100, waits: 500, messages: 500, steps: 1000 } as const;
+const LIMITS = workflowKind.limits;
 
 /** Builds a new workflow session in `active`. */
 export function createWorkflow(
@@ -123,8 +124,8 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
 
   switch (command.type) {
     case "createInbox": {
-      if (state.inboxes.length >= WORKFLOW_LIMITS.inboxes) return refuse(limit(state, "inboxes"));
-      if (state.steps.length >= WORKFLOW_LIMITS.steps) return refuse(limit(state, "steps"));
+      if (state.inboxes.length >= LIMITS.inboxes) return refuse(limit(state, "inboxes"));
+      if (state.steps.length >= LIMITS.steps) return refuse(limit(state, "steps"));
       const inbox = {
         id: command.inboxId,
         ttlSeconds: command.ttlSeconds,
@@ -139,13 +140,14 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
         error: null,
       });
       const next = { ...state, inboxes: [...state.inboxes, inbox], steps: [...state.steps, recorded], updatedAt: now };
-      return accept(next, [{ type: "inbox.created", at: now, payload: { inboxId: inbox.id } }]);
+      // The inbox's id becomes an alias of the session: how a message or a read finds its session.
+      return accept(next, [{ type: "inbox.created", at: now, payload: { inboxId: inbox.id } }], { aliases: [inbox.id] });
     }
     case "receiveMessage": {
       const inbox = state.inboxes.find((candidate) => candidate.id === command.inboxId);
       if (!inbox) return refuse(new InvalidInputError("inboxId", `no inbox ${command.inboxId} in session ${state.id}`));
       if (now >= inbox.expiresAt) return refuse(new ExpiredError(`inbox ${inbox.id} expired at ${iso(inbox.expiresAt)}`));
-      if (state.messages.length >= WORKFLOW_LIMITS.messages) return refuse(limit(state, "messages"));
+      if (state.messages.length >= LIMITS.messages) return refuse(limit(state, "messages"));
       let message: Message = {
         id: command.messageId,
         inboxId: inbox.id,
@@ -172,8 +174,8 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
       if (!state.inboxes.some((inbox) => inbox.id === command.inboxId)) {
         return refuse(new InvalidInputError("inboxId", `no inbox ${command.inboxId} in session ${state.id}`));
       }
-      if (state.waits.length >= WORKFLOW_LIMITS.waits) return refuse(limit(state, "waits"));
-      if (state.steps.length >= WORKFLOW_LIMITS.steps) return refuse(limit(state, "steps"));
+      if (state.waits.length >= LIMITS.waits) return refuse(limit(state, "waits"));
+      if (state.steps.length >= LIMITS.steps) return refuse(limit(state, "steps"));
       let wait: Wait = {
         id: command.waitId,
         type: command.waitType,
@@ -202,10 +204,10 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
         events.push({ type: "wait.completed", at: now, payload: { waitId: wait.id, messageId: earlier.id } });
       }
       const next = { ...state, waits: [...state.waits, wait], messages, steps: [...state.steps, recorded], updatedAt: now };
-      return accept(next, events);
+      return accept(next, events, { aliases: [wait.id] });
     }
     case "recordStep": {
-      if (state.steps.length >= WORKFLOW_LIMITS.steps) return refuse(limit(state, "steps"));
+      if (state.steps.length >= LIMITS.steps) return refuse(limit(state, "steps"));
       const error = command.error ? { message: command.error.message, critical: command.error.critical === true } : null;
       const recorded = step(state, now, {
         action: command.action,
@@ -248,8 +250,8 @@ function illegal(state: Workflow, command: string): IllegalTransitionError {
   return new IllegalTransitionError(state.status, command, `cannot ${command} session ${state.id}: it is ${state.status}`);
 }
 
-function limit(state: Workflow, what: keyof typeof WORKFLOW_LIMITS): ConflictError {
-  return new ConflictError(`session ${state.id} already holds ${WORKFLOW_LIMITS[what]} ${what}, the most one session keeps`);
+function limit(state: Workflow, what: "inboxes" | "waits" | "messages" | "steps"): ConflictError {
+  return new ConflictError(`session ${state.id} already holds ${LIMITS[what]} ${what}, the most one session keeps`);
 }
 
 /** The workflow session machine: `active → completed | failed`, with inboxes, waits and steps. */

@@ -3,4 +3,3 @@ export * from "./common.js";
 export * from "./event.js";
 export * from "./thread.js";
 export * from "./webhook.js";
-export * from "./workflow.js";

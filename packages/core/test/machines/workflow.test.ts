@@ -5,9 +5,9 @@ import {
   type Message,
   type Step,
   type Wait,
-  WORKFLOW_LIMITS,
   type Workflow,
   type WorkflowCommand,
+  workflowKind,
   workflowMachine,
 } from "../../src/index.js";
 import { accepted, deepFreeze, expectOutcome, HOUR, MINUTE, newId, noop, ok, refusal, refused, SECOND, T0, tableRows } from "./helpers.js";
@@ -321,6 +321,20 @@ describe("workflow waits and messages", () => {
     ]);
     expect(state.inboxes[0]).toEqual({ id: INBOX, ttlSeconds: 3600, createdAt: T0, expiresAt: T0 + HOUR });
   });
+
+  it("asks for a new inbox's and a new wait's id as an alias of the session, and for nothing else", () => {
+    const [NEW_INBOX, WAIT] = [newId("inb"), newId("wait")];
+    const effects = (command: WorkflowCommand) => {
+      const result = machine.transition(start, command, T0 + SECOND);
+      return result.ok ? result.effects : "refused";
+    };
+    expect(effects({ type: "createInbox", inboxId: NEW_INBOX, ttlSeconds: 60 })).toEqual({ aliases: [NEW_INBOX] });
+    expect(effects(wait(INBOX, "otp", 90, WAIT))).toEqual({ aliases: [WAIT] });
+    expect(effects(message(INBOX, "hi"))).toBeUndefined();
+    expect(effects({ type: "recordStep", action: "fetch_page", durationMs: 1 })).toBeUndefined();
+    expect(effects({ type: "complete" })).toBeUndefined();
+    expect(effects(wait(newId("inb"), "otp"))).toBe("refused");
+  });
 });
 
 describe("workflow steps, completion and failure", () => {
@@ -432,9 +446,9 @@ describe("workflow limits", () => {
   ] as const;
 
   it.each(cases.map((limitCase) => [limitCase.what, limitCase] as const))(
-    "refuses a command past WORKFLOW_LIMITS.%s as a conflict, and accepts the last one that fits",
+    "refuses a command past workflowKind.limits.%s as a conflict, and accepts the last one that fits",
     (_what, { what, fill, command }) => {
-      const limit = WORKFLOW_LIMITS[what];
+      const limit = workflowKind.limits[what];
       const full = fill(limit);
       expect(full[what]).toHaveLength(limit);
       const error = refusal(machine.transition(full, command(), T0 + SECOND));

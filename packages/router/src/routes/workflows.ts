@@ -1,17 +1,10 @@
-import {
-  CreateInboxInput,
-  CreateWaitInput,
-  CreateWorkflowInput,
-  PostMessageInput,
-  RecordStepInput,
-  WORKFLOW_STATUSES,
-  WorkflowStatus,
-} from "@agent-sessions/core";
+import { WORKFLOW_STATUSES, WorkflowStatus, workflowWire } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
 import {
   CompletedBody,
+  completedBody,
   InboxBody,
   inboxBody,
   MessageBody,
@@ -38,11 +31,11 @@ export const workflowRoutes: RouteDefinition[] = [
     summary: "Create a session to track a workflow or automation",
     tag: "Sessions",
     idempotent: true,
-    body: CreateWorkflowInput,
+    input: workflowWire.create,
     responses: { 201: { description: "The session", schema: WorkflowBody }, ...errors(400, 413, 422) },
     failure: "Failed to create session",
     async handle({ engine, orgId, body }) {
-      return json(workflowBody(await engine.workflows.create(orgId, body)), 201);
+      return json(workflowBody(await engine.workflows.create(orgId, workflowWire.create.read(body))), 201);
     },
   },
   {
@@ -57,11 +50,7 @@ export const workflowRoutes: RouteDefinition[] = [
     responses: { 200: { description: "A page of sessions", schema: PageOf(WorkflowBody) }, ...errors(400) },
     failure: "Failed to list sessions",
     async handle({ engine, orgId, url }) {
-      const query = readListQuery(url, ["status"]);
-      if (query.status !== undefined && !(WORKFLOW_STATUSES as readonly string[]).includes(String(query.status))) {
-        return json({ error: "Invalid request", message: `status: must be one of ${WORKFLOW_STATUSES.join(", ")}` }, 400);
-      }
-      const page = await engine.workflows.list(orgId, query);
+      const page = await engine.workflows.list(orgId, readListQuery(url, ["status"]));
       return json({ data: page.data.map(workflowBody), pagination: pagination(page) });
     },
   },
@@ -88,8 +77,7 @@ export const workflowRoutes: RouteDefinition[] = [
     responses: { 200: { description: "The completed session", schema: CompletedBody }, ...errors(404, 409) },
     failure: "Failed to complete session",
     async handle({ engine, orgId, params }) {
-      const session = await engine.workflows.complete(orgId, params.id!);
-      return json({ id: session.id, status: session.status, completedAt: new Date(session.completedAt!).toISOString() });
+      return json(completedBody(await engine.workflows.complete(orgId, params.id!)));
     },
   },
   {
@@ -121,11 +109,11 @@ export const workflowRoutes: RouteDefinition[] = [
     path: "/api/v1/sessions/:id/steps",
     summary: "Record a step for replay; a critical error fails the session",
     tag: "Sessions",
-    body: RecordStepInput,
+    input: workflowWire.step.record,
     responses: { 201: { description: "The recorded step", schema: StepBody }, ...errors(400, 404, 409) },
     failure: "Failed to record step",
     async handle({ engine, orgId, params, body }) {
-      return json(stepBody(await engine.workflows.recordStep(orgId, params.id!, body)), 201);
+      return json(stepBody(await engine.workflows.recordStep(orgId, params.id!, workflowWire.step.record.read(body))), 201);
     },
   },
   {
@@ -134,11 +122,12 @@ export const workflowRoutes: RouteDefinition[] = [
     summary: "Create an inbox in a session",
     tag: "Inboxes",
     idempotent: true,
-    body: CreateInboxInput,
+    input: workflowWire.inbox.create,
     responses: { 201: { description: "The inbox", schema: InboxBody }, ...errors(400, 404, 409, 422) },
     failure: "Failed to create inbox",
     async handle({ engine, orgId, params, body }) {
-      return json(inboxBody(await engine.workflows.createInbox(orgId, params.id!, body), params.id!), 201);
+      const inbox = await engine.workflows.createInbox(orgId, params.id!, workflowWire.inbox.create.read(body));
+      return json(inboxBody(inbox, params.id!), 201);
     },
   },
   {
@@ -162,11 +151,11 @@ export const workflowRoutes: RouteDefinition[] = [
     summary: "Deliver a message to an inbox (e.g. from a mail provider's webhook)",
     tag: "Inboxes",
     idempotent: true,
-    body: PostMessageInput,
+    input: workflowWire.message.create,
     responses: { 201: { description: "The message", schema: MessageBody }, ...errors(400, 404, 409, 410, 422) },
     failure: "Failed to receive message",
     async handle({ engine, orgId, params, body }) {
-      return json(messageBody(await engine.workflows.postMessage(orgId, params.id!, body)), 201);
+      return json(messageBody(await engine.workflows.postMessage(orgId, params.id!, workflowWire.message.create.read(body))), 201);
     },
   },
   {
@@ -175,11 +164,12 @@ export const workflowRoutes: RouteDefinition[] = [
     summary: "Wait for a message or a one-time code in an inbox",
     tag: "Waits",
     idempotent: true,
-    body: CreateWaitInput,
+    input: workflowWire.wait.create,
     responses: { 201: { description: "The wait", schema: WaitBody }, ...errors(400, 404, 409, 422) },
     failure: "Failed to create wait",
     async handle({ engine, orgId, params, body }) {
-      return json(waitBody(await engine.workflows.createWait(orgId, params.id!, body), params.id!), 201);
+      const wait = await engine.workflows.createWait(orgId, params.id!, workflowWire.wait.create.read(body));
+      return json(waitBody(wait, params.id!), 201);
     },
   },
 ];

@@ -2,7 +2,7 @@ import type { ErrorCode } from "../../errors.js";
 import type { Agent, AgentSession } from "../../schemas/agent.js";
 import type { Form, FormSession } from "../../kinds/index.js";
 import type { PendingAction, Thread } from "../../schemas/thread.js";
-import type { Workflow } from "../../schemas/workflow.js";
+import type { Workflow } from "../../kinds/workflow.js";
 import { ACTION_RETRY_MS, FLAKY_ERROR, MAX_ACTION_ATTEMPTS, SENT } from "./inputs.js";
 
 // The reference model of the engine model test: what the SPEC says each command does, kept as

@@ -112,7 +112,7 @@ const finishWorkflow = fc.record({ session: ref, reason: fc.constantFrom(undefin
       what: `workflows.${p.reason === undefined ? "complete" : "fail"}`,
       kind: "workflow",
       model: () => workflows.finishWorkflow(m, entry, p.reason),
-      engine: () => (p.reason === undefined ? r.engine.workflows.complete(r.org, id) : r.engine.workflows.fail(r.org, id, p.reason)),
+      engine: () => (p.reason === undefined ? r.engine.workflows.complete(r.org, id) : r.engine.workflows.fail(r.org, id, { reason: p.reason })),
       touched: () => entry,
     });
   });
