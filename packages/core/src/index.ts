@@ -22,7 +22,7 @@ export type { AgentOperations, AgentSessionOperations, ThreadOperations, Webhook
 export * from "./errors.js";
 export { createIdGenerator, eventId, idTime, isPrefixedId, isRecordId, isShowable, PART_PREFIXES } from "./ids.js";
 export * from "./kinds/index.js";
-export { accept, defineMachine, iso, type Machine, refuse, type Transition } from "./machine.js";
+export { accept, defineMachine, type Effects, iso, type Machine, refuse, type Transition } from "./machine.js";
 export * from "./machines/agent-session.js";
 export * from "./machines/form-session.js";
 export * from "./machines/pending-action.js";

@@ -1,9 +1,22 @@
 import type { AgentSessionsError } from "./errors.js";
 import type { EventDraft } from "./schemas/event.js";
+import type { OutboxMessage } from "./store.js";
 
-/** What a pure machine answers to (state, command, now): the next state and its events, or why not. */
+/**
+ * What a transition asks to be written beside its state and events, as data (as xstate's
+ * `transition` returns its actions, executing none): the engine writes them in the same atomic
+ * write, or not at all.
+ */
+export interface Effects {
+  /** Names that resolve to the record from now on, unique in its organization. */
+  readonly aliases?: readonly string[];
+  /** Messages for the worker (a confirmed action's run), enqueued with the write. */
+  readonly outbox?: readonly OutboxMessage[];
+}
+
+/** What a pure machine answers to (state, command, now): the next state, its events and effects, or why not. */
 export type Transition<S> =
-  | { readonly ok: true; readonly state: S; readonly events: readonly EventDraft[] }
+  | { readonly ok: true; readonly state: S; readonly events: readonly EventDraft[]; readonly effects?: Effects }
   | { readonly ok: false; readonly error: AgentSessionsError };
 
 /**
@@ -15,8 +28,8 @@ export const NONE = Object.freeze([]) as unknown as never[];
 export const NO_METADATA = Object.freeze({}) as Record<string, unknown>;
 
 /** A successful transition. An unchanged `state` with no events is an idempotent repeat. */
-export function accept<S>(state: S, events: readonly EventDraft[] = []): Transition<S> {
-  return { ok: true, state, events };
+export function accept<S>(state: S, events: readonly EventDraft[] = [], effects?: Effects): Transition<S> {
+  return effects === undefined ? { ok: true, state, events } : { ok: true, state, events, effects };
 }
 
 /** A refused transition. */
@@ -97,7 +110,7 @@ export function defineMachine<S, C>(parts: {
       const settled = settle(state, now);
       const result = apply(settled.state, command, now);
       if (!result.ok || settled.events.length === 0) return result;
-      return accept(result.state, [...settled.events, ...result.events]);
+      return accept(result.state, [...settled.events, ...result.events], result.effects);
     },
     dueAt: parts.dueAt,
     status: parts.status,

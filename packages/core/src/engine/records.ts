@@ -2,7 +2,7 @@ import type { Emitter } from "mitt";
 import { ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, VersionConflictError } from "../errors.js";
 import { eventId, isPrefixedId, isShowable } from "../ids.js";
 import { KINDS, kindOf, type RecordKind } from "../kinds/index.js";
-import type { Machine, Transition } from "../machine.js";
+import type { Effects, Machine, Transition } from "../machine.js";
 import { LIMITS, ListQuery } from "../schemas/common.js";
 import { parseInput } from "../validate.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
@@ -114,6 +114,14 @@ function unscoped(store: Store, id: string): Promise<StoredRecord | null> {
   return store.getUnscoped!(id);
 }
 
+const NOTHING: readonly never[] = [];
+
+/** What a transition's effects and a write's extras both ask for, without copying when one is empty. */
+function joined<T>(first: readonly T[] | undefined, second: readonly T[] | undefined): readonly T[] {
+  if (first === undefined || first.length === 0) return second ?? NOTHING;
+  return second === undefined || second.length === 0 ? first : [...first, ...second];
+}
+
 /** The longest pause before a retried write, in milliseconds. */
 const MAX_RETRY_DELAY_MS = 50;
 
@@ -208,7 +216,8 @@ export class Records {
    * one record through this engine take turns, so they never conflict with each other; a write that
    * loses to another instance retries at once, then after jittered, growing pauses. When the
    * command is refused after time changed the record (an expiry), that change is still saved, then
-   * the refusal is thrown. Returns the state after the command.
+   * the refusal is thrown. The transition's effects (aliases, outbox messages) are written in the
+   * same compare-and-set as its state and events. Returns the state after the command.
    */
   mutate<S, C>(
     orgId: string | null,
@@ -254,8 +263,8 @@ export class Records {
         throw result.error;
       }
       const drafts = settled.events.length > 0 ? [...settled.events, ...result.events] : result.events;
-      if (result.state === state && drafts.length === 0) return state;
-      if (await this.save(machine, record, result.state, drafts, extra)) return result.state;
+      if (result.state === state && drafts.length === 0 && result.effects === undefined) return state;
+      if (await this.save(machine, record, result.state, drafts, extra, result.effects)) return result.state;
     }
     throw new VersionConflictError(`${kindOf(kind).noun.toLowerCase()} ${id} changed concurrently too often; try again`);
   }
@@ -358,6 +367,7 @@ export class Records {
     state: S,
     drafts: readonly EventDraft[],
     extra: WriteExtras<S> = {},
+    effects: Effects = {},
   ): Promise<boolean> {
     assertRecordSize(previous.kind, previous.id, state, previous.data);
     const events = toEvents(previous, previous.eventCount + 1, drafts);
@@ -371,12 +381,13 @@ export class Records {
       eventCount: previous.eventCount + events.length,
       data: state,
     };
-    const pending = this.withEventOutbox(record, events, extra.outbox?.(state, events) ?? []);
+    const own = joined(effects.outbox, extra.outbox?.(state, events));
+    const pending = this.withEventOutbox(record, events, own);
     const outbox = pending instanceof Promise ? await pending : pending;
     const saved = await this.context.store.compareAndSet({
       record,
       events,
-      aliases: extra.aliases?.(state) ?? [],
+      aliases: joined(effects.aliases, extra.aliases?.(state)),
       outbox,
       expectedVersion: previous.version,
     });
