@@ -11,13 +11,10 @@ export type {
   CreateAgentSessionInput,
   CreateFormInput,
   CreateInboxInput,
-  CreateThreadInput,
   CreateWaitInput,
   CreateWebhookInput,
   CreateWorkflowInput,
   PostAgentMessageInput,
   PostMessageInput,
-  ProposeActionInput,
   RecordStepInput,
-  UpdateContextInput,
 } from "@agent-sessions/core";

@@ -5,8 +5,6 @@ import { InvalidInputError } from "./errors.js";
  * record kind's prefix is in its descriptor, `kinds/`; `ID_PREFIXES` joins the two).
  */
 export const PART_PREFIXES = {
-  action: "act",
-  callback: "cb",
   inbox: "inb",
   wait: "wait",
   message: "msg",

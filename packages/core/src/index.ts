@@ -1,6 +1,5 @@
 export { createEngine, type Engine, type EngineOptions, type TickResult, type WebhookOptions } from "./engine/engine.js";
 export {
-  ACTION_TOPIC,
   type ActionContext,
   type ActionExecutor,
   DEFAULT_ACTION_ATTEMPTS,
@@ -18,11 +17,12 @@ export { DELIVERY_TOPIC, type DeliveryPage, type DeliveryPayload, deliveryId } f
 export type { TickOptions, WorkerOptions } from "./engine/worker.js";
 export type { EngineEvents, ListOptions, Page } from "./engine/records.js";
 export type { FormOperations, FormSessionOperations } from "./engine/forms.js";
-export type { AgentOperations, AgentSessionOperations, ThreadOperations, WebhookOperations, WorkflowOperations } from "./engine/engine.js";
+export type { ActionOutcome, ThreadAction, ThreadOperations } from "./engine/threads.js";
+export type { AgentOperations, AgentSessionOperations, WebhookOperations, WorkflowOperations } from "./engine/engine.js";
 export * from "./errors.js";
 export { createIdGenerator, eventId, idTime, isPrefixedId, isRecordId, isShowable, PART_PREFIXES } from "./ids.js";
 export * from "./kinds/index.js";
-export { accept, defineMachine, type Effects, iso, type Machine, refuse, type Transition } from "./machine.js";
+export { accept, defineMachine, type Effects, iso, isoOrNull, type Machine, refuse, type Transition } from "./machine.js";
 export * from "./machines/agent-session.js";
 export * from "./machines/form-session.js";
 export * from "./machines/pending-action.js";

@@ -1,6 +1,5 @@
 export * from "./agent.js";
 export * from "./common.js";
 export * from "./event.js";
-export * from "./thread.js";
 export * from "./webhook.js";
 export * from "./workflow.js";
