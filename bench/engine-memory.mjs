@@ -32,7 +32,7 @@ async function pool(create) {
 }
 const formSessionIds = await pool(() => engine.formSessions.create(ORG, form.id, {}));
 const workflowIds = await pool(() => engine.workflows.create(ORG, { name: "signup" }));
-const threadIds = await pool(() => engine.threads.create(ORG, { context_variables: { USER_NAME: "Ada", PLAN: "free" } }));
+const threadIds = await pool(() => engine.threads.create(ORG, { contextVariables: { USER_NAME: "Ada", PLAN: "free" } }));
 const agentSessionIds = await pool(() => engine.agentSessions.create(ORG, { agent_id: agent.id }));
 
 /** Active workflows for `complete`, which a workflow accepts once; refilled before each measurement. */
@@ -45,7 +45,7 @@ const COMPLETE_POOL = 120_000;
 
 const USER = { role: "user", content: "What is the status of order 1234?" };
 const ASSISTANT = { role: "assistant", content: "Order 1234 shipped yesterday.", usage: { input_tokens: 42, output_tokens: 9 } };
-const CONTEXT = Array.from({ length: 64 }, (_, i) => ({ context_variables: { PLAN: "pro", SEATS: i } }));
+const CONTEXT = Array.from({ length: 64 }, (_, i) => ({ contextVariables: { PLAN: "pro", SEATS: i } }));
 const EXTEND = { expires_in: 60 };
 const turnActive = new Array(POOL).fill(false);
 

@@ -10,9 +10,6 @@ export type {
   CreateAgentInput,
   CreateAgentSessionInput,
   CreateFormInput,
-  CreateThreadInput,
   CreateWebhookInput,
   PostAgentMessageInput,
-  ProposeActionInput,
-  UpdateContextInput,
 } from "@agent-sessions/core";

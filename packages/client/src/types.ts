@@ -6,10 +6,12 @@ import type {
   FormField,
   FormSessionStatus,
   formSessionWire,
+  threadWire,
   Usage,
   WaitStatus,
   WaitType,
   WireBody,
+  ThreadStatus,
   WorkflowStatus,
   workflowWire,
 } from "@agent-sessions/core";
@@ -164,10 +166,17 @@ export interface Wait {
 
 // ---- threads and pending actions (seed 002) ----
 
+/** What `threads.create` sends: `{ context_variables?, metadata? }`, seed 002's casing. */
+export type CreateThreadInput = WireBody<typeof threadWire.create>;
+/** What `threads.updateContext` sends: `{ context_variables }`. */
+export type UpdateContextInput = WireBody<typeof threadWire.updateContext>;
+/** What `actions.propose` sends: `{ tool, preview, expires_in? }`. */
+export type ProposeActionInput = WireBody<typeof threadWire.proposeAction>;
+
 /** A conversation thread. */
 export interface Thread {
   thread_id: string;
-  status: "active" | "closed";
+  status: ThreadStatus;
   context_variables: JsonObject;
   metadata: JsonObject;
   created_at: string;

@@ -6,8 +6,6 @@ import { InvalidInputError } from "./errors.js";
  * declares them, as `kinds/workflow.ts` does; `ID_PREFIXES` joins them all).
  */
 export const PART_PREFIXES = {
-  action: "act",
-  callback: "cb",
   event: "evt",
   organization: "org",
   delivery: "dlv",

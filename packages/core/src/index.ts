@@ -2,7 +2,6 @@ export { createEngine, type Engine, type EngineOptions, type TickResult, type We
 export type { AnyRecord } from "./engine/any-record.js";
 export type { EventWatch, WatchOptions } from "./engine/watch.js";
 export {
-  ACTION_TOPIC,
   type ActionContext,
   type ActionExecutor,
   DEFAULT_ACTION_ATTEMPTS,
@@ -20,12 +19,13 @@ export { DELIVERY_TOPIC, type DeliveryPage, type DeliveryPayload, deliveryId } f
 export type { TickOptions, WorkerOptions } from "./engine/worker.js";
 export type { EngineEvents, ListOptions, Page } from "./engine/records.js";
 export type { FormOperations, FormSessionOperations, HostedOutcome, HostedSubmission } from "./engine/forms.js";
-export type { AgentOperations, AgentSessionOperations, ThreadOperations, WebhookOperations } from "./engine/engine.js";
+export type { ActionOutcome, ThreadAction, ThreadOperations } from "./engine/threads.js";
+export type { AgentOperations, AgentSessionOperations, WebhookOperations } from "./engine/engine.js";
 export type { WorkflowOperations } from "./engine/workflows.js";
 export * from "./errors.js";
 export { createIdGenerator, eventId, idTime, isPrefixedId, isRecordId, isShowable, PART_PREFIXES } from "./ids.js";
 export * from "./kinds/index.js";
-export { accept, defineMachine, type Effects, iso, type Machine, refuse, type Transition } from "./machine.js";
+export { accept, defineMachine, type Effects, iso, isoOrNull, type Machine, refuse, type Transition } from "./machine.js";
 export * from "./machines/agent-session.js";
 export * from "./machines/form-session.js";
 export * from "./machines/pending-action.js";

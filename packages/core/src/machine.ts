@@ -92,6 +92,11 @@ export function iso(ms: number): string {
 let lastIsoMs = Number.NaN;
 let lastIsoText = "";
 
+/** `iso` of a moment that may not have come yet (`closedAt`, `decidedAt`): `null` stays `null`. */
+export function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : iso(ms);
+}
+
 /**
  * Builds a machine from what time does (`settle`) and what commands do (`apply`): every
  * transition settles first, so a command never acts on a state its deadline already changed.

@@ -54,7 +54,7 @@ describe("engine: concurrent writes of one record", () => {
         });
       });
     }
-    const updated = await engine.threads.updateContext(ORG, thread.id, { context_variables: { MINE: "yes" } });
+    const updated = await engine.threads.updateContext(ORG, thread.id, { contextVariables: { MINE: "yes" } });
     expect(store.lost).toBe(3);
     expect(updated.contextVariables).toEqual({ OTHER_0: 0, OTHER_1: 1, OTHER_2: 2, MINE: "yes" });
     expect((await engine.threads.get(ORG, thread.id)).contextVariables).toEqual(updated.contextVariables);
@@ -74,7 +74,7 @@ describe("engine: concurrent writes of one record", () => {
         });
       });
     }
-    await expect(engine.threads.updateContext(ORG, thread.id, { context_variables: { MINE: "yes" } })).rejects.toMatchObject({
+    await expect(engine.threads.updateContext(ORG, thread.id, { contextVariables: { MINE: "yes" } })).rejects.toMatchObject({
       code: "version_conflict",
     });
     expect(store.lost).toBe(3);

@@ -3,7 +3,16 @@
 // the line it marks compiles; the runtime half checks that JavaScript callers are still refused.
 import { MemoryStore } from "@agent-sessions/memory";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { createEngine, type Engine, type FormSession, type FormSessionStatus, type Page } from "../src/index.js";
+import {
+  createEngine,
+  type Engine,
+  type FormSession,
+  type FormSessionStatus,
+  type Page,
+  type PendingAction,
+  type Thread,
+  type ThreadStatus,
+} from "../src/index.js";
 
 const ORG = "org_00000000000000000000000000000001";
 
@@ -44,5 +53,41 @@ describe("the engine's types", () => {
     await expect(engine.formSessions.list(ORG, { status: "closed" as FormSessionStatus })).rejects.toThrow(
       "status: must be one of created, open, submitted, expired",
     );
+  });
+});
+
+/** Thread calls that must not compile; never run. */
+function wrongThreadCalls(engine: Engine): void {
+  // @ts-expect-error seed 002's snake_case is the wire's; the engine takes contextVariables
+  void engine.threads.create(ORG, { context_variables: { PLAN: "pro" } });
+  // @ts-expect-error a patch of context variables is an object
+  void engine.threads.updateContext(ORG, "thread_x", { contextVariables: "PLAN=pro" });
+  // @ts-expect-error seed 002's expires_in is expiresIn to the engine
+  void engine.threads.proposeAction(ORG, "thread_x", { tool: "send_email", preview: {}, expires_in: 60 });
+  // @ts-expect-error a decision is a boolean
+  void engine.threads.decideAction(ORG, "thread_x", "act_x", { confirmed: "yes" });
+  // @ts-expect-error `open` is a form session's status, not a thread's
+  void engine.threads.list(ORG, { status: "open" });
+}
+
+describe("the thread operations' types", () => {
+  it("take typed camelCase inputs and return typed threads and actions", () => {
+    expectTypeOf<Engine["threads"]["create"]>().returns.resolves.toEqualTypeOf<Thread>();
+    expectTypeOf<Engine["threads"]["list"]>().returns.resolves.toEqualTypeOf<Page<Thread>>();
+    expectTypeOf<Engine["threads"]["proposeAction"]>().returns.resolves.toEqualTypeOf<PendingAction>();
+    expectTypeOf<Thread["status"]>().toEqualTypeOf<ThreadStatus>();
+    expectTypeOf<Parameters<Engine["threads"]["proposeAction"]>[2]>().toEqualTypeOf<{
+      tool: string;
+      preview: Record<string, unknown>;
+      expiresIn?: number;
+    }>();
+    expect(typeof wrongThreadCalls).toBe("function");
+  });
+
+  it("still refuse at run time what a JavaScript caller gets wrong, naming the field", async () => {
+    const engine = createEngine({ store: new MemoryStore(), clock: () => 1_700_000_000_000 });
+    const untyped = engine.threads as unknown as { create(org: string, input: unknown): Promise<unknown> };
+    await expect(untyped.create(ORG, { context_variables: { PLAN: "pro" } })).rejects.toThrow("context_variables is not a known field");
+    await expect(engine.threads.list(ORG, { status: "open" as ThreadStatus })).rejects.toThrow("status: must be one of active, closed");
   });
 });

@@ -195,7 +195,7 @@ describe("engine: tick", () => {
     const inbox = await t.engine.workflows.createInbox(ORG, workflow.id, { ttlSeconds: 3600 });
     const wait = await t.engine.workflows.createWait(ORG, workflow.id, { type: "otp", inboxId: inbox.id, timeoutSeconds: 120 });
     const thread = await t.engine.threads.create(ORG);
-    const action = await t.engine.threads.proposeAction(ORG, thread.id, { tool: "send_email", preview: {}, expires_in: 30 });
+    const action = await t.engine.threads.proposeAction(ORG, thread.id, { tool: "send_email", preview: {}, expiresIn: 30 });
     expect(await t.engine.tick(T0 + 120_000)).toEqual({ claimed: 2, events: 2, deliveries: 0, actions: 0 });
     expect((await t.engine.workflows.getWait(ORG, wait.id)).status).toBe("timed_out");
     expect((await t.engine.threads.getAction(ORG, thread.id, action.id)).cancelReason).toBe("expired");
@@ -300,19 +300,19 @@ describe("engine: workflows, inboxes and waits", () => {
 describe("engine: threads and pending actions", () => {
   it("updates context variables, confirms and cancels actions, and closes with billing", async () => {
     const { engine, clock, seen } = setup();
-    const thread = await engine.threads.create(ORG, { context_variables: { USER_PLAN: "free" } });
+    const thread = await engine.threads.create(ORG, { contextVariables: { USER_PLAN: "free" } });
     const updated = await engine.threads.updateContext(ORG, thread.id, {
-      context_variables: { USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" },
+      contextVariables: { USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" },
     });
     expect(updated.contextVariables).toEqual({ USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" });
-    const bad = await failure(engine.threads.updateContext(ORG, thread.id, { context_variables: { userPlan: "x" } }));
-    expect(bad.message).toBe("context_variables.userPlan: keys must be UPPERCASE_SNAKE_CASE");
+    const bad = await failure(engine.threads.updateContext(ORG, thread.id, { contextVariables: { userPlan: "x" } }));
+    expect(bad.message).toBe("contextVariables.userPlan: keys must be UPPERCASE_SNAKE_CASE");
 
     const email = await engine.threads.proposeAction(ORG, thread.id, {
       tool: "send_email",
       preview: { to: "user@example.com", subject: "Order Confirmation" },
     });
-    const other = await engine.threads.proposeAction(ORG, thread.id, { tool: "refund", preview: { amount: 5 }, expires_in: 3600 });
+    const other = await engine.threads.proposeAction(ORG, thread.id, { tool: "refund", preview: { amount: 5 }, expiresIn: 3600 });
     const confirmed = await engine.threads.decideAction(ORG, thread.id, email.id, { confirmed: true });
     expect(confirmed.action).toMatchObject({ status: "processing", callbackId: expect.stringMatching(/^cb_[0-9a-f]{32}$/) });
     const again = await engine.threads.decideAction(ORG, thread.id, email.id, { confirmed: true });
@@ -328,7 +328,7 @@ describe("engine: threads and pending actions", () => {
     const succeeded = await engine.threads.recordActionOutcome(ORG, thread.id, email.id, { result: { messageId: "m1" } });
     expect(succeeded.action).toMatchObject({ status: "succeeded", attempts: 1, result: { messageId: "m1" } });
     expect(seen.find((e) => e.type === "action.succeeded")?.payload).toMatchObject({ callback_id: confirmed.action.callbackId });
-    expect((await failure(engine.threads.updateContext(ORG, thread.id, { context_variables: { A: 1 } }))).code).toBe("illegal_transition");
+    expect((await failure(engine.threads.updateContext(ORG, thread.id, { contextVariables: { A: 1 } }))).code).toBe("illegal_transition");
   });
 
   it("uses the configured billing policy", async () => {

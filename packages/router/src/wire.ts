@@ -6,11 +6,11 @@ import {
   DateTime,
   formSessionWire,
   formWire,
+  threadWire,
   iso,
+  isoOrNull,
   Nullable,
-  type PendingAction,
   type SessionEvent,
-  type Thread,
   Usage,
   workflowWire,
 } from "@agent-sessions/core";
@@ -21,8 +21,6 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
  * functions that map engine state to them. Each family keeps the casing of its seed document:
  * snake_case for forms (000), threads (002) and agent sessions (003), camelCase for workflows (001).
  */
-
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export const ErrorBody = Type.Object(
   { error: Type.String({ examples: ["Invalid request"] }), message: Type.String({ examples: ["name is required"] }) },
@@ -76,92 +74,17 @@ export const timelineEvent = (event: SessionEvent): Static<typeof TimelineEvent>
   payload: event.payload,
 });
 
-// ---- threads and pending actions (seed 002, snake_case) ----
+// ---- threads and pending actions (seed 002, snake_case): in their kind's descriptor ----
 
-export const ThreadBody = Type.Object(
-  {
-    thread_id: Type.String({ examples: ["thread_0190e1b0000070008000000000000001"] }),
-    status: Type.Union([Type.Literal("active"), Type.Literal("closed")]),
-    context_variables: AnyObject,
-    metadata: AnyObject,
-    created_at: DateTime,
-    updated_at: DateTime,
-    closed_at: Nullable(DateTime),
-    duration_seconds: Nullable(Type.Integer()),
-    billable: Nullable(Type.Boolean()),
-    pending_actions: Type.Array(Type.String()),
-  },
-  { $id: "Thread" },
-);
-export const threadBody = (thread: Thread): Static<typeof ThreadBody> => ({
-  thread_id: thread.id,
-  status: thread.status,
-  context_variables: thread.contextVariables,
-  metadata: thread.metadata,
-  created_at: iso(thread.createdAt),
-  updated_at: iso(thread.updatedAt),
-  closed_at: isoOrNull(thread.closedAt),
-  duration_seconds: thread.durationSeconds,
-  billable: thread.billable,
-  pending_actions: thread.actions.filter((action) => action.status === "pending").map((action) => action.id),
-});
 
-export const ClosedBody = Type.Object({
-  thread_id: Type.String(),
-  closed_at: DateTime,
-  duration_seconds: Type.Integer(),
-  billable: Type.Boolean(),
-});
-export const closedBody = (thread: Thread): Static<typeof ClosedBody> => ({
-  thread_id: thread.id,
-  closed_at: iso(thread.closedAt!),
-  duration_seconds: thread.durationSeconds!,
-  billable: thread.billable!,
-});
-
-export const ActionBody = Type.Object(
-  {
-    action_id: Type.String({ examples: ["act_0190e1b0000070008000000000000001"] }),
-    thread_id: Type.String(),
-    tool: Type.String({ examples: ["send_email"] }),
-    preview: AnyObject,
-    expires_at: DateTime,
-    status: Type.Union(["pending", "processing", "succeeded", "failed", "cancelled"].map((s) => Type.Literal(s))),
-    callback_id: Nullable(Type.String()),
-    cancel_reason: Nullable(Type.String()),
-    attempts: Type.Integer(),
-    result: Type.Unknown(),
-    error: Nullable(Type.String()),
-    created_at: DateTime,
-    decided_at: Nullable(DateTime),
-    completed_at: Nullable(DateTime),
-  },
-  { $id: "PendingAction" },
-);
-export const actionBody = (threadId: string, action: PendingAction): Static<typeof ActionBody> => ({
-  action_id: action.id,
-  thread_id: threadId,
-  tool: action.tool,
-  preview: action.preview,
-  expires_at: iso(action.expiresAt),
-  status: action.status,
-  callback_id: action.callbackId,
-  cancel_reason: action.cancelReason,
-  attempts: action.attempts,
-  result: action.result ?? null,
-  error: action.error,
-  created_at: iso(action.createdAt),
-  decided_at: isoOrNull(action.decidedAt),
-  completed_at: isoOrNull(action.completedAt),
-});
-
-export const DecisionBody = Type.Object({
-  thread_id: Type.String(),
-  action_id: Type.String(),
-  callback_id: Type.Optional(Type.String()),
-  status: Type.String(),
-  message: Type.String(),
-});
+export const ThreadBody = threadWire.body;
+export const threadBody = threadWire.toBody;
+export const ClosedBody = threadWire.closed;
+export const closedBody = threadWire.toClosed;
+export const ActionBody = threadWire.action;
+export const actionBody = threadWire.toAction;
+export const DecisionBody = threadWire.decision;
+export const decisionBody = threadWire.toDecision;
 
 // ---- agents and agent sessions (seed 003, snake_case) ----
 

@@ -1,4 +1,4 @@
-import { createEngine } from "@agent-sessions/core";
+import { createEngine, threadKind } from "@agent-sessions/core";
 import { MemoryStore } from "@agent-sessions/memory";
 import { buildOpenApiDocument, createRouter, type OpenApiDocument, type OpenApiOperation, type RouteDefinition } from "@agent-sessions/router";
 import { Type } from "@sinclair/typebox";
@@ -181,6 +181,28 @@ describe("GET /openapi.json", () => {
     expect(list.responses["200"]?.content?.["application/json"]?.schema).toMatchObject({ properties: { data: { items: { $ref: "#/components/schemas/Session" } } } });
     // A Type.Record keyed by any string reads as additionalProperties, which generators understand.
     expect(document.components.schemas.Form).toMatchObject({ properties: { metadata: { type: "object", additionalProperties: {} } } });
+  });
+});
+
+describe("the limits the document publishes", () => {
+  it("states a thread's context-variable limits as its kind's descriptor sets them", async () => {
+    const document = await servedDocument();
+    const { contextVariables, contextVariablesBytes } = threadKind.limits;
+    // A thread never holds more variables than the limit: its schema says so in JSON Schema's own words.
+    expect(resolve(document, "#/components/schemas/Thread/properties/context_variables")).toMatchObject({
+      type: "object",
+      maxProperties: contextVariables,
+      description: expect.stringContaining(`at most ${contextVariables} variables and ${contextVariablesBytes} bytes of JSON`),
+    });
+    // A patch may name more keys than that (null removes one): its bodies state the limit after the update.
+    const bodies = [document.paths["/api/v1/threads"]?.post, document.paths["/api/v1/sessions/{id}"]?.patch].map(
+      (operation) => operation?.requestBody?.content["application/json"]?.schema as { properties: Record<string, { description?: string }> },
+    );
+    for (const body of bodies) {
+      expect(body.properties.context_variables?.description).toContain(
+        `at most ${contextVariables} variables and ${contextVariablesBytes} bytes of JSON, after the update`,
+      );
+    }
   });
 });
 

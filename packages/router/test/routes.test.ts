@@ -339,6 +339,29 @@ describe("seed 002: threads and pending actions", () => {
     });
     expect((await t.call("POST", `/api/v1/sessions/${thread.thread_id}/actions/${action.action_id}`, { confirmed: true })).status).toBe(410);
   });
+
+  it("names the field as the seed does when a rule of the thread refuses it, and as sent when the body names an unknown one", async () => {
+    const t = setup();
+    const invalid = (message: string) => ({ status: 400, body: { error: "Invalid request", message } });
+    const answer = async (method: string, path: string, body: unknown) => {
+      const { status, body: answered } = await t.call(method, path, body);
+      return { status, body: answered };
+    };
+    const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`VAR_${i}`, i]));
+    expect(await answer("POST", "/api/v1/threads", { context_variables: many })).toEqual(
+      invalid("context_variables: at most 20 variables after the update (this update would leave 21)"),
+    );
+    const { body: thread } = await t.call("POST", "/api/v1/threads", {});
+    const path = `/api/v1/sessions/${thread.thread_id}`;
+    expect(await answer("PATCH", path, { context_variables: { BIG: "x".repeat(4087) } })).toEqual(
+      invalid("context_variables: at most 4096 bytes of JSON after the update (this update would leave 4097)"),
+    );
+    // The engine's own spelling of a field is no field of the seed's body.
+    expect(await answer("PATCH", path, { contextVariables: { A: 1 } })).toEqual(invalid("contextVariables is not a known field"));
+    expect(await answer("POST", `${path}/actions`, { tool: "t", preview: {}, expiresIn: 60 })).toEqual(invalid("expiresIn is not a known field"));
+    expect(await answer("POST", "/v1/forms/intake/sessions", { expiresIn: 60 })).toEqual(invalid("expiresIn is not a known field"));
+    expect(await answer("POST", `${path}/actions`, { tool: "t", preview: {}, expires_in: 0 })).toEqual(invalid("expires_in: must be at least 1"));
+  });
 });
 
 describe("seed 003: agent sessions", () => {

@@ -1,4 +1,5 @@
 import type { AgentSessionsClient, Thread } from "@agent-sessions/client";
+import { threadKind } from "@agent-sessions/core";
 import type { Command, CommandContext, CommandGroup } from "./command.js";
 import { printJson, printTable, show } from "./output.js";
 import { contextVariables, list } from "./values.js";
@@ -10,8 +11,14 @@ function printVariables(context: CommandContext, thread: Thread): void {
   else printTable(context.io, ["VARIABLE", "VALUE"], entries);
 }
 
+const { contextVariables: MAX_VARIABLES, contextVariablesBytes: MAX_BYTES } = threadKind.limits;
 const VARIABLE_DETAILS = `Each VARIABLE is KEY=text (a string) or KEY:=json (any JSON value, e.g. COUNT:=3).
-Keys are UPPERCASE_SNAKE_CASE; a thread keeps at most 20 variables and 4 KB.`;
+Keys are UPPERCASE_SNAKE_CASE; a thread keeps at most ${MAX_VARIABLES} variables and ${kilobytes(MAX_BYTES)}.`;
+
+/** `4096` as `4 KB`; a size that is no whole number of kilobytes in bytes. */
+function kilobytes(bytes: number): string {
+  return bytes % 1024 === 0 ? `${bytes / 1024} KB` : `${bytes} bytes`;
+}
 
 /** `agent-sessions threads …`: conversation threads of seed 002. */
 export const threadsGroup: CommandGroup = {

@@ -1,6 +1,13 @@
-import type { CreateThreadInput, ProposeActionInput, UpdateContextInput } from "@agent-sessions/core";
 import { type RequestOptions, segment, type Transport } from "../transport.js";
-import type { ActionDecision, ClosedThread, PendingAction, Thread } from "../types.js";
+import type {
+  ActionDecision,
+  ClosedThread,
+  CreateThreadInput,
+  PendingAction,
+  ProposeActionInput,
+  Thread,
+  UpdateContextInput,
+} from "../types.js";
 
 const path = (threadId: string, rest = "") => `/api/v1/sessions/${segment(threadId)}${rest}`;
 
@@ -17,7 +24,7 @@ export function threadsResource(transport: Transport) {
     },
     /**
      * `PATCH /api/v1/sessions/:thread_id`: merges `context_variables` (UPPERCASE_SNAKE_CASE keys,
-     * at most 20 and 4 KB after the update; `null` removes a key).
+     * within `threadKind.limits` after the update; `null` removes a key).
      */
     updateContext(threadId: string, input: UpdateContextInput, options?: RequestOptions): Promise<Thread> {
       return transport.request({ method: "PATCH", path: path(threadId), body: input }, options);

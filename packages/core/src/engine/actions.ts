@@ -1,14 +1,11 @@
 import { isAgentSessionsError } from "../errors.js";
+import type { PendingAction, Thread } from "../kinds/thread.js";
+import { threadMachine } from "../machines/thread.js";
 import { LIMITS } from "../schemas/common.js";
-import type { PendingAction, Thread } from "../schemas/thread.js";
-import type { OutboxEntry, OutboxMessage } from "../store.js";
+import type { OutboxEntry } from "../store.js";
 import { jsonBytes } from "../validate.js";
 import type { Records } from "./records.js";
-import type { threadOperations } from "./threads.js";
-import { threadMachine } from "../machines/thread.js";
-
-/** The outbox topic of confirmed actions waiting for their executor. */
-export const ACTION_TOPIC = "action";
+import type { ActionOutcome, ThreadOperations } from "./threads.js";
 
 /** What an executor is told beside the action itself. */
 export interface ActionContext {
@@ -43,18 +40,6 @@ export const DEFAULT_ACTION_RETRY_DELAYS: readonly number[] = [1_000, 10_000, 60
 /** Default attempts of an action's executor before the action fails. */
 export const DEFAULT_ACTION_ATTEMPTS = 5;
 
-/** The outbox message that has a confirmed action executed; its id follows from the callback id. */
-export function actionMessage(orgId: string, threadId: string, action: PendingAction, now: number): OutboxMessage {
-  const callbackId = action.callbackId!;
-  return {
-    id: `obx_${callbackId.slice(callbackId.indexOf("_") + 1)}`,
-    orgId,
-    topic: ACTION_TOPIC,
-    payload: { thread_id: threadId, action_id: action.id, callback_id: callbackId },
-    availableAt: now,
-  };
-}
-
 /** The result as JSON, or why it cannot be kept. */
 function keepable(result: unknown): { result: unknown } | { error: string } {
   let json: unknown;
@@ -84,7 +69,7 @@ function messageOf(error: unknown): string {
 export async function runAction(
   entry: OutboxEntry,
   now: number,
-  context: { records: Records; threads: ReturnType<typeof threadOperations>; settings: ActionSettings; owner: string },
+  context: { records: Records; threads: ThreadOperations; settings: ActionSettings; owner: string },
 ): Promise<void> {
   const { records, threads, settings } = context;
   const threadId = String(entry.payload.thread_id);
@@ -93,7 +78,7 @@ export async function runAction(
     records.store.settleOutbox(entry.id, context.owner, retryAt === undefined ? {} : { retryAt, ...(error ? { error } : {}) });
 
   /** Records the run's outcome; false (and the message settled) when another worker recorded the action's end first. */
-  const recordOutcome = async (outcome: { result: unknown } | { error: string; final: boolean }): Promise<boolean> => {
+  const recordOutcome = async (outcome: ActionOutcome): Promise<boolean> => {
     try {
       await threads.recordActionOutcome(entry.orgId, threadId, actionId, outcome);
     } catch (error) {
@@ -138,7 +123,7 @@ export async function runAction(
 
   const attempt = action.attempts + 1;
   const executor = Object.hasOwn(settings.executors, action.tool) ? settings.executors[action.tool] : undefined;
-  let outcome: { result: unknown } | { error: string; final: boolean };
+  let outcome: ActionOutcome;
   if (!executor) {
     outcome = { error: `no executor is registered for tool "${action.tool}"`, final: true };
   } else {

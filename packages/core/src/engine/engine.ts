@@ -5,7 +5,8 @@ import { type BillablePolicy, defaultBillablePolicy } from "../machines/thread.j
 import type { SessionEvent } from "../schemas/event.js";
 import { type IdempotencyStore, type Store, type StoredRecord, storeCapabilities, storeIdempotency } from "../store.js";
 import type { ResolveHost } from "../webhooks/addresses.js";
-import { ACTION_TOPIC, type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELAYS, runAction } from "./actions.js";
+import { ACTION_TOPIC } from "../kinds/thread.js";
+import { type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELAYS, runAction } from "./actions.js";
 import { agentOperations, agentSessionOperations } from "./agents.js";
 import { type AnyRecord, anyRecordOperations } from "./any-record.js";
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, deliver, DeliveryLog, type FetchFunction } from "./deliveries.js";
@@ -13,7 +14,7 @@ import { type FormOperations, type FormSessionOperations, formOperations, formSe
 import { KeyedLimiter } from "./limiter.js";
 import { type Notifier, NotificationRelay } from "./notifier.js";
 import { type EngineEvents, Records } from "./records.js";
-import { threadOperations } from "./threads.js";
+import { type ThreadOperations, threadOperations } from "./threads.js";
 import { DELIVERY_TOPIC, EndpointDirectory, webhookOperations } from "./webhooks.js";
 import { type TickOptions, type TickResult, Worker, type WorkerOptions } from "./worker.js";
 import { type EventWatch, type WatchOptions, Watchers, watchRecord } from "./watch.js";
@@ -98,8 +99,6 @@ function positive(name: string, value: number, whole = false): number {
 }
 
 
-/** Threads and their pending actions; see `threadOperations`. */
-export type ThreadOperations = ReturnType<typeof threadOperations>;
 /** Agents; see `agentOperations`. */
 export type AgentOperations = ReturnType<typeof agentOperations>;
 /** Agent sessions; see `agentSessionOperations`. */

@@ -1,32 +1,64 @@
 import { InvalidInputError, NotFoundError } from "../errors.js";
 import { isShowable } from "../ids.js";
 import { ID_PREFIXES } from "../kinds/index.js";
-import { DEFAULT_ACTION_SECONDS, type PendingActionCommand } from "../machines/pending-action.js";
-import { type BillablePolicy, createThread, type ThreadCommand, threadMachine } from "../machines/thread.js";
-import { LIMITS } from "../schemas/common.js";
 import {
   CreateThreadInput,
   DecideActionInput,
   type PendingAction,
   ProposeActionInput,
   type Thread,
+  type ThreadStatus,
+  threadKind,
   UpdateContextInput,
-} from "../schemas/thread.js";
-import { ListQuery } from "../schemas/common.js";
+} from "../kinds/thread.js";
+import type { PendingActionCommand } from "../machines/pending-action.js";
+import { type BillablePolicy, createThread, type ThreadCommand, threadMachine } from "../machines/thread.js";
+import { LIMITS } from "../schemas/common.js";
 import { assertJsonSize, parseInput } from "../validate.js";
-import { actionMessage } from "./actions.js";
-import type { Page, Records } from "./records.js";
+import type { ListOptions, Page, Records } from "./records.js";
 
 /** The tools that have an executor; `null` when the engine runs none (actions are then completed by the caller). */
 export type ExecutableTools = ReadonlySet<string> | null;
 
+/** A thread after a command on one of its actions, and that action as it now is. */
+export interface ThreadAction {
+  readonly thread: Thread;
+  readonly action: PendingAction;
+}
+
+/** What a run of an action's executor did: a result, or an error that is `final` or retried. */
+export type ActionOutcome = { readonly result: unknown } | { readonly error: string; readonly final: boolean };
+
 /** Conversation threads: context variables, closing, and the pending actions a person decides. */
+export interface ThreadOperations {
+  /** Opens a thread in `active`, with optional context variables and metadata. */
+  create(orgId: string, input?: CreateThreadInput): Promise<Thread>;
+  /** Reads a thread as of now: actions past their deadline show as cancelled. */
+  get(orgId: string, id: string): Promise<Thread>;
+  /** Lists an organization's threads, newest first, optionally by status. */
+  list(orgId: string, query?: ListOptions<ThreadStatus>): Promise<Page<Thread>>;
+  /** Merges context variables (`null` removes a key) while the thread is active. */
+  updateContext(orgId: string, id: string, input: UpdateContextInput): Promise<Thread>;
+  /** Closes the thread: records its duration and billing, and cancels its pending actions. */
+  close(orgId: string, id: string): Promise<Thread>;
+  /** Proposes a tool call that waits for a person's confirmation until it expires. */
+  proposeAction(orgId: string, threadId: string, input: ProposeActionInput): Promise<PendingAction>;
+  /** Reads one action of a thread as of now. */
+  getAction(orgId: string, threadId: string, actionId: string): Promise<PendingAction>;
+  /** The person's answer: `{ confirmed: true }` moves the action to `processing` with a callback id; `false` cancels it. */
+  decideAction(orgId: string, threadId: string, actionId: string, input: DecideActionInput): Promise<ThreadAction>;
+  /** Notes that a worker begins a run of a processing action's executor; answers the action as it now is. */
+  startActionRun(orgId: string, threadId: string, actionId: string): Promise<ThreadAction>;
+  /** Records what the tool's executor did: success, a failed attempt to retry, or a final failure. */
+  recordActionOutcome(orgId: string, threadId: string, actionId: string, outcome: ActionOutcome): Promise<ThreadAction>;
+}
+
 export function threadOperations(
   records: Records,
   newId: (prefix: string) => string,
   billable: BillablePolicy,
   tools: ExecutableTools = null,
-) {
+): ThreadOperations {
   const command = (orgId: string, id: string, cmd: ThreadCommand) => records.mutate(orgId, "thread", id, threadMachine, cmd);
 
   function actionOf(thread: Thread, actionId: string): PendingAction {
@@ -35,54 +67,41 @@ export function threadOperations(
     return action;
   }
 
-  async function decide(orgId: string, threadId: string, actionId: string, cmd: PendingActionCommand) {
-    // A confirmation enqueues the executor's run in the same write that moves the action to `processing`.
-    const outbox =
-      cmd.type === "confirm" && tools !== null
-        ? (thread: Thread, events: readonly { type: string; payload: Record<string, unknown> }[]) =>
-            events.some((event) => event.type === "action.confirmed" && event.payload.action_id === actionId)
-              ? [actionMessage(orgId, threadId, actionOf(thread, actionId), records.now)]
-              : []
-        : undefined;
-    const thread = await records.mutate(orgId, "thread", threadId, threadMachine, { type: "action", actionId, command: cmd }, outbox ? { outbox } : {});
+  async function decide(orgId: string, threadId: string, actionId: string, cmd: PendingActionCommand): Promise<ThreadAction> {
+    const thread = await command(orgId, threadId, { type: "action", actionId, command: cmd });
     return { thread, action: actionOf(thread, actionId) };
   }
 
   return {
-    /** Opens a thread in `active`, with optional context variables and metadata. */
-    async create(orgId: string, input: unknown = {}): Promise<Thread> {
+    async create(orgId, input = {}) {
       const body = parseInput(CreateThreadInput, input);
       if (body.metadata) assertJsonSize("metadata", body.metadata, LIMITS.metadataBytes);
-      const { state, events } = createThread(
+      const created = createThread(
         {
           id: newId(ID_PREFIXES.thread),
           orgId,
-          ...(body.context_variables ? { contextVariables: body.context_variables } : {}),
+          ...(body.contextVariables ? { contextVariables: body.contextVariables } : {}),
           ...(body.metadata ? { metadata: body.metadata } : {}),
         },
         records.now,
       );
-      return records.insert("thread", state, events, { status: state.status });
+      if (!created.ok) throw created.error;
+      return records.insert("thread", created.state, created.events, { status: created.state.status });
     },
-    /** Reads a thread as of now: actions past their deadline show as cancelled. */
-    async get(orgId: string, id: string): Promise<Thread> {
+    async get(orgId, id) {
       return records.view(orgId, "thread", id, threadMachine);
     },
-    /** Lists an organization's threads, newest first, optionally by status. */
-    async list(orgId: string, query: unknown = {}): Promise<Page<Thread>> {
-      return records.list(orgId, "thread", parseInput(ListQuery, query), threadMachine);
+    async list(orgId, query = {}) {
+      return records.list(orgId, "thread", query, threadMachine);
     },
-    /** Merges context variables (`null` removes a key) while the thread is active. */
-    async updateContext(orgId: string, id: string, input: unknown): Promise<Thread> {
+    async updateContext(orgId, id, input) {
       const body = parseInput(UpdateContextInput, input);
-      return command(orgId, id, { type: "updateContext", variables: body.context_variables });
+      return command(orgId, id, { type: "updateContext", variables: body.contextVariables });
     },
-    /** Closes the thread: records its duration and billing, and cancels its pending actions. */
-    async close(orgId: string, id: string): Promise<Thread> {
+    async close(orgId, id) {
       return command(orgId, id, { type: "close", policy: billable });
     },
-    /** Proposes a tool call that waits for a person's confirmation until it expires. */
-    async proposeAction(orgId: string, threadId: string, input: unknown): Promise<PendingAction> {
+    async proposeAction(orgId, threadId, input) {
       const body = parseInput(ProposeActionInput, input);
       if (tools !== null && !tools.has(body.tool)) {
         const known = [...tools].sort().join(", ");
@@ -90,7 +109,7 @@ export function threadOperations(
       }
       assertJsonSize("preview", body.preview, LIMITS.metadataBytes);
       const actionId = newId(ID_PREFIXES.action);
-      const expiresAt = records.now + (body.expires_in ?? DEFAULT_ACTION_SECONDS) * 1000;
+      const expiresAt = records.now + (body.expiresIn ?? threadKind.limits.defaultActionExpiresInSeconds) * 1000;
       const thread = await command(orgId, threadId, {
         type: "proposeAction",
         actionId,
@@ -100,29 +119,21 @@ export function threadOperations(
       });
       return actionOf(thread, actionId);
     },
-    /** Reads one action of a thread as of now. */
-    async getAction(orgId: string, threadId: string, actionId: string): Promise<PendingAction> {
+    async getAction(orgId, threadId, actionId) {
       return actionOf(await records.view<Thread>(orgId, "thread", threadId, threadMachine), actionId);
     },
-    /** The person's answer: `{confirmed: true}` moves the action to `processing` with a callback id; `false` cancels it. */
-    async decideAction(orgId: string, threadId: string, actionId: string, input: unknown) {
+    async decideAction(orgId, threadId, actionId, input) {
       const body = parseInput(DecideActionInput, input);
+      // With executors, a confirmation enqueues the executor's run in the write that moves the action to `processing`.
       const cmd: PendingActionCommand = body.confirmed
-        ? { type: "confirm", callbackId: newId(ID_PREFIXES.callback) }
+        ? { type: "confirm", callbackId: newId(ID_PREFIXES.callback), execute: tools !== null }
         : { type: "cancel" };
       return decide(orgId, threadId, actionId, cmd);
     },
-    /** Notes that a worker begins a run of a processing action's executor; answers the action as it now is. */
-    async startActionRun(orgId: string, threadId: string, actionId: string) {
+    async startActionRun(orgId, threadId, actionId) {
       return decide(orgId, threadId, actionId, { type: "start" });
     },
-    /** Records what the tool's executor did: success, a failed attempt to retry, or a final failure. */
-    async recordActionOutcome(
-      orgId: string,
-      threadId: string,
-      actionId: string,
-      outcome: { result: unknown } | { error: string; final: boolean },
-    ) {
+    async recordActionOutcome(orgId, threadId, actionId, outcome) {
       const cmd: PendingActionCommand =
         "result" in outcome
           ? { type: "succeed", result: outcome.result }

@@ -9,7 +9,7 @@ import { agentSessionKind } from "./agent-session.js";
 import { formKind } from "./form.js";
 import { formSessionKind } from "./form-session.js";
 import type { KindDescriptor } from "./kind.js";
-import { threadKind } from "./thread.js";
+import { ACTION_PREFIXES, threadKind } from "./thread.js";
 import { webhookKind } from "./webhook.js";
 import { WORKFLOW_PART_PREFIXES, workflowKind } from "./workflow.js";
 
@@ -43,6 +43,7 @@ export function kindOf(kind: RecordKind): KindDescriptor & { readonly machine: M
 export const ID_PREFIXES = {
   ...PART_PREFIXES,
   ...WORKFLOW_PART_PREFIXES,
+  ...ACTION_PREFIXES,
   form: KINDS.form.prefix,
   formSession: KINDS.form_session.prefix,
   workflow: KINDS.workflow.prefix,

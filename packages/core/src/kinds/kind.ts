@@ -97,7 +97,13 @@ export function wireInput<T extends TObject, const R extends { readonly [K in ke
   return {
     schema,
     read(body) {
-      const checked = parseInput(schema, body) as Record<string, unknown>;
+      let checked: Record<string, unknown>;
+      try {
+        checked = parseInput(schema, body) as Record<string, unknown>;
+      } catch (error) {
+        if (error instanceof InvalidInputError) namedAsSent.add(error);
+        throw error;
+      }
       if (toWire.size === 0) return trust(engineSchema, checked) as Static<T>;
       const input: Record<string, unknown> = {};
       for (const key of Object.keys(checked)) input[toEngine.get(key) ?? key] = checked[key];
@@ -111,9 +117,15 @@ export function wireInput<T extends TObject, const R extends { readonly [K in ke
   };
 }
 
+/**
+ * The errors of `read`: they name a field as the caller sent it, even one spelled as the engine
+ * names it (`expiresIn` sent to a wire that says `expires_in` "is not a known field").
+ */
+const namedAsSent = new WeakSet<InvalidInputError>();
+
 /** An `InvalidInputError` whose field the engine named by its camelCase path, renamed to the wire's. */
 export function wireError(error: unknown, input: WireInput<unknown>): unknown {
-  if (!(error instanceof InvalidInputError) || error.field === undefined) return error;
+  if (!(error instanceof InvalidInputError) || error.field === undefined || namedAsSent.has(error)) return error;
   const field = input.field(error.field);
   if (field === error.field) return error;
   const renamed = new InvalidInputError(field, "");

@@ -1,20 +1,18 @@
 import { ExpiredError, IllegalTransitionError } from "../errors.js";
 import { accept, iso, refuse, type Transition } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
-import type { CancelReason, PendingAction } from "../schemas/thread.js";
+import type { CancelReason, PendingAction } from "../kinds/thread.js";
 
 /** Commands a pending action answers to. */
 export type PendingActionCommand =
-  | { readonly type: "confirm"; readonly callbackId: string }
+  /** With `execute`, the engine runs the tool's executor: the thread's transition asks for that run in the outbox. */
+  | { readonly type: "confirm"; readonly callbackId: string; readonly execute?: boolean }
   | { readonly type: "cancel"; readonly reason?: CancelReason }
   | { readonly type: "succeed"; readonly result: unknown }
   | { readonly type: "attemptFailed"; readonly error: string }
   /** A worker begins a run of the executor (recorded before it runs, so a crash mid-run counts). */
   | { readonly type: "start" }
   | { readonly type: "fail"; readonly error: string };
-
-/** Default time a person has to confirm an action: ten minutes. */
-export const DEFAULT_ACTION_SECONDS = 600;
 
 /** Builds a proposed action in `pending`. */
 export function proposeAction(

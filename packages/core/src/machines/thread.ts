@@ -1,8 +1,9 @@
 import { ConflictError, IllegalTransitionError, InvalidInputError, NotFoundError } from "../errors.js";
-import { accept, defineMachine, earliestDeadline, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
-import { LIMITS } from "../schemas/common.js";
+import { PART_PREFIXES } from "../ids.js";
+import { ACTION_TOPIC, type PendingAction, type Thread, threadKind } from "../kinds/thread.js";
+import { accept, defineMachine, earliestDeadline, type Effects, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
-import type { PendingAction, Thread } from "../schemas/thread.js";
+import type { OutboxMessage } from "../store.js";
 import { jsonBytes } from "../validate.js";
 import { type PendingActionCommand, proposeAction, settleAction, transitionAction } from "./pending-action.js";
 
@@ -39,26 +40,30 @@ export type ThreadCommand =
   | { readonly type: "action"; readonly actionId: string; readonly command: PendingActionCommand }
   | { readonly type: "tick" };
 
-/** How many actions one thread keeps. */
-export const THREAD_ACTION_LIMIT = 500;
-
 const CONTEXT_KEY = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
+const { contextVariables: MAX_VARIABLES, contextVariablesBytes: MAX_VARIABLES_BYTES } = threadKind.limits;
+
+/** Context variables after a patch, with the keys it set and removed. */
+export interface MergedContext {
+  readonly variables: Record<string, unknown>;
+  readonly set: string[];
+  readonly removed: string[];
+}
 
 /**
  * Merges a context-variable patch into `current`: keys must be UPPERCASE_SNAKE_CASE, `null`
- * removes a key, and the result holds at most 20 variables and 4 KB of JSON.
+ * removes a key, and the result stays within `threadKind.limits` (variables and bytes of JSON).
+ * Answers why not as an `InvalidInputError` naming `contextVariables`, for the caller to refuse.
  */
 export function mergeContextVariables(
   current: Readonly<Record<string, unknown>>,
   patch: Readonly<Record<string, unknown>>,
-): { variables: Record<string, unknown>; set: string[]; removed: string[] } {
+): MergedContext | InvalidInputError {
   const variables: Record<string, unknown> = { ...current };
   const set: string[] = [];
   const removed: string[] = [];
   for (const [key, value] of Object.entries(patch)) {
-    if (!CONTEXT_KEY.test(key)) {
-      throw new InvalidInputError(`context_variables.${key}`, "keys must be UPPERCASE_SNAKE_CASE");
-    }
+    if (!CONTEXT_KEY.test(key)) return new InvalidInputError(`contextVariables.${key}`, "keys must be UPPERCASE_SNAKE_CASE");
     if (value === null) {
       if (Object.hasOwn(variables, key)) removed.push(key);
       delete variables[key];
@@ -68,35 +73,33 @@ export function mergeContextVariables(
     }
   }
   const count = Object.keys(variables).length;
-  if (count > LIMITS.contextVariables) {
-    throw new InvalidInputError(
-      "context_variables",
-      `at most ${LIMITS.contextVariables} variables after the update (this update would leave ${count})`,
-    );
+  if (count > MAX_VARIABLES) {
+    return new InvalidInputError("contextVariables", `at most ${MAX_VARIABLES} variables after the update (this update would leave ${count})`);
   }
   const text = JSON.stringify(variables);
   // Each UTF-16 unit is at most 3 UTF-8 bytes: only text that might be over the limit is encoded.
-  const bytes = text.length * 3 <= LIMITS.contextVariablesBytes ? text.length : jsonBytes(variables);
-  if (bytes > LIMITS.contextVariablesBytes) {
-    throw new InvalidInputError(
-      "context_variables",
-      `at most ${LIMITS.contextVariablesBytes} bytes of JSON after the update (this update would leave ${bytes})`,
+  const bytes = text.length * 3 <= MAX_VARIABLES_BYTES ? text.length : jsonBytes(variables);
+  if (bytes > MAX_VARIABLES_BYTES) {
+    return new InvalidInputError(
+      "contextVariables",
+      `at most ${MAX_VARIABLES_BYTES} bytes of JSON after the update (this update would leave ${bytes})`,
     );
   }
   return { variables, set, removed };
 }
 
-/** Builds a new thread in `active`. */
+/** Builds a new thread in `active`, or refuses context variables it cannot keep. */
 export function createThread(
   input: { id: string; orgId: string; contextVariables?: Record<string, unknown>; metadata?: Record<string, unknown> },
   now: number,
-): { state: Thread; events: EventDraft[] } {
-  const { variables } = mergeContextVariables({}, input.contextVariables ?? {});
+): Transition<Thread> {
+  const merged = mergeContextVariables({}, input.contextVariables ?? {});
+  if (merged instanceof InvalidInputError) return refuse(merged);
   const state: Thread = {
     id: input.id,
     orgId: input.orgId,
     status: "active",
-    contextVariables: variables,
+    contextVariables: merged.variables,
     metadata: input.metadata ?? NO_METADATA,
     createdAt: now,
     updatedAt: now,
@@ -105,7 +108,19 @@ export function createThread(
     billable: null,
     actions: NONE,
   };
-  return { state, events: [{ type: "session.created", at: now, payload: { thread_id: input.id } }] };
+  return accept(state, [{ type: "session.created", at: now, payload: { thread_id: input.id } }]);
+}
+
+/** The outbox message that has a confirmed action executed; its id follows from the callback id. */
+function actionRun(thread: Thread, action: PendingAction, now: number): OutboxMessage {
+  const callbackId = action.callbackId!;
+  return {
+    id: `${PART_PREFIXES.outbox}_${callbackId.slice(callbackId.indexOf("_") + 1)}`,
+    orgId: thread.orgId,
+    topic: ACTION_TOPIC,
+    payload: { thread_id: thread.id, action_id: action.id, callback_id: callbackId },
+    availableAt: now,
+  };
 }
 
 function settle(state: Thread, now: number): { state: Thread; events: EventDraft[] } {
@@ -158,12 +173,8 @@ function apply(state: Thread, command: ThreadCommand, now: number): Transition<T
     }
     case "updateContext": {
       if (state.status !== "active") return refuse(illegal(state, "update the context of"));
-      let merged: ReturnType<typeof mergeContextVariables>;
-      try {
-        merged = mergeContextVariables(state.contextVariables, command.variables);
-      } catch (error) {
-        return refuse(error as InvalidInputError);
-      }
+      const merged = mergeContextVariables(state.contextVariables, command.variables);
+      if (merged instanceof InvalidInputError) return refuse(merged);
       const next: Thread = { ...state, contextVariables: merged.variables, updatedAt: now };
       return accept(next, [
         { type: "context.updated", at: now, payload: { thread_id: state.id, set: merged.set, removed: merged.removed } },
@@ -174,10 +185,10 @@ function apply(state: Thread, command: ThreadCommand, now: number): Transition<T
       if (state.actions.some((action) => action.id === command.actionId)) {
         return refuse(new ConflictError(`action ${command.actionId} already exists in thread ${state.id}`));
       }
-      if (state.actions.length >= THREAD_ACTION_LIMIT) {
-        return refuse(new ConflictError(`thread ${state.id} already holds ${THREAD_ACTION_LIMIT} actions, the most one thread keeps`));
+      if (state.actions.length >= threadKind.limits.actions) {
+        return refuse(new ConflictError(`thread ${state.id} already holds ${threadKind.limits.actions} actions, the most one thread keeps`));
       }
-      if (command.expiresAt <= now) return refuse(new InvalidInputError("expires_in", "must be in the future"));
+      if (command.expiresAt <= now) return refuse(new InvalidInputError("expiresIn", "must be in the future"));
       const { action, events } = proposeAction(
         state.id,
         { id: command.actionId, tool: command.tool, preview: command.preview, expiresAt: command.expiresAt },
@@ -193,7 +204,12 @@ function apply(state: Thread, command: ThreadCommand, now: number): Transition<T
       if (result.state === state.actions[index]) return accept(state);
       const actions = state.actions.slice();
       actions[index] = result.state;
-      return accept({ ...state, actions, updatedAt: now }, result.events);
+      const next: Thread = { ...state, actions, updatedAt: now };
+      // A confirmation the engine executes asks for the executor's run in the same write.
+      const { command: decided } = command;
+      const effects: Effects | undefined =
+        decided.type === "confirm" && decided.execute ? { outbox: [actionRun(next, result.state, now)] } : undefined;
+      return accept(next, result.events, effects);
     }
   }
 }

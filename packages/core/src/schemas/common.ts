@@ -18,10 +18,6 @@ export type JsonObject = Static<typeof JsonObject>;
 export const LIMITS = {
   /** Metadata of any record, serialized as JSON (UTF-8 bytes). */
   metadataBytes: 16 * 1024,
-  /** Context variables of one thread after an update. */
-  contextVariables: 20,
-  /** Context variables of one thread, serialized as JSON (UTF-8 bytes), after an update. */
-  contextVariablesBytes: 4 * 1024,
   /** The whole state of one record, serialized as JSON (UTF-8 bytes). */
   recordBytes: 1024 * 1024,
   /** Characters kept of an agent session's first user message and last assistant response. */

@@ -1,5 +1,4 @@
 export * from "./agent.js";
 export * from "./common.js";
 export * from "./event.js";
-export * from "./thread.js";
 export * from "./webhook.js";

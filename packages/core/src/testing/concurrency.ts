@@ -1,7 +1,7 @@
 import { createEngine, type Engine } from "../engine/engine.js";
 import { isAgentSessionsError } from "../errors.js";
 import type { FormSessionStatus } from "../kinds/form-session.js";
-import { LIMITS } from "../schemas/common.js";
+import { threadKind } from "../kinds/thread.js";
 import { WEBHOOK_ENDPOINT_LIMIT } from "../schemas/webhook.js";
 import type { Store } from "../store.js";
 import { concurrently, orgId, T0 } from "./fixtures.js";
@@ -159,23 +159,23 @@ export async function runEngineConcurrency(options: EngineConcurrencyOptions): P
       expect(new Set(messages.map((message) => message.id))).toEqual(new Set(wins(outcomes).map((message) => message.id)));
     });
 
-    it(`applies 25 concurrent context updates of one thread, refusing only those past ${LIMITS.contextVariables} variables`, async () => {
-      const thread = await engine.threads.create(org, { context_variables: { PLAN: "pro", LOCALE: "en" } });
+    it(`applies 25 concurrent context updates of one thread, refusing only those past ${threadKind.limits.contextVariables} variables`, async () => {
+      const thread = await engine.threads.create(org, { contextVariables: { PLAN: "pro", LOCALE: "en" } });
       // Every fifth update sets two variables, so which ones fit depends on the order they land in.
       const patches = Array.from({ length: 25 }, (_, index) =>
         index % 5 === 0 ? { [`KEY_${index}`]: index, [`KEY_${index}_B`]: index } : { [`KEY_${index}`]: index },
       );
-      const outcomes = await race(patches.length, (index) => via(index).threads.updateContext(org, thread.id, { context_variables: patches[index] }));
+      const outcomes = await race(patches.length, (index) => via(index).threads.updateContext(org, thread.id, { contextVariables: patches[index]! }));
       const stored = (await engine.threads.get(org, thread.id)).contextVariables;
       const expected = { PLAN: "pro", LOCALE: "en", ...Object.assign({}, ...patches.filter((_, index) => outcomes[index]!.ok)) };
       expect(stored).toEqual(expected);
       const count = Object.keys(stored).length;
-      expect(count).toBeLessThanOrEqual(LIMITS.contextVariables);
+      expect(count).toBeLessThanOrEqual(threadKind.limits.contextVariables);
       outcomes.forEach((outcome, index) => {
         if (outcome.ok) return;
-        expect(outcome).toMatchObject({ code: "invalid_input", message: expect.stringContaining(`at most ${LIMITS.contextVariables} variables`) });
+        expect(outcome).toMatchObject({ code: "invalid_input", message: expect.stringContaining(`at most ${threadKind.limits.contextVariables} variables`) });
         // Refused for the limit: it would break it even now, since variables were only added.
-        expect(count + Object.keys(patches[index]!).length).toBeGreaterThan(LIMITS.contextVariables);
+        expect(count + Object.keys(patches[index]!).length).toBeGreaterThan(threadKind.limits.contextVariables);
       });
     });
 

@@ -33,7 +33,7 @@ const CALLBACK = newId("cb");
 const DEADLINE = T0 + 30 * MINUTE;
 
 // Every fixture is reached through the thread machine, the way the engine reaches it.
-const created = createThread({ id: newId("thread"), orgId: newId("org") }, T0).state;
+const created = ok(createThread({ id: newId("thread"), orgId: newId("org") }, T0));
 const propose = { type: "proposeAction", actionId: ACT, tool: "send_email", preview: { to: "ada@example.com" }, expiresAt: DEADLINE } as const;
 const inThread = (command: PendingActionCommand) => ({ type: "action", actionId: ACT, command }) as const;
 const withPending = ok(threadMachine.transition(created, propose, T0));

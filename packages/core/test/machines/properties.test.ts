@@ -24,7 +24,7 @@ import {
   type WorkflowCommand,
   workflowMachine,
 } from "../../src/index.js";
-import { HOUR, MINUTE, newId, SECOND, T0 } from "./helpers.js";
+import { HOUR, MINUTE, newId, ok, SECOND, T0 } from "./helpers.js";
 
 const NUM_RUNS = 300;
 
@@ -319,7 +319,7 @@ describe("thread and pending action properties", () => {
     fc.assert(
       fc.property(steps(abstract), (run) => {
         const machine = threadMachine;
-        let state = createThread({ id: newId("thread"), orgId: newId("org") }, T0).state;
+        let state = ok(createThread({ id: newId("thread"), orgId: newId("org") }, T0));
         const ref = { closed: false, actions: [] as RefAction[] };
         const events: EventDraft[] = [];
         let now = T0;

@@ -5,21 +5,35 @@ import {
   defaultBillablePolicy,
   InvalidInputError,
   iso,
-  LIMITS,
+  type MergedContext,
   mergeContextVariables,
   type PendingActionCommand,
-  THREAD_ACTION_LIMIT,
   type Thread,
   type ThreadCommand,
+  threadKind,
   threadMachine,
 } from "../../src/index.js";
-import { accepted, deepFreeze, expectOutcome, HOUR, MINUTE, newId, noop, ok, refusal, refused, SECOND, T0, tableRows, thrown } from "./helpers.js";
+import { accepted, deepFreeze, expectOutcome, HOUR, MINUTE, newId, noop, ok, refusal, refused, SECOND, T0, tableRows } from "./helpers.js";
 
 const machine = threadMachine;
 const ORG = newId("org");
 
 function newThread(metadata: Record<string, unknown> = {}): Thread {
-  return createThread({ id: newId("thread"), orgId: ORG, metadata }, T0).state;
+  return ok(createThread({ id: newId("thread"), orgId: ORG, metadata }, T0));
+}
+
+/** The merged variables; fails the test on a refusal. */
+function merged(current: Record<string, unknown>, patch: Record<string, unknown>): MergedContext {
+  const result = mergeContextVariables(current, patch);
+  if (result instanceof InvalidInputError) throw new Error(`expected a merge, got ${result.message}`);
+  return result;
+}
+
+/** Why a merge was refused; fails the test when it was not. */
+function mergeRefusal(current: Record<string, unknown>, patch: Record<string, unknown>): InvalidInputError {
+  const result = mergeContextVariables(current, patch);
+  if (!(result instanceof InvalidInputError)) throw new Error("expected the merge to be refused");
+  return result;
 }
 
 function propose(actionId: string, expiresAt: number, tool = "refund"): ThreadCommand {
@@ -127,26 +141,26 @@ describe("mergeContextVariables", () => {
   it.each(["userPlan", "user_plan", "USER-PLAN", "_USER", "USER_", "USER__PLAN", "1USER", "USER PLAN", ""])(
     "refuses the key %j naming it and the rule",
     (key) => {
-      const error = thrown(() => mergeContextVariables({}, { [key]: "pro" }));
+      const error = mergeRefusal({}, { [key]: "pro" });
       expect(error).toBeInstanceOf(InvalidInputError);
-      expect(error.message).toBe(`context_variables.${key}: keys must be UPPERCASE_SNAKE_CASE`);
+      expect(error.message).toBe(`contextVariables.${key}: keys must be UPPERCASE_SNAKE_CASE`);
     },
   );
 
-  it('words the rule exactly as "context_variables.userPlan: keys must be UPPERCASE_SNAKE_CASE"', () => {
-    expect(thrown(() => mergeContextVariables({}, { userPlan: "pro" })).message).toBe(
-      "context_variables.userPlan: keys must be UPPERCASE_SNAKE_CASE",
+  it('words the rule exactly as "contextVariables.userPlan: keys must be UPPERCASE_SNAKE_CASE"', () => {
+    expect(mergeRefusal({}, { userPlan: "pro" }).message).toBe(
+      "contextVariables.userPlan: keys must be UPPERCASE_SNAKE_CASE",
     );
   });
 
   it.each(["USER_PLAN", "A", "A1_B2", "X9"])("accepts the key %j", (key) => {
-    expect(mergeContextVariables({}, { [key]: 1 }).variables).toEqual({ [key]: 1 });
+    expect(merged({}, { [key]: 1 }).variables).toEqual({ [key]: 1 });
   });
 
   it("merges into the current variables, removes keys set to null, and reports what it set and removed", () => {
     const current = deepFreeze({ USER_PLAN: "free", LOCALE: "de", TEMP: 1 });
-    const merged = mergeContextVariables(current, { USER_PLAN: "pro", TEMP: null, GONE: null, NEW_KEY: { a: [1] } });
-    expect(merged).toEqual({
+    const result = merged(current, { USER_PLAN: "pro", TEMP: null, GONE: null, NEW_KEY: { a: [1] } });
+    expect(result).toEqual({
       variables: { USER_PLAN: "pro", LOCALE: "de", NEW_KEY: { a: [1] } },
       set: ["USER_PLAN", "NEW_KEY"],
       removed: ["TEMP"],
@@ -155,49 +169,51 @@ describe("mergeContextVariables", () => {
   });
 
   it("accepts exactly 20 variables and refuses a 21st", () => {
-    expect(LIMITS.contextVariables).toBe(20);
-    expect(Object.keys(mergeContextVariables({}, twenty).variables)).toHaveLength(20);
-    const error = thrown(() => mergeContextVariables(twenty, { ONE_MORE: true }));
-    expect(error.field).toBe("context_variables");
-    expect(error.message).toBe("context_variables: at most 20 variables after the update (this update would leave 21)");
+    expect(threadKind.limits.contextVariables).toBe(20);
+    expect(Object.keys(merged({}, twenty).variables)).toHaveLength(20);
+    const error = mergeRefusal(twenty, { ONE_MORE: true });
+    expect(error.field).toBe("contextVariables");
+    expect(error.message).toBe("contextVariables: at most 20 variables after the update (this update would leave 21)");
   });
 
   it("counts variables after the update: replacing or removing one makes room", () => {
-    expect(Object.keys(mergeContextVariables(twenty, { VAR_0: "changed" }).variables)).toHaveLength(20);
-    const swapped = mergeContextVariables(twenty, { VAR_0: null, ONE_MORE: true }).variables;
+    expect(Object.keys(merged(twenty, { VAR_0: "changed" }).variables)).toHaveLength(20);
+    const swapped = merged(twenty, { VAR_0: null, ONE_MORE: true }).variables;
     expect(Object.keys(swapped)).toHaveLength(20);
     expect(swapped).toHaveProperty("ONE_MORE", true);
   });
 
   it("accepts exactly 4096 bytes of JSON and refuses one byte more", () => {
-    expect(LIMITS.contextVariablesBytes).toBe(4096);
+    expect(threadKind.limits.contextVariablesBytes).toBe(4096);
     // {"BIG":"…"} is 10 bytes around the value.
     const atLimit = { BIG: "x".repeat(4086) };
     expect(new TextEncoder().encode(JSON.stringify(atLimit)).length).toBe(4096);
-    expect(mergeContextVariables({}, atLimit).variables).toEqual(atLimit);
-    const error = thrown(() => mergeContextVariables({}, { BIG: "x".repeat(4087) }));
-    expect(error.message).toBe("context_variables: at most 4096 bytes of JSON after the update (this update would leave 4097)");
+    expect(merged({}, atLimit).variables).toEqual(atLimit);
+    const error = mergeRefusal({}, { BIG: "x".repeat(4087) });
+    expect(error.message).toBe("contextVariables: at most 4096 bytes of JSON after the update (this update would leave 4097)");
   });
 
   it("counts UTF-8 bytes, not characters", () => {
-    expect(mergeContextVariables({}, { BIG: "é".repeat(2043) }).variables.BIG).toHaveLength(2043); // 4086 bytes + 10
-    expect(thrown(() => mergeContextVariables({}, { BIG: "é".repeat(2044) })).code).toBe("invalid_input");
+    expect(merged({}, { BIG: "é".repeat(2043) }).variables.BIG).toHaveLength(2043); // 4086 bytes + 10
+    expect(mergeRefusal({}, { BIG: "é".repeat(2044) }).code).toBe("invalid_input");
   });
 
   it("judges the size of the merged result, not of the patch", () => {
     const current = { BIG: "x".repeat(4000) };
-    expect(thrown(() => mergeContextVariables(current, { SMALL: "y".repeat(100) })).code).toBe("invalid_input");
-    expect(mergeContextVariables(current, { BIG: null, SMALL: "y".repeat(100) }).variables).toEqual({ SMALL: "y".repeat(100) });
+    expect(mergeRefusal(current, { SMALL: "y".repeat(100) }).code).toBe("invalid_input");
+    expect(merged(current, { BIG: null, SMALL: "y".repeat(100) }).variables).toEqual({ SMALL: "y".repeat(100) });
   });
 });
 
 describe("thread context updates", () => {
   it("creates a thread with its initial context checked by the same rules", () => {
     const id = newId("thread");
-    const { state, events } = createThread({ id, orgId: ORG, contextVariables: { USER_PLAN: "pro", NOTHING: null } }, T0);
+    const created = createThread({ id, orgId: ORG, contextVariables: { USER_PLAN: "pro", NOTHING: null } }, T0);
+    const state = ok(created);
+    const events = created.ok ? created.events : [];
     expect(state).toMatchObject({ id, orgId: ORG, status: "active", contextVariables: { USER_PLAN: "pro" }, actions: [] });
     expect(events).toEqual([{ type: "session.created", at: T0, payload: { thread_id: id } }]);
-    expect(thrown(() => createThread({ id, orgId: ORG, contextVariables: { userPlan: 1 } }, T0)).code).toBe("invalid_input");
+    expect(refusal(createThread({ id, orgId: ORG, contextVariables: { userPlan: 1 } }, T0)).code).toBe("invalid_input");
   });
 
   it("emits context.updated with the keys set and removed", () => {
@@ -211,7 +227,7 @@ describe("thread context updates", () => {
 
   it("refuses an update that breaks a rule with the rule's message", () => {
     const error = refusal(machine.transition(newThread(), { type: "updateContext", variables: { userPlan: "pro" } }, T0));
-    expect(error.message).toBe("context_variables.userPlan: keys must be UPPERCASE_SNAKE_CASE");
+    expect(error.message).toBe("contextVariables.userPlan: keys must be UPPERCASE_SNAKE_CASE");
   });
 });
 
@@ -309,18 +325,18 @@ describe("thread actions and their deadlines", () => {
     expect(thread.actions[0]).toMatchObject({ id: ACTION, tool: "refund", status: "pending", expiresAt: T0 + 10 * MINUTE });
   });
 
-  it("refuses a deadline that is not in the future, naming expires_in", () => {
+  it("refuses a deadline that is not in the future, naming expiresIn", () => {
     const error = refusal(machine.transition(thread, propose(newId("act"), T0 + MINUTE), T0 + MINUTE));
     expect(error).toBeInstanceOf(InvalidInputError);
-    expect((error as InvalidInputError).field).toBe("expires_in");
+    expect((error as InvalidInputError).field).toBe("expiresIn");
   });
 
-  it("refuses an action past THREAD_ACTION_LIMIT as a conflict", () => {
-    const full: Thread = { ...thread, actions: Array.from({ length: THREAD_ACTION_LIMIT }, () => ({ ...thread.actions[0]!, id: newId("act") })) };
+  it("refuses an action past threadKind.limits.actions as a conflict", () => {
+    const full: Thread = { ...thread, actions: Array.from({ length: threadKind.limits.actions }, () => ({ ...thread.actions[0]!, id: newId("act") })) };
     const error = refusal(machine.transition(full, propose(newId("act"), T0 + HOUR), T0 + SECOND));
     expect(error.code).toBe("conflict");
     const almost: Thread = { ...full, actions: full.actions.slice(1) };
-    expect(ok(machine.transition(almost, propose(newId("act"), T0 + HOUR), T0 + SECOND)).actions).toHaveLength(THREAD_ACTION_LIMIT);
+    expect(ok(machine.transition(almost, propose(newId("act"), T0 + HOUR), T0 + SECOND)).actions).toHaveLength(threadKind.limits.actions);
   });
 
   it("answers not_found for an action id the thread does not hold", () => {
@@ -365,5 +381,45 @@ describe("thread actions and their deadlines", () => {
       [EARLIER, T0 + 5 * MINUTE],
       [LATER, T0 + 10 * MINUTE],
     ]);
+  });
+});
+
+describe("the effects a thread's transition asks for", () => {
+  const ACTION = newId("act");
+  const EARLY = newId("act");
+  // Two pending actions: EARLY's deadline passes at T0 + 1 min, ACTION's at T0 + 1 h.
+  const thread = deepFreeze(
+    ok(machine.transition(ok(machine.transition(newThread(), propose(ACTION, T0 + HOUR, "send_email"), T0)), propose(EARLY, T0 + MINUTE), T0)),
+  );
+  const confirm = (execute: boolean): ThreadCommand => act(ACTION, { type: "confirm", callbackId: "cb_0190e1b0000070008000000000000001", execute });
+
+  it("asks for the executor's run in the outbox when the engine executes a confirmed action", () => {
+    const result = machine.transition(thread, confirm(true), T0 + SECOND);
+    expect(result.ok && result.effects).toEqual({
+      outbox: [
+        {
+          id: "obx_0190e1b0000070008000000000000001",
+          orgId: ORG,
+          topic: "action",
+          payload: { thread_id: thread.id, action_id: ACTION, callback_id: "cb_0190e1b0000070008000000000000001" },
+          availableAt: T0 + SECOND,
+        },
+      ],
+    });
+  });
+
+  it("keeps the run when the same transition first cancels another action whose deadline passed", () => {
+    const result = machine.transition(thread, confirm(true), T0 + 2 * MINUTE);
+    expect(result.ok && result.events.map((event) => event.type)).toEqual(["action.cancelled", "action.confirmed"]);
+    expect(result.ok && result.effects?.outbox?.map((message) => message.payload.action_id)).toEqual([ACTION]);
+  });
+
+  it("asks for nothing when the caller completes actions itself, or for a confirmation repeated", () => {
+    expect("effects" in machine.transition(thread, confirm(false), T0 + SECOND)).toBe(false);
+    const confirmed = ok(machine.transition(thread, confirm(true), T0 + SECOND));
+    const again = machine.transition(confirmed, confirm(true), T0 + 2 * SECOND);
+    expect(again.ok && again.state).toBe(confirmed);
+    expect("effects" in again).toBe(false);
+    expect("effects" in machine.transition(thread, act(ACTION, { type: "cancel" }), T0 + SECOND)).toBe(false);
   });
 });

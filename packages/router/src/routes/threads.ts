@@ -1,11 +1,11 @@
-import { CreateThreadInput, DecideActionInput, isPrefixedId, ProposeActionInput, UpdateContextInput } from "@agent-sessions/core";
-import { HttpError, json } from "../http.js";
+import { threadKind, threadWire } from "@agent-sessions/core";
+import { json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
-import { ActionBody, actionBody, ClosedBody, closedBody, DecisionBody, ThreadBody, threadBody } from "../wire.js";
+import { ActionBody, actionBody, ClosedBody, closedBody, DecisionBody, decisionBody, ThreadBody, threadBody } from "../wire.js";
 import { errors, idOf } from "./common.js";
 
 function threadId(id: string): string {
-  return idOf(id, "thread", "Session");
+  return idOf(id, threadKind.prefix, threadKind.noun);
 }
 
 /** Conversation threads and their pending actions (seed 002). */
@@ -16,11 +16,11 @@ export const threadRoutes: RouteDefinition[] = [
     summary: "Start a conversation thread",
     tag: "Threads",
     idempotent: true,
-    body: CreateThreadInput,
+    input: threadWire.create,
     responses: { 201: { description: "The thread", schema: ThreadBody }, ...errors(400, 413, 422) },
     failure: "Failed to create thread",
     async handle({ engine, orgId, body }) {
-      return json(threadBody(await engine.threads.create(orgId, body)), 201);
+      return json(threadBody(await engine.threads.create(orgId, threadWire.create.read(body))), 201);
     },
   },
   {
@@ -28,11 +28,12 @@ export const threadRoutes: RouteDefinition[] = [
     path: "/api/v1/sessions/:thread_id",
     summary: "Update the context variables of an active thread",
     tag: "Threads",
-    body: UpdateContextInput,
+    input: threadWire.updateContext,
     responses: { 200: { description: "The thread", schema: ThreadBody }, ...errors(400, 404, 409) },
     failure: "Failed to update session",
     async handle({ engine, orgId, params, body }) {
-      return json(threadBody(await engine.threads.updateContext(orgId, threadId(params.thread_id!), body)));
+      const id = threadId(params.thread_id!);
+      return json(threadBody(await engine.threads.updateContext(orgId, id, threadWire.updateContext.read(body))));
     },
   },
   {
@@ -52,12 +53,12 @@ export const threadRoutes: RouteDefinition[] = [
     summary: "Propose an action that waits for a person's confirmation",
     tag: "Threads",
     idempotent: true,
-    body: ProposeActionInput,
+    input: threadWire.proposeAction,
     responses: { 201: { description: "The pending action", schema: ActionBody }, ...errors(400, 404, 409, 422) },
     failure: "Failed to propose action",
     async handle({ engine, orgId, params, body }) {
       const id = threadId(params.thread_id!);
-      return json(actionBody(id, await engine.threads.proposeAction(orgId, id, body)), 201);
+      return json(actionBody(id, await engine.threads.proposeAction(orgId, id, threadWire.proposeAction.read(body))), 201);
     },
   },
   {
@@ -77,7 +78,7 @@ export const threadRoutes: RouteDefinition[] = [
     path: "/api/v1/sessions/:thread_id/actions/:action_id",
     summary: "Confirm (202, executes asynchronously) or cancel (200) a pending action",
     tag: "Threads",
-    body: DecideActionInput,
+    input: threadWire.decideAction,
     responses: {
       200: { description: "Cancelled", schema: DecisionBody },
       202: { description: "Confirmed; executing", schema: DecisionBody },
@@ -86,12 +87,8 @@ export const threadRoutes: RouteDefinition[] = [
     failure: "Failed to update action",
     async handle({ engine, orgId, params, body }) {
       const id = threadId(params.thread_id!);
-      const { action } = await engine.threads.decideAction(orgId, id, params.action_id!, body);
-      if (action.status === "cancelled") {
-        return json({ thread_id: id, action_id: action.id, status: "cancelled", message: "Action cancelled" });
-      }
-      const message = action.status === "processing" ? "Action confirmed, executing..." : `Action confirmed, ${action.status}`;
-      return json({ thread_id: id, action_id: action.id, callback_id: action.callbackId, status: action.status, message }, 202);
+      const { action } = await engine.threads.decideAction(orgId, id, params.action_id!, threadWire.decideAction.read(body));
+      return json(decisionBody(id, action), action.status === "cancelled" ? 200 : 202);
     },
   },
 ];

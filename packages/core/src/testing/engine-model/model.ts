@@ -1,7 +1,7 @@
 import type { ErrorCode } from "../../errors.js";
 import type { Agent, AgentSession } from "../../schemas/agent.js";
 import type { Form, FormSession } from "../../kinds/index.js";
-import type { PendingAction, Thread } from "../../schemas/thread.js";
+import type { PendingAction, Thread } from "../../kinds/thread.js";
 import type { Workflow } from "../../kinds/workflow.js";
 import { ACTION_RETRY_MS, FLAKY_ERROR, MAX_ACTION_ATTEMPTS, SENT } from "./inputs.js";
 

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { threadKind } from "../../kinds/thread.js";
 import type { Capability } from "../../schemas/agent.js";
 import * as agents from "./agents.js";
 import { project } from "./checks.js";
@@ -12,7 +13,7 @@ import * as threads from "./threads.js";
 
 /**
  * A context-variable patch, whether all its keys are UPPERCASE_SNAKE_CASE, and whether all its
- * values are acceptable JSON: a few random pairs, or many new small variables (toward the limit of 20).
+ * values are acceptable JSON: a few random pairs, or many new small variables (toward `threadKind.limits.contextVariables`).
  */
 const SMALL = CONTEXT_VALUES.findIndex((item) => item.value === "enterprise");
 const VALID_KEYS = [...CONTEXT_KEYS.keys()].filter((key) => CONTEXT_KEYS[key]!.valid);
@@ -37,7 +38,7 @@ const given = <T extends object>(input: T): T => Object.fromEntries(Object.entri
 
 const createThread = fc.record({ patch, withVariables: fc.boolean(), metadata: metadataIndex }).map((p) => {
   const variables = p.withVariables ? p.patch.variables : {};
-  const input = { ...(p.withVariables ? { context_variables: variables } : {}), ...withMetadata(p.metadata) };
+  const input = { ...(p.withVariables ? { contextVariables: variables } : {}), ...withMetadata(p.metadata) };
   const { value: metadata, valid, label } = METADATA[p.metadata]!;
   return new Step(`createThread(${show({ ...input, metadata: label })})`, [], (m, r) =>
     both(m, r, {
@@ -60,23 +61,24 @@ const updateContext = fc.record({ thread: ref, patch }).map((p) =>
       what: "threads.updateContext",
       kind: "thread",
       model: () => threads.updateContext(m, entry, p.patch, p.patch.valuesValid),
-      engine: () => r.engine.threads.updateContext(r.org, id, { context_variables: p.patch.variables }),
+      engine: () => r.engine.threads.updateContext(r.org, id, { contextVariables: p.patch.variables }),
       touched: () => entry,
     });
   }),
 );
 
-/** An update that brings a thread's variables to exactly 4 KB of JSON, or to one byte more. */
+/** An update that brings a thread's variables to exactly their limit of bytes of JSON, or to one byte more. */
+const MAX_BYTES = threadKind.limits.contextVariablesBytes;
 const fillContext = fc.record({ thread: ref, over: fc.constantFrom(0, 1) }).map((p) =>
-  new Step(`fillContext(${named(p.thread, "thread")}, to 4096${p.over ? " + 1" : ""} bytes)`, ["thread"], (m, r) => {
+  new Step(`fillContext(${named(p.thread, "thread")}, to ${MAX_BYTES}${p.over ? " + 1" : ""} bytes)`, ["thread"], (m, r) => {
     const { id, entry } = resolve(m, r, "thread", p.thread);
     const base = new TextEncoder().encode(JSON.stringify({ ...entry?.state.contextVariables, FILL: "" })).length;
-    const variables = { FILL: "x".repeat(Math.max(0, 4096 + p.over - base)) };
+    const variables = { FILL: "x".repeat(Math.max(0, MAX_BYTES + p.over - base)) };
     return both(m, r, {
       what: "threads.updateContext",
       kind: "thread",
       model: () => threads.updateContext(m, entry, { variables, keysValid: true }, true),
-      engine: () => r.engine.threads.updateContext(r.org, id, { context_variables: variables }),
+      engine: () => r.engine.threads.updateContext(r.org, id, { contextVariables: variables }),
       touched: () => entry,
     });
   }),
@@ -109,7 +111,7 @@ const proposeAction = fc
   })
   .map((p) => {
     const preview = p.size > 0 ? { blob: "x".repeat(p.size) } : { to: "ana@example.com", subject: "Order" };
-    const input = given({ tool: TOOLS[p.tool]!.tool, preview, expires_in: p.expiresIn });
+    const input = given({ tool: TOOLS[p.tool]!.tool, preview, expiresIn: p.expiresIn });
     const valid = TOOLS[p.tool]!.valid && p.size <= 16 * 1024 - 11 && p.expiresIn !== 0;
     return new Step(`propose(${named(p.thread, "thread")}, ${show(input)})`, ["thread"], (m, r) => {
       const { id, entry } = resolve(m, r, "thread", p.thread);

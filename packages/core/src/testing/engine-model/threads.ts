@@ -1,4 +1,4 @@
-import type { PendingAction } from "../../schemas/thread.js";
+import { type PendingAction, threadKind } from "../../kinds/thread.js";
 import { type EngineModel, type Entry, no, ok, SECOND, type States, type Verdict } from "./model.js";
 
 // The model's rules for conversation threads (seed 002): active → closed, context variables, and
@@ -7,7 +7,7 @@ import { type EngineModel, type Entry, no, ok, SECOND, type States, type Verdict
 
 type Thread = Entry<"thread"> | undefined;
 
-/** Context variables after `patch`: `null` removes a key; at most 20 variables and 4 KB of JSON after it. */
+/** Context variables after `patch`: `null` removes a key; within `threadKind.limits` after it. */
 function merge(current: Record<string, unknown>, patch: Record<string, unknown>, keysValid: boolean): Record<string, unknown> | null {
   if (!keysValid) return null;
   const variables = { ...current };
@@ -16,7 +16,8 @@ function merge(current: Record<string, unknown>, patch: Record<string, unknown>,
     else variables[key] = value;
   }
   const bytes = new TextEncoder().encode(JSON.stringify(variables)).length;
-  return Object.keys(variables).length <= 20 && bytes <= 4096 ? variables : null;
+  const { contextVariables, contextVariablesBytes } = threadKind.limits;
+  return Object.keys(variables).length <= contextVariables && bytes <= contextVariablesBytes ? variables : null;
 }
 
 export function createThread(
