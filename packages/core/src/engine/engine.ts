@@ -112,8 +112,6 @@ export type WebhookOperations = ReturnType<typeof webhookOperations>;
  * input too, so a JavaScript caller's mistake is an `InvalidInputError` naming the field.
  */
 export interface Engine {
-  /** The store the engine was created with. */
-  readonly store: Store;
   /** In-process listeners: `engine.events.on("session.expired", (event) => …)`, or `"*"` for all. */
   readonly events: Emitter<EngineEvents>;
   /** The engine's clock. */
@@ -272,7 +270,6 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   return {
-    store: options.store,
     /** In-process listeners: `engine.events.on("session.expired", (event) => …)`, or `"*"` for all. */
     events: emitter,
     /** The engine's clock. */
