@@ -1,6 +1,6 @@
 import mitt, { type Emitter } from "mitt";
 import { createIdGenerator, isPrefixedId } from "../ids.js";
-import { kindOf, type RecordKind } from "../kinds/index.js";
+import { ID_PREFIXES, kindOf, type RecordKind } from "../kinds/index.js";
 import { type BillablePolicy, defaultBillablePolicy } from "../machines/thread.js";
 import type { SessionEvent } from "../schemas/event.js";
 import { type IdempotencyStore, type Store, type StoredRecord, storeCapabilities, storeIdempotency } from "../store.js";
@@ -258,7 +258,7 @@ export function createEngine(options: EngineOptions): Engine {
     const listening = relay;
     unsubscribe = notifier.subscribe((orgId, recordId, seq) => {
       // An endpoint created or deleted elsewhere: this engine's cached list of them is stale.
-      if (isPrefixedId(recordId, "wh")) directory.forget(orgId);
+      if (isPrefixedId(recordId, ID_PREFIXES.webhook)) directory.forget(orgId);
       void listening.receive(orgId, recordId, seq);
     });
   }
