@@ -23,7 +23,7 @@ const form = await engine.forms.create(ORG, {
     { name: "plan", label: "Plan", type: "select", options: ["free", "pro", "team"] },
   ],
 });
-const agent = await engine.agents.create(ORG, { name: "support", capabilities: [{ ref: "web-search" }], model_id: "gpt-4o-mini" });
+const agent = await engine.agents.create(ORG, { name: "support", capabilities: [{ ref: "web-search" }], modelId: "gpt-4o-mini" });
 
 async function pool(create) {
   const ids = [];
@@ -33,7 +33,7 @@ async function pool(create) {
 const formSessionIds = await pool(() => engine.formSessions.create(ORG, form.id, {}));
 const workflowIds = await pool(() => engine.workflows.create(ORG, { name: "signup" }));
 const threadIds = await pool(() => engine.threads.create(ORG, { contextVariables: { USER_NAME: "Ada", PLAN: "free" } }));
-const agentSessionIds = await pool(() => engine.agentSessions.create(ORG, { agent_id: agent.id }));
+const agentSessionIds = await pool(() => engine.agentSessions.create(ORG, { agentId: agent.id }));
 
 /** Active workflows for `complete`, which a workflow accepts once; refilled before each measurement. */
 let activeWorkflows = [];

@@ -6,10 +6,3 @@ export type { ListSessionsQuery } from "./resources/sessions.js";
 export type { WaitForOptions } from "./resources/inboxes.js";
 export type { ClientOptions, FetchLike, RequestOptions } from "./transport.js";
 export type * from "./types.js";
-export type {
-  CreateAgentInput,
-  CreateAgentSessionInput,
-  CreateFormInput,
-  CreateWebhookInput,
-  PostAgentMessageInput,
-} from "@agent-sessions/core";

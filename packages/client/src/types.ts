@@ -1,15 +1,13 @@
 import type {
   ActionStatus,
-  AgentSessionStatus,
-  Capability,
-  FieldValue,
-  FormField,
-  FormSessionStatus,
+  agentSessionWire,
+  agentWire,
   formSessionWire,
+  formWire,
   threadWire,
-  Usage,
   WaitStatus,
   WaitType,
+  webhookWire,
   WireBody,
   ThreadStatus,
   WorkflowStatus,
@@ -20,9 +18,13 @@ import type {
  * What the server answers, as the router's wire shapes define them (a test checks the two agree).
  * Each family keeps its seed's casing: snake_case for forms (000), threads (002), agents (003) and
  * webhooks; camelCase for workflow sessions, inboxes and waits (001). Times are ISO 8601 strings.
+ * The kinds converted to descriptors take their answers from core's wire schemas of them.
  */
 
 type JsonObject = Record<string, unknown>;
+
+/** The value a wire schema of core describes: `Answer<typeof formWire.body>` is a form as the server shows it. */
+type Answer<Schema extends { static: unknown }> = Schema["static"];
 
 /** A page of a list: `data` and seed 001's `pagination`, with the cursor of the next page. */
 export interface Page<T> {
@@ -40,44 +42,21 @@ export interface ListOptions {
 
 // ---- forms and form sessions (seed 000) ----
 
+/** What `forms.create` sends: `{ name, slug?, fields, allowPartial?, metadata? }`. */
+export type CreateFormInput = WireBody<typeof formWire.create>;
 /** What `formSessions.create` sends: seed 000's body, snake_case. */
 export type CreateFormSessionInput = WireBody<typeof formSessionWire.create>;
 /** What `formSessions.extend` sends: `{ expires_in }`. */
 export type ExtendFormSessionInput = WireBody<typeof formSessionWire.extend>;
 
 /** A form definition. */
-export interface Form {
-  id: string;
-  name: string;
-  slug: string | null;
-  fields: FormField[];
-  allowPartial: boolean;
-  metadata: JsonObject;
-  created_at: string;
-  updated_at: string;
-}
-
-/** What a person submitted; `partial` submissions list the required fields left out. */
-export interface Submission {
-  values: Record<string, FieldValue>;
-  partial: boolean;
-  missing_fields: string[];
-  submitted_at: string;
-}
+export type Form = Answer<typeof formWire.body>;
 
 /** One person's session with a form, with its hosted `url`. */
-export interface FormSession {
-  id: string;
-  form_id: string;
-  status: FormSessionStatus;
-  url: string;
-  expires_at: string;
-  created_at: string;
-  updated_at: string;
-  prefill: Record<string, FieldValue>;
-  metadata: JsonObject;
-  submission: Submission | null;
-}
+export type FormSession = Answer<typeof formSessionWire.body>;
+
+/** What a person submitted; `partial` submissions list the required fields left out. */
+export type Submission = NonNullable<FormSession["submission"]>;
 
 // ---- workflow sessions, inboxes, messages, waits (seed 001) ----
 
@@ -224,63 +203,29 @@ export interface ActionDecision {
 
 // ---- agents and agent sessions (seed 003) ----
 
+/** What `agents.create` sends: `{ name, capabilities?, model_id?, metadata? }`. */
+export type CreateAgentInput = WireBody<typeof agentWire.create>;
+/** What `agentSessions.create` sends: seed 003's body, `{ agent_id, capabilities?, model_id?, tags?, title? }`. */
+export type CreateAgentSessionInput = WireBody<typeof agentSessionWire.create>;
+/** What `agentSessions.postMessage` sends: `{ role, content, usage? }`. */
+export type PostAgentMessageInput = WireBody<typeof agentSessionWire.postMessage>;
+
 /** An agent. */
-export interface Agent {
-  id: string;
-  name: string;
-  capabilities: Capability[];
-  model_id: string | null;
-  metadata: JsonObject;
-  created_at: string;
-  updated_at: string;
-}
+export type Agent = Answer<typeof agentWire.body>;
 
 /** One run of an agent. */
-export interface AgentSession {
-  id: string;
-  agent_id: string;
-  organization_id: string;
-  capabilities: Capability[];
-  model_id: string | null;
-  tags: string[];
-  title: string | null;
-  status: AgentSessionStatus;
-  started_at: string | null;
-  finished_at: string | null;
-  preview: string | null;
-  output_preview: string | null;
-  usage: Usage | null;
-  created_at: string;
-  updated_at: string;
-}
+export type AgentSession = Answer<typeof agentSessionWire.body>;
 
 // ---- webhooks ----
 
+/** What `webhooks.create` sends: `{ url, events?, description? }`. */
+export type CreateWebhookInput = WireBody<typeof webhookWire.create>;
+
 /** A webhook endpoint (its secret is shown only when it is created). */
-export interface WebhookEndpoint {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  status: "active";
-  created_at: string;
-}
+export type WebhookEndpoint = Answer<typeof webhookWire.body>;
 
 /** A webhook endpoint as created, with its signing secret. */
-export interface CreatedWebhookEndpoint extends WebhookEndpoint {
-  secret: string;
-}
+export type CreatedWebhookEndpoint = Answer<typeof webhookWire.createdBody>;
 
 /** One attempt to deliver one event to one endpoint. */
-export interface DeliveryAttempt {
-  id: string;
-  event_id: string;
-  event_type: string;
-  attempt: number;
-  status: "succeeded" | "retrying" | "failed";
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  attempted_at: string;
-  next_attempt_at: string | null;
-}
+export type DeliveryAttempt = Answer<typeof webhookWire.deliveryBody>;

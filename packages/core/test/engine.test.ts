@@ -344,15 +344,15 @@ describe("engine: agents and agent sessions", () => {
     const agent = await engine.agents.create(ORG, {
       name: "support",
       capabilities: [{ ref: "search", config: { depth: 1, lang: "en" } }],
-      model_id: "model_a",
+      modelId: "model_a",
     });
     expect(agent.id).toMatch(/^agent_[0-9a-f]{32}$/);
-    const invalid = await failure(engine.agentSessions.create(ORG, { agent_id: "agent_123" }));
-    expect([invalid.code, invalid.message]).toEqual(["invalid_input", "agent_id: Invalid agent ID"]);
-    const absent = await failure(engine.agentSessions.create(OTHER, { agent_id: agent.id }));
+    const invalid = await failure(engine.agentSessions.create(ORG, { agentId: "agent_123" }));
+    expect([invalid.code, invalid.message]).toEqual(["invalid_input", "agentId: Invalid agent ID"]);
+    const absent = await failure(engine.agentSessions.create(OTHER, { agentId: agent.id }));
     expect(absent.code).toBe("invalid_input");
     const session = await engine.agentSessions.create(ORG, {
-      agent_id: agent.id,
+      agentId: agent.id,
       capabilities: [{ ref: "search", config: { depth: 3 } }, { ref: "browse" }],
       tags: ["debugging", "urgent"],
       title: "Debug login issue",

@@ -122,7 +122,7 @@ describe("webhook endpoints and deliveries", () => {
       [{ url: "https://example.com", colour: "red" }, "colour is not a known field"],
       [{ url: receiver.url }, "url: 127.0.0.1 is a special-purpose address (loopback); webhooks to private and special-purpose addresses are refused unless the server allows them"],
     ];
-    for (const [input, message] of cases) expect((await failure(strict.webhooks.create(ORG, input))).message).toBe(message);
+    for (const [input, message] of cases) expect((await failure(strict.webhooks.create(ORG, input as never))).message).toBe(message);
 
     const resolving = engine({ webhooks: { resolveHost: async () => ["10.0.0.7"] } });
     expect((await failure(resolving.webhooks.create(ORG, { url: "https://hooks.internal.example/" }))).message).toBe(

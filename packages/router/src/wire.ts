@@ -1,17 +1,14 @@
 import {
-  type Agent,
-  type AgentSession,
-  Capability,
+  agentSessionWire,
+  agentWire,
   AnyObject,
   DateTime,
   formSessionWire,
   formWire,
   threadWire,
   iso,
-  isoOrNull,
   Nullable,
   type SessionEvent,
-  Usage,
   workflowWire,
 } from "@agent-sessions/core";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
@@ -86,67 +83,12 @@ export const actionBody = threadWire.toAction;
 export const DecisionBody = threadWire.decision;
 export const decisionBody = threadWire.toDecision;
 
-// ---- agents and agent sessions (seed 003, snake_case) ----
+// ---- agents and agent sessions (seed 003, snake_case): in their kinds' descriptors ----
 
-export const AgentBody = Type.Object(
-  {
-    id: Type.String({ examples: ["agent_01933b5a00007000800000000000001"] }),
-    name: Type.String(),
-    capabilities: Type.Array(Capability),
-    model_id: Nullable(Type.String()),
-    metadata: AnyObject,
-    created_at: DateTime,
-    updated_at: DateTime,
-  },
-  { $id: "Agent" },
-);
-export const agentBody = (agent: Agent): Static<typeof AgentBody> => ({
-  id: agent.id,
-  name: agent.name,
-  capabilities: agent.capabilities,
-  model_id: agent.modelId,
-  metadata: agent.metadata,
-  created_at: iso(agent.createdAt),
-  updated_at: iso(agent.updatedAt),
-});
-
-export const AgentSessionBody = Type.Object(
-  {
-    id: Type.String({ examples: ["session_01933b5a00007000800000000000001"] }),
-    agent_id: Type.String(),
-    organization_id: Type.String(),
-    capabilities: Type.Array(Capability),
-    model_id: Nullable(Type.String()),
-    tags: Type.Array(Type.String()),
-    title: Nullable(Type.String()),
-    status: Type.Union([Type.Literal("started"), Type.Literal("active"), Type.Literal("idle")]),
-    started_at: Nullable(DateTime),
-    finished_at: Nullable(DateTime),
-    preview: Nullable(Type.String()),
-    output_preview: Nullable(Type.String()),
-    usage: Nullable(Usage),
-    created_at: DateTime,
-    updated_at: DateTime,
-  },
-  { $id: "AgentSession" },
-);
-export const agentSessionBody = (session: AgentSession): Static<typeof AgentSessionBody> => ({
-  id: session.id,
-  agent_id: session.agentId,
-  organization_id: session.orgId,
-  capabilities: session.capabilities,
-  model_id: session.modelId,
-  tags: session.tags,
-  title: session.title,
-  status: session.status,
-  started_at: isoOrNull(session.startedAt),
-  finished_at: isoOrNull(session.finishedAt),
-  preview: session.preview,
-  output_preview: session.outputPreview,
-  usage: session.usage,
-  created_at: iso(session.createdAt),
-  updated_at: iso(session.updatedAt),
-});
+export const AgentBody = agentWire.body;
+export const agentBody = agentWire.toBody;
+export const AgentSessionBody = agentSessionWire.body;
+export const agentSessionBody = agentSessionWire.toBody;
 
 /** A page of any body. */
 export const PageOf = <T extends TSchema>(item: T) => Type.Object({ data: Type.Array(item), pagination: Pagination });

@@ -1,5 +1,5 @@
 import { ApiError, type FormSession } from "@agent-sessions/client";
-import { FORM_SESSION_STATUSES } from "@agent-sessions/core";
+import { agentSessionKind, FORM_SESSION_STATUSES } from "@agent-sessions/core";
 import { UsageError } from "../errors.js";
 import type { CommandContext, CommandGroup } from "./command.js";
 import { LIST_FLAGS, LIST_OPTIONS, listQuery } from "./forms.js";
@@ -29,7 +29,7 @@ function printSubmission(context: CommandContext, session: FormSession): void {
 /** Reads any session by its id: a form session (`sess_`, or else a workflow), an agent session, a thread. */
 async function anySession(context: CommandContext, id: string): Promise<{ form: FormSession } | { other: object }> {
   const client = context.client();
-  if (id.startsWith("session_")) return { other: await client.agentSessions.get(id) };
+  if (id.startsWith(`${agentSessionKind.prefix}_`)) return { other: await client.agentSessions.get(id) };
   if (id.startsWith("thread_")) return { other: await client.threads.get(id) };
   try {
     return { form: await client.formSessions.get(id) };

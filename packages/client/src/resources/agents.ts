@@ -1,6 +1,5 @@
-import type { CreateAgentInput, CreateAgentSessionInput, PostAgentMessageInput } from "@agent-sessions/core";
 import { type RequestOptions, segment, type Transport } from "../transport.js";
-import type { Agent, AgentSession } from "../types.js";
+import type { Agent, AgentSession, CreateAgentInput, CreateAgentSessionInput, PostAgentMessageInput } from "../types.js";
 import { type Collection, collection } from "./collection.js";
 
 /** Agents (seed 003). */

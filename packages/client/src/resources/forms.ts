@@ -1,6 +1,5 @@
-import type { CreateFormInput } from "@agent-sessions/core";
 import { type RequestOptions, segment, type Transport } from "../transport.js";
-import type { CreateFormSessionInput, ExtendFormSessionInput, Form, FormSession, ListOptions, Page } from "../types.js";
+import type { CreateFormInput, CreateFormSessionInput, ExtendFormSessionInput, Form, FormSession, ListOptions, Page } from "../types.js";
 import { type Collection, collection } from "./collection.js";
 
 /** Forms (seed 000): the definitions a person fills in; `get` takes an id or a slug. */

@@ -1,6 +1,5 @@
-import type { CreateWebhookInput } from "@agent-sessions/core";
 import { type RequestOptions, segment, type Transport } from "../transport.js";
-import type { CreatedWebhookEndpoint, DeliveryAttempt, ListOptions, Page, WebhookEndpoint } from "../types.js";
+import type { CreatedWebhookEndpoint, CreateWebhookInput, DeliveryAttempt, ListOptions, Page, WebhookEndpoint } from "../types.js";
 import { collection } from "./collection.js";
 
 /** Webhook endpoints (create, list, get, delete) and their delivery logs. */

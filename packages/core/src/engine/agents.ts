@@ -1,30 +1,48 @@
 import { InvalidInputError } from "../errors.js";
-import { ID_PREFIXES } from "../kinds/index.js";
+import { type Agent, CreateAgentInput } from "../kinds/agent.js";
 import {
-  type AgentSessionCommand,
-  agentSessionMachine,
-  assertAgentId,
-  buildRuntimeAgent,
-  createAgentSession,
-} from "../machines/agent-session.js";
-import {
-  type Agent,
   type AgentSession,
-  CreateAgentInput,
+  type AgentSessionStatus,
+  assertAgentId,
   CreateAgentSessionInput,
   PostAgentMessageInput,
   type RuntimeAgent,
-} from "../schemas/agent.js";
+} from "../kinds/agent-session.js";
+import { ID_PREFIXES } from "../kinds/index.js";
+import { type AgentSessionCommand, agentSessionMachine, buildRuntimeAgent, createAgentSession } from "../machines/agent-session.js";
 import { LIMITS } from "../schemas/common.js";
-import { ListQuery } from "../schemas/common.js";
 import { assertJsonSize, parseInput } from "../validate.js";
-import type { Page, Records } from "./records.js";
+import type { ListOptions, Page, Records } from "./records.js";
 
-/** Agents: the definitions agent sessions run. */
-export function agentOperations(records: Records, newId: (prefix: string) => string) {
+/** Agents of an organization (seed 003): the definitions agent sessions run. */
+export interface AgentOperations {
+  /** Creates an agent with its capabilities and default model. */
+  create(orgId: string, input: CreateAgentInput): Promise<Agent>;
+  /** Reads an agent. */
+  get(orgId: string, id: string): Promise<Agent>;
+  /** Lists an organization's agents, newest first. */
+  list(orgId: string, query?: ListOptions<never>): Promise<Page<Agent>>;
+}
+
+/** Agent sessions (seed 003): runs of an agent with turns, previews and usage. */
+export interface AgentSessionOperations {
+  /** Creates a session of an existing agent of the organization, in `started`; any other `agentId` is "Invalid agent ID". */
+  create(orgId: string, input: CreateAgentSessionInput): Promise<AgentSession>;
+  /** Reads an agent session. */
+  get(orgId: string, id: string): Promise<AgentSession>;
+  /** Lists an organization's agent sessions, newest first, optionally by status. */
+  list(orgId: string, query?: ListOptions<AgentSessionStatus>): Promise<Page<AgentSession>>;
+  /** A user message starts a turn (refused while one is active); an assistant message ends it. Usage counters add up. */
+  postMessage(orgId: string, id: string, input: PostAgentMessageInput): Promise<AgentSession>;
+  /** Ends the session, recording `finishedAt`; finishing it again changes nothing. */
+  finish(orgId: string, id: string): Promise<AgentSession>;
+  /** The agent as it runs in this session: capabilities merged, model resolved. */
+  runtimeAgent(orgId: string, id: string): Promise<RuntimeAgent>;
+}
+
+export function agentOperations(records: Records, newId: (prefix: string) => string): AgentOperations {
   return {
-    /** Creates an agent with its capabilities and default model. */
-    async create(orgId: string, input: unknown): Promise<Agent> {
+    async create(orgId, input) {
       const body = parseInput(CreateAgentInput, input);
       if (body.metadata) assertJsonSize("metadata", body.metadata, LIMITS.metadataBytes);
       const now = records.now;
@@ -33,7 +51,7 @@ export function agentOperations(records: Records, newId: (prefix: string) => str
         orgId,
         name: body.name,
         capabilities: body.capabilities ?? [],
-        modelId: body.model_id ?? null,
+        modelId: body.modelId ?? null,
         metadata: body.metadata ?? {},
         createdAt: now,
         updatedAt: now,
@@ -41,17 +59,16 @@ export function agentOperations(records: Records, newId: (prefix: string) => str
       const created = { type: "agent.created", at: now, payload: { agent_id: agent.id } };
       return records.insert("agent", agent, [created], { status: "active" });
     },
-    async get(orgId: string, id: string): Promise<Agent> {
+    async get(orgId, id) {
       return records.view<Agent>(orgId, "agent", id);
     },
-    async list(orgId: string, query: unknown = {}): Promise<Page<Agent>> {
-      return records.list<Agent>(orgId, "agent", parseInput(ListQuery, query));
+    async list(orgId, query = {}) {
+      return records.list<Agent>(orgId, "agent", query);
     },
   };
 }
 
-/** Agent sessions: runs of an agent with turns, previews and usage. */
-export function agentSessionOperations(records: Records, newId: (prefix: string) => string) {
+export function agentSessionOperations(records: Records, newId: (prefix: string) => string): AgentSessionOperations {
   const command = (orgId: string, id: string, cmd: AgentSessionCommand) =>
     records.mutate(orgId, "agent_session", id, agentSessionMachine, cmd);
 
@@ -59,22 +76,22 @@ export function agentSessionOperations(records: Records, newId: (prefix: string)
     try {
       return await records.view<Agent>(orgId, "agent", agentId);
     } catch {
-      throw new InvalidInputError("agent_id", `Invalid agent ID: no agent ${agentId} in this organization`);
+      throw new InvalidInputError("agentId", `Invalid agent ID: no agent ${agentId} in this organization`);
     }
   }
 
   return {
-    /** Creates a session for an existing agent in `started`. */
-    async create(orgId: string, input: unknown): Promise<AgentSession> {
-      if (input !== null && typeof input === "object" && "agent_id" in input) assertAgentId(input.agent_id);
+    async create(orgId, input) {
+      // A malformed agent id is named before any other fault of the input, as seed 003 answers it.
+      if (input !== null && typeof input === "object" && "agentId" in input) assertAgentId(input.agentId);
       const body = parseInput(CreateAgentSessionInput, input);
-      const agent = await agentFor(orgId, body.agent_id);
+      const agent = await agentFor(orgId, body.agentId);
       const { state, events } = createAgentSession(
         agent,
         {
           id: newId(ID_PREFIXES.agentSession),
           ...(body.capabilities ? { capabilities: body.capabilities } : {}),
-          ...(body.model_id !== undefined ? { modelId: body.model_id } : {}),
+          ...(body.modelId !== undefined ? { modelId: body.modelId } : {}),
           ...(body.tags ? { tags: body.tags } : {}),
           ...(body.title !== undefined ? { title: body.title } : {}),
         },
@@ -82,23 +99,20 @@ export function agentSessionOperations(records: Records, newId: (prefix: string)
       );
       return records.insert("agent_session", state, events, { status: state.status });
     },
-    async get(orgId: string, id: string): Promise<AgentSession> {
+    async get(orgId, id) {
       return records.view<AgentSession>(orgId, "agent_session", id);
     },
-    async list(orgId: string, query: unknown = {}): Promise<Page<AgentSession>> {
-      return records.list<AgentSession>(orgId, "agent_session", parseInput(ListQuery, query));
+    async list(orgId, query = {}) {
+      return records.list<AgentSession>(orgId, "agent_session", query);
     },
-    /** A user message starts a turn (refused while one is active); an assistant message ends it. */
-    async postMessage(orgId: string, id: string, input: unknown): Promise<AgentSession> {
+    async postMessage(orgId, id, input) {
       const body = parseInput(PostAgentMessageInput, input);
       return command(orgId, id, { type: "message", role: body.role, content: body.content, ...(body.usage ? { usage: body.usage } : {}) });
     },
-    /** Ends the session, recording `finished_at`. */
-    async finish(orgId: string, id: string): Promise<AgentSession> {
+    async finish(orgId, id) {
       return command(orgId, id, { type: "finish" });
     },
-    /** The agent as it runs in this session: capabilities merged, model resolved. */
-    async runtimeAgent(orgId: string, id: string): Promise<RuntimeAgent> {
+    async runtimeAgent(orgId, id) {
       const session = await records.view<AgentSession>(orgId, "agent_session", id);
       return buildRuntimeAgent(await records.view<Agent>(orgId, "agent", session.agentId), session);
     },

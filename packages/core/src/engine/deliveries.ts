@@ -1,5 +1,5 @@
 import { type WebhookCommand, webhookMachine } from "../machines/webhook.js";
-import type { DeliveryAttempt, WebhookEndpoint } from "../schemas/webhook.js";
+import { type DeliveryAttempt, LIVE_WEBHOOK_STATUS, type WebhookEndpoint } from "../kinds/webhook.js";
 import type { OutboxEntry } from "../store.js";
 import { targetRefusal } from "../webhooks/addresses.js";
 import { webhookRequest } from "../webhooks/signing.js";
@@ -92,7 +92,7 @@ export async function deliver(
   const payload = entry.payload as unknown as DeliveryPayload;
   const endpointRecord = await records.store.get(entry.orgId, payload.webhook_id);
   const endpoint = endpointRecord?.data as WebhookEndpoint | undefined;
-  if (!endpoint || endpoint.status !== "active") {
+  if (!endpoint || endpoint.status !== LIVE_WEBHOOK_STATUS) {
     await records.store.settleOutbox(entry.id, context.owner, {}); // deleted meanwhile: nothing to send
     return;
   }

@@ -1,13 +1,13 @@
 import mitt, { type Emitter } from "mitt";
 import { createIdGenerator, isPrefixedId } from "../ids.js";
-import { kindOf, type RecordKind } from "../kinds/index.js";
+import { ID_PREFIXES, kindOf, type RecordKind } from "../kinds/index.js";
 import { type BillablePolicy, defaultBillablePolicy } from "../machines/thread.js";
 import type { SessionEvent } from "../schemas/event.js";
 import { type IdempotencyStore, type Store, type StoredRecord, storeCapabilities, storeIdempotency } from "../store.js";
 import type { ResolveHost } from "../webhooks/addresses.js";
 import { ACTION_TOPIC } from "../kinds/thread.js";
 import { type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELAYS, runAction } from "./actions.js";
-import { agentOperations, agentSessionOperations } from "./agents.js";
+import { type AgentOperations, type AgentSessionOperations, agentOperations, agentSessionOperations } from "./agents.js";
 import { type AnyRecord, anyRecordOperations } from "./any-record.js";
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, deliver, DeliveryLog, type FetchFunction } from "./deliveries.js";
 import { type FormOperations, type FormSessionOperations, formOperations, formSessionOperations } from "./forms.js";
@@ -15,7 +15,7 @@ import { KeyedLimiter } from "./limiter.js";
 import { type Notifier, NotificationRelay } from "./notifier.js";
 import { type EngineEvents, Records } from "./records.js";
 import { type ThreadOperations, threadOperations } from "./threads.js";
-import { DELIVERY_TOPIC, EndpointDirectory, webhookOperations } from "./webhooks.js";
+import { DELIVERY_TOPIC, EndpointDirectory, type WebhookOperations, webhookOperations } from "./webhooks.js";
 import { type TickOptions, type TickResult, Worker, type WorkerOptions } from "./worker.js";
 import { type EventWatch, type WatchOptions, Watchers, watchRecord } from "./watch.js";
 import { type WorkflowOperations, workflowOperations } from "./workflows.js";
@@ -97,14 +97,6 @@ function positive(name: string, value: number, whole = false): number {
   }
   return value;
 }
-
-
-/** Agents; see `agentOperations`. */
-export type AgentOperations = ReturnType<typeof agentOperations>;
-/** Agent sessions; see `agentSessionOperations`. */
-export type AgentSessionOperations = ReturnType<typeof agentSessionOperations>;
-/** Webhook endpoints; see `webhookOperations`. */
-export type WebhookOperations = ReturnType<typeof webhookOperations>;
 
 /**
  * What `createEngine` returns: every operation of every session kind for one store, in
@@ -264,7 +256,7 @@ export function createEngine(options: EngineOptions): Engine {
     const listening = relay;
     unsubscribe = notifier.subscribe((orgId, recordId, seq) => {
       // An endpoint created or deleted elsewhere: this engine's cached list of them is stale.
-      if (isPrefixedId(recordId, "wh")) directory.forget(orgId);
+      if (isPrefixedId(recordId, ID_PREFIXES.webhook)) directory.forget(orgId);
       void listening.receive(orgId, recordId, seq);
     });
   }

@@ -3,19 +3,14 @@ import { eventId } from "../ids.js";
 import { ID_PREFIXES } from "../kinds/index.js";
 import { iso } from "../machine.js";
 import { deliveryAttemptOf, isDeliveryEvent, matchesFilter, webhookMachine } from "../machines/webhook.js";
-import {
-  CreateWebhookInput,
-  type DeliveryAttempt,
-  WEBHOOK_ENDPOINT_LIMIT,
-  type WebhookEndpoint,
-} from "../schemas/webhook.js";
+import { CreateWebhookInput, type DeliveryAttempt, LIVE_WEBHOOK_STATUS, type WebhookEndpoint, webhookKind } from "../kinds/webhook.js";
 import { ListQuery } from "../schemas/common.js";
 import type { OutboxMessage, Store, StoredRecord } from "../store.js";
 import type { SessionEvent } from "../schemas/event.js";
 import { parseInput } from "../validate.js";
 import { checkWebhookUrl, type ResolveHost, targetRefusal } from "../webhooks/addresses.js";
 import { createWebhookSecret } from "../webhooks/signing.js";
-import { notFound, type Page, type Records } from "./records.js";
+import { type ListOptions, notFound, type Page, type Records } from "./records.js";
 
 /** The outbox topic of webhook deliveries: one message per event and endpoint. */
 export const DELIVERY_TOPIC = "delivery";
@@ -49,7 +44,8 @@ interface CachedEndpoints {
 }
 
 const NONE: readonly OutboxMessage[] = [];
-const ENDPOINT_LIMIT_REFUSAL = `an organization keeps at most ${WEBHOOK_ENDPOINT_LIMIT} webhook endpoints; delete one first`;
+const { liveEndpoints } = webhookKind.limits;
+const ENDPOINT_LIMIT_REFUSAL = `an organization keeps at most ${liveEndpoints} webhook endpoints; delete one first`;
 const MAX_CACHED_ORGANIZATIONS = 10_000;
 
 /**
@@ -94,7 +90,7 @@ export class EndpointDirectory {
     let loading = this.loading.get(orgId);
     if (!loading) {
       loading = this.store
-        .list(orgId, { kind: "webhook", status: "active", limit: WEBHOOK_ENDPOINT_LIMIT * 2 })
+        .list(orgId, { kind: "webhook", status: LIVE_WEBHOOK_STATUS, limit: liveEndpoints * 2 })
         .then((page) => {
           const entry: CachedEndpoints = {
             until: this.clock() + this.cacheMs,
@@ -134,21 +130,40 @@ function deliveries(cached: CachedEndpoints, orgId: string, events: readonly Ses
 export interface DeliveryPage extends Page<DeliveryAttempt> {}
 
 /** Webhook endpoints of an organization: create, read, list, delete, and read the delivery log. */
+export interface WebhookOperations {
+  /**
+   * Creates an endpoint with a new `whsec_` secret; a target that is or resolves to a
+   * special-purpose address is refused unless allowed, and so is a create past the organization's
+   * `webhookKind.limits.liveEndpoints`.
+   */
+  create(orgId: string, input: CreateWebhookInput): Promise<WebhookEndpoint>;
+  /** Reads a live endpoint (its secret included: callers decide what to show). */
+  get(orgId: string, id: string): Promise<WebhookEndpoint>;
+  /** Lists an organization's live endpoints, newest first. */
+  list(orgId: string, query?: ListOptions<never>): Promise<Page<WebhookEndpoint>>;
+  /** Deletes an endpoint: nothing more is delivered to it; its delivery log stays in the store. */
+  delete(orgId: string, id: string): Promise<WebhookEndpoint>;
+  /**
+   * One page of an endpoint's delivery log, newest attempt first: every attempt with its event,
+   * number, status code or error, and duration. Pages by `offset` or by the `nextCursor` given.
+   */
+  deliveries(orgId: string, id: string, query?: ListOptions<never>): Promise<DeliveryPage>;
+}
+
 export function webhookOperations(
   records: Records,
   newId: (prefix: string) => string,
   policy: TargetPolicy,
   directory: EndpointDirectory,
-) {
+): WebhookOperations {
   async function live(orgId: string, id: string): Promise<StoredRecord> {
     const record = await records.load(orgId, "webhook", id);
-    if (record.status !== "active") throw notFound("webhook", id);
+    if (record.status !== LIVE_WEBHOOK_STATUS) throw notFound("webhook", id);
     return record;
   }
 
   return {
-    /** Creates an endpoint with a new `whsec_` secret; a target that is or resolves to a special-purpose address is refused unless allowed. */
-    async create(orgId: string, input: unknown): Promise<WebhookEndpoint> {
+    async create(orgId, input) {
       const body = parseInput(CreateWebhookInput, input);
       const url = checkWebhookUrl(body.url, { allowPrivate: policy.allowPrivateAddresses });
       if (!policy.allowPrivateAddresses) {
@@ -163,7 +178,7 @@ export function webhookOperations(
         events: body.events ?? [],
         description: body.description ?? null,
         secret: createWebhookSecret(),
-        status: "active",
+        status: LIVE_WEBHOOK_STATUS,
         createdAt: now,
         updatedAt: now,
         deletedAt: null,
@@ -171,33 +186,26 @@ export function webhookOperations(
       const created = { type: "webhook.created", at: now, payload: { webhook_id: endpoint.id, url: endpoint.url, events: endpoint.events } };
       // Counted and inserted in one atomic step of the store: concurrent creates never pass the limit.
       await records.insert("webhook", endpoint, [created], {
-        status: "active",
-        limit: { status: "active", max: WEBHOOK_ENDPOINT_LIMIT, refusal: ENDPOINT_LIMIT_REFUSAL },
+        status: endpoint.status,
+        limit: { status: LIVE_WEBHOOK_STATUS, max: liveEndpoints, refusal: ENDPOINT_LIMIT_REFUSAL },
       });
       directory.forget(orgId);
       return endpoint;
     },
-    /** Reads a live endpoint (its secret included: callers decide what to show). */
-    async get(orgId: string, id: string): Promise<WebhookEndpoint> {
+    async get(orgId, id) {
       return (await live(orgId, id)).data as WebhookEndpoint;
     },
-    /** Lists an organization's live endpoints, newest first. */
-    async list(orgId: string, query: unknown = {}): Promise<Page<WebhookEndpoint>> {
+    async list(orgId, query = {}) {
       const { status: _ignored, ...page } = parseInput(ListQuery, query);
-      return records.list<WebhookEndpoint>(orgId, "webhook", { ...page, status: "active" });
+      return records.list<WebhookEndpoint>(orgId, "webhook", { ...page, status: LIVE_WEBHOOK_STATUS });
     },
-    /** Deletes an endpoint: nothing more is delivered to it; its delivery log stays in the store. */
-    async delete(orgId: string, id: string): Promise<WebhookEndpoint> {
+    async delete(orgId, id) {
       await live(orgId, id);
       const deleted = await records.mutate(orgId, "webhook", id, webhookMachine, { type: "delete" });
       directory.forget(orgId);
       return deleted;
     },
-    /**
-     * One page of an endpoint's delivery log, newest attempt first: every attempt with its event,
-     * number, status code or error, and duration. Pages by `offset` or by the `nextCursor` given.
-     */
-    async deliveries(orgId: string, id: string, query: unknown = {}): Promise<DeliveryPage> {
+    async deliveries(orgId, id, query = {}) {
       const { limit = 20, offset = 0, cursor } = parseInput(ListQuery, query);
       const record = await live(orgId, id);
       // Seq 1 is `webhook.created`; every later event of a live endpoint is a delivery attempt.

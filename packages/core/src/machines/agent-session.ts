@@ -1,22 +1,18 @@
 import { IllegalTransitionError, InvalidInputError } from "../errors.js";
-import { isPrefixedId } from "../ids.js";
+import type { Agent, Capability } from "../kinds/agent.js";
+import { type AgentSession, agentSessionKind, type RuntimeAgent, type Usage } from "../kinds/agent-session.js";
 import { accept, defineMachine, type Machine, refuse, type Transition } from "../machine.js";
-import type { Agent, AgentSession, Capability, RuntimeAgent, Usage } from "../schemas/agent.js";
-import { LIMITS } from "../schemas/common.js";
 import type { EventDraft } from "../schemas/event.js";
+
+const { previewChars, usageCounters } = agentSessionKind.limits;
 
 /** Commands an agent session answers to. */
 export type AgentSessionCommand =
   | { readonly type: "message"; readonly role: "user" | "assistant"; readonly content: string; readonly usage?: Usage }
   | { readonly type: "finish" };
 
-/** Throws "Invalid agent ID" unless `agentId` is `agent_` and 32 lowercase hex digits. */
-export function assertAgentId(agentId: unknown): asserts agentId is string {
-  if (!isPrefixedId(agentId, "agent")) throw new InvalidInputError("agent_id", "Invalid agent ID");
-}
-
-/** The first `LIMITS.previewChars` characters of `text`, with an ellipsis when cut. */
-export function truncatePreview(text: string, max: number = LIMITS.previewChars): string {
+/** The first `agentSessionKind.limits.previewChars` characters of `text`, with an ellipsis when cut. */
+export function truncatePreview(text: string, max: number = previewChars): string {
   const trimmed = text.trim();
   if (trimmed.length <= max) return trimmed; // no more UTF-16 units than allowed, so no more characters
   const chars = Array.from(trimmed);
@@ -31,14 +27,11 @@ export function addUsage(total: Usage | null, more: Usage | undefined): Usage | 
   return sum;
 }
 
-/** How many distinct usage counters one session keeps. */
-export const MAX_USAGE_COUNTERS = 64;
-
 /** A refusal when `sum` holds too many counters, or one passed what a JSON number keeps exactly. */
 function overflow(sum: Usage | null): InvalidInputError | null {
   const entries = Object.entries(sum ?? {});
-  if (entries.length > MAX_USAGE_COUNTERS) {
-    return new InvalidInputError("usage", `a session keeps at most ${MAX_USAGE_COUNTERS} counters (this would make ${entries.length})`);
+  if (entries.length > usageCounters) {
+    return new InvalidInputError("usage", `a session keeps at most ${usageCounters} counters (this would make ${entries.length})`);
   }
   for (const [key, value] of entries) {
     if (!Number.isSafeInteger(value)) {

@@ -1,6 +1,6 @@
-import { accept, defineMachine, iso, type Machine } from "../machine.js";
+import { accept, defineMachine, isoOrNull, type Machine } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
-import type { DeliveryAttempt, DeliveryOutcome, WebhookEndpoint } from "../schemas/webhook.js";
+import type { DeliveryAttempt, DeliveryOutcome, WebhookEndpoint } from "../kinds/webhook.js";
 
 /** Commands a webhook endpoint answers to. */
 export type WebhookCommand =
@@ -34,7 +34,7 @@ export function deliveryEvent(webhookId: string, attempt: DeliveryAttempt): Even
       status_code: attempt.statusCode,
       error: attempt.error,
       duration_ms: attempt.durationMs,
-      next_attempt_at: attempt.nextAttemptAt === null ? null : iso(attempt.nextAttemptAt),
+      next_attempt_at: isoOrNull(attempt.nextAttemptAt),
     },
   };
 }

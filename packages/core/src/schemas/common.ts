@@ -20,8 +20,6 @@ export const LIMITS = {
   metadataBytes: 16 * 1024,
   /** The whole state of one record, serialized as JSON (UTF-8 bytes). */
   recordBytes: 1024 * 1024,
-  /** Characters kept of an agent session's first user message and last assistant response. */
-  previewChars: 200,
 } as const;
 
 /** A schema that also accepts `null`. */

@@ -2,7 +2,7 @@ import { createEngine, type Engine } from "../engine/engine.js";
 import { isAgentSessionsError } from "../errors.js";
 import type { FormSessionStatus } from "../kinds/form-session.js";
 import { threadKind } from "../kinds/thread.js";
-import { WEBHOOK_ENDPOINT_LIMIT } from "../schemas/webhook.js";
+import { webhookKind } from "../kinds/webhook.js";
 import type { Store } from "../store.js";
 import { concurrently, orgId, T0 } from "./fixtures.js";
 import { checkCapabilities, destroyStore, probeCapabilities, type StoreSuiteOptions } from "./runner.js";
@@ -132,19 +132,19 @@ export async function runEngineConcurrency(options: EngineConcurrencyOptions): P
       expect(await store.listDue(made.org, "form_session", now, 100)).toEqual([]);
     });
 
-    it(`keeps exactly ${WEBHOOK_ENDPOINT_LIMIT} of 30 concurrent webhook creates, and a delete frees one place`, async () => {
+    it(`keeps exactly ${webhookKind.limits.liveEndpoints} of 30 concurrent webhook creates, and a delete frees one place`, async () => {
       const create = (index: number) => via(index).webhooks.create(org, { url: `https://hooks.example.com/agent-sessions/${index}` });
       const outcomes = await race(30, create);
-      expect(wins(outcomes)).toHaveLength(WEBHOOK_ENDPOINT_LIMIT);
-      const refusal = `an organization keeps at most ${WEBHOOK_ENDPOINT_LIMIT} webhook endpoints; delete one first`;
+      expect(wins(outcomes)).toHaveLength(webhookKind.limits.liveEndpoints);
+      const refusal = `an organization keeps at most ${webhookKind.limits.liveEndpoints} webhook endpoints; delete one first`;
       for (const outcome of outcomes.filter((o) => !o.ok)) expect(outcome).toEqual({ ok: false, code: "conflict", message: refusal });
-      expect((await engine.webhooks.list(org, { limit: 100 })).total).toBe(WEBHOOK_ENDPOINT_LIMIT);
+      expect((await engine.webhooks.list(org, { limit: 100 })).total).toBe(webhookKind.limits.liveEndpoints);
 
       await engine.webhooks.delete(org, wins(outcomes)[0]!.id);
       const again = await race(5, (index) => create(100 + index));
       expect(wins(again)).toHaveLength(1);
       expect(codes(again)).toEqual(["conflict", "conflict", "conflict", "conflict"]);
-      expect((await engine.webhooks.list(org, { limit: 100 })).total).toBe(WEBHOOK_ENDPOINT_LIMIT);
+      expect((await engine.webhooks.list(org, { limit: 100 })).total).toBe(webhookKind.limits.liveEndpoints);
     });
 
     it("takes all of 30 concurrent messages into one inbox", async () => {

@@ -7,8 +7,8 @@ import {
   agentSessionMachine,
   assertAgentId,
   buildRuntimeAgent,
+  agentSessionKind,
   createAgentSession,
-  LIMITS,
   truncatePreview,
   type Usage,
 } from "../../src/index.js";
@@ -159,10 +159,10 @@ describe("agent session turns", () => {
     expect(state.outputPreview).toBe("second answer");
   });
 
-  it(`truncates previews to LIMITS.previewChars (${LIMITS.previewChars}) characters with an ellipsis`, () => {
+  it(`truncates previews to the kind's previewChars (${agentSessionKind.limits.previewChars}) characters with an ellipsis`, () => {
     const long = `${"a".repeat(150)}${"b".repeat(150)}`;
     const state = run(newSession(), user(long), assistant(`  ${"c".repeat(500)}  `));
-    expect(Array.from(state.preview!)).toHaveLength(LIMITS.previewChars);
+    expect(Array.from(state.preview!)).toHaveLength(agentSessionKind.limits.previewChars);
     expect(state.preview).toBe(`${"a".repeat(150)}${"b".repeat(49)}…`);
     expect(state.outputPreview).toBe(`${"c".repeat(199)}…`);
   });
@@ -272,7 +272,7 @@ describe("assertAgentId", () => {
   ])("refuses %j with Invalid agent ID", (value) => {
     const error = thrown(() => assertAgentId(value));
     expect(error.code).toBe("invalid_input");
-    expect(error.field).toBe("agent_id");
-    expect(error.message).toBe("agent_id: Invalid agent ID");
+    expect(error.field).toBe("agentId");
+    expect(error.message).toBe("agentId: Invalid agent ID");
   });
 });

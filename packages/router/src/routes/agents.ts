@@ -1,11 +1,12 @@
-import { CreateAgentInput, CreateAgentSessionInput, isPrefixedId, PostAgentMessageInput } from "@agent-sessions/core";
-import { HttpError, json } from "../http.js";
+import { agentSessionKind, agentSessionWire, agentWire } from "@agent-sessions/core";
+import { json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
 import { AgentBody, agentBody, AgentSessionBody, agentSessionBody, PageOf } from "../wire.js";
 import { errors, idOf, listQuery, pagination, readListQuery } from "./common.js";
 
+/** An agent session's id from the path: anything else is a 404 before the body is read. */
 function agentSessionId(id: string): string {
-  return idOf(id, "session", "Session");
+  return idOf(id, agentSessionKind.prefix, agentSessionKind.noun);
 }
 
 /** Agents and agent sessions (seed 003). */
@@ -16,11 +17,11 @@ export const agentRoutes: RouteDefinition[] = [
     summary: "Create an agent",
     tag: "Agents",
     idempotent: true,
-    body: CreateAgentInput,
+    input: agentWire.create,
     responses: { 201: { description: "The agent", schema: AgentBody }, ...errors(400, 413, 422) },
     failure: "Failed to create agent",
     async handle({ engine, orgId, body }) {
-      return json(agentBody(await engine.agents.create(orgId, body)), 201);
+      return json(agentBody(await engine.agents.create(orgId, agentWire.create.read(body))), 201);
     },
   },
   {
@@ -53,11 +54,11 @@ export const agentRoutes: RouteDefinition[] = [
     summary: "Create a new session of an agent",
     tag: "Agent sessions",
     idempotent: true,
-    body: CreateAgentSessionInput,
+    input: agentSessionWire.create,
     responses: { 201: { description: "Session created successfully", schema: AgentSessionBody }, ...errors(400, 422) },
     failure: "Internal server error",
     async handle({ engine, orgId, body }) {
-      return json(agentSessionBody(await engine.agentSessions.create(orgId, body)), 201);
+      return json(agentSessionBody(await engine.agentSessions.create(orgId, agentSessionWire.create.read(body))), 201);
     },
   },
   {
@@ -65,11 +66,12 @@ export const agentRoutes: RouteDefinition[] = [
     path: "/v1/sessions/:id/messages",
     summary: "Post a turn's user message (starts it) or assistant response (ends it)",
     tag: "Agent sessions",
-    body: PostAgentMessageInput,
+    input: agentSessionWire.postMessage,
     responses: { 200: { description: "The session", schema: AgentSessionBody }, ...errors(400, 404, 409) },
     failure: "Failed to post message",
     async handle({ engine, orgId, params, body }) {
-      return json(agentSessionBody(await engine.agentSessions.postMessage(orgId, agentSessionId(params.id!), body)));
+      const id = agentSessionId(params.id!);
+      return json(agentSessionBody(await engine.agentSessions.postMessage(orgId, id, agentSessionWire.postMessage.read(body))));
     },
   },
   {

@@ -1,78 +1,22 @@
-import { CreateWebhookInput, type DeliveryAttempt, isPrefixedId, iso, Nullable, type WebhookEndpoint } from "@agent-sessions/core";
-import { type Static, Type } from "@sinclair/typebox";
-import { HttpError, json } from "../http.js";
+import { webhookKind, webhookWire } from "@agent-sessions/core";
+import { Type } from "@sinclair/typebox";
+import { json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
 import { PageOf } from "../wire.js";
 import { errors, idOf, listQuery, pagination, readListQuery } from "./common.js";
 
 /**
- * Webhook endpoints and their delivery logs: ours (SPEC), in the snake_case of the `/v1` family.
- * The secret is shown once, in the answer to the creation; reads never show it again.
+ * Webhook endpoints and their delivery logs: ours (SPEC), in the snake_case of the `/v1` family,
+ * as `webhookWire` in core shapes them. The secret is shown once, in the answer to the creation;
+ * reads never show it again.
  */
 
-const DateTime = Type.String({ format: "date-time" });
-
-export const WebhookBody = Type.Object(
-  {
-    id: Type.String({ examples: ["wh_0190e1b0000070008000000000000001"] }),
-    url: Type.String({ format: "uri" }),
-    events: Type.Array(Type.String(), { description: 'Event types delivered; empty or "*" means all, "session.*" a prefix' }),
-    description: Nullable(Type.String()),
-    status: Type.Literal("active"),
-    created_at: DateTime,
-  },
-  { $id: "WebhookEndpoint" },
-);
-const webhookBody = (endpoint: WebhookEndpoint): Static<typeof WebhookBody> => ({
-  id: endpoint.id,
-  url: endpoint.url,
-  events: endpoint.events,
-  description: endpoint.description,
-  status: "active",
-  created_at: iso(endpoint.createdAt),
-});
-
-export const CreatedWebhookBody = Type.Object(
-  {
-    ...WebhookBody.properties,
-    secret: Type.String({
-      description: "The signing secret, shown only here: whsec_ and the base64 of the HMAC-SHA256 key",
-      examples: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAbCdEfGhIjK="],
-    }),
-  },
-  { $id: "CreatedWebhookEndpoint" },
-);
-
-export const DeliveryAttemptBody = Type.Object(
-  {
-    id: Type.String({ description: "The delivery: the same for every attempt of one event to one endpoint" }),
-    event_id: Type.String({ description: "Sent as the webhook-id header" }),
-    event_type: Type.String({ examples: ["session.expired"] }),
-    attempt: Type.Integer({ minimum: 1 }),
-    status: Type.Union([Type.Literal("succeeded"), Type.Literal("retrying"), Type.Literal("failed")]),
-    status_code: Nullable(Type.Integer({ description: "The receiver's HTTP status; null when it did not answer" })),
-    error: Nullable(Type.String()),
-    duration_ms: Type.Integer({ minimum: 0 }),
-    attempted_at: DateTime,
-    next_attempt_at: Nullable(DateTime),
-  },
-  { $id: "WebhookDeliveryAttempt" },
-);
-const deliveryAttemptBody = (attempt: DeliveryAttempt): Static<typeof DeliveryAttemptBody> => ({
-  id: attempt.deliveryId,
-  event_id: attempt.eventId,
-  event_type: attempt.eventType,
-  attempt: attempt.attempt,
-  status: attempt.outcome,
-  status_code: attempt.statusCode,
-  error: attempt.error,
-  duration_ms: attempt.durationMs,
-  attempted_at: iso(attempt.at),
-  next_attempt_at: attempt.nextAttemptAt === null ? null : iso(attempt.nextAttemptAt),
-});
+export const WebhookBody = webhookWire.body;
+export const CreatedWebhookBody = webhookWire.createdBody;
+export const DeliveryAttemptBody = webhookWire.deliveryBody;
 
 function webhookId(id: string): string {
-  return idOf(id, "wh", "Webhook");
+  return idOf(id, webhookKind.prefix, webhookKind.noun);
 }
 
 /** `POST/GET/DELETE /v1/webhooks` and the delivery log of each endpoint. */
@@ -83,12 +27,11 @@ export const webhookRoutes: RouteDefinition[] = [
     summary: "Create a webhook endpoint; the answer holds its signing secret, shown only this once",
     tag: "Webhooks",
     idempotent: true,
-    body: CreateWebhookInput,
+    input: webhookWire.create,
     responses: { 201: { description: "The endpoint with its secret", schema: CreatedWebhookBody }, ...errors(400, 409, 413, 422) },
     failure: "Failed to create webhook",
     async handle({ engine, orgId, body }) {
-      const endpoint = await engine.webhooks.create(orgId, body);
-      return json({ ...webhookBody(endpoint), secret: endpoint.secret }, 201);
+      return json(webhookWire.toCreatedBody(await engine.webhooks.create(orgId, webhookWire.create.read(body))), 201);
     },
   },
   {
@@ -101,7 +44,7 @@ export const webhookRoutes: RouteDefinition[] = [
     failure: "Failed to list webhooks",
     async handle({ engine, orgId, url }) {
       const page = await engine.webhooks.list(orgId, readListQuery(url));
-      return json({ data: page.data.map(webhookBody), pagination: pagination(page) });
+      return json({ data: page.data.map(webhookWire.toBody), pagination: pagination(page) });
     },
   },
   {
@@ -112,7 +55,7 @@ export const webhookRoutes: RouteDefinition[] = [
     responses: { 200: { description: "The endpoint", schema: WebhookBody }, ...errors(404) },
     failure: "Failed to retrieve webhook",
     async handle({ engine, orgId, params }) {
-      return json(webhookBody(await engine.webhooks.get(orgId, webhookId(params.id!))));
+      return json(webhookWire.toBody(await engine.webhooks.get(orgId, webhookId(params.id!))));
     },
   },
   {
@@ -140,7 +83,7 @@ export const webhookRoutes: RouteDefinition[] = [
     failure: "Failed to list deliveries",
     async handle({ engine, orgId, params, url }) {
       const page = await engine.webhooks.deliveries(orgId, webhookId(params.id!), readListQuery(url));
-      return json({ data: page.data.map(deliveryAttemptBody), pagination: pagination(page) });
+      return json({ data: page.data.map(webhookWire.toDeliveryBody), pagination: pagination(page) });
     },
   },
 ];

@@ -1,4 +1,5 @@
-import type { Capability, RuntimeAgent } from "../../schemas/agent.js";
+import type { Capability } from "../../kinds/agent.js";
+import type { RuntimeAgent } from "../../kinds/agent-session.js";
 import { type EngineModel, type Entry, no, ok, type States, type Verdict } from "./model.js";
 
 // The model's rules for agents and agent sessions (seed 003): started → active ⇄ idle, a user
@@ -8,11 +9,11 @@ type Session = Entry<"agent_session"> | undefined;
 
 export function createAgent(
   m: EngineModel,
-  input: { name: string; capabilities?: Capability[]; model_id?: string | null },
+  input: { name: string; capabilities?: Capability[]; modelId?: string | null },
   valid: boolean,
 ): Verdict {
   if (!valid) return no("invalid_input");
-  const { name, capabilities = [], model_id: modelId = null } = input;
+  const { name, capabilities = [], modelId = null } = input;
   return m.add("agent", { id: "", name, capabilities, modelId, metadata: {}, createdAt: m.now, updatedAt: m.now }, "agent.created");
 }
 
@@ -20,11 +21,11 @@ export function createAgent(
 export function createAgentSession(
   m: EngineModel,
   agent: Entry<"agent"> | undefined,
-  input: { capabilities?: Capability[]; model_id?: string | null; tags?: string[]; title?: string | null },
+  input: { capabilities?: Capability[]; modelId?: string | null; tags?: string[]; title?: string | null },
   valid: boolean,
 ): Verdict {
   if (!valid || !agent) return no("invalid_input");
-  const { capabilities = [], model_id: modelId = null, tags = [], title = null } = input;
+  const { capabilities = [], modelId = null, tags = [], title = null } = input;
   const state = {
     ...{ id: "", agentId: agent.state.id, capabilities, modelId, tags, title, status: "started", turns: 0 },
     ...{ startedAt: null, finishedAt: null, preview: null, outputPreview: null, usage: null, createdAt: m.now, updatedAt: m.now },

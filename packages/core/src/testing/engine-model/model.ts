@@ -1,5 +1,6 @@
 import type { ErrorCode } from "../../errors.js";
-import type { Agent, AgentSession } from "../../schemas/agent.js";
+import type { Agent } from "../../kinds/agent.js";
+import type { AgentSession } from "../../kinds/agent-session.js";
 import type { Form, FormSession } from "../../kinds/index.js";
 import type { PendingAction, Thread } from "../../kinds/thread.js";
 import type { Workflow } from "../../kinds/workflow.js";

@@ -134,7 +134,7 @@ async function createStrangers(store: Store): Promise<Real["strangers"]> {
   const thread = await engine.threads.create(org, {});
   const action = await engine.threads.proposeAction(org, thread.id, { tool: "send_email", preview: {} });
   const agent = await engine.agents.create(org, { name: "Theirs" });
-  const agentSession = await engine.agentSessions.create(org, { agent_id: agent.id });
+  const agentSession = await engine.agentSessions.create(org, { agentId: agent.id });
   return {
     form: form.id,
     form_session: session.id,

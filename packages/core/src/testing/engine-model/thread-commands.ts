@@ -1,6 +1,6 @@
 import fc from "fast-check";
+import type { Capability } from "../../kinds/agent.js";
 import { threadKind } from "../../kinds/thread.js";
-import type { Capability } from "../../schemas/agent.js";
 import * as agents from "./agents.js";
 import { project } from "./checks.js";
 import { choice, CONTEXT_KEYS, CONTEXT_VALUES, lifetime, METADATA, ref, show, TOOLS, USAGES } from "./inputs.js";
@@ -163,7 +163,7 @@ const createAgent = fc
   .record({
     name: fc.constantFrom("Helper", "Helper", "Helper", ""),
     capabilities: fc.constantFrom<Capability[] | undefined>(undefined, [{ ref: "search" }], [{ ref: "search", config: { depth: 2 } }]),
-    model_id: fc.constantFrom(undefined, null, "model-a"),
+    modelId: fc.constantFrom(undefined, null, "model-a"),
   })
   .map((p) => {
     const input = given(p);
@@ -183,7 +183,7 @@ const createAgentSession = fc
     agent: ref,
     tags: fc.constantFrom<string[] | undefined>(undefined, undefined, ["debugging", "urgent"], ["debugging", "urgent"], ["dup", "dup"]),
     title: fc.constantFrom(undefined, null, "Debug login issue"),
-    model_id: fc.constantFrom(undefined, "model-b"),
+    modelId: fc.constantFrom(undefined, "model-b"),
     capabilities: fc.constantFrom<Capability[] | undefined>(
       undefined,
       [{ ref: "browse", config: { depth: 1 } }],
@@ -198,7 +198,7 @@ const createAgentSession = fc
         what: "agentSessions.create",
         kind: "agent_session",
         model: () => agents.createAgentSession(m, target.entry, input, fields.tags?.[0] !== "dup"),
-        engine: () => r.engine.agentSessions.create(r.org, { agent_id: target.id, ...input }),
+        engine: () => r.engine.agentSessions.create(r.org, { agentId: target.id, ...input }),
         touched: created(m, "agent_session"),
       });
     });
