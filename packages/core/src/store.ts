@@ -143,8 +143,9 @@ export interface StoreNotifier extends Notifier {
  */
 export interface StoreCapabilities {
   /**
-   * `getUnscoped(id)`. The hosted form page and the operations it uses (`formSessions.hosted`,
-   * `open`, `submit`) find a form session by its id alone; without this they fail.
+   * `getUnscoped(id)`. The hosted form page and the operations that take a form session's id
+   * alone (`formSessions.hosted`, `hostedOpen`, `hostedSubmit`, `open`, `submit`) find the session
+   * by it; without this they fail.
    */
   readonly unscopedReads?: boolean;
   /**

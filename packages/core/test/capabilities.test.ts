@@ -45,6 +45,7 @@ describe("store capabilities", () => {
     const form = await engine.forms.create(ORG, { name: "Intake", fields: [{ name: "email", type: "email" }] });
     const session = await engine.formSessions.create(ORG, form.id, {});
     await expect(engine.formSessions.hosted(session.id)).rejects.toThrow("capabilities.unscopedReads");
+    await expect(engine.formSessions.hostedSubmit(session.id, { email: "ada@example.com" })).rejects.toThrow("capabilities.unscopedReads");
     expect((await engine.formSessions.get(ORG, session.id)).id).toBe(session.id);
   });
 });
