@@ -1,8 +1,10 @@
 import type { ClaimOptions, DueClaim, OutboxEntry, RecordKind } from "@agent-sessions/core";
-import { type RawBuilder, sql } from "kysely";
+import type { SelectQueryBuilder } from "kysely";
 import type { SqlContext } from "./context.js";
-import { jsonText } from "./dialect.js";
+import type { Database } from "./database.js";
+import { jsonText, type SqlDialect } from "./dialect.js";
 import { type OutboxRow, toOutboxEntry } from "./rows.js";
+import { type Statement, statement } from "./statement.js";
 
 // A claim leases rows that are ready (due, or available) and not leased, or whose lease ran out.
 // PostgreSQL: one UPDATE whose subquery locks the chosen rows FOR UPDATE SKIP LOCKED, so
@@ -13,106 +15,170 @@ import { type OutboxRow, toOutboxEntry } from "./rows.js";
 // MySQL/MariaDB: no UPDATE … RETURNING, so SELECT … FOR UPDATE SKIP LOCKED then UPDATE, in a
 //   READ COMMITTED transaction (REPEATABLE READ would also lock the gaps between scanned rows).
 
-/** Which rows of which table a claim leases, and what it reads of them. */
-interface LeaseQuery {
-  readonly table: RawBuilder<unknown>;
-  readonly columns: RawBuilder<unknown>;
-  readonly ready: RawBuilder<unknown>;
-  /** The ORDER BY of the pick: earliest first. */
-  readonly order: string;
+/** A claim as statement values. */
+interface Lease {
+  readonly now: number;
+  readonly limit: number;
+  readonly owner: string;
+  readonly leaseUntil: number;
+  readonly topic?: string;
 }
 
-/** Leases up to `options.limit` ready rows to `options.owner` and returns their `columns`. */
-async function lease<Row extends { id: string }>(context: SqlContext, query: LeaseQuery, options: ClaimOptions): Promise<Row[]> {
-  const { db, dialect } = context;
-  const leased = sql`lease_owner = ${options.owner}, lease_until = ${options.now + options.leaseMs}`;
-  if (dialect === "mysql") {
-    return db
-      .transaction()
-      .setIsolationLevel("read committed")
-      .execute(async (trx) => {
-        const { rows } = await sql<Row>`SELECT ${query.columns} FROM ${query.table} WHERE ${query.ready}
-          ORDER BY ${sql.raw(query.order)} LIMIT ${options.limit} FOR UPDATE SKIP LOCKED`.execute(trx);
-        if (rows.length > 0) {
-          await sql`UPDATE ${query.table} SET ${leased} WHERE id IN (${sql.join(rows.map((row) => row.id))})`.execute(trx);
-        }
-        return rows;
-      });
-  }
-  const lock = dialect === "postgres" ? sql` FOR UPDATE SKIP LOCKED` : sql``;
-  const { rows } = await sql<Row>`UPDATE ${query.table} SET ${leased} WHERE id IN (
-      SELECT id FROM ${query.table} WHERE ${query.ready} ORDER BY ${sql.raw(query.order)} LIMIT ${options.limit}${lock}
-    ) RETURNING ${query.columns}`.execute(db);
-  return rows;
+/** The lease a claim gives its rows. */
+function leased(lease: Pick<Lease, "owner" | "leaseUntil">) {
+  return { lease_owner: lease.owner, lease_until: lease.leaseUntil };
+}
+
+/** The first ready rows, locked (skipping rows another claim locked) where the dialect can. */
+function locked<DB, TB extends keyof DB, O>(pick: SelectQueryBuilder<DB, TB, O>, dialect: SqlDialect) {
+  return dialect === "sqlite" ? pick : pick.forUpdate().skipLocked();
+}
+
+/** A claim's three statements: lease the ready rows in one UPDATE; or (MySQL) pick them, then lease them by id. */
+interface ClaimStatements<Row> {
+  readonly lease: Statement<Lease, Row>;
+  readonly pick: Statement<Lease, Row>;
+  readonly leaseIds: Statement<{ owner: string; leaseUntil: number; ids: readonly string[] }, unknown>;
+}
+
+/** Leases up to `lease.limit` ready rows to `lease.owner` and returns them. */
+async function claim<Row extends { id: string }>(context: SqlContext, statements: ClaimStatements<Row>, lease: Lease): Promise<Row[]> {
+  if (context.dialect !== "mysql") return (await context.run(statements.lease, lease)).rows;
+  return context.db
+    .transaction()
+    .setIsolationLevel("read committed")
+    .execute(async (trx) => {
+      const { rows } = await context.run(statements.pick, lease, trx);
+      if (rows.length > 0) await context.run(statements.leaseIds, { owner: lease.owner, leaseUntil: lease.leaseUntil, ids: rows.map((row) => row.id) }, trx);
+      return rows;
+    });
 }
 
 function byTimeThenId<T extends { id: string }>(time: (item: T) => number) {
   return (a: T, b: T) => time(a) - time(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+const DUE_COLUMNS = ["org_id", "id", "kind", "due_at"] as const;
+
+/** Due records that are not leased, or whose lease ran out; earliest first. */
+function readyDue<O>(pick: SelectQueryBuilder<Database, "records", O>, lease: Lease) {
+  return pick
+    .where("due_at", "is not", null)
+    .where("due_at", "<=", lease.now)
+    .where("lease_until", "<=", lease.now)
+    .orderBy("due_at")
+    .orderBy("id")
+    .limit(lease.limit);
+}
+
+const DUE: ClaimStatements<{ org_id: string; id: string; kind: string; due_at: number | string | null }> = {
+  lease: statement((db, lease: Lease, dialect) =>
+    db
+      .updateTable("records")
+      .set(leased(lease))
+      .where("id", "in", (eb) => locked(readyDue(eb.selectFrom("records").select("id"), lease), dialect))
+      .returning(DUE_COLUMNS),
+  ),
+  pick: statement((db, lease: Lease, dialect) => locked(readyDue(db.selectFrom("records").select(DUE_COLUMNS), lease), dialect)),
+  leaseIds: statement((db, { ids, ...lease }: { owner: string; leaseUntil: number; ids: readonly string[] }) =>
+    db.updateTable("records").set(leased(lease)).where("id", "in", ids),
+  ),
+};
+
 /** Leases due records; see `Store.claimDue`. */
 export async function claimDue(context: SqlContext, options: ClaimOptions): Promise<DueClaim[]> {
-  const rows = await lease<{ org_id: string; id: string; kind: string; due_at: number | string }>(
-    context,
-    {
-      table: context.tables.records,
-      columns: sql`org_id, id, kind, due_at`,
-      ready: sql`due_at IS NOT NULL AND due_at <= ${options.now} AND lease_until <= ${options.now}`,
-      order: "due_at, id",
-    },
-    options,
-  );
   const leaseUntil = options.now + options.leaseMs;
+  const rows = await claim(context, DUE, { now: options.now, limit: options.limit, owner: options.owner, leaseUntil });
   return rows
     .map((row) => ({ orgId: row.org_id, id: row.id, kind: row.kind as RecordKind, dueAt: Number(row.due_at), leaseUntil }))
     .sort(byTimeThenId((claim) => claim.dueAt));
 }
+
+const LIST_DUE = statement((db, { orgId, kind, now, limit }: { orgId: string; kind: string; now: number; limit: number }) =>
+  db
+    .selectFrom("records")
+    .select("id")
+    .where("due_at", "is not", null)
+    .where("due_at", "<=", now)
+    .where("org_id", "=", orgId)
+    .where("kind", "=", kind)
+    .orderBy("due_at")
+    .orderBy("id")
+    .limit(limit),
+);
 
 /**
  * Ids of one organization's due records of one kind, earliest first; see `Store.listDue`. Read
  * through `records_org_due` (org, kind, due_at, id; schema version 3), so it visits only the rows
  * it answers, whatever the organization's history and however many other organizations' are due.
  */
-export async function listDue({ db, tables }: SqlContext, orgId: string, kind: RecordKind, now: number, limit: number): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`SELECT id FROM ${tables.records}
-    WHERE due_at IS NOT NULL AND due_at <= ${now} AND org_id = ${orgId} AND kind = ${kind}
-    ORDER BY due_at, id LIMIT ${limit}`.execute(db);
+export async function listDue(context: SqlContext, orgId: string, kind: RecordKind, now: number, limit: number): Promise<string[]> {
+  const { rows } = await context.run(LIST_DUE, { orgId, kind, now, limit });
   return rows.map((row) => row.id);
 }
 
+/** Outbox messages available and not leased, or whose lease ran out, of the topic if one is given; earliest first. */
+function readyOutbox<O>(pick: SelectQueryBuilder<Database, "outbox", O>, lease: Lease) {
+  return pick
+    .where("available_at", "<=", lease.now)
+    .where("lease_until", "<=", lease.now)
+    .$if(lease.topic !== undefined, (qb) => qb.where("topic", "=", lease.topic!))
+    .orderBy("available_at")
+    .orderBy("id")
+    .limit(lease.limit);
+}
+
+function outboxColumns(dialect: SqlDialect) {
+  return ["id", "org_id", "topic", jsonText(dialect, "payload").as("payload"), "available_at", "attempts", "last_error"] as const;
+}
+
+const OUTBOX: ClaimStatements<Omit<OutboxRow, "lease_owner" | "lease_until">> = {
+  lease: statement((db, lease: Lease, dialect) =>
+    db
+      .updateTable("outbox")
+      .set(leased(lease))
+      .where("id", "in", (eb) => locked(readyOutbox(eb.selectFrom("outbox").select("id"), lease), dialect))
+      .returning(outboxColumns(dialect)),
+  ),
+  pick: statement((db, lease: Lease, dialect) => locked(readyOutbox(db.selectFrom("outbox").select(outboxColumns(dialect)), lease), dialect)),
+  leaseIds: statement((db, { ids, ...lease }: { owner: string; leaseUntil: number; ids: readonly string[] }) =>
+    db.updateTable("outbox").set(leased(lease)).where("id", "in", ids),
+  ),
+};
+
 /** Leases available outbox messages; see `Store.claimOutbox`. */
 export async function claimOutbox(context: SqlContext, options: ClaimOptions & { readonly topic?: string }): Promise<OutboxEntry[]> {
-  const topic = options.topic === undefined ? sql`` : sql` AND topic = ${options.topic}`;
-  const rows = await lease<OutboxRow>(
-    context,
-    {
-      table: context.tables.outbox,
-      columns: sql`id, org_id, topic, ${jsonText(context.dialect, "payload")} AS payload, available_at, attempts, last_error`,
-      ready: sql`available_at <= ${options.now} AND lease_until <= ${options.now}${topic}`,
-      order: "available_at, id",
-    },
-    options,
-  );
   const leaseUntil = options.now + options.leaseMs;
+  const lease: Lease = { now: options.now, limit: options.limit, owner: options.owner, leaseUntil, topic: options.topic };
+  const rows = await claim(context, OUTBOX, lease);
   return rows
     .map((row) => toOutboxEntry({ ...row, lease_owner: options.owner, lease_until: leaseUntil }))
     .sort(byTimeThenId((entry) => entry.availableAt));
 }
 
+const DELETE_SETTLED = statement((db, { id, owner }: { id: string; owner: string }) =>
+  db.deleteFrom("outbox").where("id", "=", id).where("lease_owner", "=", owner),
+);
+
+// `attempts` always grows, so MySQL counts the row as changed whatever its affected-rows mode.
+const RESCHEDULE = statement((db, { id, owner, retryAt, error }: { id: string; owner: string; retryAt: number; error: string | null }) =>
+  db
+    .updateTable("outbox")
+    .set((eb) => ({ attempts: eb("attempts", "+", 1), last_error: error, available_at: retryAt, lease_owner: null, lease_until: 0 }))
+    .where("id", "=", id)
+    .where("lease_owner", "=", owner),
+);
+
 /** Finishes or reschedules a message; only the lease holder succeeds. See `Store.settleOutbox`. */
 export async function settleOutbox(
-  { db, tables }: SqlContext,
+  context: SqlContext,
   id: string,
   owner: string,
   outcome: { readonly retryAt?: number; readonly error?: string },
 ): Promise<boolean> {
-  if (outcome.retryAt === undefined) {
-    const result = await sql`DELETE FROM ${tables.outbox} WHERE id = ${id} AND lease_owner = ${owner}`.execute(db);
-    return Number(result.numAffectedRows ?? 0) > 0;
-  }
-  // `attempts` always grows, so MySQL counts the row as changed whatever its affected-rows mode.
-  const result = await sql`UPDATE ${tables.outbox} SET attempts = attempts + 1, last_error = ${outcome.error ?? null},
-    available_at = ${outcome.retryAt}, lease_owner = NULL, lease_until = 0
-    WHERE id = ${id} AND lease_owner = ${owner}`.execute(db);
+  const result =
+    outcome.retryAt === undefined
+      ? await context.run(DELETE_SETTLED, { id, owner })
+      : await context.run(RESCHEDULE, { id, owner, retryAt: outcome.retryAt, error: outcome.error ?? null });
   return Number(result.numAffectedRows ?? 0) > 0;
 }

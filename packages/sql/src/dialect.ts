@@ -1,5 +1,6 @@
 import { InvalidInputError } from "@agent-sessions/core";
-import { CompiledQuery, type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
+import { type AliasableExpression, CompiledQuery, type Expression, expressionBuilder, type Kysely } from "kysely";
+import type { Database } from "./database.js";
 
 /** The SQL databases the store speaks to: PostgreSQL, MySQL 8 or MariaDB 10.6+, and SQLite. */
 export type SqlDialect = "postgres" | "mysql" | "sqlite";
@@ -7,13 +8,13 @@ export type SqlDialect = "postgres" | "mysql" | "sqlite";
 const DIALECTS: readonly SqlDialect[] = ["postgres", "mysql", "sqlite"];
 
 /**
- * A Kysely instance of any database type: the store names its tables at run time (prefix,
- * schema), so its queries are written as SQL templates rather than against a typed schema.
+ * A Kysely instance of any database type, as the store and `migrate` take it: the store queries
+ * it as a `Kysely<Database>`, its tables named with the prefix and schema given.
  */
 export type AnyKysely = Kysely<any>;
 
 /** A connection or transaction queries run on. */
-export type Executor = Kysely<any> | Transaction<any>;
+export type Executor = Kysely<Database>;
 
 /** Throws a clear error unless `dialect` is one the store supports. */
 export function assertDialect(dialect: unknown): asserts dialect is SqlDialect {
@@ -26,18 +27,23 @@ export function assertDialect(dialect: unknown): asserts dialect is SqlDialect {
  * A JSON column read back as text, so every driver hands over a string whatever its own JSON
  * handling is (pg parses jsonb, mysql2 parses MySQL's JSON but not MariaDB's LONGTEXT alias).
  */
-export function jsonText(dialect: SqlDialect, column: string): RawBuilder<string> {
-  const ref = sql.ref(column);
-  if (dialect === "postgres") return sql<string>`${ref}::text`;
-  if (dialect === "mysql") return sql<string>`CAST(${ref} AS CHAR)`;
-  return sql<string>`${ref}`;
+export function jsonText(dialect: SqlDialect, column: "data" | "payload" | "response"): AliasableExpression<string> {
+  if (dialect === "postgres") return eb.cast<string>(column, "text");
+  if (dialect === "mysql") return eb.cast<string>(column, "char");
+  return eb.ref(column).$castTo<string>();
 }
 
-/** A JSON value as a query parameter for a JSON column. */
-export function jsonParam(dialect: SqlDialect, value: unknown): RawBuilder<unknown> {
-  const text = JSON.stringify(value ?? null);
-  return dialect === "postgres" ? sql`${text}::jsonb` : sql`${text}`;
+/** JSON text (see `jsonString`) as the value of a JSON column. */
+export function jsonValue(dialect: SqlDialect, text: string): Expression<string> {
+  return dialect === "postgres" ? eb.cast<string>(eb.val(text), "jsonb") : eb.val(text);
 }
+
+/** A value as the JSON text a JSON column is written with. */
+export function jsonString(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+const eb = expressionBuilder<Database, keyof Database>();
 
 /** Whether `error` is the driver's report of a duplicate primary or unique key. */
 export function isUniqueViolation(error: unknown): boolean {
@@ -58,7 +64,7 @@ export function isRetryable(error: unknown): boolean {
  * lock up front: a deferred transaction that reads and then writes can fail with SQLITE_BUSY
  * when another process wrote in between, and SQLite allows only one writer anyway.
  */
-export async function inTransaction<T>(db: AnyKysely, dialect: SqlDialect, work: (trx: Executor) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(db: Executor, dialect: SqlDialect, work: (trx: Executor) => Promise<T>): Promise<T> {
   if (dialect !== "sqlite") return db.transaction().execute(work);
   return inTurn(db, () => sqliteTransaction(db, work));
 }
@@ -69,9 +75,9 @@ export async function inTransaction<T>(db: AnyKysely, dialect: SqlDialect, work:
  * costs more than the writes. Queuing the transactions here first means each waits for the one
  * before it only, and Kysely's lock sees one waiter at a time.
  */
-const sqliteQueues = new WeakMap<AnyKysely, Promise<unknown>>();
+const sqliteQueues = new WeakMap<Executor, Promise<unknown>>();
 
-function inTurn<T>(db: AnyKysely, work: () => Promise<T>): Promise<T> {
+function inTurn<T>(db: Executor, work: () => Promise<T>): Promise<T> {
   const previous = sqliteQueues.get(db) ?? Promise.resolve();
   const turn = previous.then(work, work);
   sqliteQueues.set(db, turn.catch(() => {}));
@@ -79,11 +85,12 @@ function inTurn<T>(db: AnyKysely, work: () => Promise<T>): Promise<T> {
 }
 
 // Compiled once: these run on every SQLite transaction.
+// raw: kysely's transactions begin with a plain BEGIN, and its builder has no transaction statements.
 const BEGIN_IMMEDIATE = CompiledQuery.raw("BEGIN IMMEDIATE");
 const COMMIT = CompiledQuery.raw("COMMIT");
 const ROLLBACK = CompiledQuery.raw("ROLLBACK");
 
-function sqliteTransaction<T>(db: AnyKysely, work: (trx: Executor) => Promise<T>): Promise<T> {
+function sqliteTransaction<T>(db: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
   return db.connection().execute(async (connection) => {
     await connection.executeQuery(BEGIN_IMMEDIATE);
     let result: T;

@@ -1,7 +1,9 @@
 import type { RecordKind, RecordLimit } from "@agent-sessions/core";
-import { sql } from "kysely";
+import type { ExpressionBuilder } from "kysely";
 import type { SqlContext } from "./context.js";
+import type { Database } from "./database.js";
 import { type Executor, inTransaction } from "./dialect.js";
+import { statement } from "./statement.js";
 
 // A limit that spans records (at most 20 live webhook endpoints an organization) is a count
 // followed by an insert. Two callers that count at once both see room, so each capped insert of
@@ -18,12 +20,50 @@ import { type Executor, inTransaction } from "./dialect.js";
 /** How long a capped insert waits for another one of the same organization and kind on MySQL. */
 const LOCK_SECONDS = 30;
 
+const COUNT_WITH_STATUS = statement((db, { orgId, kind, status }: { orgId: string; kind: string; status: string }) =>
+  db
+    .selectFrom("records")
+    .select((eb) => eb.fn.countAll().as("total"))
+    .where("org_id", "=", orgId)
+    .where("kind", "=", kind)
+    .where("status", "=", status),
+);
+
 /** The number of the organization's records of `kind` with `status`, read inside the lock. */
-export async function countWithStatus(trx: Executor, { tables }: SqlContext, orgId: string, kind: RecordKind, limit: RecordLimit): Promise<number> {
-  const { rows } = await sql<{ total: number | string }>`SELECT COUNT(*) AS total FROM ${tables.records}
-    WHERE org_id = ${orgId} AND kind = ${kind} AND status = ${limit.status}`.execute(trx);
+export async function countWithStatus(trx: Executor, context: SqlContext, orgId: string, kind: RecordKind, limit: RecordLimit): Promise<number> {
+  const { rows } = await context.run(COUNT_WITH_STATUS, { orgId, kind, status: limit.status }, trx);
   return Number(rows[0]?.total ?? 0);
 }
+
+/**
+ * PostgreSQL: waits for the transaction lock of two 32-bit keys, the table (so stores in other
+ * schemas or prefixes do not wait on each other) and the pair. A hash collision only makes two
+ * pairs take turns.
+ */
+const ADVISORY_LOCK = statement((db, { table, pair }: { table: string; pair: string }) =>
+  db.selectNoFrom(({ fn, val }) => fn("pg_advisory_xact_lock", [fn("hashtext", [val(table)]), fn("hashtext", [val(pair)])]).as("locked")),
+);
+
+/** A MySQL named lock of one organization and kind in one store's tables. */
+interface NamedLock {
+  readonly schema: string | null;
+  readonly prefix: string;
+  readonly orgId: string;
+  readonly kind: string;
+}
+
+/** Names are server-wide and at most 64 characters: a digest of the database, prefix and pair. */
+function lockName({ fn, val }: ExpressionBuilder<Database, never>, lock: NamedLock) {
+  const scope = fn("concat_ws", [val(":"), fn.coalesce(val(lock.schema), fn("database", [])), val(lock.prefix), val(lock.orgId), val(lock.kind)]);
+  return fn("concat", [val("agent-sessions:"), fn("sha1", [scope])]);
+}
+
+/** `locked` is 1 once the lock is taken, 0 after `seconds` without it. */
+const GET_LOCK = statement((db, values: NamedLock & { seconds: number }) =>
+  db.selectNoFrom((eb) => eb.fn<number | string | null>("get_lock", [lockName(eb, values), eb.val(values.seconds)]).as("locked")),
+);
+
+const RELEASE_LOCK = statement((db, values: NamedLock) => db.selectNoFrom((eb) => eb.fn("release_lock", [lockName(eb, values)]).as("released")));
 
 /**
  * Runs `work` in a transaction that holds the lock of the organization's records of `kind`:
@@ -38,16 +78,13 @@ export function inLimitTransaction<T>(context: SqlContext, orgId: string, kind: 
       .transaction()
       .setIsolationLevel("read committed")
       .execute(async (trx) => {
-        // Two 32-bit keys: the table (so stores in other schemas or prefixes do not wait on each
-        // other) and the pair. A hash collision only makes two pairs take turns.
-        await sql`SELECT pg_advisory_xact_lock(hashtext(${tables.name("records")}), hashtext(${`${orgId}:${kind}`}))`.execute(trx);
+        await context.run(ADVISORY_LOCK, { table: tables.name("records"), pair: `${orgId}:${kind}` }, trx);
         return work(trx);
       });
   }
+  const lock: NamedLock = { schema: tables.schema ?? null, prefix: tables.prefix, orgId, kind };
   return db.connection().execute(async (connection) => {
-    // Names are server-wide and at most 64 characters: a digest of the database, prefix and pair.
-    const name = sql`CONCAT('agent-sessions:', SHA1(CONCAT_WS(':', COALESCE(${tables.schema ?? null}, DATABASE()), ${tables.prefix}, ${orgId}, ${kind})))`;
-    const { rows } = await sql<{ locked: number | string | null }>`SELECT GET_LOCK(${name}, ${LOCK_SECONDS}) AS locked`.execute(connection);
+    const { rows } = await context.run(GET_LOCK, { ...lock, seconds: LOCK_SECONDS }, connection);
     if (Number(rows[0]?.locked) !== 1) {
       throw new Error(`insertWithinLimit: another insert of ${kind} records of ${orgId} held the lock for ${LOCK_SECONDS} seconds`);
     }
@@ -56,7 +93,7 @@ export function inLimitTransaction<T>(context: SqlContext, orgId: string, kind: 
     } finally {
       // The transaction is over whichever way it went; a release that fails means the connection
       // broke, and the server drops a broken session's locks itself.
-      await sql`SELECT RELEASE_LOCK(${name})`.execute(connection).catch(() => {});
+      await context.run(RELEASE_LOCK, lock, connection).catch(() => {});
     }
   });
 }

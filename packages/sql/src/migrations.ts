@@ -1,6 +1,7 @@
 import { AgentSessionsError } from "@agent-sessions/core";
-import { sql } from "kysely";
-import { type AnyKysely, assertDialect, type Executor, type SqlDialect } from "./dialect.js";
+import { type ExpressionBuilder, sql } from "kysely";
+import type { Database } from "./database.js";
+import { type AnyKysely, assertDialect, type Executor, inTransaction, type SqlDialect } from "./dialect.js";
 import { schemaV1 } from "./schema-v1.js";
 import { type TableOptions, Tables } from "./tables.js";
 
@@ -12,6 +13,8 @@ interface Migration {
 }
 
 /** Every migration this package ships, in order. Append; never edit one that was released. */
+// raw: the migrations' DDL stays as it shipped. Kysely's schema builder would also need raw types
+// (`varchar(128) COLLATE "C"`), and cannot put MySQL's indexes inside CREATE TABLE (see schema-v1.ts).
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -62,8 +65,8 @@ const MIGRATIONS: readonly Migration[] = [
 
 /** Whether a MySQL-protocol server is MariaDB (whose JSON type is an alias of LONGTEXT). */
 async function isMariaDb(db: Executor): Promise<boolean> {
-  const { rows } = await sql<{ version: string }>`SELECT VERSION() AS version`.execute(db);
-  return /mariadb/i.test(String(rows[0]?.version ?? ""));
+  const row = await db.selectNoFrom(({ fn }) => fn<string>("version", []).as("version")).executeTakeFirst();
+  return /mariadb/i.test(String(row?.version ?? ""));
 }
 
 /** The newest schema version this package knows and needs. */
@@ -108,7 +111,7 @@ export async function schemaVersion(db: AnyKysely, dialect: SqlDialect, options:
   assertDialect(dialect);
   const tables = new Tables(dialect, options);
   try {
-    return await readVersion(db, tables);
+    return await readVersion(db.withPlugin(tables.plugin));
   } catch (error) {
     if (isMissingTable(error)) return 0;
     throw error;
@@ -138,60 +141,57 @@ export async function assertSchemaVersion(db: AnyKysely, dialect: SqlDialect, op
 export async function migrate(db: AnyKysely, dialect: SqlDialect, options: TableOptions = {}): Promise<MigrationResult> {
   assertDialect(dialect);
   const tables = new Tables(dialect, options);
+  const named: Executor = db.withPlugin(tables.plugin);
   if (dialect === "postgres") {
     // PostgreSQL runs DDL in transactions: all pending migrations apply together or not at all.
-    return db.transaction().execute(async (trx) => {
-      if (tables.schema !== undefined) await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(tables.schema)}`.execute(trx);
-      await sql`SELECT pg_advisory_xact_lock(hashtext(${`agent-sessions:${tables.name("schema_migrations")}`}))`.execute(trx);
+    return named.transaction().execute(async (trx) => {
+      if (tables.schema !== undefined) await trx.schema.createSchema(tables.schema).ifNotExists().execute();
+      const key = `agent-sessions:${tables.name("schema_migrations")}`;
+      await trx.selectNoFrom(({ fn, val }) => fn("pg_advisory_xact_lock", [fn("hashtext", [val(key)])]).as("locked")).execute();
       return applyPending(trx, dialect, tables);
     });
   }
-  if (dialect === "sqlite") {
-    return db.connection().execute(async (connection) => {
-      await sql`BEGIN IMMEDIATE`.execute(connection);
-      try {
-        const result = await applyPending(connection, dialect, tables);
-        await sql`COMMIT`.execute(connection);
-        return result;
-      } catch (error) {
-        await sql`ROLLBACK`.execute(connection);
-        throw error;
-      }
-    });
-  }
+  if (dialect === "sqlite") return inTransaction(named, dialect, (trx) => applyPending(trx, dialect, tables));
   // MySQL commits each DDL statement by itself; a named lock keeps concurrent migrators apart,
   // and every statement can be run again should a migration be cut short.
-  return db.connection().execute(async (connection) => {
-    if (tables.schema !== undefined) await sql`CREATE DATABASE IF NOT EXISTS ${sql.id(tables.schema)}`.execute(connection);
-    const lock = sql`LEFT(CONCAT('agent-sessions:', COALESCE(${tables.schema ?? null}, DATABASE()), '.', ${tables.prefix}), 64)`;
-    const { rows } = await sql<{ locked: number | null }>`SELECT GET_LOCK(${lock}, 60) AS locked`.execute(connection);
-    if (Number(rows[0]?.locked) !== 1) throw new Error("migrate: could not take the migration lock within 60 seconds");
+  return named.connection().execute(async (connection) => {
+    // CREATE SCHEMA is MySQL's other name for CREATE DATABASE.
+    if (tables.schema !== undefined) await connection.schema.createSchema(tables.schema).ifNotExists().execute();
+    const lock = ({ fn, lit, val }: ExpressionBuilder<Database, never>) =>
+      fn("left", [fn("concat", [val("agent-sessions:"), fn.coalesce(val(tables.schema ?? null), fn("database", [])), val("."), val(tables.prefix)]), lit(64)]);
+    const taken = await connection.selectNoFrom((eb) => eb.fn<number | null>("get_lock", [lock(eb), eb.lit(60)]).as("locked")).executeTakeFirst();
+    if (Number(taken?.locked) !== 1) throw new Error("migrate: could not take the migration lock within 60 seconds");
     try {
       return await applyPending(connection, dialect, tables);
     } finally {
-      await sql`SELECT RELEASE_LOCK(${lock})`.execute(connection);
+      await connection.selectNoFrom((eb) => eb.fn("release_lock", [lock(eb)]).as("released")).execute();
     }
   });
 }
 
 async function applyPending(db: Executor, dialect: SqlDialect, tables: Tables): Promise<MigrationResult> {
-  const bigint = dialect === "sqlite" ? "integer" : "bigint";
-  await sql`CREATE TABLE IF NOT EXISTS ${tables.migrations} (version integer NOT NULL PRIMARY KEY, name varchar(200) NOT NULL, applied_at ${sql.raw(bigint)} NOT NULL)`.execute(db);
-  const from = await readVersion(db, tables);
+  await db.schema
+    .createTable("schema_migrations")
+    .ifNotExists()
+    .addColumn("version", "integer", (column) => column.notNull().primaryKey())
+    .addColumn("name", "varchar(200)", (column) => column.notNull())
+    .addColumn("applied_at", dialect === "sqlite" ? "integer" : "bigint", (column) => column.notNull())
+    .execute();
+  const from = await readVersion(db);
   if (from > LATEST_SCHEMA_VERSION) throw new SchemaVersionError(from, LATEST_SCHEMA_VERSION);
   const applied: number[] = [];
   for (const migration of MIGRATIONS) {
     if (migration.version <= from) continue;
     await migration.up(db, dialect, tables);
-    await sql`INSERT INTO ${tables.migrations} (version, name, applied_at) VALUES (${migration.version}, ${migration.name}, ${Date.now()})`.execute(db);
+    await db.insertInto("schema_migrations").values({ version: migration.version, name: migration.name, applied_at: Date.now() }).execute();
     applied.push(migration.version);
   }
   return { from, to: LATEST_SCHEMA_VERSION, applied };
 }
 
-async function readVersion(db: Executor, tables: Tables): Promise<number> {
-  const { rows } = await sql<{ version: number | string | null }>`SELECT MAX(version) AS version FROM ${tables.migrations}`.execute(db);
-  return Number(rows[0]?.version ?? 0);
+async function readVersion(db: Executor): Promise<number> {
+  const row = await db.selectFrom("schema_migrations").select(({ fn }) => fn.max("version").as("version")).executeTakeFirst();
+  return Number(row?.version ?? 0);
 }
 
 function isMissingTable(error: unknown): boolean {

@@ -1,46 +1,18 @@
 import { InvalidInputError, isRecordId, type OutboxEntry, type RecordKind, type SessionEvent, type StoredRecord } from "@agent-sessions/core";
+import type { Selectable } from "kysely";
+import type { EventsTable, OutboxTable, RecordsTable } from "./database.js";
 
 // Drivers disagree on BIGINT: pg hands over strings, mysql2 and better-sqlite3 numbers (or
 // bigints when asked to). Every integer column goes through Number(), whatever the driver's settings.
 
-/** A row of the records table as read (JSON as text, integers in whatever form the driver uses). */
-export interface RecordRow {
-  id: string;
-  org_id: string;
-  kind: string;
-  status: string;
-  version: number | string;
-  created_at: number | string;
-  updated_at: number | string;
-  due_at: number | string | null;
-  event_count: number | string;
-  data: string;
-}
+/** A row of the records table as read, JSON as text (`jsonText`), without the lease. */
+export type RecordRow = Omit<Selectable<RecordsTable>, "data" | "lease_owner" | "lease_until"> & { data: string };
 
 /** A row of the events table as read. */
-export interface EventRow {
-  id: string;
-  org_id: string;
-  record_id: string;
-  kind: string;
-  seq: number | string;
-  type: string;
-  at: number | string;
-  payload: string;
-}
+export type EventRow = Omit<Selectable<EventsTable>, "payload"> & { payload: string };
 
 /** A row of the outbox table as read. */
-export interface OutboxRow {
-  id: string;
-  org_id: string;
-  topic: string;
-  payload: string;
-  available_at: number | string;
-  attempts: number | string;
-  last_error: string | null;
-  lease_owner: string | null;
-  lease_until: number | string;
-}
+export type OutboxRow = Omit<Selectable<OutboxTable>, "payload"> & { payload: string };
 
 export function toRecord(row: RecordRow): StoredRecord {
   return {

@@ -16,22 +16,15 @@ import {
   type Store,
   type StoredRecord,
 } from "@agent-sessions/core";
-import { sql } from "kysely";
 import { claimDue, claimOutbox, listDue, settleOutbox } from "./claims.js";
-import type { SqlContext } from "./context.js";
-import { type AnyKysely, assertDialect, isRetryable, isUniqueViolation, jsonText, type SqlDialect } from "./dialect.js";
+import { SqlContext } from "./context.js";
+import { type AnyKysely, assertDialect, isRetryable, isUniqueViolation, type SqlDialect } from "./dialect.js";
 import { completeIdempotencyKey, purgeIdempotencyKeys, releaseIdempotencyKey, reserveIdempotencyKey } from "./idempotency.js";
 import { assertSchemaVersion, type MigrationResult, migrate } from "./migrations.js";
-import { decodeCursor, type EventRow, encodeCursor, type RecordRow, toEvent, toRecord } from "./rows.js";
+import { getRecord, listRecords, resolveAlias, timeline } from "./reads.js";
 import { type TableOptions, Tables } from "./tables.js";
-import {
-  compareAndSetInTransaction,
-  compareAndSetPostgres,
-  insertInTransaction,
-  type InsertOutcome,
-  insertPostgres,
-  insertWithinLimitInTransaction,
-} from "./writes.js";
+import { aliasOwners, compareAndSetInTransaction, type InsertOutcome, insertInTransaction, insertWithinLimitInTransaction } from "./writes.js";
+import { compareAndSetPostgres, insertPostgres } from "./writes-postgres.js";
 
 /** How a `SqlStore` reaches its tables. */
 export interface SqlStoreOptions extends TableOptions {
@@ -57,9 +50,7 @@ export class SqlStore implements Store {
   readonly db: AnyKysely;
   readonly dialect: SqlDialect;
   readonly options: SqlStoreOptions;
-  private readonly tables: Tables;
   private readonly context: SqlContext;
-  private readonly recordColumns;
   private schemaChecked = false;
   private schemaCheck: Promise<number> | null = null;
 
@@ -68,9 +59,7 @@ export class SqlStore implements Store {
     this.db = db;
     this.dialect = options.dialect;
     this.options = options;
-    this.tables = new Tables(options.dialect, options);
-    this.context = { db, dialect: options.dialect, tables: this.tables };
-    this.recordColumns = sql`id, org_id, kind, status, version, created_at, updated_at, due_at, event_count, ${jsonText(options.dialect, "data")} AS data`;
+    this.context = new SqlContext(db, options.dialect, new Tables(options.dialect, options));
   }
 
   /** Applies pending migrations to this store's tables; see `migrate`. */
@@ -138,22 +127,17 @@ export class SqlStore implements Store {
 
   async get(orgId: string, id: string): Promise<StoredRecord | null> {
     if (!this.schemaChecked) await this.checkSchema();
-    const { rows } = await sql<RecordRow>`SELECT ${this.recordColumns} FROM ${this.tables.records}
-      WHERE id = ${id} AND org_id = ${orgId}`.execute(this.db);
-    return rows[0] ? toRecord(rows[0]) : null;
+    return getRecord(this.context, id, orgId);
   }
 
   async getUnscoped(id: string): Promise<StoredRecord | null> {
     if (!this.schemaChecked) await this.checkSchema();
-    const { rows } = await sql<RecordRow>`SELECT ${this.recordColumns} FROM ${this.tables.records} WHERE id = ${id}`.execute(this.db);
-    return rows[0] ? toRecord(rows[0]) : null;
+    return getRecord(this.context, id);
   }
 
   async resolveAlias(orgId: string, alias: string): Promise<string | null> {
     if (!this.schemaChecked) await this.checkSchema();
-    const { rows } = await sql<{ record_id: string }>`SELECT record_id FROM ${this.tables.aliases}
-      WHERE org_id = ${orgId} AND alias = ${alias}`.execute(this.db);
-    return rows[0]?.record_id ?? null;
+    return resolveAlias(this.context, orgId, alias);
   }
 
   /**
@@ -165,28 +149,13 @@ export class SqlStore implements Store {
     assertCount("limit", query.limit, 1);
     if (query.offset !== undefined) assertCount("offset", query.offset, 0);
     if (!this.schemaChecked) await this.checkSchema();
-    const status = query.status === undefined ? sql`` : sql` AND status = ${query.status}`;
-    const filter = sql`org_id = ${orgId} AND kind = ${query.kind}${status}`;
-    const before = query.cursor === undefined ? sql`` : sql` AND id < ${decodeCursor(query.cursor)}`;
-    const offset = query.cursor === undefined ? (query.offset ?? 0) : 0;
-    const [page, count] = await Promise.all([
-      sql<RecordRow>`SELECT ${this.recordColumns} FROM ${this.tables.records} WHERE ${filter}${before}
-        ORDER BY id DESC LIMIT ${query.limit + 1} OFFSET ${offset}`.execute(this.db),
-      sql<{ total: number | string }>`SELECT COUNT(*) AS total FROM ${this.tables.records} WHERE ${filter}`.execute(this.db),
-    ]);
-    const more = page.rows.length > query.limit;
-    const records = (more ? page.rows.slice(0, query.limit) : page.rows).map(toRecord);
-    return { records, total: Number(count.rows[0]?.total ?? 0), nextCursor: more ? encodeCursor(records.at(-1)!.id) : null };
+    return listRecords(this.context, orgId, query);
   }
 
   async timeline(orgId: string, id: string, options: { afterSeq?: number; limit?: number } = {}): Promise<SessionEvent[]> {
     if (options.limit !== undefined) assertCount("limit", options.limit, 0);
     if (!this.schemaChecked) await this.checkSchema();
-    const limit = options.limit === undefined ? sql`` : sql` LIMIT ${options.limit}`;
-    const { rows } = await sql<EventRow>`SELECT org_id, record_id, seq, id, kind, type, at, ${jsonText(this.dialect, "payload")} AS payload
-      FROM ${this.tables.events} WHERE org_id = ${orgId} AND record_id = ${id} AND seq > ${options.afterSeq ?? 0}
-      ORDER BY seq${limit}`.execute(this.db);
-    return rows.map(toEvent);
+    return timeline(this.context, orgId, id, options);
   }
 
   async claimDue(options: ClaimOptions): Promise<DueClaim[]> {
@@ -264,10 +233,8 @@ export class SqlStore implements Store {
   private async takenAlias(write: RecordWrite): Promise<string | null> {
     const aliases = write.aliases ?? [];
     if (aliases.length === 0) return null;
-    const { rows } = await sql<{ alias: string }>`SELECT alias FROM ${this.tables.aliases}
-      WHERE org_id = ${write.record.orgId} AND alias IN (${sql.join(aliases)})`.execute(this.db);
-    const taken = new Set(rows.map((row) => row.alias));
-    return aliases.find((alias) => taken.has(alias)) ?? null;
+    const owners = await aliasOwners(this.context, write.record.orgId, aliases);
+    return aliases.find((alias) => owners.has(alias)) ?? null;
   }
 }
 

@@ -1,61 +1,79 @@
 import type { OutboxMessage, RecordWrite, StoredRecord } from "@agent-sessions/core";
-import { type RawBuilder, sql } from "kysely";
-import { jsonParam, type SqlDialect } from "./dialect.js";
+import type { Insertable } from "kysely";
+import type { AliasesTable, EventsTable, OutboxTable, RecordsTable } from "./database.js";
+import { jsonString, jsonValue, type SqlDialect } from "./dialect.js";
 
-// Rows of multi-row INSERTs. PostgreSQL types the columns of a VALUES list from its parameters,
-// which arrive untyped, so there every non-text value carries a cast; the other dialects take
-// the target column's type.
+// The rows a write inserts, as statement values: JSON already serialized (statements are built
+// once and only pass values on), every key present in the same order, so that a multi-row
+// INSERT's columns and a VALUES list's positions agree.
 
-function cast(dialect: SqlDialect, value: unknown, type: "integer" | "bigint"): RawBuilder<unknown> {
-  return dialect === "postgres" ? sql`${value}::${sql.raw(type)}` : sql`${value}`;
+/** A record's row, without the lease (a write clears it). */
+export type RecordValues = Omit<Insertable<RecordsTable>, "lease_owner" | "lease_until">;
+export type EventValues = Insertable<EventsTable>;
+export type AliasValues = Insertable<AliasesTable>;
+/** An outbox message's row, before its first lease. */
+export type OutboxValues = Pick<Insertable<OutboxTable>, "id" | "org_id" | "topic" | "payload" | "available_at">;
+
+/** A write as statement values: the record's row and the rows that come with it. */
+export interface WriteValues {
+  readonly record: RecordValues;
+  readonly events: readonly EventValues[];
+  /** Each once. */
+  readonly aliases: readonly string[];
+  readonly outbox: readonly OutboxValues[];
 }
 
-/** Columns of `recordRow`, in its order. */
-export const RECORD_COLUMNS = sql.raw("id, org_id, kind, status, version, created_at, updated_at, due_at, event_count, data");
-
-/** The record as one row of `RECORD_COLUMNS`. */
-export function recordRow(dialect: SqlDialect, record: StoredRecord): RawBuilder<unknown> {
-  return sql`(${record.id}, ${record.orgId}, ${record.kind}, ${record.status}, ${record.version}, ${record.createdAt},
-    ${record.updatedAt}, ${record.dueAt}, ${record.eventCount}, ${jsonParam(dialect, record.data)})`;
+export function writeValues(write: RecordWrite): WriteValues {
+  const aliases = [...new Set(write.aliases ?? [])];
+  return { record: recordValues(write.record), events: eventValues(write), aliases, outbox: outboxValues(write.outbox ?? []) };
 }
 
-/** Columns of `eventRows`, in its order. */
-export const EVENT_COLUMNS = sql.raw("org_id, record_id, seq, id, kind, type, at, payload");
+/** The record's row as an INSERT takes it, its JSON as the dialect does. */
+export function recordRow(dialect: SqlDialect, record: RecordValues) {
+  return { ...record, data: jsonValue(dialect, record.data) };
+}
 
-/** The write's events as rows of `EVENT_COLUMNS`, filed under the written record whatever they claim. */
-export function eventRows(dialect: SqlDialect, write: RecordWrite): RawBuilder<unknown> {
+function recordValues(record: StoredRecord): RecordValues {
+  return {
+    id: record.id,
+    org_id: record.orgId,
+    kind: record.kind,
+    status: record.status,
+    version: record.version,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    due_at: record.dueAt,
+    event_count: record.eventCount,
+    data: jsonString(record.data),
+  };
+}
+
+/** The write's events, filed under the written record whatever they claim. */
+function eventValues(write: RecordWrite): EventValues[] {
   const { record } = write;
-  return sql.join(
-    write.events.map(
-      (event) =>
-        sql`(${record.orgId}, ${record.id}, ${cast(dialect, event.seq, "integer")}, ${event.id}, ${event.kind}, ${event.type},
-          ${cast(dialect, event.at, "bigint")}, ${jsonParam(dialect, event.payload)})`,
-    ),
-  );
+  return write.events.map((event) => ({
+    org_id: record.orgId,
+    record_id: record.id,
+    seq: event.seq,
+    id: event.id,
+    kind: event.kind,
+    type: event.type,
+    at: event.at,
+    payload: jsonString(event.payload),
+  }));
 }
 
-/** Columns of `aliasRows`, in its order. */
-export const ALIAS_COLUMNS = sql.raw("org_id, alias, record_id");
-
-/** The write's aliases as rows of `ALIAS_COLUMNS`. */
-export function aliasRows(write: RecordWrite, aliases: readonly string[]): RawBuilder<unknown> {
-  return sql.join(aliases.map((alias) => sql`(${write.record.orgId}, ${alias}, ${write.record.id})`));
+/** The aliases as rows naming the written record. */
+export function aliasValues(record: Pick<RecordValues, "org_id" | "id">, aliases: readonly string[]): AliasValues[] {
+  return aliases.map((alias) => ({ org_id: record.org_id, alias, record_id: record.id }));
 }
 
-/** Columns of `outboxRows`, in its order. */
-export const OUTBOX_COLUMNS = sql.raw("id, org_id, topic, payload, available_at");
-
-/** Outbox messages as rows of `OUTBOX_COLUMNS`. */
-export function outboxRows(dialect: SqlDialect, messages: readonly OutboxMessage[]): RawBuilder<unknown> {
-  return sql.join(
-    messages.map(
-      (message) =>
-        sql`(${message.id}, ${message.orgId}, ${message.topic}, ${jsonParam(dialect, message.payload)}, ${cast(dialect, message.availableAt, "bigint")})`,
-    ),
-  );
-}
-
-/** The aliases of a write, each once. */
-export function aliasesOf(write: RecordWrite): string[] {
-  return [...new Set(write.aliases ?? [])];
+function outboxValues(messages: readonly OutboxMessage[]): OutboxValues[] {
+  return messages.map((message) => ({
+    id: message.id,
+    org_id: message.orgId,
+    topic: message.topic,
+    payload: jsonString(message.payload),
+    available_at: message.availableAt,
+  }));
 }

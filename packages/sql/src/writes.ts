@@ -1,96 +1,65 @@
 import type { RecordLimit, RecordWrite } from "@agent-sessions/core";
-import { type RawBuilder, sql } from "kysely";
+import type { QueryCreator } from "kysely";
 import type { SqlContext } from "./context.js";
-import { type Executor, inTransaction, isUniqueViolation, jsonParam } from "./dialect.js";
+import type { Database } from "./database.js";
+import { type Executor, inTransaction, isUniqueViolation, jsonValue, type SqlDialect } from "./dialect.js";
 import { countWithStatus, inLimitTransaction } from "./limits.js";
-import type { Tables } from "./tables.js";
-import {
-  ALIAS_COLUMNS,
-  aliasesOf,
-  aliasRows,
-  EVENT_COLUMNS,
-  eventRows,
-  OUTBOX_COLUMNS,
-  outboxRows,
-  RECORD_COLUMNS,
-  recordRow,
-} from "./values.js";
+import { statement } from "./statement.js";
+import { type AliasValues, aliasValues, type EventValues, type OutboxValues, type RecordValues, recordRow, type WriteValues, writeValues } from "./values.js";
 
-// On PostgreSQL a whole write is one statement: data-modifying CTEs (WITH … INSERT/UPDATE) run
-// in the statement's single implicit transaction, so the record, its events, aliases and outbox
-// rows are written together or not at all, in one round trip. Each INSERT runs only when the
-// `changed` CTE wrote the record (WHERE EXISTS), which is how a lost compare-and-set writes nothing.
+// MySQL/MariaDB and SQLite write a transition as one transaction of a few statements (PostgreSQL
+// writes it as one statement: see writes-postgres.ts): the record's INSERT or compare-and-set
+// UPDATE first (which locks the row, or on SQLite holds the one write lock), then multi-row
+// INSERTs of events, aliases and outbox messages. A capped insert is such a transaction on every
+// dialect, PostgreSQL included: it counts before it inserts. A value that cannot be serialized
+// throws while the write's values are made, before any statement runs.
 
-/** The INSERT CTEs that follow the record's own write, each gated on `changed` having a row. */
-function followers(tables: Tables, write: RecordWrite, aliasGuard: boolean): RawBuilder<unknown>[] {
-  const parts: RawBuilder<unknown>[] = [];
-  const wrote = sql`EXISTS (SELECT 1 FROM changed)`;
-  if (write.events.length > 0) {
-    parts.push(sql`new_events AS (INSERT INTO ${tables.events} (${EVENT_COLUMNS})
-      SELECT * FROM (VALUES ${eventRows("postgres", write)}) AS v WHERE ${wrote})`);
-  }
-  const aliases = aliasesOf(write);
-  if (aliases.length > 0) {
-    // No ON CONFLICT: an alias another writer took meanwhile fails the statement, undoing all of it.
-    const fresh = aliasGuard
-      ? sql` AND NOT EXISTS (SELECT 1 FROM ${tables.aliases} AS a WHERE a.org_id = v.org_id AND a.alias = v.alias)`
-      : sql``;
-    parts.push(sql`new_aliases AS (INSERT INTO ${tables.aliases} (${ALIAS_COLUMNS})
-      SELECT v.org_id, v.alias, v.record_id FROM (VALUES ${aliasRows(write, aliases)}) AS v (org_id, alias, record_id)
-      WHERE ${wrote}${fresh})`);
-  }
-  if (write.outbox && write.outbox.length > 0) {
-    parts.push(sql`new_outbox AS (INSERT INTO ${tables.outbox} (${OUTBOX_COLUMNS})
-      SELECT * FROM (VALUES ${outboxRows("postgres", write.outbox)}) AS v WHERE ${wrote}
-      ON CONFLICT (id) DO NOTHING)`);
-  }
-  return parts;
+/** The compare-and-set UPDATE, on every dialect: the record's new state, where it still has `expectedVersion`. */
+export function compareAndSetUpdate(db: QueryCreator<Database>, dialect: SqlDialect, { record, expectedVersion }: { record: RecordValues; expectedVersion: number }) {
+  return db
+    .updateTable("records")
+    .set({
+      status: record.status,
+      version: record.version,
+      updated_at: record.updated_at,
+      due_at: record.due_at,
+      event_count: record.event_count,
+      data: jsonValue(dialect, record.data),
+      lease_owner: null,
+      lease_until: 0,
+    })
+    .where("id", "=", record.id)
+    .where("org_id", "=", record.org_id)
+    .where("version", "=", expectedVersion);
 }
 
-async function run({ db }: SqlContext, changed: RawBuilder<unknown>, rest: RawBuilder<unknown>[]): Promise<boolean> {
-  const ctes = sql.join([sql`changed AS (${changed})`, ...rest], sql`, `);
-  const { rows } = await sql<{ written: string | number }>`WITH ${ctes} SELECT COUNT(*) AS written FROM changed`.execute(db);
-  return Number(rows[0]?.written) === 1;
-}
+const INSERT_RECORD = statement((db, record: RecordValues, dialect) => db.insertInto("records").values(recordRow(dialect, record)));
 
-/**
- * Inserts a record with everything it comes with in one statement; false when the id exists.
- * A taken alias raises the driver's unique violation, which the caller turns into `taken`.
- */
-export function insertPostgres(context: SqlContext, write: RecordWrite): Promise<boolean> {
-  const { tables } = context;
-  const changed = sql`INSERT INTO ${tables.records} (${RECORD_COLUMNS}) VALUES ${recordRow("postgres", write.record)}
-    ON CONFLICT (id) DO NOTHING RETURNING id`;
-  return run(context, changed, followers(tables, write, false));
-}
+const COMPARE_AND_SET = statement((db, values: { record: RecordValues; expectedVersion: number }, dialect) =>
+  compareAndSetUpdate(db, dialect, values),
+);
 
-/**
- * The compare-and-set in one statement. Concurrent writers of one version queue on the row lock
- * of the UPDATE; when the winner commits, PostgreSQL re-checks `version = expected` on the new row
- * for the others, which then update nothing and so insert nothing.
- */
-export function compareAndSetPostgres(context: SqlContext, write: RecordWrite & { expectedVersion: number }): Promise<boolean> {
-  const { tables } = context;
-  const { record } = write;
-  const aliases = aliasesOf(write);
-  const ownedElsewhere =
-    aliases.length > 0
-      ? sql` AND NOT EXISTS (SELECT 1 FROM ${tables.aliases} WHERE org_id = ${record.orgId}
-          AND alias IN (${sql.join(aliases)}) AND record_id <> ${record.id})`
-      : sql``;
-  const changed = sql`UPDATE ${tables.records} SET status = ${record.status}, version = ${record.version},
-    updated_at = ${record.updatedAt}, due_at = ${record.dueAt}, event_count = ${record.eventCount},
-    data = ${jsonParam("postgres", record.data)}, lease_owner = NULL, lease_until = 0
-    WHERE id = ${record.id} AND org_id = ${record.orgId} AND version = ${write.expectedVersion}${ownedElsewhere}
-    RETURNING id`;
-  return run(context, changed, followers(tables, write, true));
-}
+const INSERT_EVENTS = statement((db, { rows }: { rows: readonly EventValues[] }, dialect) =>
+  db.insertInto("events").values(rows.map((row) => ({ ...row, payload: jsonValue(dialect, row.payload) }))),
+);
 
-// MySQL/MariaDB and SQLite write a transition as one transaction of a few statements: the
-// record's INSERT or compare-and-set UPDATE first (which locks the row, or on SQLite holds the one
-// write lock), then multi-row INSERTs of events, aliases and outbox messages. A capped insert is
-// such a transaction on every dialect, PostgreSQL included: it counts before it inserts. A value
-// that cannot be serialized throws while a statement is built, which rolls back what ran before.
+const INSERT_ALIASES = statement((db, { rows }: { rows: readonly AliasValues[] }) => db.insertInto("aliases").values(rows));
+
+/** A message id already queued is kept as it is, as every store does. */
+const INSERT_OUTBOX = statement((db, { rows }: { rows: readonly OutboxValues[] }, dialect) => {
+  const insert = db.insertInto("outbox").values(rows.map((row) => ({ ...row, payload: jsonValue(dialect, row.payload) })));
+  return dialect === "mysql" ? insert.onDuplicateKeyUpdate(({ ref }) => ({ id: ref("id") })) : insert.onConflict((oc) => oc.column("id").doNothing());
+});
+
+const ALIAS_OWNERS = statement((db, { orgId, aliases }: { orgId: string; aliases: readonly string[] }) =>
+  db.selectFrom("aliases").select(["alias", "record_id"]).where("org_id", "=", orgId).where("alias", "in", aliases),
+);
+
+/** The aliases among `aliases` that name some record in the organization, with the record each names. */
+export async function aliasOwners(context: SqlContext, orgId: string, aliases: readonly string[], executor?: Executor): Promise<Map<string, string>> {
+  const { rows } = await context.run(ALIAS_OWNERS, { orgId, aliases }, executor);
+  return new Map(rows.map((row) => [row.alias, row.record_id]));
+}
 
 /** Thrown inside a transaction to roll it back and hand `outcome` to the caller. */
 class Rollback<T> {
@@ -107,25 +76,10 @@ async function transact<T>(run: Promise<T>): Promise<T> {
   }
 }
 
-/** The aliases among `aliases` that name some record in the organization, with the record each names. */
-async function aliasOwners(db: Executor, tables: Tables, orgId: string, aliases: readonly string[]): Promise<Map<string, string>> {
-  const { rows } = await sql<{ alias: string; record_id: string }>`SELECT alias, record_id FROM ${tables.aliases}
-    WHERE org_id = ${orgId} AND alias IN (${sql.join(aliases)})`.execute(db);
-  return new Map(rows.map((row) => [row.alias, row.record_id]));
-}
-
-async function insertFollowers(db: Executor, { dialect, tables }: SqlContext, write: RecordWrite, aliases: readonly string[]): Promise<void> {
-  if (write.events.length > 0) {
-    await sql`INSERT INTO ${tables.events} (${EVENT_COLUMNS}) VALUES ${eventRows(dialect, write)}`.execute(db);
-  }
-  if (aliases.length > 0) {
-    await sql`INSERT INTO ${tables.aliases} (${ALIAS_COLUMNS}) VALUES ${aliasRows(write, aliases)}`.execute(db);
-  }
-  if (write.outbox && write.outbox.length > 0) {
-    // A message id already queued is kept as it is, as every store does.
-    const keep = dialect === "mysql" ? sql`ON DUPLICATE KEY UPDATE id = id` : sql`ON CONFLICT (id) DO NOTHING`;
-    await sql`INSERT INTO ${tables.outbox} (${OUTBOX_COLUMNS}) VALUES ${outboxRows(dialect, write.outbox)} ${keep}`.execute(db);
-  }
+async function insertFollowers(trx: Executor, context: SqlContext, values: WriteValues): Promise<void> {
+  if (values.events.length > 0) await context.run(INSERT_EVENTS, { rows: values.events }, trx);
+  if (values.aliases.length > 0) await context.run(INSERT_ALIASES, { rows: aliasValues(values.record, values.aliases) }, trx);
+  if (values.outbox.length > 0) await context.run(INSERT_OUTBOX, { rows: values.outbox }, trx);
 }
 
 /** What an insert in a transaction answers: `null` when written, else why not. */
@@ -136,23 +90,21 @@ export type InsertOutcome = { taken: string } | null | "retry";
  * unique violation on an alias taken by a concurrent insert after our check rolls back with
  * `retry`, so the caller runs it again and the check then names the alias.
  */
-async function insertStatements(trx: Executor, context: SqlContext, write: RecordWrite): Promise<null> {
-  const { dialect, tables } = context;
-  const { record } = write;
-  const aliases = aliasesOf(write);
+async function insertStatements(trx: Executor, context: SqlContext, values: WriteValues): Promise<null> {
+  const { record, aliases } = values;
   try {
-    await sql`INSERT INTO ${tables.records} (${RECORD_COLUMNS}) VALUES ${recordRow(dialect, record)}`.execute(trx);
+    await context.run(INSERT_RECORD, record, trx);
   } catch (error) {
     if (isUniqueViolation(error)) throw new Rollback({ taken: record.id });
     throw error;
   }
   if (aliases.length > 0) {
-    const owners = await aliasOwners(trx, tables, record.orgId, aliases);
+    const owners = await aliasOwners(context, record.org_id, aliases, trx);
     const taken = aliases.find((alias) => owners.has(alias));
     if (taken !== undefined) throw new Rollback({ taken });
   }
   try {
-    await insertFollowers(trx, context, write, aliases);
+    await insertFollowers(trx, context, values);
   } catch (error) {
     if (isUniqueViolation(error)) throw new Rollback("retry" as const);
     throw error;
@@ -162,7 +114,8 @@ async function insertStatements(trx: Executor, context: SqlContext, write: Recor
 
 /** Inserts a record with everything it comes with, as one transaction. */
 export function insertInTransaction(context: SqlContext, write: RecordWrite): Promise<InsertOutcome> {
-  return transact(inTransaction(context.db, context.dialect, (trx) => insertStatements(trx, context, write)));
+  const values = writeValues(write);
+  return transact(inTransaction(context.db, context.dialect, (trx) => insertStatements(trx, context, values)));
 }
 
 /**
@@ -171,10 +124,11 @@ export function insertInTransaction(context: SqlContext, write: RecordWrite): Pr
  */
 export function insertWithinLimitInTransaction(context: SqlContext, write: RecordWrite, limit: RecordLimit): Promise<InsertOutcome | "full"> {
   const { orgId, kind } = write.record;
+  const values = writeValues(write);
   return transact(
     inLimitTransaction(context, orgId, kind, async (trx) => {
       if ((await countWithStatus(trx, context, orgId, kind, limit)) >= limit.max) throw new Rollback("full" as const);
-      return insertStatements(trx, context, write);
+      return insertStatements(trx, context, values);
     }),
   );
 }
@@ -186,28 +140,26 @@ export function insertWithinLimitInTransaction(context: SqlContext, write: Recor
  * found rows (CLIENT_FOUND_ROWS) or changed rows.
  */
 export function compareAndSetInTransaction(context: SqlContext, write: RecordWrite & { expectedVersion: number }): Promise<boolean> {
-  const { dialect, tables } = context;
-  const { record } = write;
-  const aliases = aliasesOf(write);
-  return transact(inTransaction(context.db, dialect, async (trx) => {
-    const result = await sql`UPDATE ${tables.records} SET status = ${record.status}, version = ${record.version},
-      updated_at = ${record.updatedAt}, due_at = ${record.dueAt}, event_count = ${record.eventCount},
-      data = ${jsonParam(dialect, record.data)}, lease_owner = NULL, lease_until = 0
-      WHERE id = ${record.id} AND org_id = ${record.orgId} AND version = ${write.expectedVersion}`.execute(trx);
-    if (Number(result.numAffectedRows ?? 0) !== 1) throw new Rollback(false);
-    let fresh = aliases;
-    if (aliases.length > 0) {
-      const owners = await aliasOwners(trx, tables, record.orgId, aliases);
-      if (aliases.some((alias) => owners.has(alias) && owners.get(alias) !== record.id)) throw new Rollback(false);
-      fresh = aliases.filter((alias) => !owners.has(alias));
-    }
-    try {
-      await insertFollowers(trx, context, write, fresh);
-    } catch (error) {
-      // An alias taken by a concurrent insert after our check: this write loses, and writes nothing.
-      if (isUniqueViolation(error)) throw new Rollback(false);
-      throw error;
-    }
-    return true;
-  }));
+  const values = writeValues(write);
+  const { record, aliases } = values;
+  return transact(
+    inTransaction(context.db, context.dialect, async (trx) => {
+      const result = await context.run(COMPARE_AND_SET, { record, expectedVersion: write.expectedVersion }, trx);
+      if (Number(result.numAffectedRows ?? 0) !== 1) throw new Rollback(false);
+      let fresh = aliases;
+      if (aliases.length > 0) {
+        const owners = await aliasOwners(context, record.org_id, aliases, trx);
+        if (aliases.some((alias) => owners.has(alias) && owners.get(alias) !== record.id)) throw new Rollback(false);
+        fresh = aliases.filter((alias) => !owners.has(alias));
+      }
+      try {
+        await insertFollowers(trx, context, { ...values, aliases: fresh });
+      } catch (error) {
+        // An alias taken by a concurrent insert after our check: this write loses, and writes nothing.
+        if (isUniqueViolation(error)) throw new Rollback(false);
+        throw error;
+      }
+      return true;
+    }),
+  );
 }

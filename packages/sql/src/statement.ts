@@ -1,0 +1,108 @@
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from "kysely";
+import type { Database } from "./database.js";
+import type { SqlDialect } from "./dialect.js";
+
+// Kysely builds and compiles a query on every call: for the store's short statements that costs
+// several times what the statement took as an SQL template, and as much as SQLite takes to run
+// it. So each statement is built once per store and shape, with slots standing for its values,
+// and each run fills the compiled statement's parameters from the values it is given.
+
+/**
+ * A statement of the store, built with the query builder. `build` gets slots in place of the
+ * run's values: it passes them to the builder as they are and never computes with them (its
+ * result is reused for other values). It may look at their shape: which keys are undefined and
+ * how long the arrays are, since runs of another shape get a statement of their own.
+ */
+export interface Statement<V extends object, R> {
+  readonly build: (db: Kysely<Database>, values: V, dialect: SqlDialect) => Compilable<R>;
+}
+
+/** Declares a statement; see `Statement`. */
+export function statement<V extends object, R>(build: Statement<V, R>["build"]): Statement<V, R> {
+  return { build };
+}
+
+/** How many shapes of one statement are kept compiled; more (long `IN` lists) are built on each run. */
+const SHAPES = 64;
+
+/**
+ * The most parameters a statement kept compiled has. A larger one (a write of thousands of
+ * events) is rare, costs more to run than to build, and would hold its text and slots for good.
+ */
+const PARAMETERS = 512;
+
+type Read = (values: unknown) => unknown;
+
+interface Prepared {
+  readonly query: CompiledQuery<unknown>;
+  /** Reads each parameter of `query` from a run's values. */
+  readonly reads: readonly Read[];
+}
+
+/** A statement's values while it is built: where a parameter's value is read from on each run. */
+class Slot {
+  constructor(readonly read: Read) {}
+
+  toJSON(): never {
+    throw new Error("a statement was built with a computation on its values; pass them to the builder as they are");
+  }
+
+  [Symbol.toPrimitive](): never {
+    return this.toJSON();
+  }
+}
+
+/** The statements of one store: compiled by `compiler` (which knows the store's table names) on first use. */
+export class Statements {
+  readonly #compiler: Kysely<Database>;
+  readonly #dialect: SqlDialect;
+  readonly #prepared = new Map<Statement<never, unknown>, Map<string, Prepared>>();
+
+  constructor(compiler: Kysely<Database>, dialect: SqlDialect) {
+    this.#compiler = compiler;
+    this.#dialect = dialect;
+  }
+
+  /** Runs `statement` with `values` on `executor` (the store's connection, a transaction). */
+  async run<V extends object, R>(executor: Kysely<Database>, statement: Statement<V, R>, values: V): Promise<QueryResult<R>> {
+    const prepared = this.#prepare(statement, values);
+    const parameters = prepared.reads.map((read) => read(values));
+    return executor.executeQuery({ ...(prepared.query as CompiledQuery<R>), parameters });
+  }
+
+  #prepare<V extends object, R>(statement: Statement<V, R>, values: V): Prepared {
+    const key = statement as Statement<never, unknown>;
+    let shapes = this.#prepared.get(key);
+    if (shapes === undefined) this.#prepared.set(key, (shapes = new Map()));
+    const shape = shapeOf(values);
+    let prepared = shapes.get(shape);
+    if (prepared === undefined) {
+      const query = statement.build(this.#compiler, slots(values, (run) => run) as V, this.#dialect).compile();
+      prepared = { query, reads: query.parameters.map((parameter) => (parameter instanceof Slot ? parameter.read : () => parameter)) };
+      if (shapes.size < SHAPES && query.parameters.length <= PARAMETERS) shapes.set(shape, prepared);
+    }
+    return prepared;
+  }
+}
+
+/** Which keys of `values` are set and how long its arrays are: what a statement's build may depend on. */
+function shapeOf(values: object): string {
+  let shape = "";
+  for (const key in values) {
+    const value = (values as Record<string, unknown>)[key];
+    shape += value === undefined ? `${key}- ` : Array.isArray(value) ? `${key}[${value.length}] ` : `${key} `;
+  }
+  return shape;
+}
+
+/** `values` with every value (not arrays or plain objects) replaced by a slot reading it through `read`. */
+function slots(values: unknown, read: Read): unknown {
+  if (values === undefined) return undefined;
+  if (Array.isArray(values)) return values.map((item, index) => slots(item, (run) => (read(run) as unknown[])[index]));
+  if (values !== null && Object.getPrototypeOf(values) === Object.prototype) {
+    return Object.fromEntries(
+      Object.entries(values).map(([key, value]) => [key, slots(value, (run) => (read(run) as Record<string, unknown>)[key])]),
+    );
+  }
+  return new Slot(read);
+}
