@@ -79,7 +79,12 @@ async function main() {
     // Idle cores halting, as the machine runs them, then polling where it allows (see `holdPollingIdle`).
     const probe = holdPollingIdle();
     probe.release?.();
-    const modes = probe.refused ? [{ idle: "halt", rounds: ROUNDS }] : [{ idle: "halt", rounds: ROUNDS }, { idle: "poll", rounds: POLL_ROUNDS }];
+    const modes = probe.refused
+      ? [{ idle: "halt", rounds: ROUNDS }]
+      : [
+          { idle: "halt", rounds: ROUNDS },
+          { idle: "poll", rounds: POLL_ROUNDS },
+        ];
     console.log(
       `HTTP over loopback: agent-sessions serve (memory store) vs a bare node:http JSON handler, each in its own process` +
         ` (autocannon, ${CONNECTIONS} connections; per load, rounds of ${WARMUP_SECONDS} s warm-up + ${DURATION_SECONDS} s timed, serve and bare in turn, a fresh serve each round, best round kept;` +
@@ -111,7 +116,9 @@ async function main() {
               }
               if (result.failed) {
                 failures++;
-                console.log(`  ${entry.name.padEnd(34)} ${String(entry.pipelining).padStart(4)} ${idle} ${server.padEnd(6)} FAILED: ${result.failed}`);
+                console.log(
+                  `  ${entry.name.padEnd(34)} ${String(entry.pipelining).padStart(4)} ${idle} ${server.padEnd(6)} FAILED: ${result.failed}`,
+                );
               }
               if (!best[server] || result.perSecond > best[server].perSecond) best[server] = result;
             }
@@ -131,7 +138,9 @@ async function main() {
         const ratio = best.serve.perSecond / best.bare.perSecond;
         console.log(`  ${"".padEnd(34)} ${"".padStart(4)} ${"".padEnd(4)} ratio  ${ratio.toFixed(2)} of bare (goal ≥ ${GOAL_RATIO})`);
         if (best.bare.loadCpu >= LOAD_CEILING) {
-          console.log(`  ${"".padEnd(34)} ${"".padStart(4)} ${"".padEnd(4)}        autocannon near a full core on bare: the bare figure is its ceiling, the ratio reads high`);
+          console.log(
+            `  ${"".padEnd(34)} ${"".padStart(4)} ${"".padEnd(4)}        autocannon near a full core on bare: the bare figure is its ceiling, the ratio reads high`,
+          );
         }
         results.push({ idle, best, ratio });
       }
@@ -142,7 +151,9 @@ async function main() {
         figure:
           `${formatCount(best.serve.perSecond)} req/s (${ratio.toFixed(2)} of bare ${formatCount(best.bare.perSecond)}),` +
           ` p99 ${formatMs(best.serve.p99)} (bare ${formatMs(best.bare.p99)})` +
-          (polled ? `; idle cores polling: ${polled.ratio.toFixed(2)} (${formatCount(polled.best.serve.perSecond)} vs ${formatCount(polled.best.bare.perSecond)})` : ""),
+          (polled
+            ? `; idle cores polling: ${polled.ratio.toFixed(2)} (${formatCount(polled.best.serve.perSecond)} vs ${formatCount(polled.best.bare.perSecond)})`
+            : ""),
         goal: `≥ ${GOAL_RATIO} of bare node:http req/s`,
         met: ratio >= GOAL_RATIO,
       });
@@ -255,7 +266,21 @@ async function startServe(errors) {
   const bin = fileURLToPath(new URL("../packages/cli/bin/agent-sessions.js", import.meta.url));
   const profile = process.env.BENCH_HTTP_CPU_PROF;
   const execArgv = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
-  const args = [...execArgv, bin, "serve", "--port", "0", "--host", "127.0.0.1", "--store", "memory", "--api-key", `${ORG}:${API_KEY}`, "--rate-limit", "per-key=1000000/1"];
+  const args = [
+    ...execArgv,
+    bin,
+    "serve",
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--store",
+    "memory",
+    "--api-key",
+    `${ORG}:${API_KEY}`,
+    "--rate-limit",
+    "per-key=1000000/1",
+  ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   killOnExit(child);
   watchErrors(child, errors);

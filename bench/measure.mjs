@@ -46,10 +46,7 @@ export function measureSync(step, { batch = 10_000, warmupMs = 300, durationMs =
  * for `warmupMs`, then for `durationMs` or until `maxOperations` calls, whichever comes first.
  * Lane `l` only ever receives indexes `≡ l (mod concurrency)`, so lanes can own disjoint records.
  */
-export async function measureAsync(
-  operation,
-  { concurrency = 1, warmupMs = 200, durationMs = 800, maxOperations = Number.POSITIVE_INFINITY } = {},
-) {
+export async function measureAsync(operation, { concurrency = 1, warmupMs = 200, durationMs = 800, maxOperations = Number.POSITIVE_INFINITY } = {}) {
   let next = 0;
   const warm = await run(warmupMs, maxOperations / 4);
   collectGarbage();

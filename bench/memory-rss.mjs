@@ -48,9 +48,7 @@ console.log(
   `  after:  rss ${formatMb(after.rss)}, heapTotal ${formatMb(after.heapTotal)}, heapUsed ${formatMb(after.heapUsed)}, external ${formatMb(after.external)}`,
 );
 console.log(`  per session: ${formatCount(rssPerSession)} B of RSS, ${formatCount(heapPerSession)} B of heap`);
-console.log(
-  `  one session stores ${JSON.stringify(sample.data).length} chars of state JSON and ${JSON.stringify(event).length} chars of event JSON`,
-);
+console.log(`  one session stores ${JSON.stringify(sample.data).length} chars of state JSON and ${JSON.stringify(event).length} chars of event JSON`);
 console.log(`  goal: ${formatCount(SESSIONS)} sessions within ${formatMb(GOAL_BYTES)} RSS → ${after.rss <= GOAL_BYTES ? "met" : "missed"}`);
 
 report([

@@ -45,12 +45,7 @@ const open = accepted(formSessionMachine, created, { type: "open" }, T0 + 1_000)
 
 let workflow = createWorkflow({ id: "sess_0193a0f0000070008000000000000003", orgId: ORG, name: "signup" }, T0).state;
 workflow = accepted(workflowMachine, workflow, { type: "createInbox", inboxId: "inb_1", ttlSeconds: 3600 }, T0);
-workflow = accepted(
-  workflowMachine,
-  workflow,
-  { type: "createWait", waitId: "wait_1", waitType: "otp", inboxId: "inb_1", timeoutSeconds: 600 },
-  T0,
-);
+workflow = accepted(workflowMachine, workflow, { type: "createWait", waitId: "wait_1", waitType: "otp", inboxId: "inb_1", timeoutSeconds: 600 }, T0);
 
 const thread = createThread(
   { id: "thread_0193a0f0000070008000000000000004", orgId: ORG, contextVariables: { USER_NAME: "Ada", PLAN: "free" } },
@@ -130,13 +125,16 @@ for (const bench of selected) {
   accepted(machine, state, commands[0], NOW);
   let current = state;
   let refused = 0;
-  const result = measureSync(() => {
-    for (let i = 0; i < BATCH; i++) {
-      const outcome = machine.transition(current, commands[i & 63], NOW);
-      if (!outcome.ok) refused++;
-      else if (chained) current = outcome.state;
-    }
-  }, { batch: BATCH });
+  const result = measureSync(
+    () => {
+      for (let i = 0; i < BATCH; i++) {
+        const outcome = machine.transition(current, commands[i & 63], NOW);
+        if (!outcome.ok) refused++;
+        else if (chained) current = outcome.state;
+      }
+    },
+    { batch: BATCH },
+  );
   if (refused > 0) throw new Error(`${bench.name}: ${refused} transitions were refused`);
   totalOperations += result.operations;
   totalSeconds += result.seconds;
@@ -144,7 +142,9 @@ for (const bench of selected) {
   console.log(`  ${bench.name.padEnd(50)} ${formatCount(result.perSecond).padStart(12)} transitions/s   (goal ≥ ${formatCount(GOAL)}/s)`);
 }
 const overall = totalOperations / totalSeconds;
-console.log(`  ${"overall (every case for equal time)".padEnd(50)} ${formatCount(overall).padStart(12)} transitions/s   (goal ≥ ${formatCount(GOAL)}/s)`);
+console.log(
+  `  ${"overall (every case for equal time)".padEnd(50)} ${formatCount(overall).padStart(12)} transitions/s   (goal ≥ ${formatCount(GOAL)}/s)`,
+);
 
 if (!slowest) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} matches no case`);
 rows.push(

@@ -44,7 +44,16 @@ function state(id, n) {
 
 function event(record) {
   const seq = record.eventCount;
-  return { id: eventId(record.id, seq, T0 + seq), orgId: ORG, recordId: record.id, kind: "workflow", seq, type: "step.recorded", at: T0 + seq, payload: { n: seq } };
+  return {
+    id: eventId(record.id, seq, T0 + seq),
+    orgId: ORG,
+    recordId: record.id,
+    kind: "workflow",
+    seq,
+    type: "step.recorded",
+    at: T0 + seq,
+    payload: { n: seq },
+  };
 }
 
 /** The next version of a record, with one event. */
@@ -58,7 +67,18 @@ const records = [];
 for (let i = 0; i < POOL; i += CONCURRENCY) {
   const batch = Array.from({ length: CONCURRENCY }, (_, j) => {
     const id = `sess_${String(i + j).padStart(32, "0")}`;
-    return { id, orgId: ORG, kind: "workflow", status: "active", version: 1, createdAt: T0, updatedAt: T0, dueAt: null, eventCount: 0, data: state(id, 1) };
+    return {
+      id,
+      orgId: ORG,
+      kind: "workflow",
+      status: "active",
+      version: 1,
+      createdAt: T0,
+      updatedAt: T0,
+      dueAt: null,
+      eventCount: 0,
+      data: state(id, 1),
+    };
   });
   await Promise.all(batch.map((record) => store.insert({ record, events: [] })));
   records.push(...batch);
@@ -82,15 +102,27 @@ const sides = {
     const current = raw[index];
     const written = advance(current);
     const { key, events, ...record } = written;
-    const applied = await client.benchRawCompareAndSet(key, events, current.version, written.version, JSON.stringify(record), JSON.stringify(event(written)));
+    const applied = await client.benchRawCompareAndSet(
+      key,
+      events,
+      current.version,
+      written.version,
+      JSON.stringify(record),
+      JSON.stringify(event(written)),
+    );
     if (applied !== 1) throw new Error(`raw: ${written.id} lost a write it owns`);
     raw[index] = written;
   },
 };
 
-console.log(`Redis at ${URL}: compareAndSet with one event, store vs raw Lua (0.2 s warm-up, 0.8 s timed, best of 5 in turn; ${formatCount(POOL)} records a side)`);
+console.log(
+  `Redis at ${URL}: compareAndSet with one event, store vs raw Lua (0.2 s warm-up, 0.8 s timed, best of 5 in turn; ${formatCount(POOL)} records a side)`,
+);
 const rows = [];
-for (const mode of [{ name: "sequential", concurrency: 1 }, { name: `${CONCURRENCY} in flight`, concurrency: CONCURRENCY }]) {
+for (const mode of [
+  { name: "sequential", concurrency: 1 },
+  { name: `${CONCURRENCY} in flight`, concurrency: CONCURRENCY },
+]) {
   const { ratio, ...best } = await bestOfRounds(sides, mode.concurrency);
   console.log(
     `  ${mode.name.padEnd(12)} store ${formatCount(best.store).padStart(7)} ops/s   raw Lua ${formatCount(best.raw).padStart(7)} ops/s   ratio ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO})`,

@@ -44,7 +44,16 @@ function newRecord(id, orgId = ORG) {
 
 function event(record) {
   const seq = record.eventCount;
-  return { id: eventId(record.id, seq, T0 + seq), orgId: record.orgId, recordId: record.id, kind: "workflow", seq, type: "step.recorded", at: T0 + seq, payload: { n: seq } };
+  return {
+    id: eventId(record.id, seq, T0 + seq),
+    orgId: record.orgId,
+    recordId: record.id,
+    kind: "workflow",
+    seq,
+    type: "step.recorded",
+    at: T0 + seq,
+    payload: { n: seq },
+  };
 }
 
 /** The next version of a record, with one more event. */
@@ -76,7 +85,17 @@ const dialects = {
           const updated = await client.query(
             `UPDATE ${t("records")} SET status = $1, version = $2, updated_at = $3, due_at = $4, event_count = $5, data = $6, lease_owner = NULL, lease_until = 0
              WHERE id = $7 AND org_id = $8 AND version = $9`,
-            [next.status, next.version, next.updatedAt, next.dueAt, next.eventCount, JSON.stringify(next.data), next.id, next.orgId, previous.version],
+            [
+              next.status,
+              next.version,
+              next.updatedAt,
+              next.dueAt,
+              next.eventCount,
+              JSON.stringify(next.data),
+              next.id,
+              next.orgId,
+              previous.version,
+            ],
           );
           if (updated.rowCount !== 1) throw new Error(`raw: ${next.id} lost a write it owns`);
           await client.query(
@@ -95,7 +114,10 @@ const dialects = {
           params.push(r.id, r.orgId, r.kind, r.status, r.version, r.createdAt, r.updatedAt, r.eventCount, JSON.stringify(r.data));
           return `(${Array.from({ length: 9 }, (_, k) => `$${at + k + 1}`).join(", ")})`;
         });
-        await raw.query(`INSERT INTO ${t("records")} (id, org_id, kind, status, version, created_at, updated_at, event_count, data) VALUES ${rows.join(", ")}`, params);
+        await raw.query(
+          `INSERT INTO ${t("records")} (id, org_id, kind, status, version, created_at, updated_at, event_count, data) VALUES ${rows.join(", ")}`,
+          params,
+        );
       },
       // What autovacuum does after a bulk insert: without the visibility map it sets, COUNT(*)
       // reads every heap page instead of the index alone.
@@ -123,11 +145,28 @@ const dialects = {
           const [updated] = await connection.query(
             `UPDATE records SET status = ?, version = ?, updated_at = ?, due_at = ?, event_count = ?, data = ?, lease_owner = NULL, lease_until = 0
              WHERE id = ? AND org_id = ? AND version = ?`,
-            [next.status, next.version, next.updatedAt, next.dueAt, next.eventCount, JSON.stringify(next.data), next.id, next.orgId, previous.version],
+            [
+              next.status,
+              next.version,
+              next.updatedAt,
+              next.dueAt,
+              next.eventCount,
+              JSON.stringify(next.data),
+              next.id,
+              next.orgId,
+              previous.version,
+            ],
           );
           if (updated.affectedRows !== 1) throw new Error(`raw: ${next.id} lost a write it owns`);
           await connection.query(`INSERT INTO events (org_id, record_id, seq, id, kind, type, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
-            e.orgId, e.recordId, e.seq, e.id, e.kind, e.type, e.at, JSON.stringify(e.payload),
+            e.orgId,
+            e.recordId,
+            e.seq,
+            e.id,
+            e.kind,
+            e.type,
+            e.at,
+            JSON.stringify(e.payload),
           ]);
           await connection.query("COMMIT");
         } finally {
@@ -160,14 +199,27 @@ const dialects = {
        WHERE id = ? AND org_id = ? AND version = ?`,
     );
     const insertEvent = raw.prepare("INSERT INTO events (org_id, record_id, seq, id, kind, type, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    const insertRecord = raw.prepare("INSERT INTO records (id, org_id, kind, status, version, created_at, updated_at, event_count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    const insertRecord = raw.prepare(
+      "INSERT INTO records (id, org_id, kind, status, version, created_at, updated_at, event_count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
     const write = raw.transaction((previous, next, e) => {
-      const { changes } = update.run(next.status, next.version, next.updatedAt, next.dueAt, next.eventCount, JSON.stringify(next.data), next.id, next.orgId, previous.version);
+      const { changes } = update.run(
+        next.status,
+        next.version,
+        next.updatedAt,
+        next.dueAt,
+        next.eventCount,
+        JSON.stringify(next.data),
+        next.id,
+        next.orgId,
+        previous.version,
+      );
       if (changes !== 1) throw new Error(`raw: ${next.id} lost a write it owns`);
       insertEvent.run(e.orgId, e.recordId, e.seq, e.id, e.kind, e.type, e.at, JSON.stringify(e.payload));
     });
     const insertMany = raw.transaction((records) => {
-      for (const r of records) insertRecord.run(r.id, r.orgId, r.kind, r.status, r.version, r.createdAt, r.updatedAt, r.eventCount, JSON.stringify(r.data));
+      for (const r of records)
+        insertRecord.run(r.id, r.orgId, r.kind, r.status, r.version, r.createdAt, r.updatedAt, r.eventCount, JSON.stringify(r.data));
     });
     return {
       store,
@@ -204,9 +256,14 @@ async function transitions(name, target) {
     };
   }
   const rows = [];
-  for (const mode of [{ name: "sequential", concurrency: 1 }, { name: `${CONCURRENCY} in flight`, concurrency: CONCURRENCY }]) {
+  for (const mode of [
+    { name: "sequential", concurrency: 1 },
+    { name: `${CONCURRENCY} in flight`, concurrency: CONCURRENCY },
+  ]) {
     const { ratio, ...best } = await bestOfRounds(sides, mode.concurrency);
-    console.log(`  ${mode.name.padEnd(12)} store ${formatCount(best.store).padStart(6)} ops/s   raw ${formatCount(best.raw).padStart(6)} ops/s   ratio ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO} at ${CONCURRENCY} in flight)`);
+    console.log(
+      `  ${mode.name.padEnd(12)} store ${formatCount(best.store).padStart(6)} ops/s   raw ${formatCount(best.raw).padStart(6)} ops/s   ratio ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO} at ${CONCURRENCY} in flight)`,
+    );
     if (mode.concurrency === CONCURRENCY) {
       rows.push({
         benchmark: `SqlStore.compareAndSet on ${name} vs raw driver, ${mode.name} (${formatCount(best.store)} vs ${formatCount(best.raw)} ops/s)`,
@@ -229,7 +286,11 @@ async function pages(name, target) {
   const inserted = performance.now();
   const cursors = [undefined];
   for (let page = 1; page < 1000; page++) {
-    const { nextCursor, total } = await target.store.list(LIST_ORG, { kind: "workflow", limit: PAGE, ...(cursors.at(-1) ? { cursor: cursors.at(-1) } : {}) });
+    const { nextCursor, total } = await target.store.list(LIST_ORG, {
+      kind: "workflow",
+      limit: PAGE,
+      ...(cursors.at(-1) ? { cursor: cursors.at(-1) } : {}),
+    });
     if (total !== LIST_SESSIONS || nextCursor === null) throw new Error(`list: page ${page} ended early (total ${total})`);
     cursors.push(nextCursor);
   }
@@ -237,7 +298,10 @@ async function pages(name, target) {
   console.log(`  ${formatCount(LIST_SESSIONS)} sessions inserted in ${seconds(started, inserted)} s, walked to page 1,000 in ${seconds(inserted)} s`);
   const timing = { first: [], thousandth: [] };
   for (let round = 0; round < 30; round++) {
-    for (const [key, cursor] of [["first", undefined], ["thousandth", cursors[999]]]) {
+    for (const [key, cursor] of [
+      ["first", undefined],
+      ["thousandth", cursors[999]],
+    ]) {
       const at = performance.now();
       const page = await target.store.list(LIST_ORG, { kind: "workflow", limit: PAGE, ...(cursor ? { cursor } : {}) });
       timing[key].push(performance.now() - at);
@@ -248,7 +312,9 @@ async function pages(name, target) {
   const first = median(timing.first);
   const thousandth = median(timing.thousandth);
   const ratio = thousandth / first;
-  console.log(`  list page 1 ${first.toFixed(2)} ms   page 1,000 ${thousandth.toFixed(2)} ms   ratio ${ratio.toFixed(2)} (goal ≤ ${GOAL_PAGES}; medians of 30)`);
+  console.log(
+    `  list page 1 ${first.toFixed(2)} ms   page 1,000 ${thousandth.toFixed(2)} ms   ratio ${ratio.toFixed(2)} (goal ≤ ${GOAL_PAGES}; medians of 30)`,
+  );
   return [
     {
       benchmark: `SqlStore.list on ${name}: page 1,000 vs page 1 of ${formatCount(LIST_SESSIONS)} by cursor (${thousandth.toFixed(2)} vs ${first.toFixed(2)} ms)`,
@@ -274,7 +340,9 @@ for (const [dialect, open] of Object.entries(dialects)) {
   }
   try {
     if (dialect !== "sqlite") await target.store.migrate();
-    console.log(`${name}: compareAndSet with one event, store vs raw driver (0.2 s warm-up, 0.8 s timed, best of 5 in turn; ${formatCount(POOL)} records a side, ${dialect === "sqlite" ? "one connection" : `${CONNECTIONS} connections a side`})`);
+    console.log(
+      `${name}: compareAndSet with one event, store vs raw driver (0.2 s warm-up, 0.8 s timed, best of 5 in turn; ${formatCount(POOL)} records a side, ${dialect === "sqlite" ? "one connection" : `${CONNECTIONS} connections a side`})`,
+    );
     rows.push(...(await transitions(name, target)));
     rows.push(...(await pages(name, target)));
   } finally {

@@ -39,7 +39,14 @@ check((await client.sessions.complete(session.id)).status === "completed", "sess
 
 // Seed 000: a form and a session of it, created by slug, then extended.
 const slug = `support-intake-${Math.random().toString(16).slice(2, 8)}`;
-await client.forms.create({ name: "Support intake", slug, fields: [{ name: "email", type: "email", required: true }, { name: "session_id", type: "hidden" }] });
+await client.forms.create({
+  name: "Support intake",
+  slug,
+  fields: [
+    { name: "email", type: "email", required: true },
+    { name: "session_id", type: "hidden" },
+  ],
+});
 const formSession = await client.formSessions.create(slug, {
   expires_in: 3600,
   prefill: { email: "user@example.com", session_id: "sess_internal_ref" },

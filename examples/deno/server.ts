@@ -16,9 +16,16 @@ const clients = new WeakMap<Request, string>();
 const router = createRouter({ engine, apiKeys, clientAddress: (request) => clients.get(request) ?? null });
 engine.start(); // the worker: expiries and timeouts, webhook deliveries, confirmed actions
 
-Deno.serve({ port, hostname: "127.0.0.1", onListen: ({ hostname, port }) => {
-  console.log(`agent-sessions (Deno ${Deno.version.deno}) listening on http://${hostname}:${port}`);
-} }, (request, info) => {
-  clients.set(request, (info.remoteAddr as Deno.NetAddr).hostname);
-  return router.fetch(request);
-});
+Deno.serve(
+  {
+    port,
+    hostname: "127.0.0.1",
+    onListen: ({ hostname, port }) => {
+      console.log(`agent-sessions (Deno ${Deno.version.deno}) listening on http://${hostname}:${port}`);
+    },
+  },
+  (request, info) => {
+    clients.set(request, (info.remoteAddr as Deno.NetAddr).hostname);
+    return router.fetch(request);
+  },
+);

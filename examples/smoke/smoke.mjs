@@ -41,19 +41,24 @@ export async function runSmoke({ baseUrl, key, log = () => {} }) {
   log("401 without a key");
 
   // A workflow session (seed 001) waiting for an OTP that arrives while a client long-polls.
-  const workflow = (await call("POST", "/api/v1/sessions", { body: { name: "user-signup-flow", metadata: { environment: "staging" } }, status: 201 })).body;
+  const workflow = (await call("POST", "/api/v1/sessions", { body: { name: "user-signup-flow", metadata: { environment: "staging" } }, status: 201 }))
+    .body;
   check(/^sess_[0-9a-f]{32}$/.test(workflow.id) && workflow.status === "active", `workflow created: ${JSON.stringify(workflow)}`);
   const inbox = (await call("POST", `/api/v1/sessions/${workflow.id}/inboxes`, { body: { ttlSeconds: 3600 }, status: 201 })).body;
   check(inbox.id.startsWith("inb_"), "inbox id");
-  const wait = (await call("POST", `/api/v1/sessions/${workflow.id}/waits`, { body: { type: "otp", inboxId: inbox.id, timeoutSeconds: 120 }, status: 201 })).body;
+  const wait = (
+    await call("POST", `/api/v1/sessions/${workflow.id}/waits`, { body: { type: "otp", inboxId: inbox.id, timeoutSeconds: 120 }, status: 201 })
+  ).body;
   check(wait.id.startsWith("wait_") && wait.status === "pending", "wait pending");
   const pollStarted = Date.now();
   const poll = call("GET", `/api/v1/waits/${wait.id}?timeout=5`);
   await new Promise((resolve) => setTimeout(resolve, 150));
-  const message = (await call("POST", `/api/v1/inboxes/${inbox.id}/messages`, {
-    body: { from: "no-reply@example.com", subject: "Your verification code", body: "Your code is 482913" },
-    status: 201,
-  })).body;
+  const message = (
+    await call("POST", `/api/v1/inboxes/${inbox.id}/messages`, {
+      body: { from: "no-reply@example.com", subject: "Your verification code", body: "Your code is 482913" },
+      status: 201,
+    })
+  ).body;
   check(message.id.startsWith("msg_"), "message id");
   const completed = (await poll).body;
   const pollMs = Date.now() - pollStarted;
@@ -62,32 +67,42 @@ export async function runSmoke({ baseUrl, key, log = () => {} }) {
   const replay = (await call("POST", `/api/v1/sessions/${workflow.id}/replay`)).body;
   check(replay.steps.map((step) => step.action).join(",") === "create_inbox,create_wait", "replay steps");
   const timeline = (await call("GET", `/api/v1/sessions/${workflow.id}/timeline`)).body;
-  check(timeline.events.some((event) => event.type === "wait.completed"), "wait.completed on the timeline");
+  check(
+    timeline.events.some((event) => event.type === "wait.completed"),
+    "wait.completed on the timeline",
+  );
   const done = (await call("POST", `/api/v1/sessions/${workflow.id}/complete`)).body;
   check(done.status === "completed" && typeof done.completedAt === "string", "workflow completed");
   log(`workflow: inbox, OTP wait long-polled (${pollMs} ms), code 482913, replay, complete`);
 
   // A form and a form session (seed 000), its hosted page, and an extension.
   const slug = `support-intake-${unique}`;
-  const form = (await call("POST", "/v1/forms", {
-    body: {
-      name: "Support intake",
-      slug,
-      fields: [
-        { name: "email", label: "Email", type: "email", required: true },
-        { name: "issue", label: "What happened?", type: "textarea", required: true },
-        { name: "session_id", type: "hidden" },
-      ],
-      allowPartial: true,
-    },
-    status: 201,
-  })).body;
+  const form = (
+    await call("POST", "/v1/forms", {
+      body: {
+        name: "Support intake",
+        slug,
+        fields: [
+          { name: "email", label: "Email", type: "email", required: true },
+          { name: "issue", label: "What happened?", type: "textarea", required: true },
+          { name: "session_id", type: "hidden" },
+        ],
+        allowPartial: true,
+      },
+      status: 201,
+    })
+  ).body;
   check(form.id.startsWith("form_"), "form id");
-  const session = (await call("POST", `/v1/forms/${slug}/sessions`, {
-    body: { expires_in: 3600, prefill: { email: "user@example.com" }, metadata: { thread_id: "thread_42" } },
-    status: 201,
-  })).body;
-  check(session.id.startsWith("sess_") && session.status === "created" && session.url === `${base}/f/${session.id}`, `form session: ${JSON.stringify(session)}`);
+  const session = (
+    await call("POST", `/v1/forms/${slug}/sessions`, {
+      body: { expires_in: 3600, prefill: { email: "user@example.com" }, metadata: { thread_id: "thread_42" } },
+      status: 201,
+    })
+  ).body;
+  check(
+    session.id.startsWith("sess_") && session.status === "created" && session.url === `${base}/f/${session.id}`,
+    `form session: ${JSON.stringify(session)}`,
+  );
   const page = await call("GET", session.url, { auth: false, status: [200, 404] });
   if (page.status === 200) {
     check(page.type.includes("text/html") && page.body.includes("user@example.com"), "hosted page is HTML with the prefill");
@@ -103,18 +118,24 @@ export async function runSmoke({ baseUrl, key, log = () => {} }) {
   // A conversation thread (seed 002): context variables, a pending action confirmed, a close.
   const thread = (await call("POST", "/api/v1/threads", { body: { context_variables: { USER_PLAN: "pro" } }, status: 201 })).body;
   check(thread.thread_id.startsWith("thread_") && thread.status === "active", "thread created");
-  const updated = (await call("PATCH", `/api/v1/sessions/${thread.thread_id}`, {
-    body: { context_variables: { USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" } },
-  })).body;
+  const updated = (
+    await call("PATCH", `/api/v1/sessions/${thread.thread_id}`, {
+      body: { context_variables: { USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" } },
+    })
+  ).body;
   check(updated.context_variables.USER_PLAN === "enterprise" && updated.context_variables.ACCOUNT_STATUS === "active", "context updated");
   const refused = await call("PATCH", `/api/v1/sessions/${thread.thread_id}`, { body: { context_variables: { userPlan: "pro" } }, status: 400 });
   check(refused.body.message.includes("userPlan"), "a lower-case key is refused by name");
-  const action = (await call("POST", `/api/v1/sessions/${thread.thread_id}/actions`, {
-    body: { tool: "send_email", preview: { to: "user@example.com", subject: "Order Confirmation" }, expires_in: 300 },
-    status: 201,
-  })).body;
+  const action = (
+    await call("POST", `/api/v1/sessions/${thread.thread_id}/actions`, {
+      body: { tool: "send_email", preview: { to: "user@example.com", subject: "Order Confirmation" }, expires_in: 300 },
+      status: 201,
+    })
+  ).body;
   check(action.action_id.startsWith("act_") && action.status === "pending", "action proposed");
-  const confirmed = (await call("POST", `/api/v1/sessions/${thread.thread_id}/actions/${action.action_id}`, { body: { confirmed: true }, status: 202 })).body;
+  const confirmed = (
+    await call("POST", `/api/v1/sessions/${thread.thread_id}/actions/${action.action_id}`, { body: { confirmed: true }, status: 202 })
+  ).body;
   check(confirmed.callback_id?.startsWith("cb_"), `confirm answers 202 with a callback id: ${JSON.stringify(confirmed)}`);
   const closed = (await call("POST", `/api/v1/sessions/${thread.thread_id}/close`)).body;
   check(Number.isInteger(closed.duration_seconds) && typeof closed.billable === "boolean", `close: ${JSON.stringify(closed)}`);
@@ -123,10 +144,12 @@ export async function runSmoke({ baseUrl, key, log = () => {} }) {
   // An agent and an agent session (seed 003).
   const agent = (await call("POST", "/v1/agents", { body: { name: `support-agent-${unique}` }, status: 201 })).body;
   check(/^agent_[0-9a-f]{32}$/.test(agent.id), "agent id is agent_ and 32 hex");
-  const agentSession = (await call("POST", "/v1/sessions", {
-    body: { agent_id: agent.id, title: "Debug login issue", tags: ["debugging", "urgent"] },
-    status: 201,
-  })).body;
+  const agentSession = (
+    await call("POST", "/v1/sessions", {
+      body: { agent_id: agent.id, title: "Debug login issue", tags: ["debugging", "urgent"] },
+      status: 201,
+    })
+  ).body;
   check(agentSession.id.startsWith("session_") && agentSession.agent_id === agent.id && agentSession.status === "started", "agent session");
   const invalid = await call("POST", "/v1/sessions", { body: { agent_id: "agent_nope" }, status: 400 });
   check(invalid.body.message.includes("Invalid agent ID"), "a malformed agent id is refused");

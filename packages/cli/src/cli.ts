@@ -139,7 +139,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await runGroup(COMMAND_GROUPS[command]!, rest, io);
       default:
         throw new UsageError(
-          command.startsWith("-") ? `unknown option '${command}'` : `unknown command '${command}'; the commands are: serve, migrate, ${Object.keys(COMMAND_GROUPS).join(", ")}`,
+          command.startsWith("-")
+            ? `unknown option '${command}'`
+            : `unknown command '${command}'; the commands are: serve, migrate, ${Object.keys(COMMAND_GROUPS).join(", ")}`,
         );
     }
   } catch (error) {
@@ -197,10 +199,7 @@ function banner(server: RunningServer, options: ServeOptions): string {
   let key = "$AGENT_SESSIONS_API_KEY"; // what the other commands read
   if (server.devKey) {
     key = server.apiKeys[0]!.key;
-    lines.push(
-      `No API key given: a development key for organization "${server.apiKeys[0]!.orgId}", valid until this process stops:`,
-      `  ${key}`,
-    );
+    lines.push(`No API key given: a development key for organization "${server.apiKeys[0]!.orgId}", valid until this process stops:`, `  ${key}`);
   } else {
     const orgs = [...new Set(server.apiKeys.map((entry) => entry.orgId))];
     lines.push(`API keys: ${server.apiKeys.length} for ${orgs.length === 1 ? "organization" : "organizations"} ${orgs.join(", ")}`);

@@ -68,14 +68,11 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): FetchFunc
       });
       outgoing.on("error", reject);
       outgoing.on("response", (incoming) => {
-        readAnswer(incoming).then(
-          (text) => {
-            // A Response takes statuses 200–599 only; anything else is no answer a receiver gives.
-            const status = incoming.statusCode !== undefined && incoming.statusCode >= 200 && incoming.statusCode <= 599 ? incoming.statusCode : 502;
-            resolve(new Response(nullBodyStatus(status) ? null : text, { status, headers: answerHeaders(incoming) }));
-          },
-          reject,
-        );
+        readAnswer(incoming).then((text) => {
+          // A Response takes statuses 200–599 only; anything else is no answer a receiver gives.
+          const status = incoming.statusCode !== undefined && incoming.statusCode >= 200 && incoming.statusCode <= 599 ? incoming.statusCode : 502;
+          resolve(new Response(nullBodyStatus(status) ? null : text, { status, headers: answerHeaders(incoming) }));
+        }, reject);
       });
       outgoing.end(body);
     });

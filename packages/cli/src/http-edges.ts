@@ -95,7 +95,10 @@ export function describeClientError(error: NodeJS.ErrnoException & { reason?: st
     case "HPE_HEADER_OVERFLOW":
       return [431, `the request line and headers must be at most ${limits.maxHeaderBytes} bytes together`];
     case "ERR_HTTP_REQUEST_TIMEOUT":
-      return [408, `the request did not arrive in time: its headers within ${limits.headersTimeoutMs / 1000} seconds, all of it within ${limits.requestTimeoutMs / 1000}`];
+      return [
+        408,
+        `the request did not arrive in time: its headers within ${limits.headersTimeoutMs / 1000} seconds, all of it within ${limits.requestTimeoutMs / 1000}`,
+      ];
     case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
       return [413, "a chunk extension of the request body is too large"];
     case "HPE_PAUSED_H2_UPGRADE":

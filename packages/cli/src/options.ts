@@ -74,9 +74,7 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
       : parseStoreSpec(env[STORE_ENV] ?? DEFAULT_STORE, env[STORE_ENV] === undefined ? "default store" : STORE_ENV);
   const fromFlags = values["api-key"] ?? [];
   const apiKeys =
-    fromFlags.length > 0
-      ? fromFlags.map((entry) => parseApiKey(entry, "--api-key"))
-      : parseApiKeyList(env[API_KEYS_ENV] ?? "", API_KEYS_ENV);
+    fromFlags.length > 0 ? fromFlags.map((entry) => parseApiKey(entry, "--api-key")) : parseApiKeyList(env[API_KEYS_ENV] ?? "", API_KEYS_ENV);
   refuseSharedKeys(apiKeys);
 
   return {
@@ -96,7 +94,10 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
         values["rate-limit"] !== undefined
           ? parseRateLimit(values["rate-limit"].join(","), "--rate-limit")
           : parseRateLimit(env[RATE_LIMIT_ENV] ?? "", RATE_LIMIT_ENV),
-      trustProxy: parseTrustProxy(values["trust-proxy"] ?? env[TRUST_PROXY_ENV] ?? "", values["trust-proxy"] !== undefined ? "--trust-proxy" : TRUST_PROXY_ENV),
+      trustProxy: parseTrustProxy(
+        values["trust-proxy"] ?? env[TRUST_PROXY_ENV] ?? "",
+        values["trust-proxy"] !== undefined ? "--trust-proxy" : TRUST_PROXY_ENV,
+      ),
     },
   };
 }
@@ -168,7 +169,10 @@ export function parseRateLimit(text: string, source: string): Omit<RateLimitOpti
   if (value === "off") return false;
   if (value === "" || value === "on") return {};
   const settings: Partial<Record<(typeof RATE_LIMIT_RULES)[keyof typeof RATE_LIMIT_RULES], RateLimitSetting | false>> = {};
-  for (const entry of value.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
+  for (const entry of value
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")) {
     const match = /^([a-z-]+)=(?:(off)|(\d{1,9})\/(\d{1,8}(?:\.\d{1,3})?)s?)$/.exec(entry);
     const rule = match ? RATE_LIMIT_RULES[match[1] as keyof typeof RATE_LIMIT_RULES] : undefined;
     if (!match || rule === undefined) {

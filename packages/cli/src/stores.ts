@@ -137,7 +137,10 @@ async function openRedis(url: string): Promise<OpenedStore> {
   const probe = Promise.race([
     store.get("probe", "probe"),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_PROBE_MS / 1000} s${lastError ? ` (${lastError.message})` : ""}`)), REDIS_PROBE_MS);
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${REDIS_PROBE_MS / 1000} s${lastError ? ` (${lastError.message})` : ""}`)),
+        REDIS_PROBE_MS,
+      );
     }),
   ]);
   try {

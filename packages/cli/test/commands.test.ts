@@ -124,7 +124,15 @@ describe("sessions (form sessions, seed 000)", () => {
     expect(Date.parse(after.expires_at) - Date.parse(before.expires_at)).toBe(1800 * 1000);
 
     const withMetadata = await json<{ metadata: object; expires_at: string; created_at: string }>([
-      "sessions", "create", "support-intake", "--expires-in", "60", "--metadata", "thread_id=thread_42", "--prefill", "session_id=sess_internal_ref",
+      "sessions",
+      "create",
+      "support-intake",
+      "--expires-in",
+      "60",
+      "--metadata",
+      "thread_id=thread_42",
+      "--prefill",
+      "session_id=sess_internal_ref",
     ]);
     expect(withMetadata.metadata).toEqual({ thread_id: "thread_42" });
     expect(Date.parse(withMetadata.expires_at) - Date.parse(withMetadata.created_at)).toBe(60_000);
@@ -173,23 +181,41 @@ describe("sessions (form sessions, seed 000)", () => {
 
   it("refuses an unknown form, a malformed --prefill, a bad number and a missing key, each in one line", async () => {
     await fails(["sessions", "create", "no-such-form"], 1, /^agent-sessions sessions create: Form no-such-form not found \(404 Not found\)$/);
-    await fails(["sessions", "create", "support-intake", "--prefill", "email"], 2, /^agent-sessions sessions create: --prefill: 'email' is not <field>=<value> \(e\.g\. --prefill email=user@example\.com\)/);
+    await fails(
+      ["sessions", "create", "support-intake", "--prefill", "email"],
+      2,
+      /^agent-sessions sessions create: --prefill: 'email' is not <field>=<value> \(e\.g\. --prefill email=user@example\.com\)/,
+    );
     await fails(["sessions", "create", "support-intake", "--prefill", "=x"], 2, /--prefill: '=x' is not <field>=<value>/);
     await fails(["sessions", "create", "support-intake", "--prefill", "nmae=x"], 1, /prefill\.nmae.*\(400 Invalid request\)$/);
-    await fails(["sessions", "create", "support-intake", "--expires-in", "soon"], 2, /--expires-in: 'soon' is not a whole number of seconds \(1 or more\)/);
+    await fails(
+      ["sessions", "create", "support-intake", "--expires-in", "soon"],
+      2,
+      /--expires-in: 'soon' is not a whole number of seconds \(1 or more\)/,
+    );
     await fails(["sessions", "extend", "sess_x"], 2, /--by is required/);
-    await fails(["sessions", "create", "support-intake"], 2, /^agent-sessions sessions create: no API key: set AGENT_SESSIONS_API_KEY or pass --api-key/, {
-      AGENT_SESSIONS_API_KEY: undefined,
-    });
+    await fails(
+      ["sessions", "create", "support-intake"],
+      2,
+      /^agent-sessions sessions create: no API key: set AGENT_SESSIONS_API_KEY or pass --api-key/,
+      {
+        AGENT_SESSIONS_API_KEY: undefined,
+      },
+    );
     await fails(["sessions", "create", "support-intake", "--api-key", "wrong"], 1, /Invalid or missing API key \(401 Unauthorized; check --api-key/);
     await fails(["sessions", "get"], 2, /^agent-sessions sessions get: missing <id> \(see 'agent-sessions sessions get --help'\)$/);
     await fails(["sessions", "get", "a", "b"], 2, /unexpected argument 'b'/);
     await fails(["sessions", "get", "sess_x", "--colour"], 2, /unknown option '--colour'/);
     await fails(["sessions", "frobnicate"], 2, /unknown command 'frobnicate'; the commands are: create, extend, get, list, wait/);
     await fails(["sessions", "get", "sess_x", "--url", "localhost:3000"], 2, /--url: 'localhost:3000' must start with http:\/\/ or https:\/\//);
-    await fails(["forms", "list"], 1, /^agent-sessions forms list: cannot reach http:\/\/127\.0\.0\.1:9 \(.*\); is 'agent-sessions serve' running there\?/, {
-      AGENT_SESSIONS_URL: "http://127.0.0.1:9",
-    });
+    await fails(
+      ["forms", "list"],
+      1,
+      /^agent-sessions forms list: cannot reach http:\/\/127\.0\.0\.1:9 \(.*\); is 'agent-sessions serve' running there\?/,
+      {
+        AGENT_SESSIONS_URL: "http://127.0.0.1:9",
+      },
+    );
   });
 });
 
@@ -259,7 +285,13 @@ describe("help", () => {
     const top = await run(["--help"]);
     expect(top.stdout).toMatch(/forms\s+Create, list and show forms/);
     expect(top.stdout).toContain("AGENT_SESSIONS_API_KEY");
-    const groups = { forms: ["create", "list", "get"], sessions: ["create", "extend", "get", "list", "wait"], threads: ["create", "get", "vars", "close"], actions: ["get", "confirm", "cancel"], webhooks: ["add", "list", "deliveries", "remove"] };
+    const groups = {
+      forms: ["create", "list", "get"],
+      sessions: ["create", "extend", "get", "list", "wait"],
+      threads: ["create", "get", "vars", "close"],
+      actions: ["get", "confirm", "cancel"],
+      webhooks: ["add", "list", "deliveries", "remove"],
+    };
     for (const [group, commands] of Object.entries(groups)) {
       const help = await run([group, "--help"]);
       expect(help.code).toBe(0);

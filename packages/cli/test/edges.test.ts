@@ -79,13 +79,21 @@ describe("serve: requests node:http refuses before the router", () => {
     ["a request line that is not HTTP", "HELLO\r\n\r\n", /^the request is not valid HTTP\/1\.1 \(Invalid method encountered\)$/],
     ["a header name with a space", "GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", /^the request is not valid HTTP\/1\.1 \(.+\)$/],
     ["two Content-Lengths", "POST /v1/forms HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", /Content-Length/],
-    ["Content-Length beside chunked", "POST /v1/forms HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", /Transfer-Encoding/],
+    [
+      "Content-Length beside chunked",
+      "POST /v1/forms HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      /Transfer-Encoding/,
+    ],
     ["a chunk size that is not hex", "POST /v1/forms HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", /chunk size/],
     ["HTTP/3.0", "GET / HTTP/3.0\r\nHost: x\r\n\r\n", /HTTP version/],
     ["the HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HTTP/2 without TLS is not served here; send HTTP/1.1"],
     ["a NUL in the path", "GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n", /^the request is not valid HTTP\/1\.1/],
     ["a relative request target", "GET foo HTTP/1.1\r\nHost: x\r\n\r\n", /^the request is not valid HTTP\/1\.1/],
-    ["an ftp:// request target", "GET ftp://evil.example/ HTTP/1.1\r\nHost: x\r\n\r\n", "the request target is not a path or an absolute http(s) URL"],
+    [
+      "an ftp:// request target",
+      "GET ftp://evil.example/ HTTP/1.1\r\nHost: x\r\n\r\n",
+      "the request target is not a path or an absolute http(s) URL",
+    ],
     ["an HTTP/1.1 request without Host", "GET /openapi.json HTTP/1.1\r\n\r\n", "the request has no Host header; HTTP/1.1 requires one"],
   ])("answers %s with a JSON 400", async (_, payload, message) => {
     const { port } = await start();
@@ -105,9 +113,17 @@ describe("serve: requests node:http refuses before the router", () => {
   it("answers headers that trickle in past the headers timeout, and a body past the request timeout, with a JSON 408", async () => {
     const { port } = await start([], { httpLimits: { headersTimeoutMs: 300, requestTimeoutMs: 900 } });
     const slowHeaders = await exchange(port, "GET /openapi.json HTTP/1.1\r\n", 100, "Host: 127.0.0.1\r\n", 100, "X-Slow: 1\r\n");
-    expectJsonError(slowHeaders.text, 408, "Request timeout", "the request did not arrive in time: its headers within 0.3 seconds, all of it within 0.9");
+    expectJsonError(
+      slowHeaders.text,
+      408,
+      "Request timeout",
+      "the request did not arrive in time: its headers within 0.3 seconds, all of it within 0.9",
+    );
     expect(slowHeaders.closedAfterMs).toBeLessThan(2000);
-    const slowBody = await exchange(port, "POST /v1/forms HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer k\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
+    const slowBody = await exchange(
+      port,
+      "POST /v1/forms HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer k\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    );
     expectJsonError(slowBody.text, 408, "Request timeout", /did not arrive in time/);
   });
 

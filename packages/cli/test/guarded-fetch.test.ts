@@ -36,7 +36,9 @@ const send = { method: "POST", headers: { "content-type": "application/json", "w
 describe("the guarded webhook fetch", () => {
   it("refuses a literal special-purpose address before connecting", async () => {
     const { port, got } = await receiver(204);
-    await expect(createGuardedFetch()(`http://127.0.0.1:${port}/hook`, send)).rejects.toThrow("refused: 127.0.0.1 is a special-purpose address (loopback)");
+    await expect(createGuardedFetch()(`http://127.0.0.1:${port}/hook`, send)).rejects.toThrow(
+      "refused: 127.0.0.1 is a special-purpose address (loopback)",
+    );
     await expect(createGuardedFetch()(`http://[::1]:${port}/hook`, send)).rejects.toThrow("refused: [::1] is a special-purpose address (loopback)");
     await expect(createGuardedFetch()(`http://[::ffff:127.0.0.1]:${port}/hook`, send)).rejects.toThrow(
       "refused: [::ffff:7f00:1] is a special-purpose address (IPv4-mapped form of 127.0.0.1, loopback)",
@@ -47,17 +49,22 @@ describe("the guarded webhook fetch", () => {
   it("refuses, in the connection's own lookup, a name resolving to any special-purpose address", async () => {
     const { port, got } = await receiver(204);
     for (const [, address, why] of SPECIAL_TARGETS) {
-      const lookup: LookupAll = async () => [{ address: "8.8.8.8", family: 4 }, { address, family: address.includes(":") ? 6 : 4 }];
+      const lookup: LookupAll = async () => [
+        { address: "8.8.8.8", family: 4 },
+        { address, family: address.includes(":") ? 6 : 4 },
+      ];
       await expect(createGuardedFetch({ lookup })(`http://hooks.example.com:${port}/hook`, send), address).rejects.toThrow(
         `refused: hooks.example.com resolves to ${address}, a special-purpose address (${why})`,
       );
     }
     const garbage: LookupAll = async () => [{ address: "not-an-address", family: 4 }];
     await expect(createGuardedFetch({ lookup: garbage })(`http://hooks.example.com:${port}/hook`, send)).rejects.toThrow(
-      'refused: hooks.example.com resolves to not-an-address, no IP address',
+      "refused: hooks.example.com resolves to not-an-address, no IP address",
     );
     // The real resolver, for a name every system resolves to loopback.
-    await expect(createGuardedFetch()(`http://localhost:${port}/hook`, send)).rejects.toThrow(/^refused: localhost resolves to (127\.0\.0\.1|::1), a special-purpose address \(loopback\)$/);
+    await expect(createGuardedFetch()(`http://localhost:${port}/hook`, send)).rejects.toThrow(
+      /^refused: localhost resolves to (127\.0\.0\.1|::1), a special-purpose address \(loopback\)$/,
+    );
     expect(got).toHaveLength(0);
   });
 

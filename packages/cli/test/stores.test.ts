@@ -52,7 +52,11 @@ describe("serve with an SQL store", () => {
       expect(response.status).toBe(201);
       created.push((await response.json()) as { id: string; name: string });
     }
-    const inbox = await fetch(`${first.url}/api/v1/sessions/${created[0]!.id}/inboxes`, { method: "POST", headers, body: JSON.stringify({ ttlSeconds: 600 }) });
+    const inbox = await fetch(`${first.url}/api/v1/sessions/${created[0]!.id}/inboxes`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ ttlSeconds: 600 }),
+    });
     expect(inbox.status).toBe(201);
     expect((await stop(first.started, "SIGTERM")).code).toBe(0);
 
@@ -73,7 +77,11 @@ describe("serve with an SQL store", () => {
     const cwd = tempDir();
     const fromEnv = await serve(["--port", "0", "--api-key", `org:${key}`], { AGENT_SESSIONS_STORE: "sqlite:./from-env.db" }, { cwd });
     expect(fromEnv.banner).toContain("(store: sqlite:./from-env.db)");
-    const flag = await serve(["--port", "0", "--api-key", `org:${key}`, "--store", "memory"], { AGENT_SESSIONS_STORE: "sqlite:./from-env.db" }, { cwd });
+    const flag = await serve(
+      ["--port", "0", "--api-key", `org:${key}`, "--store", "memory"],
+      { AGENT_SESSIONS_STORE: "sqlite:./from-env.db" },
+      { cwd },
+    );
     expect(flag.banner).toContain("(store: memory)");
   });
 
@@ -106,7 +114,14 @@ describe("serve with a PostgreSQL store", () => {
     }
     const schema = `as_cli_${Math.random().toString(36).slice(2, 10)}`;
     try {
-      await expectCrossInstanceWake(["--port", "0", "--api-key", `org:${key}`, "--store", `postgres://postgres@127.0.0.1:5432/test?schema=${schema}`]);
+      await expectCrossInstanceWake([
+        "--port",
+        "0",
+        "--api-key",
+        `org:${key}`,
+        "--store",
+        `postgres://postgres@127.0.0.1:5432/test?schema=${schema}`,
+      ]);
       const tables = await admin.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1", [schema]);
       expect(tables.rows[0].n).toBeGreaterThan(0); // the tables went into the schema the URL named
     } finally {

@@ -39,8 +39,7 @@ describe("serve: webhooks", () => {
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const target = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     const headers = { authorization: "Bearer k", "content-type": "application/json" };
-    const post = (url: string, path: string, body: unknown) =>
-      fetch(`${url}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+    const post = (url: string, path: string, body: unknown) => fetch(`${url}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
 
     const strict = await startServer(optionsOf(["--port", "0", "--api-key", "org:k"]));
     const refused = await post(strict.url, "/v1/webhooks", { url: target });

@@ -102,7 +102,10 @@ describe("seed 001: workflow sessions, inboxes, messages, waits", () => {
 
     const stopped = new AbortController();
     const iteration = (async () => {
-      for await (const _ of client.sessions.events(session.id, { since: (await client.sessions.timeline(session.id)).events.at(-1)!.id, signal: stopped.signal })) {
+      for await (const _ of client.sessions.events(session.id, {
+        since: (await client.sessions.timeline(session.id)).events.at(-1)!.id,
+        signal: stopped.signal,
+      })) {
         // nothing more comes
       }
     })();
@@ -159,11 +162,15 @@ describe("seed 000: forms and form sessions", () => {
 
 describe("seed 002: threads and pending actions", () => {
   it("creates a thread, updates its context variables, proposes, confirms, cancels and closes", async () => {
-    const { client, engine } = inProcess({ engine: { actions: { send_email: async () => ({ sent: true }), refund: async () => ({ refunded: true }) } } });
+    const { client, engine } = inProcess({
+      engine: { actions: { send_email: async () => ({ sent: true }), refund: async () => ({ refunded: true }) } },
+    });
     const thread = await client.threads.create({ context_variables: { USER_PLAN: "free" } });
     expect(thread).toMatchObject({ thread_id: expect.stringMatching(/^thread_/), status: "active" });
 
-    const updated = await client.threads.updateContext(thread.thread_id, { context_variables: { USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" } });
+    const updated = await client.threads.updateContext(thread.thread_id, {
+      context_variables: { USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" },
+    });
     expect(updated.context_variables).toEqual({ USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" });
     const removed = await client.threads.updateContext(thread.thread_id, { context_variables: { ACCOUNT_STATUS: null } });
     expect(removed.context_variables).toEqual({ USER_PLAN: "enterprise" });
@@ -224,7 +231,12 @@ describe("webhooks", () => {
       },
     });
     const endpoint = await client.webhooks.create({ url: "http://127.0.0.1:9/hooks", events: ["session.*"], description: "audit" });
-    expect(endpoint).toMatchObject({ id: expect.stringMatching(/^wh_/), status: "active", events: ["session.*"], secret: expect.stringMatching(/^whsec_/) });
+    expect(endpoint).toMatchObject({
+      id: expect.stringMatching(/^wh_/),
+      status: "active",
+      events: ["session.*"],
+      secret: expect.stringMatching(/^whsec_/),
+    });
     const listed = await client.webhooks.list();
     expect(listed.data.map((w) => w.id)).toEqual([endpoint.id]);
     expect(listed.data[0]).not.toHaveProperty("secret");

@@ -56,11 +56,23 @@ describe("the text/event-stream parser", () => {
   const message = (id: string, event: string, data: string): EventStreamMessage => ({ id, event, data });
 
   const cases: [string, string, EventStreamMessage[]][] = [
-    ["fields, with and without the space after the colon", "id: 1\nevent: a\ndata: x\n\nid:2\nevent:b\ndata:y\n\n", [message("1", "a", "x"), message("2", "b", "y")]],
-    ["data on several lines, joined by LF", "data: {\ndata:  \"k\": 1\ndata: }\n\n", [message("", "message", '{\n "k": 1\n}')]],
-    ["CRLF, CR and LF line ends, mixed", "data: a\r\n\r\ndata: b\r\rdata: c\n\n", [message("", "message", "a"), message("", "message", "b"), message("", "message", "c")]],
+    [
+      "fields, with and without the space after the colon",
+      "id: 1\nevent: a\ndata: x\n\nid:2\nevent:b\ndata:y\n\n",
+      [message("1", "a", "x"), message("2", "b", "y")],
+    ],
+    ["data on several lines, joined by LF", 'data: {\ndata:  "k": 1\ndata: }\n\n', [message("", "message", '{\n "k": 1\n}')]],
+    [
+      "CRLF, CR and LF line ends, mixed",
+      "data: a\r\n\r\ndata: b\r\rdata: c\n\n",
+      [message("", "message", "a"), message("", "message", "b"), message("", "message", "c")],
+    ],
     ["comments and heartbeats are skipped", ": connected\n\n: heartbeat\ndata: x\n: heartbeat\n\n: heartbeat\n\n", [message("", "message", "x")]],
-    ["an id carries over to later events; the event name does not", "id: 7\nevent: a\ndata: x\n\ndata: y\n\n", [message("7", "a", "x"), message("7", "message", "y")]],
+    [
+      "an id carries over to later events; the event name does not",
+      "id: 7\nevent: a\ndata: x\n\ndata: y\n\n",
+      [message("7", "a", "x"), message("7", "message", "y")],
+    ],
     ["a block without data dispatches nothing but still sets the id", "id: 3\nevent: a\n\ndata: x\n\n", [message("3", "message", "x")]],
     ["a field without a colon has an empty value", "data\n\n", [message("", "message", "")]],
     ["an id holding NUL is ignored", "id: 1\ndata: x\n\nid: 2\u0000\ndata: y\n\n", [message("1", "message", "x"), message("1", "message", "y")]],
@@ -205,7 +217,8 @@ describe("sessions.events over the router's stream", () => {
 
   it("throws the ApiError of a missing session or a wrong key, without retrying", async () => {
     const { client, calls, router } = inProcess();
-    const as = (apiKey: string) => createClient({ baseUrl: "http://agent-sessions.test", apiKey, fetch: (input, init) => router.fetch(new Request(input, init)) });
+    const as = (apiKey: string) =>
+      createClient({ baseUrl: "http://agent-sessions.test", apiKey, fetch: (input, init) => router.fetch(new Request(input, init)) });
     const missing = await client.sessions
       .events("sess_00000000000000000000000000000000")
       .next()
@@ -222,7 +235,8 @@ describe("sessions.events over the router's stream", () => {
   it("falls back to the long-poll when the answer is not an event stream", async () => {
     const { client, calls } = inProcess({
       // A proxy that drops the Accept header: the router answers the long-poll's JSON.
-      interpose: (next) => (input, init) => next(input, { ...init, headers: { ...(init.headers as Record<string, string>), accept: "application/json" } }),
+      interpose: (next) => (input, init) =>
+        next(input, { ...init, headers: { ...(init.headers as Record<string, string>), accept: "application/json" } }),
     });
     const session = await client.sessions.create({ name: "proxied" });
     const events = client.sessions.events(session.id, { pollSeconds: 1 });
@@ -312,7 +326,9 @@ describe("sessions.events over handcrafted streams", () => {
   it("stops on an abort while waiting for bytes, and throws when an event's data is not JSON", async () => {
     const waiting = scriptedBody();
     const controller = new AbortController();
-    const pending = scriptedClient([() => eventStream(waiting.body)]).events({ signal: controller.signal }).next();
+    const pending = scriptedClient([() => eventStream(waiting.body)])
+      .events({ signal: controller.signal })
+      .next();
     await vi.waitFor(() => expect(waiting.body.locked).toBe(true));
     controller.abort(new Error("stopped"));
     await expect(pending).rejects.toThrow("stopped");
@@ -320,7 +336,11 @@ describe("sessions.events over handcrafted streams", () => {
 
     const broken = scriptedBody();
     broken.send("id: evt_9\ndata: not json\n\n");
-    await expect(scriptedClient([() => eventStream(broken.body)]).events().next()).rejects.toThrow("GET /api/v1/sessions/sess_1/events: the data of event evt_9 is not JSON");
+    await expect(
+      scriptedClient([() => eventStream(broken.body)])
+        .events()
+        .next(),
+    ).rejects.toThrow("GET /api/v1/sessions/sess_1/events: the data of event evt_9 is not JSON");
     expect(broken.cancelled.length).toBe(1);
   });
 });

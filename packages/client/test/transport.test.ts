@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest";
 import { inProcess } from "./router.js";
 
 /** Fails the first `times` requests that `match`: before they reach the router, or after it answered. */
-function failing(times: number, how: "before" | "after" | { status: number; headers?: Record<string, string> }, match = (_init: RequestInit) => true) {
+function failing(
+  times: number,
+  how: "before" | "after" | { status: number; headers?: Record<string, string> },
+  match = (_init: RequestInit) => true,
+) {
   let left = times;
   return (next: FetchLike): FetchLike =>
     async (input, init) => {
@@ -49,7 +53,8 @@ describe("ApiError", () => {
   it("keeps a non-JSON error page as text and still says what failed", async () => {
     const { client } = inProcess({
       client: { retries: 0 },
-      interpose: () => async () => new Response("<html>Bad gateway</html>", { status: 502, statusText: "Bad Gateway", headers: { "retry-after": "7" } }),
+      interpose: () => async () =>
+        new Response("<html>Bad gateway</html>", { status: 502, statusText: "Bad Gateway", headers: { "retry-after": "7" } }),
     });
     const error = (await client.forms.list().catch((e: unknown) => e)) as ApiError;
     expect(error).toMatchObject({ status: 502, error: "Bad Gateway", retryAfter: 7, body: "<html>Bad gateway</html>" });
@@ -137,7 +142,9 @@ describe("retries", () => {
       interpose: (next) => async (input, init) => {
         if (!first) return next(input, init);
         first = false;
-        return new Response(JSON.stringify({ error: "Conflict", message: "Idempotency-Key: a request with this key is still in progress" }), { status: 409 });
+        return new Response(JSON.stringify({ error: "Conflict", message: "Idempotency-Key: a request with this key is still in progress" }), {
+          status: 409,
+        });
       },
     });
     await client.threads.create({});

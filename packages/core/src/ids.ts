@@ -12,7 +12,6 @@ export const PART_PREFIXES = {
   outbox: "obx",
 } as const;
 
-
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const ID_PATTERN = /^([a-z]+)_([0-9a-f]{32})$/;
 const POOL_SIZE = 4096;

@@ -34,7 +34,12 @@ export function checkRateLimitRule(rule: RateLimitRule, field = "rateLimit"): Ra
     throw new InvalidInputError(`${field}.name`, "must be 1 to 64 lowercase letters, digits, '-' or '_'");
   }
   if (!Number.isSafeInteger(rule.limit) || rule.limit < 1) throw new InvalidInputError(`${field}.limit`, "must be a whole number from 1");
-  if (typeof rule.windowSeconds !== "number" || !Number.isFinite(rule.windowSeconds) || rule.windowSeconds <= 0 || rule.windowSeconds > 86_400 * 366) {
+  if (
+    typeof rule.windowSeconds !== "number" ||
+    !Number.isFinite(rule.windowSeconds) ||
+    rule.windowSeconds <= 0 ||
+    rule.windowSeconds > 86_400 * 366
+  ) {
     throw new InvalidInputError(`${field}.windowSeconds`, "must be a number of seconds above 0, at most a year");
   }
   return rule;
@@ -150,5 +155,8 @@ export function addressBucket(address: string): string {
   if (!ipaddr.IPv6.isValid(text)) return text;
   const parsed = ipaddr.IPv6.parse(text);
   if (parsed.isIPv4MappedAddress()) return parsed.toIPv4Address().toString();
-  return `${parsed.parts.slice(0, 4).map((part) => part.toString(16)).join(":")}::/64`;
+  return `${parsed.parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(":")}::/64`;
 }

@@ -195,11 +195,7 @@ export interface Store extends Partial<IdempotencyStore> {
   /** Leases available outbox messages not leased by anyone else; no two claimers ever hold one message at once. */
   claimOutbox(options: ClaimOptions & { readonly topic?: string }): Promise<OutboxEntry[]>;
   /** Finishes (`retryAt` absent) or reschedules an outbox message; only the lease holder succeeds. */
-  settleOutbox(
-    id: string,
-    owner: string,
-    outcome: { readonly retryAt?: number; readonly error?: string },
-  ): Promise<boolean>;
+  settleOutbox(id: string, owner: string, outcome: { readonly retryAt?: number; readonly error?: string }): Promise<boolean>;
   /** Capability `unscopedReads`: reads a record by its id alone, for capability URLs (the hosted form page); never for tenant-facing reads. */
   getUnscoped?(id: string): Promise<StoredRecord | null>;
   /** Capability `notifier`: a new notifier whose announcements reach the notifiers of every instance on this store's namespace. */

@@ -1,18 +1,7 @@
 import { JSON_LIMITS } from "./json-boundary.js";
 import { LIMITS } from "./schemas/common.js";
 import type { IdempotencyStore, Store, StoredRecord } from "./store.js";
-import {
-  awkwardMetadata,
-  concurrently,
-  events,
-  id,
-  next,
-  orgId,
-  outboxMessage,
-  record,
-  seed,
-  T0,
-} from "./testing/fixtures.js";
+import { awkwardMetadata, concurrently, events, id, next, orgId, outboxMessage, record, seed, T0 } from "./testing/fixtures.js";
 import { describeListDue } from "./testing/due-lists.js";
 import { describeFailedWrites } from "./testing/failed-writes.js";
 import { describeIdempotency } from "./testing/idempotency.js";
@@ -90,9 +79,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
       });
 
       it(`lets exactly one of ${racers} concurrent inserts take an alias`, async () => {
-        const results = await concurrently(racers, () =>
-          store.insert({ record: record({ orgId: org }), events: [], aliases: ["form-slug:race"] }),
-        );
+        const results = await concurrently(racers, () => store.insert({ record: record({ orgId: org }), events: [], aliases: ["form-slug:race"] }));
         expect(results.filter((result) => result.ok)).toHaveLength(1);
         const page = await store.list(org, { kind: "workflow", limit: 100 });
         expect(page.total).toBe(1);
@@ -142,10 +129,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         const stale = next(stored, { status: "failed" }, ["session.failed"], [outboxMessage(org)]);
         expect(await store.compareAndSet(stale)).toBe(false);
         expect((await store.get(org, stored.id))?.status).toBe("completed");
-        expect((await store.timeline(org, stored.id)).map((event) => event.type)).toEqual([
-          "session.created",
-          "session.completed",
-        ]);
+        expect((await store.timeline(org, stored.id)).map((event) => event.type)).toEqual(["session.created", "session.completed"]);
         expect(await store.claimOutbox({ now: T0 + 1, limit: 10, leaseMs: 1000, owner: "w" })).toEqual([]);
       });
 
@@ -197,7 +181,11 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         await seed(store, { orgId: orgId() });
         return made;
       }
-      const newestFirst = (records: StoredRecord[]) => records.map((r) => r.id).sort().reverse();
+      const newestFirst = (records: StoredRecord[]) =>
+        records
+          .map((r) => r.id)
+          .sort()
+          .reverse();
       /** Every workflow id of `org`, page by page by cursor, each page's total checked. */
       async function idsByCursor(limit: number, total: number): Promise<string[]> {
         const seen: string[] = [];
@@ -256,9 +244,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         page = await store.list(org, { kind: "workflow", status: "completed", limit: 100 });
         expect(page.total).toBe(completed.length + 1);
         expect(page.records.map((r) => r.id)).toContain(first.id);
-        expect((await store.list(org, { kind: "workflow", status: "active", limit: 100 })).total).toBe(
-          made.length - completed.length - 1,
-        );
+        expect((await store.list(org, { kind: "workflow", status: "active", limit: 100 })).total).toBe(made.length - completed.length - 1);
       });
 
       it("keeps its order when records change between pages", async () => {
@@ -309,9 +295,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
 
       it(`never lets two of ${racers} concurrent claimers hold one deadline`, async () => {
         const due = await concurrently(30, (i) => seed(store, { orgId: org, dueAt: T0 + i }));
-        const claims = await concurrently(racers, (index) =>
-          store.claimDue({ now: T0 + 1000, limit: 3, leaseMs: 60_000, owner: `worker-${index}` }),
-        );
+        const claims = await concurrently(racers, (index) => store.claimDue({ now: T0 + 1000, limit: 3, leaseMs: 60_000, owner: `worker-${index}` }));
         const ids = claims.flat().map((claim) => claim.id);
         expect(new Set(ids).size).toBe(ids.length);
         expect(new Set(ids)).toEqual(new Set(due.map((r) => r.id)));
@@ -342,9 +326,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
       it(`hands each message to one of ${racers} concurrent claimers`, async () => {
         const messages = Array.from({ length: 30 }, () => outboxMessage(org));
         await seed(store, { orgId: org }, { outbox: messages });
-        const claims = await concurrently(racers, (index) =>
-          store.claimOutbox({ now: T0, limit: 3, leaseMs: 60_000, owner: `worker-${index}` }),
-        );
+        const claims = await concurrently(racers, (index) => store.claimOutbox({ now: T0, limit: 3, leaseMs: 60_000, owner: `worker-${index}` }));
         const ids = claims.flat().map((entry) => entry.id);
         expect(new Set(ids).size).toBe(ids.length);
         expect(new Set(ids)).toEqual(new Set(messages.map((m) => m.id)));
@@ -356,7 +338,9 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         const other = outboxMessage(org, T0, "action");
         await seed(store, { orgId: org }, { outbox: [soon, other] });
         expect(await store.claimOutbox({ now: T0, limit: 10, leaseMs: 500, owner: "a", topic: "webhook" })).toEqual([]);
-        expect((await store.claimOutbox({ now: T0 + 1000, limit: 10, leaseMs: 500, owner: "a", topic: "webhook" })).map((e) => e.id)).toEqual([soon.id]);
+        expect((await store.claimOutbox({ now: T0 + 1000, limit: 10, leaseMs: 500, owner: "a", topic: "webhook" })).map((e) => e.id)).toEqual([
+          soon.id,
+        ]);
         expect(await store.claimOutbox({ now: T0 + 1499, limit: 10, leaseMs: 500, owner: "b", topic: "webhook" })).toEqual([]);
         const handedOver = await store.claimOutbox({ now: T0 + 1500, limit: 10, leaseMs: 500, owner: "b", topic: "webhook" });
         expect(handedOver.map((entry) => [entry.id, entry.leaseOwner])).toEqual([[soon.id, "b"]]);
@@ -412,7 +396,12 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         expect((await store.get(org, stored.id))?.data).toEqual(data);
         const [event] = events(stored, ["step.recorded"]);
         const message = { ...outboxMessage(org), payload: { data: { steps: [{ output: deep }] } } };
-        const write = { record: { ...stored, version: 2, eventCount: 2 }, events: [{ ...event!, payload: { step: { output: deep } } }], outbox: [message], expectedVersion: 1 };
+        const write = {
+          record: { ...stored, version: 2, eventCount: 2 },
+          events: [{ ...event!, payload: { step: { output: deep } } }],
+          outbox: [message],
+          expectedVersion: 1,
+        };
         expect(await store.compareAndSet(write)).toBe(true);
         expect((await store.timeline(org, stored.id, { afterSeq: 1 }))[0]?.payload).toEqual({ step: { output: deep } });
         const [claimed] = await store.claimOutbox({ now: message.availableAt, limit: 10, leaseMs: 1000, owner: "deep" });

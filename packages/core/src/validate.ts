@@ -182,7 +182,6 @@ function jsonBytesAtMost(value: unknown, budget: number): number {
   return total;
 }
 
-
 /** Throws unless `limit` is one a store can enforce: a status, and a whole number `max` from 0. Every adapter's `insertWithinLimit` checks it first. */
 export function assertRecordLimit(limit: RecordLimit): void {
   if (!Number.isSafeInteger(limit?.max) || limit.max < 0) throw new InvalidInputError("limit.max", `must be a whole number ≥ 0, got ${limit?.max}`);

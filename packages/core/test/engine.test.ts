@@ -56,9 +56,21 @@ describe("engine: forms and form sessions", () => {
     const cases: Array<[unknown, string]> = [
       [{ ...intake, slug: "Support Intake" }, "slug: must be lowercase letters and digits separated by single hyphens (at most 64)"],
       [{ ...intake, colour: "red" }, "colour is not a known field"],
-      [{ ...intake, fields: [{ name: "a", type: "radio" }] }, "fields[0].type: must be one of text, email, number, textarea, select, checkbox, date, url, tel, hidden"],
+      [
+        { ...intake, fields: [{ name: "a", type: "radio" }] },
+        "fields[0].type: must be one of text, email, number, textarea, select, checkbox, date, url, tel, hidden",
+      ],
       [{ ...intake, fields: [{ name: "a", type: "select" }] }, "fields[0].options: a select field needs at least one option"],
-      [{ ...intake, fields: [{ name: "a", type: "text" }, { name: "a", type: "text" }] }, 'fields[1].name: "a" is used by another field'],
+      [
+        {
+          ...intake,
+          fields: [
+            { name: "a", type: "text" },
+            { name: "a", type: "text" },
+          ],
+        },
+        'fields[1].name: "a" is used by another field',
+      ],
       [{ fields: intake.fields }, "name is required"],
       ["nope", "the body must be a JSON object"],
     ];
@@ -175,9 +187,7 @@ describe("engine: tick", () => {
     const engines = [setup(store), setup(store), setup(store)];
     const [first] = engines;
     await first!.engine.forms.create(ORG, intake);
-    const sessions = await Promise.all(
-      Array.from({ length: 50 }, () => first!.engine.formSessions.create(ORG, "support-intake", { expiresIn: 10 })),
-    );
+    const sessions = await Promise.all(Array.from({ length: 50 }, () => first!.engine.formSessions.create(ORG, "support-intake", { expiresIn: 10 })));
     await Promise.all(engines.map(({ engine }) => engine.tick(T0 + 5_000)));
     expect(engines.flatMap(({ seen }) => seen).filter((e) => e.type === "session.expired")).toHaveLength(0);
     const results = await Promise.all(engines.map(({ engine }) => engine.tick(T0 + 10_000, { batch: 7 })));
@@ -230,13 +240,7 @@ describe("engine: workflows, inboxes and waits", () => {
       [0, "create_inbox", { ttlSeconds: 3600 }, { id: inbox.id }],
       [1, "create_wait", { type: "otp", inboxId: inbox.id, timeoutSeconds: 120 }, { id: wait.id }],
     ]);
-    expect(seen.map((event) => event.type)).toEqual([
-      "session.created",
-      "inbox.created",
-      "message.received",
-      "wait.created",
-      "wait.completed",
-    ]);
+    expect(seen.map((event) => event.type)).toEqual(["session.created", "inbox.created", "message.received", "wait.created", "wait.completed"]);
     expect((await engine.workflows.complete(ORG, session.id)).status).toBe("completed");
     expect((await engine.workflows.complete(ORG, session.id)).status).toBe("completed");
     expect(seen.filter((event) => event.type === "session.completed")).toHaveLength(1);

@@ -138,7 +138,9 @@ describe("engine.formSessions.hostedSubmit", () => {
     // A record as an earlier release stored it: the same session without formName.
     const stored = (await t.memory.getUnscoped(session.id))!;
     const { formName: _formName, ...old } = stored.data as FormSession;
-    expect(await t.memory.compareAndSet({ record: { ...stored, version: stored.version + 1, data: old }, events: [], expectedVersion: stored.version })).toBe(true);
+    expect(
+      await t.memory.compareAndSet({ record: { ...stored, version: stored.version + 1, data: old }, events: [], expectedVersion: stored.version }),
+    ).toBe(true);
     t.take();
     const answer = await t.engine.formSessions.hostedSubmit(session.id, good);
     expect(answer).toMatchObject({ outcome: "submitted", session: { formName: "Support intake" } });

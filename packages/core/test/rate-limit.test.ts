@@ -68,4 +68,3 @@ describe("checkRateLimitRule", () => {
     expect(checkRateLimitRule(failures)).toBe(failures);
   });
 });
-

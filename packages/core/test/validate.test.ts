@@ -49,12 +49,15 @@ describe("readJson: the copy", () => {
 
   it("agrees with a JSON round trip on any value JSON can carry", () => {
     fc.assert(
-      fc.property(fc.anything({ withDate: true, withMap: true, withSet: true, withNullPrototype: true, withSparseArray: true, withBoxedValues: true }), (value) => {
-        const text = JSON.stringify(value);
-        if (typeof value !== "object" || value === null || text === undefined) return;
-        if (holdsNonFinite(value)) expect(() => readJson(value, null)).toThrow(InvalidInputError);
-        else expect(readJson(value, null)).toStrictEqual(JSON.parse(text));
-      }),
+      fc.property(
+        fc.anything({ withDate: true, withMap: true, withSet: true, withNullPrototype: true, withSparseArray: true, withBoxedValues: true }),
+        (value) => {
+          const text = JSON.stringify(value);
+          if (typeof value !== "object" || value === null || text === undefined) return;
+          if (holdsNonFinite(value)) expect(() => readJson(value, null)).toThrow(InvalidInputError);
+          else expect(readJson(value, null)).toStrictEqual(JSON.parse(text));
+        },
+      ),
       { numRuns: 10_000 },
     );
   });
@@ -129,7 +132,9 @@ describe("readJson: the free-form JSON boundary", () => {
 
   it(`takes keys of ${JSON_LIMITS.keyChars} characters and refuses longer ones`, () => {
     expect(readJson({ metadata: { ["k".repeat(200)]: 1 } }, null)).toBeTruthy();
-    expect(refusal(() => readJson({ metadata: { ["k".repeat(201)]: 1 } }, null))).toMatch(/^metadata: keys must be at most 200 characters \(one has 201/);
+    expect(refusal(() => readJson({ metadata: { ["k".repeat(201)]: 1 } }, null))).toMatch(
+      /^metadata: keys must be at most 200 characters \(one has 201/,
+    );
     expect(refusal(() => readJson({ input: [{ ["k".repeat(5000)]: 1 }] }, null))).toMatch(/^input\[0\]: keys must be at most 200/);
   });
 
@@ -157,7 +162,9 @@ describe("readJson: the free-form JSON boundary", () => {
   });
 
   it("names keys that are not identifiers in brackets, and shortens a long path", () => {
-    expect(refusal(() => readJson({ metadata: { "a.b": { "": "\u0000" } } }, null))).toBe('metadata["a.b"][""]: must not contain the NUL character (U+0000)');
+    expect(refusal(() => readJson({ metadata: { "a.b": { "": "\u0000" } } }, null))).toBe(
+      'metadata["a.b"][""]: must not contain the NUL character (U+0000)',
+    );
     const chain = JSON.parse(`${'{"abcdefghij":'.repeat(40)}1${"}".repeat(40)}`);
     const long = refusal(() => readJson({ metadata: chain }, null));
     expect(long.length).toBeLessThan(160);
@@ -177,7 +184,7 @@ describe("assertJsonSize", () => {
   it("refuses exactly the values whose JSON passes the limit, whatever they hold", () => {
     // A seeded generator: the same values every run.
     let seed = 7;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const texts = ["", "a", '"', "\\", "\n", "\u0001", "\u001f", "é", "✓", "😀", "\ud800", "\u2028", "</script>"];
     const numbers = [0, -0, 1, -1.5, 1e21, -2.2250738585072014e-308, 123456789.123456789, Number.MAX_VALUE, Number.NaN, Number.POSITIVE_INFINITY];
     const value = (depth: number): unknown => {

@@ -18,7 +18,11 @@ const v4Spelling = fc.constantFrom(
   (value: bigint) => v4Text(value),
   (value: bigint) => value.toString(10),
   (value: bigint) => `0x${value.toString(16)}`,
-  (value: bigint) => v4Text(value).split(".").map((octet) => `0${Number(octet).toString(8)}`).join("."),
+  (value: bigint) =>
+    v4Text(value)
+      .split(".")
+      .map((octet) => `0${Number(octet).toString(8)}`)
+      .join("."),
   (value: bigint) => `${v4Text(value)}.`,
 );
 

@@ -75,7 +75,9 @@ describe("webhook targets: literal hosts", () => {
       expect(() => checkWebhookUrl(url, { allowPrivate: false }), url).toThrow(`url: ${address} is a special-purpose address`);
     }
     // A zone id is no part of a URL's host: such a URL is refused before any address is judged.
-    expect(() => checkWebhookUrl("http://[fe80::1%25eth0]/", { allowPrivate: true })).toThrow('url: "http://[fe80::1%25eth0]/" is not an absolute URL');
+    expect(() => checkWebhookUrl("http://[fe80::1%25eth0]/", { allowPrivate: true })).toThrow(
+      'url: "http://[fe80::1%25eth0]/" is not an absolute URL',
+    );
     expect(() => checkWebhookUrl("http://127.0.0.1.5/", { allowPrivate: false })).toThrow("is not an absolute URL");
   });
 
@@ -158,7 +160,9 @@ describe("webhook targets through the engine", () => {
 
     const log = (await worker.webhooks.deliveries(ORG, hook.id, { limit: 100 })).data.reverse();
     expect(log.map((attempt) => attempt.error)).toEqual([
-      ...SPECIAL_TARGETS.map(([, address, why]) => `refused: hooks.example.com resolves to ${address}, a special-purpose address (${why}); ${POLICY}`),
+      ...SPECIAL_TARGETS.map(
+        ([, address, why]) => `refused: hooks.example.com resolves to ${address}, a special-purpose address (${why}); ${POLICY}`,
+      ),
       "refused: hooks.example.com resolves to no address",
       'refused: hooks.example.com resolves to "not-an-address", which is no IP address',
       null,
@@ -175,7 +179,12 @@ describe("webhook targets through the engine", () => {
       sent.push(String(input));
       return new Response(null, { status: 204 });
     };
-    const strict = createEngine({ store, clock: () => clock.now, fetch, webhooks: { resolveHost: async () => Promise.reject(new Error("ENOTFOUND")) } });
+    const strict = createEngine({
+      store,
+      clock: () => clock.now,
+      fetch,
+      webhooks: { resolveHost: async () => Promise.reject(new Error("ENOTFOUND")) },
+    });
     engines.push(strict);
     const named = await strict.webhooks.create(ORG, { url: "https://hooks.example.com/h" });
     await strict.workflows.create(ORG, { name: "signup" });

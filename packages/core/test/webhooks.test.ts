@@ -118,9 +118,15 @@ describe("webhook endpoints and deliveries", () => {
       [{}, "url is required"],
       [{ url: 42 }, "url: must be a string"],
       [{ url: "https://example.com", events: "session.expired" }, "events: must be an array"],
-      [{ url: "https://example.com", events: ["Session Expired"] }, 'events[0]: must be "*", an event type such as "session.expired", or a prefix such as "session.*"'],
+      [
+        { url: "https://example.com", events: ["Session Expired"] },
+        'events[0]: must be "*", an event type such as "session.expired", or a prefix such as "session.*"',
+      ],
       [{ url: "https://example.com", colour: "red" }, "colour is not a known field"],
-      [{ url: receiver.url }, "url: 127.0.0.1 is a special-purpose address (loopback); webhooks to private and special-purpose addresses are refused unless the server allows them"],
+      [
+        { url: receiver.url },
+        "url: 127.0.0.1 is a special-purpose address (loopback); webhooks to private and special-purpose addresses are refused unless the server allows them",
+      ],
     ];
     for (const [input, message] of cases) expect((await failure(strict.webhooks.create(ORG, input as never))).message).toBe(message);
 
@@ -150,7 +156,8 @@ describe("webhook endpoints and deliveries", () => {
     expect(attempt).toMatchObject({
       outcome: "retrying",
       statusCode: null,
-      error: "refused: hooks.example.com resolves to 127.0.0.1, a special-purpose address (loopback); webhooks to private and special-purpose addresses are refused unless the server allows them",
+      error:
+        "refused: hooks.example.com resolves to 127.0.0.1, a special-purpose address (loopback); webhooks to private and special-purpose addresses are refused unless the server allows them",
     });
   });
 

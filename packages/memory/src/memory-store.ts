@@ -216,9 +216,7 @@ export class MemoryStore implements Store {
 
   async claimOutbox(options: ClaimOptions & { topic?: string }): Promise<OutboxEntry[]> {
     const topic = options.topic;
-    const claimed = this.outboxQueue.take(options.now, options.limit, (slot) =>
-      topic === undefined ? true : slot.message.topic === topic,
-    );
+    const claimed = this.outboxQueue.take(options.now, options.limit, (slot) => (topic === undefined ? true : slot.message.topic === topic));
     return claimed.map((slot) => {
       slot.leaseOwner = options.owner;
       slot.leaseUntil = options.now + options.leaseMs;
@@ -407,10 +405,8 @@ function toRecord(slot: Slot): StoredRecord {
   };
 }
 
-
 // Joined, not `+`: a key is kept for as long as its alias, and V8 keeps a concatenation of 13
 // characters or more as a rope of its two pieces.
 function aliasKey(orgId: string, name: string): string {
   return [orgId, name].join("\u0000");
 }
-

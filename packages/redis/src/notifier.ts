@@ -71,4 +71,3 @@ export function createRedisNotifier(options: RedisNotifierOptions): RedisNotifie
     },
   };
 }
-

@@ -41,10 +41,7 @@ export function openRedisStore(url: string, options: OpenRedisStoreOptions = {})
   const target = parseRedisUrl(url);
   const prefix = options.prefix ?? target.prefix ?? DEFAULT_PREFIX;
   const redisOptions = { ...target.options, ...options.redisOptions };
-  const client =
-    target.mode === "cluster"
-      ? new Cluster(target.nodes, { ...options.clusterOptions, redisOptions })
-      : new Redis(redisOptions);
+  const client = target.mode === "cluster" ? new Cluster(target.nodes, { ...options.clusterOptions, redisOptions }) : new Redis(redisOptions);
   try {
     return new RedisStore({ client, prefix, closeClient: true, ...(options.retention ? { retention: options.retention } : {}) });
   } catch (error) {
@@ -70,8 +67,13 @@ export function parseRedisUrl(url: string): RedisTarget {
 function readPrefix(query: string, url: string): string | undefined {
   let prefix: string | undefined;
   for (const [name, value] of new URLSearchParams(query)) {
-    if (name !== "prefix") throw new InvalidInputError("url", `query parameter "${name}" is not known; the only one is prefix, as in redis://host:6379?prefix=app`);
-    if (value === "" || /[{}]/.test(value)) throw new InvalidInputError("url", `prefix must be non-empty and without '{' or '}' (got ${JSON.stringify(value)} in ${JSON.stringify(redactUrl(url))})`);
+    if (name !== "prefix")
+      throw new InvalidInputError("url", `query parameter "${name}" is not known; the only one is prefix, as in redis://host:6379?prefix=app`);
+    if (value === "" || /[{}]/.test(value))
+      throw new InvalidInputError(
+        "url",
+        `prefix must be non-empty and without '{' or '}' (got ${JSON.stringify(value)} in ${JSON.stringify(redactUrl(url))})`,
+      );
     prefix = value;
   }
   return prefix;
@@ -81,7 +83,10 @@ function parseTarget(url: string): RedisTarget {
   const scheme = /^([a-z+]+):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === "redis+cluster" || scheme === "rediss+cluster") return parseClusterUrl(url, scheme === "rediss+cluster");
   if (scheme !== "redis" && scheme !== "rediss") {
-    throw new InvalidInputError("url", `scheme must be redis://, rediss://, redis+cluster:// or rediss+cluster:// (got ${JSON.stringify(redactUrl(url))})`);
+    throw new InvalidInputError(
+      "url",
+      `scheme must be redis://, rediss://, redis+cluster:// or rediss+cluster:// (got ${JSON.stringify(redactUrl(url))})`,
+    );
   }
   // Read the port before URL does, which refuses one out of range without saying so.
   const written = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i.exec(url)?.[1];

@@ -116,9 +116,7 @@ export class RedisStore implements Store {
    * bucket on this path, which only the hosted form page takes.
    */
   async getUnscoped(id: string): Promise<StoredRecord | null> {
-    const owners = await withReconnect(this.client, () =>
-      Promise.all(this.keys.buckets.map((bucket) => this.client.hget(`${bucket}id`, id))),
-    );
+    const owners = await withReconnect(this.client, () => Promise.all(this.keys.buckets.map((bucket) => this.client.hget(`${bucket}id`, id))));
     const orgId = owners.find((owner) => owner !== null);
     return orgId ? this.get(orgId, id) : null;
   }
@@ -228,10 +226,9 @@ export class RedisStore implements Store {
   async reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null> {
     assertOrgId(orgId);
     const ttlMs = Math.max(1, Math.ceil(entry.expiresAt - now));
-    const held = (await this.scripts.reserveIdempotency(
-      [this.keys.idempotency(orgId, key)],
-      [entry.fingerprint, entry.expiresAt, now, ttlMs],
-    )) as [string, string, string] | null;
+    const held = (await this.scripts.reserveIdempotency([this.keys.idempotency(orgId, key)], [entry.fingerprint, entry.expiresAt, now, ttlMs])) as
+      | [string, string, string]
+      | null;
     if (held === null) return null;
     return { fingerprint: held[0], expiresAt: Number(held[1]), response: held[2] === "" ? null : JSON.parse(held[2]) };
   }

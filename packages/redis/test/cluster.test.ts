@@ -53,7 +53,11 @@ describe("Redis Cluster layout", () => {
     );
     // One alias moved to the live record by hand: retention must leave it be.
     const [moved] = pairs;
-    await cluster.client.hset(`{${store.prefix}:${String(bucketOf(moved!.org)).padStart(2, "0")}}:o:${moved!.org}:a`, `inb_${moved!.org}`, moved!.kept.id);
+    await cluster.client.hset(
+      `{${store.prefix}:${String(bucketOf(moved!.org)).padStart(2, "0")}}:o:${moved!.org}:a`,
+      `inb_${moved!.org}`,
+      moved!.kept.id,
+    );
 
     await new Promise((resolve) => setTimeout(resolve, 1100));
     for (const { org } of pairs) expect((await store.list(org, { kind: "workflow", limit: 10 })).total).toBe(1);

@@ -12,12 +12,16 @@ describe("parseRedisUrl", () => {
     ["rediss://h:6380/1", { mode: "single", options: { host: "h", port: 6380, db: 1, tls: { servername: "h" } } }],
     [
       "redis+cluster://10.0.0.1:7000,10.0.0.2:7001",
-      { mode: "cluster", nodes: [{ host: "10.0.0.1", port: 7000 }, { host: "10.0.0.2", port: 7001 }], options: {} },
+      {
+        mode: "cluster",
+        nodes: [
+          { host: "10.0.0.1", port: 7000 },
+          { host: "10.0.0.2", port: 7001 },
+        ],
+        options: {},
+      },
     ],
-    [
-      "rediss+cluster://u:p@a:7000",
-      { mode: "cluster", nodes: [{ host: "a", port: 7000 }], options: { username: "u", password: "p", tls: {} } },
-    ],
+    ["rediss+cluster://u:p@a:7000", { mode: "cluster", nodes: [{ host: "a", port: 7000 }], options: { username: "u", password: "p", tls: {} } }],
   ])("reads %s", (url, expected) => {
     expect(parseRedisUrl(url)).toEqual(expected);
   });

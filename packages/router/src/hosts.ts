@@ -35,7 +35,12 @@ export function parseHostPattern(text: string, source = "allowedHosts"): HostPat
   } catch {
     url = null;
   }
-  if (url === null || url.hostname === "" || (port !== null && (Number(port) < 1 || Number(port) > 65_535)) || (port === null && host.endsWith(":"))) {
+  if (
+    url === null ||
+    url.hostname === "" ||
+    (port !== null && (Number(port) < 1 || Number(port) > 65_535)) ||
+    (port === null && host.endsWith(":"))
+  ) {
     throw new TypeError(`${source}: '${text}' is not a host; give a name, name:port, .domain for its subdomains too, or [IPv6]:port`);
   }
   return { name: url.hostname, subdomains, port: port === null ? null : String(Number(port)) };
@@ -63,7 +68,10 @@ export type PublicUrl = string | ((request: Request) => string);
  * trailing slashes dropped), else the request's own origin when its host is allowed, else a 400
  * that names the host, raised before a route writes anything.
  */
-export function hostedOriginResolver(publicUrl: PublicUrl | undefined, allowedHosts: readonly string[] | undefined): (context: RouteContext) => string {
+export function hostedOriginResolver(
+  publicUrl: PublicUrl | undefined,
+  allowedHosts: readonly string[] | undefined,
+): (context: RouteContext) => string {
   if (typeof publicUrl === "string") {
     const origin = publicUrl.replace(/\/+$/, "");
     return () => origin;
@@ -73,6 +81,9 @@ export function hostedOriginResolver(publicUrl: PublicUrl | undefined, allowedHo
   return (context) => {
     const url = context.url;
     if (allowed(url)) return url.origin;
-    throw new HttpError(400, `Host: '${url.host}' is not a host that hosted form URLs may name; the server lists them in its publicUrl or allowedHosts`);
+    throw new HttpError(
+      400,
+      `Host: '${url.host}' is not a host that hosted form URLs may name; the server lists them in its publicUrl or allowedHosts`,
+    );
   };
 }

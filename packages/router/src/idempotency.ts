@@ -32,12 +32,7 @@ export async function withIdempotency(
   }
   const { now } = call;
   const print = await fingerprint(call.request, call.text);
-  const existing = await keys.reserveIdempotencyKey(
-    call.orgId,
-    call.key,
-    { fingerprint: print, expiresAt: now + call.ttlMs, response: null },
-    now,
-  );
+  const existing = await keys.reserveIdempotencyKey(call.orgId, call.key, { fingerprint: print, expiresAt: now + call.ttlMs, response: null }, now);
   if (existing) {
     if (existing.fingerprint !== print) {
       return errorResponse(422, "Idempotency-Key: this key was already used with a different request");

@@ -3,7 +3,14 @@ export { hostMatcher, LOOPBACK_HOSTS, type PublicUrl } from "./hosts.js";
 export { errorBody, errorResponse, HttpError, json } from "./http.js";
 export { renderHostedPage } from "./hosted/pages.js";
 export type { HostedField, HostedRender, HostedView } from "./hosted/view.js";
-export { buildOpenApiDocument, type JsonSchema, type OpenApiDocument, type OpenApiInfo, type OpenApiOperation, type OpenApiParameter } from "./openapi.js";
+export {
+  buildOpenApiDocument,
+  type JsonSchema,
+  type OpenApiDocument,
+  type OpenApiInfo,
+  type OpenApiOperation,
+  type OpenApiParameter,
+} from "./openapi.js";
 export { hostedUrl, type RouteContext, type RouteDefinition, type RouteResponse, type RouterSettings } from "./route.js";
 export { addressBucket } from "@agent-sessions/core";
 export { type ClientAddress, DEFAULT_RATE_LIMITS, type RateLimitOptions, type RateLimitSetting, requestIp } from "./rate-limit.js";

@@ -170,7 +170,19 @@ function uniqueId(id: string, taken: Set<string>): string {
 }
 
 /** Keywords whose value is a schema, an array of schemas, or a map of names to schemas. */
-const SUBSCHEMA = new Set(["items", "contains", "not", "if", "then", "else", "additionalProperties", "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema"]);
+const SUBSCHEMA = new Set([
+  "items",
+  "contains",
+  "not",
+  "if",
+  "then",
+  "else",
+  "additionalProperties",
+  "propertyNames",
+  "unevaluatedItems",
+  "unevaluatedProperties",
+  "contentSchema",
+]);
 const SUBSCHEMA_LIST = new Set(["allOf", "anyOf", "oneOf", "prefixItems"]);
 const SUBSCHEMA_MAP = new Set(["properties", "patternProperties", "$defs", "dependentSchemas"]);
 /** Keywords only the server's validator reads (ajv-errors' messages), not part of the contract. */
@@ -241,8 +253,7 @@ function tidy(schema: Record<string, unknown>): Record<string, unknown> {
   return tidied;
 }
 
-const isLiteral = (item: unknown): item is { const: unknown; type: unknown } =>
-  isObject(item) && Object.keys(item).sort().join() === "const,type";
+const isLiteral = (item: unknown): item is { const: unknown; type: unknown } => isObject(item) && Object.keys(item).sort().join() === "const,type";
 
 function without(schema: Record<string, unknown>, keyword: string): Record<string, unknown> {
   return Object.fromEntries(Object.entries(schema).filter(([key]) => key !== keyword));

@@ -73,7 +73,6 @@ export const timelineEvent = (event: SessionEvent): Static<typeof TimelineEvent>
 
 // ---- threads and pending actions (seed 002, snake_case): in their kind's descriptor ----
 
-
 export const ThreadBody = threadWire.body;
 export const threadBody = threadWire.toBody;
 export const ClosedBody = threadWire.closed;

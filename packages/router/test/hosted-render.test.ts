@@ -21,13 +21,18 @@ function setup(render: HostedRender) {
   });
   async function api(path: string, body: unknown) {
     const response = await router.fetch(
-      new Request(`http://localhost${path}`, { method: "POST", headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
+      new Request(`http://localhost${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
     );
     return response.json();
   }
   async function page(id: string, form?: string, from = "198.51.100.1") {
     const init: RequestInit = { headers: { "x-test-client": from } };
-    if (form !== undefined) Object.assign(init, { method: "POST", headers: { ...init.headers, "content-type": "application/x-www-form-urlencoded" }, body: form });
+    if (form !== undefined)
+      Object.assign(init, { method: "POST", headers: { ...init.headers, "content-type": "application/x-www-form-urlencoded" }, body: form });
     const response = await router.fetch(new Request(`http://localhost/f/${id}`, init));
     return { status: response.status, headers: response.headers, text: await response.text() };
   }
@@ -49,7 +54,10 @@ async function intake(t: ReturnType<typeof setup>) {
       { name: "session_id", type: "hidden" },
     ],
   });
-  return t.api(`/v1/forms/${form.id}/sessions`, { prefill: { email: "user@example.com", updates: true, session_id: "sess_internal_ref" }, expires_in: 60 });
+  return t.api(`/v1/forms/${form.id}/sessions`, {
+    prefill: { email: "user@example.com", updates: true, session_id: "sess_internal_ref" },
+    expires_in: 60,
+  });
 }
 
 describe("createRouter({ hosted: { render } })", () => {
@@ -112,7 +120,10 @@ describe("createRouter({ hosted: { render } })", () => {
     const session = await intake(t);
     expect(JSON.parse((await t.page(`sess_${"0".repeat(32)}`)).text)).toEqual({ page: "not_found", status: 404 });
     const tooLarge = await t.page(session.id, `full_name=${"x".repeat(3000)}`);
-    expect([tooLarge.status, JSON.parse(tooLarge.text)]).toEqual([413, { page: "error", status: 413, message: "the request body must be at most 2000 bytes" }]);
+    expect([tooLarge.status, JSON.parse(tooLarge.text)]).toEqual([
+      413,
+      { page: "error", status: 413, message: "the request body must be at most 2000 bytes" },
+    ]);
     t.clock.now += 61_000;
     expect(JSON.parse((await t.page(session.id)).text)).toMatchObject({ page: "expired", status: 410, expiresAt: "2025-01-15T10:31:00.000Z" });
     // Past the per-address limit: the error view, answered with the limiter's headers.
@@ -128,7 +139,10 @@ describe("createRouter({ hosted: { render } })", () => {
     const t = setup(async (view) => {
       seen.push(view.page);
       if (view.page !== "form") return renderHostedPage(view);
-      return new Response(`<!doctype html><h1>${view.formName}</h1>`, { status: view.status, headers: { "content-type": "text/html", "x-mine": "1" } });
+      return new Response(`<!doctype html><h1>${view.formName}</h1>`, {
+        status: view.status,
+        headers: { "content-type": "text/html", "x-mine": "1" },
+      });
     });
     const session = await intake(t);
     const mine = await t.page(session.id);

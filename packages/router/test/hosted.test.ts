@@ -47,7 +47,10 @@ function setup(engineFor: (engine: Engine) => Engine = (engine) => engine) {
 
   /** Loads the hosted page (no API key), or posts `form` to it form-encoded. */
   async function page(id: string, form?: Record<string, string> | string, contentType = FORM_ENCODED) {
-    const init: RequestInit = form === undefined ? {} : { method: "POST", headers: { "content-type": contentType }, body: typeof form === "string" ? form : new URLSearchParams(form).toString() };
+    const init: RequestInit =
+      form === undefined
+        ? {}
+        : { method: "POST", headers: { "content-type": contentType }, body: typeof form === "string" ? form : new URLSearchParams(form).toString() };
     const response = await router.fetch(new Request(`http://localhost/f/${encodeURIComponent(id)}`, init));
     return { status: response.status, headers: response.headers, html: await response.text() };
   }
@@ -107,19 +110,31 @@ describe("GET /f/:id", () => {
 
   it("renders every visible field with its label, input type and required mark, and the prefill as values", async () => {
     const { id } = await t.session((await t.form()).id, {
-      prefill: { email: "user@example.com", orders: 3, call_on: "2025-02-01", topic: "Bug", details: "Line one\nline two", updates: true, website: "https://example.com" },
+      prefill: {
+        email: "user@example.com",
+        orders: 3,
+        call_on: "2025-02-01",
+        topic: "Bug",
+        details: "Line one\nline two",
+        updates: true,
+        website: "https://example.com",
+      },
     });
     const { html } = await t.page(id);
     expect(html).toContain("<title>Support intake</title>");
     expect(html).toContain("<h1>Support intake</h1>");
     expect(fieldBlock(html, "full_name")).toContain('<label for="f-full_name">Full name<span class="req" aria-hidden="true">*</span></label>');
     expect(control(html, "full_name")).toBe('<input type="text" id="f-full_name" name="full_name" value="" maxlength="65536" required>');
-    expect(control(html, "email")).toBe('<input type="email" id="f-email" name="email" value="user@example.com" maxlength="65536" autocomplete="email" required>');
+    expect(control(html, "email")).toBe(
+      '<input type="email" id="f-email" name="email" value="user@example.com" maxlength="65536" autocomplete="email" required>',
+    );
     expect(control(html, "phone")).toMatch(/^<input type="tel" [^>]*value=""/);
     expect(control(html, "website")).toMatch(/^<input type="url" [^>]*value="https:\/\/example.com"/);
     expect(control(html, "orders")).toBe('<input type="number" id="f-orders" name="orders" value="3" step="any" inputmode="decimal">');
     expect(control(html, "call_on")).toBe('<input type="date" id="f-call_on" name="call_on" value="2025-02-01">');
-    expect(fieldBlock(html, "topic")).toContain('<option value="">Choose…</option>\n<option value="Billing">Billing</option>\n<option value="Bug" selected>Bug</option>');
+    expect(fieldBlock(html, "topic")).toContain(
+      '<option value="">Choose…</option>\n<option value="Billing">Billing</option>\n<option value="Bug" selected>Bug</option>',
+    );
     expect(fieldBlock(html, "details")).toContain(">\nLine one\nline two</textarea>");
     expect(control(html, "updates")).toBe('<input type="checkbox" id="f-updates" name="updates" value="true" checked>');
     expect(fieldBlock(html, "updates")).toContain("<span>Send me updates</span>");
@@ -162,7 +177,14 @@ describe("GET /f/:id", () => {
     const { id } = await t.session((await t.form()).id);
     const { headers, html } = await t.page(id);
     const csp = headers.get("content-security-policy")!;
-    const directives = Object.fromEntries(csp.split(";").map((part) => part.trim().split(/\s+(.*)/).slice(0, 2)));
+    const directives = Object.fromEntries(
+      csp.split(";").map((part) =>
+        part
+          .trim()
+          .split(/\s+(.*)/)
+          .slice(0, 2),
+      ),
+    );
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
     expect(directives).toEqual({
       "default-src": "'none'",
@@ -241,14 +263,30 @@ describe("POST /f/:id", () => {
     expect(submission).toMatchObject({
       partial: false,
       missing_fields: [],
-      values: { full_name: "Ada Lovelace", email: "ada@example.com", orders: 4, call_on: "2025-03-14", topic: "Billing", details: "Hello", updates: false, session_id: "sess_internal_ref" },
+      values: {
+        full_name: "Ada Lovelace",
+        email: "ada@example.com",
+        orders: 4,
+        call_on: "2025-03-14",
+        topic: "Billing",
+        details: "Hello",
+        updates: false,
+        session_id: "sess_internal_ref",
+      },
     });
     expect(submission.values).not.toHaveProperty("phone");
   });
 
   it("sends the form back with 400, every problem beside its field and the person's values kept", async () => {
     const { id } = await t.session((await t.form()).id, { prefill: { session_id: "sess_internal_ref" } });
-    const answer = await t.page(id, { full_name: "", email: "not-an-email", orders: "many", phone: "555 0100", updates: "true", session_id: "forged" });
+    const answer = await t.page(id, {
+      full_name: "",
+      email: "not-an-email",
+      orders: "many",
+      phone: "555 0100",
+      updates: "true",
+      session_id: "forged",
+    });
     expect(answer.status).toBe(400);
     const email = fieldBlock(answer.html, "email");
     expect(email).toContain('<div class="field invalid">');

@@ -49,7 +49,10 @@ describe("hostile input through the router", () => {
     const before = await t.lists();
     const created = await t.call("POST", "/api/v1/sessions", `{"name":"x","metadata":{"a":${deepArrays(2500)}}}`);
     expect(created.status).toBe(400);
-    expect(created.body).toEqual({ error: "Invalid request", message: expect.stringMatching(/^metadata\.a(\[0\])+.*: nested deeper than 32 levels$/) });
+    expect(created.body).toEqual({
+      error: "Invalid request",
+      message: expect.stringMatching(/^metadata\.a(\[0\])+.*: nested deeper than 32 levels$/),
+    });
     expect(await t.lists()).toEqual(before);
 
     const workflow = await t.call("POST", "/api/v1/sessions", { name: "x" });
@@ -78,8 +81,13 @@ describe("hostile input through the router", () => {
     const bad: Array<[string, string, string, string]> = [
       ["POST", "/api/v1/sessions", '{"name":"a\\u0000b"}', "name: must not contain the NUL character (U+0000)"],
       ["POST", "/api/v1/sessions", '{"name":"a\\ud800b"}', "name: must be well-formed Unicode (it holds a lone surrogate)"],
-      ["POST", "/api/v1/sessions", '{"name":"x","metadata":{"k\\u0000":1}}', 'metadata: keys must not contain the NUL character (U+0000) (k\\u0000)'],
-      ["POST", "/v1/forms", '{"name":"f","fields":[{"name":"a","type":"text","label":"\\udc00"}]}', "fields[0].label: must be well-formed Unicode (it holds a lone surrogate)"],
+      ["POST", "/api/v1/sessions", '{"name":"x","metadata":{"k\\u0000":1}}', "metadata: keys must not contain the NUL character (U+0000) (k\\u0000)"],
+      [
+        "POST",
+        "/v1/forms",
+        '{"name":"f","fields":[{"name":"a","type":"text","label":"\\udc00"}]}',
+        "fields[0].label: must be well-formed Unicode (it holds a lone surrogate)",
+      ],
       ["POST", "/api/v1/threads", '{"context_variables":{"A":"\\u0000"}}', "context_variables.A: must not contain the NUL character (U+0000)"],
     ];
     for (const [method, path, body, message] of bad) {
@@ -87,7 +95,16 @@ describe("hostile input through the router", () => {
     }
     const ids = ["%00", "a%00b", "..%2f..%2fetc", "x".repeat(3000), "sess_%00", "thread_zz", "%ED%9F%BF"];
     for (const id of ids) {
-      for (const path of [`/v1/forms/${id}`, `/v1/sessions/${id}`, `/api/v1/sessions/${id}`, `/api/v1/sessions/${id}/timeline`, `/api/v1/inboxes/${id}`, `/api/v1/waits/${id}`, `/v1/webhooks/${id}`, `/api/v1/sessions/${id}/events`]) {
+      for (const path of [
+        `/v1/forms/${id}`,
+        `/v1/sessions/${id}`,
+        `/api/v1/sessions/${id}`,
+        `/api/v1/sessions/${id}/timeline`,
+        `/api/v1/inboxes/${id}`,
+        `/api/v1/waits/${id}`,
+        `/v1/webhooks/${id}`,
+        `/api/v1/sessions/${id}/events`,
+      ]) {
         const answer = await t.call("GET", path);
         expect(answer.status, path).toBe(404);
         expect(answer.body.message.length, path).toBeLessThan(120);
@@ -99,7 +116,16 @@ describe("hostile input through the router", () => {
   });
 
   it("row 6: refuses a limit or offset that is not an exact whole number in range, and a repeated one", async () => {
-    for (const query of ["offset=1e30", "offset=9007199254740993", "offset=-1", "offset=1.5", "limit=0", "limit=101", "limit=1&limit=2", "cursor=%00"]) {
+    for (const query of [
+      "offset=1e30",
+      "offset=9007199254740993",
+      "offset=-1",
+      "offset=1.5",
+      "limit=0",
+      "limit=101",
+      "limit=1&limit=2",
+      "cursor=%00",
+    ]) {
       for (const path of ["/api/v1/sessions", "/v1/sessions", "/v1/forms", "/v1/agents", "/v1/webhooks"]) {
         const answer = await t.call("GET", `${path}?${query}`);
         expect(answer.status, `${path}?${query}`).toBe(400);
@@ -125,7 +151,9 @@ describe("hostile input through the router", () => {
     expect((await t.call("POST", path, { role: "user", content: "hi", usage: { input_tokens: 2 ** 53 + 2 } })).status).toBe(400);
     const badKey = await t.call("POST", path, { role: "user", content: "hi", usage: { "Input-Tokens": "many" } });
     expect(badKey).toMatchObject({ status: 400, body: { message: "usage.Input-Tokens is not a valid key: keys must match ^[a-z][a-z0-9_]*$" } });
-    expect((await t.call("POST", path, { role: "user", content: "hi", usage: { input_tokens: Number.MAX_SAFE_INTEGER - 1, constructor: 1 } })).status).toBe(200);
+    expect(
+      (await t.call("POST", path, { role: "user", content: "hi", usage: { input_tokens: Number.MAX_SAFE_INTEGER - 1, constructor: 1 } })).status,
+    ).toBe(200);
     const over = await t.call("POST", path, { role: "assistant", content: "yo", usage: { input_tokens: 2 } });
     expect(over).toMatchObject({ status: 400, body: { message: "usage.input_tokens: the session's total would pass 9007199254740991" } });
     const read = await t.call("GET", `/v1/sessions/${session.body.id}`);
@@ -135,7 +163,13 @@ describe("hostile input through the router", () => {
 
   it("row 7: refuses form fields named after members of every JavaScript object", async () => {
     for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
-      const refused = await t.call("POST", "/v1/forms", { name: "f", fields: [{ name: "email", type: "email" }, { name, type: "text" }] });
+      const refused = await t.call("POST", "/v1/forms", {
+        name: "f",
+        fields: [
+          { name: "email", type: "email" },
+          { name, type: "text" },
+        ],
+      });
       expect(refused.status, name).toBe(400);
       expect(refused.body.message).toBe(`fields[1].name: "${name}" is reserved: every JavaScript object has a member of that name`);
     }
@@ -147,7 +181,10 @@ describe("hostile input through the router", () => {
     const session = await t.call("POST", `/v1/forms/${form.body.id}/sessions`, { prefill: { topic: "printer" } });
     const id = session.body.id;
     for (const values of [JSON.parse('{"__proto__": "x", "topic": "fire"}'), { constructor: "x" }, { toString: "x" }]) {
-      await expect(t.engine.formSessions.submit(id, { values })).rejects.toMatchObject({ code: "invalid_input", message: expect.stringMatching(/is not a field of this form$/) });
+      await expect(t.engine.formSessions.submit(id, { values })).rejects.toMatchObject({
+        code: "invalid_input",
+        message: expect.stringMatching(/is not a field of this form$/),
+      });
     }
     expect((await t.engine.formSessions.submit(id, { values: { topic: "fire" } })).submission?.values).toEqual({ topic: "fire" });
   });

@@ -22,7 +22,9 @@ async function expectValid(document: unknown): Promise<void> {
 }
 
 function operations(document: OpenApiDocument): [path: string, method: string, operation: OpenApiOperation][] {
-  return Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => [path, method, op] as [string, string, OpenApiOperation]));
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => [path, method, op] as [string, string, OpenApiOperation]),
+  );
 }
 
 /** `/a/:id/b` and `/a/{thread_id}/b` alike become `/a/{}/b`. */
@@ -111,7 +113,19 @@ describe("GET /openapi.json", () => {
     expect(collect(document, "$id")).toEqual([]);
     expect(collect(document, "errorMessage")).toEqual([]);
     expect(Object.keys(document.components.schemas)).toEqual(
-      expect.arrayContaining(["Error", "Form", "FormSession", "Session", "Thread", "PendingAction", "Agent", "AgentSession", "Inbox", "Message", "Wait"]),
+      expect.arrayContaining([
+        "Error",
+        "Form",
+        "FormSession",
+        "Session",
+        "Thread",
+        "PendingAction",
+        "Agent",
+        "AgentSession",
+        "Inbox",
+        "Message",
+        "Wait",
+      ]),
     );
     // Every component is used: none is there only because it was hoisted by mistake.
     for (const name of Object.keys(document.components.schemas)) expect(refs).toContain(`#/components/schemas/${name}`);
@@ -136,7 +150,9 @@ describe("GET /openapi.json", () => {
   it("declares Idempotency-Key on exactly the idempotent creates", async () => {
     const document = await servedDocument();
     const idempotent = router.routes.filter((route) => route.idempotent && !route.public);
-    expect(idempotent.map((route) => `${route.method} ${route.path}`)).toEqual(expect.arrayContaining(["POST /v1/forms", "POST /api/v1/threads", "POST /api/v1/sessions"]));
+    expect(idempotent.map((route) => `${route.method} ${route.path}`)).toEqual(
+      expect.arrayContaining(["POST /v1/forms", "POST /api/v1/threads", "POST /api/v1/sessions"]),
+    );
     for (const [path, method, operation] of operations(document)) {
       const route = router.routes.find((r) => r.method === method.toUpperCase() && shape(r.path) === shape(path))!;
       const headers = parameterNames(document, operation, "header");
@@ -174,11 +190,18 @@ describe("GET /openapi.json", () => {
   it("describes request bodies, query parameters and responses from the TypeBox schemas", async () => {
     const document = await servedDocument();
     const create = document.paths["/v1/forms"]!.post!;
-    expect(create.requestBody).toMatchObject({ required: true, content: { "application/json": { schema: { type: "object", additionalProperties: false, required: ["name", "fields"] } } } });
+    expect(create.requestBody).toMatchObject({
+      required: true,
+      content: { "application/json": { schema: { type: "object", additionalProperties: false, required: ["name", "fields"] } } },
+    });
     expect(create.responses["201"]?.content?.["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/Form" });
     const list = document.paths["/api/v1/sessions"]!.get!;
-    expect(list.parameters).toContainEqual(expect.objectContaining({ name: "status", in: "query", required: false, schema: { type: "string", enum: ["active", "completed", "failed"] } }));
-    expect(list.responses["200"]?.content?.["application/json"]?.schema).toMatchObject({ properties: { data: { items: { $ref: "#/components/schemas/Session" } } } });
+    expect(list.parameters).toContainEqual(
+      expect.objectContaining({ name: "status", in: "query", required: false, schema: { type: "string", enum: ["active", "completed", "failed"] } }),
+    );
+    expect(list.responses["200"]?.content?.["application/json"]?.schema).toMatchObject({
+      properties: { data: { items: { $ref: "#/components/schemas/Session" } } },
+    });
     // A Type.Record keyed by any string reads as additionalProperties, which generators understand.
     expect(document.components.schemas.Form).toMatchObject({ properties: { metadata: { type: "object", additionalProperties: {} } } });
   });
@@ -221,21 +244,31 @@ describe("buildOpenApiDocument", () => {
   });
 
   it("hoists nested $ids and resolves TypeBox Type.Ref to components", async () => {
-    const document = buildOpenApiDocument([route({}), route({ method: "POST", path: "/trees", body: Type.Object({ seed: Leaf }) })], { title: "t", version: "1" });
+    const document = buildOpenApiDocument([route({}), route({ method: "POST", path: "/trees", body: Type.Object({ seed: Leaf }) })], {
+      title: "t",
+      version: "1",
+    });
     expect(document.components.schemas.Tree).toEqual({
       type: "object",
       required: ["leaves", "favourite"],
       properties: { leaves: { type: "array", items: { $ref: "#/components/schemas/Leaf" } }, favourite: { $ref: "#/components/schemas/Leaf" } },
     });
     expect(document.components.schemas.Leaf).toEqual({ type: "object", required: ["name"], properties: { name: { type: "string" } } });
-    expect(document.paths["/trees"]?.post?.requestBody?.content["application/json"]?.schema).toMatchObject({ properties: { seed: { $ref: "#/components/schemas/Leaf" } } });
+    expect(document.paths["/trees"]?.post?.requestBody?.content["application/json"]?.schema).toMatchObject({
+      properties: { seed: { $ref: "#/components/schemas/Leaf" } },
+    });
     expect(collect(document, "$id")).toEqual([]);
     await expectValid(document);
   });
 
   it("refuses two different schemas with one $id rather than documenting one of them", () => {
     const Other = Type.Object({ size: Type.Integer() }, { $id: "Leaf" });
-    expect(() => buildOpenApiDocument([route({}), route({ path: "/other", responses: { 200: { description: "x", schema: Other } } })], { title: "t", version: "1" })).toThrow(/\$id "Leaf"/);
+    expect(() =>
+      buildOpenApiDocument([route({}), route({ path: "/other", responses: { 200: { description: "x", schema: Other } } })], {
+        title: "t",
+        version: "1",
+      }),
+    ).toThrow(/\$id "Leaf"/);
   });
 
   it("uses bodyContentType and response content types, and the server URL given", async () => {
@@ -250,7 +283,10 @@ describe("buildOpenApiDocument", () => {
     });
     const document = buildOpenApiDocument([form], { title: "t", version: "1", serverUrl: "https://forms.example.com" });
     const operation = document.paths["/f/{id}"]!.post!;
-    expect(operation.requestBody).toEqual({ required: false, content: { "application/x-www-form-urlencoded": { schema: expect.objectContaining({ type: "object" }) } } });
+    expect(operation.requestBody).toEqual({
+      required: false,
+      content: { "application/x-www-form-urlencoded": { schema: expect.objectContaining({ type: "object" }) } },
+    });
     expect(operation.responses).toEqual({
       200: { description: "The page", content: { "text/html": {} } },
       404: { description: "Unknown", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
@@ -262,7 +298,11 @@ describe("buildOpenApiDocument", () => {
   });
 
   it("serves the publicUrl as the document's server", async () => {
-    const hosted = createRouter({ engine: createEngine({ store: new MemoryStore() }), apiKeys: [{ orgId: "org_a", key: "k" }], publicUrl: "https://api.example.com/" });
+    const hosted = createRouter({
+      engine: createEngine({ store: new MemoryStore() }),
+      apiKeys: [{ orgId: "org_a", key: "k" }],
+      publicUrl: "https://api.example.com/",
+    });
     const document = (await (await hosted.fetch(new Request("http://localhost/openapi.json"))).json()) as OpenApiDocument;
     expect(document.servers).toEqual([{ url: "https://api.example.com" }]);
   });

@@ -162,7 +162,9 @@ describe("requests per key", () => {
 describe("anonymous requests (the hosted form page), per client address", () => {
   it("lets a burst of 200 page loads through, then answers a 429 page with its headers", async () => {
     const { call, router } = setup();
-    const form = await (await call("/v1/forms", { key: KEY, method: "POST", body: { name: "Intake", fields: [{ name: "email", type: "email" }] } })).json();
+    const form = await (
+      await call("/v1/forms", { key: KEY, method: "POST", body: { name: "Intake", fields: [{ name: "email", type: "email" }] } })
+    ).json();
     const session = await (await call(`/v1/forms/${form.id}/sessions`, { key: KEY, method: "POST", body: {} })).json();
     const load = (from: string) => router.fetch(new Request(`http://localhost/f/${session.id}`, { headers: { "x-test-client": from } }));
 
@@ -204,13 +206,19 @@ describe("settings", () => {
   it("refuses a rule no bucket could follow when the router is made", () => {
     const engine = createEngine({ store: new MemoryStore() });
     const apiKeys = [{ orgId: ORG, key: KEY }];
-    expect(() => createRouter({ engine, apiKeys, rateLimit: { perKey: { limit: 0, windowSeconds: 1 } } })).toThrow("rateLimit.perKey.limit: must be a whole number from 1");
-    expect(() => createRouter({ engine, apiKeys, rateLimit: { anonymous: { limit: 10, windowSeconds: -1 } } })).toThrow("rateLimit.anonymous.windowSeconds");
+    expect(() => createRouter({ engine, apiKeys, rateLimit: { perKey: { limit: 0, windowSeconds: 1 } } })).toThrow(
+      "rateLimit.perKey.limit: must be a whole number from 1",
+    );
+    expect(() => createRouter({ engine, apiKeys, rateLimit: { anonymous: { limit: 10, windowSeconds: -1 } } })).toThrow(
+      "rateLimit.anonymous.windowSeconds",
+    );
   });
 
   it("waits for a limiter that answers with a promise", async () => {
     const limiter = createMemoryRateLimiter();
-    const { call } = setup({ rateLimit: { authFailures: { limit: 2, windowSeconds: 60 }, limiter: { take: async (rule, key) => limiter.take(rule, key, T0) } } });
+    const { call } = setup({
+      rateLimit: { authFailures: { limit: 2, windowSeconds: 60 }, limiter: { take: async (rule, key) => limiter.take(rule, key, T0) } },
+    });
     expect(await statuses(3, () => call("/v1/forms", { key: "wrong", from: "203.0.113.9" }))).toEqual({ 401: 2, 429: 1 });
   });
 

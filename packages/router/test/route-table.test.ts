@@ -17,8 +17,7 @@ function routers() {
   const table = new RouteTable();
   const plain = IttyRouter();
   for (const [index, { method, path }] of patterns.entries()) {
-    const handler = async (request: Request & { params: Record<string, string> }) =>
-      new Response(`${index} ${JSON.stringify(request.params)}`);
+    const handler = async (request: Request & { params: Record<string, string> }) => new Response(`${index} ${JSON.stringify(request.params)}`);
     table.add(method, path, handler);
     plain[method.toLowerCase() as "get"](path, handler);
   }
@@ -56,7 +55,40 @@ describe("the route table", () => {
     });
     paths.push("/", "/files", "/files/", "/maybe", "/deep", "/deep/a/b/c", "/api/v1/./sessions", "/api/v1/x/../sessions", "/API/v1/sessions");
     // Characters the URL parser keeps, encodes or rewrites, in an id and between segments.
-    const odd = [" ", '"', "<", ">", "^", "`", "{", "}", "|", "[", "]", "\\", "\t", "é", "%20", "%2F", "%2e", ".", "..", "~", "'", "@", ":", ";", "=", "&", "$", "!", "(", "*", "+", ","];
+    const odd = [
+      " ",
+      '"',
+      "<",
+      ">",
+      "^",
+      "`",
+      "{",
+      "}",
+      "|",
+      "[",
+      "]",
+      "\\",
+      "\t",
+      "é",
+      "%20",
+      "%2F",
+      "%2e",
+      ".",
+      "..",
+      "~",
+      "'",
+      "@",
+      ":",
+      ";",
+      "=",
+      "&",
+      "$",
+      "!",
+      "(",
+      "*",
+      "+",
+      ",",
+    ];
     for (const text of odd) {
       paths.push(`/api/v1/sessions/a${text}b`, `/api/v1/sessions/${text}`, `/api/v1/sessions/${text}/finish`, `/api/v1${text}/sessions`);
     }

@@ -22,12 +22,7 @@ function setup(options: { maxBodyBytes?: number } = {}) {
     onError: (error) => errors.push(error),
     ...options,
   });
-  async function call(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = { authorization: `Bearer ${KEY_A}` },
-  ) {
+  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = { authorization: `Bearer ${KEY_A}` }) {
     const init: RequestInit = { method, headers: { "content-type": "application/json", ...headers } };
     if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
     const response = await router.fetch(new Request(`http://localhost${path}`, init));
@@ -108,7 +103,14 @@ describe("seed 001: workflow sessions", () => {
 
     const replay = await t.call("POST", `/api/v1/sessions/${id}/replay`);
     expect(replay.body.steps).toEqual([
-      { index: 0, timestamp: "2025-01-15T10:30:00.000Z", action: "create_inbox", input: { ttlSeconds: 3600 }, output: { id: inbox.body.id }, durationMs: 0 },
+      {
+        index: 0,
+        timestamp: "2025-01-15T10:30:00.000Z",
+        action: "create_inbox",
+        input: { ttlSeconds: 3600 },
+        output: { id: inbox.body.id },
+        durationMs: 0,
+      },
       {
         index: 1,
         timestamp: "2025-01-15T10:30:01.000Z",
@@ -239,9 +241,7 @@ describe("seed 000: form sessions", () => {
       error: "Invalid request",
       message: "expires_in: must be a whole number",
     });
-    expect((await t.call("POST", "/v1/forms/f/sessions", { prefill: { phone: "1" } })).body.message).toBe(
-      'prefill.phone is not a field of form "f"',
-    );
+    expect((await t.call("POST", "/v1/forms/f/sessions", { prefill: { phone: "1" } })).body.message).toBe('prefill.phone is not a field of form "f"');
     t.clock.now += 60_000;
     expect((await t.call("GET", `/v1/sessions/${session.id}`)).body.status).toBe("expired");
     const gone = await t.call("PATCH", `/v1/sessions/${session.id}`, { expires_in: 60 });
@@ -286,17 +286,27 @@ describe("seed 002: threads and pending actions", () => {
     expect(thread.status).toBe(201);
     const id = thread.body.thread_id;
     expect(id).toMatch(/^thread_[0-9a-f]{32}$/);
-    const patched = await t.call("PATCH", `/api/v1/sessions/${id}`, { context_variables: { USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" } }, key);
+    const patched = await t.call(
+      "PATCH",
+      `/api/v1/sessions/${id}`,
+      { context_variables: { USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" } },
+      key,
+    );
     expect(patched.body.context_variables).toEqual({ USER_PLAN: "enterprise", ACCOUNT_STATUS: "active" });
     expect((await t.call("PATCH", `/api/v1/sessions/${id}`, { context_variables: { userPlan: "x" } }, key)).body).toEqual({
       error: "Invalid request",
       message: "context_variables.userPlan: keys must be UPPERCASE_SNAKE_CASE",
     });
-    const proposed = await t.call("POST", `/api/v1/sessions/${id}/actions`, {
-      tool: "send_email",
-      preview: { to: "user@example.com", subject: "Order Confirmation", body: "Your order #123 has been confirmed..." },
-      expires_in: 300,
-    }, key);
+    const proposed = await t.call(
+      "POST",
+      `/api/v1/sessions/${id}/actions`,
+      {
+        tool: "send_email",
+        preview: { to: "user@example.com", subject: "Order Confirmation", body: "Your order #123 has been confirmed..." },
+        expires_in: 300,
+      },
+      key,
+    );
     expect(proposed.status).toBe(201);
     expect(proposed.body).toMatchObject({ tool: "send_email", status: "pending", expires_at: "2025-01-15T10:35:00.000Z" });
     const confirmed = await t.call("POST", `/api/v1/sessions/${id}/actions/${proposed.body.action_id}`, { confirmed: true }, key);
@@ -401,8 +411,17 @@ describe("seed 003: agent sessions", () => {
     const id = session.body.id;
     expect((await t.call("POST", `/v1/sessions/${id}/messages`, { role: "user", content: "Login fails" })).body.status).toBe("active");
     expect((await t.call("POST", `/v1/sessions/${id}/messages`, { role: "user", content: "Hello?" })).status).toBe(409);
-    const idle = await t.call("POST", `/v1/sessions/${id}/messages`, { role: "assistant", content: "Try again", usage: { input_tokens: 10, output_tokens: 3 } });
-    expect(idle.body).toMatchObject({ status: "idle", preview: "Login fails", output_preview: "Try again", usage: { input_tokens: 10, output_tokens: 3 } });
+    const idle = await t.call("POST", `/v1/sessions/${id}/messages`, {
+      role: "assistant",
+      content: "Try again",
+      usage: { input_tokens: 10, output_tokens: 3 },
+    });
+    expect(idle.body).toMatchObject({
+      status: "idle",
+      preview: "Login fails",
+      output_preview: "Try again",
+      usage: { input_tokens: 10, output_tokens: 3 },
+    });
     expect((await t.call("POST", `/v1/sessions/${id}/finish`)).body.finished_at).toMatch(ISO);
     expect((await t.call("GET", `/v1/sessions/${id}`)).body.id).toBe(id);
   });
@@ -583,7 +602,9 @@ describe("rules of every endpoint", () => {
       return timeline(...args);
     };
     const response = await t.router.fetch(
-      new Request(`http://localhost/api/v1/sessions/${session.id}/events`, { headers: { authorization: `Bearer ${KEY_A}`, accept: "text/event-stream" } }),
+      new Request(`http://localhost/api/v1/sessions/${session.id}/events`, {
+        headers: { authorization: `Bearer ${KEY_A}`, accept: "text/event-stream" },
+      }),
     );
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -605,7 +626,9 @@ describe("rules of every endpoint", () => {
     const t = setup();
     const { body: session } = await t.call("POST", "/api/v1/sessions", { name: "failing store" });
     const response = await t.router.fetch(
-      new Request(`http://localhost/api/v1/sessions/${session.id}/events`, { headers: { authorization: `Bearer ${KEY_A}`, accept: "text/event-stream" } }),
+      new Request(`http://localhost/api/v1/sessions/${session.id}/events`, {
+        headers: { authorization: `Bearer ${KEY_A}`, accept: "text/event-stream" },
+      }),
     );
     t.store.timeline = async () => {
       throw new Error("the store went away");

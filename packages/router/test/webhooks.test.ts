@@ -117,10 +117,19 @@ describe("webhook endpoints over HTTP", () => {
       [{ events: ["*"] }, "url is required"],
       [{ url: "mailto:ops@example.com" }, "url: must start with https:// or http://"],
       [{ url: "https://example.com/h", events: "session.expired" }, "events: must be an array"],
-      [{ url: "https://example.com/h", events: ["session.expired", "Bad Type"] }, 'events[1]: must be "*", an event type such as "session.expired", or a prefix such as "session.*"'],
+      [
+        { url: "https://example.com/h", events: ["session.expired", "Bad Type"] },
+        'events[1]: must be "*", an event type such as "session.expired", or a prefix such as "session.*"',
+      ],
       [{ url: "https://example.com/h", secret: "mine" }, "secret is not a known field"],
-      [{ url }, "url: 127.0.0.1 is a special-purpose address (loopback); webhooks to private and special-purpose addresses are refused unless the server allows them"],
-      [{ url: "http://localhost:8080/h" }, "url: localhost is a loopback name; webhooks to private and special-purpose addresses are refused unless the server allows them"],
+      [
+        { url },
+        "url: 127.0.0.1 is a special-purpose address (loopback); webhooks to private and special-purpose addresses are refused unless the server allows them",
+      ],
+      [
+        { url: "http://localhost:8080/h" },
+        "url: localhost is a loopback name; webhooks to private and special-purpose addresses are refused unless the server allows them",
+      ],
     ];
     for (const [body, message] of bad) {
       expect(await t.call("POST", "/v1/webhooks", body)).toEqual({ status: 400, body: { error: "Invalid request", message } });

@@ -49,7 +49,8 @@ async function claim<Row extends { id: string }>(context: SqlContext, statements
     .setIsolationLevel("read committed")
     .execute(async (trx) => {
       const { rows } = await context.run(statements.pick, lease, trx);
-      if (rows.length > 0) await context.run(statements.leaseIds, { owner: lease.owner, leaseUntil: lease.leaseUntil, ids: rows.map((row) => row.id) }, trx);
+      if (rows.length > 0)
+        await context.run(statements.leaseIds, { owner: lease.owner, leaseUntil: lease.leaseUntil, ids: rows.map((row) => row.id) }, trx);
       return rows;
     });
 }

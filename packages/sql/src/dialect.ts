@@ -80,7 +80,10 @@ const sqliteQueues = new WeakMap<Executor, Promise<unknown>>();
 function inTurn<T>(db: Executor, work: () => Promise<T>): Promise<T> {
   const previous = sqliteQueues.get(db) ?? Promise.resolve();
   const turn = previous.then(work, work);
-  sqliteQueues.set(db, turn.catch(() => {}));
+  sqliteQueues.set(
+    db,
+    turn.catch(() => {}),
+  );
   return turn;
 }
 

@@ -65,7 +65,11 @@ const STORE_UNLESS_LIVE = statement((db, { now, ...entry }: EntryValues & { now:
     .onConflict((oc) =>
       oc
         .columns(["org_id", "idempotency_key"])
-        .doUpdateSet(({ ref }) => ({ fingerprint: ref("excluded.fingerprint"), expires_at: ref("excluded.expires_at"), response: ref("excluded.response") }))
+        .doUpdateSet(({ ref }) => ({
+          fingerprint: ref("excluded.fingerprint"),
+          expires_at: ref("excluded.expires_at"),
+          response: ref("excluded.response"),
+        }))
         .where("idempotency_keys.expires_at", "<=", now),
     )
     .returning("org_id"),
@@ -93,7 +97,11 @@ async function tryStore(context: SqlContext, entry: EntryValues, now: number): P
 }
 
 const COMPLETE = statement((db, { orgId, key, response }: IdempotencyKey & { response: string }, dialect) =>
-  db.updateTable("idempotency_keys").set({ response: jsonValue(dialect, response) }).where("org_id", "=", orgId).where("idempotency_key", "=", key),
+  db
+    .updateTable("idempotency_keys")
+    .set({ response: jsonValue(dialect, response) })
+    .where("org_id", "=", orgId)
+    .where("idempotency_key", "=", key),
 );
 
 /** Records the response of the request that reserved the key. */

@@ -158,7 +158,10 @@ export async function migrate(db: AnyKysely, dialect: SqlDialect, options: Table
     // CREATE SCHEMA is MySQL's other name for CREATE DATABASE.
     if (tables.schema !== undefined) await connection.schema.createSchema(tables.schema).ifNotExists().execute();
     const lock = ({ fn, lit, val }: ExpressionBuilder<Database, never>) =>
-      fn("left", [fn("concat", [val("agent-sessions:"), fn.coalesce(val(tables.schema ?? null), fn("database", [])), val("."), val(tables.prefix)]), lit(64)]);
+      fn("left", [
+        fn("concat", [val("agent-sessions:"), fn.coalesce(val(tables.schema ?? null), fn("database", [])), val("."), val(tables.prefix)]),
+        lit(64),
+      ]);
     const taken = await connection.selectNoFrom((eb) => eb.fn<number | null>("get_lock", [lock(eb), eb.lit(60)]).as("locked")).executeTakeFirst();
     if (Number(taken?.locked) !== 1) throw new Error("migrate: could not take the migration lock within 60 seconds");
     try {
@@ -190,7 +193,10 @@ async function applyPending(db: Executor, dialect: SqlDialect, tables: Tables): 
 }
 
 async function readVersion(db: Executor): Promise<number> {
-  const row = await db.selectFrom("schema_migrations").select(({ fn }) => fn.max("version").as("version")).executeTakeFirst();
+  const row = await db
+    .selectFrom("schema_migrations")
+    .select(({ fn }) => fn.max("version").as("version"))
+    .executeTakeFirst();
   return Number(row?.version ?? 0);
 }
 

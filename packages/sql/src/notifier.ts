@@ -132,7 +132,6 @@ export function createPostgresNotifier(options: PostgresNotifierOptions): Postgr
   };
 }
 
-
 /**
  * Opens a notifier on a pool of its own (two connections) to the database a `postgres://` URL
  * names; its `close()` ends that pool. For when the store was opened from a URL too.
@@ -140,15 +139,15 @@ export function createPostgresNotifier(options: PostgresNotifierOptions): Postgr
  * @example
  * const notifier = await openPostgresNotifier("postgres://localhost/app");
  */
-export async function openPostgresNotifier(
-  url: string,
-  options: Omit<PostgresNotifierOptions, "pool"> = {},
-): Promise<PostgresNotifier> {
+export async function openPostgresNotifier(url: string, options: Omit<PostgresNotifierOptions, "pool"> = {}): Promise<PostgresNotifier> {
   // The store's own ?schema= and ?table_prefix= are not the driver's; they also name the channel,
   // so deployments sharing a database in different schemas do not wake each other.
   const { dialect, target, tables } = parseStoreUrl(url);
   if (dialect !== "postgres") throw new InvalidInputError("url", "must be a postgres:// or postgresql:// URL; LISTEN/NOTIFY is PostgreSQL's");
-  const scope = [tables.schema, tables.tablePrefix].filter(Boolean).join("_").replace(/[^A-Za-z0-9_]/g, "_");
+  const scope = [tables.schema, tables.tablePrefix]
+    .filter(Boolean)
+    .join("_")
+    .replace(/[^A-Za-z0-9_]/g, "_");
   const channel = options.channel ?? (scope ? `agent_sessions_${scope}`.slice(0, 63) : undefined);
   const pool = await openPostgresPool(target, 2);
   const notifier = createPostgresNotifier({ ...options, ...(channel ? { channel } : {}), pool });

@@ -8,7 +8,18 @@ import { statement } from "./statement.js";
 
 /** A record's row without its lease, its JSON as text. */
 function recordColumns(dialect: SqlDialect) {
-  return ["id", "org_id", "kind", "status", "version", "created_at", "updated_at", "due_at", "event_count", jsonText(dialect, "data").as("data")] as const;
+  return [
+    "id",
+    "org_id",
+    "kind",
+    "status",
+    "version",
+    "created_at",
+    "updated_at",
+    "due_at",
+    "event_count",
+    jsonText(dialect, "data").as("data"),
+  ] as const;
 }
 
 const GET = statement((db, { id, orgId }: { id: string; orgId: string }, dialect) =>
@@ -88,7 +99,12 @@ const TIMELINE = statement((db, values: { orgId: string; id: string; afterSeq: n
 );
 
 /** A record's events after `afterSeq`, oldest first, up to `limit`. */
-export async function timeline(context: SqlContext, orgId: string, id: string, options: { afterSeq?: number; limit?: number }): Promise<SessionEvent[]> {
+export async function timeline(
+  context: SqlContext,
+  orgId: string,
+  id: string,
+  options: { afterSeq?: number; limit?: number },
+): Promise<SessionEvent[]> {
   const { rows } = await context.run(TIMELINE, { orgId, id, afterSeq: options.afterSeq ?? 0, limit: options.limit });
   return rows.map(toEvent);
 }

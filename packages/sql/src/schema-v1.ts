@@ -4,7 +4,15 @@ import type { Tables } from "./tables.js";
 
 /** Column types per dialect. Ids compare byte by byte (C / binary collation), as the list order needs. */
 const TYPES: Record<SqlDialect, Record<"key" | "name" | "short" | "bigint" | "int" | "json" | "text", string>> = {
-  postgres: { key: 'varchar(128) COLLATE "C"', name: 'varchar(255) COLLATE "C"', short: 'varchar(64) COLLATE "C"', bigint: "bigint", int: "integer", json: "jsonb", text: "text" },
+  postgres: {
+    key: 'varchar(128) COLLATE "C"',
+    name: 'varchar(255) COLLATE "C"',
+    short: 'varchar(64) COLLATE "C"',
+    bigint: "bigint",
+    int: "integer",
+    json: "jsonb",
+    text: "text",
+  },
   // The table default collation (utf8mb4_bin, set below) makes every string column binary.
   mysql: { key: "varchar(128)", name: "varchar(255)", short: "varchar(64)", bigint: "bigint", int: "int", json: "json", text: "text" },
   sqlite: { key: "text", name: "text", short: "text", bigint: "integer", int: "integer", json: "text", text: "text" },

@@ -115,9 +115,7 @@ export class SqlStore implements Store {
     }
     if (!this.schemaChecked) await this.checkSchema();
     try {
-      return this.dialect === "postgres"
-        ? await compareAndSetPostgres(this.context, write)
-        : await compareAndSetInTransaction(this.context, write);
+      return this.dialect === "postgres" ? await compareAndSetPostgres(this.context, write) : await compareAndSetInTransaction(this.context, write);
     } catch (error) {
       // A deadlock victim or a writer beaten to an alias wrote nothing: it lost, like any loser.
       if (isUniqueViolation(error) || isRetryable(error)) return false;

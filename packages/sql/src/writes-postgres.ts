@@ -29,7 +29,16 @@ function valuesTable<Row extends object>(rows: readonly Row[], types: { readonly
   return sql<Row>`(VALUES ${list})`.as<"v">(sql`v (${sql.join(columns.map((column) => sql.ref(column)))})`);
 }
 
-const EVENT_TYPES = { org_id: "text", record_id: "text", seq: "integer", id: "text", kind: "text", type: "text", at: "bigint", payload: "jsonb" } as const;
+const EVENT_TYPES = {
+  org_id: "text",
+  record_id: "text",
+  seq: "integer",
+  id: "text",
+  kind: "text",
+  type: "text",
+  at: "bigint",
+  payload: "jsonb",
+} as const;
 const ALIAS_TYPES = { org_id: "text", alias: "text", record_id: "text" } as const;
 const OUTBOX_TYPES = { id: "text", org_id: "text", topic: "text", payload: "jsonb", available_at: "bigint" } as const;
 

@@ -5,7 +5,16 @@ import type { Database } from "./database.js";
 import { type Executor, inTransaction, isUniqueViolation, jsonValue, type SqlDialect } from "./dialect.js";
 import { countWithStatus, inLimitTransaction } from "./limits.js";
 import { statement } from "./statement.js";
-import { type AliasValues, aliasValues, type EventValues, type OutboxValues, type RecordValues, recordRow, type WriteValues, writeValues } from "./values.js";
+import {
+  type AliasValues,
+  aliasValues,
+  type EventValues,
+  type OutboxValues,
+  type RecordValues,
+  recordRow,
+  type WriteValues,
+  writeValues,
+} from "./values.js";
 
 // MySQL/MariaDB and SQLite write a transition as one transaction of a few statements (PostgreSQL
 // writes it as one statement: see writes-postgres.ts): the record's INSERT or compare-and-set
@@ -15,7 +24,11 @@ import { type AliasValues, aliasValues, type EventValues, type OutboxValues, typ
 // throws while the write's values are made, before any statement runs.
 
 /** The compare-and-set UPDATE, on every dialect: the record's new state, where it still has `expectedVersion`. */
-export function compareAndSetUpdate(db: QueryCreator<Database>, dialect: SqlDialect, { record, expectedVersion }: { record: RecordValues; expectedVersion: number }) {
+export function compareAndSetUpdate(
+  db: QueryCreator<Database>,
+  dialect: SqlDialect,
+  { record, expectedVersion }: { record: RecordValues; expectedVersion: number },
+) {
   return db
     .updateTable("records")
     .set({

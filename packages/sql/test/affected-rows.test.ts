@@ -28,7 +28,10 @@ if (changedRows && foundRows) {
       expect(await affected(foundRows.db)).toBe(1);
     });
 
-    for (const [name, database] of [["without FOUND_ROWS", changedRows], ["with FOUND_ROWS", foundRows]] as const) {
+    for (const [name, database] of [
+      ["without FOUND_ROWS", changedRows],
+      ["with FOUND_ROWS", foundRows],
+    ] as const) {
       it(`wins a compare-and-set that changes nothing but the version, ${name}`, async () => {
         const store = await database.store();
         const org = orgId();

@@ -89,20 +89,24 @@ if (database) {
       await interruptCompletion(
         store,
         org,
-        await interruption((locker, id) => locker.promise().query("SELECT 1 FROM fault_records WHERE id = ? FOR UPDATE", [id]), "UPDATE `fault_records`"),
+        await interruption(
+          (locker, id) => locker.promise().query("SELECT 1 FROM fault_records WHERE id = ? FOR UPDATE", [id]),
+          "UPDATE `fault_records`",
+        ),
       );
     });
 
     it("after its UPDATE: the record rewritten in the open transaction, its event INSERT waiting", async () => {
       // An uncommitted event with the seq the transition's event will take: that INSERT waits to
       // learn whether this row commits, after the transaction's UPDATE rewrote the record.
-      const conflicting = await interruption((locker, id) =>
-        locker
-          .promise()
-          .query(
-            "INSERT INTO fault_events (org_id, record_id, seq, id, kind, type, at, payload) VALUES (?, ?, 2, 'evt_x', 'workflow', 'x', 0, '{}')",
-            [org, id],
-          ),
+      const conflicting = await interruption(
+        (locker, id) =>
+          locker
+            .promise()
+            .query(
+              "INSERT INTO fault_events (org_id, record_id, seq, id, kind, type, at, payload) VALUES (?, ?, 2, 'evt_x', 'workflow', 'x', 0, '{}')",
+              [org, id],
+            ),
         "INSERT INTO `fault_events`",
       );
       await interruptCompletion(store, org, {
@@ -112,7 +116,10 @@ if (database) {
           const probe = await admin
             .promise()
             .query("SELECT 1 FROM fault_records WHERE id = ? FOR UPDATE NOWAIT", [id])
-            .then(() => "free", (error: { code?: string }) => error.code);
+            .then(
+              () => "free",
+              (error: { code?: string }) => error.code,
+            );
           expect(probe).toMatch(/^ER_LOCK_WAIT_TIMEOUT$|^ER_LOCK_NOWAIT$/);
         },
       });

@@ -88,7 +88,10 @@ if (database) {
           // The blocked backend holds the record's row lock: its UPDATE ran, the transition is half done.
           const probe = await sql`SELECT 1 FROM ${sql.table(`${database.schema}.fault_records`)} WHERE id = ${id} FOR UPDATE NOWAIT`
             .execute(database.db)
-            .then(() => "free", (error: { code?: string }) => error.code);
+            .then(
+              () => "free",
+              (error: { code?: string }) => error.code,
+            );
           expect(probe).toBe("55P03"); // lock_not_available
         },
       });

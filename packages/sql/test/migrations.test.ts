@@ -30,7 +30,11 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as const) {
       const tables = fresh();
       const results = await Promise.all(Array.from({ length: 4 }, () => migrate(database.db, dialect, tables)));
       expect(results.flatMap((result) => result.applied)).toEqual([1, 2, 3]);
-      const { rows } = await sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM ${sql.table(`${tables.schema ? `${tables.schema}.` : ""}${tables.tablePrefix}schema_migrations`)}`.execute(database.db);
+      const { rows } = await sql<{
+        n: number | string;
+      }>`SELECT COUNT(*) AS n FROM ${sql.table(`${tables.schema ? `${tables.schema}.` : ""}${tables.tablePrefix}schema_migrations`)}`.execute(
+        database.db,
+      );
       expect(Number(rows[0]?.n)).toBe(LATEST_SCHEMA_VERSION);
     });
 

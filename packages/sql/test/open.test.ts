@@ -43,7 +43,9 @@ describe("openSqlStore", () => {
     await expect(openSqlStore("sqlite::memory:", { maxConnections: 0 })).rejects.toThrow("maxConnections: must be a whole number ≥ 1, got 0");
     await expect(openSqlStore("sqlite::memory:", { tablePrefix: "bad-prefix" })).rejects.toThrow(/tablePrefix: must be letters/);
     await expect(openSqlStore("sqlite::memory:", { schema: "main" })).rejects.toThrow("schema is not available on SQLite; use tablePrefix");
-    expect(() => new SqlStore({} as never, { dialect: "oracle" as never })).toThrow('dialect: must be one of "postgres", "mysql", "sqlite", got "oracle"');
+    expect(() => new SqlStore({} as never, { dialect: "oracle" as never })).toThrow(
+      'dialect: must be one of "postgres", "mysql", "sqlite", got "oracle"',
+    );
   });
 
   it("opens an SQLite file that keeps its sessions across a close and a reopen", async () => {

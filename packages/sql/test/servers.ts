@@ -43,10 +43,7 @@ export function uniqueName(prefix: string): string {
  * Opens a fresh database on `dialect`'s server for this file and drops it after the file's
  * tests; `null` when the server is unreachable outside CI (a skipped test then says so).
  */
-export async function openTestDatabase(
-  dialect: SqlDialect,
-  options: { readonly mysql?: mysql.PoolOptions } = {},
-): Promise<TestDatabase | null> {
+export async function openTestDatabase(dialect: SqlDialect, options: { readonly mysql?: mysql.PoolOptions } = {}): Promise<TestDatabase | null> {
   try {
     const opened = await open(dialect, options.mysql ?? {});
     afterAll(opened.drop);
@@ -74,7 +71,10 @@ export async function openTestDatabase(
   }
 }
 
-async function open(dialect: SqlDialect, mysqlOptions: mysql.PoolOptions): Promise<{ db: AnyKysely; schema: string | undefined; drop: () => Promise<void> }> {
+async function open(
+  dialect: SqlDialect,
+  mysqlOptions: mysql.PoolOptions,
+): Promise<{ db: AnyKysely; schema: string | undefined; drop: () => Promise<void> }> {
   if (dialect === "sqlite") {
     const file = join(tmpdir(), `${uniqueName("agent_sessions_sql")}.db`);
     const database = new Database(file);

@@ -64,8 +64,12 @@ describe("statements compiled once per shape", () => {
 
   it("refuses a build that computes with a value instead of passing it on", async () => {
     const statements = new Statements(db, "sqlite");
-    const stringified = statement((db, { alias }: { alias: string }) => db.selectFrom("aliases").select("record_id").where("alias", "=", JSON.stringify(alias)));
-    const concatenated = statement((db, { alias }: { alias: string }) => db.selectFrom("aliases").select("record_id").where("alias", "=", `${alias}`));
+    const stringified = statement((db, { alias }: { alias: string }) =>
+      db.selectFrom("aliases").select("record_id").where("alias", "=", JSON.stringify(alias)),
+    );
+    const concatenated = statement((db, { alias }: { alias: string }) =>
+      db.selectFrom("aliases").select("record_id").where("alias", "=", `${alias}`),
+    );
     for (const wrong of [stringified, concatenated]) {
       await expect(statements.run(db, wrong, { alias: "a" })).rejects.toThrow("pass them to the builder as they are");
     }

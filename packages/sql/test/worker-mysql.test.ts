@@ -5,4 +5,5 @@ import { httpReceiver } from "../../core/test/http-receiver.js";
 import { openTestDatabase } from "./servers.js";
 
 const database = await openTestDatabase("mysql");
-if (database) runWorkerConformance({ name: "sql on MariaDB", create: () => database.store(), destroy: () => {}, receiver: httpReceiver, test: vitest });
+if (database)
+  runWorkerConformance({ name: "sql on MariaDB", create: () => database.store(), destroy: () => {}, receiver: httpReceiver, test: vitest });

@@ -5,4 +5,5 @@ import { httpReceiver } from "../../core/test/http-receiver.js";
 import { openTestDatabase } from "./servers.js";
 
 const database = await openTestDatabase("postgres");
-if (database) runWorkerConformance({ name: "sql on PostgreSQL", create: () => database.store(), destroy: () => {}, receiver: httpReceiver, test: vitest });
+if (database)
+  runWorkerConformance({ name: "sql on PostgreSQL", create: () => database.store(), destroy: () => {}, receiver: httpReceiver, test: vitest });

@@ -5,4 +5,5 @@ import { httpReceiver } from "../../core/test/http-receiver.js";
 import { openTestDatabase } from "./servers.js";
 
 const database = await openTestDatabase("sqlite");
-if (database) runWorkerConformance({ name: "sql on SQLite", create: () => database.store(), destroy: () => {}, receiver: httpReceiver, test: vitest });
+if (database)
+  runWorkerConformance({ name: "sql on SQLite", create: () => database.store(), destroy: () => {}, receiver: httpReceiver, test: vitest });

@@ -70,13 +70,16 @@ export function jsonFile(flag: string, path: string): unknown {
     text = readFileSync(path === "-" ? 0 : path, "utf8");
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String(error);
+    const reason =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String(error);
     throw new UsageError(`${flag}: cannot read ${path}: ${reason}`);
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${flag}: ${path === "-" ? "standard input" : path} is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new UsageError(
+      `${flag}: ${path === "-" ? "standard input" : path} is not JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 

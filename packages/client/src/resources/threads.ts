@@ -1,13 +1,5 @@
 import { type RequestOptions, segment, type Transport } from "../transport.js";
-import type {
-  ActionDecision,
-  ClosedThread,
-  CreateThreadInput,
-  PendingAction,
-  ProposeActionInput,
-  Thread,
-  UpdateContextInput,
-} from "../types.js";
+import type { ActionDecision, ClosedThread, CreateThreadInput, PendingAction, ProposeActionInput, Thread, UpdateContextInput } from "../types.js";
 
 const path = (threadId: string, rest = "") => `/api/v1/sessions/${segment(threadId)}${rest}`;
 

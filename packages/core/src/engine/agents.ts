@@ -69,8 +69,7 @@ export function agentOperations(records: Records, newId: (prefix: string) => str
 }
 
 export function agentSessionOperations(records: Records, newId: (prefix: string) => string): AgentSessionOperations {
-  const command = (orgId: string, id: string, cmd: AgentSessionCommand) =>
-    records.mutate(orgId, "agent_session", id, agentSessionMachine, cmd);
+  const command = (orgId: string, id: string, cmd: AgentSessionCommand) => records.mutate(orgId, "agent_session", id, agentSessionMachine, cmd);
 
   async function agentFor(orgId: string, agentId: string): Promise<Agent> {
     try {

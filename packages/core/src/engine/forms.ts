@@ -3,13 +3,7 @@ import { InvalidInputError } from "../errors.js";
 import { checkFormFields } from "../form-fields.js";
 import { isPrefixedId } from "../ids.js";
 import { CreateFormInput, FieldValue, type Form, FormField, formKind } from "../kinds/form.js";
-import {
-  CreateFormSessionInput,
-  ExtendFormSessionInput,
-  type FormSession,
-  type FormSessionStatus,
-  SubmitFormInput,
-} from "../kinds/form-session.js";
+import { CreateFormSessionInput, ExtendFormSessionInput, type FormSession, type FormSessionStatus, SubmitFormInput } from "../kinds/form-session.js";
 import { ID_PREFIXES } from "../kinds/index.js";
 import { createFormSession, type FormSessionCommand, formSessionMachine, hostedValues, submissionProblems } from "../machines/form-session.js";
 import { LIMITS } from "../schemas/common.js";
@@ -80,9 +74,13 @@ export interface HostedSubmission {
 }
 
 /** A post's values before the rules judge them: any text, number or boolean (a text's length is one of the rules). */
-const PostedValues = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()], { errorMessage: FieldValue.errorMessage }), {
-  errorMessage: "must be an object",
-});
+const PostedValues = Type.Record(
+  Type.String(),
+  Type.Union([Type.String(), Type.Number(), Type.Boolean()], { errorMessage: FieldValue.errorMessage }),
+  {
+    errorMessage: "must be an object",
+  },
+);
 const FIELD_NAME = new RegExp(FormField.properties.name.pattern!);
 
 /** The posted names that could name a field, checked at the edge; the rest no form declares, so they are ignored unread. */
@@ -139,8 +137,7 @@ export function formOperations(records: Records, newId: (prefix: string) => stri
 }
 
 export function formSessionOperations(records: Records, newId: (prefix: string) => string, forms: FormOperations): FormSessionOperations {
-  const command = (orgId: string | null, id: string, cmd: FormSessionCommand) =>
-    records.mutate(orgId, "form_session", id, formSessionMachine, cmd);
+  const command = (orgId: string | null, id: string, cmd: FormSessionCommand) => records.mutate(orgId, "form_session", id, formSessionMachine, cmd);
 
   /** The session with its form's name: kept since creation, read from the form for a session made before that. */
   async function withFormName(session: FormSession): Promise<FormSession> {

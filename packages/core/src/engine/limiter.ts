@@ -19,7 +19,8 @@ export class KeyedLimiter {
       return await task();
     } finally {
       const next = lane.waiting.shift();
-      if (next) next(); // the slot passes straight to the next task
+      if (next)
+        next(); // the slot passes straight to the next task
       else if (--lane.running === 0) this.lanes.delete(key);
     }
   }

@@ -244,14 +244,7 @@ export class Records {
    * the refusal is thrown. The transition's effects (aliases, outbox messages) are written in the
    * same compare-and-set as its state and events. Returns the state after the command.
    */
-  mutate<S, C>(
-    orgId: string | null,
-    kind: RecordKind,
-    id: string,
-    machine: Machine<S, C>,
-    command: C,
-    extra: WriteExtras<S> = {},
-  ): Promise<S> {
+  mutate<S, C>(orgId: string | null, kind: RecordKind, id: string, machine: Machine<S, C>, command: C, extra: WriteExtras<S> = {}): Promise<S> {
     return this.enqueue(id, () => this.apply(orgId, kind, id, machine, command, extra, false) as Promise<S>);
   }
 
@@ -332,12 +325,7 @@ export class Records {
    * them, earliest first), as the worker would, so the store's counts and pages are as of now even
    * when no worker ran.
    */
-  async list<S>(
-    orgId: string,
-    kind: RecordKind,
-    options: ListOptions,
-    machine?: Machine<S, unknown>,
-  ): Promise<Page<S>> {
+  async list<S>(orgId: string, kind: RecordKind, options: ListOptions, machine?: Machine<S, unknown>): Promise<Page<S>> {
     // The status is judged first, as the router did before lists checked it: a status the kind
     // does not have is named as such, however long it is and whatever else the query holds.
     const { statuses } = KINDS[kind];
@@ -375,9 +363,7 @@ export class Records {
         await this.settleAll(orgId, kind, due, timed, now);
         continue;
       }
-      const data = page.records.map((record) =>
-        machine ? machine.settle(record.data as S, now).state : (record.data as S),
-      );
+      const data = page.records.map((record) => (machine ? machine.settle(record.data as S, now).state : (record.data as S)));
       // With more than `SETTLED_PER_LIST` records due (no worker ran for long), or a deadline that
       // passed after those were written, a page can still hold a record that no longer has the
       // status asked for: those are written too, and the page is read once more.
@@ -387,7 +373,13 @@ export class Records {
           (record, i) => record.dueAt !== null && record.dueAt <= now && (data[i] as { status?: unknown }).status !== record.status,
         );
         if (stale.length > 0) {
-          await this.settleAll(orgId, kind, stale.map((record) => record.id), timed, now);
+          await this.settleAll(
+            orgId,
+            kind,
+            stale.map((record) => record.id),
+            timed,
+            now,
+          );
           continue;
         }
       }

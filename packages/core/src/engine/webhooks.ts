@@ -217,7 +217,10 @@ export function webhookOperations(
       }
       const bottom = Math.max(2, top - limit + 1);
       const events = top < 2 ? [] : await records.store.timeline(orgId, id, { afterSeq: bottom - 1, limit: top - bottom + 1 });
-      const data = events.filter((event) => isDeliveryEvent(event.type)).reverse().map(deliveryAttemptOf);
+      const data = events
+        .filter((event) => isDeliveryEvent(event.type))
+        .reverse()
+        .map(deliveryAttemptOf);
       return {
         data,
         total: Math.max(0, newest - 1),

@@ -68,9 +68,7 @@ export const CreateAgentSessionInput = Type.Object(
     agentId: Type.String({ errorMessage: "must be a string" }),
     capabilities: Type.Optional(Capabilities),
     modelId: Type.Optional(Nullable(ModelId)),
-    tags: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.tagChars }), { maxItems: LIMITS.tags, uniqueItems: true }),
-    ),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.tagChars }), { maxItems: LIMITS.tags, uniqueItems: true })),
     title: Type.Optional(Nullable(Type.String({ maxLength: LIMITS.titleChars }))),
   },
   closed,

@@ -13,8 +13,6 @@ const LIMITS = {
   valueChars: 64 * 1024,
 } as const;
 
-
-
 /** The input types a form field can have. */
 export const FieldType = Type.Union(
   [
@@ -130,4 +128,3 @@ export const formWire = {
     updated_at: iso(form.updatedAt),
   }),
 };
-

@@ -97,10 +97,7 @@ export const ContextVariablesPatch = Type.Record(Type.String(), Type.Unknown(), 
 export type ContextVariablesPatch = Static<typeof ContextVariablesPatch>;
 
 /** `engine.threads.create`: the first context variables and metadata. */
-export const CreateThreadInput = Type.Object(
-  { contextVariables: Type.Optional(ContextVariablesPatch), metadata: Type.Optional(Metadata) },
-  closed,
-);
+export const CreateThreadInput = Type.Object({ contextVariables: Type.Optional(ContextVariablesPatch), metadata: Type.Optional(Metadata) }, closed);
 export type CreateThreadInput = Static<typeof CreateThreadInput>;
 
 /** `engine.threads.updateContext`: the variables to set or (with `null`) remove. */

@@ -59,12 +59,7 @@ export const WaitType = Type.Union([Type.Literal("otp"), Type.Literal("message")
 export type WaitType = Static<typeof WaitType>;
 
 /** A wait's status: `cancelled` once its session completed or failed while it was pending. */
-export const WaitStatus = Type.Union([
-  Type.Literal("pending"),
-  Type.Literal("completed"),
-  Type.Literal("timed_out"),
-  Type.Literal("cancelled"),
-]);
+export const WaitStatus = Type.Union([Type.Literal("pending"), Type.Literal("completed"), Type.Literal("timed_out"), Type.Literal("cancelled")]);
 export type WaitStatus = Static<typeof WaitStatus>;
 
 /** What completed a wait: the matching message and, for `otp` waits, the extracted code. */
@@ -133,10 +128,7 @@ export interface InboxWithMessages {
 export type WaitWithSession = Wait & { readonly sessionId: string };
 
 /** `engine.workflows.create`: a descriptive name and metadata. */
-export const CreateWorkflowInput = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 200 }), metadata: Type.Optional(Metadata) },
-  closed,
-);
+export const CreateWorkflowInput = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), metadata: Type.Optional(Metadata) }, closed);
 export type CreateWorkflowInput = Static<typeof CreateWorkflowInput>;
 
 /** `engine.workflows.fail`: why the session failed. */
@@ -144,10 +136,7 @@ export const FailWorkflowInput = Type.Object({ reason: Type.String({ maxLength: 
 export type FailWorkflowInput = Static<typeof FailWorkflowInput>;
 
 /** `engine.workflows.createInbox`: how long the inbox receives messages, in seconds. */
-export const CreateInboxInput = Type.Object(
-  { ttlSeconds: Type.Integer({ minimum: 1, maximum: LIMITS.maxInboxTtlSeconds }) },
-  closed,
-);
+export const CreateInboxInput = Type.Object({ ttlSeconds: Type.Integer({ minimum: 1, maximum: LIMITS.maxInboxTtlSeconds }) }, closed);
 export type CreateInboxInput = Static<typeof CreateInboxInput>;
 
 /** `engine.workflows.postMessage`: a message for an inbox, e.g. from a mail provider's webhook. */
@@ -180,10 +169,7 @@ export const RecordStepInput = Type.Object(
     output: Type.Optional(Type.Unknown()),
     durationMs: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     error: Type.Optional(
-      Type.Object(
-        { message: Type.String({ minLength: 1, maxLength: LIMITS.errorChars }), critical: Type.Optional(Type.Boolean()) },
-        closed,
-      ),
+      Type.Object({ message: Type.String({ minLength: 1, maxLength: LIMITS.errorChars }), critical: Type.Optional(Type.Boolean()) }, closed),
     ),
   },
   closed,

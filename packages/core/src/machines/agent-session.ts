@@ -102,7 +102,11 @@ function apply(state: AgentSession, command: AgentSessionCommand, now: number): 
   }
   if (state.status !== "active") {
     return refuse(
-      new IllegalTransitionError(state.status, "post an assistant message to", `cannot post an assistant message to session ${state.id}: no turn is active`),
+      new IllegalTransitionError(
+        state.status,
+        "post an assistant message to",
+        `cannot post an assistant message to session ${state.id}: no turn is active`,
+      ),
     );
   }
   const next: AgentSession = {
@@ -112,9 +116,7 @@ function apply(state: AgentSession, command: AgentSessionCommand, now: number): 
     usage,
     updatedAt: now,
   };
-  return accept(next, [
-    { type: "turn.completed", at: now, payload: { session_id: state.id, turn: state.turns, usage: command.usage ?? null } },
-  ]);
+  return accept(next, [{ type: "turn.completed", at: now, payload: { session_id: state.id, turn: state.turns, usage: command.usage ?? null } }]);
 }
 
 /**

@@ -18,7 +18,6 @@ export type FormSessionCommand =
   | { readonly type: "extend"; readonly seconds: number }
   | { readonly type: "tick" };
 
-
 /** Builds a new form session in `created`, checking its prefill against the form's fields. */
 export function createFormSession(
   form: Form,

@@ -45,11 +45,7 @@ export function proposeAction(
 }
 
 /** Cancels a pending action whose deadline passed by `now`; anything else is left as it is. */
-export function settleAction(
-  threadId: string,
-  action: PendingAction,
-  now: number,
-): { action: PendingAction; events: EventDraft[] } {
+export function settleAction(threadId: string, action: PendingAction, now: number): { action: PendingAction; events: EventDraft[] } {
   if (action.status !== "pending" || now < action.expiresAt) return { action, events: [] };
   return cancel(threadId, action, "expired", action.expiresAt);
 }
@@ -64,12 +60,7 @@ function cancel(threadId: string, action: PendingAction, reason: CancelReason, a
  * The pending action machine: `pending → processing → succeeded | failed`, and
  * `pending → cancelled` by a person, by its deadline or by its thread closing.
  */
-export function transitionAction(
-  threadId: string,
-  action: PendingAction,
-  command: PendingActionCommand,
-  now: number,
-): Transition<PendingAction> {
+export function transitionAction(threadId: string, action: PendingAction, command: PendingActionCommand, now: number): Transition<PendingAction> {
   const base = { thread_id: threadId, action_id: action.id, tool: action.tool };
   switch (command.type) {
     case "confirm": {

@@ -23,8 +23,7 @@ export type BillablePolicy = (thread: ClosingThread) => boolean;
  * The default policy: a thread is billable unless it closed within a one-minute grace period
  * without any confirmed action.
  */
-export const defaultBillablePolicy: BillablePolicy = (thread) =>
-  thread.durationSeconds >= 60 || thread.actionsConfirmed > 0;
+export const defaultBillablePolicy: BillablePolicy = (thread) => thread.durationSeconds >= 60 || thread.actionsConfirmed > 0;
 
 /** Commands a conversation thread answers to. */
 export type ThreadCommand =
@@ -176,9 +175,7 @@ function apply(state: Thread, command: ThreadCommand, now: number): Transition<T
       const merged = mergeContextVariables(state.contextVariables, command.variables);
       if (merged instanceof InvalidInputError) return refuse(merged);
       const next: Thread = { ...state, contextVariables: merged.variables, updatedAt: now };
-      return accept(next, [
-        { type: "context.updated", at: now, payload: { thread_id: state.id, set: merged.set, removed: merged.removed } },
-      ]);
+      return accept(next, [{ type: "context.updated", at: now, payload: { thread_id: state.id, set: merged.set, removed: merged.removed } }]);
     }
     case "proposeAction": {
       if (state.status !== "active") return refuse(illegal(state, "propose an action in"));

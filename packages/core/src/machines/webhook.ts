@@ -42,8 +42,7 @@ export function deliveryEvent(webhookId: string, attempt: DeliveryAttempt): Even
 /** Reads a delivery attempt back from its timeline event. */
 export function deliveryAttemptOf(event: { type: string; at: number; payload: Readonly<Record<string, unknown>> }): DeliveryAttempt {
   const p = event.payload;
-  const outcome: DeliveryOutcome =
-    event.type === "delivery.succeeded" ? "succeeded" : event.type === "delivery.failed" ? "failed" : "retrying";
+  const outcome: DeliveryOutcome = event.type === "delivery.succeeded" ? "succeeded" : event.type === "delivery.failed" ? "failed" : "retrying";
   return {
     deliveryId: String(p.delivery_id),
     eventId: String(p.event_id),
@@ -82,7 +81,10 @@ export const webhookMachine: Machine<WebhookEndpoint, WebhookCommand> = defineMa
           { type: "webhook.deleted", at: now, payload: { webhook_id: state.id } },
         ]);
       case "log":
-        return accept(state, command.attempts.map((attempt) => deliveryEvent(state.id, attempt)));
+        return accept(
+          state,
+          command.attempts.map((attempt) => deliveryEvent(state.id, attempt)),
+        );
     }
   },
   dueAt: () => null,

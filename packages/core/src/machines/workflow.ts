@@ -71,9 +71,7 @@ function settle(state: Workflow, now: number): { state: Workflow; events: EventD
   if (due.length === 0) return { state, events: [] };
   due.sort((a, b) => a.expiresAt - b.expiresAt);
   const timedOut = new Set(due.map((wait) => wait.id));
-  const waits = state.waits.map((wait) =>
-    timedOut.has(wait.id) ? { ...wait, status: "timed_out" as const, completedAt: wait.expiresAt } : wait,
-  );
+  const waits = state.waits.map((wait) => (timedOut.has(wait.id) ? { ...wait, status: "timed_out" as const, completedAt: wait.expiresAt } : wait));
   const events = due.map((wait) => ({ type: "wait.timed_out", at: wait.expiresAt, payload: { waitId: wait.id } }));
   const last = due[due.length - 1]!.expiresAt;
   return { state: { ...state, waits, updatedAt: Math.max(state.updatedAt, last) }, events };
@@ -116,7 +114,13 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
     const next: Workflow =
       target === "completed"
         ? { ...state, status: "completed", completedAt: now, updatedAt: now }
-        : { ...state, status: "failed", failedAt: now, failure: { message: command.type === "fail" ? command.message : "", step: null }, updatedAt: now };
+        : {
+            ...state,
+            status: "failed",
+            failedAt: now,
+            failure: { message: command.type === "fail" ? command.message : "", step: null },
+            updatedAt: now,
+          };
     const payload = command.type === "fail" ? { sessionId: state.id, reason: command.message } : { sessionId: state.id };
     return finish(next, [{ type: `session.${target}`, at: now, payload }], now);
   }
@@ -158,9 +162,7 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
         otp: extractOtp(command.subject, command.body),
         consumedBy: null,
       };
-      const events: EventDraft[] = [
-        { type: "message.received", at: now, payload: { messageId: message.id, inboxId: inbox.id } },
-      ];
+      const events: EventDraft[] = [{ type: "message.received", at: now, payload: { messageId: message.id, inboxId: inbox.id } }];
       let waits = state.waits;
       const waiting = waits.find((wait) => wait.status === "pending" && matches(wait, message));
       if (waiting) {

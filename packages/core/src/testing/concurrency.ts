@@ -119,7 +119,9 @@ export async function runEngineConcurrency(options: EngineConcurrencyOptions): P
 
     it("writes each expiry once when engines list by status at once", async () => {
       const made = await sessionsPastDeadline(30, 2);
-      const outcomes = await race(12, (index) => via(index).formSessions.list(made.org, { status: index % 2 === 0 ? "expired" : "created", limit: 100 }));
+      const outcomes = await race(12, (index) =>
+        via(index).formSessions.list(made.org, { status: index % 2 === 0 ? "expired" : "created", limit: 100 }),
+      );
       expect(codes(outcomes)).toEqual([]);
       wins(outcomes).forEach((page, index) => {
         const ids = index % 2 === 0 ? made.expired : made.created;
@@ -151,7 +153,11 @@ export async function runEngineConcurrency(options: EngineConcurrencyOptions): P
       const workflow = await engine.workflows.create(org, { name: "sign-up" });
       const inbox = await engine.workflows.createInbox(org, workflow.id, { ttlSeconds: 3600 });
       const outcomes = await race(30, (index) =>
-        via(index).workflows.postMessage(org, inbox.id, { from: `sender${index}@example.com`, subject: "Your code", body: `Code ${100_000 + index}` }),
+        via(index).workflows.postMessage(org, inbox.id, {
+          from: `sender${index}@example.com`,
+          subject: "Your code",
+          body: `Code ${100_000 + index}`,
+        }),
       );
       expect(codes(outcomes)).toEqual([]);
       const { messages } = await engine.workflows.getInbox(org, inbox.id);
@@ -173,7 +179,10 @@ export async function runEngineConcurrency(options: EngineConcurrencyOptions): P
       expect(count).toBeLessThanOrEqual(threadKind.limits.contextVariables);
       outcomes.forEach((outcome, index) => {
         if (outcome.ok) return;
-        expect(outcome).toMatchObject({ code: "invalid_input", message: expect.stringContaining(`at most ${threadKind.limits.contextVariables} variables`) });
+        expect(outcome).toMatchObject({
+          code: "invalid_input",
+          message: expect.stringContaining(`at most ${threadKind.limits.contextVariables} variables`),
+        });
         // Refused for the limit: it would break it even now, since variables were only added.
         expect(count + Object.keys(patches[index]!).length).toBeGreaterThan(threadKind.limits.contextVariables);
       });
@@ -209,7 +218,9 @@ export async function runEngineConcurrency(options: EngineConcurrencyOptions): P
       const action = await engine.threads.proposeAction(org, thread.id, { tool: "send_email", preview: { to: "ada@example.com" } });
       const confirms = (index: number) => index % 2 === 0;
       const outcomes = await race(50, (index) => via(index).threads.decideAction(org, thread.id, action.id, { confirmed: confirms(index) }));
-      const decided = (await engine.timeline(org, thread.id)).filter((event) => event.type === "action.confirmed" || event.type === "action.cancelled");
+      const decided = (await engine.timeline(org, thread.id)).filter(
+        (event) => event.type === "action.confirmed" || event.type === "action.cancelled",
+      );
       expect(decided).toHaveLength(1);
       const confirmedWon = decided[0]!.type === "action.confirmed";
       outcomes.forEach((outcome, index) => {

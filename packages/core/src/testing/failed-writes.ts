@@ -81,10 +81,12 @@ function insertWrite(org: string): RecordWrite {
 
 /** The next version of `kept` with two events, an alias, a deadline and two outbox messages. */
 function updateWrite(kept: StoredRecord): RecordWrite & { expectedVersion: number } {
-  const write = next(kept, { status: "failed", dueAt: T0, data: { note: "updated", nested: { list: [1, 2] } } }, ["session.noted", "session.failed"], [
-    outboxMessage(kept.orgId),
-    outboxMessage(kept.orgId),
-  ]);
+  const write = next(
+    kept,
+    { status: "failed", dueAt: T0, data: { note: "updated", nested: { list: [1, 2] } } },
+    ["session.noted", "session.failed"],
+    [outboxMessage(kept.orgId), outboxMessage(kept.orgId)],
+  );
   return { ...write, aliases: ["alias:new"] };
 }
 
@@ -158,7 +160,10 @@ export function describeFailedWrites(test: TestRunner, context: () => SuiteConte
     it("inserts a record with 9,000 events whole or not at all", async () => {
       const { store, org } = context();
       const base = record({ orgId: org });
-      const created = events(base, Array.from({ length: 9000 }, (_, i) => `bulk.${i}`));
+      const created = events(
+        base,
+        Array.from({ length: 9000 }, (_, i) => `bulk.${i}`),
+      );
       const write = { record: { ...base, eventCount: created.length }, events: created, aliases: ["alias:bulk"] };
       const outcome = await store.insert(write).catch((error: unknown) => error);
       const after = await store.get(org, base.id);

@@ -77,11 +77,7 @@ export function checkWebhookUrl(text: string, options: { allowPrivate: boolean; 
  * be (the check runs again before each delivery) and delivery refuses it: a request must not
  * leave for a name whose address was never judged.
  */
-export async function targetRefusal(
-  hostname: string,
-  resolve: ResolveHost | undefined,
-  moment: "creation" | "delivery",
-): Promise<string | null> {
+export async function targetRefusal(hostname: string, resolve: ResolveHost | undefined, moment: "creation" | "delivery"): Promise<string | null> {
   const own = hostRefusal(hostname);
   if (own !== null) return `${own}; ${POLICY}`;
   if (!resolve || classifyAddress(hostname) !== null) return null;

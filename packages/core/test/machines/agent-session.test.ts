@@ -227,7 +227,10 @@ describe("buildRuntimeAgent", () => {
       agent,
       {
         id: newId("session"),
-        capabilities: [{ ref: "crm", config: { region: "eu" } }, { ref: "email", config: { signature: "Cheers", cc: "team@example.com" } }],
+        capabilities: [
+          { ref: "crm", config: { region: "eu" } },
+          { ref: "email", config: { signature: "Cheers", cc: "team@example.com" } },
+        ],
       },
       T0,
     ).state;

@@ -286,9 +286,7 @@ describe("form session submissions", () => {
   it("refuses an invalid value naming its path and rule", () => {
     const error = refusal(submit(openSession(strictForm), { ...complete, email: "not-an-email" }));
     expect(error.message).toBe("values.email: must be an email address");
-    expect(refusal(submit(openSession(strictForm), { ...complete, plan: "enterprise" })).message).toBe(
-      'values.plan: must be one of "free", "pro"',
-    );
+    expect(refusal(submit(openSession(strictForm), { ...complete, plan: "enterprise" })).message).toBe('values.plan: must be one of "free", "pro"');
   });
 
   it("leaves an optional field out of the values when it is posted blank", () => {
@@ -367,9 +365,7 @@ describe("createFormSession", () => {
     const { state, events } = createFormSession(strictForm, { id, prefill: { session_id: "crm-4711" } }, T0);
     expect(formSessionKind.limits.defaultExpiresInSeconds).toBe(3600);
     expect(state).toMatchObject({ id, status: "created", formId: strictForm.id, orgId: strictForm.orgId, expiresAt: T0 + HOUR });
-    expect(events).toEqual([
-      { type: "session.created", at: T0, payload: { session_id: id, form_id: strictForm.id, expires_at: iso(T0 + HOUR) } },
-    ]);
+    expect(events).toEqual([{ type: "session.created", at: T0, payload: { session_id: id, form_id: strictForm.id, expires_at: iso(T0 + HOUR) } }]);
   });
 
   it("takes expiresInSeconds", () => {
@@ -418,9 +414,7 @@ describe("form session expiry and extension", () => {
     for (const now of [T0 + HOUR, T0 + 5 * HOUR]) {
       const settled = machine.settle(state, now);
       expect(settled.state).toMatchObject({ status: "expired", expiredAt: T0 + HOUR, updatedAt: T0 + HOUR });
-      expect(settled.events).toEqual([
-        { type: "session.expired", at: T0 + HOUR, payload: { session_id: state.id, expires_at: iso(T0 + HOUR) } },
-      ]);
+      expect(settled.events).toEqual([{ type: "session.expired", at: T0 + HOUR, payload: { session_id: state.id, expires_at: iso(T0 + HOUR) } }]);
     }
   });
 

@@ -12,14 +12,7 @@ import {
 } from "../../src/index.js";
 import { accepted, deepFreeze, expectOutcome, HOUR, MINUTE, newId, noop, ok, type Outcome, refusal, refused, T0, tableRows } from "./helpers.js";
 
-type Label =
-  | "pending"
-  | "processing"
-  | "succeeded"
-  | "failed"
-  | "cancelled-by-person"
-  | "cancelled-by-expiry"
-  | "cancelled-by-thread-close";
+type Label = "pending" | "processing" | "succeeded" | "failed" | "cancelled-by-person" | "cancelled-by-expiry" | "cancelled-by-thread-close";
 
 const REASON_LABEL = { person: "cancelled-by-person", expired: "cancelled-by-expiry", thread_closed: "cancelled-by-thread-close" } as const;
 

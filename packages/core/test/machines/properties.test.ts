@@ -194,7 +194,13 @@ describe("workflow properties", () => {
           body: command.withCode ? "Your code is 482913" : "Welcome aboard",
         };
       case "wait":
-        return { type: "createWait", waitId: newId("wait"), waitType: command.waitType, inboxId: inboxId(command.inbox), timeoutSeconds: command.timeout };
+        return {
+          type: "createWait",
+          waitId: newId("wait"),
+          waitType: command.waitType,
+          inboxId: inboxId(command.inbox),
+          timeoutSeconds: command.timeout,
+        };
       case "step":
         return command.critical
           ? { type: "recordStep", action: "pay", durationMs: 5, error: { message: "declined", critical: true } }
@@ -286,7 +292,14 @@ describe("thread and pending action properties", () => {
       arbitrary: fc.record({
         kind: fc.constant("action" as const),
         index: fc.nat(5),
-        command: fc.constantFrom("confirm" as const, "confirm" as const, "cancel" as const, "succeed" as const, "attemptFailed" as const, "fail" as const),
+        command: fc.constantFrom(
+          "confirm" as const,
+          "confirm" as const,
+          "cancel" as const,
+          "succeed" as const,
+          "attemptFailed" as const,
+          "fail" as const,
+        ),
       }),
     },
     { weight: 1, arbitrary: fc.constant({ kind: "close" as const }) },
@@ -405,9 +418,9 @@ describe("agent session properties", () => {
     { nil: undefined },
   );
   const command: fc.Arbitrary<AgentSessionCommand> = fc.oneof(
-    fc.record({ type: fc.constant("message" as const), role: fc.constantFrom("user" as const, "assistant" as const), content: fc.string(), usage }).map(
-      ({ usage: u, ...rest }): AgentSessionCommand => (u ? { ...rest, usage: u } : rest),
-    ),
+    fc
+      .record({ type: fc.constant("message" as const), role: fc.constantFrom("user" as const, "assistant" as const), content: fc.string(), usage })
+      .map(({ usage: u, ...rest }): AgentSessionCommand => (u ? { ...rest, usage: u } : rest)),
     fc.constant<AgentSessionCommand>({ type: "finish" }),
   );
 

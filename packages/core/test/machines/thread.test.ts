@@ -148,9 +148,7 @@ describe("mergeContextVariables", () => {
   );
 
   it('words the rule exactly as "contextVariables.userPlan: keys must be UPPERCASE_SNAKE_CASE"', () => {
-    expect(mergeRefusal({}, { userPlan: "pro" }).message).toBe(
-      "contextVariables.userPlan: keys must be UPPERCASE_SNAKE_CASE",
-    );
+    expect(mergeRefusal({}, { userPlan: "pro" }).message).toBe("contextVariables.userPlan: keys must be UPPERCASE_SNAKE_CASE");
   });
 
   it.each(["USER_PLAN", "A", "A1_B2", "X9"])("accepts the key %j", (key) => {
@@ -332,7 +330,10 @@ describe("thread actions and their deadlines", () => {
   });
 
   it("refuses an action past threadKind.limits.actions as a conflict", () => {
-    const full: Thread = { ...thread, actions: Array.from({ length: threadKind.limits.actions }, () => ({ ...thread.actions[0]!, id: newId("act") })) };
+    const full: Thread = {
+      ...thread,
+      actions: Array.from({ length: threadKind.limits.actions }, () => ({ ...thread.actions[0]!, id: newId("act") })),
+    };
     const error = refusal(machine.transition(full, propose(newId("act"), T0 + HOUR), T0 + SECOND));
     expect(error.code).toBe("conflict");
     const almost: Thread = { ...full, actions: full.actions.slice(1) };

@@ -305,7 +305,14 @@ describe("workflow waits and messages", () => {
 
   it("records inbox and wait creation as replayable steps, timed from the command's startedAt", () => {
     const WAIT = newId("wait");
-    const command: WorkflowCommand = { type: "createWait", waitId: WAIT, waitType: "otp", inboxId: INBOX, timeoutSeconds: 90, startedAt: T0 + SECOND - 12 };
+    const command: WorkflowCommand = {
+      type: "createWait",
+      waitId: WAIT,
+      waitType: "otp",
+      inboxId: INBOX,
+      timeoutSeconds: 90,
+      startedAt: T0 + SECOND - 12,
+    };
     const state = ok(machine.transition(start, command, T0 + SECOND));
     expect(state.steps).toEqual([
       { index: 0, at: T0, action: "create_inbox", input: { ttlSeconds: 3600 }, output: { id: INBOX }, durationMs: 0, error: null },
@@ -371,9 +378,7 @@ describe("workflow steps, completion and failure", () => {
   });
 
   it("stays active after a step with a non-critical error", () => {
-    const next = ok(
-      machine.transition(start, { type: "recordStep", action: "retry", durationMs: 3, error: { message: "timeout" } }, T0 + SECOND),
-    );
+    const next = ok(machine.transition(start, { type: "recordStep", action: "retry", durationMs: 3, error: { message: "timeout" } }, T0 + SECOND));
     expect(next.status).toBe("active");
     expect(next.steps[0]?.error).toEqual({ message: "timeout", critical: false });
   });

@@ -82,8 +82,8 @@ function errorSummary(view: FormView): SafeHtml | null {
 <h2>Please check your answers</h2>
 <ul>
 ${view.general.map((message) => html`<li>${message}</li>\n`)}${fieldErrors.map(
-    (field) => html`<li><a href="#f-${field.name}">${field.label}: ${ownValue(view.problems, field.name)}</a></li>\n`,
-  )}</ul>
+  (field) => html`<li><a href="#f-${field.name}">${field.label}: ${ownValue(view.problems, field.name)}</a></li>\n`,
+)}</ul>
 </div>
 `;
 }

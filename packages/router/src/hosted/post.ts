@@ -38,7 +38,11 @@ export function prefillValues(session: FormSession, fields: readonly HostedField
 }
 
 /** What the inputs show when the form is sent back: the post over the prefill, a checkbox ticked only if posted ticked. */
-export function shownValues(session: FormSession, post: HostedPost, fields: readonly HostedField[] = visibleFields(session)): Record<string, string | boolean> {
+export function shownValues(
+  session: FormSession,
+  post: HostedPost,
+  fields: readonly HostedField[] = visibleFields(session),
+): Record<string, string | boolean> {
   const shown = prefillValues(session, fields);
   for (const field of fields) {
     const posted = ownValue(post.values, field.name);

@@ -1,7 +1,17 @@
 import { type Engine, type FormSession, type HostedSubmission, ID_PREFIXES, isAgentSessionsError, isPrefixedId } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { renderHostedPage } from "../hosted/pages.js";
-import { type HostedPost, isInvalidInput, PARTIAL, problemSentence, problemsView, readPost, SUBMIT_AS, shownValues, prefillValues } from "../hosted/post.js";
+import {
+  type HostedPost,
+  isInvalidInput,
+  PARTIAL,
+  problemSentence,
+  problemsView,
+  readPost,
+  SUBMIT_AS,
+  shownValues,
+  prefillValues,
+} from "../hosted/post.js";
 import { expiryOf, type HostedRender, type HostedView, sessionView, visibleFields } from "../hosted/view.js";
 import { type ErrorAnswer, respond } from "../http.js";
 import type { RouteDefinition, RouteResponse } from "../route.js";
@@ -62,7 +72,13 @@ function formView(
 }
 
 /** The form sent back after a refused post: the person's values, each problem beside its field. */
-function refusedView(session: FormSession, post: HostedPost, problems: Readonly<Record<string, string>>, general: string[] = [], status: 400 | 409 = 400): HostedView {
+function refusedView(
+  session: FormSession,
+  post: HostedPost,
+  problems: Readonly<Record<string, string>>,
+  general: string[] = [],
+  status: 400 | 409 = 400,
+): HostedView {
   const fields = visibleFields(session);
   return formView(session, { values: shownValues(session, post, fields), ...problemsView(fields, problems, general) }, status);
 }

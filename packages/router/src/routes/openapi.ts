@@ -30,7 +30,10 @@ export function openApiRoute(routes: readonly RouteDefinition[], options: Pick<R
     failure: "Failed to build the OpenAPI document",
     async handle() {
       document ??= JSON.stringify(
-        buildOpenApiDocument(routes, { ...API_INFO, ...(typeof options.publicUrl === "string" ? { serverUrl: options.publicUrl.replace(/\/+$/, "") } : {}) }),
+        buildOpenApiDocument(routes, {
+          ...API_INFO,
+          ...(typeof options.publicUrl === "string" ? { serverUrl: options.publicUrl.replace(/\/+$/, "") } : {}),
+        }),
       );
       return respond(document, { headers: { "content-type": "application/json; charset=utf-8" } });
     },

@@ -20,7 +20,8 @@ const NOT_WELL_FORMED = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\
  */
 function pastTheBoundary(root: Recipe): string | null {
   const stack: Recipe[] = [root];
-  const text = (value: string, what: string) => (NOT_WELL_FORMED.test(value) ? `${what} ${JSON.stringify(value.slice(0, 20))} is not well-formed text` : null);
+  const text = (value: string, what: string) =>
+    NOT_WELL_FORMED.test(value) ? `${what} ${JSON.stringify(value.slice(0, 20))} is not well-formed text` : null;
   while (stack.length > 0) {
     const node = stack.pop()!;
     let found: string | null = null;
@@ -87,16 +88,22 @@ export function pathProblems(sent: Sent, observed: Observed, world: World, count
       count("id that cannot be an id");
       const asked = world.calls.filter((call) => mentions(call.args, value ?? part.text));
       if (asked.length > 0) {
-        problems.push({ rule: "store asked for an impossible id", detail: `${JSON.stringify(value ?? part.text).slice(0, 80)} reached store.${asked[0]!.method}` });
+        problems.push({
+          rule: "store asked for an impossible id",
+          detail: `${JSON.stringify(value ?? part.text).slice(0, 80)} reached store.${asked[0]!.method}`,
+        });
       }
-      if (reached && observed.status < 300) problems.push({ rule: "impossible id answered 2xx", detail: `${part.text.slice(0, 80)} answered ${observed.status}` });
+      if (reached && observed.status < 300)
+        problems.push({ rule: "impossible id answered 2xx", detail: `${part.text.slice(0, 80)} answered ${observed.status}` });
       else if (allowed && !allowed.includes(observed.status)) {
         problems.push({ rule: "impossible id not 404", detail: `${part.text.slice(0, 80)} answered ${observed.status}` });
       }
     } else if (part.source instanceof Mutated && !real) {
       count("near miss of a real id");
-      if (reached && observed.status < 300) problems.push({ rule: "near miss of an id answered 2xx", detail: `${part.source.how}: ${part.text} answered ${observed.status}` });
-      else if (allowed && !allowed.includes(observed.status)) problems.push({ rule: "near miss of an id not 404", detail: `${part.source.how}: ${part.text} answered ${observed.status}` });
+      if (reached && observed.status < 300)
+        problems.push({ rule: "near miss of an id answered 2xx", detail: `${part.source.how}: ${part.text} answered ${observed.status}` });
+      else if (allowed && !allowed.includes(observed.status))
+        problems.push({ rule: "near miss of an id not 404", detail: `${part.source.how}: ${part.text} answered ${observed.status}` });
     }
   }
   return problems;
@@ -126,7 +133,11 @@ export function leakProblems(sent: Sent, observed: Observed, world: World): Prob
 }
 
 /** A post of valid values to an open hosted form that must be accepted (200), or `null` when nothing is expected. */
-export async function expectedSubmission(sent: Sent, world: World, store: { getUnscoped?(id: string): Promise<{ status: string } | null> }): Promise<number | null> {
+export async function expectedSubmission(
+  sent: Sent,
+  world: World,
+  store: { getUnscoped?(id: string): Promise<{ status: string } | null> },
+): Promise<number | null> {
   const body = sent.step.body;
   if (sent.operation.name !== "POST /f/{id}" || sent.step.twist !== null || !body || !("form" in body)) return null;
   if (!(body.form instanceof FormValues) || body.form.variant !== "valid") return null;

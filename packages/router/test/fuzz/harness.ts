@@ -32,7 +32,9 @@ const STEPS_PER_RUN = 150;
 
 /** Runs the fuzz on a store and returns what it saw; throws fast-check's report on a failure. */
 export async function runRouterFuzz(options: FuzzOptions): Promise<FuzzStats> {
-  const document = await servedDocument(createRouter({ engine: createEngine({ store: new MemoryStore() }), apiKeys: [{ orgId: "org_doc", key: "doc" }] }));
+  const document = await servedDocument(
+    createRouter({ engine: createEngine({ store: new MemoryStore() }), apiKeys: [{ orgId: "org_doc", key: "doc" }] }),
+  );
   const operations = operationsOf(document);
   const context: RunContext = {
     name: options.name,
@@ -49,7 +51,9 @@ export async function runRouterFuzz(options: FuzzOptions): Promise<FuzzStats> {
   const target = options.requests * Number(process.env.FUZZ_SCALE ?? 1);
   // A run is the prelude and, on average, well over a quarter of the longest run.
   const numRuns = Math.ceil(target / (STEPS_PER_RUN / 4 + context.prelude.length));
-  const replay = process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED), ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) } : {};
+  const replay = process.env.FUZZ_SEED
+    ? { seed: Number(process.env.FUZZ_SEED), ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) }
+    : {};
   const steps = fc.array(stepArbitrary(document, operations, options.known.skips), { minLength: 1, maxLength: STEPS_PER_RUN, size: "max" });
   const property = fc.asyncProperty(steps, async (run: Step[]) => {
     context.stats.runs++;

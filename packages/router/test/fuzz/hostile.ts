@@ -25,7 +25,11 @@ export type Skips = ReadonlySet<HostileClass>;
 
 const tagged = <T>(cls: HostileClass, arbitrary: fc.Arbitrary<T>) => ({ cls, arbitrary });
 
-function among<T>(skips: Skips, options: ReadonlyArray<{ cls: HostileClass; arbitrary: fc.Arbitrary<T> }>, fallback: fc.Arbitrary<T>): fc.Arbitrary<T> {
+function among<T>(
+  skips: Skips,
+  options: ReadonlyArray<{ cls: HostileClass; arbitrary: fc.Arbitrary<T> }>,
+  fallback: fc.Arbitrary<T>,
+): fc.Arbitrary<T> {
   const kept = options.filter((option) => !skips.has(option.cls)).map((option) => option.arbitrary);
   return kept.length > 0 ? fc.oneof(...kept) : fallback;
 }
@@ -98,8 +102,14 @@ export function hostileNumber(skips: Skips): fc.Arbitrary<Recipe> {
   return among<Recipe>(
     skips,
     [
-      tagged("hugeNumber", fc.constantFrom(...HUGE_NUMBERS).map((text) => new RawJson(text))),
-      tagged("oddNumber", fc.constantFrom(...ODD_NUMBERS).map((text) => new RawJson(text))),
+      tagged(
+        "hugeNumber",
+        fc.constantFrom(...HUGE_NUMBERS).map((text) => new RawJson(text)),
+      ),
+      tagged(
+        "oddNumber",
+        fc.constantFrom(...ODD_NUMBERS).map((text) => new RawJson(text)),
+      ),
       tagged("oddNumber", fc.double({ noNaN: true, noDefaultInfinity: true })),
     ],
     fc.constant(0),
@@ -125,7 +135,9 @@ export function hostileKey(skips: Skips): fc.Arbitrary<string> {
 export function deepValue(skips: Skips): fc.Arbitrary<Recipe> {
   const depths = [...(skips.has("deepAtLimit") ? [] : [24, 30, 31, 32]), ...(skips.has("deep") ? [] : [33, 64, 200, 1000, 2500, 5000, 20_000])];
   if (depths.length === 0) return fc.constant(new Deep(8, "object"));
-  return fc.tuple(fc.constantFrom(...depths), fc.constantFrom<"object" | "array" | "mixed">("object", "array", "mixed")).map(([depth, shape]) => new Deep(depth, shape));
+  return fc
+    .tuple(fc.constantFrom(...depths), fc.constantFrom<"object" | "array" | "mixed">("object", "array", "mixed"))
+    .map(([depth, shape]) => new Deep(depth, shape));
 }
 
 /** A value of a JSON type other than the one a field declares. */
@@ -143,20 +155,46 @@ export function hostileValue(skips: Skips): fc.Arbitrary<Recipe> {
     { weight: 2, arbitrary: deepValue(skips) },
     {
       weight: 2,
-      arbitrary: fc
-        .array(fc.tuple(key, fc.oneof(leaf, fc.constant<Recipe>("v"))), { minLength: 1, maxLength: 3 })
-        .map((pairs) => new Entries(pairs)),
+      arbitrary: fc.array(fc.tuple(key, fc.oneof(leaf, fc.constant<Recipe>("v"))), { minLength: 1, maxLength: 3 }).map((pairs) => new Entries(pairs)),
     },
     // Many keys, many items: wide rather than deep.
-    { weight: 1, arbitrary: fc.constantFrom<Recipe>(new RawJson(`{${Array.from({ length: 5000 }, (_, i) => `"k${i}":${i}`).join(",")}}`), new RawJson(`[${"0,".repeat(100_000)}0]`)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<Recipe>(
+        new RawJson(`{${Array.from({ length: 5000 }, (_, i) => `"k${i}":${i}`).join(",")}}`),
+        new RawJson(`[${"0,".repeat(100_000)}0]`),
+      ),
+    },
   );
 }
 
 /** Whole bodies that are not the JSON object a route reads. */
 export function hostileJsonText(skips: Skips): fc.Arbitrary<string | Recipe> {
-  const texts: string[] = ["{", "}", "[", "{\"a\":}", "{'a':1}", "{\"a\":1}{}", "\ufeff{}", "NaN", "Infinity", "1e999", "null", "true", "1", "\"x\"", "[]", "[{}]", "{}garbage", "{\"a\":1,}", "/* */{}", "{\"a\":\"\\x41\"}", "undefined"];
-  if (!skips.has("surrogate")) texts.push("{\"a\":\"\\ud800\"}");
-  if (!skips.has("nul")) texts.push("{\"a\":\"\u0000\"}", "{\"a\":\"\\u0000\"}");
+  const texts: string[] = [
+    "{",
+    "}",
+    "[",
+    '{"a":}',
+    "{'a':1}",
+    '{"a":1}{}',
+    "\ufeff{}",
+    "NaN",
+    "Infinity",
+    "1e999",
+    "null",
+    "true",
+    "1",
+    '"x"',
+    "[]",
+    "[{}]",
+    "{}garbage",
+    '{"a":1,}',
+    "/* */{}",
+    '{"a":"\\x41"}',
+    "undefined",
+  ];
+  if (!skips.has("surrogate")) texts.push('{"a":"\\ud800"}');
+  if (!skips.has("nul")) texts.push('{"a":"\u0000"}', '{"a":"\\u0000"}');
   return fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...texts) },
     { weight: 1, arbitrary: deepValue(skips) },
@@ -209,7 +247,27 @@ const HUGE_QUERY_NUMBERS = ["1e30", "9007199254740992", "9007199254740993", "999
 
 /** Query values an attacker sends for a documented parameter, without the classes left out. */
 export function hostileQueryValues(skips: Skips): Readonly<Record<"number" | "timeout" | "text", readonly string[]>> {
-  const number = ["0", "101", "-1", "1.5", "1e2", "9007199254740991", "abc", "", "%00", "%205", "5%20", "0x10", "%2B5", "05", "%D9%A5", "%EF%BC%91", "NaN", "Infinity", "5%00"];
+  const number = [
+    "0",
+    "101",
+    "-1",
+    "1.5",
+    "1e2",
+    "9007199254740991",
+    "abc",
+    "",
+    "%00",
+    "%205",
+    "5%20",
+    "0x10",
+    "%2B5",
+    "05",
+    "%D9%A5",
+    "%EF%BC%91",
+    "NaN",
+    "Infinity",
+    "5%00",
+  ];
   return {
     number: skips.has("hugeNumber") ? number : [...number, ...HUGE_QUERY_NUMBERS],
     timeout: ["-1", "1e308", "NaN", "Infinity", "99999", "abc", "1e-9", ".5", "5.", "0.001"],
@@ -218,7 +276,20 @@ export function hostileQueryValues(skips: Skips): Readonly<Record<"number" | "ti
 }
 
 /** Query parameter names no route documents. */
-export const unknownQueryNames: readonly string[] = ["foo", "__proto__", "constructor", "limit%5B%5D", "LIMIT", "%00", "a".repeat(300), "toString", "&&", "=", "%26", "x".repeat(20_000)];
+export const unknownQueryNames: readonly string[] = [
+  "foo",
+  "__proto__",
+  "constructor",
+  "limit%5B%5D",
+  "LIMIT",
+  "%00",
+  "a".repeat(300),
+  "toString",
+  "&&",
+  "=",
+  "%26",
+  "x".repeat(20_000),
+];
 
 const ascii = (text: string) => Array.from(text, (char) => char.charCodeAt(0));
 

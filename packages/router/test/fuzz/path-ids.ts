@@ -126,15 +126,30 @@ export function couldBeId(value: string): boolean {
 }
 
 /** An arbitrary of path parameter values for a parameter that names one of `kinds`. */
-export function pathIdFor(kinds: readonly Kind[], pair: { child: "action" | "inbox"; role: "parent" | "child" } | null, skips: Skips): fc.Arbitrary<PathId> {
+export function pathIdFor(
+  kinds: readonly Kind[],
+  pair: { child: "action" | "inbox"; role: "parent" | "child" } | null,
+  skips: Skips,
+): fc.Arbitrary<PathId> {
   const mutations = (Object.keys(MUTATIONS) as Mutation[]).filter((how) => !skips.has(MUTATION_CLASS[how]!));
   const n = fc.nat({ max: 1000 });
   const real = pair ? n.map((i) => new Pair(pair.child, i, pair.role)) : n.map((i) => new Pick(kinds, i, "own"));
-  const mutable = kinds.includes("form") ? fc.oneof(n.map((i) => new Pick(kinds, i, "own")), n.map((i) => new Slug(i, "own"))) : n.map((i) => new Pick(kinds, i, "own"));
+  const mutable = kinds.includes("form")
+    ? fc.oneof(
+        n.map((i) => new Pick(kinds, i, "own")),
+        n.map((i) => new Slug(i, "own")),
+      )
+    : n.map((i) => new Pick(kinds, i, "own"));
   const options: fc.WeightedArbitrary<PathId>[] = [
     { weight: 30, arbitrary: real },
     { weight: 4, arbitrary: pair ? n.map((i) => new Pair(pair.child, i, pair.role, "other")) : n.map((i) => new Pick(kinds, i, "other")) },
-    { weight: 2, arbitrary: n.map((i) => new Pick(["form", "formSession", "workflow", "thread", "action", "inbox", "wait", "agent", "agentSession", "webhook", "event"], i, "own")) },
+    {
+      weight: 2,
+      arbitrary: n.map(
+        (i) =>
+          new Pick(["form", "formSession", "workflow", "thread", "action", "inbox", "wait", "agent", "agentSession", "webhook", "event"], i, "own"),
+      ),
+    },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...kinds), n).map(([kind, i]) => new Absent(PREFIXES[kind], i)) },
     { weight: 5, arbitrary: fc.tuple(fc.constantFrom(...mutations), mutable).map(([how, of]) => new Mutated(how, of)) },
     { weight: 4, arbitrary: fc.constantFrom(...hostileIdTexts(skips)).map((text) => new UrlText(text)) },

@@ -111,7 +111,11 @@ export class OrgPool {
     }
     const sessionId = str("sessionId");
     if (sessionId && ID.test(sessionId)) this.add("workflow", sessionId);
-    for (const [key, kind] of [["inboxes", "inbox"], ["waits", "wait"], ["pending_actions", "action"]] as const) {
+    for (const [key, kind] of [
+      ["inboxes", "inbox"],
+      ["waits", "wait"],
+      ["pending_actions", "action"],
+    ] as const) {
       const children = o[key];
       if (!Array.isArray(children)) continue;
       for (const child of children) if (typeof child === "string" && ID.test(child)) this.add(kind, child, kind === "action" ? thread : id);
@@ -138,7 +142,15 @@ const VALID: Readonly<Record<string, string>> = {
   tel: "+1 555 0100",
   hidden: "kept-server-side",
 };
-const WRONG: Readonly<Record<string, string>> = { email: "not-an-email", number: "forty-two", checkbox: "maybe", date: "2025-02-30", url: "javascript:alert(1)", tel: "call me", select: "no such option" };
+const WRONG: Readonly<Record<string, string>> = {
+  email: "not-an-email",
+  number: "forty-two",
+  checkbox: "maybe",
+  date: "2025-02-30",
+  url: "javascript:alert(1)",
+  tel: "call me",
+  select: "no such option",
+};
 
 /** Resolves a recipe for the acting organization (`own`) against both pools. */
 export class PoolResolver implements Resolver {

@@ -8,7 +8,6 @@ import { Entries, FormValues, Huge, jsonText, Pair, Pick, type Recipe, Special }
 import type { CallStep, PathStyle } from "./steps.js";
 import { CLIENT_HEADER, FUZZ_HOST } from "./world.js";
 
-
 /** A request as sent, with what the checks need. */
 export interface Sent {
   readonly step: CallStep;
@@ -40,9 +39,11 @@ function formText(recipe: Recipe | string, resolver: PoolResolver): string {
     if (value instanceof Huge) return value.value();
     return value instanceof Special ? value.json(resolver) : JSON.stringify(value);
   };
-  const pairs: ReadonlyArray<readonly [string, Recipe]> = recipe instanceof Entries ? recipe.pairs : recipe instanceof FormValues ? [["", recipe]] : Object.entries(recipe as Record<string, Recipe>);
+  const pairs: ReadonlyArray<readonly [string, Recipe]> =
+    recipe instanceof Entries ? recipe.pairs : recipe instanceof FormValues ? [["", recipe]] : Object.entries(recipe as Record<string, Recipe>);
   for (const [key, value] of pairs) {
-    if (value instanceof FormValues) for (const [name, field] of Object.entries(resolver.formValues(value.variant, value.n))) params.append(name, field);
+    if (value instanceof FormValues)
+      for (const [name, field] of Object.entries(resolver.formValues(value.variant, value.n))) params.append(name, field);
     else params.append(key, text(value));
   }
   return params.toString();
@@ -60,7 +61,10 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
   resolver.pathIds = path.map((part) => part.value ?? "");
   resolver.target(path[0]?.value ?? null);
   let params = 0;
-  const pathname = restyle(operation.template.replace(/\{\w+\}/g, () => path[params++]!.text), step.twist?.pathStyle);
+  const pathname = restyle(
+    operation.template.replace(/\{\w+\}/g, () => path[params++]!.text),
+    step.twist?.pathStyle,
+  );
   const query = step.query
     .map(([name, value]) => `${name}=${value instanceof Special ? encodeURIComponent(JSON.parse(value.json(resolver)) as string) : value}`)
     .join("&");
@@ -90,7 +94,8 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
     if (step.auth === "wrong") headers.authorization = `Bearer ${wrongKey}`;
     if (step.auth === "malformed") headers.authorization = `Basic ${key}`;
   }
-  const contentType = step.twist?.contentType !== undefined ? step.twist.contentType : body !== null ? (operation.body?.contentType ?? "application/json") : null;
+  const contentType =
+    step.twist?.contentType !== undefined ? step.twist.contentType : body !== null ? (operation.body?.contentType ?? "application/json") : null;
   if (contentType !== null && body !== null) headers["content-type"] = contentType;
   if (step.idempotencyKey !== null) headers["idempotency-key"] = step.idempotencyKey;
   headers[CLIENT_HEADER] = step.actor === "a" ? "203.0.113.1" : "2001:db8::1";
@@ -98,8 +103,10 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
 
   const authenticated = step.auth === "bearer" || step.auth === "x-api-key" || step.auth === "both";
   const org = operation.public || !authenticated ? null : step.actor;
-  const ofOther = (value: string | null) => value !== null && (other.known.has(value) || other.formOfSlug.has(value)) && !own.known.has(value) && !own.formOfSlug.has(value);
-  const crossOrg = org !== null && (path.some((part) => ofOther(part.value)) || otherReferences(step.body).some((ref) => ofOther(ref.value(resolver))));
+  const ofOther = (value: string | null) =>
+    value !== null && (other.known.has(value) || other.formOfSlug.has(value)) && !own.known.has(value) && !own.formOfSlug.has(value);
+  const crossOrg =
+    org !== null && (path.some((part) => ofOther(part.value)) || otherReferences(step.body).some((ref) => ofOther(ref.value(resolver))));
   const stream = step.twist?.stream === true;
   return {
     step,
@@ -134,7 +141,10 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
 /** Every place of a body that names a record of the other organization (an `agent_id`, an `inboxId`). */
 export function otherReferences(body: CallStep["body"]): Array<Pick | Pair> {
   const found: Array<Pick | Pair> = [];
-  const stack: Recipe[] = body === null || "bytes" in body ? [] : ["json" in body ? body.json : "form" in body ? body.form : typeof body.text === "string" ? null : body.text];
+  const stack: Recipe[] =
+    body === null || "bytes" in body
+      ? []
+      : ["json" in body ? body.json : "form" in body ? body.form : typeof body.text === "string" ? null : body.text];
   while (stack.length > 0) {
     const node = stack.pop()!;
     if ((node instanceof Pick || node instanceof Pair) && node.org === "other") found.push(node);
@@ -173,7 +183,9 @@ function restyle(pathname: string, style: PathStyle | undefined): string {
     case "doubleSlash":
       return pathname.replace(/\//g, "//");
     case "upperCase":
-      return pathname.replace(/\/(v1|api|forms|sessions|agents|threads|inboxes|waits|webhooks|actions|f)(?=\/|$)/g, (segment) => segment.toUpperCase());
+      return pathname.replace(/\/(v1|api|forms|sessions|agents|threads|inboxes|waits|webhooks|actions|f)(?=\/|$)/g, (segment) =>
+        segment.toUpperCase(),
+      );
     case "encodedSlash":
       return pathname.replace(/^(\/[^/]+)\//, "$1%2F");
     case "dotSegments":
@@ -189,6 +201,11 @@ export function describeSent(sent: Sent, bodyChars = 600): string {
   const headers = Object.entries(sent.headers)
     .map(([name, value]) => `${name}: ${value.length > 80 ? `${value.slice(0, 80)}…` : value}`)
     .join("; ");
-  const body = sent.body === null ? "(no body)" : sent.body.length > bodyChars ? `${JSON.stringify(sent.body.slice(0, bodyChars))}…(${sent.body.length} chars)` : JSON.stringify(sent.body);
+  const body =
+    sent.body === null
+      ? "(no body)"
+      : sent.body.length > bodyChars
+        ? `${JSON.stringify(sent.body.slice(0, bodyChars))}…(${sent.body.length} chars)`
+        : JSON.stringify(sent.body);
   return `${sent.method} ${url}\n    as org ${sent.step.actor} (${sent.step.auth}); ${headers}\n    body ${body}`;
 }

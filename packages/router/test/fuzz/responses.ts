@@ -61,11 +61,15 @@ export function answerProblems(sent: Sent, observed: Observed, schemas: Response
   const problems: Problem[] = [];
   const { status, contentType, json } = observed;
   if (status >= 500) problems.push({ rule: "5xx", detail: `answered ${status}` });
-  if (status === 429 && !/^[1-9]\d*$/.test(observed.retryAfter ?? "")) problems.push({ rule: "429 without Retry-After", detail: `Retry-After: ${observed.retryAfter}` });
-  if (status === 429 && sent.org !== null) problems.push({ rule: "valid key rate-limited", detail: "a request with a valid key answered 429 far below the per-key limit" });
+  if (status === 429 && !/^[1-9]\d*$/.test(observed.retryAfter ?? ""))
+    problems.push({ rule: "429 without Retry-After", detail: `Retry-After: ${observed.retryAfter}` });
+  if (status === 429 && sent.org !== null)
+    problems.push({ rule: "valid key rate-limited", detail: "a request with a valid key answered 429 far below the per-key limit" });
   if (isHostedPage(sent)) {
-    if (!contentType.startsWith("text/html")) problems.push({ rule: "hosted page media type", detail: `the hosted page answered ${status} as ${contentType || "nothing"}` });
-    if (/\[native code\]|function Object\(\)/.test(observed.text)) problems.push({ rule: "hosted page shows prototype members", detail: "the page shows a function of Object.prototype" });
+    if (!contentType.startsWith("text/html"))
+      problems.push({ rule: "hosted page media type", detail: `the hosted page answered ${status} as ${contentType || "nothing"}` });
+    if (/\[native code\]|function Object\(\)/.test(observed.text))
+      problems.push({ rule: "hosted page shows prototype members", detail: "the page shows a function of Object.prototype" });
     return problems;
   }
   const stream = status === 200 && contentType.startsWith("text/event-stream");
@@ -115,7 +119,8 @@ function semanticProblems(sent: Sent, json: unknown): Problem[] {
   const usage = body?.usage as Record<string, unknown> | null | undefined;
   if (usage && typeof usage === "object") {
     for (const [name, value] of Object.entries(usage)) {
-      if (!Number.isSafeInteger(value) || (value as number) < 0) problems.push({ rule: "usage not a safe integer", detail: `usage.${name} is ${JSON.stringify(value)}` });
+      if (!Number.isSafeInteger(value) || (value as number) < 0)
+        problems.push({ rule: "usage not a safe integer", detail: `usage.${name} is ${JSON.stringify(value)}` });
     }
   }
   const page = body?.pagination as { limit: number; offset: number; total: number } | undefined;
@@ -125,12 +130,20 @@ function semanticProblems(sent: Sent, json: unknown): Problem[] {
     if (offset.length === 1 && !query.has("cursor") && (String(page.offset) !== String(Number(offset[0])) || !Number.isSafeInteger(page.offset))) {
       problems.push({ rule: "pagination echo", detail: `asked offset=${offset[0]}, answered offset ${page.offset}` });
     }
-    if (!query.has("cursor") && Number.isSafeInteger(page.offset) && body.data.length !== Math.max(0, Math.min(page.limit, page.total - page.offset))) {
-      problems.push({ rule: "pagination count", detail: `${body.data.length} items for limit ${page.limit}, offset ${page.offset}, total ${page.total}` });
+    if (
+      !query.has("cursor") &&
+      Number.isSafeInteger(page.offset) &&
+      body.data.length !== Math.max(0, Math.min(page.limit, page.total - page.offset))
+    ) {
+      problems.push({
+        rule: "pagination count",
+        detail: `${body.data.length} items for limit ${page.limit}, offset ${page.offset}, total ${page.total}`,
+      });
     }
   }
   for (const link of hostedLinks(body)) {
-    if (!link.startsWith(`http://${FUZZ_HOST}/`)) problems.push({ rule: "hosted URL on another host", detail: `${link} (the request went to ${new URL(sent.url).host})` });
+    if (!link.startsWith(`http://${FUZZ_HOST}/`))
+      problems.push({ rule: "hosted URL on another host", detail: `${link} (the request went to ${new URL(sent.url).host})` });
   }
   if (sent.operation.name === "POST /v1/webhooks" && typeof body?.url === "string") {
     const host = new URL(body.url).hostname;

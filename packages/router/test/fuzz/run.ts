@@ -167,9 +167,13 @@ export class FuzzRun {
       ...leakProblems(sent, observed, world),
     ];
     if (expected !== null) count(sent.method === "GET" ? "read that must succeed" : "valid hosted submission");
-    if (world.reported.length > 0 && observed.status < 500) problems.push({ rule: "error reported", detail: "the server reported an error while answering below 500" });
+    if (world.reported.length > 0 && observed.status < 500)
+      problems.push({ rule: "error reported", detail: "the server reported an error while answering below 500" });
     if (expected !== null && observed.status !== expected && !limited) {
-      problems.push({ rule: sent.method === "GET" ? "valid read refused" : "valid hosted submission refused", detail: `answered ${observed.status}, expected ${expected}` });
+      problems.push({
+        rule: sent.method === "GET" ? "valid read refused" : "valid hosted submission refused",
+        detail: `answered ${observed.status}, expected ${expected}`,
+      });
     }
     if (photo.before !== null) {
       if (observed.status >= 400) {
@@ -179,9 +183,12 @@ export class FuzzRun {
         // Whoever posts a hosted form has it in hand: a refused post still opens a created session.
         const session = isHostedPage(sent) && sent.method === "POST" ? sent.path[0]?.value : null;
         const opened = session ? ([...earlier.keys()].find((key) => key.endsWith(`/${session}`)) ?? null) : null;
-        const changed = differences(earlier, after).filter((line) => !(opened && line.startsWith(`${opened}:`) && onlyOpened(earlier, after, opened)));
+        const changed = differences(earlier, after).filter(
+          (line) => !(opened && line.startsWith(`${opened}:`) && onlyOpened(earlier, after, opened)),
+        );
         const rule = observed.status >= 500 ? "5xx wrote" : "4xx wrote";
-        if (changed.length > 0) problems.push({ rule, detail: `answered ${observed.status} and changed ${changed.length}: ${changed.slice(0, 4).join("; ")}` });
+        if (changed.length > 0)
+          problems.push({ rule, detail: `answered ${observed.status} and changed ${changed.length}: ${changed.slice(0, 4).join("; ")}` });
         this.#current = after;
       } else {
         this.#current = null;
@@ -212,7 +219,8 @@ export class FuzzRun {
     const allowed = notFoundAnswers(sent);
     let detail: string | null = null;
     if (observed.status < 400) detail = `another organization's id answered ${observed.status}`;
-    else if (absent.status !== observed.status) detail = `another organization's id answered ${observed.status}, an id that does not exist ${absent.status}`;
+    else if (absent.status !== observed.status)
+      detail = `another organization's id answered ${observed.status}, an id that does not exist ${absent.status}`;
     // A path naming another organization's record is not found; a body naming one may first meet the path's own state.
     else if (allowed && twinPath.some((source, i) => source !== sent.step.path[i]) && !allowed.includes(observed.status)) {
       detail = `a request on another organization's id answered ${observed.status}, not 404`;
@@ -244,7 +252,8 @@ export class FuzzRun {
       const [orgId, id] = key.split("/") as [string, string];
       const { eventCount } = recordHeader(value);
       const events = await this.context.store.timeline(orgId, id);
-      if (events.length !== eventCount) this.#fail(null, null, [{ rule: "timeline length", detail: `${id} has ${events.length} events, its eventCount is ${eventCount}` }]);
+      if (events.length !== eventCount)
+        this.#fail(null, null, [{ rule: "timeline length", detail: `${id} has ${events.length} events, its eventCount is ${eventCount}` }]);
     }
   }
 }

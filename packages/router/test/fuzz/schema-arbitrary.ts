@@ -32,7 +32,10 @@ export function valueFor(document: OpenApiDocument, schema: unknown, hints: Hint
     case "integer":
       return withEdges(fc.integer({ min: num(node.minimum, -1000), max: num(node.maximum, 1_000_000) }), [node.minimum, node.maximum]);
     case "number":
-      return fc.oneof(fc.integer({ min: num(node.minimum, -1000), max: num(node.maximum, 1_000_000) }), fc.double({ min: num(node.minimum, -1000), max: num(node.maximum, 1e6), noNaN: true }));
+      return fc.oneof(
+        fc.integer({ min: num(node.minimum, -1000), max: num(node.maximum, 1_000_000) }),
+        fc.double({ min: num(node.minimum, -1000), max: num(node.maximum, 1e6), noNaN: true }),
+      );
     case "boolean":
       return fc.boolean();
     case "null":
@@ -71,7 +74,9 @@ function stringFor(node: Schema): fc.Arbitrary<Recipe> {
     { weight: 8, arbitrary: fc.string({ minLength: min, maxLength: Math.max(min, max), unit: "grapheme-ascii" }) },
     { weight: 2, arbitrary: fc.string({ minLength: min, maxLength: Math.max(min, max), unit: "grapheme" }) },
     // Exactly as long as allowed, in one-byte and in four-byte characters (two UTF-16 units each).
-    ...(longest > 0 && longest <= EDGE_LIMIT ? [{ weight: 1, arbitrary: fc.constantFrom<Recipe>("x".repeat(longest), "😀".repeat(Math.floor(longest / 2))) }] : []),
+    ...(longest > 0 && longest <= EDGE_LIMIT
+      ? [{ weight: 1, arbitrary: fc.constantFrom<Recipe>("x".repeat(longest), "😀".repeat(Math.floor(longest / 2))) }]
+      : []),
   );
 }
 
@@ -80,7 +85,13 @@ function arrayFor(document: OpenApiDocument, node: Schema, hints: Hints, depth: 
   const minLength = num(node.minItems, 0);
   const maxLength = Math.max(minLength, Math.min(num(node.maxItems, 3), 3));
   const most = num(node.maxItems, 0);
-  const lengths = most > maxLength && most <= 200 ? [{ minLength, maxLength }, { minLength: most, maxLength: most }] : [{ minLength, maxLength }];
+  const lengths =
+    most > maxLength && most <= 200
+      ? [
+          { minLength, maxLength },
+          { minLength: most, maxLength: most },
+        ]
+      : [{ minLength, maxLength }];
   const arrays = lengths.map((size) =>
     node.uniqueItems === true ? fc.uniqueArray(item, { ...size, selector: (value) => JSON.stringify(value) }) : fc.array(item, size),
   );

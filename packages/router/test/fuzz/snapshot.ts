@@ -26,7 +26,9 @@ async function listAll(store: Store, orgId: string, kind: RecordKind): Promise<{
 
 /** Reads every list of every kind of each organization, all at once. */
 export async function snapshot(store: Store, orgIds: readonly string[]): Promise<Snapshot> {
-  const lists = await Promise.all(orgIds.flatMap((orgId) => RECORD_KINDS.map(async (kind) => ({ orgId, kind, ...(await listAll(store, orgId, kind)) }))));
+  const lists = await Promise.all(
+    orgIds.flatMap((orgId) => RECORD_KINDS.map(async (kind) => ({ orgId, kind, ...(await listAll(store, orgId, kind)) }))),
+  );
   const entries = new Map<string, string>();
   for (const { orgId, kind, total, records } of lists) {
     entries.set(`${orgId}/${kind} total`, String(total));
@@ -65,7 +67,8 @@ export function jsonOf(value: unknown): string {
     } else {
       const keys = Object.keys(item);
       stack.push(new Literal("}"));
-      for (let i = keys.length - 1; i >= 0; i--) stack.push((item as Record<string, unknown>)[keys[i]!], new Literal(`${i > 0 ? "," : ""}${JSON.stringify(keys[i])}:`));
+      for (let i = keys.length - 1; i >= 0; i--)
+        stack.push((item as Record<string, unknown>)[keys[i]!], new Literal(`${i > 0 ? "," : ""}${JSON.stringify(keys[i])}:`));
       stack.push(new Literal("{"));
     }
   }

@@ -13,7 +13,12 @@ import { valueFor } from "./schema-arbitrary.js";
 export type Auth = "bearer" | "x-api-key" | "none" | "wrong" | "malformed" | "both";
 
 /** A body: JSON (a recipe, or hostile text), a form post, bytes that are not UTF-8 (by index in `INVALID_UTF8`), or `null` for none. */
-export type BodyRecipe = { readonly json: Recipe } | { readonly text: string | Recipe } | { readonly form: Recipe } | { readonly bytes: number } | null;
+export type BodyRecipe =
+  | { readonly json: Recipe }
+  | { readonly text: string | Recipe }
+  | { readonly form: Recipe }
+  | { readonly bytes: number }
+  | null;
 
 export type PathStyle = "trailingSlash" | "doubleSlash" | "upperCase" | "encodedSlash" | "dotSegments";
 
@@ -87,7 +92,9 @@ export function kindsOf(operation: Operation, param: string): Kind[] {
 function pathFor(operation: Operation, skips: Skips): fc.Arbitrary<PathId[]> {
   if (operation.params.length === 2 && operation.template.includes("/actions/")) {
     // Mostly a thread and one of its own actions; otherwise each picked on its own.
-    const together = fc.tuple(fc.nat({ max: 1000 }), fc.constantFrom<"own" | "other">("own", "own", "own", "other")).map(([n, org]) => [new Pair("action", n, "parent", org), new Pair("action", n, "child", org)]);
+    const together = fc
+      .tuple(fc.nat({ max: 1000 }), fc.constantFrom<"own" | "other">("own", "own", "own", "other"))
+      .map(([n, org]) => [new Pair("action", n, "parent", org), new Pair("action", n, "child", org)]);
     const apart = fc.tuple(pathIdFor(["thread"], null, skips), pathIdFor(["action"], null, skips));
     return fc.oneof({ weight: 4, arbitrary: together }, { weight: 1, arbitrary: apart });
   }
@@ -98,10 +105,25 @@ function queryValue(name: string, schema: Schema, skips: Skips): fc.Arbitrary<st
   const n = fc.nat({ max: 1000 });
   const values = hostileQueryValues(skips);
   const hostile = (list: readonly string[]) => fc.constantFrom(...list);
-  if (name === "cursor") return fc.oneof({ weight: 4, arbitrary: n.map((i) => new Cursor(i, "own")) }, { weight: 1, arbitrary: n.map((i) => new Cursor(i, "other")) }, { weight: 1, arbitrary: hostile(values.text) });
-  if (name === "since") return fc.oneof({ weight: 4, arbitrary: n.map((i) => new Pick(["event"], i, "own")) }, { weight: 1, arbitrary: n.map((i) => new Pick(["event"], i, "other")) }, { weight: 1, arbitrary: hostile(values.text) });
-  if (name === "timeout") return fc.oneof({ weight: 4, arbitrary: fc.constantFrom("0", "0.01", "1") }, { weight: 1, arbitrary: hostile(values.timeout) });
-  if (Array.isArray(schema.enum)) return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...(schema.enum as string[])) }, { weight: 1, arbitrary: fc.constantFrom("", "bogus", "ACTIVE", "open", "%00", "active,completed") });
+  if (name === "cursor")
+    return fc.oneof(
+      { weight: 4, arbitrary: n.map((i) => new Cursor(i, "own")) },
+      { weight: 1, arbitrary: n.map((i) => new Cursor(i, "other")) },
+      { weight: 1, arbitrary: hostile(values.text) },
+    );
+  if (name === "since")
+    return fc.oneof(
+      { weight: 4, arbitrary: n.map((i) => new Pick(["event"], i, "own")) },
+      { weight: 1, arbitrary: n.map((i) => new Pick(["event"], i, "other")) },
+      { weight: 1, arbitrary: hostile(values.text) },
+    );
+  if (name === "timeout")
+    return fc.oneof({ weight: 4, arbitrary: fc.constantFrom("0", "0.01", "1") }, { weight: 1, arbitrary: hostile(values.timeout) });
+  if (Array.isArray(schema.enum))
+    return fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...(schema.enum as string[])) },
+      { weight: 1, arbitrary: fc.constantFrom("", "bogus", "ACTIVE", "open", "%00", "active,completed") },
+    );
   const low = typeof schema.minimum === "number" ? schema.minimum : 0;
   const high = typeof schema.maximum === "number" ? schema.maximum : 1000;
   return fc.oneof({ weight: 3, arbitrary: fc.integer({ min: low, max: high }).map(String) }, { weight: 2, arbitrary: hostile(values.number) });
@@ -110,9 +132,17 @@ function queryValue(name: string, schema: Schema, skips: Skips): fc.Arbitrary<st
 function queryFor(operation: Operation, skips: Skips): fc.Arbitrary<Array<readonly [string, string | Special]>> {
   type Pairs = Array<readonly [string, string | Special]>;
   if (operation.query.length === 0) {
-    return fc.oneof({ weight: 12, arbitrary: fc.constant<Pairs>([]) }, { weight: 1, arbitrary: fc.constantFrom(...unknownQueryNames).map((name): Pairs => [[name, "1"]]) });
+    return fc.oneof(
+      { weight: 12, arbitrary: fc.constant<Pairs>([]) },
+      { weight: 1, arbitrary: fc.constantFrom(...unknownQueryNames).map((name): Pairs => [[name, "1"]]) },
+    );
   }
-  const documented = operation.query.map(({ name, schema }) => rarely(queryValue(name, schema, skips).map((value) => [name, value] as const), 1));
+  const documented = operation.query.map(({ name, schema }) =>
+    rarely(
+      queryValue(name, schema, skips).map((value) => [name, value] as const),
+      1,
+    ),
+  );
   const extra = rarely(
     fc.oneof(
       fc.constantFrom(...unknownQueryNames).map((name) => [name, "1"] as const),
@@ -155,7 +185,8 @@ function replaceAt(root: Recipe, path: ReadonlyArray<string | number>, make: (no
   return Object.fromEntries(Object.keys(record).map((key) => [key, key === head ? replaceAt(record[key]!, rest, make) : record[key]!]));
 }
 
-const isRecord = (node: Recipe): node is Record<string, Recipe> => node !== null && typeof node === "object" && !Array.isArray(node) && !(node instanceof Special);
+const isRecord = (node: Recipe): node is Record<string, Recipe> =>
+  node !== null && typeof node === "object" && !Array.isArray(node) && !(node instanceof Special);
 
 /** A valid body with one place made hostile, one key added (any key), or one removed. */
 export function mutate(root: Recipe, mutation: Mutation): Recipe {
@@ -185,14 +216,25 @@ function formTexts(skips: Skips): string[] {
 
 function bodyFor(document: OpenApiDocument, operation: Operation, skips: Skips): fc.Arbitrary<{ body: BodyRecipe; valid: boolean }> {
   if (!operation.body) {
-    return fc.oneof({ weight: 15, arbitrary: fc.constant({ body: null, valid: true }) }, { weight: 1, arbitrary: hostileJsonText(skips).map((text) => ({ body: { text }, valid: false })) });
+    return fc.oneof(
+      { weight: 15, arbitrary: fc.constant({ body: null, valid: true }) },
+      { weight: 1, arbitrary: hostileJsonText(skips).map((text) => ({ body: { text }, valid: false })) },
+    );
   }
   if (operation.body.contentType !== "application/json") {
     const n = fc.nat({ max: 1000 });
     const values = fc.constantFrom("valid", "valid", "valid", "missing", "extra", "wrong") as fc.Arbitrary<"valid">;
     return fc.oneof(
-      { weight: 6, arbitrary: fc.tuple(values, n).map(([variant, i]) => ({ body: { form: new FormValues(variant, i) }, valid: variant === "valid" })) },
-      { weight: 2, arbitrary: fc.tuple(fc.array(fc.tuple(hostileKey(skips), hostileValue(skips)), { maxLength: 3 }), values, n).map(([pairs, variant, i]) => ({ body: { form: new Entries([...pairs, ["", new FormValues(variant, i)]]) }, valid: false })) },
+      {
+        weight: 6,
+        arbitrary: fc.tuple(values, n).map(([variant, i]) => ({ body: { form: new FormValues(variant, i) }, valid: variant === "valid" })),
+      },
+      {
+        weight: 2,
+        arbitrary: fc
+          .tuple(fc.array(fc.tuple(hostileKey(skips), hostileValue(skips)), { maxLength: 3 }), values, n)
+          .map(([pairs, variant, i]) => ({ body: { form: new Entries([...pairs, ["", new FormValues(variant, i)]]) }, valid: false })),
+      },
       { weight: 1, arbitrary: fc.constantFrom(...formTexts(skips)).map((text) => ({ body: { text }, valid: false })) },
       { weight: 1, arbitrary: fc.nat({ max: INVALID_UTF8.length - 1 }).map((bytes) => ({ body: { bytes }, valid: false })) },
     );
@@ -216,7 +258,16 @@ function bodyFor(document: OpenApiDocument, operation: Operation, skips: Skips):
 const TWIST: fc.Arbitrary<Twist> = fc.oneof(
   fc.record({ method: fc.constantFrom("PUT", "DELETE", "PATCH", "POST", "GET", "HEAD", "OPTIONS", "FOO", "patch", "Post", "delete") }),
   fc.record({ pathStyle: fc.constantFrom<PathStyle>("trailingSlash", "doubleSlash", "upperCase", "encodedSlash", "dotSegments") }),
-  fc.record({ contentType: fc.constantFrom<string | null>(null, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16", "application/xml") }),
+  fc.record({
+    contentType: fc.constantFrom<string | null>(
+      null,
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/json; charset=utf-16",
+      "application/xml",
+    ),
+  }),
   fc.constant({ stream: true }),
   fc.record({ host: fc.constantFrom("evil.example", "fuzz.test.evil.example", "FUZZ.TEST", "127.0.0.1:1") }),
   fc.record({ accept: fc.constantFrom("text/event-stream", "application/json", "*/*", "text/html") }),

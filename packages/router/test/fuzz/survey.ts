@@ -12,7 +12,10 @@ function cause(world: World): string {
 }
 
 function blur(text: string): string {
-  return text.replace(/[a-z]+_[0-9a-f]{32}/g, "<id>").replace(/org_[0-9a-f]+/g, "<org>").replace(/\d+/g, "N");
+  return text
+    .replace(/[a-z]+_[0-9a-f]{32}/g, "<id>")
+    .replace(/org_[0-9a-f]+/g, "<org>")
+    .replace(/\d+/g, "N");
 }
 
 export class Survey {

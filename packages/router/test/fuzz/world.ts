@@ -112,9 +112,14 @@ export class World {
     const problems: string[] = [];
     for (const { url, body } of this.deliveries) {
       if (!PUBLIC_HOSTS.some((host) => new URL(url).host === host)) problems.push(`a delivery to ${url}`);
-      for (const [mine, theirs] of [[this.pools.a, this.pools.b], [this.pools.b, this.pools.a]] as const) {
+      for (const [mine, theirs] of [
+        [this.pools.a, this.pools.b],
+        [this.pools.b, this.pools.a],
+      ] as const) {
         if (!url.includes(`/${mine.orgId}/`)) continue;
-        const leaked = [theirs.orgId, ...theirs.known].find((id) => body.includes(id) && !mine.known.has(id) && !mine.sent.some((sent) => sent.includes(id)));
+        const leaked = [theirs.orgId, ...theirs.known].find(
+          (id) => body.includes(id) && !mine.known.has(id) && !mine.sent.some((sent) => sent.includes(id)),
+        );
         if (leaked) problems.push(`a delivery to ${mine.orgId}'s endpoint ${url} carries ${leaked} of the other organization`);
       }
     }
@@ -125,7 +130,10 @@ export class World {
   /** The reported errors as text, stacks included: what a failure shows the reader. */
   describeReported(): string {
     return this.reported
-      .map(({ where, error }) => `  from ${where}: ${error instanceof Error ? (error.stack ?? error.message).split("\n").slice(0, 8).join("\n    ") : String(error)}`)
+      .map(
+        ({ where, error }) =>
+          `  from ${where}: ${error instanceof Error ? (error.stack ?? error.message).split("\n").slice(0, 8).join("\n    ") : String(error)}`,
+      )
       .join("\n");
   }
 }

@@ -7,11 +7,7 @@ import { type EngineModel, type Entry, no, ok, type States, type Verdict } from 
 
 type Session = Entry<"agent_session"> | undefined;
 
-export function createAgent(
-  m: EngineModel,
-  input: { name: string; capabilities?: Capability[]; modelId?: string | null },
-  valid: boolean,
-): Verdict {
+export function createAgent(m: EngineModel, input: { name: string; capabilities?: Capability[]; modelId?: string | null }, valid: boolean): Verdict {
   if (!valid) return no("invalid_input");
   const { name, capabilities = [], modelId = null } = input;
   return m.add("agent", { id: "", name, capabilities, modelId, metadata: {}, createdAt: m.now, updatedAt: m.now }, "agent.created");

@@ -134,9 +134,10 @@ async function checkTimeline(r: Real, kind: Kind, entry: Entry): Promise<void> {
   const what = `${kind} ${id}`;
   const events = await r.engine.timeline(r.org, id);
   expectTimeline(r, what, events, entry.log);
-  r.expect(events.map((event) => [event.seq, event.recordId, event.orgId, event.kind]), `${what}: timeline numbering`).toEqual(
-    events.map((_, index) => [index + 1, id, r.org, kind]),
-  );
+  r.expect(
+    events.map((event) => [event.seq, event.recordId, event.orgId, event.kind]),
+    `${what}: timeline numbering`,
+  ).toEqual(events.map((_, index) => [index + 1, id, r.org, kind]));
   r.expect(r.emitted.get(id) ?? [], `${what}: events emitted in-process`).toEqual(events.map((event) => event.type));
   const half = Math.floor(events.length / 2);
   r.expect(await r.engine.timeline(r.org, id, { afterSeq: half }), `${what}: timeline after ${half}`).toEqual(events.slice(half));

@@ -21,22 +21,27 @@ const moveClock = fc
     { weight: 3, arbitrary: fc.integer({ min: 0, max: 20 * 60 * SECOND }) },
     { weight: 1, arbitrary: fc.integer({ min: 60, max: 180 }).map((minutes) => minutes * 60 * SECOND) },
   )
-  .map((ms) =>
-    new Step(`clock += ${ms} ms`, [], async (m, r) => {
-      m.advance(ms);
-      r.clock.now += ms;
-    }),
+  .map(
+    (ms) =>
+      new Step(`clock += ${ms} ms`, [], async (m, r) => {
+        m.advance(ms);
+        r.clock.now += ms;
+      }),
   );
 
 /** The clock moves to a millisecond before, onto or after one of the deadlines ahead, where off-by-one errors live. */
 const toDeadline = fc.record({ pick: fc.nat({ max: 1000 }), offset: fc.constantFrom(-1, 0, 0, 1) }).map((p) => {
   const label = `clock → deadline#${p.pick}${p.offset === 0 ? "" : ` ${p.offset > 0 ? "+" : "-"} 1 ms`}`;
-  return new Step(label, (m) => m.deadlines().length > 0, async (m, r) => {
-    const deadlines = m.deadlines();
-    const ms = Math.max(0, deadlines[p.pick % deadlines.length]! + p.offset - m.now);
-    m.advance(ms);
-    r.clock.now += ms;
-  });
+  return new Step(
+    label,
+    (m) => m.deadlines().length > 0,
+    async (m, r) => {
+      const deadlines = m.deadlines();
+      const ms = Math.max(0, deadlines[p.pick % deadlines.length]! + p.offset - m.now);
+      m.advance(ms);
+      r.clock.now += ms;
+    },
+  );
 });
 
 /** A round of background work; then every record that time or an executor changes reads as the model says. */
@@ -52,27 +57,29 @@ const tick = fc.constant(
 );
 
 /** Writing what time did to one record (of any kind, so a record of another kind of this run is found too). */
-const settle = fc.record({ kind: fc.constantFrom(...KINDS), target: ref }).map((p) =>
-  new Step(`settle(${named(p.target, p.kind)})`, [p.kind], async (m, r) => {
-    const { id } = resolve(m, r, p.kind, p.target);
-    const kind = KINDS.find((k) => m.records[k].some((e) => e.state.id === id)) ?? p.kind;
-    const entry = (m.records[kind] as Entry[]).find((e) => e.state.id === id);
-    const verdict: Verdict = entry ? { ok: true } : { ok: false, code: "not_found" };
-    const count = entry ? m.flush(entry) : 0;
-    const got = await answer(() => r.engine.settle(r.org, id));
-    expectVerdict("settle", verdict, got);
-    if (got.ok) r.expect(got.value, "settle: events written").toBe(count);
-    await checkTouched(m, r, kind, entry);
-  }),
+const settle = fc.record({ kind: fc.constantFrom(...KINDS), target: ref }).map(
+  (p) =>
+    new Step(`settle(${named(p.target, p.kind)})`, [p.kind], async (m, r) => {
+      const { id } = resolve(m, r, p.kind, p.target);
+      const kind = KINDS.find((k) => m.records[k].some((e) => e.state.id === id)) ?? p.kind;
+      const entry = (m.records[kind] as Entry[]).find((e) => e.state.id === id);
+      const verdict: Verdict = entry ? { ok: true } : { ok: false, code: "not_found" };
+      const count = entry ? m.flush(entry) : 0;
+      const got = await answer(() => r.engine.settle(r.org, id));
+      expectVerdict("settle", verdict, got);
+      if (got.ok) r.expect(got.value, "settle: events written").toBe(count);
+      await checkTouched(m, r, kind, entry);
+    }),
 );
 
 /** One record read every way, or "not found" for an id that names none of this kind. */
-const readOne = fc.record({ kind: fc.constantFrom(...KINDS), target: ref }).map((p) =>
-  new Step(`read(${named(p.target, p.kind)})`, [p.kind], async (m, r) => {
-    const { id, entry } = resolve(m, r, p.kind, p.target);
-    if (entry) return checkRecord(m, r, p.kind, entry as Entry, true);
-    expectVerdict(`get ${p.kind} ${id}`, { ok: false, code: "not_found" }, await answer(() => read[p.kind](r, id)));
-  }),
+const readOne = fc.record({ kind: fc.constantFrom(...KINDS), target: ref }).map(
+  (p) =>
+    new Step(`read(${named(p.target, p.kind)})`, [p.kind], async (m, r) => {
+      const { id, entry } = resolve(m, r, p.kind, p.target);
+      if (entry) return checkRecord(m, r, p.kind, entry as Entry, true);
+      expectVerdict(`get ${p.kind} ${id}`, { ok: false, code: "not_found" }, await answer(() => read[p.kind](r, id)));
+    }),
 );
 
 /** A page of a list of one of `kinds`, by offset or walked by cursor, with or without a status. */
@@ -83,10 +90,7 @@ const listPage = (kinds: Kind[]) =>
       status: fc.nat(),
       filtered: fc.nat({ max: 2 }),
       limit: fc.integer({ min: 1, max: 4 }),
-      offset: fc.oneof(
-        { weight: 12, arbitrary: fc.nat({ max: 6 }) },
-        { weight: 1, arbitrary: fc.constantFrom(1_000_000, Number.MAX_SAFE_INTEGER) },
-      ),
+      offset: fc.oneof({ weight: 12, arbitrary: fc.nat({ max: 6 }) }, { weight: 1, arbitrary: fc.constantFrom(1_000_000, Number.MAX_SAFE_INTEGER) }),
       walk: fc.boolean(),
     })
     .map((p) => {
@@ -111,14 +115,22 @@ const BAD_QUERIES: object[] = [
   { cursor: "nope" },
   { colour: "red" },
 ];
-const badList = fc.record({ kind: fc.constantFrom(...KINDS), query: fc.constantFrom(...BAD_QUERIES) }).map((p) =>
-  new Step(`list(${p.kind}, ${show(p.query)})`, [], async (_m, r) => {
-    const got = await answer(() => list[p.kind](r, p.query));
-    expectVerdict(`list of ${p.kind} by ${show(p.query)}`, { ok: false, code: "invalid_input" }, got);
-  }),
+const badList = fc.record({ kind: fc.constantFrom(...KINDS), query: fc.constantFrom(...BAD_QUERIES) }).map(
+  (p) =>
+    new Step(`list(${p.kind}, ${show(p.query)})`, [], async (_m, r) => {
+      const got = await answer(() => list[p.kind](r, p.query));
+      expectVerdict(`list of ${p.kind} by ${show(p.query)}`, { ok: false, code: "invalid_input" }, got);
+    }),
 );
 
-const COMMON: Weighted[] = [[moveClock, 3], [toDeadline, 2], [tick, 2], [settle, 1], [readOne, 1], [badList, 1]];
+const COMMON: Weighted[] = [
+  [moveClock, 3],
+  [toDeadline, 2],
+  [tick, 2],
+  [settle, 1],
+  [readOne, 1],
+  [badList, 1],
+];
 
 /** `[arbitrary, weight]` pairs as the list `fc.commands` draws from uniformly. */
 const weighted = (pairs: Weighted[]) => pairs.flatMap(([arbitrary, weight]) => Array.from({ length: weight }, () => arbitrary));

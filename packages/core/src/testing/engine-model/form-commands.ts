@@ -50,9 +50,7 @@ const createForm = fc
 
 /** Every (field, value) pair of the menu; a value the field refuses is drawn a third as often as one it takes. */
 const FIELD_VALUES = FIELD_MENU.flatMap(({ field, choices }) => choices.map((c): [string, FieldChoice] => [field.name, c]));
-const fieldValue = fc.oneof(
-  ...FIELD_VALUES.map(([, c], index) => ({ weight: c.value === undefined ? 1 : 3, arbitrary: fc.constant(index) })),
-);
+const fieldValue = fc.oneof(...FIELD_VALUES.map(([, c], index) => ({ weight: c.value === undefined ? 1 : 3, arbitrary: fc.constant(index) })));
 
 /**
  * `pairs` as a posted object holds them: each field once, where it first came, with its last value.
@@ -109,17 +107,18 @@ const createFormSession = fc
 /** The hosted page acts by session id alone (the URL is the capability): another organization's session is not tried there. */
 const hosted = (target: Ref): Ref => (target.how === "stranger" ? { ...target, how: "absent" } : target);
 
-const openFormSession = ref.map(hosted).map((target) =>
-  new Step(`open(${named(target, "form_session")})`, ["form_session"], (m, r) => {
-    const { id, entry } = resolve(m, r, "form_session", target);
-    return both(m, r, {
-      what: "formSessions.open",
-      kind: "form_session",
-      model: () => forms.open(m, entry),
-      engine: () => r.engine.formSessions.open(id),
-      touched: () => entry,
-    });
-  }),
+const openFormSession = ref.map(hosted).map(
+  (target) =>
+    new Step(`open(${named(target, "form_session")})`, ["form_session"], (m, r) => {
+      const { id, entry } = resolve(m, r, "form_session", target);
+      return both(m, r, {
+        what: "formSessions.open",
+        kind: "form_session",
+        model: () => forms.open(m, entry),
+        engine: () => r.engine.formSessions.open(id),
+        touched: () => entry,
+      });
+    }),
 );
 
 const submitFormSession = fc
@@ -144,17 +143,18 @@ const extendFormSession = fc
     session: ref,
     seconds: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 1800 }) }, { weight: 1, arbitrary: fc.constantFrom(0, -5, 1.5) }),
   })
-  .map((p) =>
-    new Step(`extend(${named(p.session, "form_session")}, ${p.seconds})`, ["form_session"], (m, r) => {
-      const { id, entry } = resolve(m, r, "form_session", p.session);
-      return both(m, r, {
-        what: "formSessions.extend",
-        kind: "form_session",
-        model: () => forms.extend(m, entry, p.seconds, Number.isInteger(p.seconds) && p.seconds >= 1),
-        engine: () => r.engine.formSessions.extend(r.org, id, { expiresIn: p.seconds }),
-        touched: () => entry as Entry | undefined,
-      });
-    }),
+  .map(
+    (p) =>
+      new Step(`extend(${named(p.session, "form_session")}, ${p.seconds})`, ["form_session"], (m, r) => {
+        const { id, entry } = resolve(m, r, "form_session", p.session);
+        return both(m, r, {
+          what: "formSessions.extend",
+          kind: "form_session",
+          model: () => forms.extend(m, entry, p.seconds, Number.isInteger(p.seconds) && p.seconds >= 1),
+          engine: () => r.engine.formSessions.extend(r.org, id, { expiresIn: p.seconds }),
+          touched: () => entry as Entry | undefined,
+        });
+      }),
   );
 
 export const FORM_COMMANDS: Weighted[] = [

@@ -80,7 +80,9 @@ export function submit(m: EngineModel, entry: Session, posted: Record<string, Fi
   const submission = build(m, state, posted, partial);
   if (state.status === "submitted") {
     const before = Object.entries(state.submission!.values);
-    const same = submission !== null && before.length === Object.keys(submission.values).length &&
+    const same =
+      submission !== null &&
+      before.length === Object.keys(submission.values).length &&
       before.every(([name, value]) => Object.is(submission.values[name], value));
     return same ? ok() : no("illegal_transition");
   }
@@ -97,12 +99,7 @@ export function submit(m: EngineModel, entry: Session, posted: Record<string, Fi
  * the person did not ask for a whole one). A field not posted keeps its prefill; a hidden one
  * always does.
  */
-function build(
-  m: EngineModel,
-  state: States["form_session"],
-  posted: Record<string, FieldChoice>,
-  partial: boolean | undefined,
-): Submission | null {
+function build(m: EngineModel, state: States["form_session"], posted: Record<string, FieldChoice>, partial: boolean | undefined): Submission | null {
   if (Object.keys(posted).some((name) => !state.fields.some((field) => field.name === name))) return null;
   const values: Record<string, FieldValue> = {};
   const missing: string[] = [];

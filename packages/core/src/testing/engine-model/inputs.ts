@@ -23,7 +23,11 @@ export const FIELD_MENU: readonly { field: FormField; choices: readonly FieldCho
   },
   {
     field: { name: "issue", label: "What happened?", type: "textarea" },
-    choices: [{ raw: "It broke\nagain", value: "It broke\nagain" }, { raw: "  kept  ", value: "  kept  " }, { raw: "   ", value: "   " }],
+    choices: [
+      { raw: "It broke\nagain", value: "It broke\nagain" },
+      { raw: "  kept  ", value: "  kept  " },
+      { raw: "   ", value: "   " },
+    ],
   },
   {
     field: { name: "age", type: "number", required: true },
@@ -40,7 +44,13 @@ export const FIELD_MENU: readonly { field: FormField; choices: readonly FieldCho
   { field: { name: "visit", type: "date" }, choices: [{ raw: "2026-02-28", value: "2026-02-28" }, { raw: "2026-02-30" }] },
   { field: { name: "ref", type: "hidden" }, choices: [{ raw: "crm-7", value: "crm-7" }] },
   // Filled only by prefill: a session of a form with it and no prefill of it is refused.
-  { field: { name: "token", type: "hidden", required: true }, choices: [{ raw: "tok-1", value: "tok-1" }, { raw: " ", value: " " }] },
+  {
+    field: { name: "token", type: "hidden", required: true },
+    choices: [
+      { raw: "tok-1", value: "tok-1" },
+      { raw: " ", value: " " },
+    ],
+  },
   // Names every JavaScript object has: a form with one is refused (its values are keyed by name).
   { field: { name: "constructor", type: "text" }, choices: [{ raw: "built", value: "built" }], reserved: true },
   { field: { name: "__proto__", type: "text", required: true }, choices: [{ raw: "proto", value: "proto" }], reserved: true },

@@ -59,34 +59,38 @@ export async function runEngineModel(options: EngineModelOptions): Promise<void>
       await destroyStore(options, store);
     });
 
-    it(`answers as the reference model in ${runs} random command sequences`, async () => {
-      const replay = env.ENGINE_MODEL_SEED ? { seed: Number(env.ENGINE_MODEL_SEED), path: env.ENGINE_MODEL_PATH, endOnFailure: true } : {};
-      let run = 0;
-      const constraints = {
-        maxCommands: options.maxCommands ?? 100,
-        size: "max" as const,
-        ...(env.ENGINE_MODEL_REPLAY ? { replayPath: env.ENGINE_MODEL_REPLAY } : {}),
-      };
-      // One family of commands a run, or all of them mixed: runs of one family go deeper.
-      const sequences = fc.oneof(...Object.values(FAMILIES).map((family) => fc.commands(family, constraints)));
-      await fc.assert(
-        fc.asyncProperty(sequences, async (commands) => {
-          let pair: { model: EngineModel; real: Real } | undefined;
-          const start = FIRST_RUN + ++run * RUN_SPACING;
-          await fc.asyncModelRun(() => (pair = newRun(store, strangers, start, expect)), commands);
-          if (pair) await checkEverything(pair.model, pair.real);
-        }),
-        {
-          numRuns: runs,
-          // Sequences of every length up to the maximum, not mostly short ones.
-          unbiased: true,
-          // Stopped short of the test's time limit, so a failure still prints its seed and sequence, shrunk so far.
-          interruptAfterTimeLimit: Math.max(1000, timeoutMs - 15_000),
-          markInterruptAsFailure: true,
-          ...replay,
-        },
-      );
-    }, timeoutMs);
+    it(
+      `answers as the reference model in ${runs} random command sequences`,
+      async () => {
+        const replay = env.ENGINE_MODEL_SEED ? { seed: Number(env.ENGINE_MODEL_SEED), path: env.ENGINE_MODEL_PATH, endOnFailure: true } : {};
+        let run = 0;
+        const constraints = {
+          maxCommands: options.maxCommands ?? 100,
+          size: "max" as const,
+          ...(env.ENGINE_MODEL_REPLAY ? { replayPath: env.ENGINE_MODEL_REPLAY } : {}),
+        };
+        // One family of commands a run, or all of them mixed: runs of one family go deeper.
+        const sequences = fc.oneof(...Object.values(FAMILIES).map((family) => fc.commands(family, constraints)));
+        await fc.assert(
+          fc.asyncProperty(sequences, async (commands) => {
+            let pair: { model: EngineModel; real: Real } | undefined;
+            const start = FIRST_RUN + ++run * RUN_SPACING;
+            await fc.asyncModelRun(() => (pair = newRun(store, strangers, start, expect)), commands);
+            if (pair) await checkEverything(pair.model, pair.real);
+          }),
+          {
+            numRuns: runs,
+            // Sequences of every length up to the maximum, not mostly short ones.
+            unbiased: true,
+            // Stopped short of the test's time limit, so a failure still prints its seed and sequence, shrunk so far.
+            interruptAfterTimeLimit: Math.max(1000, timeoutMs - 15_000),
+            markInterruptAsFailure: true,
+            ...replay,
+          },
+        );
+      },
+      timeoutMs,
+    );
   });
 }
 

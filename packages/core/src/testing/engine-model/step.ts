@@ -67,8 +67,10 @@ export function ownEntry<K extends Kind>(m: EngineModel, kind: K, target: Ref): 
 export const named = (target: Ref, kind: Kind) => `${target.how === "own" ? "" : `${target.how} `}${kind}#${target.pick}`;
 
 /** The record a create added, when the model says it did. */
-export const created = (m: EngineModel, kind: Kind) => (verdict: Verdict): Entry | undefined =>
-  verdict.ok ? (m.records[kind].at(-1) as Entry | undefined) : undefined;
+export const created =
+  (m: EngineModel, kind: Kind) =>
+  (verdict: Verdict): Entry | undefined =>
+    verdict.ok ? (m.records[kind].at(-1) as Entry | undefined) : undefined;
 
 /** Metadata for a create: mostly valid. */
 export const metadataIndex = choice(METADATA, (item) => (item.valid ? 6 : 1));

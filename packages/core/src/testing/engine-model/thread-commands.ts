@@ -17,21 +17,22 @@ import * as threads from "./threads.js";
  */
 const SMALL = CONTEXT_VALUES.findIndex((item) => item.value === "enterprise");
 const VALID_KEYS = [...CONTEXT_KEYS.keys()].filter((key) => CONTEXT_KEYS[key]!.valid);
-const pair = fc.tuple(choice(CONTEXT_KEYS, (key) => (key.valid ? 8 : 1)), choice(CONTEXT_VALUES, (item) => (item.valid ? 8 : 1)));
+const pair = fc.tuple(
+  choice(CONTEXT_KEYS, (key) => (key.valid ? 8 : 1)),
+  choice(CONTEXT_VALUES, (item) => (item.valid ? 8 : 1)),
+);
 const manyNew = fc
   .uniqueArray(fc.constantFrom(...VALID_KEYS), { minLength: 6, maxLength: 12 })
   .map((keys) => keys.map((key): [number, number] => [key, SMALL]));
-const patch = fc
-  .oneof({ weight: 4, arbitrary: fc.array(pair, { maxLength: 8 }) }, { weight: 1, arbitrary: manyNew })
-  .map((pairs) => {
-    // As the object holds them: a key given twice keeps its last value.
-    const last = new Map(pairs);
-    return {
-      variables: Object.fromEntries(pairs.map(([key]) => [CONTEXT_KEYS[key]!.key, CONTEXT_VALUES[last.get(key)!]!.value])),
-      keysValid: pairs.every(([key]) => CONTEXT_KEYS[key]!.valid),
-      valuesValid: [...last.values()].every((value) => CONTEXT_VALUES[value]!.valid),
-    };
-  });
+const patch = fc.oneof({ weight: 4, arbitrary: fc.array(pair, { maxLength: 8 }) }, { weight: 1, arbitrary: manyNew }).map((pairs) => {
+  // As the object holds them: a key given twice keeps its last value.
+  const last = new Map(pairs);
+  return {
+    variables: Object.fromEntries(pairs.map(([key]) => [CONTEXT_KEYS[key]!.key, CONTEXT_VALUES[last.get(key)!]!.value])),
+    keysValid: pairs.every(([key]) => CONTEXT_KEYS[key]!.valid),
+    valuesValid: [...last.values()].every((value) => CONTEXT_VALUES[value]!.valid),
+  };
+});
 
 /** The given fields of a generated input, without those left `undefined`. */
 const given = <T extends object>(input: T): T => Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as T;
@@ -54,47 +55,50 @@ const createThread = fc.record({ patch, withVariables: fc.boolean(), metadata: m
   );
 });
 
-const updateContext = fc.record({ thread: ref, patch }).map((p) =>
-  new Step(`updateContext(${named(p.thread, "thread")}, ${show(p.patch.variables)})`, ["thread"], (m, r) => {
-    const { id, entry } = resolve(m, r, "thread", p.thread);
-    return both(m, r, {
-      what: "threads.updateContext",
-      kind: "thread",
-      model: () => threads.updateContext(m, entry, p.patch, p.patch.valuesValid),
-      engine: () => r.engine.threads.updateContext(r.org, id, { contextVariables: p.patch.variables }),
-      touched: () => entry,
-    });
-  }),
+const updateContext = fc.record({ thread: ref, patch }).map(
+  (p) =>
+    new Step(`updateContext(${named(p.thread, "thread")}, ${show(p.patch.variables)})`, ["thread"], (m, r) => {
+      const { id, entry } = resolve(m, r, "thread", p.thread);
+      return both(m, r, {
+        what: "threads.updateContext",
+        kind: "thread",
+        model: () => threads.updateContext(m, entry, p.patch, p.patch.valuesValid),
+        engine: () => r.engine.threads.updateContext(r.org, id, { contextVariables: p.patch.variables }),
+        touched: () => entry,
+      });
+    }),
 );
 
 /** An update that brings a thread's variables to exactly their limit of bytes of JSON, or to one byte more. */
 const MAX_BYTES = threadKind.limits.contextVariablesBytes;
-const fillContext = fc.record({ thread: ref, over: fc.constantFrom(0, 1) }).map((p) =>
-  new Step(`fillContext(${named(p.thread, "thread")}, to ${MAX_BYTES}${p.over ? " + 1" : ""} bytes)`, ["thread"], (m, r) => {
-    const { id, entry } = resolve(m, r, "thread", p.thread);
-    const base = new TextEncoder().encode(JSON.stringify({ ...entry?.state.contextVariables, FILL: "" })).length;
-    const variables = { FILL: "x".repeat(Math.max(0, MAX_BYTES + p.over - base)) };
-    return both(m, r, {
-      what: "threads.updateContext",
-      kind: "thread",
-      model: () => threads.updateContext(m, entry, { variables, keysValid: true }, true),
-      engine: () => r.engine.threads.updateContext(r.org, id, { contextVariables: variables }),
-      touched: () => entry,
-    });
-  }),
+const fillContext = fc.record({ thread: ref, over: fc.constantFrom(0, 1) }).map(
+  (p) =>
+    new Step(`fillContext(${named(p.thread, "thread")}, to ${MAX_BYTES}${p.over ? " + 1" : ""} bytes)`, ["thread"], (m, r) => {
+      const { id, entry } = resolve(m, r, "thread", p.thread);
+      const base = new TextEncoder().encode(JSON.stringify({ ...entry?.state.contextVariables, FILL: "" })).length;
+      const variables = { FILL: "x".repeat(Math.max(0, MAX_BYTES + p.over - base)) };
+      return both(m, r, {
+        what: "threads.updateContext",
+        kind: "thread",
+        model: () => threads.updateContext(m, entry, { variables, keysValid: true }, true),
+        engine: () => r.engine.threads.updateContext(r.org, id, { contextVariables: variables }),
+        touched: () => entry,
+      });
+    }),
 );
 
-const closeThread = ref.map((target) =>
-  new Step(`close(${named(target, "thread")})`, ["thread"], (m, r) => {
-    const { id, entry } = resolve(m, r, "thread", target);
-    return both(m, r, {
-      what: "threads.close",
-      kind: "thread",
-      model: () => threads.close(m, entry),
-      engine: () => r.engine.threads.close(r.org, id),
-      touched: () => entry,
-    });
-  }),
+const closeThread = ref.map(
+  (target) =>
+    new Step(`close(${named(target, "thread")})`, ["thread"], (m, r) => {
+      const { id, entry } = resolve(m, r, "thread", target);
+      return both(m, r, {
+        what: "threads.close",
+        kind: "thread",
+        model: () => threads.close(m, entry),
+        engine: () => r.engine.threads.close(r.org, id),
+        touched: () => entry,
+      });
+    }),
 );
 
 const proposeAction = fc
@@ -130,10 +134,7 @@ const decideAction = fc
   .record({
     thread: ref,
     action: fc.nat({ max: 1000 }),
-    whose: fc.oneof(
-      { weight: 6, arbitrary: fc.constant("same") },
-      { weight: 1, arbitrary: fc.constantFrom("other", "absent", "stranger") },
-    ),
+    whose: fc.oneof({ weight: 6, arbitrary: fc.constant("same") }, { weight: 1, arbitrary: fc.constantFrom("other", "absent", "stranger") }),
     confirmed: fc.boolean(),
   })
   .map((p) => {
@@ -144,9 +145,12 @@ const decideAction = fc
         : m.records.thread.some((t) => t.state.actions.length > 0);
     return new Step(`decide(${named(p.thread, "thread")}, ${p.whose} action#${p.action}, confirmed: ${p.confirmed})`, needs, (m, r) => {
       const { id, entry } = resolve(m, r, "thread", p.thread);
-      const pool = p.whose === "same"
-        ? (entry?.state.actions ?? [])
-        : p.whose === "other" ? m.records.thread.filter((t) => t !== entry).flatMap((t) => t.state.actions) : [];
+      const pool =
+        p.whose === "same"
+          ? (entry?.state.actions ?? [])
+          : p.whose === "other"
+            ? m.records.thread.filter((t) => t !== entry).flatMap((t) => t.state.actions)
+            : [];
       const actionId = pool.length > 0 ? pool[p.action % pool.length]!.id : p.whose === "stranger" ? r.strangers.action : absentId("act");
       return both(m, r, {
         what: "threads.decideAction",
@@ -226,17 +230,18 @@ const agentMessage = fc
     });
   });
 
-const finishAgentSession = ref.map((target) =>
-  new Step(`finish(${named(target, "agent_session")})`, ["agent_session"], (m, r) => {
-    const { id, entry } = resolve(m, r, "agent_session", target);
-    return both(m, r, {
-      what: "agentSessions.finish",
-      kind: "agent_session",
-      model: () => agents.finish(m, entry),
-      engine: () => r.engine.agentSessions.finish(r.org, id),
-      touched: () => entry,
-    });
-  }),
+const finishAgentSession = ref.map(
+  (target) =>
+    new Step(`finish(${named(target, "agent_session")})`, ["agent_session"], (m, r) => {
+      const { id, entry } = resolve(m, r, "agent_session", target);
+      return both(m, r, {
+        what: "agentSessions.finish",
+        kind: "agent_session",
+        model: () => agents.finish(m, entry),
+        engine: () => r.engine.agentSessions.finish(r.org, id),
+        touched: () => entry,
+      });
+    }),
 );
 
 export const THREAD_COMMANDS: Weighted[] = [

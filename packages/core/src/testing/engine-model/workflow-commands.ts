@@ -25,18 +25,19 @@ const createWorkflow = fc.record({ name: often("user-signup-flow", 3, ""), metad
 });
 
 const ttl = fc.oneof({ weight: 5, arbitrary: lifetime }, { weight: 1, arbitrary: fc.constant(0) });
-const createInbox = fc.record({ session: ref, ttl }).map((p) =>
-  new Step(`createInbox(${named(p.session, "workflow")}, ${p.ttl})`, ["workflow"], (m, r) => {
-    const { id, entry } = resolve(m, r, "workflow", p.session);
-    return both(m, r, {
-      what: "workflows.createInbox",
-      kind: "workflow",
-      model: () => workflows.createInbox(m, entry, p.ttl, p.ttl >= 1),
-      engine: () => r.engine.workflows.createInbox(r.org, id, { ttlSeconds: p.ttl }),
-      touched: () => entry,
-      shown: (inbox, e) => [inbox, workflowOf(e).inboxes.find((candidate) => candidate.id === inbox.id)],
-    });
-  }),
+const createInbox = fc.record({ session: ref, ttl }).map(
+  (p) =>
+    new Step(`createInbox(${named(p.session, "workflow")}, ${p.ttl})`, ["workflow"], (m, r) => {
+      const { id, entry } = resolve(m, r, "workflow", p.session);
+      return both(m, r, {
+        what: "workflows.createInbox",
+        kind: "workflow",
+        model: () => workflows.createInbox(m, entry, p.ttl, p.ttl >= 1),
+        engine: () => r.engine.workflows.createInbox(r.org, id, { ttlSeconds: p.ttl }),
+        touched: () => entry,
+        shown: (inbox, e) => [inbox, workflowOf(e).inboxes.find((candidate) => candidate.id === inbox.id)],
+      });
+    }),
 );
 
 const createWait = fc
@@ -54,9 +55,12 @@ const createWait = fc
       p.whose === "same" ? (ownEntry(m, "workflow", p.session)?.state.inboxes.length ?? 0) > 0 : m.records.workflow.length > 0;
     return new Step(label, needs, (m, r) => {
       const { id, entry } = resolve(m, r, "workflow", p.session);
-      const pool = p.whose === "same"
-        ? (entry?.state.inboxes ?? [])
-        : p.whose === "other" ? m.records.workflow.filter((w) => w !== entry).flatMap((w) => w.state.inboxes) : [];
+      const pool =
+        p.whose === "same"
+          ? (entry?.state.inboxes ?? [])
+          : p.whose === "other"
+            ? m.records.workflow.filter((w) => w !== entry).flatMap((w) => w.state.inboxes)
+            : [];
       const inboxId = pool.length > 0 ? pool[p.inbox % pool.length]!.id : absentId("inb");
       const input = { type: p.type, inboxId, timeoutSeconds: p.timeout };
       return both(m, r, {
@@ -79,9 +83,11 @@ const postMessage = fc
   })
   .map((p) => {
     const needs = (m: Parameters<typeof ownEntry>[0]) =>
-      p.to === "inbox" ? m.records.workflow.some((w) => w.state.inboxes.length > 0)
-      : p.to === "wait" ? m.records.workflow.some((w) => w.state.waits.length > 0)
-      : m.records.workflow.length > 0;
+      p.to === "inbox"
+        ? m.records.workflow.some((w) => w.state.inboxes.length > 0)
+        : p.to === "wait"
+          ? m.records.workflow.some((w) => w.state.waits.length > 0)
+          : m.records.workflow.length > 0;
     return new Step(`postMessage(${p.to}#${p.pick}, ${show(MESSAGES[p.message])})`, needs, (m, r) => {
       const ids = {
         inbox: m.records.workflow.flatMap((w) => w.state.inboxes.map((inbox) => inbox.id)),
@@ -128,13 +134,7 @@ const recordStep = fc
       { weight: 1, arbitrary: fc.constant({ page: "x".repeat(300_000) }) }, // four of these pass 1 MB
     ),
     output: fc.constantFrom(undefined, { status: 200 }, "plain"),
-    error: fc.constantFrom(
-      undefined,
-      undefined,
-      { message: "timeout" },
-      { message: "boom", critical: true },
-      { message: "flaky", critical: false },
-    ),
+    error: fc.constantFrom(undefined, undefined, { message: "timeout" }, { message: "boom", critical: true }, { message: "flaky", critical: false }),
   })
   .map(({ session, ...fields }) => {
     const input = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as typeof fields;

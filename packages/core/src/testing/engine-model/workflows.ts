@@ -87,11 +87,7 @@ export function createWait(
 }
 
 /** A message into an inbox (of any workflow of the organization) completes the first pending wait it matches. */
-export function postMessage(
-  m: EngineModel,
-  inboxId: string,
-  content: { from: string; subject: string; body: string; otp: string | null },
-): Verdict {
+export function postMessage(m: EngineModel, inboxId: string, content: { from: string; subject: string; body: string; otp: string | null }): Verdict {
   const entry = m.records.workflow.find((workflow) => workflow.state.inboxes.some((inbox) => inbox.id === inboxId));
   const refusal = refused(m, entry);
   if (refusal) return refusal;
