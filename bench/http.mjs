@@ -24,8 +24,8 @@
 // `BENCH_HTTP_CPU_PROF=<dir>` runs the serve processes under --cpu-prof, writing a profile each there.
 // `BENCH_HTTP_IDLE=halt` skips the rounds with idle cores held polling.
 import { fork, spawn } from "node:child_process";
-import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
 import { once } from "node:events";
+import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";

@@ -8,5 +8,5 @@ export {
   type ServeOptions,
   UsageError,
 } from "./options.js";
-export { DEFAULT_STORE, describeStore, openStore, parseStoreSpec, STORE_ENV, STORE_FORMS, type StoreSpec } from "./stores.js";
 export { createDevKey, DEV_ORG_ID, type RunningServer, type StartOptions, startServer } from "./serve.js";
+export { DEFAULT_STORE, describeStore, openStore, parseStoreSpec, STORE_ENV, STORE_FORMS, type StoreSpec } from "./stores.js";

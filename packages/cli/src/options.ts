@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import { isIP } from "node:net";
+import { parseArgs } from "node:util";
 import { type ApiKey, hostMatcher, type RateLimitOptions, type RateLimitSetting } from "@agent-sessions/router";
 import { UsageError } from "./errors.js";
 import { DEFAULT_STORE, parseStoreSpec, STORE_ENV, type StoreSpec } from "./stores.js";

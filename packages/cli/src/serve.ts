@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
-import type { RequestListener, Server as HttpServer } from "node:http";
+import type { Server as HttpServer, RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createEngine, type Engine } from "@agent-sessions/core";
 import { type ApiKey, createRouter } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
+import { createGuardedFetch } from "./guarded-fetch.js";
 import { hostedOrigin, listeningHosts } from "./hosted-origin.js";
 import { answerHttpEdges, DEFAULT_HTTP_LIMITS, type HttpLimits, nodeServerOptions } from "./http-edges.js";
 import type { ServeOptions } from "./options.js";
 import { resolveHost } from "./resolve-host.js";
-import { createGuardedFetch } from "./guarded-fetch.js";
 import { openStore } from "./stores.js";
 import { answerAtTurnEnd } from "./turn-end.js";
 

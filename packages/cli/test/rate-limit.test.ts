@@ -2,9 +2,9 @@
 // servers sharing their buckets through Redis, and the settings' flags and environment.
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { run, serve } from "./binary.js";
 import { parseServeArgs, UsageError } from "../src/options.js";
 import { type RunningServer, startServer } from "../src/serve.js";
+import { run, serve } from "./binary.js";
 
 const get = (url: string, key: string, headers: Record<string, string> = {}) =>
   fetch(`${url}/v1/forms`, { headers: { authorization: `Bearer ${key}`, ...headers } });

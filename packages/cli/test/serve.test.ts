@@ -1,9 +1,9 @@
 // The real `agent-sessions` binary, spawned as a user runs it: node + bin/agent-sessions.js.
 import { describe, expect, it } from "vitest";
 import { runSmoke } from "../../../examples/smoke/smoke.mjs";
+import { parseServeArgs, UsageError } from "../src/options.js";
 import { run, serve } from "./binary.js";
 import { freePort, stop } from "./processes.js";
-import { parseServeArgs, UsageError } from "../src/options.js";
 
 const listSessions = (url: string, key?: string) =>
   fetch(`${url}/api/v1/sessions`, { headers: key === undefined ? {} : { authorization: `Bearer ${key}` } });

@@ -4,13 +4,13 @@ import type {
   agentWire,
   formSessionWire,
   formWire,
+  ThreadStatus,
   threadWire,
   WaitStatus,
   WaitType,
-  webhookWire,
   WireBody,
-  ThreadStatus,
   WorkflowStatus,
+  webhookWire,
   workflowWire,
 } from "@agent-sessions/core";
 

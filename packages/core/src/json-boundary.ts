@@ -203,6 +203,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const hasIsWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function";
 
 /** A NUL or any surrogate: text without one is fine, and most text is judged by this one scan. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what this pattern looks for
 const SUSPECT = /[\u0000\ud800-\udfff]/;
 
 /** Why a text may not be stored (every store keeps it as UTF-8, and PostgreSQL refuses U+0000), or `null`. */

@@ -1,9 +1,9 @@
 import { JSON_LIMITS } from "./json-boundary.js";
 import { LIMITS } from "./schemas/common.js";
 import type { IdempotencyStore, Store, StoredRecord } from "./store.js";
-import { awkwardMetadata, concurrently, events, id, next, orgId, outboxMessage, record, seed, T0 } from "./testing/fixtures.js";
 import { describeListDue } from "./testing/due-lists.js";
 import { describeFailedWrites } from "./testing/failed-writes.js";
+import { awkwardMetadata, concurrently, events, id, next, orgId, outboxMessage, record, seed, T0 } from "./testing/fixtures.js";
 import { describeIdempotency } from "./testing/idempotency.js";
 import { describeLimits } from "./testing/limits.js";
 import { describeNotifier } from "./testing/notifier.js";
@@ -429,6 +429,11 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
   });
 }
 
+export { type EngineConcurrencyOptions, runEngineConcurrency } from "./testing/concurrency.js";
+export { type EngineModelOptions, runEngineModel } from "./testing/engine-model/run.js";
+export { type IdempotencyConformanceOptions, runIdempotencyConformance } from "./testing/idempotency.js";
+export { type RateLimiterConformanceOptions, runRateLimiterConformance } from "./testing/rate-limiter.js";
+export type { Assertion, Expect, StoreSuiteOptions, TestRunner } from "./testing/runner.js";
 export {
   memoryReceiver,
   type ReceivedWebhook,
@@ -436,8 +441,3 @@ export {
   type TestReceiver,
   type WorkerConformanceOptions,
 } from "./testing/worker.js";
-export { type EngineConcurrencyOptions, runEngineConcurrency } from "./testing/concurrency.js";
-export { type IdempotencyConformanceOptions, runIdempotencyConformance } from "./testing/idempotency.js";
-export type { Assertion, Expect, StoreSuiteOptions, TestRunner } from "./testing/runner.js";
-export { type RateLimiterConformanceOptions, runRateLimiterConformance } from "./testing/rate-limiter.js";
-export { type EngineModelOptions, runEngineModel } from "./testing/engine-model/run.js";

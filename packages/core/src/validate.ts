@@ -1,9 +1,9 @@
 import type { Static, TSchema } from "@sinclair/typebox";
-import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { InvalidInputError } from "./errors.js";
-import type { RecordLimit } from "./store.js";
 import { isPlainRecord, leftOut, readJson } from "./json-boundary.js";
+import type { RecordLimit } from "./store.js";
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 import { MemoryStore } from "@agent-sessions/memory";
 import { describe, expect, it } from "vitest";
-import { createEngine, type RecordWrite } from "../src/index.js";
 import { retryDelay } from "../src/engine/records.js";
+import { createEngine, type RecordWrite } from "../src/index.js";
 
 const ORG = "org_00000000000000000000000000000001";
 

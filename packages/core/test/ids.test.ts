@@ -67,7 +67,7 @@ describe("prefixed ids", () => {
     const varying = new Set<number>();
     for (const tail of tails) {
       const bits = BigInt(`0x${tail}`).toString(2).padStart(80, "0");
-      [...bits].forEach((bit, index) => bit === "1" && varying.add(index));
+      for (const [index, bit] of [...bits].entries()) if (bit === "1") varying.add(index);
     }
     expect(varying.size).toBe(80);
   });

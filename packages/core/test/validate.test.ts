@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { JSON_LIMITS, readJson } from "../src/json-boundary.js";
 import { assertJsonSize, CreateFormInput, CreateWorkflowInput, InvalidInputError, parseInput, RecordStepInput } from "../src/index.js";
+import { JSON_LIMITS, readJson } from "../src/json-boundary.js";
 
 class Point {
   constructor(
@@ -140,11 +140,11 @@ describe("readJson: the free-form JSON boundary", () => {
 
   it("refuses NUL and lone surrogates in any text, key or value, and takes every well-formed text", () => {
     expect(refusal(() => readJson({ metadata: { a: "x\u0000y" } }, null))).toBe("metadata.a: must not contain the NUL character (U+0000)");
-    expect(refusal(() => readJson({ metadata: { ["a\u0000"]: 1 } }, null))).toMatch(/^metadata: keys must not contain the NUL/);
+    expect(refusal(() => readJson({ metadata: { "a\u0000": 1 } }, null))).toMatch(/^metadata: keys must not contain the NUL/);
     for (const bad of ["\ud800", "a\udc00", "\udc00\ud800", "x\ud83d"]) {
       expect(refusal(() => readJson({ values: { f: bad } }, null))).toBe("values.f: must be well-formed Unicode (it holds a lone surrogate)");
     }
-    expect(refusal(() => readJson({ ["\udfff"]: 1 }, null))).toMatch(/^keys must be well-formed/);
+    expect(refusal(() => readJson({ "\udfff": 1 }, null))).toMatch(/^keys must be well-formed/);
     expect(refusal(() => readJson("\u0000", null, "body"))).toBe("body: must not contain the NUL character (U+0000)");
     fc.assert(
       fc.property(fc.string({ unit: "grapheme" }), (text) => {
@@ -186,7 +186,7 @@ describe("assertJsonSize", () => {
     let seed = 7;
     const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const texts = ["", "a", '"', "\\", "\n", "\u0001", "\u001f", "é", "✓", "😀", "\ud800", "\u2028", "</script>"];
-    const numbers = [0, -0, 1, -1.5, 1e21, -2.2250738585072014e-308, 123456789.123456789, Number.MAX_VALUE, Number.NaN, Number.POSITIVE_INFINITY];
+    const numbers = [0, -0, 1, -1.5, 1e21, -2.2250738585072014e-308, 123456789.12345679, Number.MAX_VALUE, Number.NaN, Number.POSITIVE_INFINITY];
     const value = (depth: number): unknown => {
       const pick = Math.floor(random() * (depth > 3 ? 5 : 9));
       if (pick === 0) return texts[Math.floor(random() * texts.length)]!.repeat(1 + Math.floor(random() * 40));

@@ -3,7 +3,7 @@
 import { MemoryStore } from "@agent-sessions/memory";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  AgentSessionsError,
+  type AgentSessionsError,
   checkWebhookUrl,
   classifyAddress,
   createEngine,

@@ -2,7 +2,7 @@ import { MemoryStore } from "@agent-sessions/memory";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  AgentSessionsError,
+  type AgentSessionsError,
   createEngine,
   createMemoryNotifier,
   type Engine,
@@ -57,7 +57,7 @@ describe("webhook signatures, checked by the standardwebhooks package", () => {
 
     const tampered = request!.body.replace(workflow.id, "sess_00000000000000000000000000000000");
     expect(() => verifier.verify(tampered, headers)).toThrow(/signature/i);
-    expect(() => new Webhook("whsec_" + btoa("another secret of 24 bytes!")).verify(request!.body, headers)).toThrow();
+    expect(() => new Webhook(`whsec_${btoa("another secret of 24 bytes!")}`).verify(request!.body, headers)).toThrow();
 
     // A signature made ten minutes ago is valid as a signature but refused as stale.
     const staleSeconds = Math.floor(Date.now() / 1000) - 600;

@@ -18,8 +18,8 @@ import {
   type RecordWrite,
   type SessionEvent,
   type Store,
-  type StoredRecord,
   type StoreCapabilities,
+  type StoredRecord,
   type StoreNotifier,
 } from "@agent-sessions/core";
 import { deepFreeze } from "./deep-freeze.js";

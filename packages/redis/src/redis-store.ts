@@ -15,15 +15,15 @@ import {
   type RecordWrite,
   type SessionEvent,
   type Store,
-  type StoredRecord,
   type StoreCapabilities,
+  type StoredRecord,
   type StoreNotifier,
 } from "@agent-sessions/core";
 import { claimAcrossBuckets } from "./claims.js";
 import { defineScripts, type RedisClient, type Scripts, withReconnect } from "./commands.js";
 import { assertOrgId, KeySpace } from "./keys.js";
 import { createRedisNotifier } from "./notifier.js";
-import { remembersAliases, terminalTtlMs, type RetentionOptions } from "./retention.js";
+import { type RetentionOptions, remembersAliases, terminalTtlMs } from "./retention.js";
 import { WriteTokens } from "./write-tokens.js";
 
 /** How to build a `RedisStore`. */

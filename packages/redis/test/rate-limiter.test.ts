@@ -2,7 +2,7 @@ import { runRateLimiterConformance } from "@agent-sessions/core/testing";
 import { createRedisRateLimiter } from "@agent-sessions/redis";
 import { Redis } from "ioredis";
 import * as vitest from "vitest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
 import { useFileCluster } from "./support/servers.js";
 

@@ -45,8 +45,8 @@ let ResponseImpl: ResponseConstructor = globalThis.Response;
  * Set by the router as it dispatches; every choice is a valid Response, so routers that choose
  * differently in one process still answer correctly.
  */
-export function useResponseConstructor(constructor: ResponseConstructor): void {
-  ResponseImpl = constructor;
+export function useResponseConstructor(chosen: ResponseConstructor): void {
+  ResponseImpl = chosen;
 }
 
 /** A response built with the chosen constructor. */

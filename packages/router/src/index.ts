@@ -1,8 +1,9 @@
-export { type ApiKey, type Authenticate, apiKeyAuthenticator, constantTimeEqual, presentedKey, type Principal } from "./auth.js";
-export { hostMatcher, LOOPBACK_HOSTS, type PublicUrl } from "./hosts.js";
-export { errorBody, errorResponse, HttpError, json } from "./http.js";
+export { addressBucket } from "@agent-sessions/core";
+export { type ApiKey, type Authenticate, apiKeyAuthenticator, constantTimeEqual, type Principal, presentedKey } from "./auth.js";
 export { renderHostedPage } from "./hosted/pages.js";
 export type { HostedField, HostedRender, HostedView } from "./hosted/view.js";
+export { hostMatcher, LOOPBACK_HOSTS, type PublicUrl } from "./hosts.js";
+export { errorBody, errorResponse, HttpError, json } from "./http.js";
 export {
   buildOpenApiDocument,
   type JsonSchema,
@@ -11,8 +12,7 @@ export {
   type OpenApiOperation,
   type OpenApiParameter,
 } from "./openapi.js";
-export { hostedUrl, type RouteContext, type RouteDefinition, type RouteResponse, type RouterSettings } from "./route.js";
-export { addressBucket } from "@agent-sessions/core";
 export { type ClientAddress, DEFAULT_RATE_LIMITS, type RateLimitOptions, type RateLimitSetting, requestIp } from "./rate-limit.js";
+export { hostedUrl, type RouteContext, type RouteDefinition, type RouteResponse, type RouterSettings } from "./route.js";
 export { type AgentSessionsRouter, apiRoutes, createRouter, type RouterOptions } from "./router.js";
 export * as wire from "./wire.js";

@@ -133,7 +133,7 @@ function requestBody(route: RouteDefinition, schemas: SchemaRegistry): NonNullab
   const body = route.input?.schema ?? route.body;
   const schema = body ? schemas.convert(body) : undefined;
   // An empty body reads as `{}`, so a body is only required when `{}` would be refused.
-  const required = !body || body.type !== "object" || (Array.isArray(body.required) && body.required.length > 0);
+  const required = body?.type !== "object" || (Array.isArray(body.required) && body.required.length > 0);
   return { required, content: { [route.bodyContentType ?? JSON_TYPE]: schema === undefined ? {} : { schema } } };
 }
 

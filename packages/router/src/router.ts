@@ -1,5 +1,6 @@
 import { type Engine, type IdempotencyStore, MemoryIdempotencyStore, wireError } from "@agent-sessions/core";
 import { type ApiKey, type Authenticate, apiKeyAuthenticator, type Principal } from "./auth.js";
+import type { HostedRender } from "./hosted/view.js";
 import { hostedOriginResolver, type PublicUrl } from "./hosts.js";
 import { describeError, errorResponse, HttpError, parseJson, type ResponseConstructor, readBody, useResponseConstructor } from "./http.js";
 import { withIdempotency } from "./idempotency.js";
@@ -9,7 +10,6 @@ import { RouteTable } from "./route-table.js";
 import { agentRoutes } from "./routes/agents.js";
 import { eventRoutes } from "./routes/events.js";
 import { formRoutes } from "./routes/forms.js";
-import type { HostedRender } from "./hosted/view.js";
 import { hostedRoutes } from "./routes/hosted.js";
 import { openApiRoute } from "./routes/openapi.js";
 import { threadRoutes } from "./routes/threads.js";

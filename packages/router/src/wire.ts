@@ -1,14 +1,14 @@
 import {
+  AnyObject,
   agentSessionWire,
   agentWire,
-  AnyObject,
   DateTime,
   formSessionWire,
   formWire,
-  threadWire,
   iso,
   Nullable,
   type SessionEvent,
+  threadWire,
   workflowWire,
 } from "@agent-sessions/core";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";

@@ -197,7 +197,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)("hosted form page in chromium", () => 
       page.getByRole("button", { name: "Submit what I have" }).click(),
     ]);
     expect(refused.status()).toBe(400);
-    expect(await page.locator("#f-email-error").innerText()).toBe("Must be an email address.");
+    expect(await page.locator("#f-email-error").textContent()).toBe("Must be an email address.");
     expect(await field(page, "Email").getAttribute("aria-describedby")).toBe("f-email-error");
     expect(await field(page, "Email").inputValue()).toBe("grace@");
     expect(await field(page, "Phone").inputValue()).toBe("555 0100");
@@ -211,7 +211,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)("hosted form page in chromium", () => 
     ]);
     expect(answer.status()).toBe(200);
     await page.getByRole("heading", { name: "Thank you" }).waitFor();
-    expect(await page.locator("main").innerText()).toContain("You left out: Full name, Topic.");
+    expect(await page.locator("main").textContent()).toContain("You left out: Full name, Topic.");
     await page.screenshot({ path: resolve(ARTIFACTS, "hosted-thank-you.png"), fullPage: true });
     expect(violations).toEqual([]);
 

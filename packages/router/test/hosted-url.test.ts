@@ -104,7 +104,12 @@ describe("hosted form URLs with publicUrl", () => {
 
   it("asks the function once per request, however many sessions a list shows", async () => {
     let calls = 0;
-    const context = setup({ publicUrl: () => (calls++, "https://forms.example.com") });
+    const context = setup({
+      publicUrl: () => {
+        calls++;
+        return "https://forms.example.com";
+      },
+    });
     await context.call("http://localhost", "POST", "/v1/forms", FORM);
     for (let i = 0; i < 3; i++) await context.call("http://localhost", "POST", "/v1/forms/intake/sessions", {});
     calls = 0;

@@ -1,8 +1,8 @@
 import { createEngine, threadKind } from "@agent-sessions/core";
 import { MemoryStore } from "@agent-sessions/memory";
 import { buildOpenApiDocument, createRouter, type OpenApiDocument, type OpenApiOperation, type RouteDefinition } from "@agent-sessions/router";
-import { Type } from "@sinclair/typebox";
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { Type } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
 
 const router = createRouter({ engine: createEngine({ store: new MemoryStore() }), apiKeys: [{ orgId: "org_a", key: "k" }] });

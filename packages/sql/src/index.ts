@@ -1,4 +1,4 @@
-export { type AnyKysely, type SqlDialect } from "./dialect.js";
+export type { AnyKysely, SqlDialect } from "./dialect.js";
 export {
   assertSchemaVersion,
   LATEST_SCHEMA_VERSION,
@@ -7,8 +7,8 @@ export {
   SchemaVersionError,
   schemaVersion,
 } from "./migrations.js";
+export { createPostgresNotifier, openPostgresNotifier, type PostgresNotifier, type PostgresNotifierOptions } from "./notifier.js";
 export { type OpenSqlStoreOptions, openSqlStore, type ParsedStoreUrl, parseStoreUrl } from "./open.js";
 export { guardPostgresPool, type PostgresPoolEvents } from "./postgres-pool.js";
 export { SqlStore, type SqlStoreOptions } from "./sql-store.js";
 export type { TableOptions } from "./tables.js";
-export { createPostgresNotifier, openPostgresNotifier, type PostgresNotifier, type PostgresNotifierOptions } from "./notifier.js";

@@ -18,7 +18,10 @@ export function listQuery({ flags }: CommandContext): { limit?: number; offset?:
 }
 
 function printForm(context: CommandContext, form: Form): void {
-  if (context.json) return printJson(context.io, form);
+  if (context.json) {
+    printJson(context.io, form);
+    return;
+  }
   printRecord(context.io, { id: form.id, slug: form.slug, name: form.name, allowPartial: form.allowPartial, created_at: form.created_at });
   printTable(
     context.io,

@@ -54,7 +54,10 @@ export function showPage<T>(
   headers: readonly string[],
   row: (item: T) => readonly unknown[],
 ): number {
-  if (context.json) return (printJson(context.io, page), 0);
+  if (context.json) {
+    printJson(context.io, page);
+    return 0;
+  }
   printTable(context.io, headers, page.data.map(row));
   pageFooter(context.io, page);
   return 0;

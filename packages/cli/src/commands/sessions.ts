@@ -10,7 +10,10 @@ import { list, pairs, seconds, wholeNumber } from "./values.js";
 type FormSessionStatus = FormSession["status"];
 
 function printFormSession(context: CommandContext, session: FormSession): void {
-  if (context.json) return printJson(context.io, session);
+  if (context.json) {
+    printJson(context.io, session);
+    return;
+  }
   const { submission, ...rest } = session;
   printRecord(context.io, rest);
   if (submission) {

@@ -5,7 +5,10 @@ import { printJson, printTable, show } from "./output.js";
 import { contextVariables, list } from "./values.js";
 
 function printVariables(context: CommandContext, thread: Thread): void {
-  if (context.json) return printJson(context.io, thread);
+  if (context.json) {
+    printJson(context.io, thread);
+    return;
+  }
   const entries = Object.entries(thread.context_variables);
   if (entries.length === 0) context.io.out(`${thread.thread_id} has no context variables\n`);
   else printTable(context.io, ["VARIABLE", "VALUE"], entries);

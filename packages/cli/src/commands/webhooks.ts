@@ -24,7 +24,10 @@ export const webhooksGroup: CommandGroup = {
           ...(events.length > 0 ? { events } : {}),
           ...(typeof description === "string" ? { description } : {}),
         });
-        if (context.json) return (printJson(context.io, endpoint), 0);
+        if (context.json) {
+          printJson(context.io, endpoint);
+          return 0;
+        }
         printRecord(context.io, endpoint);
         context.io.out("Keep the secret: it verifies the webhook-signature header and is not shown again.\n");
         return 0;

@@ -97,7 +97,7 @@ export async function runAction(
     throw error;
   });
   const action = thread?.actions.find((candidate) => candidate.id === actionId);
-  if (!action || action.status !== "processing") {
+  if (action?.status !== "processing") {
     await settle();
     return;
   }

@@ -1,5 +1,5 @@
-import { type WebhookCommand, webhookMachine } from "../machines/webhook.js";
 import { type DeliveryAttempt, LIVE_WEBHOOK_STATUS, type WebhookEndpoint } from "../kinds/webhook.js";
+import { type WebhookCommand, webhookMachine } from "../machines/webhook.js";
 import type { OutboxEntry } from "../store.js";
 import { targetRefusal } from "../webhooks/addresses.js";
 import { webhookRequest } from "../webhooks/signing.js";

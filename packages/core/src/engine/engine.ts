@@ -1,23 +1,23 @@
 import mitt, { type Emitter } from "mitt";
 import { createIdGenerator, isPrefixedId } from "../ids.js";
 import { ID_PREFIXES, kindOf, type RecordKind } from "../kinds/index.js";
+import { ACTION_TOPIC } from "../kinds/thread.js";
 import { type BillablePolicy, defaultBillablePolicy } from "../machines/thread.js";
 import type { SessionEvent } from "../schemas/event.js";
 import { type IdempotencyStore, type Store, type StoredRecord, storeCapabilities, storeIdempotency } from "../store.js";
 import type { ResolveHost } from "../webhooks/addresses.js";
-import { ACTION_TOPIC } from "../kinds/thread.js";
 import { type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELAYS, runAction } from "./actions.js";
 import { type AgentOperations, type AgentSessionOperations, agentOperations, agentSessionOperations } from "./agents.js";
 import { type AnyRecord, anyRecordOperations } from "./any-record.js";
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, deliver, DeliveryLog, type FetchFunction } from "./deliveries.js";
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, DeliveryLog, deliver, type FetchFunction } from "./deliveries.js";
 import { type FormOperations, type FormSessionOperations, formOperations, formSessionOperations } from "./forms.js";
 import { KeyedLimiter } from "./limiter.js";
-import { type Notifier, NotificationRelay } from "./notifier.js";
+import { NotificationRelay, type Notifier } from "./notifier.js";
 import { type EngineEvents, Records } from "./records.js";
 import { type ThreadOperations, threadOperations } from "./threads.js";
+import { type EventWatch, Watchers, type WatchOptions, watchRecord } from "./watch.js";
 import { DELIVERY_TOPIC, EndpointDirectory, type WebhookOperations, webhookOperations } from "./webhooks.js";
 import { type TickOptions, type TickResult, Worker, type WorkerOptions } from "./worker.js";
-import { type EventWatch, type WatchOptions, Watchers, watchRecord } from "./watch.js";
 import { type WorkflowOperations, workflowOperations } from "./workflows.js";
 
 /** How webhooks are delivered. */

@@ -4,9 +4,9 @@ import { eventId, isPrefixedId, isRecordId, isShowable } from "../ids.js";
 import { KINDS, kindOf, RECORD_KINDS, type RecordKind } from "../kinds/index.js";
 import type { Effects, Machine, Transition } from "../machine.js";
 import { LIMITS, ListQuery } from "../schemas/common.js";
-import { parseInput } from "../validate.js";
 import type { EventDraft, SessionEvent } from "../schemas/event.js";
 import type { OutboxMessage, RecordLimit, RecordWrite, Store, StoredRecord } from "../store.js";
+import { parseInput } from "../validate.js";
 
 /** Events the engine emits in-process: every event type, each with the event that was written. */
 export type EngineEvents = Record<string, SessionEvent>;

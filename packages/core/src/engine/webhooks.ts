@@ -1,12 +1,12 @@
 import { InvalidInputError } from "../errors.js";
 import { eventId } from "../ids.js";
 import { ID_PREFIXES } from "../kinds/index.js";
+import { CreateWebhookInput, type DeliveryAttempt, LIVE_WEBHOOK_STATUS, type WebhookEndpoint, webhookKind } from "../kinds/webhook.js";
 import { iso } from "../machine.js";
 import { deliveryAttemptOf, isDeliveryEvent, matchesFilter, webhookMachine } from "../machines/webhook.js";
-import { CreateWebhookInput, type DeliveryAttempt, LIVE_WEBHOOK_STATUS, type WebhookEndpoint, webhookKind } from "../kinds/webhook.js";
 import { ListQuery } from "../schemas/common.js";
-import type { OutboxMessage, Store, StoredRecord } from "../store.js";
 import type { SessionEvent } from "../schemas/event.js";
+import type { OutboxMessage, Store, StoredRecord } from "../store.js";
 import { parseInput } from "../validate.js";
 import { checkWebhookUrl, type ResolveHost, targetRefusal } from "../webhooks/addresses.js";
 import { createWebhookSecret } from "../webhooks/signing.js";

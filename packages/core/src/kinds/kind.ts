@@ -32,7 +32,6 @@ export interface KindDescriptor<
    * How many growing parts (messages, steps, actions) a state holds, for kinds that grow with use:
    * a write that adds one measures the whole record against `LIMITS.recordBytes`.
    */
-  // biome-ignore lint/suspicious/noExplicitAny: read by code that serves every kind
   readonly parts?: (state: Static<State> & any) => number;
 }
 
@@ -84,6 +83,7 @@ export type WireBody<W> = W extends WireInput<unknown, infer Body> ? Body : neve
  * otherwise (`{ expiresIn: "expires_in" }`); every other field keeps its name. Only top-level
  * fields are renamed: the keys inside a field (metadata, prefill values) are the caller's.
  */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is "no field renamed", the default of the renames
 export function wireInput<T extends TObject, const R extends { readonly [K in keyof Static<T>]?: string } = {}>(
   engineSchema: T,
   renames?: R,

@@ -1,9 +1,9 @@
 import { ExpiredError, IllegalTransitionError, InvalidInputError } from "../errors.js";
 import { coerceFieldValue, isBlank, ownValue } from "../form-fields.js";
-import { accept, defineMachine, iso, type Machine, refuse, type Transition } from "../machine.js";
-import type { EventDraft } from "../schemas/event.js";
 import { type FieldValue, type Form, formKind } from "../kinds/form.js";
 import { type FormSession, formSessionKind, type Submission } from "../kinds/form-session.js";
+import { accept, defineMachine, iso, type Machine, refuse, type Transition } from "../machine.js";
+import type { EventDraft } from "../schemas/event.js";
 
 /** Commands a form session answers to. */
 export type FormSessionCommand =

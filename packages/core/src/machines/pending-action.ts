@@ -1,7 +1,7 @@
 import { ExpiredError, IllegalTransitionError } from "../errors.js";
+import type { CancelReason, PendingAction } from "../kinds/thread.js";
 import { accept, iso, refuse, type Transition } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
-import type { CancelReason, PendingAction } from "../kinds/thread.js";
 
 /** Commands a pending action answers to. */
 export type PendingActionCommand =

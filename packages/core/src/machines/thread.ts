@@ -1,7 +1,7 @@
 import { ConflictError, IllegalTransitionError, InvalidInputError, NotFoundError } from "../errors.js";
 import { PART_PREFIXES } from "../ids.js";
 import { ACTION_TOPIC, type PendingAction, type Thread, threadKind } from "../kinds/thread.js";
-import { accept, defineMachine, earliestDeadline, type Effects, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
+import { accept, defineMachine, type Effects, earliestDeadline, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
 import type { OutboxMessage } from "../store.js";
 import { jsonBytes } from "../validate.js";

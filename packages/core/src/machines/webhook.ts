@@ -1,6 +1,6 @@
+import type { DeliveryAttempt, DeliveryOutcome, WebhookEndpoint } from "../kinds/webhook.js";
 import { accept, defineMachine, isoOrNull, type Machine } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
-import type { DeliveryAttempt, DeliveryOutcome, WebhookEndpoint } from "../kinds/webhook.js";
 
 /** Commands a webhook endpoint answers to. */
 export type WebhookCommand =

@@ -1,8 +1,8 @@
 import { ConflictError, ExpiredError, IllegalTransitionError, InvalidInputError } from "../errors.js";
+import { type Message, type Step, type Wait, type WaitType, type Workflow, workflowKind } from "../kinds/workflow.js";
 import { accept, defineMachine, earliestDeadline, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
 import { extractOtp } from "../otp.js";
 import type { EventDraft } from "../schemas/event.js";
-import { type Message, type Step, type Wait, type WaitType, type Workflow, workflowKind } from "../kinds/workflow.js";
 
 /**
  * Commands a workflow session answers to. Ids of new inboxes, messages and waits come in, so a

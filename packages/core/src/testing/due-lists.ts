@@ -1,5 +1,5 @@
-import { next, orgId, seed, T0 } from "./fixtures.js";
 import type { SuiteContext } from "./failed-writes.js";
+import { next, orgId, seed, T0 } from "./fixtures.js";
 import type { TestRunner } from "./runner.js";
 
 /**

@@ -1,6 +1,6 @@
 import type { LimitedInsertResult, RecordWrite, StoredRecord } from "../store.js";
-import { concurrently, events, next, orgId, outboxMessage, record, T0 } from "./fixtures.js";
 import type { SuiteContext } from "./failed-writes.js";
+import { concurrently, events, next, orgId, outboxMessage, record, T0 } from "./fixtures.js";
 import type { TestRunner } from "./runner.js";
 
 const LIMIT = { status: "active", max: 20 } as const;

@@ -1,6 +1,6 @@
-import type { CreateFormInput } from "../kinds/form.js";
-import { createEngine, type Engine, type EngineOptions } from "../engine/engine.js";
 import type { FetchFunction } from "../engine/deliveries.js";
+import { createEngine, type Engine, type EngineOptions } from "../engine/engine.js";
+import type { CreateFormInput } from "../kinds/form.js";
 import type { Store } from "../store.js";
 import { orgId, T0 } from "./fixtures.js";
 import { destroyStore, type StoreSuiteOptions } from "./runner.js";

@@ -137,7 +137,7 @@ function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
   if (bare.includes(":")) {
     // Resolvers name link-local addresses with their zone (fe80::1%eth0); the zone changes no range.
-    const unzoned = bare.replace(/%[^]*$/, "");
+    const unzoned = bare.replace(/%[\s\S]*$/, "");
     // Without this, `::1]/x[` would be read as its first part.
     if (!/^[0-9a-f:.]+$/i.test(unzoned)) return null;
     const host = hostOf(`[${unzoned}]`)?.slice(1, -1);

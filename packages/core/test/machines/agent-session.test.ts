@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
-  addUsage,
   type Agent,
   type AgentSession,
   type AgentSessionCommand,
+  addUsage,
+  agentSessionKind,
   agentSessionMachine,
   assertAgentId,
   buildRuntimeAgent,
-  agentSessionKind,
   createAgentSession,
   truncatePreview,
   type Usage,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
-  formSessionKind,
   createFormSession,
   type Form,
   type FormField,
   type FormSession,
   type FormSessionCommand,
+  formSessionKind,
   formSessionMachine,
   InvalidInputError,
   iso,

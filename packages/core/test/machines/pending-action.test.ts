@@ -10,7 +10,7 @@ import {
   threadMachine,
   transitionAction,
 } from "../../src/index.js";
-import { accepted, deepFreeze, expectOutcome, HOUR, MINUTE, newId, noop, ok, type Outcome, refusal, refused, T0, tableRows } from "./helpers.js";
+import { accepted, deepFreeze, expectOutcome, HOUR, MINUTE, newId, noop, type Outcome, ok, refusal, refused, T0, tableRows } from "./helpers.js";
 
 type Label = "pending" | "processing" | "succeeded" | "failed" | "cancelled-by-person" | "cancelled-by-expiry" | "cancelled-by-thread-close";
 

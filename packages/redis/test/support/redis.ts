@@ -1,5 +1,5 @@
-import { Cluster, Redis } from "ioredis";
 import type { RedisClient } from "@agent-sessions/redis";
+import { Cluster, Redis } from "ioredis";
 import { it } from "vitest";
 
 /** The local Redis the conformance suite runs on. */

@@ -1,7 +1,7 @@
 import { agentSessionKind, agentSessionWire, agentWire } from "@agent-sessions/core";
 import { json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
-import { AgentBody, agentBody, AgentSessionBody, agentSessionBody, PageOf } from "../wire.js";
+import { AgentBody, AgentSessionBody, agentBody, agentSessionBody, PageOf } from "../wire.js";
 import { errors, idOf, listQuery, pagination, readListQuery } from "./common.js";
 
 /** An agent session's id from the path: anything else is a 404 before the body is read. */

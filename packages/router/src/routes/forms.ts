@@ -2,7 +2,7 @@ import { FORM_SESSION_STATUSES, FormSessionStatus, formSessionWire, formWire } f
 import { Type } from "@sinclair/typebox";
 import { json } from "../http.js";
 import { hostedUrl, type RouteContext, type RouteDefinition } from "../route.js";
-import { AgentSessionBody, agentSessionBody, FormBody, formBody, FormSessionBody, formSessionBody, PageOf } from "../wire.js";
+import { AgentSessionBody, agentSessionBody, FormBody, FormSessionBody, formBody, formSessionBody, PageOf } from "../wire.js";
 import { errors, idOf, listQuery, notFound, orSessionNotFound, pagination, readListQuery } from "./common.js";
 
 const formSession = (context: RouteContext, session: Parameters<typeof formSessionBody>[0]) =>

@@ -5,12 +5,12 @@ import {
   type HostedPost,
   isInvalidInput,
   PARTIAL,
+  prefillValues,
   problemSentence,
   problemsView,
   readPost,
   SUBMIT_AS,
   shownValues,
-  prefillValues,
 } from "../hosted/post.js";
 import { expiryOf, type HostedRender, type HostedView, sessionView, visibleFields } from "../hosted/view.js";
 import { type ErrorAnswer, respond } from "../http.js";

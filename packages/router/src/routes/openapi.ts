@@ -1,5 +1,5 @@
-import { respond } from "../http.js";
 import { Type } from "@sinclair/typebox";
+import { respond } from "../http.js";
 import { buildOpenApiDocument } from "../openapi.js";
 import type { RouteDefinition } from "../route.js";
 import type { RouterOptions } from "../router.js";

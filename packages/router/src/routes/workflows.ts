@@ -13,12 +13,12 @@ import {
   StepBody,
   stepBody,
   ThreadBody,
-  threadBody,
   TimelineEvent,
+  threadBody,
   timelineEvent,
   WaitBody,
-  waitBody,
   WorkflowBody,
+  waitBody,
   workflowBody,
 } from "../wire.js";
 import { errors, listQuery, notFound, orSessionNotFound, pagination, readListQuery } from "./common.js";

@@ -5,12 +5,13 @@
 import { couldBeId, Mutated } from "./path-ids.js";
 import { Deep, Entries, FormValues, Huge, RawJson, type Recipe, Special } from "./recipes.js";
 import type { Sent } from "./requests.js";
-import { kindsOf } from "./steps.js";
 import type { Observed, Problem } from "./responses.js";
+import { kindsOf } from "./steps.js";
 import type { World } from "./world.js";
 
 const LEAK_SCAN_LIMIT = 200_000;
 /** A NUL, or a UTF-16 surrogate without its other half. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is what this pattern looks for
 const NOT_WELL_FORMED = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**

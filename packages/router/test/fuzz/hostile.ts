@@ -46,6 +46,7 @@ const ODD_TEXT = [
   "' OR '1'='1",
   "'; DROP TABLE records; --",
   "\\",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, sent as plain text
   "${process.env}",
   "{{7*7}}",
   "\r\n\r\n",
@@ -60,7 +61,7 @@ const ODD_TEXT = [
   "null",
   "[object Object]",
 ];
-const NUL_TEXT = ["\u0000", "a\u0000b", "\u0000\u0000\u0000", "x".repeat(10) + "\u0000"];
+const NUL_TEXT = ["\u0000", "a\u0000b", "\u0000\u0000\u0000", `${"x".repeat(10)}\u0000`];
 const SURROGATE_TEXT = ["\ud800", "\udfff", "a\ud800b", "\udc00\ud800", "\ud83d"];
 const PROTO_KEYS = ["__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "__defineGetter__", "isPrototypeOf"];
 const HUGE_NUMBERS = [

@@ -3,7 +3,7 @@
 import type { Operation } from "./document.js";
 import { INVALID_UTF8 } from "./hostile.js";
 import { Absent, decoded, type PathId, PREFIXES, pathText } from "./path-ids.js";
-import { PoolResolver, type OrgPool } from "./pool.js";
+import { type OrgPool, PoolResolver } from "./pool.js";
 import { Entries, FormValues, Huge, jsonText, Pair, Pick, type Recipe, Special } from "./recipes.js";
 import type { CallStep, PathStyle } from "./steps.js";
 import { CLIENT_HEADER, FUZZ_HOST } from "./world.js";

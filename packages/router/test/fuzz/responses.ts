@@ -5,8 +5,8 @@ import Ajv2020, { type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import type { Operation } from "./document.js";
 import { RESERVED_TARGETS } from "./hints.js";
-import { FUZZ_HOST } from "./world.js";
 import type { Sent } from "./requests.js";
+import { FUZZ_HOST } from "./world.js";
 
 /** An answer as read: its status, media type and text (the first chunk of an event stream). */
 export interface Observed {

@@ -171,7 +171,7 @@ function places(root: Recipe): Place[] {
     found.push(place);
     const { node, path } = place;
     if (node === null || typeof node !== "object" || node instanceof Special) continue;
-    if (Array.isArray(node)) node.forEach((item, i) => stack.push({ path: [...path, i], node: item }));
+    if (Array.isArray(node)) for (const [i, item] of node.entries()) stack.push({ path: [...path, i], node: item });
     else for (const key of Object.keys(node)) stack.push({ path: [...path, key], node: (node as Record<string, Recipe>)[key]! });
   }
   return found;

@@ -173,7 +173,7 @@ export async function checkList(
     ids: entries.map((entry) => entry.state.id),
     totals: pages.map(() => expected.total),
   });
-  data.forEach((item, index) => r.expect(project(r, item), `${what}: item ${index}`).toEqual(entries[index]!.state));
+  for (const [index, item] of data.entries()) r.expect(project(r, item), `${what}: item ${index}`).toEqual(entries[index]!.state);
 }
 
 /** After a command: the records it touched, and their kind's lists with and without their status. */

@@ -1,4 +1,4 @@
-import fc from "fast-check";
+import type fc from "fast-check";
 import { answer, checkTouched, expectVerdict, project, type Real } from "./checks.js";
 import { choice, MALFORMED_IDS, METADATA, type Ref } from "./inputs.js";
 import { type EngineModel, type Entry, KINDS, type Kind, type Verdict } from "./model.js";

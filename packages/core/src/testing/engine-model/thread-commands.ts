@@ -3,7 +3,7 @@ import type { Capability } from "../../kinds/agent.js";
 import { threadKind } from "../../kinds/thread.js";
 import * as agents from "./agents.js";
 import { project } from "./checks.js";
-import { choice, CONTEXT_KEYS, CONTEXT_VALUES, lifetime, METADATA, ref, show, TOOLS, USAGES } from "./inputs.js";
+import { CONTEXT_KEYS, CONTEXT_VALUES, choice, lifetime, METADATA, ref, show, TOOLS, USAGES } from "./inputs.js";
 import type { EngineModel, Entry } from "./model.js";
 import { absentId, both, created, metadataIndex, named, ownEntry, resolve, Step, type Weighted, withMetadata } from "./step.js";
 import * as threads from "./threads.js";

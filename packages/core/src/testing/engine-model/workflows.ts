@@ -1,5 +1,5 @@
-import { LIMITS } from "../../schemas/common.js";
 import type { Message, Step, Wait } from "../../kinds/workflow.js";
+import { LIMITS } from "../../schemas/common.js";
 import { type EngineModel, type Entry, no, ok, SECOND, type States, type Verdict } from "./model.js";
 
 // The model's rules for workflow sessions (seed 001): active → completed | failed, with inboxes
