@@ -46,7 +46,7 @@ const COMPLETE_POOL = 120_000;
 const USER = { role: "user", content: "What is the status of order 1234?" };
 const ASSISTANT = { role: "assistant", content: "Order 1234 shipped yesterday.", usage: { input_tokens: 42, output_tokens: 9 } };
 const CONTEXT = Array.from({ length: 64 }, (_, i) => ({ contextVariables: { PLAN: "pro", SEATS: i } }));
-const EXTEND = { expires_in: 60 };
+const EXTEND = { expiresIn: 60 };
 const turnActive = new Array(POOL).fill(false);
 
 const operations = [

@@ -55,7 +55,7 @@ async function main() {
   await engine.webhooks.create(ORG, { url, events: ["session.expired"] });
   await engine.forms.create(ORG, { name: "Bench", slug: "bench", fields: [{ name: "email", type: "email" }] });
   const deadline = frozen + LEAD_MS;
-  for (let i = 0; i < SESSIONS; i++) await engine.formSessions.create(ORG, "bench", { expires_in: LEAD_MS / 1000 });
+  for (let i = 0; i < SESSIONS; i++) await engine.formSessions.create(ORG, "bench", { expiresIn: LEAD_MS / 1000 });
   if (Date.now() >= deadline) throw new Error(`creating ${SESSIONS} sessions took longer than ${LEAD_MS} ms`);
   frozen = null;
 

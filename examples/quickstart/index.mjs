@@ -20,7 +20,7 @@ await engine.forms.create(org, {
   allowPartial: true,
 });
 const form = await engine.formSessions.create(org, "support-intake", {
-  expires_in: 3600,
+  expiresIn: 3600,
   prefill: { email: "user@example.com", session_id: "sess_internal_ref" },
   metadata: { thread_id: "thread_42" },
 });
@@ -36,7 +36,7 @@ const wait = await engine.workflows.createWait(org, workflow.id, { type: "otp", 
 console.log(`  wait ${wait.status}, code ${wait.result.code}`);
 
 console.log("3. A session nobody opened expires; tick() records it once");
-const unopened = await engine.formSessions.create(org, "support-intake", { expires_in: 60 });
+const unopened = await engine.formSessions.create(org, "support-intake", { expiresIn: 60 });
 now += 61_000;
 console.log(`  read before any sweep: ${(await engine.formSessions.get(org, unopened.id)).status}`);
 console.log(`  tick: ${JSON.stringify(await engine.tick())}`);
