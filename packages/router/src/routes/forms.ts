@@ -1,4 +1,4 @@
-import { FORM_SESSION_STATUSES, FormSessionStatus, formSessionWire, formWire } from "@agent-sessions/core";
+import { FORM_SESSION_STATUSES, FormSessionStatus, formSessionWire, formWire, KINDS } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { json } from "../http.js";
 import { hostedUrl, type RouteContext, type RouteDefinition } from "../route.js";
@@ -106,7 +106,7 @@ export const formRoutes: RouteDefinition[] = [
     responses: { 200: { description: "The session", schema: FormSessionBody }, ...errors(400, 404, 409, 410) },
     failure: "Failed to update session",
     async handle(context) {
-      const id = idOf(context.params.id!, "sess", "Session");
+      const id = idOf(context.params.id!, KINDS.form_session.prefix, KINDS.form_session.noun);
       void context.hostedOrigin; // a Host the router may not name is refused before anything is written
       const input = formSessionWire.extend.read(context.body);
       return json(formSession(context, await context.engine.formSessions.extend(context.orgId, id, input)));
