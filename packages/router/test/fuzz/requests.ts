@@ -105,8 +105,10 @@ export function resolveCall(step: CallStep, operation: Operation, pools: { a: Or
   const org = operation.public || !authenticated ? null : step.actor;
   const ofOther = (value: string | null) =>
     value !== null && (other.known.has(value) || other.formOfSlug.has(value)) && !own.known.has(value) && !own.formOfSlug.has(value);
+  // Only a body that is sent can name another organization's record (a GET or HEAD sends none).
+  const sentBody = body === null ? null : step.body;
   const crossOrg =
-    org !== null && (path.some((part) => ofOther(part.value)) || otherReferences(step.body).some((ref) => ofOther(ref.value(resolver))));
+    org !== null && (path.some((part) => ofOther(part.value)) || otherReferences(sentBody).some((ref) => ofOther(ref.value(resolver))));
   const stream = step.twist?.stream === true;
   return {
     step,
