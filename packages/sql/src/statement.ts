@@ -85,21 +85,31 @@ export class Statements {
   }
 }
 
-/** Which keys of `values` are set and how long its arrays are: what a statement's build may depend on. */
+/**
+ * Which keys of `values` (and of the objects in it) are set, and how long its arrays are: what a
+ * statement's build may depend on, and what kysely itself looks at (it leaves undefined values out).
+ */
 function shapeOf(values: object): string {
   let shape = "";
   for (const key in values) {
     const value = (values as Record<string, unknown>)[key];
-    shape += value === undefined ? `${key}- ` : Array.isArray(value) ? `${key}[${value.length}] ` : `${key} `;
+    if (value === undefined) shape += `${key}- `;
+    else if (Array.isArray(value)) shape += `${key}[${value.length}] `;
+    else if (isPlainObject(value)) shape += `${key}{${shapeOf(value)}} `;
+    else shape += `${key} `;
   }
   return shape;
+}
+
+function isPlainObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 /** `values` with every value (not arrays or plain objects) replaced by a slot reading it through `read`. */
 function slots(values: unknown, read: Read): unknown {
   if (values === undefined) return undefined;
   if (Array.isArray(values)) return values.map((item, index) => slots(item, (run) => (read(run) as unknown[])[index]));
-  if (values !== null && Object.getPrototypeOf(values) === Object.prototype) {
+  if (isPlainObject(values)) {
     return Object.fromEntries(
       Object.entries(values).map(([key, value]) => [key, slots(value, (run) => (read(run) as Record<string, unknown>)[key])]),
     );

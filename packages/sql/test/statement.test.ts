@@ -62,6 +62,20 @@ describe("statements compiled once per shape", () => {
     expect(counter.builds).toBe(4);
   });
 
+  it("builds another statement for a row with another of its keys undefined, which kysely leaves out of an INSERT", async () => {
+    const statements = new Statements(db, "sqlite");
+    const insert = statement((db, { row }: { row: { id: string; last_error?: string } }) =>
+      db.insertInto("outbox").values({ ...row, org_id: "org_1", topic: "t", payload: "null", available_at: 0 }),
+    );
+    await statements.run(db, insert, { row: { id: "m1", last_error: undefined } });
+    await statements.run(db, insert, { row: { id: "m2", last_error: "refused" } });
+    const rows = await db.selectFrom("outbox").select(["id", "last_error"]).where("id", "in", ["m1", "m2"]).orderBy("id").execute();
+    expect(rows).toEqual([
+      { id: "m1", last_error: null },
+      { id: "m2", last_error: "refused" },
+    ]);
+  });
+
   it("refuses a build that computes with a value instead of passing it on", async () => {
     const statements = new Statements(db, "sqlite");
     const stringified = statement((db, { alias }: { alias: string }) =>
