@@ -62,6 +62,19 @@ function advance(record) {
   return { ...record, version, eventCount: record.eventCount + 1, updatedAt: T0 + version, data: state(record.id, version) };
 }
 
+/** The parameters of the raw drivers' compare-and-set UPDATE, in the order their statements name them. */
+const casParameters = (previous, next) => [
+  next.status,
+  next.version,
+  next.updatedAt,
+  next.dueAt,
+  next.eventCount,
+  JSON.stringify(next.data),
+  next.id,
+  next.orgId,
+  previous.version,
+];
+
 /** A record id of one side: `a` the store's, `b` the raw driver's, `c` the listed ones (a hex digit, so a real id). */
 const idOf = (side, i) => `sess_${side}${String(i).padStart(31, "0")}`;
 
@@ -85,17 +98,7 @@ const dialects = {
           const updated = await client.query(
             `UPDATE ${t("records")} SET status = $1, version = $2, updated_at = $3, due_at = $4, event_count = $5, data = $6, lease_owner = NULL, lease_until = 0
              WHERE id = $7 AND org_id = $8 AND version = $9`,
-            [
-              next.status,
-              next.version,
-              next.updatedAt,
-              next.dueAt,
-              next.eventCount,
-              JSON.stringify(next.data),
-              next.id,
-              next.orgId,
-              previous.version,
-            ],
+            casParameters(previous, next),
           );
           if (updated.rowCount !== 1) throw new Error(`raw: ${next.id} lost a write it owns`);
           await client.query(
@@ -145,17 +148,7 @@ const dialects = {
           const [updated] = await connection.query(
             `UPDATE records SET status = ?, version = ?, updated_at = ?, due_at = ?, event_count = ?, data = ?, lease_owner = NULL, lease_until = 0
              WHERE id = ? AND org_id = ? AND version = ?`,
-            [
-              next.status,
-              next.version,
-              next.updatedAt,
-              next.dueAt,
-              next.eventCount,
-              JSON.stringify(next.data),
-              next.id,
-              next.orgId,
-              previous.version,
-            ],
+            casParameters(previous, next),
           );
           if (updated.affectedRows !== 1) throw new Error(`raw: ${next.id} lost a write it owns`);
           await connection.query(`INSERT INTO events (org_id, record_id, seq, id, kind, type, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
@@ -203,17 +196,7 @@ const dialects = {
       "INSERT INTO records (id, org_id, kind, status, version, created_at, updated_at, event_count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const write = raw.transaction((previous, next, e) => {
-      const { changes } = update.run(
-        next.status,
-        next.version,
-        next.updatedAt,
-        next.dueAt,
-        next.eventCount,
-        JSON.stringify(next.data),
-        next.id,
-        next.orgId,
-        previous.version,
-      );
+      const { changes } = update.run(...casParameters(previous, next));
       if (changes !== 1) throw new Error(`raw: ${next.id} lost a write it owns`);
       insertEvent.run(e.orgId, e.recordId, e.seq, e.id, e.kind, e.type, e.at, JSON.stringify(e.payload));
     });

@@ -46,10 +46,8 @@ export interface RecordsContext {
   readonly written?: (record: StoredRecord, outbox: boolean) => void;
 }
 
-/** What a write adds beside the state and its events. */
-export interface WriteExtras<S> {
-  readonly aliases?: (state: S) => string[];
-  readonly outbox?: (state: S, events: readonly SessionEvent[]) => OutboxMessage[];
+/** How one write is made (what it adds beside the state and its events, the machine asks for as effects). */
+export interface WriteExtras {
   /** Overrides how many times a write lost to a concurrent one is retried. */
   readonly retries?: number;
 }
@@ -133,12 +131,6 @@ export class Refusal<S> {
 }
 
 const NOTHING: readonly never[] = [];
-
-/** What a transition's effects and a write's extras both ask for, without copying when one is empty. */
-function joined<T>(first: readonly T[] | undefined, second: readonly T[] | undefined): readonly T[] {
-  if (first === undefined || first.length === 0) return second ?? NOTHING;
-  return second === undefined || second.length === 0 ? first : [...first, ...second];
-}
 
 /** The longest pause before a retried write, in milliseconds. */
 const MAX_RETRY_DELAY_MS = 50;
@@ -244,7 +236,7 @@ export class Records {
    * the refusal is thrown. The transition's effects (aliases, outbox messages) are written in the
    * same compare-and-set as its state and events. Returns the state after the command.
    */
-  mutate<S, C>(orgId: string | null, kind: RecordKind, id: string, machine: Machine<S, C>, command: C, extra: WriteExtras<S> = {}): Promise<S> {
+  mutate<S, C>(orgId: string | null, kind: RecordKind, id: string, machine: Machine<S, C>, command: C, extra: WriteExtras = {}): Promise<S> {
     return this.enqueue(id, () => this.apply(orgId, kind, id, machine, command, extra, false) as Promise<S>);
   }
 
@@ -278,7 +270,7 @@ export class Records {
     id: string,
     machine: Machine<S, C>,
     command: C,
-    extra: WriteExtras<S>,
+    extra: WriteExtras,
     answerRefusal: boolean,
   ): Promise<S | Refusal<S>> {
     const retries = extra.retries ?? this.context.maxRetries;
@@ -296,7 +288,7 @@ export class Records {
       }
       const drafts = settled.events.length > 0 ? [...settled.events, ...result.events] : result.events;
       if (result.state === state && drafts.length === 0 && result.effects === undefined) return state;
-      if (await this.save(machine, record, result.state, drafts, extra, result.effects)) return result.state;
+      if (await this.save(machine, record, result.state, drafts, result.effects)) return result.state;
     }
     throw new VersionConflictError(`${kindOf(kind).noun.toLowerCase()} ${id} changed concurrently too often; try again`);
   }
@@ -400,7 +392,6 @@ export class Records {
     previous: StoredRecord,
     state: S,
     drafts: readonly EventDraft[],
-    extra: WriteExtras<S> = {},
     effects: Effects = {},
   ): Promise<boolean> {
     assertRecordSize(previous.kind, previous.id, state, previous.data);
@@ -415,13 +406,12 @@ export class Records {
       eventCount: previous.eventCount + events.length,
       data: state,
     };
-    const own = joined(effects.outbox, extra.outbox?.(state, events));
-    const pending = this.withEventOutbox(record, events, own);
+    const pending = this.withEventOutbox(record, events, effects.outbox ?? NOTHING);
     const outbox = pending instanceof Promise ? await pending : pending;
     const saved = await this.context.store.compareAndSet({
       record,
       events,
-      aliases: joined(effects.aliases, extra.aliases?.(state)),
+      aliases: effects.aliases ?? NOTHING,
       outbox,
       expectedVersion: previous.version,
     });

@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { iso } from "../machine.js";
+import { iso, isoOrNull } from "../machine.js";
 import { AnyObject, closed, DateTime, Metadata, Nullable, Timestamp } from "../schemas/common.js";
 import { defineKind, statusSchema, wireInput } from "./kind.js";
 
@@ -189,8 +189,6 @@ export const workflowKind = defineKind({
 });
 
 // ---- the wire (seed 001, camelCase like the engine: no field is renamed) ----
-
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** A workflow session as seed 001 shows it: the ids of its inboxes and waits. */
 const WorkflowBody = Type.Object(
