@@ -11,6 +11,10 @@ const LIMITS = {
   nameChars: 64,
   /** Characters of one text value a person submits. */
   valueChars: 64 * 1024,
+  /** Characters of a form's name, a field's label and one option of a select. */
+  labelChars: 200,
+  /** Options of one select field. */
+  options: 200,
 } as const;
 
 /** The input types a form field can have. */
@@ -39,10 +43,10 @@ export const FormField = Type.Object(
       maxLength: LIMITS.nameChars,
       errorMessage: `must start with a letter or _ and hold only letters, digits and _ (at most ${LIMITS.nameChars})`,
     }),
-    label: Type.Optional(Type.String({ maxLength: 200 })),
+    label: Type.Optional(Type.String({ maxLength: LIMITS.labelChars })),
     type: FieldType,
     required: Type.Optional(Type.Boolean()),
-    options: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 200 })),
+    options: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.labelChars }), { minItems: 1, maxItems: LIMITS.options })),
   },
   closed,
 );
@@ -51,7 +55,7 @@ export type FormField = Static<typeof FormField>;
 /** `POST /v1/forms` */
 export const CreateFormInput = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Type.String({ minLength: 1, maxLength: LIMITS.labelChars }),
     slug: Type.Optional(
       Type.String({
         pattern: "^[a-z0-9]+(?:-[a-z0-9]+)*$",

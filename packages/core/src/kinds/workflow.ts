@@ -21,6 +21,14 @@ const LIMITS = {
   messageBodyChars: 64 * 1024,
   /** Characters of the reason a session failed with, or of a step's error. */
   errorChars: 2000,
+  /** Characters of a session's name. */
+  nameChars: 200,
+  /** Characters of a message's sender: an address is at most 320 (RFC 5321). */
+  fromChars: 320,
+  /** Characters of a message's subject: a header line is at most 998 (RFC 5322). */
+  subjectChars: 998,
+  /** Characters of a step's action name. */
+  actionChars: 100,
 } as const;
 
 /** The prefixes of the ids of a session's parts: `inb_…`, `wait_…`, `msg_…` (`ID_PREFIXES` lists them). */
@@ -128,7 +136,10 @@ export interface InboxWithMessages {
 export type WaitWithSession = Wait & { readonly sessionId: string };
 
 /** `engine.workflows.create`: a descriptive name and metadata. */
-export const CreateWorkflowInput = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), metadata: Type.Optional(Metadata) }, closed);
+export const CreateWorkflowInput = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: LIMITS.nameChars }), metadata: Type.Optional(Metadata) },
+  closed,
+);
 export type CreateWorkflowInput = Static<typeof CreateWorkflowInput>;
 
 /** `engine.workflows.fail`: why the session failed. */
@@ -142,8 +153,8 @@ export type CreateInboxInput = Static<typeof CreateInboxInput>;
 /** `engine.workflows.postMessage`: a message for an inbox, e.g. from a mail provider's webhook. */
 export const PostMessageInput = Type.Object(
   {
-    from: Type.String({ minLength: 1, maxLength: 320 }),
-    subject: Type.String({ maxLength: 998 }),
+    from: Type.String({ minLength: 1, maxLength: LIMITS.fromChars }),
+    subject: Type.String({ maxLength: LIMITS.subjectChars }),
     body: Type.String({ maxLength: LIMITS.messageBodyChars }),
   },
   closed,
@@ -164,7 +175,7 @@ export type CreateWaitInput = Static<typeof CreateWaitInput>;
 /** `engine.workflows.recordStep`: a step the workflow's caller records; a critical error moves the session to `failed`. */
 export const RecordStepInput = Type.Object(
   {
-    action: Type.String({ minLength: 1, maxLength: 100 }),
+    action: Type.String({ minLength: 1, maxLength: LIMITS.actionChars }),
     input: Type.Optional(Type.Unknown()),
     output: Type.Optional(Type.Unknown()),
     durationMs: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
