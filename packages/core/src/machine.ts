@@ -131,3 +131,36 @@ export function earliestDeadline(items: readonly { status: string; expiresAt: nu
   }
   return due;
 }
+
+/**
+ * The moments (milliseconds, earliest first) at which the reminders `remindBefore` (seconds
+ * before `expiresAt`) are due, as of `now`: an entry whose moment is not after `now` is skipped,
+ * since a reminder is sent only ahead of its deadline. Recomputed when a deadline moves.
+ */
+export function reminderMoments(remindBefore: readonly number[] | undefined, expiresAt: number, now: number): number[] {
+  if (remindBefore === undefined || remindBefore.length === 0) return NONE;
+  const moments = remindBefore.map((seconds) => expiresAt - seconds * 1000).filter((moment) => moment > now);
+  return moments.sort((a, b) => a - b);
+}
+
+/**
+ * Splits pending reminder moments into those due by `now` and those left. A deadline that passed
+ * by `now` sends none of them (the thing has ended; a reminder after the end tells nothing) and
+ * leaves none: the caller records the ending instead.
+ */
+export function dueReminders(
+  reminders: readonly number[] | undefined,
+  expiresAt: number,
+  now: number,
+): { readonly due: readonly number[]; readonly left: readonly number[] } {
+  if (reminders === undefined || reminders.length === 0 || reminders[0]! > now) return { due: NONE, left: reminders ?? NONE };
+  if (now >= expiresAt) return { due: NONE, left: NONE };
+  const split = reminders.findIndex((moment) => moment > now);
+  return split < 0 ? { due: reminders, left: NONE } : { due: reminders.slice(0, split), left: reminders.slice(split) };
+}
+
+/** The earlier of two moments, either of which may be `null`. */
+export function earlier(a: number | null, b: number | null | undefined): number | null {
+  if (b === null || b === undefined) return a;
+  return a === null || b < a ? b : a;
+}

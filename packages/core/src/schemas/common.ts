@@ -45,3 +45,19 @@ export const ListQuery = Type.Object(
   closed,
 );
 export type ListQuery = Static<typeof ListQuery>;
+
+/** How many reminders one session, action or wait keeps. */
+export const MAX_REMINDERS = 10;
+
+/**
+ * `remind_before`: seconds before a deadline at which a reminder (`session.expiring`,
+ * `action.expiring`, `wait.expiring`) is sent, once each. Up to `MAX_REMINDERS` distinct whole
+ * numbers from 1 second to 30 days; an entry at or past the time left when it is set is skipped.
+ */
+export const RemindBefore = Type.Array(Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600 }), {
+  maxItems: MAX_REMINDERS,
+  uniqueItems: true,
+  description: "Seconds before the deadline at which to send a reminder event and webhook, once each",
+  examples: [[600, 60]],
+});
+export type RemindBefore = Static<typeof RemindBefore>;
