@@ -5,6 +5,8 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 export interface ApiKey {
   readonly orgId: string;
   readonly key: string;
+  /** A name for the key, recorded as who decided (`decided_by: "<org>/<label>"`). Default: `key_` and the start of the key's SHA-256. */
+  readonly label?: string;
 }
 
 /** Who made a request: the organization its key belongs to. */
@@ -12,6 +14,8 @@ export interface Principal {
   readonly orgId: string;
   /** The bucket of the per-key rate limit this request counts in. Default: the organization's. */
   readonly rateLimitKey?: string;
+  /** The key's name, recorded with the decisions it makes (`decided_by: "<org>/<label>"`). */
+  readonly label?: string;
 }
 
 /** Finds the organization of a request, or `null` when it carries no valid credentials. */
@@ -90,9 +94,13 @@ export function presentedKey(request: Request): string | null {
 export function apiKeyAuthenticator(keys: readonly ApiKey[]): Authenticate {
   // Each key's principal is made once. Its rate-limit bucket is named by the start of the key's
   // digest, which every instance given the same key computes alike, and which tells nothing of it.
-  const digests = keys.map(({ orgId, key }) => {
+  const digests = keys.map(({ orgId, key, label }) => {
     const keyDigest = digest(key);
-    return { digest: keyDigest, principal: Object.freeze({ orgId, rateLimitKey: keyDigest.slice(0, 16) }) };
+    // A key without a label is named by the start of its digest: it tells keys apart, and nothing of them.
+    return {
+      digest: keyDigest,
+      principal: Object.freeze({ orgId, rateLimitKey: keyDigest.slice(0, 16), label: label ?? `key_${keyDigest.slice(0, 8)}` }),
+    };
   });
   return (request) => {
     const key = presentedKey(request);

@@ -9,6 +9,8 @@ export interface RouteContext {
   readonly params: Readonly<Record<string, string>>;
   /** The caller's organization; empty on public routes (the hosted page). */
   readonly orgId: string;
+  /** Who called, as a decision records it (`decided_by`): `<org>/<key label>`, or the organization when its key has no label. */
+  readonly caller: string;
   /** The parsed JSON body (`{}` when empty); only for POST, PATCH and PUT. */
   readonly body: unknown;
   readonly engine: Engine;
@@ -69,6 +71,11 @@ export interface RouteDefinition {
    * the hosted page answers a person with HTML. Default: the JSON `{ error, message }` body.
    */
   errorPage?(answer: ErrorAnswer): Promise<Response> | Response;
+}
+
+/** The review page's URL of an action's link. */
+export function reviewUrl(context: RouteContext, token: string): string {
+  return `${context.hostedOrigin}/r/${token}`;
 }
 
 /** The hosted form page's URL of a session. */

@@ -148,7 +148,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
         }
         const text = readsBody ? await readBody(request, maxBodyBytes) : "";
         const body = parsesJson ? parseJson(text) : text;
-        const context = new Context(request, decodeParams(request.params), principal.orgId, body, engine, settings, report);
+        const context = new Context(request, decodeParams(request.params), principal, body, engine, settings, report);
         const key = route.idempotent && !route.public ? request.headers.get("idempotency-key") : null;
         if (key !== null) {
           const call = { orgId: principal.orgId, key, request, text, ttlMs: idempotencyTtlMs, now: engine.now() };
@@ -196,12 +196,21 @@ class Context implements RouteContext {
   constructor(
     readonly request: Request,
     readonly params: Readonly<Record<string, string>>,
-    readonly orgId: string,
+    private readonly principal: Principal,
     readonly body: unknown,
     readonly engine: Engine,
     readonly settings: RouterSettings,
     private readonly onError: (error: unknown, request: Request) => void,
   ) {}
+
+  get orgId(): string {
+    return this.principal.orgId;
+  }
+
+  get caller(): string {
+    const { orgId, label } = this.principal;
+    return label === undefined ? orgId : `${orgId}/${label}`;
+  }
 
   report(error: unknown): void {
     this.onError(error, this.request);

@@ -79,6 +79,7 @@ export const ClosedBody = threadWire.closed;
 export const closedBody = threadWire.toClosed;
 export const ActionBody = threadWire.action;
 export const actionBody = threadWire.toAction;
+export const ProposedActionBody = threadWire.proposed;
 export const DecisionBody = threadWire.decision;
 export const decisionBody = threadWire.toDecision;
 

@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { iso, isoOrNull } from "../machine.js";
-import { AnyObject, closed, DateTime, JsonObject, Metadata, Nullable, Timestamp } from "../schemas/common.js";
+import { AnyObject, closed, DateTime, JsonObject, Metadata, Nullable, RemindBefore, Timestamp } from "../schemas/common.js";
 import { defineKind, statusSchema, wireInput } from "./kind.js";
 
 /** What one thread holds at most, and how long its actions wait for a person. */
@@ -17,6 +17,14 @@ const LIMITS = {
   maxActionExpiresInSeconds: 7 * 24 * 3600,
   /** Time a person has to decide an action proposed without `expiresIn`, in seconds: ten minutes. */
   defaultActionExpiresInSeconds: 600,
+  /** Approvers one action names, each with a review link of their own. */
+  approvers: 20,
+  /** Characters of an approver's name (an email address is at most 320). */
+  approverChars: 320,
+  /** Characters of the reason that comes with a "no". */
+  reasonChars: 1000,
+  /** Random bytes of a review link's secret: 256 bits. */
+  reviewSecretBytes: 32,
 } as const;
 
 /** The prefixes of a pending action's id (`act_…`) and of its confirmation's callback id (`cb_…`). */
@@ -35,11 +43,37 @@ export const ACTION_STATUSES = ["pending", "processing", "succeeded", "failed", 
 export const ActionStatus = statusSchema(ACTION_STATUSES);
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
-/** Why a pending action was cancelled: by the person, by its deadline, or by the thread closing. */
-export const CancelReason = Type.Union([Type.Literal("person"), Type.Literal("expired"), Type.Literal("thread_closed")]);
+/**
+ * Why a pending action was cancelled: by a person, by its deadline (`on_expire: "cancel"`), denied
+ * at its deadline (`on_expire: "deny"`), or by the thread closing.
+ */
+export const CancelReason = Type.Union([Type.Literal("person"), Type.Literal("expired"), Type.Literal("denied"), Type.Literal("thread_closed")]);
 export type CancelReason = Static<typeof CancelReason>;
 
-/** A tool call the agent proposed, waiting for a person's "yes" until `expiresAt`. */
+/** How a decision was made: over the API, on a review link, or by the deadline passing. */
+export const DecidedVia = Type.Union([Type.Literal("api"), Type.Literal("link"), Type.Literal("expiry")]);
+export type DecidedVia = Static<typeof DecidedVia>;
+
+/** What an action's deadline does to it while still pending: cancel it (the seed's default) or deny it. */
+export const OnExpire = Type.Union([Type.Literal("cancel"), Type.Literal("deny")], { errorMessage: "must be one of cancel, deny" });
+export type OnExpire = Static<typeof OnExpire>;
+
+/** One approval of an action with approvers: who approved, and when. */
+export const Approval = Type.Object({ approver: Type.String(), at: Timestamp });
+export type Approval = Static<typeof Approval>;
+
+/**
+ * A review link of an action: the SHA-256 (hex) of its secret, never the secret itself, and the
+ * approver it belongs to; `null` is the action's own link, which decides when no approvers are
+ * named and only shows the action when some are.
+ */
+export const Reviewer = Type.Object({ approver: Nullable(Type.String()), hash: Type.String() });
+export type Reviewer = Static<typeof Reviewer>;
+
+/**
+ * A tool call the agent proposed, waiting for a person's "yes" until `expiresAt`. The fields from
+ * `args` on are present only when used (an action proposed as the seed proposes one has none).
+ */
 export const PendingAction = Type.Object({
   id: Type.String(),
   tool: Type.String(),
@@ -56,6 +90,28 @@ export const PendingAction = Type.Object({
   result: Type.Unknown(),
   error: Nullable(Type.String()),
   completedAt: Nullable(Timestamp),
+  /** The tool call's arguments: what runs (after a person's edit, if any). */
+  args: Type.Optional(Type.Unknown()),
+  /** The arguments as proposed, kept once a person changed them. */
+  originalArgs: Type.Optional(Type.Unknown()),
+  /** The JSON Schema `args` and every edit of them are checked against. */
+  argsSchema: Type.Optional(JsonObject),
+  /** The reason a person gave with a "no", or why the deadline denied it. */
+  reason: Type.Optional(Type.String()),
+  /** Who decided: `<org>/<key label>` over the API, the approver on a link (`link` for the action's own), or `expiry`. */
+  decidedBy: Type.Optional(Type.String()),
+  decidedVia: Type.Optional(DecidedVia),
+  /** `deny` when the deadline denies the action; absent, it cancels it. */
+  onExpire: Type.Optional(Type.Literal("deny")),
+  /** Seconds before `expiresAt` at which `action.expiring` is sent. */
+  remindBefore: Type.Optional(Type.Array(Type.Integer())),
+  /** The moments of the reminders not sent yet, earliest first. */
+  reminders: Type.Optional(Type.Array(Timestamp)),
+  approvers: Type.Optional(Type.Array(Type.String())),
+  /** Distinct approvals that confirm the action; absent is 1. */
+  approvalsRequired: Type.Optional(Type.Integer({ minimum: 1 })),
+  approvals: Type.Optional(Type.Array(Approval)),
+  reviewers: Type.Optional(Type.Array(Reviewer)),
 });
 export type PendingAction = Static<typeof PendingAction>;
 
@@ -115,14 +171,60 @@ export const ProposeActionInput = Type.Object(
     preview: JsonObject,
     /** Seconds the person has to decide. Default: `threadKind.limits.defaultActionExpiresInSeconds`. */
     expiresIn: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxActionExpiresInSeconds })),
+    /** The tool call's arguments (any JSON), which a person may edit before confirming. */
+    args: Type.Optional(Type.Unknown({ description: "The tool call's arguments (any JSON); a person may edit them before confirming" })),
+    /** A JSON Schema for `args`, checked now and on every edit. */
+    argsSchema: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        errorMessage: "must be a JSON Schema object",
+        description: "A JSON Schema (draft 2020-12 unless `$schema` says otherwise) that `args` and every edit of them must satisfy",
+      }),
+    ),
+    /** People who decide on links of their own; see `approvalsRequired`. */
+    approvers: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.approverChars, pattern: "^[^\\u0000-\\u001f\\u007f]+$" }), {
+        minItems: 1,
+        maxItems: LIMITS.approvers,
+        uniqueItems: true,
+        description: "Names or email addresses; each gets a review link of their own, which records who decided",
+      }),
+    ),
+    /** Distinct approvers who must approve before the action runs (default 1, at most the number of approvers). */
+    approvalsRequired: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.approvers })),
+    /** What the deadline does to the action if nobody decided: cancel (default) or deny. */
+    onExpire: Type.Optional(OnExpire),
+    remindBefore: Type.Optional(RemindBefore),
   },
   closed,
 );
 export type ProposeActionInput = Static<typeof ProposeActionInput>;
 
-/** `engine.threads.decideAction`: `true` has the action executed, `false` cancels it. */
-export const DecideActionInput = Type.Object({ confirmed: Type.Boolean() }, closed);
+/**
+ * `engine.threads.decideAction`: `true` has the action executed (with `args`, the arguments as a
+ * person edited them), `false` cancels it (with the person's `reason`).
+ */
+export const DecideActionInput = Type.Object(
+  {
+    confirmed: Type.Boolean(),
+    args: Type.Optional(
+      Type.Unknown({ description: "With `confirmed: true`: the arguments to run with, checked against the action's `args_schema`" }),
+    ),
+    reason: Type.Optional(Type.String({ maxLength: LIMITS.reasonChars, description: "With `confirmed: false`: why, for the agent to read" })),
+  },
+  closed,
+);
 export type DecideActionInput = Static<typeof DecideActionInput>;
+
+/** `engine.threads.reviewDecide`: what a review page posts, approve (with edited `args`) or deny (with a `reason`). */
+export const ReviewDecisionInput = Type.Object(
+  {
+    approve: Type.Boolean(),
+    args: Type.Optional(Type.Unknown()),
+    reason: Type.Optional(Type.String({ maxLength: LIMITS.reasonChars })),
+  },
+  closed,
+);
+export type ReviewDecisionInput = Static<typeof ReviewDecisionInput>;
 
 /**
  * Threads (seed 002): context variables and the pending actions a person decides, until closed.
@@ -182,8 +284,36 @@ export const ActionBody = Type.Object(
     created_at: DateTime,
     decided_at: Nullable(DateTime),
     completed_at: Nullable(DateTime),
+    args: Type.Unknown({ description: "The arguments that run (or will): as proposed, or as a person edited them" }),
+    original_args: Type.Unknown({ description: "The arguments as proposed" }),
+    args_changed: Type.Boolean(),
+    args_schema: Nullable(AnyObject),
+    reason: Nullable(Type.String({ description: "The reason given with a no, or why the deadline denied the action" })),
+    decided_by: Nullable(
+      Type.String({ description: "`<org>/<key label>` over the API, the approver on a review link (`link` for the action's own), or `expiry`" }),
+    ),
+    decided_via: Nullable(DecidedVia),
+    on_expire: OnExpire,
+    approvers: Type.Array(Type.String()),
+    approvals_required: Type.Integer(),
+    approvals: Type.Array(Type.Object({ approver: Type.String(), approved_at: DateTime })),
+    remind_before: Type.Array(Type.Integer()),
   },
   { $id: "PendingAction" },
+);
+
+/** The answer to proposing an action: the action, with the review links shown this once (only their hashes are kept). */
+export const ProposedActionBody = Type.Composite(
+  [
+    ActionBody,
+    Type.Object({
+      review_url: Type.String({
+        description: "The action's review page: no API key needed; shows the action, and decides it when no approvers are named",
+      }),
+      review_urls: Type.Optional(Type.Record(Type.String(), Type.String(), { description: "Each approver's own review page" })),
+    }),
+  ],
+  { $id: "ProposedAction" },
 );
 
 /** The answer to a person's decision (seed 002): cancelled, or confirmed with its `callback_id`. */
@@ -195,11 +325,25 @@ export const DecisionBody = Type.Object({
   message: Type.String(),
 });
 
+/**
+ * A proposed action with the secrets of its review links, shown to the proposer this once: the
+ * token of the action's own link, and each approver's.
+ */
+export type ProposedAction = PendingAction & {
+  readonly reviewTokens: { readonly link: string; readonly approvers: Readonly<Record<string, string>> };
+};
+
 /** Threads and pending actions on the wire (seed 002, snake_case). */
 export const threadWire = {
   create: wireInput(CreateThreadInput, { contextVariables: "context_variables" }),
   updateContext: wireInput(UpdateContextInput, { contextVariables: "context_variables" }),
-  proposeAction: wireInput(ProposeActionInput, { expiresIn: "expires_in" }),
+  proposeAction: wireInput(ProposeActionInput, {
+    expiresIn: "expires_in",
+    argsSchema: "args_schema",
+    approvalsRequired: "approvals_required",
+    onExpire: "on_expire",
+    remindBefore: "remind_before",
+  }),
   decideAction: wireInput(DecideActionInput),
   body: ThreadBody,
   toBody: (thread: Thread): Static<typeof ThreadBody> => ({
@@ -237,7 +381,31 @@ export const threadWire = {
     created_at: iso(action.createdAt),
     decided_at: isoOrNull(action.decidedAt),
     completed_at: isoOrNull(action.completedAt),
+    args: action.args ?? null,
+    original_args: (action.originalArgs !== undefined ? action.originalArgs : action.args) ?? null,
+    args_changed: action.originalArgs !== undefined,
+    args_schema: action.argsSchema ?? null,
+    reason: action.reason ?? null,
+    decided_by: action.decidedBy ?? null,
+    decided_via: action.decidedVia ?? null,
+    on_expire: action.onExpire ?? "cancel",
+    approvers: action.approvers ?? [],
+    approvals_required: action.approvalsRequired ?? 1,
+    approvals: (action.approvals ?? []).map((approval) => ({ approver: approval.approver, approved_at: iso(approval.at) })),
+    remind_before: action.remindBefore ?? [],
   }),
+  proposed: ProposedActionBody,
+  /** The proposal's answer: the action and its review links (`origin` + `/r/<token>`). */
+  toProposed: (threadId: string, proposed: ProposedAction, origin: string): Static<typeof ProposedActionBody> => {
+    const url = (token: string) => `${origin}/r/${token}`;
+    const { link, approvers } = proposed.reviewTokens;
+    const named = Object.entries(approvers);
+    return {
+      ...threadWire.toAction(threadId, proposed),
+      review_url: url(link),
+      ...(named.length > 0 ? { review_urls: Object.fromEntries(named.map(([approver, token]) => [approver, url(token)])) } : {}),
+    };
+  },
   decision: DecisionBody,
   /** What a decision answers: the cancellation, or the confirmation with its callback id (and the action's status now). */
   toDecision: (threadId: string, action: PendingAction): Static<typeof DecisionBody> => {

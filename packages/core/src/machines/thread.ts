@@ -1,11 +1,11 @@
 import { ConflictError, IllegalTransitionError, InvalidInputError, NotFoundError } from "../errors.js";
 import { PART_PREFIXES } from "../ids.js";
 import { ACTION_TOPIC, type PendingAction, type Thread, threadKind } from "../kinds/thread.js";
-import { accept, defineMachine, type Effects, earliestDeadline, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
+import { accept, defineMachine, type Effects, earlier, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
 import type { OutboxMessage } from "../store.js";
 import { jsonBytes } from "../validate.js";
-import { type PendingActionCommand, proposeAction, settleAction, transitionAction } from "./pending-action.js";
+import { actionDueAt, type PendingActionCommand, type ProposalOptions, proposeAction, settleAction, transitionAction } from "./pending-action.js";
 
 /** What a billing policy sees of a thread that is closing. */
 export interface ClosingThread {
@@ -29,13 +29,13 @@ export const defaultBillablePolicy: BillablePolicy = (thread) => thread.duration
 export type ThreadCommand =
   | { readonly type: "updateContext"; readonly variables: Readonly<Record<string, unknown>> }
   | { readonly type: "close"; readonly policy?: BillablePolicy }
-  | {
+  | ({
       readonly type: "proposeAction";
       readonly actionId: string;
       readonly tool: string;
       readonly preview: Record<string, unknown>;
       readonly expiresAt: number;
-    }
+    } & ProposalOptions)
   | { readonly type: "action"; readonly actionId: string; readonly command: PendingActionCommand }
   | { readonly type: "tick" };
 
@@ -186,11 +186,8 @@ function apply(state: Thread, command: ThreadCommand, now: number): Transition<T
         return refuse(new ConflictError(`thread ${state.id} already holds ${threadKind.limits.actions} actions, the most one thread keeps`));
       }
       if (command.expiresAt <= now) return refuse(new InvalidInputError("expiresIn", "must be in the future"));
-      const { action, events } = proposeAction(
-        state.id,
-        { id: command.actionId, tool: command.tool, preview: command.preview, expiresAt: command.expiresAt },
-        now,
-      );
+      const { type: _type, actionId, ...proposal } = command;
+      const { action, events } = proposeAction(state.id, { id: actionId, ...proposal }, now);
       return accept({ ...state, actions: [...state.actions, action], updatedAt: now }, events);
     }
     case "action": {
@@ -202,10 +199,12 @@ function apply(state: Thread, command: ThreadCommand, now: number): Transition<T
       const actions = state.actions.slice();
       actions[index] = result.state;
       const next: Thread = { ...state, actions, updatedAt: now };
-      // A confirmation the engine executes asks for the executor's run in the same write.
+      // A confirmation the engine executes (over the API, or the last approval a link posted) asks
+      // for the executor's run in the same write.
       const { command: decided } = command;
-      const effects: Effects | undefined =
-        decided.type === "confirm" && decided.execute ? { outbox: [actionRun(next, result.state, now)] } : undefined;
+      const confirmed = state.actions[index]!.status === "pending" && result.state.status === "processing";
+      const execute = (decided.type === "confirm" || decided.type === "review") && decided.execute === true;
+      const effects: Effects | undefined = confirmed && execute ? { outbox: [actionRun(next, result.state, now)] } : undefined;
       return accept(next, result.events, effects);
     }
   }
@@ -219,7 +218,11 @@ function illegal(state: Thread, verb: string): IllegalTransitionError {
 export const threadMachine: Machine<Thread, ThreadCommand> = defineMachine({
   settle,
   apply,
-  dueAt: (state) => earliestDeadline(state.actions, "pending"),
+  dueAt: (state) => {
+    let due: number | null = null;
+    for (const action of state.actions) due = earlier(due, actionDueAt(action));
+    return due;
+  },
   status: (state) => state.status,
   timeChangesStatus: false,
 });

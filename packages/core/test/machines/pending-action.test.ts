@@ -170,6 +170,10 @@ describe("pending action lifecycle", () => {
       action_id: ACT,
       tool: "send_email",
       callback_id: CALLBACK,
+      decided_at: iso(T0 + MINUTE),
+      decided_by: null,
+      decided_via: null,
+      args_changed: false,
     });
   });
 
@@ -200,7 +204,20 @@ describe("pending action lifecycle", () => {
   it("is cancelled by a person with reason person, or with the reason given", () => {
     const byPerson = transitionAction("thread_x", pending, { type: "cancel" }, T0 + MINUTE);
     expect(ok(byPerson)).toMatchObject({ status: "cancelled", cancelReason: "person", decidedAt: T0 + MINUTE, completedAt: T0 + MINUTE });
-    expect(byPerson.ok && byPerson.events[0]?.payload).toEqual({ thread_id: "thread_x", action_id: ACT, tool: "send_email", reason: "person" });
+    expect(byPerson.ok && byPerson.events[0]?.payload).toEqual({
+      thread_id: "thread_x",
+      action_id: ACT,
+      tool: "send_email",
+      cancel_reason: "person",
+      reason: null,
+      decided_at: iso(T0 + MINUTE),
+      decided_by: null,
+      decided_via: null,
+    });
+    const decider = { by: "org_x/ops", via: "api" } as const;
+    const withReason = transitionAction("thread_x", pending, { type: "cancel", text: "wrong recipient", decider }, T0 + MINUTE);
+    expect(ok(withReason)).toMatchObject({ reason: "wrong recipient", decidedBy: "org_x/ops", decidedVia: "api" });
+    expect(withReason.ok && withReason.events[0]?.payload).toMatchObject({ reason: "wrong recipient", decided_by: "org_x/ops", decided_via: "api" });
     expect(ok(transitionAction("thread_x", pending, { type: "cancel", reason: "thread_closed" }, T0)).cancelReason).toBe("thread_closed");
   });
 
@@ -209,7 +226,20 @@ describe("pending action lifecycle", () => {
     const settled = settleAction("thread_x", pending, DEADLINE + HOUR);
     expect(settled.action).toMatchObject({ status: "cancelled", cancelReason: "expired", decidedAt: DEADLINE, completedAt: DEADLINE });
     expect(settled.events).toEqual([
-      { type: "action.cancelled", at: DEADLINE, payload: { thread_id: "thread_x", action_id: ACT, tool: "send_email", reason: "expired" } },
+      {
+        type: "action.cancelled",
+        at: DEADLINE,
+        payload: {
+          thread_id: "thread_x",
+          action_id: ACT,
+          tool: "send_email",
+          cancel_reason: "expired",
+          reason: null,
+          decided_at: iso(DEADLINE),
+          decided_by: "expiry",
+          decided_via: "expiry",
+        },
+      },
     ]);
   });
 

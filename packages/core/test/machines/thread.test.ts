@@ -286,7 +286,7 @@ describe("closing a thread", () => {
       completedAt: T0 + 2 * MINUTE,
     });
     expect(closed.actions[1]).toBe(thread.actions[1]);
-    expect(result.ok && result.events.map((event) => [event.type, event.payload.action_id, event.payload.reason])).toEqual([
+    expect(result.ok && result.events.map((event) => [event.type, event.payload.action_id, event.payload.cancel_reason])).toEqual([
       ["action.cancelled", PENDING, "thread_closed"],
       ["session.closed", undefined, undefined],
     ]);
@@ -299,7 +299,7 @@ describe("closing a thread", () => {
     const ACTION = newId("act");
     const thread = ok(machine.transition(newThread(), propose(ACTION, T0 + MINUTE), T0));
     const result = close(thread, T0 + HOUR);
-    expect(result.ok && result.events.map((event) => [event.type, event.at, event.payload.reason])).toEqual([
+    expect(result.ok && result.events.map((event) => [event.type, event.at, event.payload.cancel_reason])).toEqual([
       ["action.cancelled", T0 + MINUTE, "expired"],
       ["session.closed", T0 + HOUR, undefined],
     ]);
@@ -363,7 +363,16 @@ describe("thread actions and their deadlines", () => {
       {
         type: "action.cancelled",
         at: T0 + 10 * MINUTE,
-        payload: { thread_id: thread.id, action_id: ACTION, tool: "refund", reason: "expired" },
+        payload: {
+          thread_id: thread.id,
+          action_id: ACTION,
+          tool: "refund",
+          cancel_reason: "expired",
+          reason: null,
+          decided_at: iso(T0 + 10 * MINUTE),
+          decided_by: "expiry",
+          decided_via: "expiry",
+        },
       },
     ]);
     expect(settled.state.updatedAt).toBe(T0 + 10 * MINUTE);

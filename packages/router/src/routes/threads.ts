@@ -1,7 +1,7 @@
 import { threadKind, threadWire } from "@agent-sessions/core";
 import { json } from "../http.js";
 import type { RouteDefinition } from "../route.js";
-import { ActionBody, actionBody, ClosedBody, closedBody, DecisionBody, decisionBody, ThreadBody, threadBody } from "../wire.js";
+import { ActionBody, actionBody, ClosedBody, closedBody, DecisionBody, decisionBody, ProposedActionBody, ThreadBody, threadBody } from "../wire.js";
 import { errors, idOf } from "./common.js";
 
 function threadId(id: string): string {
@@ -54,11 +54,15 @@ export const threadRoutes: RouteDefinition[] = [
     tag: "Threads",
     idempotent: true,
     input: threadWire.proposeAction,
-    responses: { 201: { description: "The pending action", schema: ActionBody }, ...errors(400, 404, 409, 422) },
+    responses: { 201: { description: "The pending action, with its review links", schema: ProposedActionBody }, ...errors(400, 404, 409, 422) },
     failure: "Failed to propose action",
-    async handle({ engine, orgId, params, body }) {
+    async handle(context) {
+      const { engine, orgId, params, body } = context;
       const id = threadId(params.thread_id!);
-      return json(actionBody(id, await engine.threads.proposeAction(orgId, id, threadWire.proposeAction.read(body))), 201);
+      // Read first: a Host the review links may not name is refused before anything is written.
+      const origin = context.hostedOrigin;
+      const proposed = await engine.threads.proposeAction(orgId, id, threadWire.proposeAction.read(body));
+      return json(threadWire.toProposed(id, proposed, origin), 201);
     },
   },
   {
@@ -85,9 +89,10 @@ export const threadRoutes: RouteDefinition[] = [
       ...errors(400, 404, 409, 410),
     },
     failure: "Failed to update action",
-    async handle({ engine, orgId, params, body }) {
+    async handle({ engine, orgId, caller, params, body }) {
       const id = threadId(params.thread_id!);
-      const { action } = await engine.threads.decideAction(orgId, id, params.action_id!, threadWire.decideAction.read(body));
+      const input = threadWire.decideAction.read(body);
+      const { action } = await engine.threads.decideAction(orgId, id, params.action_id!, input, { decidedBy: caller });
       return json(decisionBody(id, action), action.status === "cancelled" ? 200 : 202);
     },
   },
