@@ -4,6 +4,7 @@ import type { FormSessionStatus } from "../kinds/form-session.js";
 import { threadKind } from "../kinds/thread.js";
 import { webhookKind } from "../kinds/webhook.js";
 import type { Store } from "../store.js";
+import { describeDecisionRaces } from "./decisions.js";
 import { concurrently, orgId, T0 } from "./fixtures.js";
 import { checkCapabilities, destroyStore, probeCapabilities, type StoreSuiteOptions } from "./runner.js";
 
@@ -229,5 +230,20 @@ export async function runEngineConcurrency(options: EngineConcurrencyOptions): P
       });
       expect((await engine.threads.getAction(org, thread.id, action.id)).status).toBe(confirmedWon ? "processing" : "cancelled");
     });
+
+    describeDecisionRaces(
+      options.test,
+      {
+        store: () => store,
+        engine: () => engine,
+        via,
+        engines: () => engines,
+        org: () => org,
+        setNow: (ms) => {
+          now = ms;
+        },
+      },
+      itByIdAlone,
+    );
   });
 }
