@@ -136,6 +136,9 @@ describe("sessions (form sessions, seed 000)", () => {
     ]);
     expect(withMetadata.metadata).toEqual({ thread_id: "thread_42" });
     expect(Date.parse(withMetadata.expires_at) - Date.parse(withMetadata.created_at)).toBe(60_000);
+
+    const reminded = await json<{ remind_before: number[] }>(["sessions", "create", "support-intake", "--remind-before", "600, 60"]);
+    expect(reminded.remind_before).toEqual([600, 60]);
   });
 
   it("waits for the submission and prints it; JSON too; an expired session exits 1", async () => {
@@ -192,6 +195,16 @@ describe("sessions (form sessions, seed 000)", () => {
       ["sessions", "create", "support-intake", "--expires-in", "soon"],
       2,
       /--expires-in: 'soon' is not a whole number of seconds \(1 or more\)/,
+    );
+    await fails(
+      ["sessions", "create", "support-intake", "--remind-before", "10m"],
+      2,
+      /--remind-before: '10m' is not a comma-separated list of whole numbers of seconds \(e\.g\. --remind-before 600,60\)/,
+    );
+    await fails(
+      ["sessions", "create", "support-intake", "--remind-before", "60,60"],
+      1,
+      /remind_before: must not repeat an item \(400 Invalid request\)$/,
     );
     await fails(["sessions", "extend", "sess_x"], 2, /--by is required/);
     await fails(

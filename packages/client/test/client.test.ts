@@ -144,6 +144,10 @@ describe("seed 000: forms and form sessions", () => {
 
     const extended = await client.formSessions.extend(session.id, { expires_in: 1800 });
     expect(Date.parse(extended.expires_at) - Date.parse(session.expires_at)).toBe(1800 * 1000);
+
+    const reminded = await client.formSessions.create("support-intake", { remind_before: [600, 60], prefill: { email: "user@example.com" } });
+    expect(reminded.remind_before).toEqual([600, 60]);
+    expect(session).not.toHaveProperty("remind_before");
   });
 
   it("names the form that does not exist and the prefill field that is not one", async () => {

@@ -40,7 +40,8 @@ describe("the engine's types", () => {
     expectTypeOf<Engine["formSessions"]["list"]>().returns.resolves.toEqualTypeOf<Page<FormSession>>();
     expectTypeOf<FormSession["status"]>().toEqualTypeOf<FormSessionStatus>();
     expectTypeOf<Parameters<Engine["formSessions"]["create"]>[2]>().toEqualTypeOf<
-      { expiresIn?: number; prefill?: Record<string, string | number | boolean>; metadata?: Record<string, unknown> } | undefined
+      | { expiresIn?: number; prefill?: Record<string, string | number | boolean>; metadata?: Record<string, unknown>; remindBefore?: number[] }
+      | undefined
     >();
     expect(typeof wrongCalls).toBe("function");
   });

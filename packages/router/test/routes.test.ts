@@ -253,6 +253,55 @@ describe("seed 000: form sessions", () => {
     expect((await t.call("POST", "/v1/forms/nope/sessions", {})).status).toBe(404);
   });
 
+  it("takes remind_before on create, shows it, sends session.expiring at each moment, and refuses a bad one naming remind_before", async () => {
+    const t = setup();
+    await t.call("POST", "/v1/forms", { name: "F", slug: "f", fields: [{ name: "email", type: "email" }] });
+    const created = await t.call("POST", "/v1/forms/f/sessions", { expires_in: 3600, remind_before: [600, 60] });
+    expect(created.status).toBe(201);
+    expect(created.body.remind_before).toEqual([600, 60]);
+    expect(Object.keys(created.body)).toEqual([
+      "id",
+      "form_id",
+      "status",
+      "url",
+      "expires_at",
+      "created_at",
+      "updated_at",
+      "prefill",
+      "metadata",
+      "submission",
+      "remind_before",
+    ]);
+    expect((await t.call("GET", `/v1/sessions/${created.body.id}`)).body.remind_before).toEqual([600, 60]);
+    // A session without reminders shows no remind_before, as before.
+    const plain = await t.call("POST", "/v1/forms/f/sessions", {});
+    expect(plain.body).not.toHaveProperty("remind_before");
+
+    t.clock.now += 50 * 60_000;
+    await t.engine.tick();
+    const { body: timeline } = await t.call("GET", `/api/v1/sessions/${created.body.id}/timeline`);
+    expect(timeline.events.map((event: { type: string }) => event.type)).toEqual(["session.created", "session.expiring"]);
+    expect(timeline.events[1]).toMatchObject({
+      type: "session.expiring",
+      payload: { session_id: created.body.id, expires_at: "2025-01-15T11:30:00.000Z", remind_before: 600 },
+    });
+
+    const bad: [unknown, string][] = [
+      [[0], "remind_before[0]: must be at least 1"],
+      [[-60], "remind_before[0]: must be at least 1"],
+      [[1.5], "remind_before[0]: must be a whole number"],
+      [Array.from({ length: 11 }, (_, i) => i + 1), "remind_before: must hold at most 10 items"],
+      [[60, 60], "remind_before: must not repeat an item"],
+      ["600", "remind_before: must be an array"],
+      [[30 * 24 * 3600 + 1], "remind_before[0]: must be at most 2592000"],
+    ];
+    for (const [value, message] of bad) {
+      const answer = await t.call("POST", "/v1/forms/f/sessions", { remind_before: value });
+      expect({ value, status: answer.status, body: answer.body }).toEqual({ value, status: 400, body: { error: "Invalid request", message } });
+    }
+    expect((await t.call("POST", "/v1/forms/f/sessions", { remindBefore: [60] })).body.message).toMatch(/remindBefore/);
+  });
+
   it("lists form sessions newest first, by status, with an exact total, for its organization only", async () => {
     const t = setup();
     await t.call("POST", "/v1/forms", { name: "F", slug: "f", fields: [{ name: "email", type: "email" }] });

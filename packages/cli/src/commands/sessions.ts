@@ -5,7 +5,7 @@ import type { CommandContext, CommandGroup } from "./command.js";
 import { LIST_FLAGS, LIST_OPTIONS, listQuery } from "./forms.js";
 import { printJson, printRecord, printTable, show, showPage } from "./output.js";
 import { startSpinner } from "./spinner.js";
-import { list, pairs, seconds, wholeNumber } from "./values.js";
+import { list, pairs, seconds, secondsList, wholeNumber } from "./values.js";
 
 type FormSessionStatus = FormSession["status"];
 
@@ -72,14 +72,22 @@ export const sessionsGroup: CommandGroup = {
   summary: "Form sessions (seed 000): create one from a form, extend it, read it, wait for its submission",
   commands: {
     create: {
-      usage: "<form> [--expires-in <seconds>] [--prefill <field>=<value>]... [--metadata <key>=<value>]...",
+      usage: "<form> [--expires-in <seconds>] [--remind-before <seconds>,...] [--prefill <field>=<value>]... [--metadata <key>=<value>]...",
       summary: "Create a session of a form (by id or slug) and print its hosted URL",
       options: `  --expires-in <seconds>  Seconds until it expires (default: 3600)
+  --remind-before <seconds>,...
+                          Send a session.expiring event and webhook this many seconds before
+                          it expires, once each (e.g. 600,60)
   --prefill <field>=<value>
                           A value shown in the form beforehand; repeat for more
   --metadata <key>=<value>
                           Metadata kept with the session; repeat for more`,
-      flags: { "expires-in": { type: "string" }, prefill: { type: "string", multiple: true }, metadata: { type: "string", multiple: true } },
+      flags: {
+        "expires-in": { type: "string" },
+        "remind-before": { type: "string" },
+        prefill: { type: "string", multiple: true },
+        metadata: { type: "string", multiple: true },
+      },
       positionals: ["form"],
       async run(context) {
         const { flags } = context;
@@ -87,6 +95,7 @@ export const sessionsGroup: CommandGroup = {
         const metadata = pairs("--metadata", list(flags.metadata), "thread_id=thread_42", "key");
         const session = await context.client().formSessions.create(context.positionals[0]!, {
           ...(typeof flags["expires-in"] === "string" ? { expires_in: wholeNumber("--expires-in", flags["expires-in"], 1, "seconds") } : {}),
+          ...(typeof flags["remind-before"] === "string" ? { remind_before: secondsList("--remind-before", flags["remind-before"]) } : {}),
           ...(Object.keys(prefill).length > 0 ? { prefill } : {}),
           ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
         });

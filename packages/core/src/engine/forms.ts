@@ -163,10 +163,11 @@ export function formSessionOperations(records: Records, newId: (prefix: string) 
           ...(body.expiresIn !== undefined ? { expiresInSeconds: body.expiresIn } : {}),
           ...(body.prefill ? { prefill: body.prefill } : {}),
           ...(body.metadata ? { metadata: body.metadata } : {}),
+          ...(body.remindBefore ? { remindBefore: body.remindBefore } : {}),
         },
         now,
       );
-      return records.insert("form_session", state, events, { status: state.status, dueAt: state.expiresAt });
+      return records.insert("form_session", state, events, { status: state.status, dueAt: formSessionMachine.dueAt(state) });
     },
     async get(orgId, id) {
       return records.view(orgId, "form_session", id, formSessionMachine);

@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { iso } from "../machine.js";
-import { AnyObject, closed, DateTime, Metadata, Nullable, Timestamp } from "../schemas/common.js";
+import { AnyObject, closed, DateTime, Metadata, Nullable, RemindBefore, Timestamp } from "../schemas/common.js";
 import { FieldValue, FormField } from "./form.js";
 import { defineKind, statusSchema, wireInput } from "./kind.js";
 
@@ -47,6 +47,13 @@ export const FormSession = Type.Object({
   openedAt: Type.Union([Timestamp, Type.Null()]),
   expiredAt: Type.Union([Timestamp, Type.Null()]),
   submission: Type.Union([Submission, Type.Null()]),
+  /** Seconds before `expiresAt` at which `session.expiring` is sent, as given at creation. Absent when none were asked for. */
+  remindBefore: Type.Optional(Type.Array(Type.Integer())),
+  /**
+   * The moments (ms, earliest first) of the reminders still to send while the session is live:
+   * recomputed from `remindBefore` when the session is extended. Absent when none is pending.
+   */
+  reminders: Type.Optional(Type.Array(Timestamp)),
 });
 export type FormSession = Static<typeof FormSession>;
 
@@ -59,6 +66,12 @@ export const CreateFormSessionInput = Type.Object(
     expiresIn: Type.Optional(ExpiresIn),
     prefill: Type.Optional(Type.Record(Type.String(), FieldValue, { errorMessage: "must be an object" })),
     metadata: Type.Optional(Metadata),
+    /**
+     * Seconds before the deadline at which a `session.expiring` event (and webhook) is sent, once
+     * each, while the session is live; an entry at or past the time left is skipped. Recomputed
+     * from the new deadline when the session is extended.
+     */
+    remindBefore: Type.Optional(RemindBefore),
   },
   closed,
 );
@@ -113,13 +126,15 @@ export const FormSessionBody = Type.Object(
         submitted_at: DateTime,
       }),
     ),
+    /** Present only on a session created with reminders. */
+    remind_before: Type.Optional(Type.Array(Type.Integer(), { description: "Seconds before expires_at at which session.expiring is sent" })),
   },
   { $id: "FormSession" },
 );
 
 /** Form sessions on the wire (seed 000, snake_case). */
 export const formSessionWire = {
-  create: wireInput(CreateFormSessionInput, { expiresIn: "expires_in" }),
+  create: wireInput(CreateFormSessionInput, { expiresIn: "expires_in", remindBefore: "remind_before" }),
   extend: wireInput(ExtendFormSessionInput, { expiresIn: "expires_in" }),
   submit: wireInput(SubmitFormInput),
   body: FormSessionBody,
@@ -139,5 +154,6 @@ export const formSessionWire = {
       missing_fields: session.submission.missingFields,
       submitted_at: iso(session.submission.submittedAt),
     },
+    ...(session.remindBefore ? { remind_before: session.remindBefore } : {}),
   }),
 };

@@ -2,7 +2,7 @@ import { ExpiredError, IllegalTransitionError, InvalidInputError } from "../erro
 import { coerceFieldValue, isBlank, ownValue } from "../form-fields.js";
 import { type FieldValue, type Form, formKind } from "../kinds/form.js";
 import { type FormSession, formSessionKind, type Submission } from "../kinds/form-session.js";
-import { accept, defineMachine, iso, type Machine, refuse, type Transition } from "../machine.js";
+import { accept, defineMachine, dueReminders, earlier, iso, type Machine, refuse, reminderMoments, type Transition } from "../machine.js";
 import type { EventDraft } from "../schemas/event.js";
 
 /** Commands a form session answers to. */
@@ -26,6 +26,8 @@ export function createFormSession(
     expiresInSeconds?: number;
     prefill?: Readonly<Record<string, FieldValue>>;
     metadata?: Record<string, unknown>;
+    /** Seconds before the deadline at which `session.expiring` is sent (see `CreateFormSessionInput.remindBefore`). */
+    remindBefore?: readonly number[];
   },
   now: number,
 ): { state: FormSession; events: EventDraft[] } {
@@ -42,7 +44,7 @@ export function createFormSession(
     }
   }
   const expiresAt = now + (input.expiresInSeconds ?? formSessionKind.limits.defaultExpiresInSeconds) * 1000;
-  const state: FormSession = {
+  const created: FormSession = {
     id: input.id,
     orgId: form.orgId,
     formId: form.id,
@@ -59,25 +61,63 @@ export function createFormSession(
     expiredAt: null,
     submission: null,
   };
-  const created: EventDraft = {
+  const remindBefore = input.remindBefore ?? [];
+  const state = remindBefore.length === 0 ? created : withReminders({ ...created, remindBefore: [...remindBefore] }, expiresAt, now);
+  const event: EventDraft = {
     type: "session.created",
     at: now,
     payload: { session_id: state.id, form_id: form.id, expires_at: iso(expiresAt) },
   };
-  return { state, events: [created] };
+  return { state, events: [event] };
+}
+
+/**
+ * `state` with the reminders still to send before `expiresAt` as of `now`, from its `remindBefore`;
+ * `reminders` is left out when none is (a million sessions are kept in memory).
+ */
+function withReminders(state: FormSession, expiresAt: number, now: number): FormSession {
+  const moments = reminderMoments(state.remindBefore, expiresAt, now);
+  const { reminders: _pending, ...rest } = state;
+  return moments.length === 0 ? rest : { ...rest, reminders: moments };
+}
+
+/** `state` without pending reminders: it ended, or they were all sent. */
+function withoutReminders(state: FormSession): FormSession {
+  if (state.reminders === undefined) return state;
+  const { reminders: _pending, ...rest } = state;
+  return rest;
 }
 
 function isLive(state: FormSession): boolean {
   return state.status === "created" || state.status === "open";
 }
 
+/**
+ * What time did to a live session by `now`: past its deadline it expires (and sends no reminder
+ * left, a reminder after the end telling nothing); before it, each reminder whose moment came is
+ * sent as one `session.expiring` at that moment and leaves `reminders`. A reminder changes nothing
+ * a reader sees of the session, so `updatedAt` stays.
+ */
 function settle(state: FormSession, now: number): { state: FormSession; events: EventDraft[] } {
-  if (!isLive(state) || now < state.expiresAt) return { state, events: [] };
-  const at = state.expiresAt;
-  return {
-    state: { ...state, status: "expired", expiredAt: at, updatedAt: Math.max(state.updatedAt, at) },
-    events: [{ type: "session.expired", at, payload: { session_id: state.id, expires_at: iso(at) } }],
-  };
+  if (!isLive(state)) return { state, events: [] };
+  if (now >= state.expiresAt) {
+    const at = state.expiresAt;
+    return {
+      state: { ...withoutReminders(state), status: "expired", expiredAt: at, updatedAt: Math.max(state.updatedAt, at) },
+      events: [{ type: "session.expired", at, payload: { session_id: state.id, expires_at: iso(at) } }],
+    };
+  }
+  const { due, left } = dueReminders(state.reminders, state.expiresAt, now);
+  if (due.length === 0) return { state, events: [] };
+  const expiresAt = iso(state.expiresAt);
+  const events = due.map(
+    (at): EventDraft => ({
+      type: "session.expiring",
+      at,
+      payload: { session_id: state.id, expires_at: expiresAt, remind_before: (state.expiresAt - at) / 1000 },
+    }),
+  );
+  return { state: left.length === 0 ? withoutReminders(state) : { ...state, reminders: [...left] }, events };
 }
 
 /** The longest text a person's value for one field may be. */
@@ -210,7 +250,7 @@ function submitted(state: FormSession, submission: Submission, now: number): Tra
       missing_fields: submission.missingFields,
     },
   });
-  const next: FormSession = { ...state, status: "submitted", openedAt: state.openedAt ?? now, submission, updatedAt: now };
+  const next: FormSession = { ...withoutReminders(state), status: "submitted", openedAt: state.openedAt ?? now, submission, updatedAt: now };
   return accept(next, events);
 }
 
@@ -241,7 +281,9 @@ function apply(state: FormSession, command: FormSessionCommand, now: number): Tr
     case "extend": {
       if (!isLive(state)) return refuseFor(state, "extend");
       const expiresAt = state.expiresAt + command.seconds * 1000;
-      const next: FormSession = { ...state, expiresAt, updatedAt: now };
+      // The reminders are counted back from the new deadline: one already sent comes again when its new moment is ahead.
+      const moved: FormSession = { ...state, expiresAt, updatedAt: now };
+      const next = state.remindBefore === undefined ? moved : withReminders(moved, expiresAt, now);
       return accept(next, [
         {
           type: "session.extended",
@@ -264,7 +306,8 @@ function refuseFor(state: FormSession, command: string): Transition<FormSession>
 export const formSessionMachine: Machine<FormSession, FormSessionCommand> = defineMachine({
   settle,
   apply,
-  dueAt: (state) => (isLive(state) ? state.expiresAt : null),
+  // The earlier of the deadline and the first pending reminder: settle writes at least one event once it passed.
+  dueAt: (state) => (isLive(state) ? earlier(state.expiresAt, state.reminders?.[0]) : null),
   status: (state) => state.status,
   timeChangesStatus: true,
 });

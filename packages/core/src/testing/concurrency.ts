@@ -7,6 +7,7 @@ import type { Store } from "../store.js";
 import { describeDecisionRaces } from "./decisions.js";
 import { concurrently, orgId, T0 } from "./fixtures.js";
 import { checkCapabilities, destroyStore, probeCapabilities, type StoreSuiteOptions } from "./runner.js";
+import { memoryReceiver } from "./worker.js";
 
 /** How an adapter's concurrency file hands the suite its stores and its test runner. */
 export interface EngineConcurrencyOptions extends StoreSuiteOptions {
@@ -44,7 +45,9 @@ const codes = <T>(outcomes: readonly Outcome<T>[]) => outcomes.flatMap((outcome)
  * sessions by status count them as of now before any worker ran, each expiry written once even
  * when several engines list at the same moment. The calls are spread over several engines
  * sharing the store: one engine queues its own writes of a record, so only writes of different
- * instances meet in the store's compare-and-set. The submit race needs
+ * instances meet in the store's compare-and-set. A form session's reminders are each written and
+ * delivered once however many engines tick or list at their moment, and none after its deadline.
+ * The submit race needs
  * `capabilities.unscopedReads`; the suite reads the flags from a first store, so await it.
  */
 export async function runEngineConcurrency(options: EngineConcurrencyOptions): Promise<void> {
@@ -133,6 +136,67 @@ export async function runEngineConcurrency(options: EngineConcurrencyOptions): P
         expect(expiries).toHaveLength(1);
       }
       expect(await store.listDue(made.org, "form_session", now, 100)).toEqual([]);
+    });
+
+    it("sends each reminder of a form session exactly once over three workers, and none after its deadline", async () => {
+      const receiver = memoryReceiver();
+      const workers = Array.from({ length: 3 }, () =>
+        createEngine({ store, clock: () => now, fetch: receiver.fetch!, webhooks: { allowPrivateAddresses: true } }),
+      );
+      try {
+        const [first] = workers;
+        await first!.webhooks.create(org, { url: receiver.url, events: ["session.expiring", "session.expired"] });
+        const form = await first!.forms.create(org, { name: "Intake", fields: [{ name: "answer", type: "text", required: true }] });
+        const session = await first!.formSessions.create(org, form.id, { expiresIn: 3600, remindBefore: [600, 60] });
+        expect(session.reminders).toEqual([T0 + 3000_000, T0 + 3540_000]);
+        const rounds = async (count: number) => {
+          for (let round = 0; round < count; round++) await Promise.all(workers.map((worker) => worker.tick(now)));
+        };
+        const sent = async (type: string) => {
+          const events = (await engine.timeline(org, session.id)).filter((event) => event.type === type);
+          return events.map((event) => ({ id: event.id, at: event.at, remindBefore: event.payload.remind_before }));
+        };
+        const delivered = () =>
+          receiver.received.map((request) => {
+            const body = JSON.parse(request.body) as { type: string; data: { session_id: string; remind_before?: number } };
+            return { id: request.id, type: body.type, sessionId: body.data.session_id, remindBefore: body.data.remind_before };
+          });
+
+        now = T0 + 3000_000 - 1; // a millisecond before the first reminder: nothing is due
+        await rounds(2);
+        expect(await sent("session.expiring")).toEqual([]);
+
+        now = T0 + 3000_000 + 1000; // past the first reminder
+        await rounds(3);
+        const firstSent = await sent("session.expiring");
+        expect(firstSent.map(({ at, remindBefore }) => [at, remindBefore])).toEqual([[T0 + 3000_000, 600]]);
+        expect(delivered()).toEqual([{ id: firstSent[0]!.id, type: "session.expiring", sessionId: session.id, remindBefore: 600 }]);
+
+        // Past the second: lists by status (which write what time did before they count) race the workers.
+        now = T0 + 3540_000 + 1000;
+        const outcomes = await race<unknown>(9, (index) =>
+          index % 3 === 0 ? workers[index / 3]!.tick(now) : via(index).formSessions.list(org, { status: "created" }),
+        );
+        expect(codes(outcomes)).toEqual([]);
+        await rounds(2);
+        const bothSent = await sent("session.expiring");
+        expect(bothSent.map(({ at, remindBefore }) => [at, remindBefore])).toEqual([
+          [T0 + 3000_000, 600],
+          [T0 + 3540_000, 60],
+        ]);
+        expect(delivered().map(({ id, remindBefore }) => [id, remindBefore])).toEqual(bothSent.map(({ id, remindBefore }) => [id, remindBefore]));
+        expect((await engine.formSessions.get(org, session.id)).reminders).toBe(undefined);
+
+        // The deadline: the session expires once, and no reminder follows.
+        now = T0 + 7200_000;
+        await rounds(3);
+        expect(await sent("session.expiring")).toHaveLength(2);
+        expect((await sent("session.expired")).map(({ at }) => at)).toEqual([T0 + 3600_000]);
+        expect(delivered().map(({ type }) => type)).toEqual(["session.expiring", "session.expiring", "session.expired"]);
+        expect(await store.listDue(org, "form_session", now, 100)).toEqual([]);
+      } finally {
+        await Promise.all(workers.map((worker) => worker.close()));
+      }
     });
 
     it(`keeps exactly ${webhookKind.limits.liveEndpoints} of 30 concurrent webhook creates, and a delete frees one place`, async () => {

@@ -470,3 +470,121 @@ describe("form session expiry and extension", () => {
     expect(machine.dueAt(machine.settle(state, T0 + HOUR).state)).toBeNull();
   });
 });
+
+describe("form session reminders", () => {
+  const form = makeForm([{ name: "name", type: "text", required: true }], false);
+  /** A session created at T0 that expires at T0 + 1 h, reminded 10 min and 1 min before. */
+  const reminded = (remindBefore: number[] = [600, 60], expiresInSeconds = 3600) =>
+    deepFreeze(createFormSession(form, { id: newId("sess"), expiresInSeconds, remindBefore }, T0).state);
+  const expiring = (state: FormSession, remindBefore: number) => ({
+    type: "session.expiring",
+    at: state.expiresAt - remindBefore * SECOND,
+    payload: { session_id: state.id, expires_at: iso(state.expiresAt), remind_before: remindBefore },
+  });
+
+  it("keeps remindBefore as given and the pending moments earliest first; neither field when none is asked for", () => {
+    const state = reminded([60, 600]);
+    expect(state.remindBefore).toEqual([60, 600]);
+    expect(state.reminders).toEqual([T0 + 50 * MINUTE, T0 + 59 * MINUTE]);
+    for (const plain of [createFormSession(form, { id: newId("sess") }, T0).state, reminded([])]) {
+      expect(plain).not.toHaveProperty("remindBefore");
+      expect(plain).not.toHaveProperty("reminders");
+    }
+  });
+
+  it("sends each reminder once, at its moment, with the deadline and the seconds left", () => {
+    const state = reminded();
+    expect(machine.settle(state, T0 + 50 * MINUTE - 1)).toEqual({ state, events: [] });
+    const first = machine.settle(state, T0 + 50 * MINUTE);
+    expect(first.events).toEqual([expiring(state, 600)]);
+    expect(first.state.reminders).toEqual([T0 + 59 * MINUTE]);
+    expect(first.state.updatedAt).toBe(state.updatedAt);
+    expect(machine.settle(first.state, T0 + 55 * MINUTE).events).toEqual([]);
+    const second = machine.settle(first.state, T0 + 59 * MINUTE + 30 * SECOND);
+    expect(second.events).toEqual([expiring(state, 60)]);
+    expect(second.state).not.toHaveProperty("reminders");
+    expect(second.state.remindBefore).toEqual([600, 60]);
+    expect(machine.settle(second.state, T0 + HOUR - 1).events).toEqual([]);
+    // Then the deadline itself, once.
+    expect(machine.settle(second.state, T0 + HOUR).events.map((event) => event.type)).toEqual(["session.expired"]);
+  });
+
+  it("sends every reminder due at once in one settle, earliest first, each at its own moment", () => {
+    const state = reminded();
+    const settled = machine.settle(state, T0 + HOUR - 1);
+    expect(settled.events).toEqual([expiring(state, 600), expiring(state, 60)]);
+    expect(settled.state.status).toBe("created");
+  });
+
+  it("skips an entry at or past the time left when the session is created", () => {
+    const state = reminded([3600, 7200, 60], 3600);
+    expect(state.reminders).toEqual([T0 + 59 * MINUTE]);
+    const none = reminded([3600], 3600);
+    expect(none.remindBefore).toEqual([3600]);
+    expect(none).not.toHaveProperty("reminders");
+    expect(machine.dueAt(none)).toBe(T0 + HOUR);
+  });
+
+  it("sends none once the deadline passed, even those that were due before it: the session expires instead", () => {
+    const state = reminded();
+    const settled = machine.settle(state, T0 + 2 * HOUR);
+    expect(settled.events.map((event) => event.type)).toEqual(["session.expired"]);
+    expect(settled.state).not.toHaveProperty("reminders");
+    expect(machine.settle(settled.state, T0 + 3 * HOUR).events).toEqual([]);
+  });
+
+  it("sends none after a submission, which drops the pending reminders", () => {
+    const submitted = ok(machine.transition(reminded(), { type: "submit", values: { name: "Ada" } }, T0 + MINUTE));
+    expect(submitted).not.toHaveProperty("reminders");
+    expect(machine.dueAt(submitted)).toBeNull();
+    expect(machine.settle(submitted, T0 + 59 * MINUTE).events).toEqual([]);
+    // A reminder due at the submission's moment is sent first: it came before the person submitted.
+    const late = machine.transition(reminded(), { type: "submit", values: { name: "Ada" } }, T0 + 55 * MINUTE);
+    expect(late.ok && late.events.map((event) => event.type)).toEqual(["session.expiring", "session.opened", "submission.created"]);
+  });
+
+  it("counts the reminders back from the new deadline on extend: one already sent comes again when its new moment is ahead", () => {
+    const state = reminded();
+    const first = machine.settle(state, T0 + 50 * MINUTE).state; // the 600 s reminder is sent
+    const result = machine.transition(first, { type: "extend", seconds: 1800 }, T0 + 52 * MINUTE);
+    const extended = ok(result);
+    expect(extended.expiresAt).toBe(T0 + 90 * MINUTE);
+    expect(extended.reminders).toEqual([T0 + 80 * MINUTE, T0 + 89 * MINUTE]);
+    expect(machine.dueAt(extended)).toBe(T0 + 80 * MINUTE);
+    const again = machine.settle(extended, T0 + 80 * MINUTE);
+    expect(again.events).toEqual([expiring(extended, 600)]);
+    // Extended by less than the reminder: its new moment already passed, so it is skipped.
+    const short = ok(machine.transition(first, { type: "extend", seconds: 60 }, T0 + 52 * MINUTE));
+    expect(short.reminders).toEqual([T0 + 60 * MINUTE]);
+    // A reminder due when the extend lands is sent first, at its moment, then recounted.
+    const landed = machine.transition(first, { type: "extend", seconds: 600 }, T0 + 59 * MINUTE);
+    expect(landed.ok && landed.events.map((event) => [event.type, event.at])).toEqual([
+      ["session.expiring", T0 + 59 * MINUTE],
+      ["session.extended", T0 + 59 * MINUTE],
+    ]);
+    expect(ok(landed).reminders).toEqual([T0 + 60 * MINUTE, T0 + 69 * MINUTE]);
+  });
+
+  it("leaves a session without reminders without them when extended", () => {
+    const plain = createFormSession(form, { id: newId("sess") }, T0).state;
+    const extended = ok(machine.transition(plain, { type: "extend", seconds: 600 }, T0 + MINUTE));
+    expect(extended).not.toHaveProperty("reminders");
+    expect(extended).not.toHaveProperty("remindBefore");
+  });
+
+  it("is due at the first pending reminder while live, and settles at least one event whenever it is due", () => {
+    const state = reminded();
+    expect(machine.dueAt(state)).toBe(T0 + 50 * MINUTE);
+    const open = ok(machine.transition(state, { type: "open" }, T0 + MINUTE));
+    expect(machine.dueAt(open)).toBe(T0 + 50 * MINUTE);
+    const after = machine.settle(open, T0 + 50 * MINUTE).state;
+    expect(machine.dueAt(after)).toBe(T0 + 59 * MINUTE);
+    const last = machine.settle(after, T0 + 59 * MINUTE).state;
+    expect(machine.dueAt(last)).toBe(T0 + HOUR);
+    for (const current of [state, open, after, last]) {
+      const due = machine.dueAt(current)!;
+      for (const now of [due, due + 1, T0 + HOUR, T0 + 2 * HOUR]) expect(machine.settle(current, now).events.length).toBeGreaterThan(0);
+      expect(machine.settle(current, due - 1).events).toEqual([]);
+    }
+  });
+});

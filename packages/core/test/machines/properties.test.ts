@@ -147,6 +147,51 @@ describe("form session properties", () => {
       { numRuns: NUM_RUNS },
     );
   });
+
+  it("sends each reminder at most once per deadline, only while live and before the deadline, and settles something whenever due", () => {
+    const remindBefore = fc.uniqueArray(fc.integer({ min: 1, max: 7200 }), { maxLength: 4 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 7200 }), remindBefore, steps(command), (expiresIn, reminders, run) => {
+        const machine = formSessionMachine;
+        let state = createFormSession(form, { id: newId("sess"), expiresInSeconds: expiresIn, remindBefore: reminders }, T0).state;
+        const events: EventDraft[] = [];
+        let now = T0;
+        for (const step of run) {
+          now += step.dt;
+          const before = state;
+          const driven = drive(machine, state, step.command, now, step.engine);
+          state = driven.state;
+          for (const event of driven.events) {
+            if (event.type !== "session.expiring") continue;
+            // Sent before the deadline it names, by one of the entries asked for, while the session was live.
+            expect(event.at).toBeLessThan(Date.parse(event.payload.expires_at as string));
+            expect(reminders).toContain(event.payload.remind_before);
+            expect(before.status === "created" || before.status === "open").toBe(true);
+          }
+          events.push(...driven.events);
+          // The pending moments: absent rather than empty, earliest first, only while live.
+          if (state.reminders !== undefined) {
+            expect(state.reminders.length).toBeGreaterThan(0);
+            expect([...state.reminders].sort((a, b) => a - b)).toEqual(state.reminders);
+            expect(state.status === "created" || state.status === "open").toBe(true);
+          }
+          // The invariant lists by status rely on: a due record's settle writes something.
+          const due = machine.dueAt(state);
+          for (const offset of [...step.probes, 0]) {
+            const t = now + offset;
+            const settled = machine.settle(state, t);
+            if (due !== null && due <= t) expect(settled.events.length).toBeGreaterThan(0);
+            if (due === null || due > t) expect(settled.events).toEqual([]);
+          }
+        }
+        const sent = events
+          .filter((event) => event.type === "session.expiring")
+          .map((event) => `${event.payload.expires_at} ${event.payload.remind_before}`);
+        expect(new Set(sent).size).toBe(sent.length);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
 });
 
 describe("workflow properties", () => {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { formSessionKind } from "../../kinds/form-session.js";
+import { MAX_REMINDERS } from "../../schemas/common.js";
 import * as forms from "./forms.js";
 import { FIELD_MENU, type FieldChoice, lifetime, METADATA, type Ref, ref, show } from "./inputs.js";
 import type { Entry } from "./model.js";
@@ -63,6 +64,31 @@ function posted(pairs: number[]): Record<string, FieldChoice> {
 }
 const raw = (values: Record<string, FieldChoice>) => Object.fromEntries(Object.entries(values).map(([name, c]) => [name, c.raw]));
 
+/** `remindBefore`: mostly none; else a few distinct entries, some past the time left; now and then one the engine refuses. */
+const remindBefore = fc.oneof(
+  { weight: 6, arbitrary: fc.constant({ value: undefined as unknown, valid: true }) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .uniqueArray(fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 1800 })), { minLength: 0, maxLength: 3 })
+      .map((value) => ({ value: value as unknown, valid: true })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<unknown>(
+        [0],
+        [-60],
+        [1.5],
+        [60, 60],
+        "600",
+        [30 * 24 * 3600 + 1],
+        Array.from({ length: MAX_REMINDERS + 1 }, (_, i) => i + 1),
+      )
+      .map((value) => ({ value, valid: false })),
+  },
+);
+
 const createFormSession = fc
   .record({
     form: ref,
@@ -75,16 +101,19 @@ const createFormSession = fc
     ),
     prefill: fc.array(fieldValue, { maxLength: 2 }),
     metadata: metadataIndex,
+    remindBefore,
   })
   .map((p) => {
     const prefill = posted(p.prefill);
+    const reminders = p.remindBefore.value;
     const input = {
       ...(p.expiresIn !== undefined ? { expiresIn: p.expiresIn } : {}),
       ...(p.prefill.length > 0 ? { prefill: raw(prefill) } : {}),
       ...withMetadata(p.metadata),
+      ...(reminders !== undefined ? { remindBefore: reminders as number[] } : {}),
     };
     const lifetimeValid = p.expiresIn === undefined || (p.expiresIn >= 1 && p.expiresIn <= formSessionKind.limits.maxExpiresInSeconds);
-    const valid = METADATA[p.metadata]!.valid && lifetimeValid;
+    const valid = METADATA[p.metadata]!.valid && lifetimeValid && p.remindBefore.valid;
     const shown = show({ ...input, metadata: METADATA[p.metadata]!.label });
     const label = `createFormSession(${named(p.form, "form")}${p.bySlug ? " by slug" : ""}, ${shown})`;
     return new Step(label, ["form"], (m, r) => {
@@ -95,7 +124,12 @@ const createFormSession = fc
         what: "formSessions.create",
         kind: "form_session",
         model: () => {
-          const session = { expiresIn: p.expiresIn, prefill: Object.entries(prefill), ...withMetadata(p.metadata) };
+          const session = {
+            expiresIn: p.expiresIn,
+            prefill: Object.entries(prefill),
+            ...withMetadata(p.metadata),
+            ...(p.remindBefore.valid && reminders !== undefined ? { remindBefore: reminders as number[] } : {}),
+          };
           return forms.createFormSession(m, entry, session, valid);
         },
         engine: () => r.engine.formSessions.create(r.org, key, input),

@@ -26,7 +26,7 @@ export function createForm(
 export function createFormSession(
   m: EngineModel,
   form: Entry<"form"> | undefined,
-  input: { expiresIn?: number; prefill: [string, FieldChoice][]; metadata?: object },
+  input: { expiresIn?: number; prefill: [string, FieldChoice][]; metadata?: object; remindBefore?: number[] },
   valid: boolean,
 ): Verdict {
   if (!valid) return no("invalid_input");
@@ -39,6 +39,7 @@ export function createFormSession(
   const hidden = form.state.fields.filter((field) => field.type === "hidden" && field.required);
   if (hidden.some((field) => isBlank(prefill[field.name]))) return no("invalid_input");
   const { id: formId, name: formName, fields, allowPartial } = form.state;
+  const expiresAt = m.now + (input.expiresIn ?? 3600) * SECOND;
   const state = {
     id: "",
     formId,
@@ -50,11 +51,13 @@ export function createFormSession(
     metadata: input.metadata ?? {},
     createdAt: m.now,
     updatedAt: m.now,
-    expiresAt: m.now + (input.expiresIn ?? 3600) * SECOND,
+    expiresAt,
     openedAt: null,
     expiredAt: null,
     submission: null,
+    ...(input.remindBefore && input.remindBefore.length > 0 ? { remindBefore: input.remindBefore } : {}),
   };
+  remind(m, state as States["form_session"]);
   return m.add("form_session", state as States["form_session"], "session.created");
 }
 
@@ -89,6 +92,7 @@ export function submit(m: EngineModel, entry: Session, posted: Record<string, Fi
   if (!submission) return no("invalid_input");
   const opened = state.status === "created";
   Object.assign(state, { status: "submitted", openedAt: state.openedAt ?? m.now, submission });
+  delete state.reminders;
   m.write(entry, ...(opened ? ["session.opened"] : []), "submission.created");
   return ok();
 }
@@ -123,6 +127,14 @@ export function extend(m: EngineModel, entry: Session, seconds: number, valid: b
   m.flush(entry);
   if (entry.state.status !== "created" && entry.state.status !== "open") return refused(entry);
   entry.state.expiresAt += seconds * SECOND;
+  remind(m, entry.state);
   m.write(entry, "session.extended");
   return ok();
+}
+
+/** Counts a live session's reminders back from its deadline: those whose moment is still ahead, earliest first; none, no field. */
+function remind(m: EngineModel, state: States["form_session"]): void {
+  const moments = (state.remindBefore ?? []).map((seconds) => state.expiresAt - seconds * SECOND).filter((at) => at > m.now);
+  if (moments.length > 0) state.reminders = moments.sort((a, b) => a - b);
+  else delete state.reminders;
 }

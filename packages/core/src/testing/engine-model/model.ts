@@ -103,10 +103,21 @@ export class EngineModel {
   advance(ms: number): void {
     this.now += ms;
     for (const { state, log } of this.records.form_session) {
-      if ((state.status === "created" || state.status === "open") && state.expiresAt <= this.now) {
+      if (state.status !== "created" && state.status !== "open") continue;
+      if (state.expiresAt <= this.now) {
+        // The engine writes a reminder only before the deadline: one not written by then never is.
+        log.unwritten = log.unwritten.filter((event) => event.type !== "session.expiring");
+        delete state.reminders;
         Object.assign(state, { status: "expired", expiredAt: state.expiresAt, updatedAt: Math.max(state.updatedAt, state.expiresAt) });
         log.unwritten.push({ type: "session.expired", at: state.expiresAt });
+        continue;
       }
+      const due = (state.reminders ?? []).filter((at) => at <= this.now);
+      if (due.length === 0) continue;
+      log.unwritten.push(...due.map((at) => ({ type: "session.expiring", at })));
+      const left = state.reminders!.slice(due.length);
+      if (left.length > 0) state.reminders = left;
+      else delete state.reminders;
     }
     for (const { state, log } of this.records.workflow) {
       for (const wait of this.due(state.waits)) {
@@ -125,11 +136,13 @@ export class EngineModel {
     }
   }
 
-  /** The deadlines still ahead, earliest first: of live form sessions, inboxes, pending waits and pending actions. */
+  /** The deadlines still ahead, earliest first: of live form sessions (and their reminders), inboxes, pending waits and pending actions. */
   deadlines(): number[] {
     const pending = <T extends { status: string }>(items: T[]) => items.filter((item) => item.status === "pending");
     const ahead = [
-      ...this.records.form_session.filter(({ state }) => ["created", "open"].includes(state.status)).map(({ state }) => state.expiresAt),
+      ...this.records.form_session
+        .filter(({ state }) => ["created", "open"].includes(state.status))
+        .flatMap(({ state }) => [state.expiresAt, ...(state.reminders ?? [])]),
       ...this.records.workflow.flatMap(({ state }) => [...state.inboxes, ...pending(state.waits)].map((item) => item.expiresAt)),
       ...this.records.thread.flatMap(({ state }) => pending(state.actions).map((action) => action.expiresAt)),
     ];
