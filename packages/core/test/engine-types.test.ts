@@ -10,6 +10,7 @@ import {
   type FormSessionStatus,
   type Page,
   type PendingAction,
+  type ProposedAction,
   type Thread,
   type ThreadStatus,
 } from "../src/index.js";
@@ -75,12 +76,18 @@ describe("the thread operations' types", () => {
   it("take typed camelCase inputs and return typed threads and actions", () => {
     expectTypeOf<Engine["threads"]["create"]>().returns.resolves.toEqualTypeOf<Thread>();
     expectTypeOf<Engine["threads"]["list"]>().returns.resolves.toEqualTypeOf<Page<Thread>>();
-    expectTypeOf<Engine["threads"]["proposeAction"]>().returns.resolves.toEqualTypeOf<PendingAction>();
+    expectTypeOf<Engine["threads"]["proposeAction"]>().returns.resolves.toEqualTypeOf<ProposedAction>();
     expectTypeOf<Thread["status"]>().toEqualTypeOf<ThreadStatus>();
     expectTypeOf<Parameters<Engine["threads"]["proposeAction"]>[2]>().toEqualTypeOf<{
       tool: string;
       preview: Record<string, unknown>;
       expiresIn?: number;
+      args?: unknown;
+      argsSchema?: Record<string, unknown>;
+      approvers?: string[];
+      approvalsRequired?: number;
+      onExpire?: "cancel" | "deny";
+      remindBefore?: number[];
     }>();
     expect(typeof wrongThreadCalls).toBe("function");
   });

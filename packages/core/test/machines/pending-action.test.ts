@@ -14,7 +14,12 @@ import { accepted, deepFreeze, expectOutcome, HOUR, MINUTE, newId, noop, type Ou
 
 type Label = "pending" | "processing" | "succeeded" | "failed" | "cancelled-by-person" | "cancelled-by-expiry" | "cancelled-by-thread-close";
 
-const REASON_LABEL = { person: "cancelled-by-person", expired: "cancelled-by-expiry", thread_closed: "cancelled-by-thread-close" } as const;
+const REASON_LABEL = {
+  person: "cancelled-by-person",
+  expired: "cancelled-by-expiry",
+  denied: "denied-by-expiry",
+  thread_closed: "cancelled-by-thread-close",
+} as const;
 
 /** The status of an action, with a cancelled one told apart by why it was cancelled. */
 function label(action: PendingAction): string {

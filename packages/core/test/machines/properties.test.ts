@@ -318,7 +318,7 @@ describe("thread and pending action properties", () => {
   type Abstract =
     | { kind: "context"; key: "PLAN" | "LOCALE" | "TIER"; value: number | null }
     | { kind: "propose"; ttl: number }
-    | { kind: "action"; index: number; command: PendingActionCommand["type"] }
+    | { kind: "action"; index: number; command: Exclude<PendingActionCommand["type"], "review"> }
     | { kind: "close" }
     | { kind: "tick" };
 
@@ -358,7 +358,7 @@ describe("thread and pending action properties", () => {
     reason: CancelReason | null;
   }
 
-  const actionCommand = (type: PendingActionCommand["type"]): PendingActionCommand => {
+  const actionCommand = (type: Exclude<PendingActionCommand["type"], "review">): PendingActionCommand => {
     switch (type) {
       case "confirm":
         return { type, callbackId: newId("cb") };

@@ -129,7 +129,14 @@ export class EngineModel {
     for (const { state, log } of this.records.thread) {
       for (const action of this.due(state.actions)) {
         const at = action.expiresAt;
-        Object.assign(action, { status: "cancelled", cancelReason: "expired", decidedAt: at, completedAt: at });
+        Object.assign(action, {
+          status: "cancelled",
+          cancelReason: "expired",
+          decidedAt: at,
+          completedAt: at,
+          decidedBy: "expiry",
+          decidedVia: "expiry",
+        });
         state.updatedAt = Math.max(state.updatedAt, at);
         log.unwritten.push({ type: "action.cancelled", at });
       }

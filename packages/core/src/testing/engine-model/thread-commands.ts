@@ -125,7 +125,12 @@ const proposeAction = fc
         model: () => threads.propose(m, entry, { tool: input.tool, preview, expiresIn: p.expiresIn }, valid),
         engine: () => r.engine.threads.proposeAction(r.org, id, input),
         touched: () => entry,
-        shown: (action, e) => [action, (e as Entry<"thread">).state.actions.find((candidate) => candidate.id === action.id)],
+        shown: ({ reviewTokens, ...action }, e) => {
+          // The token of the action's own link names its thread and action, then a 256-bit secret.
+          const pattern = new RegExp(`^${id}\\.${action.id}\\.[A-Za-z0-9_-]{43}$`);
+          r.expect(pattern.test(reviewTokens.link), `the review link's token ${reviewTokens.link}`).toBe(true);
+          return [action, (e as Entry<"thread">).state.actions.find((candidate) => candidate.id === action.id)];
+        },
       });
     });
   });

@@ -93,7 +93,11 @@ export function propose(
   };
   entry.state.actions.push(action);
   m.write(entry, "action.proposed");
-  return ok((answer: { id: string }) => void (action.id = answer.id));
+  // The review link's secret is random: the action keeps its hash, which the model takes from the answer.
+  return ok((answer: { id: string; reviewers?: PendingAction["reviewers"] }) => {
+    action.id = answer.id;
+    if (answer.reviewers) action.reviewers = answer.reviewers;
+  });
 }
 
 /**
@@ -108,13 +112,18 @@ export function decide(m: EngineModel, entry: Thread, actionId: string, confirme
   if (!action) return no("not_found");
   if (confirmed ? action.callbackId !== null : action.status === "cancelled") return ok();
   if (action.status !== "pending") return no(action.cancelReason === "expired" ? "expired" : "illegal_transition");
+  // Over the API, a decision is recorded as the caller's: the organization, when no key label is given.
+  const byCaller = (answer: { action: PendingAction }) => void (action.decidedBy = answer.action.decidedBy);
   if (!confirmed) {
-    Object.assign(action, { status: "cancelled", cancelReason: "person", decidedAt: m.now, completedAt: m.now });
+    Object.assign(action, { status: "cancelled", cancelReason: "person", decidedAt: m.now, completedAt: m.now, decidedVia: "api" });
     m.write(entry, "action.cancelled");
-    return ok();
+    return ok(byCaller);
   }
-  Object.assign(action, { status: "processing", decidedAt: m.now });
+  Object.assign(action, { status: "processing", decidedAt: m.now, decidedVia: "api" });
   m.runAt.set(action, m.now);
   m.write(entry, "action.confirmed");
-  return ok((answer: { action: { callbackId: string } }) => void (action.callbackId = answer.action.callbackId));
+  return ok((answer: { action: PendingAction }) => {
+    action.callbackId = answer.action.callbackId;
+    byCaller(answer);
+  });
 }
