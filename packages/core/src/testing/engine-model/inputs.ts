@@ -186,3 +186,41 @@ export function show(value: unknown): string {
     typeof item === "string" && item.length > 40 ? `${item.slice(0, 12)}…(${item.length} chars)` : item,
   );
 }
+
+/** The schema of the arguments of a generated proposal that names one. */
+export const REFUND_SCHEMA = {
+  type: "object",
+  properties: { to: { type: "string", format: "email" }, amount: { type: "integer", maximum: 500 } },
+  required: ["to"],
+  additionalProperties: false,
+} as const;
+
+/**
+ * What a proposal asks beyond the seed's fields (issue 18), and whether the engine takes it:
+ * arguments with or without a schema they must pass, and what the deadline does.
+ */
+export const PROPOSALS: readonly { readonly options: Record<string, unknown>; readonly valid: boolean }[] = [
+  { options: {}, valid: true },
+  { options: { args: { to: "ana@example.com", amount: 20 }, argsSchema: REFUND_SCHEMA }, valid: true },
+  { options: { args: { to: "ana@example.com", amount: 20 }, argsSchema: REFUND_SCHEMA, onExpire: "deny" }, valid: true },
+  { options: { args: ["free", { form: true }] }, valid: true },
+  { options: { onExpire: "deny" }, valid: true },
+  { options: { args: { to: 3 }, argsSchema: REFUND_SCHEMA }, valid: false },
+  { options: { argsSchema: { type: "string", pattern: "(?=a)" } }, valid: false },
+  { options: { onExpire: "never" }, valid: false },
+];
+
+/** Arguments a person confirms with: none, others the refund schema takes, others it refuses. */
+export const EDITS: readonly { readonly args: unknown; readonly passesSchema: boolean }[] = [
+  { args: undefined, passesSchema: true },
+  { args: { to: "bo@example.com", amount: 25 }, passesSchema: true },
+  { args: { amount: 20, to: "ana@example.com" }, passesSchema: true },
+  { args: { to: "bo@example.com", amount: 9000 }, passesSchema: false },
+];
+
+/** Reasons a person gives with a "no": none, one, and one past the 1,000 characters kept. */
+export const REASONS: readonly { readonly reason: string | undefined; readonly valid: boolean }[] = [
+  { reason: undefined, valid: true },
+  { reason: "wrong recipient", valid: true },
+  { reason: "x".repeat(1001), valid: false },
+];

@@ -129,14 +129,10 @@ export class EngineModel {
     for (const { state, log } of this.records.thread) {
       for (const action of this.due(state.actions)) {
         const at = action.expiresAt;
-        Object.assign(action, {
-          status: "cancelled",
-          cancelReason: "expired",
-          decidedAt: at,
-          completedAt: at,
-          decidedBy: "expiry",
-          decidedVia: "expiry",
-        });
+        // The deadline cancels the action, or denies it when it was proposed with `on_expire: "deny"`.
+        const denied = action.onExpire === "deny";
+        Object.assign(action, { status: "cancelled", cancelReason: denied ? "denied" : "expired", decidedAt: at, completedAt: at });
+        Object.assign(action, { decidedBy: "expiry", decidedVia: "expiry", ...(denied ? { reason: "no decision before the deadline" } : {}) });
         state.updatedAt = Math.max(state.updatedAt, at);
         log.unwritten.push({ type: "action.cancelled", at });
       }

@@ -3,7 +3,7 @@ import type { Capability } from "../../kinds/agent.js";
 import { threadKind } from "../../kinds/thread.js";
 import * as agents from "./agents.js";
 import { project } from "./checks.js";
-import { CONTEXT_KEYS, CONTEXT_VALUES, choice, lifetime, METADATA, ref, show, TOOLS, USAGES } from "./inputs.js";
+import { CONTEXT_KEYS, CONTEXT_VALUES, choice, EDITS, lifetime, METADATA, PROPOSALS, REASONS, ref, show, TOOLS, USAGES } from "./inputs.js";
 import type { EngineModel, Entry } from "./model.js";
 import { absentId, both, created, metadataIndex, named, ownEntry, resolve, Step, type Weighted, withMetadata } from "./step.js";
 import * as threads from "./threads.js";
@@ -112,17 +112,19 @@ const proposeAction = fc
       { weight: 2, arbitrary: fc.constant(undefined) },
       { weight: 1, arbitrary: fc.constant(0) },
     ),
+    proposal: choice(PROPOSALS, (item) => (item === PROPOSALS[0] ? 6 : item.valid ? 2 : 1)),
   })
   .map((p) => {
     const preview = p.size > 0 ? { blob: "x".repeat(p.size) } : { to: "ana@example.com", subject: "Order" };
-    const input = given({ tool: TOOLS[p.tool]!.tool, preview, expiresIn: p.expiresIn });
-    const valid = TOOLS[p.tool]!.valid && p.size <= 16 * 1024 - 11 && p.expiresIn !== 0;
+    const { options, valid: optionsValid } = PROPOSALS[p.proposal]!;
+    const input = given({ tool: TOOLS[p.tool]!.tool, preview, expiresIn: p.expiresIn, ...options });
+    const valid = TOOLS[p.tool]!.valid && p.size <= 16 * 1024 - 11 && p.expiresIn !== 0 && optionsValid;
     return new Step(`propose(${named(p.thread, "thread")}, ${show(input)})`, ["thread"], (m, r) => {
       const { id, entry } = resolve(m, r, "thread", p.thread);
       return both(m, r, {
         what: "threads.proposeAction",
         kind: "thread",
-        model: () => threads.propose(m, entry, { tool: input.tool, preview, expiresIn: p.expiresIn }, valid),
+        model: () => threads.propose(m, entry, { tool: input.tool, preview, expiresIn: p.expiresIn, options }, valid),
         engine: () => r.engine.threads.proposeAction(r.org, id, input),
         touched: () => entry,
         shown: ({ reviewTokens, ...action }, e) => {
@@ -141,14 +143,27 @@ const decideAction = fc
     action: fc.nat({ max: 1000 }),
     whose: fc.oneof({ weight: 6, arbitrary: fc.constant("same") }, { weight: 1, arbitrary: fc.constantFrom("other", "absent", "stranger") }),
     confirmed: fc.boolean(),
+    edit: choice(EDITS, (item) => (item === EDITS[0] ? 4 : 1)),
+    reason: choice(REASONS, (item) => (item === REASONS[0] ? 4 : 1)),
+    // Now and then an argument edit comes with a no, or a reason with a yes: both refused.
+    crossed: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   })
   .map((p) => {
+    const edit = EDITS[p.edit]!;
+    const reason = REASONS[p.reason]!;
+    const sendsArgs = edit.args !== undefined && (p.confirmed || p.crossed);
+    const sendsReason = reason.reason !== undefined && (!p.confirmed || p.crossed);
+    const input = {
+      confirmed: p.confirmed,
+      ...(sendsArgs ? { args: edit.args } : {}),
+      ...(sendsReason ? { reason: reason.reason } : {}),
+    };
     // An action of the thread itself needs one; one of another thread, or none, is "not found".
     const needs = (m: EngineModel) =>
       p.whose === "same"
         ? (ownEntry(m, "thread", p.thread)?.state.actions.length ?? 0) > 0
         : m.records.thread.some((t) => t.state.actions.length > 0);
-    return new Step(`decide(${named(p.thread, "thread")}, ${p.whose} action#${p.action}, confirmed: ${p.confirmed})`, needs, (m, r) => {
+    return new Step(`decide(${named(p.thread, "thread")}, ${p.whose} action#${p.action}, ${show(input)})`, needs, (m, r) => {
       const { id, entry } = resolve(m, r, "thread", p.thread);
       const pool =
         p.whose === "same"
@@ -160,8 +175,12 @@ const decideAction = fc
       return both(m, r, {
         what: "threads.decideAction",
         kind: "thread",
-        model: () => threads.decide(m, entry, actionId, p.confirmed),
-        engine: () => r.engine.threads.decideAction(r.org, id, actionId, { confirmed: p.confirmed }),
+        model: () =>
+          threads.decide(m, entry, actionId, p.confirmed, {
+            ...(sendsArgs ? { args: edit.args, passesSchema: edit.passesSchema } : {}),
+            ...(sendsReason ? { reason: reason.reason, reasonValid: reason.valid } : {}),
+          }),
+        engine: () => r.engine.threads.decideAction(r.org, id, actionId, input),
         touched: () => entry,
         shown: (answer, e) => [project(r, answer.thread), e.state],
       });

@@ -1,4 +1,5 @@
 import { type PendingAction, threadKind } from "../../kinds/thread.js";
+import { sameJson } from "../../machines/pending-action.js";
 import { type EngineModel, type Entry, no, ok, SECOND, type States, type Verdict } from "./model.js";
 
 // The model's rules for conversation threads (seed 002): active → closed, context variables, and
@@ -79,17 +80,21 @@ export function close(m: EngineModel, entry: Thread): Verdict {
 export function propose(
   m: EngineModel,
   entry: Thread,
-  input: { tool: string; preview: Record<string, unknown>; expiresIn?: number },
+  input: { tool: string; preview: Record<string, unknown>; expiresIn?: number; options?: Record<string, unknown> },
   valid: boolean,
 ): Verdict {
   if (!valid) return no("invalid_input");
   if (!entry) return no("not_found");
   m.flush(entry);
   if (entry.state.status !== "active") return no("illegal_transition");
+  const { args, argsSchema, onExpire } = input.options ?? {};
   const action: PendingAction = {
     ...{ id: "", tool: input.tool, preview: input.preview, status: "pending", createdAt: m.now },
     ...{ expiresAt: m.now + (input.expiresIn ?? 600) * SECOND, decidedAt: null, callbackId: null, cancelReason: null },
     ...{ attempts: 0, runs: 0, result: null, error: null, completedAt: null },
+    ...(args !== undefined ? { args } : {}),
+    ...(argsSchema !== undefined ? { argsSchema: argsSchema as Record<string, unknown> } : {}),
+    ...(onExpire === "deny" ? { onExpire: "deny" as const } : {}),
   };
   entry.state.actions.push(action);
   m.write(entry, "action.proposed");
@@ -105,13 +110,32 @@ export function propose(
  * at the next tick); a cancellation cancels it. Confirming again, or cancelling a cancelled
  * action, is harmless; an action past its deadline is expired.
  */
-export function decide(m: EngineModel, entry: Thread, actionId: string, confirmed: boolean): Verdict {
+export function decide(
+  m: EngineModel,
+  entry: Thread,
+  actionId: string,
+  confirmed: boolean,
+  extra: { args?: unknown; passesSchema?: boolean; reason?: string; reasonValid?: boolean } = {},
+): Verdict {
+  // The input is judged before the action is looked for: a reason with a yes, arguments with a no, or a reason too long.
+  if (confirmed && extra.reason !== undefined) return no("invalid_input");
+  if (!confirmed && extra.args !== undefined) return no("invalid_input");
+  if (extra.reasonValid === false) return no("invalid_input");
   if (!entry) return no("not_found");
   m.flush(entry);
   const action = entry.state.actions.find((candidate) => candidate.id === actionId);
   if (!action) return no("not_found");
   if (confirmed ? action.callbackId !== null : action.status === "cancelled") return ok();
-  if (action.status !== "pending") return no(action.cancelReason === "expired" ? "expired" : "illegal_transition");
+  if (action.status !== "pending") {
+    return no(action.cancelReason === "expired" || action.cancelReason === "denied" ? "expired" : "illegal_transition");
+  }
+  // Edited arguments are checked against the action's schema, if it has one; the action stays pending when they fail.
+  if (confirmed && extra.args !== undefined && action.argsSchema !== undefined && extra.passesSchema === false) return no("invalid_input");
+  if (confirmed && extra.args !== undefined && !sameJson(extra.args, action.args ?? null)) {
+    action.originalArgs = action.args ?? null;
+    action.args = extra.args;
+  }
+  if (!confirmed && extra.reason !== undefined) action.reason = extra.reason;
   // Over the API, a decision is recorded as the caller's: the organization, when no key label is given.
   const byCaller = (answer: { action: PendingAction }) => void (action.decidedBy = answer.action.decidedBy);
   if (!confirmed) {
