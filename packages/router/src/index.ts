@@ -1,6 +1,7 @@
 export { addressBucket } from "@agent-sessions/core";
 export { type ApiKey, type Authenticate, apiKeyAuthenticator, constantTimeEqual, type Principal, presentedKey } from "./auth.js";
 export { renderHostedPage } from "./hosted/pages.js";
+export type { ReviewApproval, ReviewedAction, ReviewField, ReviewFormNames, ReviewPageView } from "./hosted/review-view.js";
 export type { HostedField, HostedRender, HostedView } from "./hosted/view.js";
 export { hostMatcher, LOOPBACK_HOSTS, type PublicUrl } from "./hosts.js";
 export { errorBody, errorResponse, HttpError, json } from "./http.js";

@@ -12,6 +12,7 @@ import { eventRoutes } from "./routes/events.js";
 import { formRoutes } from "./routes/forms.js";
 import { hostedRoutes } from "./routes/hosted.js";
 import { openApiRoute } from "./routes/openapi.js";
+import { reviewRoutes } from "./routes/review.js";
 import { threadRoutes } from "./routes/threads.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { workflowRoutes } from "./routes/workflows.js";
@@ -70,12 +71,13 @@ export interface RouterOptions {
   readonly Response?: ResponseConstructor;
   /** Routes added beside the built-in ones (the hosted page, the OpenAPI document). */
   readonly routes?: readonly RouteDefinition[];
-  /** The hosted form page (`/f/:id`). */
+  /** The hosted pages: the form page (`/f/:id`) and the review page of a pending action (`/r/:token`). */
   readonly hosted?: {
     /**
      * Draws each page from its view (the form with its fields, values and problems, the thank-you,
-     * expired, not-found and error pages): a `Response`, or a whole HTML document as text.
-     * Default: `renderHostedPage`, agent-sessions' own page.
+     * expired, not-found and error pages; the review page with the action, its editable arguments
+     * and Approve / Deny, and its pending, decided, refused, expired and not-found pages): a
+     * `Response`, or a whole HTML document as text. Default: `renderHostedPage`, agent-sessions' own pages.
      */
     readonly render?: HostedRender;
   };
@@ -88,9 +90,18 @@ export interface AgentSessionsRouter {
   readonly routes: readonly RouteDefinition[];
 }
 
-/** Every API route, in match order, the hosted page drawn by `render`. */
+/** Every API route, in match order, the hosted pages (form and review) drawn by `render`. */
 function routesDrawingWith(render?: HostedRender): RouteDefinition[] {
-  return [...hostedRoutes(render), ...formRoutes, ...agentRoutes, ...threadRoutes, ...eventRoutes, ...workflowRoutes, ...webhookRoutes];
+  return [
+    ...hostedRoutes(render),
+    ...reviewRoutes(render),
+    ...formRoutes,
+    ...agentRoutes,
+    ...threadRoutes,
+    ...eventRoutes,
+    ...workflowRoutes,
+    ...webhookRoutes,
+  ];
 }
 
 /** Every API route, in match order. */

@@ -1,85 +1,37 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { createEngine } from "@agent-sessions/core";
 import { MemoryStore } from "@agent-sessions/memory";
 import { createRouter } from "@agent-sessions/router";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { type Server, serve } from "srvx";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARTIFACTS, apiAt, newPage as openPage, skipWithoutChromium, startBrowser } from "./chromium.js";
 
 /**
  * The hosted form page in a real browser: Debian's chromium driven by playwright-core, against the
  * router served on a loopback port. Without chromium the test is skipped on a workstation and
  * fails under CI=true, where `.ci/run` installs it.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const IN_CI = process.env.CI === "true";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../.artifacts");
 const KEY = "browser-test-key";
 
-if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(
-    `\n${"!".repeat(78)}\n!! SKIPPING the hosted form browser test: no chromium at ${CHROMIUM}.\n` +
-      `!! Install it with: apt-get update && apt-get install -y chromium\n${"!".repeat(78)}\n`,
-  );
-}
-
-describe.skipIf(!HAVE_CHROMIUM && !IN_CI)("hosted form page in chromium", () => {
+describe.skipIf(skipWithoutChromium("hosted form"))("hosted form page in chromium", () => {
   const clock = { offsetMs: 0 };
   const engine = createEngine({ store: new MemoryStore(), clock: () => Date.now() + clock.offsetMs });
   const router = createRouter({ engine, apiKeys: [{ orgId: "org_browser", key: KEY }] });
-  let server: Server;
   let browser: Browser;
   let origin: string;
+  let close: () => Promise<void>;
   let formId: string;
-
-  async function api(method: string, path: string, body?: unknown): Promise<any> {
-    const response = await fetch(`${origin}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = await response.json();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-    return json;
-  }
+  const api = apiAt(() => origin, KEY);
 
   /** The control a label names; a required field's label ends with its "*" mark. */
   function field(page: Page, label: string) {
     return page.getByLabel(new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\*?$`));
   }
 
-  async function newPage(): Promise<{ page: Page; violations: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 960, height: 900 } });
-    page.setDefaultTimeout(10_000);
-    const violations: string[] = [];
-    page.on("console", (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
-    });
-    return { page, violations };
-  }
+  const newPage = (): Promise<{ page: Page; violations: string[] }> => openPage(browser);
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true but there is no chromium at ${CHROMIUM}: install it (apt-get install -y chromium)`);
-    server = serve({ fetch: (request) => router.fetch(request), hostname: "127.0.0.1", port: 0, silent: true, gracefulShutdown: false });
-    await server.ready();
-    origin = new URL(server.url!).origin;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    ({ browser, origin, close } = await startBrowser(router));
     const form = await api("POST", "/v1/forms", {
       name: "Support intake",
       slug: "support-intake",
@@ -101,8 +53,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)("hosted form page in chromium", () => 
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close(true);
+    await close?.();
   });
 
   it("loads, shows labels and prefill, and submits to the thank-you page", async () => {

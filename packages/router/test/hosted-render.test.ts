@@ -33,7 +33,8 @@ function setup(render: HostedRender) {
     const init: RequestInit = { headers: { "x-test-client": from } };
     if (form !== undefined)
       Object.assign(init, { method: "POST", headers: { ...init.headers, "content-type": "application/x-www-form-urlencoded" }, body: form });
-    const response = await router.fetch(new Request(`http://localhost/f/${id}`, init));
+    // An id, or a whole path (`/r/<token>`, a review page).
+    const response = await router.fetch(new Request(`http://localhost${id.startsWith("/") ? id : `/f/${id}`}`, init));
     return { status: response.status, headers: response.headers, text: await response.text() };
   }
   return { clock, api, page };
@@ -132,6 +133,84 @@ describe("createRouter({ hosted: { render } })", () => {
     expect(limited!.status).toBe(429);
     expect(JSON.parse(limited!.text)).toMatchObject({ page: "error", status: 429 });
     expect(limited!.headers.get("retry-after")).toMatch(/^\d+$/);
+  });
+
+  it("draws the review page from its views: the action, its editable arguments and the names the form posts; then the outcome", async () => {
+    const t = setup(asJson);
+    const thread = await t.api("/api/v1/threads", {});
+    const proposed = await t.api(`/api/v1/sessions/${thread.thread_id}/actions`, {
+      tool: "transfer",
+      preview: { summary: "Pay Ana" },
+      args: { to: "ana", amount: 120 },
+      args_schema: { type: "object", properties: { to: { type: "string" }, amount: { type: "number", maximum: 1000 } }, required: ["to"] },
+    });
+    const token = proposed.review_url.split("/r/")[1];
+    const review = (form?: string) => t.page(`/r/${token}`, form);
+    const loaded = await review();
+    expect(loaded.status).toBe(200);
+    expect(loaded.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    const view = JSON.parse(loaded.text);
+    expect(view).toEqual({
+      page: "review",
+      status: 200,
+      threadId: thread.thread_id,
+      actionId: proposed.action_id,
+      tool: "transfer",
+      preview: { summary: "Pay Ana" },
+      args: { to: "ana", amount: 120 },
+      argsChanged: false,
+      originalArgs: { to: "ana", amount: 120 },
+      actionStatus: "pending",
+      expiresAt: "2025-01-15T10:40:00.000Z",
+      onExpire: "cancel",
+      approver: null,
+      approvers: [],
+      approvalsRequired: 1,
+      approvals: [],
+      decidedAt: null,
+      decidedBy: null,
+      decidedVia: null,
+      reason: null,
+      cancelReason: null,
+      fields: [
+        { name: "to", input: "args.to", label: "To", description: null, type: "text", required: true, options: [] },
+        { name: "amount", input: "args.amount", label: "Amount", description: null, type: "number", required: false, options: [] },
+      ],
+      values: { "args.to": "ana", "args.amount": "120", reason: "" },
+      problems: {},
+      general: [],
+      form: {
+        decision: { name: "decision", approve: "approve", deny: "deny" },
+        reason: { name: "reason", maxLength: 1000 },
+        seen: { name: "seen", value: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      },
+    });
+    const refused = await review("decision=approve&args.to=ana&args.amount=5000");
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.text)).toMatchObject({
+      page: "review",
+      status: 400,
+      values: { "args.amount": "5000" },
+      problems: { "args.amount": "5000 is greater than 1000." },
+    });
+    const approved = await review("decision=approve&args.to=bo&args.amount=120");
+    expect(JSON.parse(approved.text)).toMatchObject({
+      page: "review_decided",
+      status: 200,
+      actionStatus: "processing",
+      args: { to: "bo", amount: 120 },
+      argsChanged: true,
+      originalArgs: { to: "ana", amount: 120 },
+      decidedBy: "link",
+      decidedVia: "link",
+      decidedAt: "2025-01-15T10:30:00.000Z",
+    });
+    expect(JSON.parse((await review("decision=deny")).text)).toMatchObject({
+      page: "review_refused",
+      status: 409,
+      message: "This action was already decided, so your answer was not recorded.",
+    });
+    expect(JSON.parse((await t.page(`/r/${token}x`)).text)).toEqual({ page: "review_not_found", status: 404 });
   });
 
   it("sends a Response the renderer builds as it is, and falls back to the default page for the views it leaves", async () => {

@@ -187,6 +187,26 @@ describe("GET /openapi.json", () => {
     expect(document.tags.map((tag) => tag.name)).toEqual([...new Set(router.routes.map((route) => route.tag))]);
   });
 
+  it("documents the review page: public GET and form-encoded POST of /r/{token} under the tag 'Review page', answered in HTML", async () => {
+    const document = await servedDocument();
+    const page = document.paths["/r/{token}"]!;
+    for (const operation of [page.get!, page.post!]) {
+      expect(operation.tags).toEqual(["Review page"]);
+      expect(operation.security).toEqual([]);
+      expect(operation.parameters).toEqual([{ name: "token", in: "path", required: true, schema: { type: "string" } }]);
+      for (const response of Object.values(operation.responses)) expect(response.content).toEqual({ "text/html": {} });
+    }
+    expect(Object.keys(page.get!.responses)).toEqual(["200", "404", "410"]);
+    expect(Object.keys(page.post!.responses)).toEqual(["200", "400", "404", "409", "410", "413", "415"]);
+    expect(page.post!.requestBody).toMatchObject({
+      content: {
+        "application/x-www-form-urlencoded": {
+          schema: { type: "object", required: ["decision"], properties: { decision: { type: "string", enum: ["approve", "deny"] } } },
+        },
+      },
+    });
+  });
+
   it("describes request bodies, query parameters and responses from the TypeBox schemas", async () => {
     const document = await servedDocument();
     const create = document.paths["/v1/forms"]!.post!;

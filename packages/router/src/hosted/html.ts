@@ -35,6 +35,13 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   return new SafeHtml(out);
 }
 
+const momentFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+
+/** A moment as pages show it: `15 Jan 2025, 10:31 UTC`. */
+export function utcMoment(isoTime: string): string {
+  return `${momentFormat.format(Date.parse(isoTime))} UTC`;
+}
+
 let styleHash: Promise<string> | null = null;
 
 /** The CSP source of the one inline stylesheet, hashed once with Web Crypto. */

@@ -1,5 +1,6 @@
 import { formKind, ownValue } from "@agent-sessions/core";
-import { html, pageResponse, type SafeHtml } from "./html.js";
+import { html, pageResponse, type SafeHtml, utcMoment } from "./html.js";
+import { reviewPage } from "./review-pages.js";
 import type { HostedField, HostedView } from "./view.js";
 
 /** A page to send: its status, its title and its body. */
@@ -25,8 +26,6 @@ const INPUT_TYPES: Partial<Record<HostedField["type"], string>> = {
 };
 
 const AUTOCOMPLETE: Partial<Record<HostedField["type"], string>> = { email: "email", tel: "tel", url: "url" };
-
-const expiryFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
 const flag = (on: boolean | undefined, attribute: string) => (on ? html` ${attribute}` : null);
 
@@ -103,7 +102,7 @@ ${fields.map((field) => fieldBlock(field, view))}<div class="actions">
 ${partialButton}
 </div>
 </form>
-<p class="note">This link works until ${expiryFormat.format(Date.parse(view.expiresAt))} UTC.</p>`;
+<p class="note">This link works until ${utcMoment(view.expiresAt)}.</p>`;
   return { status: view.status, title, body };
 }
 
@@ -124,7 +123,7 @@ ${leftOut}<p>You can close this page now.</p>`;
 function expiredPage(title: string, expiresAt: string): Page {
   const body = html`<span class="badge off">Expired</span>
 <h1>This form has expired</h1>
-<p class="lead">“${title}” stopped accepting answers on ${expiryFormat.format(Date.parse(expiresAt))} UTC.</p>
+<p class="lead">“${title}” stopped accepting answers on ${utcMoment(expiresAt)}.</p>
 <p>Ask whoever sent you this link for a new one.</p>`;
   return { status: 410, title: `Expired · ${title}`, body };
 }
@@ -149,6 +148,7 @@ function alreadySubmittedPage(title: string): Page {
 const ERROR_HEADINGS: Record<number, string> = {
   400: "This request could not be read",
   413: "Your answers are too long to send",
+  415: "This request could not be read",
   429: "Too many requests from your network",
 };
 
@@ -180,6 +180,8 @@ function pageOf(view: HostedView): Page {
       return notFoundPage();
     case "error":
       return errorPage(view.status, view.message);
+    default:
+      return reviewPage(view);
   }
 }
 

@@ -69,9 +69,27 @@ button.secondary:hover { background: var(--accent-soft); filter: none; }
 }
 .badge.ok { color: var(--ok); background: var(--ok-soft); }
 .badge.off { color: var(--muted); background: var(--bg); border: 1px solid var(--line); }
+.badge.wait { color: var(--accent); background: var(--accent-soft); }
+h2 { font-size: 1.05rem; line-height: 1.3; margin: 1.75rem 0 .6rem; }
+.muted { color: var(--muted); font-weight: 400; }
+.hint { color: var(--muted); font-size: .9rem; margin: -.15rem 0 .45rem; }
+.kv { display: grid; grid-template-columns: minmax(5rem, max-content) 1fr; gap: .45rem 1rem; margin: 0 0 1rem; }
+.kv dt { font-weight: 600; color: var(--muted); overflow-wrap: anywhere; }
+.kv dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+pre {
+  font: .9rem/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--bg);
+  border: 1px solid var(--line); border-radius: 8px; padding: .7rem .85rem; margin: 0 0 1rem; white-space: pre-wrap; overflow-wrap: anywhere;
+}
+.kv pre { margin: 0; }
+details { margin: 0 0 1rem; }
+details > summary { cursor: pointer; color: var(--muted); margin-bottom: .5rem; }
+blockquote.reason { margin: 0 0 1rem; padding: .5rem .9rem; border-left: 3px solid var(--line); color: var(--text); white-space: pre-wrap; overflow-wrap: anywhere; }
+.approvals { margin: -.5rem 0 1rem; padding-left: 1.2rem; color: var(--muted); }
 @media (max-width: 480px) {
   body { padding: 0; background: var(--card); }
   .card { border: 0; border-radius: 0; box-shadow: none; padding: 1.5rem 1.15rem 2rem; }
   .actions button { width: 100%; }
+  .kv { grid-template-columns: 1fr; gap: .1rem; }
+  .kv dd { margin-bottom: .5rem; }
 }
 `;

@@ -1,4 +1,5 @@
 import { type FieldType, type FormField, type FormSession, iso } from "@agent-sessions/core";
+import type { ReviewPageView } from "./review-view.js";
 
 /** One field a person sees on a hosted form. Hidden fields and their values never reach a view. */
 export interface HostedField {
@@ -20,9 +21,10 @@ interface SessionView {
 }
 
 /**
- * Everything a hosted page shows, by `page`, with the HTTP `status` it is answered with. The
- * page posts back to its own URL, `application/x-www-form-urlencoded`, each visible field by its
- * name; it needs no token: the session's unguessable URL is the capability.
+ * Everything a hosted page shows, by `page`, with the HTTP `status` it is answered with: the form
+ * page (`/f/:id`) and the review page of an action (`/r/:token`, the `review…` pages). Each page
+ * posts back to its own URL, `application/x-www-form-urlencoded`; it needs no API key: its
+ * unguessable URL is the capability.
  */
 export type HostedView =
   /** The form: on load (200), sent back with the problems of a post (400), or after a post lost to a concurrent write (409). */
@@ -54,7 +56,8 @@ export type HostedView =
   /** No form session has this id (404). */
   | { readonly page: "not_found"; readonly status: 404 }
   /** An error the router answers (a body too large, too many requests, a failure), with a message fit to show. */
-  | { readonly page: "error"; readonly status: number; readonly message: string };
+  | { readonly page: "error"; readonly status: number; readonly message: string }
+  | ReviewPageView;
 
 /**
  * Turns a view into the page: a `Response`, or the HTML text of a whole document, which the router
@@ -62,11 +65,16 @@ export type HostedView =
  */
 export type HostedRender = (view: HostedView) => Response | string | Promise<Response | string>;
 
+/** A name made readable: `full_name` → "Full name". */
+export function readableName(name: string): string {
+  const words = name.replace(/_+/g, " ").trim();
+  return words === "" ? name : words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** A field's label: its own, or its name made readable (`full_name` → "Full name"). */
 export function fieldLabel(field: FormField): string {
   if (field.label !== undefined && field.label.trim() !== "") return field.label;
-  const words = field.name.replace(/_+/g, " ").trim();
-  return words === "" ? field.name : words.charAt(0).toUpperCase() + words.slice(1);
+  return readableName(field.name);
 }
 
 /** The fields a person sees: every field but the hidden ones. */

@@ -1,4 +1,4 @@
-import { type Engine, type FormSession, type HostedSubmission, ID_PREFIXES, isAgentSessionsError, isPrefixedId } from "@agent-sessions/core";
+import { type Engine, type FormSession, type HostedSubmission, ID_PREFIXES, isPrefixedId } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { renderHostedPage } from "../hosted/pages.js";
 import {
@@ -12,35 +12,10 @@ import {
   SUBMIT_AS,
   shownValues,
 } from "../hosted/post.js";
+import { FORM_ENCODED, hasCode, htmlPage, isFormEncoded, send } from "../hosted/send.js";
 import { expiryOf, type HostedRender, type HostedView, sessionView, visibleFields } from "../hosted/view.js";
-import { type ErrorAnswer, respond } from "../http.js";
-import type { RouteDefinition, RouteResponse } from "../route.js";
-
-const FORM_ENCODED = "application/x-www-form-urlencoded";
-
-const htmlPage = (description: string): RouteResponse => ({ description, contentType: "text/html" });
-const hasCode = (error: unknown, ...codes: string[]) => isAgentSessionsError(error) && codes.includes(error.code);
-
-/** What a page the embedder drew as text is sent with: HTML that no frame, cache or crawler keeps. */
-const DRAWN_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  "content-type": "text/html; charset=utf-8",
-  "content-security-policy": "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-  "cache-control": "no-store",
-  "x-robots-tag": "noindex, nofollow",
-});
-
-/** Sends a view drawn by `render`, with `headers` (an error's `Retry-After`) beside the page's own. */
-async function send(render: HostedRender, view: HostedView, headers?: Record<string, string>): Promise<Response> {
-  const drawn = await render(view);
-  if (typeof drawn === "string") return respond(drawn, { status: view.status, headers: headers ? { ...headers, ...DRAWN_HEADERS } : DRAWN_HEADERS });
-  if (!headers) return drawn;
-  const merged = new Headers(headers);
-  for (const [name, value] of drawn.headers) merged.set(name, value);
-  return respond(drawn.body, { status: drawn.status, statusText: drawn.statusText, headers: merged });
-}
+import type { ErrorAnswer } from "../http.js";
+import type { RouteDefinition } from "../route.js";
 
 /** The view of a session as it stands: the form, the thank-you page or the expired page. */
 function statusView(session: FormSession): HostedView {
@@ -128,11 +103,6 @@ async function open(engine: Engine, id: string): Promise<FormSession | null> {
     if (hasCode(error, "not_found")) return null;
     throw error;
   }
-}
-
-function isFormEncoded(request: Request): boolean {
-  const type = request.headers.get("content-type");
-  return type === null || type.split(";")[0]!.trim().toLowerCase() === FORM_ENCODED;
 }
 
 /**

@@ -50,10 +50,10 @@ export class ResponseSchemas {
   }
 }
 
-/** Whether a request reaches the hosted form page, which answers a person in HTML. */
+/** Whether a request reaches a hosted page (the form page, a review page), which answers a person in HTML. */
 export function isHostedPage(sent: Sent): boolean {
   const { pathname } = new URL(sent.url);
-  return /^\/f\/[^/]+\/?$/.test(pathname) && (sent.method === "GET" || sent.method === "POST");
+  return /^\/[fr]\/[^/]+\/?$/.test(pathname) && (sent.method === "GET" || sent.method === "POST");
 }
 
 /** The problems of one answer judged alone. */
