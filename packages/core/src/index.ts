@@ -17,7 +17,7 @@ export {
   type Notifier,
 } from "./engine/notifier.js";
 export type { EngineEvents, ListOptions, Page } from "./engine/records.js";
-export type { ActionOutcome, ThreadAction, ThreadOperations } from "./engine/threads.js";
+export type { ActionOutcome, DecisionOptions, ReviewDecision, ReviewView, ThreadAction, ThreadOperations } from "./engine/threads.js";
 export type { EventWatch, WatchOptions } from "./engine/watch.js";
 export type { WebhookOperations } from "./engine/webhooks.js";
 export { DELIVERY_TOPIC, type DeliveryPage, type DeliveryPayload, deliveryId } from "./engine/webhooks.js";

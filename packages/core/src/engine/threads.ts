@@ -36,11 +36,7 @@ export interface DecisionOptions {
 }
 
 /** A decision posted on a review link: approve (with the arguments as edited) or deny (with a reason). */
-export interface ReviewDecision {
-  readonly approve: boolean;
-  readonly args?: unknown;
-  readonly reason?: string;
-}
+export type ReviewDecision = ReviewDecisionInput;
 
 /** What a review link opens: the action, its thread's id, and whose link it is. */
 export interface ReviewView {

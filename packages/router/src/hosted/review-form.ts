@@ -1,9 +1,9 @@
-import { type Engine, iso, isoOrNull, ownValue, type PendingAction, threadKind } from "@agent-sessions/core";
+import { iso, isoOrNull, ownValue, type PendingAction, type ReviewView, threadKind } from "@agent-sessions/core";
 import type { ReviewedAction, ReviewField, ReviewFormNames, ReviewPageView } from "./review-view.js";
 import { readableName } from "./view.js";
 
 /** What the engine answers for a review link: the action, its thread, whose link it is and whether it can decide. */
-export type ReviewLink = Awaited<ReturnType<Engine["threads"]["reviewOpen"]>>;
+export type ReviewLink = ReviewView;
 
 /** The name of the Approve and Deny buttons, and their values. */
 export const DECISION = { name: "decision", approve: "approve", deny: "deny" } as const;
@@ -30,9 +30,16 @@ export function readReviewPost(text: string): ReviewPost {
   // No prototype: a posted `__proto__` is a name like any other.
   const values: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(text)) if (!Object.hasOwn(values, name)) values[name] = value;
+  // The form's buttons post `decision`; a program may post `confirmed=true|false`, as the API takes it.
   const decision = ownValue(values, DECISION.name);
+  const confirmed = ownValue(values, "confirmed");
   return {
-    decision: decision === DECISION.approve ? "approve" : decision === DECISION.deny ? "deny" : null,
+    decision:
+      decision === DECISION.approve || (decision === undefined && confirmed === "true")
+        ? "approve"
+        : decision === DECISION.deny || (decision === undefined && confirmed === "false")
+          ? "deny"
+          : null,
     reason: ownValue(values, REASON) ?? "",
     values,
     seen: ownValue(values, SEEN) ?? null,

@@ -1,4 +1,4 @@
-import type { Engine } from "@agent-sessions/core";
+import { type Engine, InvalidInputError, threadWire } from "@agent-sessions/core";
 import { Type } from "@sinclair/typebox";
 import { renderHostedPage } from "../hosted/pages.js";
 import { isInvalidInput, problemSentence } from "../hosted/post.js";
@@ -21,7 +21,7 @@ import {
 } from "../hosted/review-form.js";
 import { FORM_ENCODED, hasCode, htmlPage, isFormEncoded, send } from "../hosted/send.js";
 import type { HostedRender, HostedView } from "../hosted/view.js";
-import type { ErrorAnswer } from "../http.js";
+import { describeError, type ErrorAnswer, errorResponse, json, parseJson } from "../http.js";
 import type { RouteDefinition } from "../route.js";
 
 const NOT_FOUND: HostedView = { page: "review_not_found", status: 404 };
@@ -97,6 +97,44 @@ async function decide(engine: Engine, token: string, post: ReviewPost): Promise<
   }
 }
 
+/** Whether a request sends JSON: a program deciding on a link, as the page's form would. */
+function isJson(request: Request): boolean {
+  const type = request.headers.get("content-type");
+  return type !== null && type.split(";")[0]!.trim().toLowerCase() === "application/json";
+}
+
+/**
+ * A decision a program posts on a review link as JSON: `{"decision": "approve" | "deny"}` (or
+ * `{"approve": bool}`, or `{"confirmed": bool}` as the API takes it), with `args` as edited and a
+ * denial's `reason`. Answers the action as the API shows it, or the API's error body: 400, 404,
+ * 409 (already decided, or a link that only shows the action), 410 (past the deadline).
+ */
+async function decideJson(engine: Engine, token: string, text: string, report: (error: unknown) => void): Promise<Response> {
+  try {
+    const body = parseJson(text);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new InvalidInputError("body", "must be a JSON object");
+    const { decision, approve, confirmed, args, reason, ...rest } = body as Record<string, unknown>;
+    const unknown = Object.keys(rest)[0];
+    if (unknown !== undefined) throw new InvalidInputError(unknown, "is not a field of a decision (decision, args, reason)");
+    const chosen =
+      decision === DECISION.approve || approve === true || confirmed === true
+        ? true
+        : decision === DECISION.deny || approve === false || confirmed === false
+          ? false
+          : null;
+    if (chosen === null) throw new InvalidInputError("decision", `must be "${DECISION.approve}" or "${DECISION.deny}"`);
+    const link = await engine.threads.reviewDecide(token, {
+      approve: chosen,
+      ...(args !== undefined ? { args } : {}),
+      ...(reason !== undefined ? { reason: reason as string } : {}),
+    });
+    return json(threadWire.toAction(link.threadId, link.action));
+  } catch (error) {
+    const { status, message, headers } = describeError(error, "Failed to record the decision", report);
+    return errorResponse(status, message, headers);
+  }
+}
+
 /**
  * The review page of a pending action (`review_url`, `review_urls`): public, its token being the
  * capability. A GET shows the action and decides nothing, so link scanners and previews are
@@ -150,12 +188,13 @@ export function reviewRoutes(render: HostedRender = renderHostedPage): RouteDefi
         409: htmlPage("Already decided, already approved by this approver, a link that only shows the action, or a concurrent change"),
         410: htmlPage("The action's deadline passed before anyone decided"),
         413: htmlPage("The body is over the size limit"),
-        415: htmlPage(`The body is not ${FORM_ENCODED}`),
+        415: htmlPage(`The body is not ${FORM_ENCODED} (or application/json: then the answer is the action, or the API's error body)`),
       },
       failure: "Failed to record the decision",
       errorPage,
-      async handle({ engine, params, request, body }) {
+      async handle({ engine, params, request, body, report }) {
         const token = params.token!;
+        if (isJson(request)) return decideJson(engine, token, typeof body === "string" ? body : "", report);
         if (!isFormEncoded(request)) {
           const link = await open(engine, token);
           if (!link) return send(render, NOT_FOUND);
