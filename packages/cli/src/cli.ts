@@ -40,7 +40,7 @@ Commands:
   forms          Create, list and show forms (create --file form.json)
   sessions       Form sessions: create, extend, get, wait for a submission; list workflow sessions
   threads        Conversation threads: context variables (vars), close
-  actions        Confirm or cancel an agent's pending action
+  actions        An agent's pending actions: propose, show, confirm (edited), deny (a reason)
   webhooks       Add and list webhook endpoints, show their deliveries
 
 The commands that talk to a server read AGENT_SESSIONS_URL (default: http://127.0.0.1:3000) and
@@ -65,7 +65,10 @@ Options:
   --store <store>         Where sessions are kept (default: $${STORE_ENV}, else ${DEFAULT_STORE}):
 ${STORE_FORMS.map((form) => `                            ${form}`).join("\n")}
                           An SQL store is migrated at start.
-  --api-key <org>:<key>   An API key and the organization it belongs to; repeat for more
+  --api-key <org>:<key>   An API key and the organization it belongs to; repeat for more.
+                          <org>/<label>:<key> names the key too: its decisions on actions
+                          record decided_by "<org>/<label>" (label: 1 to 64 of A-Z a-z 0-9
+                          _ . -; default: key_ and the first 8 hex digits of its SHA-256)
   --public-url <url>      Origin of hosted form URLs, e.g. https://forms.example.com
                           (default: a request's own origin when its host is one serve
                           listens on or one of --allowed-hosts, else the listening address)
@@ -87,7 +90,7 @@ Environment:
   PORT                    Port, when --port is not given
   ${STORE_ENV}    Store, when --store is not given
   ${API_KEYS_ENV}
-                          API keys as "orgA:keyA,orgB:keyB", when no --api-key is given
+                          API keys as "orgA:keyA,orgB/ops-bot:keyB", when no --api-key is given
   ${ALLOW_PRIVATE_WEBHOOKS_ENV}=1
                           Same as --allow-private-webhooks
   ${ALLOWED_HOSTS_ENV}, ${RATE_LIMIT_ENV}, ${TRUST_PROXY_ENV}

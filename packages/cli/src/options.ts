@@ -25,7 +25,7 @@ export interface ServeOptions {
   readonly trustProxy?: "loopback" | readonly string[] | false;
 }
 
-/** The environment variable that lists API keys as `orgA:keyA,orgB:keyB`. */
+/** The environment variable that lists API keys as `orgA:keyA,orgB/label:keyB` (a label names the key in its decisions). */
 export const API_KEYS_ENV = "AGENT_SESSIONS_API_KEYS";
 
 /** The environment variable that, set to `1`, allows webhooks to private addresses. */
@@ -209,19 +209,31 @@ export function parseTrustProxy(text: string, source: string): "loopback" | stri
   return addresses;
 }
 
-/** Parses one `orgId:key` pair; the key may itself contain colons. */
+/** What a key's label may hold: it is recorded as who decided (`decided_by: "<org>/<label>"`). */
+const KEY_LABEL = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Parses one `orgId:key` or `orgId/label:key` entry; the key may itself contain colons. The label
+ * names the key in the decisions it makes; it is split off at the last `/` before the colon.
+ */
 export function parseApiKey(entry: string, source: string): ApiKey {
   const colon = entry.indexOf(":");
-  const orgId = colon < 0 ? "" : entry.slice(0, colon).trim();
+  const owner = colon < 0 ? "" : entry.slice(0, colon).trim();
   const key = colon < 0 ? "" : entry.slice(colon + 1).trim();
+  const slash = owner.lastIndexOf("/");
+  const orgId = slash < 0 ? owner : owner.slice(0, slash).trim();
+  const label = slash < 0 ? undefined : owner.slice(slash + 1).trim();
   if (orgId === "" || key === "") {
-    throw new UsageError(`${source}: '${redact(entry)}' is not <orgId>:<key>`);
+    throw new UsageError(`${source}: '${redact(entry)}' is not <orgId>:<key> or <orgId>/<label>:<key>`);
+  }
+  if (label !== undefined && !KEY_LABEL.test(label)) {
+    throw new UsageError(`${source}: '${redact(entry)}' has a label that is not 1 to 64 of A-Z, a-z, 0-9, _, . and -`);
   }
   if (/[\s,]/.test(key)) throw new UsageError(`${source}: the key of organization '${orgId}' must not contain spaces or commas`);
-  return { orgId, key };
+  return label === undefined ? { orgId, key } : { orgId, key, label };
 }
 
-/** Parses `orgA:keyA,orgB:keyB`; blank entries are ignored. */
+/** Parses `orgA:keyA,orgB/label:keyB`; blank entries are ignored. */
 export function parseApiKeyList(list: string, source: string): ApiKey[] {
   return list
     .split(",")
@@ -231,13 +243,16 @@ export function parseApiKeyList(list: string, source: string): ApiKey[] {
 }
 
 function refuseSharedKeys(keys: readonly ApiKey[]): void {
-  const owners = new Map<string, string>();
-  for (const { orgId, key } of keys) {
-    const owner = owners.get(key);
-    if (owner !== undefined && owner !== orgId) {
-      throw new UsageError(`API keys: one key is given to two organizations ('${owner}' and '${orgId}'); each key belongs to one`);
+  const owners = new Map<string, ApiKey>();
+  for (const entry of keys) {
+    const owner = owners.get(entry.key);
+    if (owner !== undefined && owner.orgId !== entry.orgId) {
+      throw new UsageError(`API keys: one key is given to two organizations ('${owner.orgId}' and '${entry.orgId}'); each key belongs to one`);
     }
-    owners.set(key, orgId);
+    if (owner !== undefined && owner.label !== entry.label) {
+      throw new UsageError(`API keys: one key of organization '${entry.orgId}' is given two labels; each key has one`);
+    }
+    owners.set(entry.key, entry);
   }
 }
 

@@ -1,5 +1,6 @@
 // The resource commands of the real binary (forms, sessions, threads, actions, webhooks) against a
 // real `serve` process, as seed 000 writes them; --json output parsed; bad input named in one line.
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +13,8 @@ import { bin, run } from "./binary.js";
 import { type Started, start, stop, waitForOutput } from "./processes.js";
 
 const KEY = "cli-test-key";
+/** A second key of the same organization, with a label: its decisions record `decided_by: "org_cli/ops-bot"`. */
+const LABELLED_KEY = "cli-test-labelled-key";
 let server: Started;
 let url: string;
 let env: Record<string, string>;
@@ -21,9 +24,13 @@ const dir = mkdtempSync(join(tmpdir(), "agent-sessions-cli-"));
 const formFile = join(dir, "form.json");
 
 beforeAll(async () => {
-  server = start(process.execPath, [bin, "serve", "--port", "0", "--api-key", `org_cli:${KEY}`, "--allow-private-webhooks"], {
-    env: { AGENT_SESSIONS_STORE: "memory", AGENT_SESSIONS_API_KEYS: undefined, PORT: undefined },
-  });
+  server = start(
+    process.execPath,
+    [bin, "serve", "--port", "0", "--api-key", `org_cli:${KEY}`, "--api-key", `org_cli/ops-bot:${LABELLED_KEY}`, "--allow-private-webhooks"],
+    {
+      env: { AGENT_SESSIONS_STORE: "memory", AGENT_SESSIONS_API_KEYS: undefined, PORT: undefined },
+    },
+  );
   const banner = await waitForOutput(server, (stdout) => stdout.includes("Press Ctrl-C to stop."));
   url = /listening on (http:\/\/\S+)/.exec(banner)![1]!;
   env = { AGENT_SESSIONS_URL: url, AGENT_SESSIONS_API_KEY: KEY };
@@ -265,6 +272,176 @@ describe("threads and actions (seed 002)", () => {
   });
 });
 
+describe("human decisions on actions (issue 18)", () => {
+  const file = (name: string, value: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(value));
+    return path;
+  };
+  const argsFile = file("args.json", { to: "ana@example.com", subject: "Hi" });
+  const schemaFile = file("schema.json", {
+    type: "object",
+    properties: { to: { type: "string" }, subject: { type: "string" } },
+    required: ["to"],
+    additionalProperties: false,
+  });
+
+  it("proposes with arguments, a schema and reminders, refuses an edit the schema refuses, confirms an edited file, shows who decided", async () => {
+    const { thread_id: id } = await json<{ thread_id: string }>(["threads", "create"]);
+    const proposed = await cli([
+      "actions",
+      "propose",
+      id,
+      "--tool",
+      "send_email",
+      "--preview",
+      '{"to":"ana@example.com"}',
+      "--args-file",
+      argsFile,
+      "--args-schema-file",
+      schemaFile,
+      "--on-expire",
+      "deny",
+      "--remind-before",
+      "600,60",
+      "--expires-in",
+      "3600",
+    ]);
+    expect(proposed.code, proposed.stderr).toBe(0);
+    const actionId = /^action_id\s+(act_\S+)$/m.exec(proposed.stdout)![1]!;
+    expect(proposed.stdout).toMatch(/^status\s+pending$/m);
+    expect(proposed.stdout).toMatch(/^args\s+\{"to":"ana@example\.com","subject":"Hi"\}$/m);
+    expect(proposed.stdout).toMatch(/^on_expire\s+deny$/m);
+    expect(proposed.stdout).toMatch(/^remind_before\s+600, 60$/m);
+    expect(proposed.stdout).toMatch(new RegExp(`^review_url\\s+${url}/r/\\S+$`, "m"));
+    expect(proposed.stdout).not.toMatch(/original_args/);
+
+    const shown = await json<Record<string, unknown>>(["actions", "show", id, actionId]);
+    expect(shown).toMatchObject({
+      status: "pending",
+      args: { to: "ana@example.com", subject: "Hi" },
+      args_changed: false,
+      args_schema: { required: ["to"] },
+      on_expire: "deny",
+      remind_before: [600, 60],
+      decided_by: null,
+    });
+    // The deadline is counted from the engine's clock read before the write that records created_at.
+    expect(Date.parse(shown.expires_at as string) - Date.parse(shown.created_at as string)).toBeGreaterThan(3599 * 1000);
+    expect(Date.parse(shown.expires_at as string) - Date.parse(shown.created_at as string)).toBeLessThanOrEqual(3600 * 1000);
+
+    await fails(["actions", "confirm", id, actionId, "--args-file", file("bad.json", { to: 42 })], 1, /args\.to.*\(400 Invalid request\)$/);
+    expect((await json<{ status: string }>(["actions", "get", id, actionId])).status).toBe("pending");
+
+    const edited = file("edited.json", { to: "bob@example.com", subject: "Hi" });
+    const confirmed = await cli(["actions", "confirm", id, actionId, "--args-file", edited, "--json"], { AGENT_SESSIONS_API_KEY: LABELLED_KEY });
+    expect(confirmed.code, confirmed.stderr).toBe(0);
+    expect(JSON.parse(confirmed.stdout)).toMatchObject({ status: "processing", callback_id: expect.stringMatching(/^cb_/) });
+
+    const after = await cli(["actions", "show", id, actionId]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toMatch(/^args\s+\{"to":"bob@example\.com","subject":"Hi"\}$/m);
+    expect(after.stdout).toMatch(/^original_args\s+\{"to":"ana@example\.com","subject":"Hi"\}$/m);
+    expect(after.stdout).toMatch(/^args_changed\s+true$/m);
+    expect(after.stdout).toMatch(/^decided_by\s+org_cli\/ops-bot$/m);
+    expect(after.stdout).toMatch(/^decided_via\s+api$/m);
+    expect(after.stdout).toMatch(/^decided_at\s+\d{4}-\d{2}-\d{2}T\S+Z$/m);
+    expect(after.stdout).toMatch(/^callback_id\s+cb_\S+$/m);
+    expect(await json(["actions", "get", id, actionId])).toMatchObject({
+      args: { to: "bob@example.com", subject: "Hi" },
+      original_args: { to: "ana@example.com", subject: "Hi" },
+      args_changed: true,
+      decided_by: "org_cli/ops-bot",
+      decided_via: "api",
+    });
+  });
+
+  it("proposes for approvers with a link each, shows their approvals, denies with a reason under the key's default label", async () => {
+    const { thread_id: id } = await json<{ thread_id: string }>(["threads", "create"]);
+    const proposed = await cli([
+      "actions",
+      "propose",
+      id,
+      "--tool",
+      "refund",
+      "--preview-file",
+      file("preview.json", { amount: 5 }),
+      "--approver",
+      "ana@example.com",
+      "--approver",
+      "bob@example.com",
+      "--approvals-required",
+      "2",
+    ]);
+    expect(proposed.code, proposed.stderr).toBe(0);
+    const actionId = /^action_id\s+(act_\S+)$/m.exec(proposed.stdout)![1]!;
+    expect(proposed.stdout).toMatch(/^approvals\s+0 of 2$/m);
+    const links = new RegExp(`\\nAPPROVER\\s+REVIEW URL\\nana@example\\.com\\s+(${url}/r/\\S+)\\nbob@example\\.com\\s+(${url}/r/\\S+)\\n$`).exec(
+      proposed.stdout,
+    );
+    expect(links, proposed.stdout).not.toBeNull();
+    expect(new Set([links![1], links![2], /^review_url\s+(\S+)$/m.exec(proposed.stdout)![1]]).size).toBe(3);
+
+    const shown = await cli(["actions", "show", id, actionId]);
+    expect(shown.stdout).toMatch(/\nAPPROVER\s+APPROVED AT\nana@example\.com\s+-\nbob@example\.com\s+-\n$/);
+    expect(shown.stdout).not.toContain("/r/"); // the links are shown once, when proposed
+
+    const denied = await cli(["actions", "deny", id, actionId, "--reason", "wrong recipient"]);
+    expect(denied.code, denied.stderr).toBe(0);
+    expect(denied.stdout).toMatch(/^status\s+cancelled$/m);
+    const label = `key_${createHash("sha256").update(KEY).digest("hex").slice(0, 8)}`;
+    const after = await cli(["actions", "show", id, actionId]);
+    expect(after.stdout).toMatch(/^reason\s+wrong recipient$/m);
+    expect(after.stdout).toMatch(/^cancel_reason\s+person$/m);
+    expect(after.stdout).toMatch(new RegExp(`^decided_by\\s+org_cli/${label}$`, "m"));
+    expect(await json(["actions", "show", id, actionId])).toMatchObject({ status: "cancelled", reason: "wrong recipient", decided_via: "api" });
+    await fails(
+      ["actions", "confirm", id, actionId],
+      1,
+      /cannot confirm action act_\S+: it is cancelled \(decided by org_cli\/key_[0-9a-f]{8}\) \(409 Conflict\)$/,
+    );
+  });
+
+  it("names what is wrong with a proposal or a decision in one line", async () => {
+    const { thread_id: id } = await json<{ thread_id: string }>(["threads", "create"]);
+    const propose = (...flags: string[]) => ["actions", "propose", id, ...flags];
+    await fails(propose("--preview", "{}"), 2, /^agent-sessions actions propose: --tool is required/);
+    await fails(propose("--tool", "x"), 2, /--preview or --preview-file is required/);
+    await fails(propose("--tool", "x", "--preview", "{}", "--preview-file", argsFile), 2, /give --preview or --preview-file, not both/);
+    await fails(propose("--tool", "x", "--preview", "{to"), 2, /--preview: '\{to' is not JSON/);
+    await fails(
+      propose("--tool", "x", "--preview", "{}", "--args-file", join(dir, "nope.json")),
+      2,
+      /--args-file: cannot read .*nope\.json: no such file/,
+    );
+    await fails(
+      propose("--tool", "x", "--preview", "{}", "--remind-before", "600,soon"),
+      2,
+      /--remind-before: 'soon' is not a whole number of seconds/,
+    );
+    await fails(
+      propose("--tool", "x", "--preview", "{}", "--approvals-required", "0"),
+      2,
+      /--approvals-required: '0' is not a whole number \(1 or more\)/,
+    );
+    await fails(
+      propose("--tool", "x", "--preview", "{}", "--on-expire", "explode"),
+      1,
+      /on_expire: must be one of cancel, deny \(400 Invalid request\)$/,
+    );
+    await fails(propose("--tool", "x", "--preview", "{}", "--approvals-required", "2"), 1, /approvals_required: .*\(400 Invalid request\)$/);
+    await fails(
+      propose("--tool", "x", "--preview", "{}", "--args", '{"to":1}', "--args-schema-file", schemaFile),
+      1,
+      /args\.to.*\(400 Invalid request\)$/,
+    );
+    const { action_id: actionId } = await json<{ action_id: string }>(propose("--tool", "x", "--preview", "{}"));
+    await fails(["actions", "confirm", id, actionId, "--args", "{}", "--args-file", argsFile], 2, /give --args or --args-file, not both/);
+    await fails(["actions", "deny", id, actionId, "--reason", "x".repeat(1001)], 1, /reason.*\(400 Invalid request\)$/);
+    expect((await json<{ status: string }>(["actions", "show", id, actionId])).status).toBe("pending");
+  });
+});
+
 describe("webhooks", () => {
   it("adds an endpoint with its secret, lists it, shows its deliveries and removes it", async () => {
     hooks = [];
@@ -295,6 +472,12 @@ describe("webhooks", () => {
 
 describe("help", () => {
   it("answers --help on every group and command with its usage, exit 0", async () => {
+    // Each command's help in process (the binary runs the same main); a spawn costs a second on a busy machine.
+    const inProcess = async (args: string[]) => {
+      let out = "";
+      expect(await main(args, { env: {}, out: (text) => void (out += text), err: () => {} }), args.join(" ")).toBe(0);
+      return out;
+    };
     const top = await run(["--help"]);
     expect(top.stdout).toMatch(/forms\s+Create, list and show forms/);
     expect(top.stdout).toContain("AGENT_SESSIONS_API_KEY");
@@ -302,7 +485,7 @@ describe("help", () => {
       forms: ["create", "list", "get"],
       sessions: ["create", "extend", "get", "list", "wait"],
       threads: ["create", "get", "vars", "close"],
-      actions: ["get", "confirm", "cancel"],
+      actions: ["propose", "show", "confirm", "deny", "cancel", "get"],
       webhooks: ["add", "list", "deliveries", "remove"],
     };
     for (const [group, commands] of Object.entries(groups)) {
@@ -310,12 +493,29 @@ describe("help", () => {
       expect(help.code).toBe(0);
       for (const command of commands) expect(help.stdout).toContain(`  ${command}`);
       for (const command of commands) {
-        const own = await run([group, command, "--help"]);
-        expect(own.code, `${group} ${command}`).toBe(0);
-        expect(own.stdout).toMatch(new RegExp(`^Usage: agent-sessions ${group} ${command} `));
-        expect(own.stdout).toContain("--json");
+        const own = await inProcess([group, command, "--help"]);
+        expect(own).toMatch(new RegExp(`^Usage: agent-sessions ${group} ${command} `));
+        expect(own).toContain("--json");
       }
     }
+    const propose = await inProcess(["actions", "propose", "--help"]);
+    for (const flag of [
+      "--tool",
+      "--preview-file",
+      "--args-file",
+      "--args-schema-file",
+      "--approver",
+      "--approvals-required",
+      "--on-expire",
+      "--remind-before",
+      "--expires-in",
+    ]) {
+      expect(propose).toContain(flag);
+    }
+    expect(propose).toContain("cancel (default) or deny");
+    expect(await inProcess(["actions", "confirm", "--help"])).toContain("--args-file <path>");
+    expect(await inProcess(["actions", "deny", "--help"])).toContain("--reason <text>");
+    expect(await inProcess(["serve", "--help"])).toContain("<org>/<label>:<key>");
     const bare = await run(["sessions"]);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain("Usage: agent-sessions sessions <command>");

@@ -176,6 +176,43 @@ describe("agent-sessions command line", () => {
     expect(() => parseServeArgs(["--port", "4000", "--", "--store", "memory"], {})).toThrow(UsageError);
   });
 
+  it("takes a label with a key, <org>/<label>:<key>, and refuses a bad label naming the entry without its key", () => {
+    const keys = (entries: string[], env: Record<string, string> = {}) => {
+      const parsed = parseServeArgs(
+        entries.flatMap((entry) => ["--api-key", entry]),
+        env,
+      );
+      return parsed.help ? [] : parsed.options.apiKeys;
+    };
+    expect(keys(["org_a/ops-bot:k1", "org_a:k2", "org_b/ci.v2_x-1:k:3"])).toEqual([
+      { orgId: "org_a", key: "k1", label: "ops-bot" },
+      { orgId: "org_a", key: "k2" },
+      { orgId: "org_b", key: "k:3", label: "ci.v2_x-1" },
+    ]);
+    const fromEnv = parseServeArgs([], { AGENT_SESSIONS_API_KEYS: "org_a/ops:k1, org_b:k2" });
+    expect(fromEnv.help ? [] : fromEnv.options.apiKeys).toEqual([
+      { orgId: "org_a", key: "k1", label: "ops" },
+      { orgId: "org_b", key: "k2" },
+    ]);
+    expect(keys([`org_a/${"x".repeat(64)}:k1`])[0]?.label).toHaveLength(64);
+    // The label is split off at the last slash, so an organization's id may hold one.
+    expect(keys(["org/a/ops:k1"])).toEqual([{ orgId: "org/a", key: "k1", label: "ops" }]);
+    for (const label of ["", "two words", "x".repeat(65), "é", "ops,bot"]) {
+      const entry = `org_a/${label}:secret-key`;
+      const refused = (() => {
+        try {
+          keys([entry]);
+        } catch (error) {
+          return error;
+        }
+        return null;
+      })();
+      expect(refused, label).toBeInstanceOf(UsageError);
+      expect((refused as Error).message).toBe(`--api-key: 'org_a/${label}:…' has a label that is not 1 to 64 of A-Z, a-z, 0-9, _, . and -`);
+    }
+    expect(() => keys(["org_a/ops:same-key", "org_a/ci:same-key"])).toThrow(/one key of organization 'org_a' is given two labels/);
+  });
+
   it("refuses a malformed AGENT_SESSIONS_API_KEYS by name, and a bad PORT", async () => {
     const keys = await run(["serve"], { AGENT_SESSIONS_API_KEYS: "orgA:ok,just-a-key" });
     expect(keys.code).toBe(2);

@@ -24,7 +24,7 @@ export interface AgentSessionsClient {
   readonly waits: ReturnType<typeof waitsResource>;
   /** Conversation threads (seed 002). */
   readonly threads: ReturnType<typeof threadsResource>;
-  /** Pending actions of threads: propose, confirm, cancel. */
+  /** Pending actions of threads: propose (with review links), confirm (with edited arguments), deny (with a reason), cancel. */
   readonly actions: ReturnType<typeof actionsResource>;
   /** Agents (seed 003). */
   readonly agents: ReturnType<typeof agentsResource>;

@@ -2,8 +2,11 @@ import type {
   ActionStatus,
   agentSessionWire,
   agentWire,
+  CancelReason,
+  DecidedVia,
   formSessionWire,
   formWire,
+  OnExpire,
   ThreadStatus,
   threadWire,
   WaitStatus,
@@ -149,8 +152,19 @@ export interface Wait {
 export type CreateThreadInput = WireBody<typeof threadWire.create>;
 /** What `threads.updateContext` sends: `{ context_variables }`. */
 export type UpdateContextInput = WireBody<typeof threadWire.updateContext>;
-/** What `actions.propose` sends: `{ tool, preview, expires_in? }`. */
+/**
+ * What `actions.propose` sends: seed 002's `{ tool, preview, expires_in? }`, and optionally the tool
+ * call's `args` with an `args_schema` they (and a person's edits of them) must satisfy, the
+ * `approvers` who each decide on a review link of their own, `approvals_required` of them,
+ * `on_expire` (`"cancel"` or `"deny"`) and `remind_before` (seconds before the deadline).
+ */
 export type ProposeActionInput = WireBody<typeof threadWire.proposeAction>;
+
+/**
+ * What `actions.decide` sends: a "yes", optionally with the arguments as a person edited them
+ * (checked against the action's `args_schema`), or a "no", optionally with a reason the agent reads.
+ */
+export type DecideActionInput = { confirmed: true; args?: unknown } | { confirmed: false; reason?: string };
 
 /** A conversation thread. */
 export interface Thread {
@@ -174,6 +188,12 @@ export interface ClosedThread {
   billable: boolean;
 }
 
+/** One approver's approval of an action that needs approvals from named approvers. */
+export interface ActionApproval {
+  approver: string;
+  approved_at: string;
+}
+
 /** A tool call waiting for (or past) a person's decision. */
 export interface PendingAction {
   action_id: string;
@@ -183,13 +203,40 @@ export interface PendingAction {
   expires_at: string;
   status: ActionStatus;
   callback_id: string | null;
-  cancel_reason: string | null;
+  /** Why it was cancelled: by a person, by its deadline (`expired`, or `denied` with `on_expire: "deny"`), or by its thread closing. */
+  cancel_reason: CancelReason | null;
   attempts: number;
   result: unknown;
   error: string | null;
   created_at: string;
   decided_at: string | null;
   completed_at: string | null;
+  /** The arguments that run (or will): as proposed, or as a person edited them; `null` when none were proposed. */
+  args: unknown;
+  /** The arguments as proposed. */
+  original_args: unknown;
+  /** Whether a person changed the arguments before approving them. */
+  args_changed: boolean;
+  args_schema: JsonObject | null;
+  /** The reason given with a "no", or why the deadline denied the action. */
+  reason: string | null;
+  /** Who decided: `<org>/<key label>` over the API, the approver on a review link (`link` for the action's own link), or `expiry`. */
+  decided_by: string | null;
+  decided_via: DecidedVia | null;
+  on_expire: OnExpire;
+  approvers: string[];
+  approvals_required: number;
+  /** The approvals counted so far, in order. */
+  approvals: ActionApproval[];
+  remind_before: number[];
+}
+
+/** The answer to proposing an action: the action, with its review links (shown only this once). */
+export interface ProposedAction extends PendingAction {
+  /** The action's review page: no API key needed; it decides the action when no approvers are named. */
+  review_url: string;
+  /** Each approver's own review page, when approvers are named. */
+  review_urls?: Record<string, string>;
 }
 
 /** The answer to confirming (202, `callback_id` set) or cancelling (200) an action. */

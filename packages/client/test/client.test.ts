@@ -1,7 +1,7 @@
 // Every method of the client against the real router, in process (seed usage verbatim where a seed shows it).
 import { ApiError, createClient } from "@agent-sessions/client";
 import { describe, expect, it } from "vitest";
-import { inProcess, OTHER_KEY } from "./router.js";
+import { inProcess, KEY, OTHER_KEY } from "./router.js";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -196,6 +196,89 @@ describe("seed 002: threads and pending actions", () => {
     expect((await client.threads.get(thread.thread_id)).pending_actions).toEqual([]);
     const closed = await client.threads.close(thread.thread_id);
     expect(closed).toMatchObject({ thread_id: thread.thread_id, duration_seconds: expect.any(Number), billable: expect.any(Boolean) });
+  });
+});
+
+describe("human decisions on actions (issue 18)", () => {
+  it("proposes with arguments, a schema and approvers; confirms with edited arguments; denies with a reason; shows who decided", async () => {
+    const ran: unknown[] = [];
+    const { client, engine } = inProcess({
+      engine: {
+        actions: {
+          send_email: async (action) => {
+            ran.push(action.args);
+            return { sent: true };
+          },
+        },
+      },
+      router: { apiKeys: [{ orgId: "org_a", key: KEY, label: "ops-bot" }] },
+    });
+    const thread = await client.threads.create();
+    const argsSchema = { type: "object", properties: { to: { type: "string", format: "email" } }, required: ["to"], additionalProperties: false };
+    const action = await client.actions.propose(thread.thread_id, {
+      tool: "send_email",
+      preview: { to: "ana@example.com" },
+      args: { to: "ana@example.com" },
+      args_schema: argsSchema,
+      on_expire: "deny",
+      remind_before: [60],
+      expires_in: 600,
+    });
+    expect(action).toMatchObject({
+      args: { to: "ana@example.com" },
+      args_changed: false,
+      args_schema: argsSchema,
+      on_expire: "deny",
+      remind_before: [60],
+    });
+    expect(action.review_url).toMatch(/^http:\/\/agent-sessions\.test\/r\/\S+$/);
+    expect(action.review_urls).toBeUndefined();
+
+    const refused = await client.actions.confirm(thread.thread_id, action.action_id, { args: { to: 42 } }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused).toMatchObject({ status: 400, message: expect.stringContaining("args.to") });
+    expect((await client.actions.get(thread.thread_id, action.action_id)).status).toBe("pending");
+
+    const confirmed = await client.actions.confirm(thread.thread_id, action.action_id, { args: { to: "bob@example.com" } });
+    expect(confirmed).toMatchObject({ status: "processing", callback_id: expect.stringMatching(/^cb_/) });
+    await engine.tick();
+    const done = await client.actions.get(thread.thread_id, action.action_id);
+    expect(done).toMatchObject({
+      status: "succeeded",
+      args: { to: "bob@example.com" },
+      original_args: { to: "ana@example.com" },
+      args_changed: true,
+      decided_by: "org_a/ops-bot",
+      decided_via: "api",
+      decided_at: expect.stringMatching(ISO),
+    });
+    expect(ran).toEqual([{ to: "bob@example.com" }]);
+
+    const quorum = await client.actions.propose(thread.thread_id, {
+      tool: "send_email",
+      preview: { to: "team@example.com" },
+      approvers: ["ana@example.com", "bob@example.com"],
+      approvals_required: 2,
+    });
+    expect(quorum).toMatchObject({ approvers: ["ana@example.com", "bob@example.com"], approvals_required: 2, approvals: [] });
+    expect(Object.keys(quorum.review_urls ?? {})).toEqual(["ana@example.com", "bob@example.com"]);
+    const denied = await client.actions.deny(thread.thread_id, quorum.action_id, { reason: "wrong recipient" });
+    expect(denied).toMatchObject({ status: "cancelled", message: "Action cancelled" });
+    expect(await client.actions.get(thread.thread_id, quorum.action_id)).toMatchObject({
+      status: "cancelled",
+      cancel_reason: "person",
+      reason: "wrong recipient",
+      decided_by: "org_a/ops-bot",
+      decided_via: "api",
+    });
+
+    const third = await client.actions.propose(thread.thread_id, { tool: "send_email", preview: {} });
+    const both = await client.actions
+      .decide(thread.thread_id, third.action_id, { confirmed: false, reason: "x".repeat(1001) })
+      .catch((e: unknown) => e);
+    expect(both).toMatchObject({ status: 400, message: expect.stringContaining("reason") });
+    expect(await client.actions.decide(thread.thread_id, third.action_id, { confirmed: false })).toMatchObject({ status: "cancelled" });
+    expect((await client.actions.get(thread.thread_id, third.action_id)).reason).toBeNull();
   });
 });
 

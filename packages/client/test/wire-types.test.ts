@@ -1,6 +1,7 @@
 // The client's hand-written answer types agree with the router's wire schemas: a difference fails
 // `tsc -p tsconfig.json` at the repository root (this file is type-checked there).
 import type * as Client from "@agent-sessions/client";
+import type { threadWire, WireBody } from "@agent-sessions/core";
 import type { wire } from "@agent-sessions/router";
 import { describe, expect, it } from "vitest";
 import type { CreatedWebhookBody, DeliveryAttemptBody, WebhookBody } from "../../router/src/routes/webhooks.js";
@@ -26,6 +27,16 @@ const agreements: Record<string, true> = {
   ClosedThread: true satisfies Same<Client.ClosedThread, Wire<"ClosedBody">>,
   // The schema's status is built from a list, so it reads as string; the client names the five statuses.
   PendingAction: true satisfies Narrower<Client.PendingAction, Wire<"ActionBody">>,
+  ProposedAction: true satisfies Narrower<Client.ProposedAction, Wire<"ProposedActionBody">>,
+  // Every field of the schemas is in the client's types, under the wire's name.
+  PendingActionFields: true satisfies Same<keyof Client.PendingAction, keyof Wire<"ActionBody">>,
+  ProposedActionFields: true satisfies Same<keyof Client.ProposedAction, keyof Wire<"ProposedActionBody">>,
+  ProposeActionInput: true satisfies Same<
+    keyof Client.ProposeActionInput,
+    "tool" | "preview" | "expires_in" | "args" | "args_schema" | "approvers" | "approvals_required" | "on_expire" | "remind_before"
+  >,
+  // The client's decision is a union the wire's one body takes: `args` only with a yes, `reason` only with a no.
+  DecideActionInput: true satisfies Narrower<Client.DecideActionInput, WireBody<typeof threadWire.decideAction>>,
   ActionDecision: true satisfies Same<Client.ActionDecision, Wire<"DecisionBody">>,
   Agent: true satisfies Same<Client.Agent, Wire<"AgentBody">>,
   AgentSession: true satisfies Same<Client.AgentSession, Wire<"AgentSessionBody">>,
@@ -35,8 +46,22 @@ const agreements: Record<string, true> = {
   Page: true satisfies Same<Client.Page<Client.Form>, PageOf<Client.Form>>,
 };
 
+const decisions: Client.DecideActionInput[] = [
+  { confirmed: true },
+  { confirmed: true, args: { to: "ana@example.com" } },
+  { confirmed: false, reason: "wrong recipient" },
+  // @ts-expect-error a reason comes only with a no
+  { confirmed: true, reason: "fine" },
+  // @ts-expect-error edited arguments come only with a yes
+  { confirmed: false, args: {} },
+];
+
 describe("client types", () => {
   it("agree with the router's wire schemas (checked by tsc)", () => {
-    expect(Object.keys(agreements).length).toBe(19);
+    expect(Object.keys(agreements).length).toBe(24);
+  });
+
+  it("let a decision carry edited arguments only with a yes and a reason only with a no (checked by tsc)", () => {
+    expect(decisions).toHaveLength(5);
   });
 });

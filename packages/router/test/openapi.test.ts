@@ -227,6 +227,57 @@ describe("GET /openapi.json", () => {
   });
 });
 
+describe("human decisions on actions (issue 18)", () => {
+  type Schema = { properties: Record<string, Record<string, unknown>>; required?: string[] };
+  const bodyOf = (operation: OpenApiOperation | undefined) => operation?.requestBody?.content["application/json"]?.schema as Schema;
+
+  it("documents propose's args, args_schema, approvers, approvals_required, on_expire and remind_before, and its 201 review links", async () => {
+    const document = await servedDocument();
+    const propose = document.paths["/api/v1/sessions/{thread_id}/actions"]?.post;
+    const body = bodyOf(propose);
+    expect(body.required).toEqual(["tool", "preview"]);
+    expect(Object.keys(body.properties)).toEqual(
+      expect.arrayContaining(["args", "args_schema", "approvers", "approvals_required", "on_expire", "remind_before", "expires_in"]),
+    );
+    expect(body.properties.args_schema).toMatchObject({ type: "object" });
+    expect(body.properties.approvers).toMatchObject({ type: "array", items: { type: "string" }, maxItems: threadKind.limits.approvers });
+    expect(body.properties.approvals_required).toMatchObject({ type: "integer", minimum: 1 });
+    expect(body.properties.on_expire).toEqual({ type: "string", enum: ["cancel", "deny"] });
+    expect(body.properties.remind_before).toMatchObject({ type: "array", items: { type: "integer", minimum: 1 } });
+
+    expect(propose?.responses["201"]?.content?.["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/ProposedAction" });
+    const proposed = resolve(document, "#/components/schemas/ProposedAction") as Schema;
+    expect(proposed.required).toContain("review_url");
+    expect(proposed.required).not.toContain("review_urls");
+    expect(proposed.properties.review_url).toMatchObject({ type: "string" });
+    expect(proposed.properties.review_urls).toMatchObject({ type: "object", additionalProperties: { type: "string" } });
+  });
+
+  it("documents the decision's args and reason, and the action's audit fields", async () => {
+    const document = await servedDocument();
+    const decide = document.paths["/api/v1/sessions/{thread_id}/actions/{action_id}"]?.post;
+    const body = bodyOf(decide);
+    expect(body.required).toEqual(["confirmed"]);
+    expect(Object.keys(body.properties).sort()).toEqual(["args", "confirmed", "reason"]);
+    expect(body.properties.reason).toMatchObject({ type: "string", maxLength: threadKind.limits.reasonChars });
+    expect(Object.keys(decide?.responses ?? {})).toEqual(expect.arrayContaining(["200", "202", "400", "404", "409", "410"]));
+
+    const get = document.paths["/api/v1/sessions/{thread_id}/actions/{action_id}"]?.get;
+    expect(get?.responses["200"]?.content?.["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/PendingAction" });
+    const action = resolve(document, "#/components/schemas/PendingAction") as Schema;
+    const audit = ["args", "original_args", "args_changed", "args_schema", "reason", "decided_at", "decided_by", "decided_via", "on_expire"];
+    expect(action.required).toEqual(expect.arrayContaining([...audit, "approvers", "approvals_required", "approvals", "remind_before"]));
+    expect(action.properties.decided_by).toEqual({
+      anyOf: [{ type: "string", description: expect.stringContaining("<org>/<key label>") }, { type: "null" }],
+    });
+    expect(action.properties.decided_via).toEqual({ anyOf: [{ type: "string", enum: ["api", "link", "expiry"] }, { type: "null" }] });
+    expect(action.properties.approvals).toMatchObject({
+      type: "array",
+      items: { type: "object", required: ["approver", "approved_at"] },
+    });
+  });
+});
+
 describe("the limits the document publishes", () => {
   it("states a thread's context-variable limits as its kind's descriptor sets them", async () => {
     const document = await servedDocument();

@@ -1,10 +1,11 @@
 import { ApiError, NetworkError, TimeoutError } from "@agent-sessions/client";
 import type { CliIo } from "../cli.js";
 import { UsageError } from "../errors.js";
+import { actionsGroup } from "./actions.js";
 import { type CommandContext, type CommandGroup, commandHelp, groupHelp, parseCommand, URL_ENV } from "./command.js";
 import { formsGroup } from "./forms.js";
 import { sessionsGroup } from "./sessions.js";
-import { actionsGroup, threadsGroup } from "./threads.js";
+import { threadsGroup } from "./threads.js";
 import { webhooksGroup } from "./webhooks.js";
 
 /** The command groups that talk to a server, by name. */

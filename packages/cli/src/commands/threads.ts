@@ -1,6 +1,6 @@
-import type { AgentSessionsClient, Thread } from "@agent-sessions/client";
+import type { Thread } from "@agent-sessions/client";
 import { threadKind } from "@agent-sessions/core";
-import type { Command, CommandContext, CommandGroup } from "./command.js";
+import type { CommandContext, CommandGroup } from "./command.js";
 import { printJson, printTable, show } from "./output.js";
 import { contextVariables, list } from "./values.js";
 
@@ -75,31 +75,5 @@ export const threadsGroup: CommandGroup = {
         return show(context, await context.client().threads.close(context.positionals[0]!));
       },
     },
-  },
-};
-
-/** A command on one action of one thread: `<thread_id> <action_id>`, printing the answer. */
-function actionCommand(summary: string, call: (client: AgentSessionsClient, threadId: string, actionId: string) => Promise<object>): Command {
-  return {
-    usage: "<thread_id> <action_id>",
-    summary,
-    positionals: ["thread_id", "action_id"],
-    async run(context) {
-      const [threadId, actionId] = context.positionals;
-      return show(context, await call(context.client(), threadId!, actionId!));
-    },
-  };
-}
-
-/** `agent-sessions actions …`: a person's decision on an agent's pending action (seed 002). */
-export const actionsGroup: CommandGroup = {
-  name: "actions",
-  summary: "Pending actions of threads (seed 002): confirm or cancel what an agent proposed",
-  commands: {
-    get: actionCommand("Show an action: its tool, preview, status and result", (client, t, a) => client.actions.get(t, a)),
-    confirm: actionCommand("Confirm a pending action: its tool runs asynchronously (202, with a callback_id)", (client, t, a) =>
-      client.actions.confirm(t, a),
-    ),
-    cancel: actionCommand("Cancel a pending action", (client, t, a) => client.actions.cancel(t, a)),
   },
 };

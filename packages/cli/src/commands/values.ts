@@ -92,6 +92,28 @@ export function jsonFile(flag: string, path: string): unknown {
   }
 }
 
+/** Parses JSON given on the command line, naming the flag on failure. */
+export function jsonText(flag: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${flag}: '${text}' is not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/**
+ * A JSON value given inline (`--<name> <json>`) or in a file (`--<name>-file <path>`, `-` for
+ * standard input); `undefined` when neither is given, and a usage error when both are.
+ */
+export function jsonOption(flags: Readonly<Record<string, unknown>>, name: string): unknown {
+  const inline = flags[name];
+  const file = flags[`${name}-file`];
+  if (typeof inline === "string" && typeof file === "string") throw new UsageError(`give --${name} or --${name}-file, not both`);
+  if (typeof inline === "string") return jsonText(`--${name}`, inline);
+  if (typeof file === "string") return jsonFile(`--${name}-file`, file);
+  return undefined;
+}
+
 /** The strings of a repeatable string flag. */
 export function list(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : typeof value === "string" ? [value] : [];

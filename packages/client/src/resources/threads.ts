@@ -1,5 +1,15 @@
 import { type RequestOptions, segment, type Transport } from "../transport.js";
-import type { ActionDecision, ClosedThread, CreateThreadInput, PendingAction, ProposeActionInput, Thread, UpdateContextInput } from "../types.js";
+import type {
+  ActionDecision,
+  ClosedThread,
+  CreateThreadInput,
+  DecideActionInput,
+  PendingAction,
+  ProposeActionInput,
+  ProposedAction,
+  Thread,
+  UpdateContextInput,
+} from "../types.js";
 
 const path = (threadId: string, rest = "") => `/api/v1/sessions/${segment(threadId)}${rest}`;
 
@@ -28,26 +38,42 @@ export function threadsResource(transport: Transport) {
   };
 }
 
-/** Pending actions of threads: proposed by the agent, confirmed or cancelled by a person (seed 002). */
+/** Pending actions of threads: proposed by the agent, confirmed or denied by a person (seed 002). */
 export function actionsResource(transport: Transport) {
-  const decide = (threadId: string, actionId: string, confirmed: boolean, options?: RequestOptions): Promise<ActionDecision> =>
-    transport.request({ method: "POST", path: path(threadId, `/actions/${segment(actionId)}`), body: { confirmed } }, options);
+  const decide = (threadId: string, actionId: string, input: DecideActionInput, options?: RequestOptions): Promise<ActionDecision> =>
+    transport.request({ method: "POST", path: path(threadId, `/actions/${segment(actionId)}`), body: input }, options);
   return {
-    /** `POST /api/v1/sessions/:thread_id/actions`: proposes a tool call (sent with an Idempotency-Key). */
-    propose(threadId: string, input: ProposeActionInput, options?: RequestOptions): Promise<PendingAction> {
+    /**
+     * `POST /api/v1/sessions/:thread_id/actions`: proposes a tool call (sent with an Idempotency-Key).
+     * The answer carries the review links (`review_url`, and `review_urls` per approver) this once.
+     */
+    propose(threadId: string, input: ProposeActionInput, options?: RequestOptions): Promise<ProposedAction> {
       return transport.request({ method: "POST", path: path(threadId, "/actions"), body: input, creates: true }, options);
     },
-    /** `GET /api/v1/sessions/:thread_id/actions/:action_id`: the action with its status and result. */
+    /** `GET /api/v1/sessions/:thread_id/actions/:action_id`: the action with its status, arguments, result and who decided. */
     get(threadId: string, actionId: string, options?: RequestOptions): Promise<PendingAction> {
       return transport.request({ method: "GET", path: path(threadId, `/actions/${segment(actionId)}`) }, options);
     },
-    /** Confirms: 202 with a `callback_id`; the tool's executor runs asynchronously. */
-    confirm(threadId: string, actionId: string, options?: RequestOptions): Promise<ActionDecision> {
-      return decide(threadId, actionId, true, options);
+    /**
+     * `POST /api/v1/sessions/:thread_id/actions/:action_id`: `{ confirmed: true, args? }` (202, with a
+     * `callback_id`) or `{ confirmed: false, reason? }` (200, `cancelled`).
+     */
+    decide,
+    /**
+     * Confirms: 202 with a `callback_id`; the tool's executor runs asynchronously, with `args` when
+     * given (edited arguments, checked against the action's `args_schema`: a 400 names the path and
+     * the action stays `pending`).
+     */
+    confirm(threadId: string, actionId: string, input: { args?: unknown } = {}, options?: RequestOptions): Promise<ActionDecision> {
+      return decide(threadId, actionId, input.args !== undefined ? { confirmed: true, args: input.args } : { confirmed: true }, options);
     },
-    /** Cancels: 200, status `cancelled`. */
+    /** Denies: 200, status `cancelled`, with the `reason` (at most 1,000 characters) kept on the action for the agent to read. */
+    deny(threadId: string, actionId: string, input: { reason?: string } = {}, options?: RequestOptions): Promise<ActionDecision> {
+      return decide(threadId, actionId, input.reason !== undefined ? { confirmed: false, reason: input.reason } : { confirmed: false }, options);
+    },
+    /** Cancels: 200, status `cancelled` (a denial without a reason). */
     cancel(threadId: string, actionId: string, options?: RequestOptions): Promise<ActionDecision> {
-      return decide(threadId, actionId, false, options);
+      return decide(threadId, actionId, { confirmed: false }, options);
     },
   };
 }
