@@ -231,13 +231,13 @@ export function threadOperations(
       const secrets = [newSecret(), ...approvers.map(() => newSecret())];
       const hashes = await Promise.all(secrets.map(hashSecret));
       const reviewers: Reviewer[] = hashes.map((hash, index) => ({ approver: index === 0 ? null : approvers[index - 1]!, hash }));
-      const expiresAt = records.now + (body.expiresIn ?? threadKind.limits.defaultActionExpiresInSeconds) * 1000;
+      const expiresInMs = (body.expiresIn ?? threadKind.limits.defaultActionExpiresInSeconds) * 1000;
       const thread = await command(orgId, threadId, {
         type: "proposeAction",
         actionId,
         tool: body.tool,
         preview: body.preview,
-        expiresAt,
+        expiresInMs,
         reviewers,
         ...(body.args !== undefined ? { args: body.args } : {}),
         ...(body.argsSchema !== undefined ? { argsSchema: body.argsSchema } : {}),

@@ -34,7 +34,9 @@ export type ThreadCommand =
       readonly actionId: string;
       readonly tool: string;
       readonly preview: Record<string, unknown>;
-      readonly expiresAt: number;
+      /** The deadline: a moment, or (`expiresInMs`) a time from the write's own `now`, so it is exactly that long after `createdAt`. */
+      readonly expiresAt?: number;
+      readonly expiresInMs?: number;
     } & ProposalOptions)
   | { readonly type: "action"; readonly actionId: string; readonly command: PendingActionCommand }
   | { readonly type: "tick" };
@@ -185,9 +187,10 @@ function apply(state: Thread, command: ThreadCommand, now: number): Transition<T
       if (state.actions.length >= threadKind.limits.actions) {
         return refuse(new ConflictError(`thread ${state.id} already holds ${threadKind.limits.actions} actions, the most one thread keeps`));
       }
-      if (command.expiresAt <= now) return refuse(new InvalidInputError("expiresIn", "must be in the future"));
-      const { type: _type, actionId, ...proposal } = command;
-      const { action, events } = proposeAction(state.id, { id: actionId, ...proposal }, now);
+      const { type: _type, actionId, expiresInMs, ...proposal } = command;
+      const expiresAt = expiresInMs !== undefined ? now + expiresInMs : (command.expiresAt ?? now);
+      if (expiresAt <= now) return refuse(new InvalidInputError("expiresIn", "must be in the future"));
+      const { action, events } = proposeAction(state.id, { id: actionId, ...proposal, expiresAt }, now);
       return accept({ ...state, actions: [...state.actions, action], updatedAt: now }, events);
     }
     case "action": {

@@ -402,7 +402,7 @@ describe("thread and pending action properties", () => {
             if (action.status === "pending" && now >= action.expiresAt) Object.assign(action, { status: "cancelled", reason: "expired" });
           }
           if (command.type === "proposeAction" && !ref.closed) {
-            ref.actions.push({ id: command.actionId, expiresAt: command.expiresAt, status: "pending", reason: null });
+            ref.actions.push({ id: command.actionId, expiresAt: command.expiresAt!, status: "pending", reason: null });
           }
           if (command.type === "close" && !ref.closed) {
             ref.closed = true;
