@@ -5,6 +5,7 @@ import { type CommandContext, type CommandGroup, commandHelp, groupHelp, parseCo
 import { formsGroup } from "./forms.js";
 import { sessionsGroup } from "./sessions.js";
 import { actionsGroup, threadsGroup } from "./threads.js";
+import { waitsGroup } from "./waits.js";
 import { webhooksGroup } from "./webhooks.js";
 
 /** The command groups that talk to a server, by name. */
@@ -14,6 +15,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, CommandGroup>> = {
   threads: threadsGroup,
   actions: actionsGroup,
   webhooks: webhooksGroup,
+  waits: waitsGroup,
 };
 
 /**

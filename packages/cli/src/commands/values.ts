@@ -9,6 +9,15 @@ export function wholeNumber(flag: string, text: string, minimum: number, unit = 
   return Number(text);
 }
 
+/** Whole numbers of seconds, comma-separated (`600,60`), each 1 or more: a `remind_before` list. The server judges the rest (count, repeats, range). */
+export function secondsList(flag: string, text: string): number[] {
+  const entries = text.split(",").map((entry) => entry.trim());
+  if (entries.some((entry) => !/^\d+$/.test(entry) || Number(entry) < 1)) {
+    throw new UsageError(`${flag}: '${text}' is not a comma-separated list of whole numbers of seconds (e.g. ${flag} 600,60)`);
+  }
+  return entries.map(Number);
+}
+
 /** A number of seconds (fractions allowed) from a flag, more than 0. */
 export function seconds(flag: string, text: string): number {
   if (!/^\d+(\.\d+)?$/.test(text.trim()) || Number(text) <= 0) throw new UsageError(`${flag}: '${text}' is not a number of seconds (more than 0)`);
