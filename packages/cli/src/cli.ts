@@ -42,6 +42,7 @@ Commands:
   threads        Conversation threads: context variables (vars), close
   actions        An agent's pending actions: propose, show, confirm (edited), deny (a reason)
   webhooks       Add and list webhook endpoints, show their deliveries
+  waits          Wait for a message or a one-time code in a workflow session's inbox
 
 The commands that talk to a server read AGENT_SESSIONS_URL (default: http://127.0.0.1:3000) and
 AGENT_SESSIONS_API_KEY, or --url and --api-key; --json prints the answer as JSON.
@@ -139,6 +140,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       case "threads":
       case "actions":
       case "webhooks":
+      case "waits":
         return await runGroup(COMMAND_GROUPS[command]!, rest, io);
       default:
         throw new UsageError(

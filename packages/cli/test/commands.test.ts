@@ -173,6 +173,83 @@ describe("sessions (form sessions, seed 000)", () => {
     expect(await json(["sessions", "get", workflow.id])).toMatchObject({ id: workflow.id, name: "user-signup-flow", status: "active" });
   });
 
+  it("creates a wait with its options, holds until a matching message completes it, and names what is wrong", async () => {
+    const client = createClient({ baseUrl: url, apiKey: KEY });
+    const workflow = await client.sessions.create({ name: "sign-in" });
+    const inbox = await client.inboxes.create(workflow.id, { ttlSeconds: 600 });
+    const created = await json<{ id: string }>([
+      "waits",
+      "create",
+      workflow.id,
+      inbox.id,
+      "--timeout",
+      "60",
+      "--pattern",
+      "PIN (\\d{4})",
+      "--since",
+      "2025-01-15T10:30:00Z",
+      "--resolve-with",
+      '{"code":null}',
+      "--remind-before",
+      "30,10",
+    ]);
+    expect(created).toMatchObject({
+      type: "otp",
+      status: "pending",
+      timeoutSeconds: 60,
+      timed_out: false,
+      on_timeout: { resolve_with: { code: null } },
+      pattern: "PIN (\\d{4})",
+      since: "2025-01-15T10:30:00.000Z",
+      remind_before: [30, 10],
+    });
+    const held = cli(["waits", "wait", created.id, "--timeout", "10", "--json"]);
+    await client.messages.create(inbox.id, { from: "bank@example.com", subject: "Sign-in", body: "Your code is 123456" });
+    await client.messages.create(inbox.id, { from: "bank@example.com", subject: "Sign-in", body: "Your PIN 4321" });
+    const answered = await held;
+    expect(answered.code, answered.stderr).toBe(0);
+    expect(JSON.parse(answered.stdout)).toMatchObject({ id: created.id, status: "completed", timed_out: false, result: { code: "4321" } });
+    expect(await json(["waits", "get", created.id])).toMatchObject({ status: "completed" });
+
+    const plain = await json<{ id: string }>([
+      "waits",
+      "create",
+      workflow.id,
+      inbox.id,
+      "--timeout",
+      "60",
+      "--type",
+      "message",
+      "--on-timeout",
+      "fail",
+    ]);
+    expect(plain).toMatchObject({ type: "message", on_timeout: "fail" });
+    await fails(
+      ["waits", "create", workflow.id, inbox.id, "--timeout", "60", "--on-timeout", "explode"],
+      2,
+      /^agent-sessions waits create: --on-timeout: 'explode' is not fail or resolve_with=<json>/,
+    );
+    await fails(["waits", "create", workflow.id, inbox.id, "--timeout", "60", "--resolve-with", "{nope"], 2, /--resolve-with: '\{nope' is not JSON/);
+    await fails(
+      ["waits", "create", workflow.id, inbox.id, "--timeout", "60", "--remind-before", "0,60"],
+      2,
+      /--remind-before: '0,60' is not a comma-separated list/,
+    );
+    await fails(["waits", "create", workflow.id, inbox.id], 2, /--timeout is required/);
+    await fails(
+      ["waits", "create", workflow.id, inbox.id, "--timeout", "60", "--pattern", "(?=x)(\\d+)"],
+      1,
+      /pattern is not a regular expression the linear-time engine \(RE2 syntax\) accepts: invalid or unsupported Perl syntax: `\(\?=` \(400 Invalid request\)$/,
+    );
+    await fails(
+      ["waits", "create", workflow.id, inbox.id, "--timeout", "60", "--since", "tomorrow"],
+      1,
+      /since: must be an ISO 8601 date-time with a time zone/,
+    );
+    const short = await json<{ id: string }>(["waits", "create", workflow.id, inbox.id, "--timeout", "60"]);
+    await fails(["waits", "wait", short.id, "--timeout", "0.2"], 1, new RegExp(`${short.id} is still pending`));
+  });
+
   it("lists form sessions, newest first, by status", async () => {
     const { id: waiting } = await json<{ id: string }>(["sessions", "create", "support-intake"]);
     const { id: answered } = await json<{ id: string }>(["sessions", "create", "support-intake"]);
@@ -486,6 +563,7 @@ describe("help", () => {
       threads: ["create", "get", "vars", "close"],
       actions: ["propose", "show", "confirm", "deny", "cancel", "get"],
       webhooks: ["add", "list", "deliveries", "remove"],
+      waits: ["create", "get", "wait"],
     };
     for (const [group, commands] of Object.entries(groups)) {
       const help = await run([group, "--help"]);

@@ -71,7 +71,10 @@ export type RecordStepInput = WireBody<typeof workflowWire.step.record>;
 export type CreateInboxInput = WireBody<typeof workflowWire.inbox.create>;
 /** What `messages.create` sends: `{ from, subject, body }`. */
 export type PostMessageInput = WireBody<typeof workflowWire.message.create>;
-/** What `waits.create` sends: `{ type, inboxId, timeoutSeconds }`. */
+/**
+ * What `waits.create` sends: `{ type, inboxId, timeoutSeconds }`, and optionally `on_timeout`
+ * (`"fail"` or `{ resolve_with }`), `pattern`, `since` and `remind_before`.
+ */
 export type CreateWaitInput = WireBody<typeof workflowWire.wait.create>;
 
 /** A workflow session with the ids of its inboxes and waits. */
@@ -132,8 +135,20 @@ export interface Message {
   receivedAt: string;
 }
 
-/** A wait for a message (or a one-time code); `result` holds what completed it. */
-export interface Wait {
+/** The message that completed a wait and, for `otp` waits or waits with a `pattern`, the code. */
+export interface WaitResult {
+  messageId: string;
+  from: string;
+  subject: string;
+  body: string;
+  code: string | null;
+}
+
+/**
+ * A wait for a message (or a one-time code); `result` holds what completed it: a `WaitResult`, or
+ * when `timed_out` (it completed at its timeout with `on_timeout.resolve_with`) that value.
+ */
+export type Wait = {
   id: string;
   sessionId: string;
   type: WaitType;
@@ -143,8 +158,15 @@ export interface Wait {
   createdAt: string;
   expiresAt: string;
   completedAt: string | null;
-  result: { messageId: string; from: string; subject: string; body: string; code: string | null } | null;
-}
+  /** What it does at its timeout, when it was given. */
+  on_timeout?: "fail" | { resolve_with: unknown };
+  /** The regular expression a message must match, when it was given. */
+  pattern?: string;
+  /** Messages received before this moment never complete it, when it was given. */
+  since?: string;
+  /** Seconds before the timeout at which `wait.expiring` is sent, when they were given. */
+  remind_before?: number[];
+} & ({ timed_out: false; result: WaitResult | null } | { timed_out: true; result: unknown });
 
 // ---- threads and pending actions (seed 002) ----
 

@@ -75,6 +75,28 @@ describe("seed 001: workflow sessions, inboxes, messages, waits", () => {
     expect(timedOut.status).toBe("timed_out");
   });
 
+  it("creates a wait with options, and waitFor answers a resolve_with value at its timeout, told apart by timed_out", async () => {
+    const { client } = inProcess();
+    const session = await client.sessions.create({ name: "fallback" });
+    const inbox = await client.inboxes.create(session.id, { ttlSeconds: 60 });
+    const since = new Date(Date.now() - 1000).toISOString();
+    const wait = await client.waits.create(session.id, {
+      type: "otp",
+      inboxId: inbox.id,
+      timeoutSeconds: 1,
+      on_timeout: { resolve_with: { code: null, reason: "no mail" } },
+      pattern: "PIN (\\d{4})",
+      since,
+      remind_before: [600],
+    });
+    expect(wait).toMatchObject({ status: "pending", timed_out: false, pattern: "PIN (\\d{4})", since, remind_before: [600] });
+    const done = await client.waits.waitFor(wait.id, { pollSeconds: 0.3 });
+    expect(done).toMatchObject({ status: "completed", timed_out: true, result: { code: null, reason: "no mail" } });
+    // The type tells a message's result from a resolve_with value.
+    const code = done.timed_out ? null : done.result?.code;
+    expect(code).toBeNull();
+  });
+
   it("iterates a session's events: those written, then each new one, resuming after `since`", async () => {
     const { client } = inProcess();
     const session = await client.sessions.create({ name: "watched" });

@@ -22,7 +22,11 @@ const agreements: Record<string, true> = {
   Step: true satisfies Same<Client.Step, Wire<"StepBody">>,
   Inbox: true satisfies Same<Client.Inbox, Wire<"InboxBody">>,
   Message: true satisfies Same<Client.Message, Wire<"MessageBody">>,
-  Wait: true satisfies Same<Client.Wait, Wire<"WaitBody">>,
+  // The schema's result is any JSON; the client tells a message's result from a resolve_with value by timed_out.
+  Wait: true satisfies Narrower<Client.Wait, Wire<"WaitBody">>,
+  // The same fields, optional ones included (Same alone lets an optional field be left out).
+  WaitFields: true satisfies Same<keyof Client.Wait, keyof Wire<"WaitBody">> &
+    Same<Omit<Client.Wait, "result" | "timed_out">, Omit<Wire<"WaitBody">, "result" | "timed_out">>,
   Thread: true satisfies Same<Client.Thread, Wire<"ThreadBody">>,
   ClosedThread: true satisfies Same<Client.ClosedThread, Wire<"ClosedBody">>,
   // The schema's status is built from a list, so it reads as string; the client names the five statuses.

@@ -46,7 +46,15 @@ describe("the workflow engine's types", () => {
     expectTypeOf<Workflows["postMessage"]>().returns.resolves.toEqualTypeOf<Message>();
     expectTypeOf<Workflows["createWait"]>().returns.resolves.toEqualTypeOf<Wait>();
     expectTypeOf<Workflows["getWait"]>().returns.resolves.toEqualTypeOf<WaitWithSession>();
-    expectTypeOf<Parameters<Workflows["createWait"]>[2]>().toEqualTypeOf<{ type: "otp" | "message"; inboxId: string; timeoutSeconds: number }>();
+    expectTypeOf<Parameters<Workflows["createWait"]>[2]>().toEqualTypeOf<{
+      type: "otp" | "message";
+      inboxId: string;
+      timeoutSeconds: number;
+      onTimeout?: "fail" | { resolve_with: unknown };
+      pattern?: string;
+      since?: string;
+      remindBefore?: number[];
+    }>();
     expect(typeof wrongCalls).toBe("function");
   });
 

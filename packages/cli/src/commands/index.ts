@@ -6,6 +6,7 @@ import { type CommandContext, type CommandGroup, commandHelp, groupHelp, parseCo
 import { formsGroup } from "./forms.js";
 import { sessionsGroup } from "./sessions.js";
 import { threadsGroup } from "./threads.js";
+import { waitsGroup } from "./waits.js";
 import { webhooksGroup } from "./webhooks.js";
 
 /** The command groups that talk to a server, by name. */
@@ -15,6 +16,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, CommandGroup>> = {
   threads: threadsGroup,
   actions: actionsGroup,
   webhooks: webhooksGroup,
+  waits: waitsGroup,
 };
 
 /**

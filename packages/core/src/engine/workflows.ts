@@ -1,4 +1,4 @@
-import { NotFoundError } from "../errors.js";
+import { InvalidInputError, NotFoundError } from "../errors.js";
 import { isPrefixedId, isShowable } from "../ids.js";
 import { ID_PREFIXES } from "../kinds/index.js";
 import {
@@ -16,9 +16,10 @@ import {
   type WaitWithSession,
   type Workflow,
   type WorkflowStatus,
+  workflowKind,
 } from "../kinds/workflow.js";
 import { createWorkflow, type WorkflowCommand, workflowMachine } from "../machines/workflow.js";
-import { LIMITS } from "../schemas/common.js";
+import { LIMITS, parseDateTime } from "../schemas/common.js";
 import { assertJsonSize, parseInput } from "../validate.js";
 import type { ListOptions, Page, Records } from "./records.js";
 import type { EventWatch, WatchOptions } from "./watch.js";
@@ -139,6 +140,12 @@ export function workflowOperations(
     async createWait(orgId, sessionId, input) {
       const startedAt = records.now;
       const body = parseInput(CreateWaitInput, input);
+      const { onTimeout, pattern, since, remindBefore } = body;
+      if (onTimeout !== undefined && onTimeout !== "fail") {
+        assertJsonSize("onTimeout.resolve_with", onTimeout.resolve_with, workflowKind.limits.resolveWithBytes);
+      }
+      const sinceMs = since === undefined ? undefined : parseDateTime(since);
+      if (sinceMs === null) throw new InvalidInputError("since", `'${since}' names no moment from 1970 on`);
       const waitId = newId(ID_PREFIXES.wait);
       const state = await command(orgId, sessionId, {
         type: "createWait",
@@ -146,6 +153,10 @@ export function workflowOperations(
         waitType: body.type,
         inboxId: body.inboxId,
         timeoutSeconds: body.timeoutSeconds,
+        ...(onTimeout === undefined ? {} : { onTimeout: onTimeout === "fail" ? "fail" : { resolveWith: onTimeout.resolve_with } }),
+        ...(pattern === undefined ? {} : { pattern }),
+        ...(sinceMs === undefined ? {} : { since: sinceMs }),
+        ...(remindBefore === undefined ? {} : { remindBefore }),
         startedAt,
       });
       return state.waits.find((wait) => wait.id === waitId)!;

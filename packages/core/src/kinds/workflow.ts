@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { iso, isoOrNull } from "../machine.js";
-import { AnyObject, closed, DateTime, Metadata, Nullable, Timestamp } from "../schemas/common.js";
+import { AnyObject, closed, DateTime, DateTimeInput, Metadata, Nullable, RemindBefore, Timestamp } from "../schemas/common.js";
 import { defineKind, statusSchema, wireInput } from "./kind.js";
 
 /** What one workflow session holds at most; past a count the machine refuses the command as a conflict. */
@@ -29,6 +29,10 @@ const LIMITS = {
   subjectChars: 998,
   /** Characters of a step's action name. */
   actionChars: 100,
+  /** Characters of a wait's `pattern`. */
+  patternChars: 500,
+  /** A wait's `on_timeout.resolve_with` value, serialized as JSON (UTF-8 bytes). */
+  resolveWithBytes: 16 * 1024,
 } as const;
 
 /** The prefixes of the ids of a session's parts: `inb_…`, `wait_…`, `msg_…` (`ID_PREFIXES` lists them). */
@@ -80,8 +84,18 @@ export const WaitResult = Type.Object({
 });
 export type WaitResult = Static<typeof WaitResult>;
 
-/** A workflow waiting for a message (or a one-time code) in one of its inboxes, until a timeout. */
-export const Wait = Type.Object({
+/**
+ * What a wait does when its timeout passes while it is pending: `"fail"` (the default) times it
+ * out; `{ resolve_with }` completes it with that value, marked `timed_out`. The object keeps the
+ * wire's key, as a caller writes it (only top-level fields are renamed).
+ */
+export const OnTimeout = Type.Union([Type.Literal("fail"), Type.Object({ resolve_with: Type.Unknown() }, closed)], {
+  errorMessage: 'must be "fail" or {"resolve_with": <any JSON value>}',
+  description: 'At the timeout: "fail" (the default) times the wait out; {"resolve_with": <JSON>} completes it with that value and timed_out: true',
+});
+export type OnTimeout = Static<typeof OnTimeout>;
+
+const WaitFields = Type.Object({
   id: Type.String(),
   type: WaitType,
   inboxId: Type.String(),
@@ -89,9 +103,31 @@ export const Wait = Type.Object({
   createdAt: Timestamp,
   expiresAt: Timestamp,
   status: WaitStatus,
-  result: Nullable(WaitResult),
+  /** The message that completed it (`WaitResult`), or the `resolve_with` value when `timedOut`. */
+  result: Type.Unknown(),
   completedAt: Nullable(Timestamp),
+  /** Present, `true`, only when it completed by `on_timeout.resolve_with` at its timeout. */
+  timedOut: Type.Optional(Type.Literal(true)),
+  /** What it does at its timeout, as given; absent when not given (`"fail"`). */
+  onTimeout: Type.Optional(Type.Union([Type.Literal("fail"), Type.Object({ resolveWith: Type.Unknown() })])),
+  /** The regular expression a message must match, its capture group being the code; absent when not given. */
+  pattern: Type.Optional(Type.String()),
+  /** Messages received before this moment never match it; absent when not given (any earlier unconsumed message does). */
+  since: Type.Optional(Timestamp),
+  /** Seconds before `expiresAt` at which `wait.expiring` is sent, as given; absent when not given. */
+  remindBefore: Type.Optional(Type.Array(Type.Integer())),
+  /** The moments (ms, earliest first) of the reminders still to send while it is pending; absent when none is. */
+  reminders: Type.Optional(Type.Array(Timestamp)),
 });
+/**
+ * A workflow waiting for a message (or a one-time code) in one of its inboxes, until a timeout.
+ * Typed by how it ended: `result` is the `WaitResult` of the message that completed it (or
+ * `null`), unless `timedOut`, when it is the `resolve_with` value, any JSON.
+ */
+export const Wait = Type.Unsafe<
+  Omit<Static<typeof WaitFields>, "result" | "timedOut"> &
+    ({ readonly timedOut?: undefined; result: WaitResult | null } | { readonly timedOut: true; result: unknown })
+>(WaitFields);
 export type Wait = Static<typeof Wait>;
 
 /** A recorded step of a workflow, replayed by `POST /api/v1/sessions/:id/replay`. */
@@ -161,12 +197,41 @@ export const PostMessageInput = Type.Object(
 );
 export type PostMessageInput = Static<typeof PostMessageInput>;
 
-/** `engine.workflows.createWait`: what to wait for, in which inbox of the session, for how many seconds. */
+/**
+ * `engine.workflows.createWait`: what to wait for, in which inbox of the session, for how many
+ * seconds; optionally what to do at the timeout, the pattern of the code, the earliest message
+ * that counts, and reminders before the timeout.
+ */
 export const CreateWaitInput = Type.Object(
   {
     type: WaitType,
     inboxId: Type.String({ minLength: 1 }),
     timeoutSeconds: Type.Integer({ minimum: 1, maximum: LIMITS.maxWaitTimeoutSeconds }),
+    /** At the timeout: `"fail"` (the default), or `{ resolve_with }` to complete with that value, `timed_out: true`. */
+    onTimeout: Type.Optional(OnTimeout),
+    /**
+     * A regular expression (RE2 syntax, run in linear time) with exactly one capture group: the
+     * wait takes only a message it matches (subject first, then body), and its code is what the
+     * group captured. For `message` waits too.
+     */
+    pattern: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: LIMITS.patternChars,
+        description:
+          "A regular expression (RE2 syntax: no lookarounds or backreferences) with exactly one capture group. Only a message it matches (in the subject, else the body) completes the wait; result.code is what the group captured",
+        examples: ["code:? (\\d{6})"],
+      }),
+    ),
+    /**
+     * Messages received before this moment never complete the wait. Default: any message of the
+     * inbox not yet taken does, however early. A moment ahead makes only later messages count.
+     */
+    since: Type.Optional(
+      DateTimeInput("Messages received before this moment never complete the wait (default: any message of the inbox not yet taken by a wait)"),
+    ),
+    /** Seconds before the timeout at which `wait.expiring` is sent, once each, while the wait is pending. */
+    remindBefore: Type.Optional(RemindBefore),
   },
   closed,
 );
@@ -269,7 +334,15 @@ const WaitBody = Type.Object(
     createdAt: DateTime,
     expiresAt: DateTime,
     completedAt: Nullable(DateTime),
-    result: Nullable(WaitResult),
+    result: Type.Union([WaitResult, Type.Null(), Type.Unknown()], {
+      description:
+        "What completed the wait: the message (and, for otp waits or with a pattern, the code); when timed_out, the on_timeout.resolve_with value",
+    }),
+    timed_out: Type.Boolean({ description: "True only when the wait completed with on_timeout.resolve_with at its timeout" }),
+    on_timeout: Type.Optional(OnTimeout),
+    pattern: Type.Optional(Type.String({ description: "The regular expression a message must match; its capture group is the code" })),
+    since: Type.Optional(Type.String({ format: "date-time", description: "Messages received before this moment never complete the wait" })),
+    remind_before: Type.Optional(Type.Array(Type.Integer(), { description: "Seconds before the timeout at which wait.expiring is sent" })),
   },
   { $id: "Wait" },
 );
@@ -335,7 +408,7 @@ export const workflowWire = {
     }),
   },
   wait: {
-    create: wireInput(CreateWaitInput),
+    create: wireInput(CreateWaitInput, { onTimeout: "on_timeout", remindBefore: "remind_before" }),
     body: WaitBody,
     toBody: (wait: Wait, sessionId: string): Static<typeof WaitBody> => ({
       id: wait.id,
@@ -348,6 +421,11 @@ export const workflowWire = {
       expiresAt: iso(wait.expiresAt),
       completedAt: isoOrNull(wait.completedAt),
       result: wait.result,
+      timed_out: wait.timedOut === true,
+      ...(wait.onTimeout === undefined ? {} : { on_timeout: wait.onTimeout === "fail" ? "fail" : { resolve_with: wait.onTimeout.resolveWith } }),
+      ...(wait.pattern === undefined ? {} : { pattern: wait.pattern }),
+      ...(wait.since === undefined ? {} : { since: iso(wait.since) }),
+      ...(wait.remindBefore === undefined ? {} : { remind_before: wait.remindBefore }),
     }),
   },
 };

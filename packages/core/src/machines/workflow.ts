@@ -1,6 +1,19 @@
+import { findCode, patternProblem } from "../code-pattern.js";
 import { ConflictError, ExpiredError, IllegalTransitionError, InvalidInputError } from "../errors.js";
 import { type Message, type Step, type Wait, type WaitType, type Workflow, workflowKind } from "../kinds/workflow.js";
-import { accept, defineMachine, earliestDeadline, iso, type Machine, NO_METADATA, NONE, refuse, type Transition } from "../machine.js";
+import {
+  accept,
+  defineMachine,
+  dueReminders,
+  earlier,
+  iso,
+  type Machine,
+  NO_METADATA,
+  NONE,
+  refuse,
+  reminderMoments,
+  type Transition,
+} from "../machine.js";
 import { extractOtp } from "../otp.js";
 import type { EventDraft } from "../schemas/event.js";
 
@@ -25,6 +38,14 @@ export type WorkflowCommand =
       readonly waitType: WaitType;
       readonly inboxId: string;
       readonly timeoutSeconds: number;
+      /** At the timeout: `"fail"` (the default, also when absent) or complete with `resolveWith`. */
+      readonly onTimeout?: "fail" | { readonly resolveWith: unknown };
+      /** A regular expression with one capture group (see `CreateWaitInput.pattern`); refused as invalid input otherwise. */
+      readonly pattern?: string;
+      /** Messages received before this moment (ms) never match; at most the wait's deadline. */
+      readonly since?: number;
+      /** Seconds before the timeout at which `wait.expiring` is sent. */
+      readonly remindBefore?: readonly number[];
       readonly startedAt?: number;
     }
   | {
@@ -66,33 +87,95 @@ export function createWorkflow(
   return { state, events: [{ type: "session.created", at: now, payload: { sessionId: input.id } }] };
 }
 
+/** Whether time can change `wait` by `now`: its timeout passed, or its first pending reminder came. */
+function isDue(wait: Wait, now: number): boolean {
+  return wait.status === "pending" && (now >= wait.expiresAt || (wait.reminders !== undefined && wait.reminders[0]! <= now));
+}
+
+/**
+ * What time did to the pending waits by `now`, in the order it happened: each reminder whose
+ * moment came is sent as one `wait.expiring` (and leaves `reminders`); a wait past its timeout
+ * completes with its `resolve_with` value (`wait.completed`, `timedOut`) or else times out
+ * (`wait.timed_out`), sending no reminder left. A reminder changes nothing a reader sees of the
+ * wait, so `updatedAt` moves only for the endings.
+ */
 function settle(state: Workflow, now: number): { state: Workflow; events: EventDraft[] } {
-  const due = state.waits.filter((wait) => wait.status === "pending" && now >= wait.expiresAt);
-  if (due.length === 0) return { state, events: [] };
-  due.sort((a, b) => a.expiresAt - b.expiresAt);
-  const timedOut = new Set(due.map((wait) => wait.id));
-  const waits = state.waits.map((wait) => (timedOut.has(wait.id) ? { ...wait, status: "timed_out" as const, completedAt: wait.expiresAt } : wait));
-  const events = due.map((wait) => ({ type: "wait.timed_out", at: wait.expiresAt, payload: { waitId: wait.id } }));
-  const last = due[due.length - 1]!.expiresAt;
-  return { state: { ...state, waits, updatedAt: Math.max(state.updatedAt, last) }, events };
+  if (!state.waits.some((wait) => isDue(wait, now))) return { state, events: [] };
+  const events: EventDraft[] = [];
+  let updatedAt = state.updatedAt;
+  const waits = state.waits.map((wait): Wait => {
+    if (!isDue(wait, now)) return wait;
+    if (now < wait.expiresAt) {
+      const { due, left } = dueReminders(wait.reminders, wait.expiresAt, now);
+      const expiresAt = iso(wait.expiresAt);
+      for (const at of due) {
+        events.push({ type: "wait.expiring", at, payload: { waitId: wait.id, expiresAt, remindBefore: (wait.expiresAt - at) / 1000 } });
+      }
+      return left.length === 0 ? withoutReminders(wait) : { ...wait, reminders: [...left] };
+    }
+    const at = wait.expiresAt;
+    updatedAt = Math.max(updatedAt, at);
+    if (wait.onTimeout !== undefined && wait.onTimeout !== "fail") {
+      events.push({ type: "wait.completed", at, payload: { waitId: wait.id, timedOut: true } });
+      return { ...withoutReminders(wait), status: "completed", completedAt: at, timedOut: true, result: wait.onTimeout.resolveWith };
+    }
+    events.push({ type: "wait.timed_out", at, payload: { waitId: wait.id } });
+    return { ...withoutReminders(wait), status: "timed_out", completedAt: at };
+  });
+  // Stable: the events of one moment keep the order of the waits.
+  events.sort((a, b) => a.at - b.at);
+  return { state: { ...state, waits, updatedAt }, events };
 }
 
-function matches(wait: Wait, message: Message): boolean {
-  return wait.inboxId === message.inboxId && (wait.type === "message" || message.otp !== null);
+/** `wait` without pending reminders: it ended, or they were all sent. */
+function withoutReminders<W extends Wait>(wait: W): W {
+  if (wait.reminders === undefined) return wait;
+  const { reminders: _sent, ...rest } = wait;
+  return rest as W;
 }
 
-function completeWait(wait: Wait, message: Message, now: number): Wait {
+/**
+ * The code `message` completes `wait` with, `null` for a message wait without a pattern, or
+ * `undefined` when it does not match: another inbox, received before the wait's `since`, no match
+ * of its `pattern`, or (an `otp` wait without one) no code found.
+ */
+function match(wait: Wait, message: Message): string | null | undefined {
+  if (wait.inboxId !== message.inboxId) return undefined;
+  if (wait.since !== undefined && message.receivedAt < wait.since) return undefined;
+  if (wait.pattern !== undefined) return findCode(wait.pattern, message.subject, message.body) ?? undefined;
+  if (wait.type === "message") return null;
+  return message.otp ?? undefined;
+}
+
+/** The oldest pending wait a new message matches, which takes it, with the code it completes with. */
+function takerOf(waits: readonly Wait[], message: Message): { wait: Wait; code: string | null } | null {
+  for (const wait of waits) {
+    if (wait.status !== "pending") continue;
+    const code = match(wait, message);
+    if (code !== undefined) return { wait, code };
+  }
+  return null;
+}
+
+/**
+ * The earliest message no wait took that a new wait matches, with its code: a message that
+ * arrived before its wait was created (and not before its `since`) still completes it.
+ */
+function earliestFor(wait: Wait, messages: readonly Message[]): { message: Message; code: string | null } | null {
+  for (const message of messages) {
+    if (message.consumedBy !== null) continue;
+    const code = match(wait, message);
+    if (code !== undefined) return { message, code };
+  }
+  return null;
+}
+
+function completeWait(wait: Wait, message: Message, code: string | null, now: number): Wait {
   return {
-    ...wait,
+    ...withoutReminders(wait),
     status: "completed",
     completedAt: now,
-    result: {
-      messageId: message.id,
-      from: message.from,
-      subject: message.subject,
-      body: message.body,
-      code: wait.type === "otp" ? message.otp : null,
-    },
+    result: { messageId: message.id, from: message.from, subject: message.subject, body: message.body, code },
   };
 }
 
@@ -164,17 +247,24 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
       };
       const events: EventDraft[] = [{ type: "message.received", at: now, payload: { messageId: message.id, inboxId: inbox.id } }];
       let waits = state.waits;
-      const waiting = waits.find((wait) => wait.status === "pending" && matches(wait, message));
-      if (waiting) {
-        message = { ...message, consumedBy: waiting.id };
-        waits = waits.map((wait) => (wait === waiting ? completeWait(wait, message, now) : wait));
-        events.push({ type: "wait.completed", at: now, payload: { waitId: waiting.id, messageId: message.id } });
+      const taker = takerOf(waits, message);
+      if (taker) {
+        const taken: Message = { ...message, consumedBy: taker.wait.id };
+        message = taken;
+        waits = waits.map((wait) => (wait === taker.wait ? completeWait(wait, taken, taker.code, now) : wait));
+        events.push({ type: "wait.completed", at: now, payload: { waitId: taker.wait.id, messageId: message.id } });
       }
       return accept({ ...state, messages: [...state.messages, message], waits, updatedAt: now }, events);
     }
     case "createWait": {
       if (!state.inboxes.some((inbox) => inbox.id === command.inboxId)) {
         return refuse(new InvalidInputError("inboxId", `no inbox ${command.inboxId} in session ${state.id}`));
+      }
+      const expiresAt = now + command.timeoutSeconds * 1000;
+      const problem = command.pattern === undefined ? null : patternProblem(command.pattern);
+      if (problem !== null) return refuse(new InvalidInputError("pattern", problem));
+      if (command.since !== undefined && command.since > expiresAt) {
+        return refuse(new InvalidInputError("since", `must not be after the wait times out (${iso(expiresAt)}): no message could complete it`));
       }
       if (state.waits.length >= LIMITS.waits) return refuse(limit(state, "waits"));
       if (state.steps.length >= LIMITS.steps) return refuse(limit(state, "steps"));
@@ -184,26 +274,26 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
         inboxId: command.inboxId,
         timeoutSeconds: command.timeoutSeconds,
         createdAt: now,
-        expiresAt: now + command.timeoutSeconds * 1000,
+        expiresAt,
         status: "pending",
         result: null,
         completedAt: null,
+        ...waitOptions(command, expiresAt, now),
       };
       const recorded = step(state, now, {
         action: "create_wait",
-        input: { type: command.waitType, inboxId: command.inboxId, timeoutSeconds: command.timeoutSeconds },
+        input: { type: command.waitType, inboxId: command.inboxId, timeoutSeconds: command.timeoutSeconds, ...stepOptions(wait) },
         output: { id: wait.id },
         durationMs: elapsed(command.startedAt, now),
         error: null,
       });
       const events: EventDraft[] = [{ type: "wait.created", at: now, payload: { waitId: wait.id, inboxId: wait.inboxId } }];
       let messages = state.messages;
-      // A message that arrived before its wait was created still completes it.
-      const earlier = messages.find((message) => message.consumedBy === null && matches(wait, message));
+      const earlier = earliestFor(wait, messages);
       if (earlier) {
-        wait = completeWait(wait, earlier, now);
-        messages = messages.map((message) => (message === earlier ? { ...message, consumedBy: wait.id } : message));
-        events.push({ type: "wait.completed", at: now, payload: { waitId: wait.id, messageId: earlier.id } });
+        wait = completeWait(wait, earlier.message, earlier.code, now);
+        messages = messages.map((message) => (message === earlier.message ? { ...message, consumedBy: wait.id } : message));
+        events.push({ type: "wait.completed", at: now, payload: { waitId: wait.id, messageId: earlier.message.id } });
       }
       const next = { ...state, waits: [...state.waits, wait], messages, steps: [...state.steps, recorded], updatedAt: now };
       return accept(next, events, { aliases: [wait.id] });
@@ -240,12 +330,40 @@ function apply(state: Workflow, command: WorkflowCommand, now: number): Transiti
 function finish(next: Workflow, events: EventDraft[], now: number): Transition<Workflow> {
   if (!next.waits.some((wait) => wait.status === "pending")) return accept(next, events);
   const cancelled: EventDraft[] = [];
-  const waits = next.waits.map((wait) => {
+  const waits = next.waits.map((wait): Wait => {
     if (wait.status !== "pending") return wait;
     cancelled.push({ type: "wait.cancelled", at: now, payload: { waitId: wait.id, reason: `session.${next.status}` } });
-    return { ...wait, status: "cancelled" as const, completedAt: now };
+    return { ...withoutReminders(wait), status: "cancelled", completedAt: now };
   });
   return accept({ ...next, waits }, [...events, ...cancelled]);
+}
+
+type WaitOptions = Partial<Pick<Wait, "onTimeout" | "pattern" | "since" | "remindBefore" | "reminders">>;
+
+/** The options a new wait keeps, each only when given (a wait without them holds no more than before). */
+function waitOptions(command: Extract<WorkflowCommand, { type: "createWait" }>, expiresAt: number, now: number): WaitOptions {
+  const options: WaitOptions = {};
+  if (command.onTimeout !== undefined) {
+    options.onTimeout = command.onTimeout === "fail" ? "fail" : { resolveWith: command.onTimeout.resolveWith };
+  }
+  if (command.pattern !== undefined) options.pattern = command.pattern;
+  if (command.since !== undefined) options.since = command.since;
+  if (command.remindBefore !== undefined) {
+    options.remindBefore = [...command.remindBefore];
+    const moments = reminderMoments(command.remindBefore, expiresAt, now);
+    if (moments.length > 0) options.reminders = moments;
+  }
+  return options;
+}
+
+/** A new wait's options as its `create_wait` step records them: as the wire names them, so a replay shows what was sent. */
+function stepOptions(wait: Wait): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  if (wait.onTimeout !== undefined) input.on_timeout = wait.onTimeout === "fail" ? "fail" : { resolve_with: wait.onTimeout.resolveWith };
+  if (wait.pattern !== undefined) input.pattern = wait.pattern;
+  if (wait.since !== undefined) input.since = iso(wait.since);
+  if (wait.remindBefore !== undefined) input.remind_before = wait.remindBefore;
+  return input;
 }
 
 function illegal(state: Workflow, command: string): IllegalTransitionError {
@@ -260,7 +378,12 @@ function limit(state: Workflow, what: "inboxes" | "waits" | "messages" | "steps"
 export const workflowMachine: Machine<Workflow, WorkflowCommand> = defineMachine({
   settle,
   apply,
-  dueAt: (state) => earliestDeadline(state.waits, "pending"),
+  // The earliest over pending waits of the timeout and the first reminder: settle writes at least one event once it passed.
+  dueAt: (state) => {
+    let due: number | null = null;
+    for (const wait of state.waits) if (wait.status === "pending") due = earlier(earlier(due, wait.expiresAt), wait.reminders?.[0]);
+    return due;
+  },
   status: (state) => state.status,
   timeChangesStatus: false,
 });

@@ -61,3 +61,37 @@ export const RemindBefore = Type.Array(Type.Integer({ minimum: 1, maximum: 30 * 
   examples: [[600, 60]],
 });
 export type RemindBefore = Static<typeof RemindBefore>;
+
+/**
+ * The schema of a moment a caller gives, described by `description`: RFC 3339 text, ISO 8601 with
+ * a time zone (`2025-01-15T10:30:00Z`, `2025-01-15T12:30:00.5+02:00`). The schema checks the
+ * shape; `parseDateTime` the calendar.
+ */
+export const DateTimeInput = (description = "An ISO 8601 date-time with a time zone (RFC 3339)") =>
+  Type.String({
+    pattern: "^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?([Zz]|[+-]\\d{2}:\\d{2})$",
+    errorMessage: "must be an ISO 8601 date-time with a time zone, like 2025-01-15T10:30:00Z",
+    description,
+    examples: ["2025-01-15T10:30:00Z"],
+  });
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * The milliseconds since the epoch of a `DateTimeInput` text, or `null` when it names no moment
+ * from 1970 on (February 30th, hour 24, a leap second, an offset past ±23:59), which
+ * `Date.parse` would let through or roll over.
+ */
+export function parseDateTime(text: string): number | null {
+  const parts = DATE_TIME.exec(text);
+  if (!parts) return null;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const fraction = parts[7] ? Math.floor(Number(`0${parts[7]}`) * 1000) : 0;
+  const offsetHours = parts[9] === undefined ? 0 : Number(parts[9]);
+  const offsetMinutes = parts[10] === undefined ? 0 : Number(parts[10]);
+  const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
+  if (year < 1970 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return null;
+  const offset = (parts[8] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offset;
+  return ms >= 0 ? ms : null;
+}

@@ -37,7 +37,9 @@ const wins = <T>(outcomes: readonly Outcome<T>[]) => outcomes.flatMap((outcome) 
 const codes = <T>(outcomes: readonly Outcome<T>[]) => outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.code]));
 
 /**
- * The engine's invariants under concurrent callers, on one store: a limit across records holds
+ * The engine's invariants under concurrent callers, on one store (a wait's `resolve_with` reaches
+ * a long-poll held by another instance; its reminders are written and delivered once across three
+ * workers): a limit across records holds
  * (30 webhook creates → exactly 20 live), commands that commute all succeed (30 messages into
  * one inbox, 25 context updates of one thread, refused only for a limit they break), and real
  * conflicts have exactly one winner (50 submits of one form session, 50 confirms of one action,
@@ -228,6 +230,111 @@ export async function runEngineConcurrency(options: EngineConcurrencyOptions): P
       const { messages } = await engine.workflows.getInbox(org, inbox.id);
       expect(messages).toHaveLength(30);
       expect(new Set(messages.map((message) => message.id))).toEqual(new Set(wins(outcomes).map((message) => message.id)));
+    });
+
+    it("answers a long-poll held on one engine with a wait's resolve_with value once another engine passes its timeout", async () => {
+      // The waiter reads the store again every 20 ms, as an instance without a notifier does.
+      const waiter = createEngine({ store, clock: () => now, pollIntervalMs: 20 });
+      try {
+        const workflow = await engine.workflows.create(org, { name: "sign-up" });
+        const inbox = await engine.workflows.createInbox(org, workflow.id, { ttlSeconds: 3600 });
+        const fallback = { code: null, reason: "no mail came", tries: [1, 2] };
+        const wait = await engine.workflows.createWait(org, workflow.id, {
+          type: "otp",
+          inboxId: inbox.id,
+          timeoutSeconds: 60,
+          onTimeout: { resolve_with: fallback },
+        });
+        expect(wait).toMatchObject({ status: "pending", onTimeout: { resolveWith: fallback } });
+        const held = waiter.workflows.waitFor(org, wait.id, { signal: AbortSignal.timeout(20_000) });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        now = T0 + 61_000;
+        await Promise.all(engines.map((each) => each.tick(now)));
+        const answered = await held;
+        expect(answered).toMatchObject({ id: wait.id, sessionId: workflow.id, status: "completed", timedOut: true, completedAt: T0 + 60_000 });
+        expect(answered.result).toEqual(fallback);
+        const endings = (await engine.timeline(org, workflow.id)).filter((event) => event.type.startsWith("wait.") && event.type !== "wait.created");
+        expect(endings.map((event) => [event.type, event.at, event.payload])).toEqual([
+          ["wait.completed", T0 + 60_000, { waitId: wait.id, timedOut: true }],
+        ]);
+        expect(await store.listDue(org, "workflow", now, 100)).toEqual([]);
+      } finally {
+        await waiter.close();
+      }
+    });
+
+    it("sends each reminder of a wait exactly once over three workers, and none after it ended", async () => {
+      const receiver = memoryReceiver();
+      const workers = Array.from({ length: 3 }, () =>
+        createEngine({ store, clock: () => now, fetch: receiver.fetch!, webhooks: { allowPrivateAddresses: true } }),
+      );
+      try {
+        const [first] = workers;
+        await first!.webhooks.create(org, { url: receiver.url, events: ["wait.expiring", "wait.timed_out", "wait.completed"] });
+        const workflow = await first!.workflows.create(org, { name: "sign-up" });
+        const inbox = await first!.workflows.createInbox(org, workflow.id, { ttlSeconds: 7200 });
+        const create = (remindBefore: number[]) =>
+          first!.workflows.createWait(org, workflow.id, { type: "otp", inboxId: inbox.id, timeoutSeconds: 3600, remindBefore });
+        // The older wait takes the message that comes; the other waits until its timeout.
+        const answered = await create([600, 60]);
+        const timing = await create([600, 60]);
+        expect(timing.reminders).toEqual([T0 + 3000_000, T0 + 3540_000]);
+        const rounds = async (count: number) => {
+          for (let round = 0; round < count; round++) await Promise.all(workers.map((worker) => worker.tick(now)));
+        };
+        const sent = async () =>
+          (await engine.timeline(org, workflow.id))
+            .filter((event) => event.type === "wait.expiring")
+            .map((event) => ({ id: event.id, at: event.at, waitId: event.payload.waitId, remindBefore: event.payload.remindBefore }));
+        // What the receiver got of one type, by event id: deliveries of one moment leave in any order.
+        const delivered = (type: string) =>
+          receiver.received
+            .flatMap((request) => {
+              const body = JSON.parse(request.body) as { type: string; data: { waitId: string; remindBefore?: number } };
+              return body.type === type ? [{ id: request.id, waitId: body.data.waitId, remindBefore: body.data.remindBefore }] : [];
+            })
+            .sort((a, b) => (a.id < b.id ? -1 : 1));
+        const byId = <T extends { id: string }>(items: T[]) => [...items].sort((a, b) => (a.id < b.id ? -1 : 1));
+
+        now = T0 + 3000_000 - 1; // a millisecond before the first reminders: nothing is due
+        await rounds(2);
+        expect(await sent()).toEqual([]);
+
+        now = T0 + 3000_000 + 1000; // past the first reminder of both waits
+        await rounds(3);
+        const first600 = await sent();
+        expect(first600.map(({ at, waitId, remindBefore }) => [at, waitId, remindBefore])).toEqual([
+          [T0 + 3000_000, answered.id, 600],
+          [T0 + 3000_000, timing.id, 600],
+        ]);
+        expect(delivered("wait.expiring")).toEqual(byId(first600.map(({ id, waitId, remindBefore }) => ({ id, waitId, remindBefore }))));
+
+        // One wait gets its code, which drops its reminder at 60 s; the other's comes once.
+        await first!.workflows.postMessage(org, inbox.id, { from: "a@example.com", subject: "Code", body: "Your code: 482913" });
+        now = T0 + 3540_000 + 1000;
+        const outcomes = await race<unknown>(9, (index) =>
+          index % 3 === 0 ? workers[index / 3]!.tick(now) : via(index).workflows.getWait(org, timing.id),
+        );
+        expect(codes(outcomes)).toEqual([]);
+        await rounds(2);
+        const both = await sent();
+        expect(both.map(({ at, waitId, remindBefore }) => [at, waitId, remindBefore])).toEqual([
+          [T0 + 3000_000, answered.id, 600],
+          [T0 + 3000_000, timing.id, 600],
+          [T0 + 3540_000, timing.id, 60],
+        ]);
+        expect(delivered("wait.expiring").map(({ id }) => id)).toEqual(byId(both).map(({ id }) => id));
+
+        // The timeout: the pending wait times out once, and no reminder follows.
+        now = T0 + 7200_000;
+        await rounds(3);
+        expect(await sent()).toHaveLength(3);
+        expect(delivered("wait.timed_out").map(({ waitId }) => waitId)).toEqual([timing.id]);
+        expect(delivered("wait.completed").map(({ waitId }) => waitId)).toEqual([answered.id]);
+        expect(await store.listDue(org, "workflow", now, 100)).toEqual([]);
+      } finally {
+        await Promise.all(workers.map((worker) => worker.close()));
+      }
     });
 
     it(`applies 25 concurrent context updates of one thread, refusing only those past ${threadKind.limits.contextVariables} variables`, async () => {

@@ -285,10 +285,10 @@ describe("workflow properties", () => {
             if (wait.status === "pending") continue;
             expect(state.waits.find((w) => w.id === wait.id)).toEqual(wait);
           }
-          const consumed = state.waits.flatMap((wait) => (wait.result ? [wait.result.messageId] : []));
+          const consumed = state.waits.flatMap((wait) => (!wait.timedOut && wait.result ? [wait.result.messageId] : []));
           expect(new Set(consumed).size).toBe(consumed.length);
           for (const wait of state.waits) {
-            if (wait.status !== "completed") continue;
+            if (wait.status !== "completed" || wait.timedOut) continue;
             expect(state.messages.find((m) => m.id === wait.result?.messageId)?.consumedBy).toBe(wait.id);
             if (wait.type === "otp") expect(wait.result?.code).toBe("482913");
           }

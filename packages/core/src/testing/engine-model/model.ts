@@ -3,7 +3,7 @@ import type { Agent } from "../../kinds/agent.js";
 import type { AgentSession } from "../../kinds/agent-session.js";
 import type { Form, FormSession } from "../../kinds/index.js";
 import type { PendingAction, Thread } from "../../kinds/thread.js";
-import type { Workflow } from "../../kinds/workflow.js";
+import type { Wait, Workflow } from "../../kinds/workflow.js";
 import { ACTION_RETRY_MS, FLAKY_ERROR, MAX_ACTION_ATTEMPTS, SENT } from "./inputs.js";
 
 // The reference model of the engine model test: what the SPEC says each command does, kept as
@@ -60,6 +60,8 @@ export class EngineModel {
   readonly records: { [K in Kind]: Entry<K>[] } = { form: [], form_session: [], workflow: [], thread: [], agent: [], agent_session: [] };
   /** When the executor of each confirmed action runs next. */
   readonly runAt = new Map<PendingAction, number>();
+  /** The wait of each `wait.expiring` not yet written: dropped if the wait's deadline passes first. */
+  private readonly reminderOf = new WeakMap<Happening, Wait>();
 
   constructor(
     public now: number,
@@ -120,11 +122,37 @@ export class EngineModel {
       else delete state.reminders;
     }
     for (const { state, log } of this.records.workflow) {
-      for (const wait of this.due(state.waits)) {
-        Object.assign(wait, { status: "timed_out", completedAt: wait.expiresAt });
-        state.updatedAt = Math.max(state.updatedAt, wait.expiresAt);
-        log.unwritten.push({ type: "wait.timed_out", at: wait.expiresAt });
+      // What time did to each pending wait, in the order it happened (a moment's events in the order of the waits).
+      const happened: Happening[] = [];
+      for (const wait of state.waits) {
+        if (wait.status !== "pending") continue;
+        if (wait.expiresAt <= this.now) {
+          // The engine writes a reminder only before the deadline: one not written by then never is.
+          log.unwritten = log.unwritten.filter((event) => this.reminderOf.get(event) !== wait);
+          delete wait.reminders;
+          const at = wait.expiresAt;
+          state.updatedAt = Math.max(state.updatedAt, at);
+          if (wait.onTimeout !== undefined && wait.onTimeout !== "fail") {
+            Object.assign(wait, { status: "completed", completedAt: at, timedOut: true, result: wait.onTimeout.resolveWith });
+            happened.push({ type: "wait.completed", at });
+          } else {
+            Object.assign(wait, { status: "timed_out", completedAt: at });
+            happened.push({ type: "wait.timed_out", at });
+          }
+          continue;
+        }
+        const due = (wait.reminders ?? []).filter((at) => at <= this.now);
+        if (due.length === 0) continue;
+        for (const at of due) {
+          const reminder = { type: "wait.expiring", at };
+          this.reminderOf.set(reminder, wait);
+          happened.push(reminder);
+        }
+        const left = wait.reminders!.slice(due.length);
+        if (left.length > 0) wait.reminders = left;
+        else delete wait.reminders;
       }
+      log.unwritten.push(...happened.sort((a, b) => a.at - b.at));
     }
     for (const { state, log } of this.records.thread) {
       for (const action of this.due(state.actions)) {
@@ -146,7 +174,10 @@ export class EngineModel {
       ...this.records.form_session
         .filter(({ state }) => ["created", "open"].includes(state.status))
         .flatMap(({ state }) => [state.expiresAt, ...(state.reminders ?? [])]),
-      ...this.records.workflow.flatMap(({ state }) => [...state.inboxes, ...pending(state.waits)].map((item) => item.expiresAt)),
+      ...this.records.workflow.flatMap(({ state }) => [
+        ...[...state.inboxes, ...pending(state.waits)].map((item) => item.expiresAt),
+        ...pending(state.waits).flatMap((wait) => wait.reminders ?? []),
+      ]),
       ...this.records.thread.flatMap(({ state }) => pending(state.actions).map((action) => action.expiresAt)),
     ];
     return ahead.filter((at) => at > this.now).sort((a, b) => a - b);

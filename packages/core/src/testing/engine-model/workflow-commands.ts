@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { lifetime, MESSAGES, METADATA, ref, show } from "./inputs.js";
-import type { Entry } from "./model.js";
+import { type Entry, SECOND } from "./model.js";
 import { absentId, both, created, metadataIndex, named, ownEntry, resolve, Step, type Weighted, withMetadata } from "./step.js";
 import * as workflows from "./workflows.js";
 
@@ -40,6 +40,25 @@ const createInbox = fc.record({ session: ref, ttl }).map(
     }),
 );
 
+/** What a wait does at its timeout: as before, fail, or complete with a value. */
+const ON_TIMEOUT = [undefined, "fail", { resolve_with: { code: null, fallback: true } }, { resolve_with: null }] as const;
+/** Patterns: ones that match some of `MESSAGES` (and mean the same in RE2 and JavaScript), and ones RE2 refuses. */
+const PATTERNS = [
+  { pattern: undefined, valid: true },
+  { pattern: "(\\d{6})", valid: true },
+  { pattern: "Use (\\d+) to", valid: true },
+  { pattern: "(?:parcel|Lunch)( \\w+)?", valid: true },
+  { pattern: "(a", valid: false },
+  { pattern: "(?=x)(\\d)", valid: false },
+  { pattern: "\\d+", valid: false },
+] as const;
+/** `since`, in seconds from the moment of the command: none, a little before or after, past the timeout, or a date that does not exist. */
+const SINCE = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(undefined) },
+  { weight: 3, arbitrary: fc.integer({ min: -20, max: 20 }) },
+  { weight: 1, arbitrary: fc.constantFrom("late" as const, "2025-02-30T10:00:00Z") },
+);
+
 const createWait = fc
   .record({
     session: ref,
@@ -47,9 +66,19 @@ const createWait = fc
     whose: often("same", 8, "other", "absent"),
     type: fc.constantFrom("otp" as const, "message" as const),
     timeout: fc.oneof({ weight: 5, arbitrary: lifetime }, { weight: 1, arbitrary: fc.constant(86_401) }),
+    onTimeout: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: ON_TIMEOUT.length - 1 }) }),
+    pattern: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: PATTERNS.length - 1 }) }),
+    since: SINCE,
+    remindBefore: often(undefined, 4, [2] as number[], [600, 5] as number[]),
   })
   .map((p) => {
-    const label = `createWait(${named(p.session, "workflow")}, ${p.whose} inbox#${p.inbox}, ${p.type}, ${p.timeout} s)`;
+    const options = [
+      p.onTimeout === 0 ? "" : `, on_timeout ${show(ON_TIMEOUT[p.onTimeout])}`,
+      p.pattern === 0 ? "" : `, pattern ${show(PATTERNS[p.pattern]!.pattern)}`,
+      p.since === undefined ? "" : `, since ${typeof p.since === "number" ? `${p.since} s` : p.since}`,
+      p.remindBefore === undefined ? "" : `, remind_before ${show(p.remindBefore)}`,
+    ].join("");
+    const label = `createWait(${named(p.session, "workflow")}, ${p.whose} inbox#${p.inbox}, ${p.type}, ${p.timeout} s${options})`;
     // A wait on the workflow's own inbox needs one; on another workflow's inbox or none, it is refused.
     const needs = (m: Parameters<typeof ownEntry>[0]) =>
       p.whose === "same" ? (ownEntry(m, "workflow", p.session)?.state.inboxes.length ?? 0) > 0 : m.records.workflow.length > 0;
@@ -62,11 +91,30 @@ const createWait = fc
             ? m.records.workflow.filter((w) => w !== entry).flatMap((w) => w.state.inboxes)
             : [];
       const inboxId = pool.length > 0 ? pool[p.inbox % pool.length]!.id : absentId("inb");
-      const input = { type: p.type, inboxId, timeoutSeconds: p.timeout };
+      const onTimeout = ON_TIMEOUT[p.onTimeout];
+      const { pattern, valid: patternValid } = PATTERNS[p.pattern]!;
+      const since =
+        p.since === undefined
+          ? undefined
+          : p.since === "late"
+            ? new Date(m.now + (p.timeout + 1) * SECOND).toISOString()
+            : typeof p.since === "number"
+              ? new Date(Math.max(0, m.now + p.since * SECOND)).toISOString()
+              : p.since;
+      const input: workflows.CreateWaitCall = {
+        type: p.type,
+        inboxId,
+        timeoutSeconds: p.timeout,
+        ...(onTimeout === undefined ? {} : { onTimeout }),
+        ...(pattern === undefined ? {} : { pattern }),
+        ...(since === undefined ? {} : { since }),
+        ...(p.remindBefore === undefined ? {} : { remindBefore: p.remindBefore }),
+      };
+      const valid = p.timeout <= 86_400 && p.since !== "2025-02-30T10:00:00Z";
       return both(m, r, {
         what: "workflows.createWait",
         kind: "workflow",
-        model: () => workflows.createWait(m, entry, input, p.timeout <= 86_400),
+        model: () => workflows.createWait(m, entry, input, valid, patternValid),
         engine: () => r.engine.workflows.createWait(r.org, id, input),
         touched: () => entry,
         shown: (wait, e) => [wait, workflowOf(e).waits.find((candidate) => candidate.id === wait.id)],

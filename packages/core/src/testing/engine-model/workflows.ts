@@ -1,4 +1,4 @@
-import type { Message, Step, Wait } from "../../kinds/workflow.js";
+import type { Message, Step, Wait, WaitResult } from "../../kinds/workflow.js";
 import { LIMITS } from "../../schemas/common.js";
 import { type EngineModel, type Entry, no, ok, SECOND, type States, type Verdict } from "./model.js";
 
@@ -53,20 +53,53 @@ export function createInbox(m: EngineModel, entry: Workflow, ttlSeconds: number,
   return ok((answer: { id: string }) => void (inbox.id = (step.output as { id: string }).id = answer.id));
 }
 
-const matches = (wait: Wait, message: Message) => wait.inboxId === message.inboxId && (wait.type === "message" || message.otp !== null);
+/**
+ * The code a message completes a wait with (`null` for a message wait without a pattern), or
+ * `undefined` when it does not match: another inbox, before the wait's `since`, no match of its
+ * pattern in the subject or else the body (read here with JavaScript's own RegExp, an engine of
+ * its own: the run's patterns mean the same in both), or no code for an otp wait.
+ */
+function codeOf(wait: Wait, message: Message): string | null | undefined {
+  if (wait.inboxId !== message.inboxId) return undefined;
+  if (wait.since !== undefined && message.receivedAt < wait.since) return undefined;
+  if (wait.pattern !== undefined) {
+    for (const text of [message.subject, message.body]) {
+      const code = new RegExp(wait.pattern).exec(text)?.[1];
+      if (code !== undefined) return code;
+    }
+    return undefined;
+  }
+  return wait.type === "message" ? null : (message.otp ?? undefined);
+}
 
-function complete(m: EngineModel, wait: Wait, message: Message): void {
+function complete(m: EngineModel, wait: Wait, message: Message, code: string | null): void {
   const { id: messageId, from, subject, body } = message;
-  const code = wait.type === "otp" ? message.otp : null;
+  delete wait.reminders;
   Object.assign(wait, { status: "completed", completedAt: m.now, result: { messageId, from, subject, body, code } });
 }
 
-/** A wait on one of the workflow's inboxes; a message already there that it matches and nothing consumed completes it. */
+/** A wait as `engine.workflows.createWait` takes it, options included (`since` as text). */
+export interface CreateWaitCall {
+  type: Wait["type"];
+  inboxId: string;
+  timeoutSeconds: number;
+  onTimeout?: "fail" | { resolve_with: unknown };
+  pattern?: string;
+  since?: string;
+  remindBefore?: number[];
+}
+
+/**
+ * A wait on one of the workflow's inboxes; a message already there that it matches (received no
+ * earlier than its `since`) and nothing consumed completes it.
+ */
 export function createWait(
   m: EngineModel,
   entry: Workflow,
-  input: { type: Wait["type"]; inboxId: string; timeoutSeconds: number },
+  input: CreateWaitCall,
   valid: boolean,
+  /** Whether the machine takes the pattern (RE2 syntax, one capture group): the model does not parse it. */
+  patternValid = true,
 ): Verdict {
   if (!valid) return no("invalid_input");
   const refusal = refused(m, entry);
@@ -74,11 +107,31 @@ export function createWait(
   const { state } = entry!;
   if (!state.inboxes.some((inbox) => inbox.id === input.inboxId)) return refuse(m, entry!, "invalid_input");
   const expiresAt = m.now + input.timeoutSeconds * SECOND;
-  const wait: Wait = { id: "", ...input, createdAt: m.now, expiresAt, status: "pending", result: null, completedAt: null };
+  if (!patternValid) return refuse(m, entry!, "invalid_input");
+  const since = input.since === undefined ? undefined : Date.parse(input.since);
+  if (since !== undefined && since > expiresAt) return refuse(m, entry!, "invalid_input");
+  const { type, inboxId, timeoutSeconds, onTimeout, pattern, remindBefore } = input;
+  const wait: Wait = { id: "", type, inboxId, timeoutSeconds, createdAt: m.now, expiresAt, status: "pending", result: null, completedAt: null };
+  const stepInput: Record<string, unknown> = { type, inboxId, timeoutSeconds };
+  if (onTimeout !== undefined) {
+    wait.onTimeout = onTimeout === "fail" ? "fail" : { resolveWith: onTimeout.resolve_with };
+    stepInput.on_timeout = onTimeout;
+  }
+  if (pattern !== undefined) wait.pattern = stepInput.pattern = pattern;
+  if (since !== undefined) {
+    wait.since = since;
+    stepInput.since = new Date(since).toISOString();
+  }
+  if (remindBefore !== undefined) {
+    wait.remindBefore = stepInput.remind_before = remindBefore;
+    const moments = remindBefore.map((seconds) => expiresAt - seconds * SECOND).filter((at) => at > m.now);
+    if (moments.length > 0) wait.reminders = moments.sort((a, b) => a - b);
+  }
   state.waits.push(wait);
-  const step = recordOwn(m, state, "create_wait", input);
-  const earlier = state.messages.find((message) => message.consumedBy === null && matches(wait, message));
-  if (earlier) complete(m, wait, earlier);
+  const step = recordOwn(m, state, "create_wait", stepInput);
+  let code: string | null | undefined;
+  const earlier = state.messages.find((message) => message.consumedBy === null && (code = codeOf(wait, message)) !== undefined);
+  if (earlier) complete(m, wait, earlier, code as string | null);
   m.write(entry!, "wait.created", ...(earlier ? ["wait.completed"] : []));
   return ok((answer: { id: string }) => {
     wait.id = (step.output as { id: string }).id = answer.id;
@@ -95,15 +148,16 @@ export function postMessage(m: EngineModel, inboxId: string, content: { from: st
   if (m.now >= state.inboxes.find((inbox) => inbox.id === inboxId)!.expiresAt) return refuse(m, entry!, "expired");
   const message: Message = { id: "", inboxId, ...content, receivedAt: m.now, consumedBy: null };
   state.messages.push(message);
-  const waiting = state.waits.find((wait) => wait.status === "pending" && matches(wait, message));
+  let code: string | null | undefined;
+  const waiting = state.waits.find((wait) => wait.status === "pending" && (code = codeOf(wait, message)) !== undefined);
   if (waiting) {
     message.consumedBy = waiting.id;
-    complete(m, waiting, message);
+    complete(m, waiting, message, code as string | null);
   }
   m.write(entry!, "message.received", ...(waiting ? ["wait.completed"] : []));
   return ok((answer: { id: string }) => {
     message.id = answer.id;
-    if (waiting) waiting.result!.messageId = answer.id;
+    if (waiting) (waiting.result as WaitResult).messageId = answer.id;
   });
 }
 
@@ -155,6 +209,9 @@ export function recordStep(
 /** A finished workflow waits for nothing: its pending waits are cancelled. */
 function cancelWaits(m: EngineModel, state: States["workflow"]): string[] {
   const pending = state.waits.filter((wait) => wait.status === "pending");
-  for (const wait of pending) Object.assign(wait, { status: "cancelled", completedAt: m.now });
+  for (const wait of pending) {
+    delete wait.reminders;
+    Object.assign(wait, { status: "cancelled", completedAt: m.now });
+  }
   return pending.map(() => "wait.cancelled");
 }
