@@ -473,11 +473,31 @@ describe("POST /r/:token", () => {
 
   it("refuses a body that is not form-encoded with 415, deciding nothing", async () => {
     const proposed = await t.propose({ tool: "lookup", preview: {} });
-    const answer = await t.page(proposed.review_url, JSON.stringify({ decision: "approve" }), { contentType: "application/json" });
+    const answer = await t.page(proposed.review_url, "decision=approve", { contentType: "text/plain" });
     expect(answer.status).toBe(415);
     expect(answer.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(answer.html).toContain(`this page can only be sent as ${FORM_ENCODED}`.replace(/^t/, "T"));
     expect((await t.action(proposed)).status).toBe("pending");
+  });
+
+  it("takes a program's decision as JSON, answered as the API answers: the action, or its error body", async () => {
+    const proposed = await t.propose({ tool: "transfer", preview: {}, args: TRANSFER_ARGS, args_schema: TRANSFER_SCHEMA });
+    const post = (body: unknown, url = proposed.review_url) => t.page(url, JSON.stringify(body), { contentType: "application/json" });
+    const refused = await post({ decision: "approve", args: { ...TRANSFER_ARGS, amount: "lots" } });
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.html).message).toContain("args.amount");
+    expect((await post({ decision: "maybe" })).status).toBe(400);
+    expect((await post({ decision: "approve", extra: 1 })).status).toBe(400);
+    const approved = await post({ confirmed: true });
+    expect(approved.status).toBe(200);
+    expect(JSON.parse(approved.html)).toMatchObject({ status: "processing", decided_via: "link", decided_by: "link" });
+    const again = await post({ decision: "deny", reason: "too late" });
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.html)).toMatchObject({ error: "Conflict" });
+    expect((await post({ decision: "approve" }, `${proposed.review_url.slice(0, -4)}AAAA`)).status).toBe(404);
+    const late = await t.propose({ tool: "lookup", preview: {}, expires_in: 60 });
+    t.clock.now += 61_000;
+    expect((await post({ decision: "approve" }, late.review_url)).status).toBe(410);
   });
 
   it("escapes every value it shows: preview, arguments, approver names and reasons", async () => {
