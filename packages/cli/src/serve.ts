@@ -42,6 +42,52 @@ export interface StartOptions {
 }
 
 /** A development key: `dev_` and 32 random hex digits. */
+/** How long `GET /readyz` waits for the store before answering 503. */
+export const READY_TIMEOUT_MS = 2000;
+
+const PROBE_HEADERS = { "content-type": "application/json", "cache-control": "no-store" } as const;
+
+/**
+ * `GET /healthz` (the process answers: 200) and `GET /readyz` (the store answers and its schema is
+ * this release's: 200, else 503), for a load balancer or an orchestrator. They need no key and
+ * tell nothing of the data or the store's address: why the store is not ready goes to `report`,
+ * once each time the reason changes. Any other request is the router's (`null`).
+ */
+export function healthProbes(
+  ready: () => Promise<void>,
+  options: { readonly timeoutMs?: number; readonly report?: (reason: string) => void } = {},
+): (request: Request) => Promise<Response> | null {
+  const timeoutMs = options.timeoutMs ?? READY_TIMEOUT_MS;
+  const report = options.report ?? ((reason: string) => console.error(`agent-sessions: not ready: ${reason}`));
+  let lastReason: string | null = null;
+  return (request) => {
+    if (request.method !== "GET" && request.method !== "HEAD") return null;
+    const url = request.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const path = start < 0 ? "/" : url.slice(start).split("?")[0];
+    if (path === "/healthz") return Promise.resolve(Response.json({ status: "ok" }, { headers: PROBE_HEADERS }));
+    if (path !== "/readyz") return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the store did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([ready(), timeout])
+      .then(
+        () => {
+          lastReason = null;
+          return Response.json({ status: "ready" }, { headers: PROBE_HEADERS });
+        },
+        (error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          if (reason !== lastReason) report(reason);
+          lastReason = reason;
+          return Response.json({ status: "unavailable" }, { status: 503, headers: PROBE_HEADERS });
+        },
+      )
+      .finally(() => clearTimeout(timer));
+  };
+}
+
 export function createDevKey(): string {
   return `dev_${randomBytes(16).toString("hex")}`;
 }
@@ -79,9 +125,10 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   });
 
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...start.httpLimits };
+  const probes = healthProbes(opened.ready);
   const server = serve({
     // Answers leave together at the end of each turn of the event loop (see answerAtTurnEnd).
-    fetch: answerAtTurnEnd((request) => router.fetch(request)),
+    fetch: answerAtTurnEnd((request) => probes(request) ?? router.fetch(request)),
     port: options.port,
     hostname: options.host,
     silent: true,

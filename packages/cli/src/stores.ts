@@ -57,9 +57,17 @@ export interface OpenedStore {
   readonly pollIntervalMs: number | null;
   /** A rate limiter that every instance on the store shares (Redis); absent, limits are counted in memory. */
   readonly rateLimiter?: RateLimiter;
+  /**
+   * Resolves once the store answers and its schema is the one this release needs (`GET /readyz`);
+   * rejects saying why not.
+   */
+  ready(): Promise<void>;
   /** Closes the notifier, then the store. */
   close(): Promise<void>;
 }
+
+/** A read no record answers: it proves the store takes queries, and finds nothing. */
+const PROBE = { orgId: "org_readyz", id: "readyz" } as const;
 
 /** How often long-polls on MySQL and SQLite look for writes made by another instance. */
 export const STORE_POLL_MS = 250;
@@ -90,7 +98,7 @@ async function open(spec: StoreSpec, migrate: boolean): Promise<OpenedStore> {
     case "memory": {
       const { MemoryStore } = await import("@agent-sessions/memory");
       const store = new MemoryStore();
-      return { store, notifier: null, pollIntervalMs: null, close: async () => {} };
+      return { store, notifier: null, pollIntervalMs: null, ready: async () => {}, close: async () => {} };
     }
     case "sql":
       return openSql(spec.url, migrate);
@@ -100,7 +108,7 @@ async function open(spec: StoreSpec, migrate: boolean): Promise<OpenedStore> {
 }
 
 async function openSql(url: string, migrate: boolean): Promise<OpenedStore> {
-  const { openPostgresNotifier, openSqlStore } = await import("@agent-sessions/sql");
+  const { LATEST_SCHEMA_VERSION, openPostgresNotifier, openSqlStore } = await import("@agent-sessions/sql");
   const store = await openSqlStore(url);
   try {
     if (migrate) await store.migrate();
@@ -108,14 +116,22 @@ async function openSql(url: string, migrate: boolean): Promise<OpenedStore> {
     await store.close().catch(() => {});
     throw error;
   }
+  // Each probe asks the database again: the schema version (migrations applied), then a read.
+  const ready = async () => {
+    const version = await store.schemaVersion();
+    if (version !== LATEST_SCHEMA_VERSION) {
+      throw new Error(`the schema is at version ${version}; this release needs ${LATEST_SCHEMA_VERSION} (run agent-sessions migrate)`);
+    }
+    await store.get(PROBE.orgId, PROBE.id);
+  };
   if (store.dialect !== "postgres") {
-    return { store, notifier: null, pollIntervalMs: STORE_POLL_MS, close: () => store.close() };
+    return { store, notifier: null, pollIntervalMs: STORE_POLL_MS, ready, close: () => store.close() };
   }
   // Announcements and the LISTEN connection get a small pool of their own, beside the store's.
   const notifier = await openPostgresNotifier(url, {
     onError: (error) => console.error(`agent-sessions: LISTEN connection: ${error.message}`),
   });
-  return notified(store, notifier);
+  return { ...notified(store, notifier), ready };
 }
 
 async function openRedis(url: string): Promise<OpenedStore> {
@@ -156,11 +172,17 @@ async function openRedis(url: string): Promise<OpenedStore> {
   return {
     ...notified(store, store.createNotifier()),
     rateLimiter: createRedisRateLimiter({ client: store.client, prefix: store.prefix }),
+    // ioredis queues commands while it reconnects: a probe that waits for that is not ready.
+    ready: async () => {
+      if (store.client.status !== "ready")
+        throw new Error(`the Redis connection is ${store.client.status}${lastError ? ` (${lastError.message})` : ""}`);
+      await store.get(PROBE.orgId, PROBE.id);
+    },
   };
 }
 
 /** A store with the notifier that wakes its other instances; closing closes the notifier first. */
-function notified(store: Store & { close(): Promise<void> }, notifier: StoreNotifier): OpenedStore {
+function notified(store: Store & { close(): Promise<void> }, notifier: StoreNotifier): Omit<OpenedStore, "ready"> {
   return {
     store,
     notifier,

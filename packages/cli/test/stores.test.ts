@@ -28,6 +28,12 @@ const headers = { authorization: `Bearer ${key}`, "content-type": "application/j
 async function expectCrossInstanceWake(args: string[], options: { cwd?: string } = {}): Promise<void> {
   const a = await serve(args, {}, options);
   const b = await serve(args, {}, options);
+  // Both instances are up and their store answers with the schema this release needs.
+  for (const { url } of [a, b]) {
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: "ok" });
+    const ready = await fetch(`${url}/readyz`);
+    expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { status: "ready" } });
+  }
   const post = async (url: string, path: string, body: unknown) =>
     (await (await fetch(`${url}${path}`, { method: "POST", headers, body: JSON.stringify(body) })).json()) as { id: string };
   const session = await post(a.url, "/api/v1/sessions", { name: "otp" });
@@ -177,6 +183,24 @@ describe("agent-sessions migrate", () => {
     // serve finds the schema current and starts on it.
     const served = await serve(["--port", "0", "--api-key", `org:${key}`, "--store", "sqlite:./app.db"], {}, { cwd });
     expect((await fetch(`${served.url}/api/v1/sessions`, { headers })).status).toBe(200);
+    expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
+
+    // A schema this release does not know (a newer release migrated the file) is not ready: 503,
+    // the reason on stderr only; the process stays up (healthz), and is ready again once it is.
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(join(cwd, "app.db"));
+    try {
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)").run();
+      const notReady = await fetch(`${served.url}/readyz`);
+      expect({ status: notReady.status, body: await notReady.json() }).toEqual({ status: 503, body: { status: "unavailable" } });
+      expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
+      db.prepare("DELETE FROM schema_migrations WHERE version = 99").run();
+      expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
+    } finally {
+      db.close();
+    }
+    await stop(served.started);
+    expect(served.started.output().stderr).toContain("agent-sessions: not ready: the schema is at version 99; this release needs 3");
   });
 
   it("says a store without a schema needs nothing, and prints its help", async () => {

@@ -20,7 +20,7 @@ import { claimDue, claimOutbox, listDue, settleOutbox } from "./claims.js";
 import { SqlContext } from "./context.js";
 import { type AnyKysely, assertDialect, isRetryable, isUniqueViolation, type SqlDialect } from "./dialect.js";
 import { completeIdempotencyKey, purgeIdempotencyKeys, releaseIdempotencyKey, reserveIdempotencyKey } from "./idempotency.js";
-import { assertSchemaVersion, type MigrationResult, migrate } from "./migrations.js";
+import { assertSchemaVersion, type MigrationResult, migrate, schemaVersion } from "./migrations.js";
 import { getRecord, listRecords, resolveAlias, timeline } from "./reads.js";
 import { type TableOptions, Tables } from "./tables.js";
 import { aliasOwners, compareAndSetInTransaction, type InsertOutcome, insertInTransaction, insertWithinLimitInTransaction } from "./writes.js";
@@ -65,6 +65,11 @@ export class SqlStore implements Store {
   /** Applies pending migrations to this store's tables; see `migrate`. */
   migrate(): Promise<MigrationResult> {
     return migrate(this.db, this.dialect, this.options);
+  }
+
+  /** The schema version the database records now, asked afresh each time (a readiness probe's question). */
+  schemaVersion(): Promise<number> {
+    return schemaVersion(this.db, this.dialect, this.options);
   }
 
   /**
