@@ -187,17 +187,17 @@ describe("agent-sessions migrate", () => {
 
     // A schema this release does not know (a newer release migrated the file) is not ready: 503,
     // the reason on stderr only; the process stays up (healthz), and is ready again once it is.
-    const { default: Database } = await import("better-sqlite3");
-    const db = new Database(join(cwd, "app.db"));
+    const { openSqlStore } = await import("@agent-sessions/sql");
+    const other = await openSqlStore(`sqlite:${join(cwd, "app.db")}`);
     try {
-      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)").run();
+      await other.db.insertInto("schema_migrations").values({ version: 99, name: "from the future", applied_at: 0 }).execute();
       const notReady = await fetch(`${served.url}/readyz`);
       expect({ status: notReady.status, body: await notReady.json() }).toEqual({ status: 503, body: { status: "unavailable" } });
       expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
-      db.prepare("DELETE FROM schema_migrations WHERE version = 99").run();
+      await other.db.deleteFrom("schema_migrations").where("version", "=", 99).execute();
       expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
     } finally {
-      db.close();
+      await other.close();
     }
     await stop(served.started);
     expect(served.started.output().stderr).toContain("agent-sessions: not ready: the schema is at version 99; this release needs 3");
