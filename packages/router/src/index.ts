@@ -10,6 +10,7 @@ export {
   type JsonSchema,
   type OpenApiDocument,
   type OpenApiInfo,
+  type OpenApiLicense,
   type OpenApiOperation,
   type OpenApiParameter,
 } from "./openapi.js";

@@ -24,9 +24,9 @@ export interface OpenApiOperation {
 /** An OpenAPI 3.1 document. */
 export interface OpenApiDocument {
   openapi: "3.1.0";
-  info: { title: string; version: string; description?: string };
-  servers?: { url: string }[];
-  tags: { name: string }[];
+  info: { title: string; version: string; description?: string; license?: OpenApiLicense };
+  servers: { url: string; description?: string }[];
+  tags: { name: string; description?: string }[];
   paths: Record<string, Record<string, OpenApiOperation>>;
   components: {
     schemas: Record<string, JsonSchema>;
@@ -40,9 +40,25 @@ export interface OpenApiInfo {
   readonly title: string;
   readonly version: string;
   readonly description?: string;
+  readonly license?: OpenApiLicense;
   /** The API's origin; without it, clients resolve paths against where they fetched the document. */
   readonly serverUrl?: string;
+  /** What each tag (a route's `tag`) groups, by its name. */
+  readonly tagDescriptions?: Readonly<Record<string, string>>;
 }
+
+/** The license the API is offered under: an SPDX `identifier` or a `url`. */
+export interface OpenApiLicense {
+  readonly name: string;
+  readonly identifier?: string;
+  readonly url?: string;
+}
+
+/**
+ * The server of a document without `serverUrl`: relative to where the document was fetched, so a
+ * router mounted under a prefix (`/api/openapi.json`) names its own routes (`/api/v1/...`) too.
+ */
+const RELATIVE_SERVER = { url: ".", description: "Where this document was fetched from" };
 
 const JSON_TYPE = "application/json";
 const SECURITY_SCHEMES = {
@@ -104,9 +120,17 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], info: O
 
   return {
     openapi: "3.1.0",
-    info: { title: info.title, version: info.version, ...(info.description ? { description: info.description } : {}) },
-    ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
-    tags: tags.map((name) => ({ name })),
+    info: {
+      title: info.title,
+      version: info.version,
+      ...(info.description ? { description: info.description } : {}),
+      ...(info.license ? { license: { ...info.license } } : {}),
+    },
+    servers: [info.serverUrl ? { url: info.serverUrl } : { ...RELATIVE_SERVER }],
+    tags: tags.map((name) => {
+      const description = info.tagDescriptions?.[name];
+      return description ? { name, description } : { name };
+    }),
     paths,
     components: { schemas: schemas.components, parameters: { IdempotencyKey: IDEMPOTENCY_KEY }, securitySchemes: SECURITY_SCHEMES },
   };

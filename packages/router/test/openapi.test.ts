@@ -70,7 +70,7 @@ describe("GET /openapi.json", () => {
   it("is a valid OpenAPI 3.1 document", async () => {
     const document = await servedDocument();
     expect(document.openapi).toBe("3.1.0");
-    expect(document.info).toEqual({ title: "agent-sessions", version: expect.any(String) });
+    expect(document.info).toEqual({ title: "agent-sessions", version: expect.any(String), license: { name: "MIT", identifier: "MIT" } });
     await expectValid(document);
   });
 
@@ -376,5 +376,14 @@ describe("buildOpenApiDocument", () => {
     });
     const document = (await (await hosted.fetch(new Request("http://localhost/openapi.json"))).json()) as OpenApiDocument;
     expect(document.servers).toEqual([{ url: "https://api.example.com" }]);
+  });
+
+  it("names a server relative to the document without a publicUrl, and describes every tag", async () => {
+    const document = await servedDocument();
+    expect(document.servers).toEqual([{ url: ".", description: expect.any(String) }]);
+    const used = new Set(operations(document).flatMap(([, , operation]) => operation.tags));
+    expect(document.tags.map((tag) => tag.name).sort()).toEqual([...used].sort());
+    for (const tag of document.tags) expect(tag.description, tag.name).toMatch(/\w/);
+    expect(Object.keys(document.paths["/openapi.json"]!.get!.responses)).toContain("429");
   });
 });

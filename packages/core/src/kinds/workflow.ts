@@ -334,7 +334,7 @@ const WaitBody = Type.Object(
     createdAt: DateTime,
     expiresAt: DateTime,
     completedAt: Nullable(DateTime),
-    result: Type.Union([WaitResult, Type.Null(), Type.Unknown()], {
+    result: Type.Union([WaitResult, Type.Null(), Type.Unknown({ description: "When timed_out: the on_timeout.resolve_with value, any JSON" })], {
       description:
         "What completed the wait: the message (and, for otp waits or with a pattern, the code); when timed_out, the on_timeout.resolve_with value",
     }),
