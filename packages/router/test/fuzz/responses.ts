@@ -56,6 +56,14 @@ export function isHostedPage(sent: Sent): boolean {
   return /^\/[fr]\/[^/]+\/?$/.test(pathname) && (sent.method === "GET" || sent.method === "POST");
 }
 
+/** Whether a request is a program's JSON decision on a review link (answered with JSON, as the API answers). */
+function isProgramDecision(sent: Sent): boolean {
+  const type = Object.entries(sent.headers).find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? "";
+  return (
+    sent.method === "POST" && /^\/r\/[^/]+\/?$/.test(new URL(sent.url).pathname) && type.split(";")[0]!.trim().toLowerCase() === "application/json"
+  );
+}
+
 /** The problems of one answer judged alone. */
 export function answerProblems(sent: Sent, observed: Observed, schemas: ResponseSchemas, count: (check: string) => void = () => {}): Problem[] {
   const problems: Problem[] = [];
@@ -65,6 +73,12 @@ export function answerProblems(sent: Sent, observed: Observed, schemas: Response
     problems.push({ rule: "429 without Retry-After", detail: `Retry-After: ${observed.retryAfter}` });
   if (status === 429 && sent.org !== null)
     problems.push({ rule: "valid key rate-limited", detail: "a request with a valid key answered 429 far below the per-key limit" });
+  if (isProgramDecision(sent)) {
+    // A program's decision on a review link is answered as the API answers: JSON, never a page.
+    if (!contentType.startsWith("application/json"))
+      problems.push({ rule: "review link's JSON answer", detail: `a JSON decision was answered ${status} as ${contentType || "nothing"}` });
+    return problems;
+  }
   if (isHostedPage(sent)) {
     if (!contentType.startsWith("text/html"))
       problems.push({ rule: "hosted page media type", detail: `the hosted page answered ${status} as ${contentType || "nothing"}` });
