@@ -87,7 +87,7 @@ describe("hosted form URLs with publicUrl", () => {
     expect(created.body.url).toBe(`https://forms.example.com/f/${created.body.id}`);
   });
 
-  it("takes a function of the request, and serves no server URL in the OpenAPI document for it", async () => {
+  it("takes a function of the request, and names only a server relative to the document in the OpenAPI document for it", async () => {
     const seen: string[] = [];
     const context = setup({
       publicUrl: (request) => {
@@ -99,7 +99,8 @@ describe("hosted form URLs with publicUrl", () => {
     expect(created.body.url).toBe(`https://eu.forms.example.com/prefix/f/${created.body.id}`);
     expect(seen).toEqual(["evil.example"]);
     const document = (await (await context.router.fetch(new Request("http://localhost/openapi.json"))).json()) as { servers?: unknown };
-    expect(document.servers).toBeUndefined();
+    // No origin the function might answer: the API is where the document was fetched from.
+    expect(document.servers).toEqual([{ url: ".", description: "Where this document was fetched from" }]);
   });
 
   it("asks the function once per request, however many sessions a list shows", async () => {
