@@ -1,3 +1,4 @@
+export { constantTimeEqual } from "./bytes.js";
 export {
   type ActionContext,
   type ActionExecutor,

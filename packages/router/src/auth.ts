@@ -1,3 +1,4 @@
+import { constantTimeEqual } from "@agent-sessions/core";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 
@@ -57,23 +58,6 @@ export function nativeSha256(): Sha256 | null {
 }
 
 const digest: Sha256 = nativeSha256() ?? portableSha256;
-
-/**
- * Compares two digests, as bytes or as text, in time that depends only on their length. Texts are
- * compared by UTF-16 code unit; a text is never equal to bytes.
- */
-export function constantTimeEqual(a: Uint8Array | string, b: Uint8Array | string): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  if (typeof a === "string" && typeof b === "string") {
-    for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  } else if (typeof a !== "string" && typeof b !== "string") {
-    for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
-  } else {
-    return false;
-  }
-  return difference === 0;
-}
 
 /** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function presentedKey(request: Request): string | null {

@@ -1,5 +1,5 @@
-export { addressBucket } from "@agent-sessions/core";
-export { type ApiKey, type Authenticate, apiKeyAuthenticator, constantTimeEqual, type Principal, presentedKey } from "./auth.js";
+export { addressBucket, constantTimeEqual } from "@agent-sessions/core";
+export { type ApiKey, type Authenticate, apiKeyAuthenticator, type Principal, presentedKey } from "./auth.js";
 export { renderHostedPage } from "./hosted/pages.js";
 export type { ReviewApproval, ReviewedAction, ReviewField, ReviewFormNames, ReviewPageView } from "./hosted/review-view.js";
 export type { HostedField, HostedRender, HostedView } from "./hosted/view.js";

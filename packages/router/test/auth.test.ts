@@ -1,6 +1,7 @@
+import { constantTimeEqual } from "@agent-sessions/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { apiKeyAuthenticator, constantTimeEqual, nativeSha256, portableSha256 } from "../src/auth.js";
+import { apiKeyAuthenticator, nativeSha256, portableSha256 } from "../src/auth.js";
 
 describe("API key digests", () => {
   it("finds Node's synchronous native SHA-256 without importing node:crypto", () => {

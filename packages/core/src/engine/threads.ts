@@ -1,3 +1,4 @@
+import { constantTimeEqual, toBase64Url, toHex } from "../bytes.js";
 import { InvalidInputError, NotFoundError } from "../errors.js";
 import { isPrefixedId, isShowable } from "../ids.js";
 import { ID_PREFIXES } from "../kinds/index.js";
@@ -99,18 +100,12 @@ const TOKEN = /^([a-z]+_[0-9a-f]{32})\.([a-z]+_[0-9a-f]{32})\.([A-Za-z0-9_-]{43}
 
 /** SHA-256 of a review link's secret, as 64 hex digits: all a thread keeps of it. */
 async function hashSecret(secret: string): Promise<string> {
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", encoder.encode(secret)));
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return toHex(new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", encoder.encode(secret))));
 }
 
 /** A fresh secret of `threadKind.limits.reviewSecretBytes` random bytes, base64url (43 characters for 32 bytes). */
 function newSecret(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(threadKind.limits.reviewSecretBytes));
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return toBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(threadKind.limits.reviewSecretBytes)));
 }
 
 /** A review link's token: the thread and action it decides, and its secret. */
@@ -118,14 +113,6 @@ function parseToken(token: string): { threadId: string; actionId: string; secret
   const match = TOKEN.exec(token);
   if (!match || !isPrefixedId(match[1], ID_PREFIXES.thread) || !isPrefixedId(match[2], ID_PREFIXES.action)) return null;
   return { threadId: match[1]!, actionId: match[2]!, secret: match[3]! };
-}
-
-/** Two hex digests equal, compared in time that depends only on their length. */
-function sameDigest(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return difference === 0;
 }
 
 export function threadOperations(
@@ -162,7 +149,7 @@ export function threadOperations(
     const hash = await hashSecret(parsed.secret);
     // Every link of the action is compared, each in time that depends only on its length.
     let reviewer: Reviewer | undefined;
-    for (const candidate of action?.reviewers ?? []) if (sameDigest(candidate.hash, hash) && reviewer === undefined) reviewer = candidate;
+    for (const candidate of action?.reviewers ?? []) if (constantTimeEqual(candidate.hash, hash) && reviewer === undefined) reviewer = candidate;
     if (!action || !reviewer) throw new NotFoundError("Review link not found");
     return { thread, action, reviewer };
   }

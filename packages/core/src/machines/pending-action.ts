@@ -1,3 +1,4 @@
+import { deepCompareStrict } from "@cfworker/json-schema";
 import { compileArgsSchema } from "../args-schema.js";
 import { ConflictError, ExpiredError, IllegalTransitionError, InvalidInputError, NotFoundError } from "../errors.js";
 import type { Approval, CancelReason, DecidedVia, OnExpire, PendingAction, Reviewer } from "../kinds/thread.js";
@@ -85,20 +86,8 @@ export function checkArgsSchema(schema: Record<string, unknown>): void {
   schemaOf(schema);
 }
 
-/** Whether two JSON values are the same value (object keys in any order). */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const other = b as unknown[];
-    return a.length === other.length && a.every((item, index) => sameJson(item, other[index]));
-  }
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  const keys = Object.keys(left);
-  return keys.length === Object.keys(right).length && keys.every((key) => Object.hasOwn(right, key) && sameJson(left[key], right[key]));
-}
+/** Whether two JSON values are the same value, object keys in any order (the schema validator's own comparison). */
+export const sameJson: (a: unknown, b: unknown) => boolean = deepCompareStrict;
 
 /** Builds a proposed action in `pending`; the optional parts are kept only when given. */
 export function proposeAction(

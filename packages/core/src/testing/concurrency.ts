@@ -1,11 +1,10 @@
 import { createEngine, type Engine } from "../engine/engine.js";
-import { isAgentSessionsError } from "../errors.js";
 import type { FormSessionStatus } from "../kinds/form-session.js";
 import { threadKind } from "../kinds/thread.js";
 import { webhookKind } from "../kinds/webhook.js";
 import type { Store } from "../store.js";
 import { describeDecisionRaces } from "./decisions.js";
-import { concurrently, orgId, T0 } from "./fixtures.js";
+import { type Outcome, orgId, race, T0 } from "./fixtures.js";
 import { checkCapabilities, destroyStore, probeCapabilities, type StoreSuiteOptions } from "./runner.js";
 import { memoryReceiver } from "./worker.js";
 
@@ -13,24 +12,6 @@ import { memoryReceiver } from "./worker.js";
 export interface EngineConcurrencyOptions extends StoreSuiteOptions {
   /** How many engines share the store, as servers behind one load balancer would. Default: 3. */
   readonly instances?: number;
-}
-
-/** One call's answer: its value, or the stable code and message of the error it was refused with. */
-type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: string; readonly message: string };
-
-/**
- * Runs `count` calls at once. A refusal is an outcome; anything but an `AgentSessionsError` (a
- * 5xx to a client) fails the test.
- */
-async function race<T>(count: number, call: (index: number) => Promise<T>): Promise<Outcome<T>[]> {
-  return concurrently(count, async (index): Promise<Outcome<T>> => {
-    try {
-      return { ok: true, value: await call(index) };
-    } catch (error) {
-      if (!isAgentSessionsError(error) || error.code === "internal") throw error;
-      return { ok: false, code: error.code, message: error.message };
-    }
-  });
 }
 
 const wins = <T>(outcomes: readonly Outcome<T>[]) => outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value] : []));

@@ -1,7 +1,6 @@
 import type { Engine } from "../engine/engine.js";
-import { isAgentSessionsError } from "../errors.js";
 import type { Store } from "../store.js";
-import { concurrently, T0 } from "./fixtures.js";
+import { race, T0 } from "./fixtures.js";
 import type { TestRunner } from "./runner.js";
 
 /** What the decision races read of the concurrency suite's set-up, each test afresh. */
@@ -14,19 +13,6 @@ export interface DecisionRaceContext {
   readonly org: () => string;
   /** Moves the engines' clock to `ms`. */
   readonly setNow: (ms: number) => void;
-}
-
-type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: string };
-
-async function race<T>(count: number, call: (index: number) => Promise<T>): Promise<Outcome<T>[]> {
-  return concurrently(count, async (index): Promise<Outcome<T>> => {
-    try {
-      return { ok: true, value: await call(index) };
-    } catch (error) {
-      if (!isAgentSessionsError(error) || error.code === "internal") throw error;
-      return { ok: false, code: error.code };
-    }
-  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isAgentSessionsError } from "../errors.js";
 import { createIdGenerator, eventId } from "../ids.js";
 import type { RecordKind } from "../kinds/index.js";
 import type { SessionEvent } from "../schemas/event.js";
@@ -95,6 +96,24 @@ export function outboxMessage(org: string, availableAt = T0, topic = "webhook"):
 /** Runs `count` calls of `task` at once and waits for all. */
 export function concurrently<T>(count: number, task: (index: number) => Promise<T>): Promise<T[]> {
   return Promise.all(Array.from({ length: count }, (_, index) => task(index)));
+}
+
+/** One call's answer in a race: its value, or the stable code and message of the error it was refused with. */
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * Runs `count` calls at once. A refusal is an outcome; anything but an `AgentSessionsError` (a
+ * 5xx to a client) fails the test.
+ */
+export async function race<T>(count: number, call: (index: number) => Promise<T>): Promise<Outcome<T>[]> {
+  return concurrently(count, async (index): Promise<Outcome<T>> => {
+    try {
+      return { ok: true, value: await call(index) };
+    } catch (error) {
+      if (!isAgentSessionsError(error) || error.code === "internal") throw error;
+      return { ok: false, code: error.code, message: error.message };
+    }
+  });
 }
 
 /** Metadata of about `bytes` UTF-8 bytes full of characters that trip serializers. */

@@ -3,22 +3,11 @@
  * run on Node, Bun, Deno and in workers alike.
  */
 
+import { fromBase64, toBase64 } from "../bytes.js";
+
 /** The prefix of every endpoint secret. */
 export const SECRET_PREFIX = "whsec_";
 const SECRET_BYTES = 32;
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /** A new endpoint secret: `whsec_` and the base64 of 32 random bytes. */
 export function createWebhookSecret(): string {
