@@ -13,8 +13,11 @@ import { InvalidInputError } from "./errors.js";
 /** Characters of one `pattern` in an arguments schema. */
 const MAX_PATTERN_CHARS = 500;
 
-/** Where subschemas sit, by keyword: one schema, a list of them, or a map of them. */
-const ONE = [
+/** The name a pattern is checked under: a `format` no schema author can write by accident. */
+const FORMAT_PREFIX = "\u0000re2:";
+
+/** Where subschemas sit, by keyword: one schema, a list of them (`items` too, in drafts before 2020-12), or a map of names to them. */
+const ONE = new Set([
   "additionalProperties",
   "additionalItems",
   "items",
@@ -26,12 +29,30 @@ const ONE = [
   "propertyNames",
   "unevaluatedItems",
   "unevaluatedProperties",
-];
-const LIST = ["allOf", "anyOf", "oneOf", "prefixItems", "items"];
-const MAP = ["properties", "$defs", "definitions", "dependentSchemas"];
+  "contentSchema",
+]);
+const LIST = new Set(["allOf", "anyOf", "oneOf", "prefixItems", "items"]);
+const MAP = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
 
-/** The name a pattern is checked under: a `format` no schema author can write by accident. */
-const FORMAT_PREFIX = "\u0000re2:";
+/**
+ * A copy of a JSON Schema object with each of its subschemas replaced by `visit(subschema, at)`,
+ * `at` naming where it sits (`.properties.to`, `.allOf[0]`); every other keyword is kept as it is.
+ * How one walks a whole schema: `visit` calls the walk again.
+ */
+export function mapSubschemas(
+  schema: Readonly<Record<string, unknown>>,
+  visit: (subschema: unknown, at: string) => unknown,
+): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (LIST.has(key) && Array.isArray(value)) copy[key] = value.map((item, index) => visit(item, `.${key}[${index}]`));
+    else if (ONE.has(key)) copy[key] = visit(value, `.${key}`);
+    else if (MAP.has(key) && typeof value === "object" && value !== null && !Array.isArray(value)) {
+      copy[key] = Object.fromEntries(Object.entries(value).map(([name, item]) => [name, visit(item, `.${key}.${name}`)]));
+    } else copy[key] = value;
+  }
+  return copy;
+}
 
 /** An arguments schema, checked once and ready to check values. */
 export interface ArgsSchema {
@@ -69,17 +90,8 @@ function rewrite(schema: unknown, at: string, formats: Map<string, (value: unkno
   if (typeof source.$ref === "string" && !source.$ref.startsWith("#")) {
     throw new InvalidInputError(`argsSchema${at}.$ref`, "may only point inside the schema (#/…)");
   }
-  const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(source)) {
-    if (key === "pattern") continue;
-    if (ONE.includes(key) && !(key === "items" && Array.isArray(value))) copy[key] = rewrite(value, `${at}.${key}`, formats);
-    else if (LIST.includes(key) && Array.isArray(value)) copy[key] = value.map((item, index) => rewrite(item, `${at}.${key}[${index}]`, formats));
-    else if (MAP.includes(key) && typeof value === "object" && value !== null && !Array.isArray(value)) {
-      const mapped: Record<string, unknown> = {};
-      for (const [name, sub] of Object.entries(value)) mapped[name] = rewrite(sub, `${at}.${key}.${name}`, formats);
-      copy[key] = mapped;
-    } else copy[key] = value;
-  }
+  const copy = mapSubschemas(source, (subschema, path) => rewrite(subschema, `${at}${path}`, formats));
+  delete copy.pattern;
   if (Object.hasOwn(source, "pattern")) {
     const pattern = source.pattern;
     if (typeof pattern !== "string") throw new InvalidInputError(`argsSchema${at}.pattern`, "must be a string");

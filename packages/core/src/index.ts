@@ -1,3 +1,4 @@
+export { mapSubschemas } from "./args-schema.js";
 export { constantTimeEqual } from "./bytes.js";
 export {
   type ActionContext,

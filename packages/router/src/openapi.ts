@@ -1,3 +1,4 @@
+import { mapSubschemas } from "@agent-sessions/core";
 import type { TSchema } from "@sinclair/typebox";
 import type { RouteDefinition, RouteResponse } from "./route.js";
 import { ErrorBody } from "./wire.js";
@@ -193,22 +194,6 @@ function uniqueId(id: string, taken: Set<string>): string {
   return unique;
 }
 
-/** Keywords whose value is a schema, an array of schemas, or a map of names to schemas. */
-const SUBSCHEMA = new Set([
-  "items",
-  "contains",
-  "not",
-  "if",
-  "then",
-  "else",
-  "additionalProperties",
-  "propertyNames",
-  "unevaluatedItems",
-  "unevaluatedProperties",
-  "contentSchema",
-]);
-const SUBSCHEMA_LIST = new Set(["allOf", "anyOf", "oneOf", "prefixItems"]);
-const SUBSCHEMA_MAP = new Set(["properties", "patternProperties", "$defs", "dependentSchemas"]);
 /** Keywords only the server's validator reads (ajv-errors' messages), not part of the contract. */
 const SERVER_ONLY = new Set(["errorMessage"]);
 
@@ -228,16 +213,10 @@ class SchemaRegistry {
 
   #walk(schema: JsonSchema): JsonSchema {
     if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return schema;
-    const converted: Record<string, unknown> = {};
-    for (const [keyword, value] of Object.entries(schema)) {
-      if (keyword === "$id" || SERVER_ONLY.has(keyword)) continue;
-      if (keyword === "$ref" && typeof value === "string" && !value.startsWith("#")) converted.$ref = componentRef(value);
-      else if (SUBSCHEMA.has(keyword)) converted[keyword] = this.#walk(value as JsonSchema);
-      else if (SUBSCHEMA_LIST.has(keyword) && Array.isArray(value)) converted[keyword] = value.map((item) => this.#walk(item as JsonSchema));
-      else if (SUBSCHEMA_MAP.has(keyword) && isObject(value)) {
-        converted[keyword] = Object.fromEntries(Object.entries(value).map(([name, item]) => [name, this.#walk(item as JsonSchema)]));
-      } else converted[keyword] = value;
-    }
+    const converted = mapSubschemas(schema, (subschema) => this.#walk(subschema as JsonSchema));
+    delete converted.$id;
+    for (const keyword of SERVER_ONLY) delete converted[keyword];
+    if (typeof converted.$ref === "string" && !converted.$ref.startsWith("#")) converted.$ref = componentRef(converted.$ref);
     const tidied = tidy(converted);
     return typeof schema.$id === "string" ? this.#register(schema.$id, tidied) : tidied;
   }
