@@ -268,23 +268,33 @@ export function threadOperations(
       const body = parseInput(ReviewDecisionInput, decision);
       if (body.approve && body.reason !== undefined) throw new InvalidInputError("reason", "comes only with a denial");
       if (body.args !== undefined) assertJsonSize("args", body.args, LIMITS.metadataBytes);
-      const { thread, reviewer } = await openReview(token);
+      // The machine finds the link by its hash inside the write: no read before it.
+      const parsed = typeof token === "string" ? parseToken(token) : null;
+      if (!parsed) throw new NotFoundError("Review link not found");
+      const hash = await hashSecret(parsed.secret);
       const cmd: PendingActionCommand = {
         type: "review",
-        hash: reviewer.hash,
+        hash,
         approve: body.approve,
         callbackId: newId(ID_PREFIXES.callback),
         execute: tools !== null,
         ...(body.args !== undefined ? { args: body.args } : {}),
         ...(body.reason !== undefined ? { text: body.reason } : {}),
       };
-      const after = await records.mutate<Thread, ThreadCommand>(null, "thread", thread.id, threadMachine, {
-        type: "action",
-        actionId: parseToken(token)!.actionId,
-        command: cmd,
-      });
-      const action = actionOf(after, parseToken(token)!.actionId);
-      return reviewView(after, action, reviewer);
+      let after: Thread;
+      try {
+        after = await records.mutate<Thread, ThreadCommand>(null, "thread", parsed.threadId, threadMachine, {
+          type: "action",
+          actionId: parsed.actionId,
+          command: cmd,
+        });
+      } catch (error) {
+        // No such thread, action or link: told alike, as a link that does not exist.
+        if (error instanceof NotFoundError) throw new NotFoundError("Review link not found");
+        throw error;
+      }
+      const action = actionOf(after, parsed.actionId);
+      return reviewView(after, action, action.reviewers!.find((reviewer) => reviewer.hash === hash)!);
     },
     async startActionRun(orgId, threadId, actionId) {
       return decide(orgId, threadId, actionId, { type: "start" });

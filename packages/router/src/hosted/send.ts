@@ -14,8 +14,14 @@ export const hasCode = (error: unknown, ...codes: string[]): boolean => isAgentS
 
 /** Whether a post is form-encoded (a post with no content type is taken as one, as browsers never send that). */
 export function isFormEncoded(request: Request): boolean {
+  const type = mediaType(request);
+  return type === null || type === FORM_ENCODED;
+}
+
+/** The media type a request's body is sent as, lowercase and without parameters; `null` when it names none. */
+export function mediaType(request: Request): string | null {
   const type = request.headers.get("content-type");
-  return type === null || type.split(";")[0]!.trim().toLowerCase() === FORM_ENCODED;
+  return type === null ? null : type.split(";")[0]!.trim().toLowerCase();
 }
 
 /** What a page the embedder drew as text is sent with: HTML that no frame, cache or crawler keeps. */

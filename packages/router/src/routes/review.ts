@@ -19,7 +19,7 @@ import {
   reviewStatusView,
   SEEN,
 } from "../hosted/review-form.js";
-import { FORM_ENCODED, hasCode, htmlPage, isFormEncoded, send } from "../hosted/send.js";
+import { FORM_ENCODED, hasCode, htmlPage, isFormEncoded, mediaType, send } from "../hosted/send.js";
 import type { HostedRender, HostedView } from "../hosted/view.js";
 import { describeError, type ErrorAnswer, errorResponse, json, parseJson } from "../http.js";
 import type { RouteDefinition } from "../route.js";
@@ -95,12 +95,6 @@ async function decide(engine: Engine, token: string, post: ReviewPost): Promise<
     if (hasCode(error, "illegal_transition", "conflict", "expired", "version_conflict")) return refusedView(now);
     throw error;
   }
-}
-
-/** Whether a request sends JSON: a program deciding on a link, as the page's form would. */
-function isJson(request: Request): boolean {
-  const type = request.headers.get("content-type");
-  return type !== null && type.split(";")[0]!.trim().toLowerCase() === "application/json";
 }
 
 /**
@@ -194,7 +188,7 @@ export function reviewRoutes(render: HostedRender = renderHostedPage): RouteDefi
       errorPage,
       async handle({ engine, params, request, body, report }) {
         const token = params.token!;
-        if (isJson(request)) return decideJson(engine, token, typeof body === "string" ? body : "", report);
+        if (mediaType(request) === "application/json") return decideJson(engine, token, typeof body === "string" ? body : "", report);
         if (!isFormEncoded(request)) {
           const link = await open(engine, token);
           if (!link) return send(render, NOT_FOUND);
