@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { COMMAND_GROUPS, runGroup } from "./commands/index.js";
+import { ENCRYPTION_KEY_FILE_ENV } from "./encryption-keys.js";
 import { runMigrate } from "./migrate.js";
 import {
   ALLOW_PRIVATE_WEBHOOKS_ENV,
@@ -81,6 +82,11 @@ ${STORE_FORMS.map((form) => `                            ${form}`).join("\n")}
                           anonymous=200/10 per client address, per-key=2000/2 per API key
   --trust-proxy <proxies> loopback, or the addresses of your reverse proxies: their
                           X-Forwarded-For/-Host/-Proto are believed (by default none is)
+  --encryption-key-file <file>
+                          Encrypt what the store keeps (AES-256-GCM) with the keys in <file>:
+                          one a line as <id>:<base64 of 32 bytes> (make one with openssl
+                          rand -base64 32), the current key first, then older ones, which
+                          still read what they encrypted
   --allow-private-webhooks
                           Let webhook endpoints target loopback, private and other special-
                           purpose addresses and local names (refused by default; for local
@@ -96,6 +102,8 @@ Environment:
                           Same as --allow-private-webhooks
   ${ALLOWED_HOSTS_ENV}, ${RATE_LIMIT_ENV}, ${TRUST_PROXY_ENV}
                           Same as --allowed-hosts, --rate-limit, --trust-proxy
+  ${ENCRYPTION_KEY_FILE_ENV}
+                          Same as --encryption-key-file, when it is not given
 
 Requests past a rate limit answer 429 with Retry-After and RateLimit headers; a request that
 fails authentication past its address's limit gets 429, but a valid key from that address still
@@ -211,6 +219,9 @@ function banner(server: RunningServer, options: ServeOptions): string {
   }
   if (options.publicUrl) lines.push(`Hosted form URLs start with ${options.publicUrl}/f/`);
   if (options.rateLimit === false) lines.push("Rate limits: off (--rate-limit off)");
+  const keys = options.encryptionKeys ?? [];
+  if (keys.length > 0)
+    lines.push(`Encryption at rest: on, with key ${keys[0]!.id}${keys.length > 1 ? ` (and ${keys.length - 1} older for reading)` : ""}`);
   lines.push(
     "Try it:",
     `  curl -s -X POST ${server.url}/api/v1/sessions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" -d '{"name":"user-signup-flow"}'`,

@@ -1,6 +1,8 @@
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
+import type { EncryptionKey } from "@agent-sessions/core";
 import { type ApiKey, hostMatcher, type RateLimitOptions, type RateLimitSetting } from "@agent-sessions/router";
+import { ENCRYPTION_KEY_FILE_ENV, readEncryptionKeyFile } from "./encryption-keys.js";
 import { UsageError } from "./errors.js";
 import { DEFAULT_STORE, parseStoreSpec, STORE_ENV, type StoreSpec } from "./stores.js";
 
@@ -23,6 +25,8 @@ export interface ServeOptions {
   readonly rateLimit?: Omit<RateLimitOptions, "limiter"> | false;
   /** Proxies whose `X-Forwarded-For`, `-Proto` and `-Host` are believed: `"loopback"` or their addresses. Default: none. */
   readonly trustProxy?: "loopback" | readonly string[] | false;
+  /** The key ring that encrypts what the store keeps, the current key first; absent or empty: no encryption. */
+  readonly encryptionKeys?: readonly EncryptionKey[];
 }
 
 /** The environment variable that lists API keys as `orgA:keyA,orgB/label:keyB` (a label names the key in its decisions). */
@@ -53,6 +57,7 @@ const SERVE_FLAGS = {
   "allowed-hosts": { type: "string", multiple: true },
   "rate-limit": { type: "string", multiple: true },
   "trust-proxy": { type: "string" },
+  "encryption-key-file": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -98,8 +103,16 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
         values["trust-proxy"] ?? env[TRUST_PROXY_ENV] ?? "",
         values["trust-proxy"] !== undefined ? "--trust-proxy" : TRUST_PROXY_ENV,
       ),
+      ...encryptionKeys(values["encryption-key-file"], env[ENCRYPTION_KEY_FILE_ENV]),
     },
   };
+}
+
+/** The key ring of `--encryption-key-file`, else of the file the environment names; none when neither does. */
+function encryptionKeys(flag: string | undefined, fromEnv: string | undefined): { encryptionKeys?: EncryptionKey[] } {
+  if (flag !== undefined) return { encryptionKeys: readEncryptionKeyFile(flag, "--encryption-key-file") };
+  if (fromEnv !== undefined && fromEnv !== "") return { encryptionKeys: readEncryptionKeyFile(fromEnv, ENCRYPTION_KEY_FILE_ENV) };
+  return {};
 }
 
 function parseStrict(args: readonly string[]) {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Server as HttpServer, RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createEngine, type Engine } from "@agent-sessions/core";
+import { createAesGcmCodec, createEngine, type Engine } from "@agent-sessions/core";
 import { type ApiKey, createRouter } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
 import { createGuardedFetch } from "./guarded-fetch.js";
@@ -107,6 +107,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     webhooks: { allowPrivateAddresses: options.allowPrivateWebhooks === true, resolveHost },
     ...(options.allowPrivateWebhooks === true ? {} : { fetch: createGuardedFetch() }),
     onWorkerError: start.onTickError ?? ((error: unknown) => console.error("agent-sessions: background work failed", error)),
+    ...(options.encryptionKeys?.length ? { codec: createAesGcmCodec({ keys: options.encryptionKeys }) } : {}),
   });
   const devKey = options.apiKeys.length === 0;
   const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;

@@ -1,6 +1,14 @@
 export { mapSubschemas } from "./args-schema.js";
 export { constantTimeEqual } from "./bytes.js";
 export {
+  type AesGcmCodecOptions,
+  type Codec,
+  createAesGcmCodec,
+  type EncryptedValue,
+  type EncryptionKey,
+  isEncryptedValue,
+} from "./encryption.js";
+export {
   type ActionContext,
   type ActionExecutor,
   DEFAULT_ACTION_ATTEMPTS,
@@ -9,6 +17,7 @@ export {
 export type { AgentOperations, AgentSessionOperations } from "./engine/agents.js";
 export type { AnyRecord } from "./engine/any-record.js";
 export { DEFAULT_WEBHOOK_RETRY_SCHEDULE, type FetchFunction } from "./engine/deliveries.js";
+export { encryptStore } from "./engine/encrypted-store.js";
 export { createEngine, type Engine, type EngineOptions, type TickResult, type WebhookOptions } from "./engine/engine.js";
 export type { FormOperations, FormSessionOperations, HostedOutcome, HostedSubmission } from "./engine/forms.js";
 export {

@@ -2,6 +2,7 @@ import { JSON_LIMITS } from "./json-boundary.js";
 import { LIMITS } from "./schemas/common.js";
 import type { IdempotencyStore, Store, StoredRecord } from "./store.js";
 import { describeListDue } from "./testing/due-lists.js";
+import { describeEncryption } from "./testing/encryption.js";
 import { describeFailedWrites } from "./testing/failed-writes.js";
 import { awkwardMetadata, concurrently, events, id, next, orgId, outboxMessage, record, seed, T0 } from "./testing/fixtures.js";
 import { describeIdempotency } from "./testing/idempotency.js";
@@ -21,7 +22,8 @@ export interface StoreConformanceOptions extends StoreSuiteOptions {
  * The conformance suite every store adapter passes: compare-and-set, atomic event append,
  * writes whole or absent when they throw half-way, limits across records under concurrency,
  * tenant isolation, stable pagination with exact totals, due and outbox claims with leases, due
- * ids by organization and kind, and large values intact; then the block of each capability the
+ * ids by organization and kind, large values intact, and encryption at rest through the engine
+ * (no plaintext in `rawDump`'s raw rows, key rotation, records written before a codec); then the block of each capability the
  * store declares (reads by id alone, idempotency records with a time to live, a notifier), the
  * others skipped under a title naming their flag. It first makes one store to read its
  * capabilities, so await it: `await runStoreConformance({ name, create, test: vitest })`.
@@ -408,6 +410,8 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         expect(claimed?.payload).toEqual(message.payload);
       });
     });
+
+    describeEncryption(test, context, { capabilities, rawDump: options.rawDump });
 
     describeCapability(test, capabilities, "unscopedReads", "reads by id alone", () => {
       it("reads a record by its id alone, whatever its organization, and null for an unknown id", async () => {

@@ -1,6 +1,7 @@
 import { runStoreConformance } from "@agent-sessions/core/testing";
 import * as vitest from "vitest";
+import { rawDump } from "./raw-dump.js";
 import { openTestDatabase } from "./servers.js";
 
 const database = await openTestDatabase("postgres");
-if (database) await runStoreConformance({ name: "sql on PostgreSQL", create: () => database.store(), destroy: () => {}, test: vitest });
+if (database) await runStoreConformance({ name: "sql on PostgreSQL", create: () => database.store(), destroy: () => {}, rawDump, test: vitest });

@@ -1,4 +1,5 @@
 import mitt, { type Emitter } from "mitt";
+import type { Codec } from "../encryption.js";
 import { createIdGenerator, isPrefixedId } from "../ids.js";
 import { ID_PREFIXES, kindOf, type RecordKind } from "../kinds/index.js";
 import { ACTION_TOPIC } from "../kinds/thread.js";
@@ -10,6 +11,7 @@ import { type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELA
 import { type AgentOperations, type AgentSessionOperations, agentOperations, agentSessionOperations } from "./agents.js";
 import { type AnyRecord, anyRecordOperations } from "./any-record.js";
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, DeliveryLog, deliver, type FetchFunction } from "./deliveries.js";
+import { encryptStore } from "./encrypted-store.js";
 import { type FormOperations, type FormSessionOperations, formOperations, formSessionOperations } from "./forms.js";
 import { KeyedLimiter } from "./limiter.js";
 import { NotificationRelay, type Notifier } from "./notifier.js";
@@ -80,6 +82,12 @@ export interface EngineOptions {
   readonly pollIntervalMs?: number;
   /** Told of background work that failed (it is retried). Default: `console.error`. */
   readonly onWorkerError?: (error: unknown) => void;
+  /**
+   * Encrypts what the store keeps of records, events, outbox messages and idempotency responses
+   * (see `encryptStore`), e.g. `createAesGcmCodec({ keys })`; values written without one stay
+   * readable. Default: none, values are stored as they are.
+   */
+  readonly codec?: Codec;
 }
 
 export type { TickResult };
@@ -89,6 +97,13 @@ function positiveDelays(name: string, delays: readonly number[]): readonly numbe
     throw new TypeError(`createEngine: ${name} must be a list of positive numbers of milliseconds`);
   }
   return [...delays];
+}
+
+function checkCodec(codec: Codec): Codec {
+  if (typeof codec?.encode !== "function" || typeof codec.decode !== "function") {
+    throw new TypeError("createEngine: codec must have encode and decode functions, e.g. createAesGcmCodec({ keys })");
+  }
+  return codec;
 }
 
 function positive(name: string, value: number, whole = false): number {
@@ -161,6 +176,7 @@ export interface Engine {
  */
 export function createEngine(options: EngineOptions): Engine {
   storeCapabilities(options.store); // a store that declares a capability it lacks fails here, not mid-request
+  const store = options.codec === undefined ? options.store : encryptStore(options.store, checkCodec(options.codec));
   const clock = options.clock ?? Date.now;
   const newId = options.ids ?? createIdGenerator(clock);
   const emitter: Emitter<EngineEvents> = mitt<EngineEvents>();
@@ -171,7 +187,7 @@ export function createEngine(options: EngineOptions): Engine {
     allowPrivateAddresses: webhookSettings.allowPrivateAddresses ?? false,
     resolveHost: webhookSettings.resolveHost,
   };
-  const directory = new EndpointDirectory(options.store, clock, webhookSettings.endpointCacheMs ?? 1000);
+  const directory = new EndpointDirectory(store, clock, webhookSettings.endpointCacheMs ?? 1000);
   const executors = options.actions ?? null;
   for (const [tool, executor] of Object.entries(executors ?? {})) {
     if (typeof executor !== "function") throw new TypeError(`createEngine: actions.${tool} must be a function (the tool's executor)`);
@@ -192,7 +208,7 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
   const records = new Records({
-    store: options.store,
+    store,
     clock,
     emitter,
     maxRetries: options.maxRetries ?? 16,
@@ -218,7 +234,7 @@ export function createEngine(options: EngineOptions): Engine {
   };
   const pollIntervalMs = options.pollIntervalMs === undefined ? null : positive("pollIntervalMs", options.pollIntervalMs);
   const watchContext = {
-    store: options.store,
+    store,
     clock,
     watchers: new Watchers(emitter),
     pollIntervalMs,
@@ -232,7 +248,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const perEndpoint = new KeyedLimiter(positive("webhooks.maxConcurrentPerEndpoint", webhookSettings.maxConcurrentPerEndpoint ?? 16, true));
   const worker = new Worker({
-    store: options.store,
+    store,
     owner: instanceId,
     clock,
     report,
@@ -252,7 +268,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   let unsubscribe: (() => void) | null = null;
   if (notifier) {
-    relay = new NotificationRelay(options.store, (events) => records.emitRelayed(events), report);
+    relay = new NotificationRelay(store, (events) => records.emitRelayed(events), report);
     const listening = relay;
     unsubscribe = notifier.subscribe((orgId, recordId, seq) => {
       // An endpoint created or deleted elsewhere: this engine's cached list of them is stale.
@@ -276,7 +292,7 @@ export function createEngine(options: EngineOptions): Engine {
     webhooks: webhookOperations(records, newId, policy, directory),
     /** How often watches read the store again (no notifier, several instances), or `null`. */
     pollIntervalMs,
-    idempotency: storeIdempotency(options.store),
+    idempotency: storeIdempotency(store),
 
     records: { get: anyRecord.get },
     watch,

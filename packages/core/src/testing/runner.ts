@@ -57,6 +57,12 @@ export interface StoreSuiteOptions {
    * test's store must declare exactly these.
    */
   readonly capabilities?: StoreCapabilities;
+  /**
+   * Every raw row or key of `store` (and everything it holds) as text, read past the Store
+   * contract: the tests that look for what must not be stored (plaintext under a codec) search
+   * it. Without it those tests are skipped under a title saying so.
+   */
+  readonly rawDump?: (store: Store) => Promise<string[]>;
 }
 
 /** Removes a store as the options say. */
