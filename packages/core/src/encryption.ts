@@ -5,7 +5,7 @@
  * alone, so it runs on Node, Bun, Deno and in workers alike.
  */
 
-import { fromBase64, toBase64Url } from "./bytes.js";
+import { fromBase64, fromBase64Url, toBase64Url } from "./bytes.js";
 import { AgentSessionsError } from "./errors.js";
 
 /**
@@ -72,12 +72,6 @@ function keyBytes(key: unknown, at: string): Uint8Array<ArrayBuffer> {
   }
   if (bytes.length !== KEY_BYTES) throw new TypeError(`${at}: must be ${KEY_BYTES} bytes (AES-256), not ${bytes.length}`);
   return bytes;
-}
-
-/** URL-safe base64 (unpadded) back to bytes. */
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  const standard = text.replace(/-/g, "+").replace(/_/g, "/");
-  return fromBase64(standard + "=".repeat((4 - (standard.length % 4)) % 4));
 }
 
 /** What a failed decryption throws: the store holds a value this codec cannot read (the router answers 500). */

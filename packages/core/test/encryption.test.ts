@@ -1,6 +1,6 @@
 import { MemoryStore } from "@agent-sessions/memory";
 import { describe, expect, it } from "vitest";
-import { toBase64 } from "../src/bytes.js";
+import { fromBase64Url, toBase64, toBase64Url } from "../src/bytes.js";
 import { createAesGcmCodec, createEngine, type EncryptedValue, encryptStore, isEncryptedValue, type Store } from "../src/index.js";
 
 const bytes = (fill: number) => new Uint8Array(32).fill(fill);
@@ -78,6 +78,23 @@ describe("createAesGcmCodec", () => {
     for (const [options, message] of cases) {
       expect(() => createAesGcmCodec(options as Parameters<typeof createAesGcmCodec>[0]), message).toThrow(message);
     }
+  });
+});
+
+describe("URL-safe base64", () => {
+  it("spells bytes of every length as btoa does, URL-safe and unpadded, and reads them back", () => {
+    for (let length = 0; length < 100; length++) {
+      const bytes = globalThis.crypto.getRandomValues(new Uint8Array(length));
+      const text = toBase64Url(bytes);
+      expect(text).toBe(toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""));
+      expect(fromBase64Url(text)).toEqual(bytes);
+    }
+  });
+
+  it("refuses text that is not URL-safe base64", () => {
+    expect(() => fromBase64Url("ab+c")).toThrow("a character outside its alphabet");
+    expect(() => fromBase64Url("abcd=")).toThrow("its length fits no bytes");
+    expect(() => fromBase64Url("éa")).toThrow("a character outside its alphabet");
   });
 });
 
