@@ -107,9 +107,10 @@ describe("serve --encryption-key-file", () => {
     const first = await serve(args(`k1:${k1}\n`));
     expect(first.banner).toContain("Encryption at rest: on, with key k1");
     expect(first.banner).not.toContain(k1);
+    // With an Idempotency-Key, the response (which echoes the metadata) is stored too.
     const created = await fetch(`${first.url}/api/v1/sessions`, {
       method: "POST",
-      headers: auth,
+      headers: { ...auth, "idempotency-key": "create-signup" },
       body: JSON.stringify({ name: "signup", metadata: { note: marker } }),
     });
     expect(created.status).toBe(201);
