@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { type ApiKey, hostMatcher, type RateLimitOptions, type RateLimitSetting } from "@agent-sessions/router";
 import { UsageError } from "./errors.js";
+import { LOG_LEVEL_ENV, type LogLevel, parseLogLevel } from "./logs.js";
 import { DEFAULT_STORE, parseStoreSpec, STORE_ENV, type StoreSpec } from "./stores.js";
 
 export { UsageError } from "./errors.js";
@@ -23,6 +24,8 @@ export interface ServeOptions {
   readonly rateLimit?: Omit<RateLimitOptions, "limiter"> | false;
   /** Proxies whose `X-Forwarded-For`, `-Proto` and `-Host` are believed: `"loopback"` or their addresses. Default: none. */
   readonly trustProxy?: "loopback" | readonly string[] | false;
+  /** How much it logs (JSON lines on stderr): `debug`, `info`, `warn`, `error` or `silent`. Default: `info`. */
+  readonly logLevel?: LogLevel;
 }
 
 /** The environment variable that lists API keys as `orgA:keyA,orgB/label:keyB` (a label names the key in its decisions). */
@@ -53,6 +56,7 @@ const SERVE_FLAGS = {
   "allowed-hosts": { type: "string", multiple: true },
   "rate-limit": { type: "string", multiple: true },
   "trust-proxy": { type: "string" },
+  "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -98,6 +102,11 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
         values["trust-proxy"] ?? env[TRUST_PROXY_ENV] ?? "",
         values["trust-proxy"] !== undefined ? "--trust-proxy" : TRUST_PROXY_ENV,
       ),
+      ...(values["log-level"] !== undefined
+        ? { logLevel: parseLogLevel(values["log-level"], "--log-level") }
+        : env[LOG_LEVEL_ENV]
+          ? { logLevel: parseLogLevel(env[LOG_LEVEL_ENV], LOG_LEVEL_ENV) }
+          : {}),
     },
   };
 }
