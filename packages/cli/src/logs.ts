@@ -42,18 +42,22 @@ export class Logger {
     return LOG_LEVELS.indexOf(level) >= this.threshold;
   }
 
+  /** A line at debug. Detail for finding a problem: health-probe requests. */
   debug(msg: string, fields?: LogFields): void {
     this.log("debug", msg, fields);
   }
 
+  /** A line at info. What a healthy server does: requests, start and stop. */
   info(msg: string, fields?: LogFields): void {
     this.log("info", msg, fields);
   }
 
+  /** A line at warn. Something odd that needs no one yet. */
   warn(msg: string, fields?: LogFields): void {
     this.log("warn", msg, fields);
   }
 
+  /** A line at error. A failure someone should look at: background work, a 500, a store not ready. */
   error(msg: string, fields?: LogFields): void {
     this.log("error", msg, fields);
   }
@@ -95,7 +99,7 @@ export function loggedPath(url: string): string {
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
 /**
- * Logs every request answered by `handle` at info: method, path (see `loggedPath`), status,
+ * Logs every request answered by `handle` at info (the health probes at debug): method, path (see `loggedPath`), status,
  * duration in milliseconds, the proxy's `X-Request-Id` when it sent one, and the organization
  * when `orgOf` knows it. Headers, bodies and keys are never logged. With info off, `handle` is
  * returned as it is.
@@ -107,10 +111,14 @@ export function logRequests(
 ): (request: Request) => Promise<Response> {
   if (!logger.enabled("info")) return handle;
   const line = (request: Request, started: number, status: number) => {
+    const path = loggedPath(request.url);
+    // A load balancer probes every few seconds: those lines are debug, not info.
+    const level = path === "/healthz" || path === "/readyz" ? "debug" : "info";
+    if (!logger.enabled(level)) return;
     const requestId = request.headers.get("x-request-id");
-    logger.info("request", {
+    logger[level]("request", {
       method: request.method,
-      path: loggedPath(request.url),
+      path,
       status,
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
       ...(requestId !== null && REQUEST_ID.test(requestId) ? { request_id: requestId } : {}),

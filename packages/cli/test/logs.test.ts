@@ -81,16 +81,22 @@ describe("serve: request and failure logs", () => {
     await (await fetch(`${server.url}/healthz`)).text();
 
     const requests = run.entries().filter((entry) => entry.msg === "request");
-    expect(requests).toHaveLength(4);
+    expect(requests).toHaveLength(3); // not the health probe: that is debug
     expect(requests[0]).toMatchObject({ level: "info", method: "GET", path: "/api/v1/sessions", status: 200, request_id: "req-42", org: "org_logs" });
     expect(requests[0]!.duration_ms).toBeTypeOf("number");
     expect(Date.parse(String(requests[0]!.time))).not.toBeNaN();
     expect(requests[1]).toMatchObject({ path: "/api/v1/sessions", status: 401 });
     expect(requests[1]).not.toHaveProperty("org");
     expect(requests[2]).toMatchObject({ method: "GET", path: "/f/:id", status: page.status });
-    expect(requests[3]).toMatchObject({ path: "/healthz", status: 200 });
     const all = run.lines.join("");
     for (const secret of [KEY, "wrong", "sess_0123456789abcdef0123456789abcdef", "s3cr3t", "limit=1"]) expect(all).not.toContain(secret);
+  });
+
+  it("logs the health probes at debug", async () => {
+    const run = await logged(["--log-level", "debug"]);
+    server = run.server;
+    await (await fetch(`${server.url}/healthz`)).text();
+    expect(run.entries()).toEqual([expect.objectContaining({ level: "debug", msg: "request", method: "GET", path: "/healthz", status: 200 })]);
   });
 
   it("logs a background failure at error, one line, and logs no request below its level", async () => {
