@@ -92,6 +92,19 @@ describe("serve: request and failure logs", () => {
     for (const secret of [KEY, "wrong", "sess_0123456789abcdef0123456789abcdef", "s3cr3t", "limit=1"]) expect(all).not.toContain(secret);
   });
 
+  it("logs an internal error at error with its request, and the request's 500", async () => {
+    vi.spyOn(MemoryStore.prototype, "list").mockRejectedValueOnce(new Error("the store lost a page"));
+    const run = await logged([]);
+    server = run.server;
+    const answer = await fetch(`${server.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(answer.status).toBe(500);
+    expect(await answer.text()).not.toContain("the store lost a page");
+    expect(run.entries()).toEqual([
+      expect.objectContaining({ level: "error", msg: "internal error", method: "GET", path: "/api/v1/sessions", message: "the store lost a page" }),
+      expect.objectContaining({ level: "info", msg: "request", path: "/api/v1/sessions", status: 500, org: "org_logs" }),
+    ]);
+  });
+
   it("logs the health probes at debug", async () => {
     const run = await logged(["--log-level", "debug"]);
     server = run.server;
