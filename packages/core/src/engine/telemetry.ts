@@ -60,6 +60,11 @@ export const TELEMETRY_ATTRIBUTES = {
   outcome: "agent_sessions.delivery.outcome",
   /** What a worker round claimed: `deadline`, `delivery` or `action`. */
   work: "agent_sessions.work",
+  /** A worker round's due deadlines claimed, events written, deliveries sent and actions run. */
+  roundDeadlines: "agent_sessions.worker.deadlines",
+  roundEvents: "agent_sessions.worker.events",
+  roundDeliveries: "agent_sessions.worker.deliveries",
+  roundActions: "agent_sessions.worker.actions",
 } as const;
 
 const A = TELEMETRY_ATTRIBUTES;
@@ -275,10 +280,10 @@ export class Telemetry {
         return;
       }
       span.setAttributes({
-        "agent_sessions.worker.deadlines": counts.claimed,
-        "agent_sessions.worker.events": counts.events,
-        "agent_sessions.worker.deliveries": counts.deliveries,
-        "agent_sessions.worker.actions": counts.actions,
+        [A.roundDeadlines]: counts.claimed,
+        [A.roundEvents]: counts.events,
+        [A.roundDeliveries]: counts.deliveries,
+        [A.roundActions]: counts.actions,
       });
       span.end();
     };
