@@ -280,6 +280,9 @@ async function startServe(errors) {
     `${ORG}:${API_KEY}`,
     "--rate-limit",
     "per-key=1000000/1",
+    // Request lines would cost the server time and fill stderr, which is read here as the errors.
+    "--log-level",
+    "warn",
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   killOnExit(child);

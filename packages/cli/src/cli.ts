@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { COMMAND_GROUPS, runGroup } from "./commands/index.js";
 import { ENCRYPTION_KEY_FILE_ENV } from "./encryption-keys.js";
+import { LOG_LEVEL_ENV } from "./logs.js";
 import { runMigrate } from "./migrate.js";
 import {
   ALLOW_PRIVATE_WEBHOOKS_ENV,
@@ -91,6 +92,9 @@ ${STORE_FORMS.map((form) => `                            ${form}`).join("\n")}
                           Let webhook endpoints target loopback, private and other special-
                           purpose addresses and local names (refused by default; for local
                           development)
+  --log-level <level>     debug, info (the default), warn, error or silent: JSON lines on
+                          stderr, one per request at info (hosted-page ids and review tokens
+                          masked, no query) and one per background failure at error
   -h, --help              Show this help
 
 Environment:
@@ -104,6 +108,8 @@ Environment:
                           Same as --allowed-hosts, --rate-limit, --trust-proxy
   ${ENCRYPTION_KEY_FILE_ENV}
                           Same as --encryption-key-file, when it is not given
+  ${LOG_LEVEL_ENV}
+                          Same as --log-level
 
 Requests past a rate limit answer 429 with Retry-After and RateLimit headers; a request that
 fails authentication past its address's limit gets 429, but a valid key from that address still
@@ -171,7 +177,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 async function runServe(options: ServeOptions, io: CliIo): Promise<number> {
   let server: RunningServer;
   try {
-    server = await startServer(options);
+    server = await startServer(options, { writeLog: (line) => io.err(line) });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "EADDRINUSE") throw new Error(`port ${options.port} on ${options.host} is already in use; pick another with --port`);
@@ -179,6 +185,7 @@ async function runServe(options: ServeOptions, io: CliIo): Promise<number> {
     throw error;
   }
   io.out(banner(server, options));
+  server.logger.info("started", { url: server.url, store: describeStore(options.store) });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -190,8 +197,10 @@ async function runServe(options: ServeOptions, io: CliIo): Promise<number> {
       }
       stopping = true;
       io.out(`agent-sessions: ${signal}, stopping\n`);
+      server.logger.info("stopping", { signal });
       server.close().then(
         () => {
+          server.logger.info("stopped");
           process.off("SIGINT", stop);
           process.off("SIGTERM", stop);
           resolve(0);

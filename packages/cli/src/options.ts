@@ -4,6 +4,7 @@ import type { EncryptionKey } from "@agent-sessions/core";
 import { type ApiKey, hostMatcher, type RateLimitOptions, type RateLimitSetting } from "@agent-sessions/router";
 import { ENCRYPTION_KEY_FILE_ENV, readEncryptionKeyFile } from "./encryption-keys.js";
 import { UsageError } from "./errors.js";
+import { LOG_LEVEL_ENV, type LogLevel, parseLogLevel } from "./logs.js";
 import { DEFAULT_STORE, parseStoreSpec, STORE_ENV, type StoreSpec } from "./stores.js";
 
 export { UsageError } from "./errors.js";
@@ -27,6 +28,8 @@ export interface ServeOptions {
   readonly trustProxy?: "loopback" | readonly string[] | false;
   /** The key ring that encrypts what the store keeps, the current key first; absent or empty: no encryption. */
   readonly encryptionKeys?: readonly EncryptionKey[];
+  /** How much it logs (JSON lines on stderr): `debug`, `info`, `warn`, `error` or `silent`. Default: `info`. */
+  readonly logLevel?: LogLevel;
 }
 
 /** The environment variable that lists API keys as `orgA:keyA,orgB/label:keyB` (a label names the key in its decisions). */
@@ -58,6 +61,7 @@ const SERVE_FLAGS = {
   "rate-limit": { type: "string", multiple: true },
   "trust-proxy": { type: "string" },
   "encryption-key-file": { type: "string" },
+  "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -104,6 +108,11 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
         values["trust-proxy"] !== undefined ? "--trust-proxy" : TRUST_PROXY_ENV,
       ),
       ...encryptionKeys(values["encryption-key-file"], env[ENCRYPTION_KEY_FILE_ENV]),
+      ...(values["log-level"] !== undefined
+        ? { logLevel: parseLogLevel(values["log-level"], "--log-level") }
+        : env[LOG_LEVEL_ENV]
+          ? { logLevel: parseLogLevel(env[LOG_LEVEL_ENV], LOG_LEVEL_ENV) }
+          : {}),
     },
   };
 }

@@ -2,11 +2,12 @@ import { randomBytes } from "node:crypto";
 import type { Server as HttpServer, RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAesGcmCodec, createEngine, type Engine } from "@agent-sessions/core";
-import { type ApiKey, createRouter } from "@agent-sessions/router";
+import { type ApiKey, apiKeyAuthenticator, createRouter, type Principal } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
 import { createGuardedFetch } from "./guarded-fetch.js";
 import { hostedOrigin, listeningHosts } from "./hosted-origin.js";
 import { answerHttpEdges, DEFAULT_HTTP_LIMITS, type HttpLimits, nodeServerOptions } from "./http-edges.js";
+import { DEFAULT_LOG_LEVEL, errorFields, Logger, loggedPath, logRequests } from "./logs.js";
 import type { ServeOptions } from "./options.js";
 import { resolveHost } from "./resolve-host.js";
 import { openStore } from "./stores.js";
@@ -24,6 +25,8 @@ export interface RunningServer {
   readonly apiKeys: readonly ApiKey[];
   /** Whether `apiKeys` is a development key made at start. */
   readonly devKey: boolean;
+  /** Its structured log, at `--log-level`: requests, background failures, start and stop. */
+  readonly logger: Logger;
   /**
    * Stops accepting connections, stops the worker and closes the server. Requests in flight
    * (a long-poll, an event stream) get `graceMs` to finish before their connections are cut.
@@ -35,8 +38,10 @@ export interface RunningServer {
 export interface StartOptions {
   /** Milliseconds between the worker's rounds when there is nothing to do. Default: 1000. */
   readonly tickIntervalMs?: number;
-  /** Told of background work that failed (it is retried). Default: `console.error`. */
+  /** Told of background work that failed (it is retried). Default: a log line at error. */
   readonly onTickError?: (error: unknown) => void;
+  /** Where the JSON log lines go, each ending in a newline. Default: stderr. */
+  readonly writeLog?: (line: string) => void;
   /** node:http's timeouts and header size; shorter ones let tests see a 408 quickly. Default: `DEFAULT_HTTP_LIMITS`. */
   readonly httpLimits?: Partial<HttpLimits>;
 }
@@ -97,6 +102,7 @@ export function createDevKey(): string {
  * engine's worker running: expiries and timeouts persisted, webhooks delivered, actions executed.
  */
 export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
+  const logger = new Logger(options.logLevel ?? DEFAULT_LOG_LEVEL, start.writeLog ?? ((line) => process.stderr.write(line)));
   const opened = await openStore(options.store);
   const engine = createEngine({
     store: opened.store,
@@ -106,16 +112,26 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     // and again inside the connection, so a name cannot rebind to a private address in between.
     webhooks: { allowPrivateAddresses: options.allowPrivateWebhooks === true, resolveHost },
     ...(options.allowPrivateWebhooks === true ? {} : { fetch: createGuardedFetch() }),
-    onWorkerError: start.onTickError ?? ((error: unknown) => console.error("agent-sessions: background work failed", error)),
+    onWorkerError: start.onTickError ?? ((error: unknown) => logger.error("background work failed", errorFields(error))),
     ...(options.encryptionKeys?.length ? { codec: createAesGcmCodec({ keys: options.encryptionKeys }) } : {}),
   });
   const devKey = options.apiKeys.length === 0;
   const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;
+  // The organization of each authenticated request, for its log line (the router finds it, once).
+  const orgs = new WeakMap<Request, string>();
+  const byKey = apiKeyAuthenticator(apiKeys);
+  const logOrgs = logger.enabled("info");
+  const noted = (request: Request, principal: Principal | null): Principal | null => {
+    if (principal !== null) orgs.set(request, principal.orgId);
+    return principal;
+  };
   // Known once the server listens, which is before any request arrives.
   let hostedOriginOf: ((request: Request) => string) | null = null;
   const router = createRouter({
     engine,
-    apiKeys,
+    // Synchronous, as the router's own: a request pays no extra await for its log line's organization.
+    authenticate: logOrgs ? (request) => noted(request, byKey(request) as Principal | null) : byKey,
+    onError: (error, request) => logger.error("internal error", { method: request.method, path: loggedPath(request.url), ...errorFields(error) }),
     // srvx writes its own responses straight to the socket, with a Content-Length, instead of
     // streaming a web Response body.
     Response: FastResponse,
@@ -126,10 +142,15 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   });
 
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...start.httpLimits };
-  const probes = healthProbes(opened.ready);
+  const probes = healthProbes(opened.ready, { report: (reason) => logger.error("not ready", { reason }) });
+  const answer = logRequests(
+    logger,
+    (request) => probes(request) ?? router.fetch(request),
+    (request) => orgs.get(request),
+  );
   const server = serve({
     // Answers leave together at the end of each turn of the event loop (see answerAtTurnEnd).
-    fetch: answerAtTurnEnd((request) => probes(request) ?? router.fetch(request)),
+    fetch: answerAtTurnEnd(answer),
     port: options.port,
     hostname: options.host,
     silent: true,
@@ -160,6 +181,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     engine,
     apiKeys,
     devKey,
+    logger,
     async close(graceMs = 2000) {
       graceful ??= server.close();
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -28,7 +28,7 @@ describe("agent-sessions serve", () => {
   });
 
   it("honours repeated --api-key flags, keeps organizations apart and never prints a key", async () => {
-    const { banner, url, devKey } = await serve(["--port", "0", "--api-key", "orgA:key-a", "--api-key", "orgB:key:with:colons"]);
+    const { banner, url, devKey, started } = await serve(["--port", "0", "--api-key", "orgA:key-a", "--api-key", "orgB:key:with:colons"]);
     expect(devKey).toBeUndefined();
     expect(banner).toContain("orgA, orgB");
     expect(banner).not.toContain("key-a");
@@ -46,6 +46,22 @@ describe("agent-sessions serve", () => {
     expect((await fetch(`${url}/api/v1/sessions/${id}`, { headers: { "x-api-key": "key-a" } })).status).toBe(200);
     expect((await listSessions(url, "wrong")).status).toBe(401);
     expect((await listSessions(url)).status).toBe(401);
+
+    // Its log on stderr: JSON lines, a start line and one per request with the organization, never a key.
+    const { stderr } = started.output();
+    const lines = stderr
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ level: "info", msg: "started", url, store: "memory" });
+    expect(lines.filter((line) => line.msg === "request").map((line) => [line.status, line.org])).toEqual([
+      [201, "orgA"],
+      [404, "orgB"],
+      [200, "orgA"],
+      [401, undefined],
+      [401, undefined],
+    ]);
+    for (const key of ["key-a", "key:with:colons", "wrong"]) expect(stderr).not.toContain(key);
   });
 
   it("reads AGENT_SESSIONS_API_KEYS and PORT from the environment; flags win over both", async () => {
@@ -103,6 +119,12 @@ describe("agent-sessions serve", () => {
       expect(code).toBe(0);
       expect(ms).toBeLessThan(1500);
       expect(started.output().stdout).toContain(`${signal}, stopping`);
+      const logged = started
+        .output()
+        .stderr.trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { msg: string; signal?: string });
+      expect(logged.slice(-2)).toEqual([expect.objectContaining({ msg: "stopping", signal }), expect.objectContaining({ msg: "stopped" })]);
       await expect(listSessions(url, devKey)).rejects.toThrow();
     }
   });

@@ -28,6 +28,7 @@ export {
   type Notifier,
 } from "./engine/notifier.js";
 export type { EngineEvents, ListOptions, Page } from "./engine/records.js";
+export { INSTRUMENTATION_SCOPE, TELEMETRY_ATTRIBUTES, type TelemetryOptions, type TraceCarrier } from "./engine/telemetry.js";
 export type { ActionOutcome, DecisionOptions, ReviewDecision, ReviewView, ThreadAction, ThreadOperations } from "./engine/threads.js";
 export type { EventWatch, WatchOptions } from "./engine/watch.js";
 export type { WebhookOperations } from "./engine/webhooks.js";

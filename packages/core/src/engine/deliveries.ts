@@ -4,6 +4,7 @@ import type { OutboxEntry } from "../store.js";
 import { targetRefusal } from "../webhooks/addresses.js";
 import { webhookRequest } from "../webhooks/signing.js";
 import type { Records } from "./records.js";
+import { TELEMETRY_ATTRIBUTES as A, type Telemetry, type TracedDelivery } from "./telemetry.js";
 import type { DeliveryPayload, TargetPolicy } from "./webhooks.js";
 
 /** Delays before each retry of a failed delivery: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h. */
@@ -81,15 +82,17 @@ export class DeliveryLog {
  * once) rather than losing the record of an attempt. The target guard resolves the host just
  * before the request, which resolves it again: a name that changes its answer in between (DNS
  * rebinding) slips through unless `fetch` checks the address it connects to, as `serve`'s does,
- * or sends through an egress proxy.
+ * or sends through an egress proxy. With telemetry, each attempt is a client span continuing the
+ * trace of the write that enqueued it, and the request carries that span's `traceparent` (not
+ * signed: Standard Webhooks signs the id, the timestamp and the body only).
  */
 export async function deliver(
   entry: OutboxEntry,
   now: number,
-  context: { records: Records; settings: DeliverySettings; log: DeliveryLog; owner: string },
+  context: { records: Records; settings: DeliverySettings; log: DeliveryLog; owner: string; telemetry?: Telemetry },
 ): Promise<void> {
   const { records, settings, log } = context;
-  const payload = entry.payload as unknown as DeliveryPayload;
+  const payload = entry.payload as unknown as DeliveryPayload & Partial<TracedDelivery>;
   const endpointRecord = await records.store.get(entry.orgId, payload.webhook_id);
   const endpoint = endpointRecord?.data as WebhookEndpoint | undefined;
   if (!endpoint || endpoint.status !== LIVE_WEBHOOK_STATUS) {
@@ -98,8 +101,11 @@ export async function deliver(
   }
 
   const started = elapsedNow();
+  const attempt = entry.attempts + 1;
   let statusCode: number | null = null;
   let error: string | null = null;
+  const traceHeaders: Record<string, string> = {};
+  const span = context.telemetry?.deliverySpan(payload, deliveryAttributes(entry, payload, endpoint, attempt), traceHeaders) ?? null;
   try {
     const url = new URL(endpoint.url);
     const refusal = settings.allowPrivateAddresses ? null : await targetRefusal(url.hostname, settings.resolveHost, "delivery");
@@ -117,7 +123,7 @@ export async function deliver(
       try {
         const response = await settings.fetch(url, {
           method: "POST",
-          headers: { ...request.headers, "user-agent": "agent-sessions-webhooks" },
+          headers: { ...request.headers, ...traceHeaders, "user-agent": "agent-sessions-webhooks" },
           body: request.body,
           redirect: "manual",
           signal: controller.signal,
@@ -133,22 +139,43 @@ export async function deliver(
     error = describeFailure(caught, settings.timeoutMs);
   }
 
-  const attempt = entry.attempts + 1;
   const final = error !== null && attempt > settings.retrySchedule.length;
   const retryAt = error === null || final ? null : Math.max(now, settings.clock()) + settings.retrySchedule[attempt - 1]!;
+  const outcome = error === null ? "succeeded" : final ? "failed" : "retrying";
+  const durationMs = Math.max(0, Math.round(elapsedNow() - started));
+  context.telemetry?.delivered(span, outcome, statusCode, error, durationMs);
   await log.append(entry.orgId, endpoint.id, {
     deliveryId: entry.id,
     eventId: payload.event_id,
     eventType: payload.type,
     attempt,
-    outcome: error === null ? "succeeded" : final ? "failed" : "retrying",
+    outcome,
     statusCode,
     error,
-    durationMs: Math.max(0, Math.round(elapsedNow() - started)),
+    durationMs,
     at: settings.clock(),
     nextAttemptAt: retryAt,
   });
   await records.store.settleOutbox(entry.id, context.owner, retryAt === null ? {} : { retryAt, error: error! });
+}
+
+/** What a delivery span tells of its attempt; a function, so nothing is built when no span records. */
+function deliveryAttributes(entry: OutboxEntry, payload: DeliveryPayload & Partial<TracedDelivery>, endpoint: WebhookEndpoint, attempt: number) {
+  return () => {
+    const url = URL.canParse(endpoint.url) ? new URL(endpoint.url) : null;
+    return {
+      "http.request.method": "POST",
+      // The path and query of a receiver's URL may hold its own secret: the span names the host only.
+      ...(url ? { "server.address": url.hostname } : {}),
+      ...(url?.port ? { "server.port": Number(url.port) } : {}),
+      [A.org]: entry.orgId,
+      [A.webhookId]: endpoint.id,
+      [A.deliveryId]: entry.id,
+      [A.eventType]: payload.type,
+      [A.attempt]: attempt,
+      ...(typeof payload.record_id === "string" ? { [A.sessionId]: payload.record_id } : {}),
+    };
+  };
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {

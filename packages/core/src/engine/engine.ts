@@ -16,6 +16,7 @@ import { type FormOperations, type FormSessionOperations, formOperations, formSe
 import { KeyedLimiter } from "./limiter.js";
 import { NotificationRelay, type Notifier } from "./notifier.js";
 import { type EngineEvents, Records } from "./records.js";
+import { Telemetry, type TelemetryOptions } from "./telemetry.js";
 import { type ThreadOperations, threadOperations } from "./threads.js";
 import { type EventWatch, Watchers, type WatchOptions, watchRecord } from "./watch.js";
 import { DELIVERY_TOPIC, EndpointDirectory, type WebhookOperations, webhookOperations } from "./webhooks.js";
@@ -88,6 +89,11 @@ export interface EngineOptions {
    * readable. Default: none, values are stored as they are.
    */
   readonly codec?: Codec;
+  /**
+   * Where spans and metrics go (see the README's Observability section). Default: the global
+   * OpenTelemetry API, which records nothing until an SDK is registered.
+   */
+  readonly telemetry?: TelemetryOptions;
 }
 
 export type { TickResult };
@@ -195,8 +201,10 @@ export function createEngine(options: EngineOptions): Engine {
   const notifier = options.notifier ?? null;
   let relay: NotificationRelay | null = null;
   let nudgeWorker = () => {};
+  const telemetry = new Telemetry(options.telemetry);
 
-  const written = (record: StoredRecord, outbox: boolean) => {
+  const written = (record: StoredRecord, outbox: boolean, events: readonly SessionEvent[]) => {
+    telemetry.wrote(record, events);
     if (outbox) nudgeWorker();
     if (!notifier) return;
     relay?.wrote(record.id, record.eventCount);
@@ -213,8 +221,17 @@ export function createEngine(options: EngineOptions): Engine {
     emitter,
     maxRetries: options.maxRetries ?? 16,
     onListenerError: options.onListenerError ?? ((error) => console.error("agent-sessions: an event listener threw", error)),
-    eventOutbox: (record, events) => directory.outboxFor(record, events),
+    eventOutbox: (record, events) => {
+      // The trace context is read now, in the writing operation's context, and rides with the deliveries.
+      const carrier = telemetry.carrier();
+      const messages = directory.outboxFor(record, events);
+      if (carrier === null) return messages;
+      return messages instanceof Promise
+        ? messages.then((loaded) => telemetry.stamp(loaded, DELIVERY_TOPIC, carrier, record.id))
+        : telemetry.stamp(messages, DELIVERY_TOPIC, carrier, record.id);
+    },
     written,
+    conflicted: (kind) => telemetry.conflicted(kind),
   });
   const forms = formOperations(records, newId);
   const threads = threadOperations(records, newId, options.billable ?? defaultBillablePolicy, executors && new Set(Object.keys(executors)));
@@ -252,6 +269,7 @@ export function createEngine(options: EngineOptions): Engine {
     owner: instanceId,
     clock,
     report,
+    round: () => telemetry.round(),
     async settle(claim, now) {
       const machine = kindOf(claim.kind as RecordKind).machine;
       return machine ? records.settle(claim.orgId, claim.kind as RecordKind, claim.id, machine, now) : 0;
@@ -259,7 +277,9 @@ export function createEngine(options: EngineOptions): Engine {
     topics: {
       // A batch sends its deliveries together, but never more than a few at once to one receiver.
       [DELIVERY_TOPIC]: (entry, now) =>
-        perEndpoint.run(String(entry.payload.webhook_id), () => deliver(entry, now, { records, settings: deliverySettings, log, owner: instanceId })),
+        perEndpoint.run(String(entry.payload.webhook_id), () =>
+          deliver(entry, now, { records, settings: deliverySettings, log, owner: instanceId, telemetry }),
+        ),
       [ACTION_TOPIC]: (entry, now) => runAction(entry, now, { records, threads, settings: actionSettings, owner: instanceId }),
     },
   });
@@ -282,14 +302,15 @@ export function createEngine(options: EngineOptions): Engine {
     events: emitter,
     /** The engine's clock. */
     now: clock,
-    forms,
-    formSessions: formSessionOperations(records, newId, forms),
-    workflows: workflowOperations(records, newId, watch),
-    threads,
-    agents: agentOperations(records, newId),
-    agentSessions: agentSessionOperations(records, newId),
+    // Each namespace's operations in spans; the engine's own calls between them (a session reading its form) make none.
+    forms: telemetry.instrument("forms", "form", forms),
+    formSessions: telemetry.instrument("formSessions", "form_session", formSessionOperations(records, newId, forms)),
+    workflows: telemetry.instrument("workflows", "workflow", workflowOperations(records, newId, watch)),
+    threads: telemetry.instrument("threads", "thread", threads),
+    agents: telemetry.instrument("agents", "agent", agentOperations(records, newId)),
+    agentSessions: telemetry.instrument("agentSessions", "agent_session", agentSessionOperations(records, newId)),
     /** Webhook endpoints of an organization and their delivery logs. */
-    webhooks: webhookOperations(records, newId, policy, directory),
+    webhooks: telemetry.instrument("webhooks", "webhook", webhookOperations(records, newId, policy, directory)),
     /** How often watches read the store again (no notifier, several instances), or `null`. */
     pollIntervalMs,
     idempotency: storeIdempotency(store),

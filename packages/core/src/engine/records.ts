@@ -42,8 +42,10 @@ export interface RecordsContext {
    * of those events. Answers synchronously when it can, so a write pays no extra await.
    */
   readonly eventOutbox?: (record: StoredRecord, events: readonly SessionEvent[]) => readonly OutboxMessage[] | Promise<readonly OutboxMessage[]>;
-  /** Told after every write that appended events, with the record's last `seq` and whether it added outbox messages. */
-  readonly written?: (record: StoredRecord, outbox: boolean) => void;
+  /** Told after every write that appended events, with the record's last `seq`, whether it added outbox messages, and the events. */
+  readonly written?: (record: StoredRecord, outbox: boolean, events: readonly SessionEvent[]) => void;
+  /** Told of each write applied again after it lost a compare-and-set to another write. */
+  readonly conflicted?: (kind: RecordKind) => void;
 }
 
 /** How one write is made (what it adds beside the state and its events, the machine asks for as effects). */
@@ -205,7 +207,7 @@ export class Records {
       throw new ConflictError(options.describeTaken?.(result.taken) ?? `${result.taken} already exists`);
     }
     this.emit(events);
-    this.context.written?.(record, outbox.length > 0);
+    this.context.written?.(record, outbox.length > 0, events);
     return state;
   }
 
@@ -275,6 +277,7 @@ export class Records {
   ): Promise<S | Refusal<S>> {
     const retries = extra.retries ?? this.context.maxRetries;
     for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) this.context.conflicted?.(kind);
       if (attempt > 1) await pause(retryDelay(attempt));
       const record = await this.load(orgId, kind, id);
       const now = this.now;
@@ -296,6 +299,7 @@ export class Records {
   /** Persists what time alone did to a record by `now`, once; returns the events it wrote. */
   async settle<S>(orgId: string, kind: RecordKind, id: string, machine: Machine<S, unknown>, now: number): Promise<number> {
     for (let attempt = 0; attempt <= this.context.maxRetries; attempt++) {
+      if (attempt > 0) this.context.conflicted?.(kind);
       const record = await this.context.store.get(orgId, id);
       if (!record || record.kind !== kind) return 0;
       const settled = machine.settle(record.data as S, now);
@@ -417,7 +421,7 @@ export class Records {
     });
     if (saved) {
       this.emit(events);
-      this.context.written?.(record, outbox.length > 0);
+      this.context.written?.(record, outbox.length > 0, events);
     }
     return saved;
   }

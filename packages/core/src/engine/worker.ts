@@ -44,6 +44,8 @@ export interface WorkerParts {
   readonly topics: Readonly<Record<string, (entry: OutboxEntry, now: number) => Promise<void>>>;
   /** Told of work that failed; its claim runs out and the work is retried elsewhere or later. */
   readonly report: (error: unknown) => void;
+  /** Called as a round starts; the function it returns is told what the round did (telemetry). */
+  readonly round?: () => (result: TickResult) => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export class Worker {
    */
   async tick(now: number, options: TickOptions = {}): Promise<TickResult> {
     const { store, owner } = this.parts;
+    const roundDone = this.parts.round?.();
     const limit = options.batch ?? 100;
     const leaseMs = options.leaseMs ?? 30_000;
     const handled = new Map<string, number>();
@@ -121,7 +124,9 @@ export class Worker {
       }
     }
     await runningAtMost(0);
-    return { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0 };
+    const result = { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0 };
+    roundDone?.(result);
+    return result;
   }
 
   /** Starts the rounds; a second call while running changes nothing. */
