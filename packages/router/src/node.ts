@@ -1,6 +1,7 @@
 // The router in a Node server that speaks (req, res): node:http, Express, and Fastify through
 // `@agent-sessions/router/fastify`. Written against the few members of IncomingMessage and
 // ServerResponse it uses, so this package imports nothing from `node:`.
+import { errorResponse } from "./http.js";
 import type { AgentSessionsRouter } from "./router.js";
 
 /** The members of a `node:http` IncomingMessage (or Express's request) that the handler reads. */
@@ -66,9 +67,8 @@ export function toNodeHandler(router: AgentSessionsRouter): NodeHandler {
     } catch (error) {
       res.off("close", hungUp);
       if (next) return next(error);
-      console.error(error);
-      res.statusCode = 500;
-      res.end();
+      console.error("agent-sessions: internal error", error);
+      await writeResponse(errorResponse(500, "Internal server error"), res);
       return;
     }
     await writeResponse(response, res, req.method === "HEAD", abort.signal);

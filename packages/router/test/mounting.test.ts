@@ -151,6 +151,15 @@ describe("toNodeHandler on node:http", () => {
     });
     expect((await fetch(`${base}/sessions/v1/forms`, { headers: auth })).status).toBe(500);
     expect(String(errors[0])).toContain("mounted at '/sessions' but the router's basePath is '/agent-sessions'");
+    // Without next, the client gets the router's own 500, with nothing of the cause in it.
+    server!.removeAllListeners("request");
+    server!.on("request", (req: IncomingMessage & Record<string, unknown>, res) => {
+      req.baseUrl = "/sessions";
+      void handler(req, res);
+    });
+    const answer = await fetch(`${base}/sessions/v1/forms`, { headers: auth });
+    expect(answer.status).toBe(500);
+    expect(await answer.json()).toEqual({ error: "Internal server error", message: "Internal server error" });
   });
 
   it("ends a long-poll whose client hung up, instead of holding it to its timeout", async () => {
