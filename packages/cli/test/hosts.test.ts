@@ -27,6 +27,13 @@ function workerdBinary(): string | null {
   return firstBinary([platform && join(platform, "bin", "workerd")]);
 }
 
+/** Next.js's native compiler for this machine, an optional dependency of next. */
+function nextSwc(): string | null {
+  const next = packageDir("next", join(examples, "next"));
+  const swc = next && packageDir("@next/swc-linux-x64-gnu", next);
+  return swc && firstBinary([join(swc, "next-swc.linux-x64-gnu.node")]);
+}
+
 interface Host {
   readonly name: string;
   readonly example: string;
@@ -67,7 +74,7 @@ const hosts: Host[] = [
   {
     name: "Next.js App Router catch-all (next build, next start) on Node 20",
     example: "next",
-    needs: { node: node20, next: installed("next", "next", "dist/bin/next") },
+    needs: { node: node20, next: installed("next", "next", "dist/bin/next"), "next's compiler": nextSwc() },
     build: ({ node, next }) => ({ command: node!, args: [next!, "build"] }),
     serve: ({ node, next }, port) => ({ command: node!, args: [next!, "start", "--port", String(port), "--hostname", "127.0.0.1"] }),
     timeoutMs: 300_000, // next build takes a minute or two on a small machine
