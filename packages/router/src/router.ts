@@ -24,8 +24,16 @@ export interface RouterOptions {
   /** Finds a request's organization your own way (a session cookie, a gateway header). */
   readonly authenticate?: Authenticate;
   /**
+   * The path the router is mounted under, such as `/agent-sessions`: every route answers below it
+   * (`/agent-sessions/v1/forms`), and without `publicUrl` hosted URLs are the request's origin
+   * followed by it. Give it when the host hands the router whole request URLs (Next.js route
+   * handlers, Fastify, a Worker, and Express through `@agent-sessions/router/node`); leave it out
+   * when the host cuts the prefix off itself (Hono's `app.mount`). Default: `""`, the root.
+   */
+  readonly basePath?: string;
+  /**
    * Where hosted form URLs point: an origin such as `https://forms.example.com` (a path after it
-   * is kept), or a function that picks one per request. Without it, a request's own origin is
+   * is kept, and stands for `basePath` too: give `https://example.com/agent-sessions`), or a function that picks one per request. Without it, a request's own origin is
    * used when its host is in `allowedHosts`, and a request naming another host is refused with a
    * 400 before it creates or changes a form session.
    */
@@ -86,6 +94,8 @@ export interface RouterOptions {
 /** The router: one `fetch(request) => Response` serving every endpoint. */
 export interface AgentSessionsRouter {
   fetch(request: Request): Promise<Response>;
+  /** The path every route answers below (`RouterOptions.basePath`): `""` or `/segment...` without a trailing slash. */
+  readonly basePath: string;
   /** Every route, as documented in the OpenAPI document. */
   readonly routes: readonly RouteDefinition[];
 }
@@ -117,12 +127,13 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
     throw new TypeError("createRouter: give apiKeys or authenticate, or every request is refused");
   }
   const authenticate = options.authenticate ?? apiKeyAuthenticator(options.apiKeys ?? []);
+  const basePath = normalizeBasePath(options.basePath);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const idempotencyTtlMs = (options.idempotencyTtlSeconds ?? 24 * 3600) * 1000;
   const idempotency = options.idempotency ?? options.engine.idempotency ?? new MemoryIdempotencyStore();
   const report = options.onError ?? ((error: unknown) => console.error("agent-sessions: internal error", error));
   const settings: RouterSettings = {
-    hostedOrigin: hostedOriginResolver(options.publicUrl, options.allowedHosts),
+    hostedOrigin: hostedOriginResolver(options.publicUrl, options.allowedHosts, basePath),
     maxWaitSeconds: options.maxWaitSeconds ?? 60,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   };
@@ -136,7 +147,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
   for (const route of routes) {
     const readsBody = BODY_METHODS.has(route.method);
     const parsesJson = readsBody && !route.bodyContentType;
-    table.add(route.method, route.path, async (request) => {
+    table.add(route.method, basePath + route.path, async (request) => {
       useResponseConstructor(responseConstructor);
       try {
         let principal: Principal | PromiseLike<Principal | null> | null;
@@ -177,6 +188,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
 
   return {
     routes,
+    basePath,
     async fetch(request: Request): Promise<Response> {
       useResponseConstructor(responseConstructor);
       try {
@@ -237,6 +249,18 @@ class Context implements RouteContext {
     this.#hostedOrigin ??= this.settings.hostedOrigin(this);
     return this.#hostedOrigin;
   }
+}
+
+/**
+ * A base path as the router keeps it: `""` for none, else `/` and segments without a trailing
+ * slash. A TypeError names anything that is not a plain path (a query, a pattern, a full URL).
+ */
+function normalizeBasePath(basePath: string | undefined): string {
+  const path = (basePath ?? "").replace(/\/+$/, "");
+  if (path !== "" && !/^(?:\/[A-Za-z0-9\-._~!$&'()+,;=@%]+)+$/.test(path)) {
+    throw new TypeError(`createRouter: basePath '${basePath}' is not a path such as /agent-sessions`);
+  }
+  return path;
 }
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
