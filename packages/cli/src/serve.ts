@@ -105,7 +105,8 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     // Webhooks to private networks are refused unless allowed; names are resolved at delivery,
     // and again inside the connection, so a name cannot rebind to a private address in between.
     webhooks: { allowPrivateAddresses: options.allowPrivateWebhooks === true, resolveHost },
-    ...(options.allowPrivateWebhooks === true ? {} : { fetch: createGuardedFetch() }),
+    // Sent through node:http with keep-alive: several times cheaper per delivery than the global fetch.
+    fetch: createGuardedFetch({ allowPrivateAddresses: options.allowPrivateWebhooks === true }),
     onWorkerError: start.onTickError ?? ((error: unknown) => console.error("agent-sessions: background work failed", error)),
   });
   const devKey = options.apiKeys.length === 0;

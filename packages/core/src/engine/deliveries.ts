@@ -3,6 +3,7 @@ import { type WebhookCommand, webhookMachine } from "../machines/webhook.js";
 import type { OutboxEntry } from "../store.js";
 import { targetRefusal } from "../webhooks/addresses.js";
 import { webhookRequest } from "../webhooks/signing.js";
+import type { KeyedLimiter } from "./limiter.js";
 import type { Records } from "./records.js";
 import type { DeliveryPayload, TargetPolicy } from "./webhooks.js";
 
@@ -86,7 +87,7 @@ export class DeliveryLog {
 export async function deliver(
   entry: OutboxEntry,
   now: number,
-  context: { records: Records; settings: DeliverySettings; log: DeliveryLog; owner: string },
+  context: { records: Records; settings: DeliverySettings; log: DeliveryLog; owner: string; endpointSlots: KeyedLimiter },
 ): Promise<void> {
   const { records, settings, log } = context;
   const payload = entry.payload as unknown as DeliveryPayload;
@@ -97,6 +98,32 @@ export async function deliver(
     return;
   }
 
+  // Only the request takes one of the endpoint's slots (`maxConcurrentPerEndpoint`).
+  const { statusCode, error, durationMs } = await context.endpointSlots.run(endpoint.id, () => send(endpoint, payload, settings));
+  const attempt = entry.attempts + 1;
+  const final = error !== null && attempt > settings.retrySchedule.length;
+  const retryAt = error === null || final ? null : Math.max(now, settings.clock()) + settings.retrySchedule[attempt - 1]!;
+  await log.append(entry.orgId, endpoint.id, {
+    deliveryId: entry.id,
+    eventId: payload.event_id,
+    eventType: payload.type,
+    attempt,
+    outcome: error === null ? "succeeded" : final ? "failed" : "retrying",
+    statusCode,
+    error,
+    durationMs,
+    at: settings.clock(),
+    nextAttemptAt: retryAt,
+  });
+  await records.store.settleOutbox(entry.id, context.owner, retryAt === null ? {} : { retryAt, error: error! });
+}
+
+/** One signed POST of a delivery: the receiver's status, or why there is none, and how long it took. */
+async function send(
+  endpoint: WebhookEndpoint,
+  payload: DeliveryPayload,
+  settings: DeliverySettings,
+): Promise<{ statusCode: number | null; error: string | null; durationMs: number }> {
   const started = elapsedNow();
   let statusCode: number | null = null;
   let error: string | null = null;
@@ -132,23 +159,7 @@ export async function deliver(
   } catch (caught) {
     error = describeFailure(caught, settings.timeoutMs);
   }
-
-  const attempt = entry.attempts + 1;
-  const final = error !== null && attempt > settings.retrySchedule.length;
-  const retryAt = error === null || final ? null : Math.max(now, settings.clock()) + settings.retrySchedule[attempt - 1]!;
-  await log.append(entry.orgId, endpoint.id, {
-    deliveryId: entry.id,
-    eventId: payload.event_id,
-    eventType: payload.type,
-    attempt,
-    outcome: error === null ? "succeeded" : final ? "failed" : "retrying",
-    statusCode,
-    error,
-    durationMs: Math.max(0, Math.round(elapsedNow() - started)),
-    at: settings.clock(),
-    nextAttemptAt: retryAt,
-  });
-  await records.store.settleOutbox(entry.id, context.owner, retryAt === null ? {} : { retryAt, error: error! });
+  return { statusCode, error, durationMs: Math.max(0, Math.round(elapsedNow() - started)) };
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {
