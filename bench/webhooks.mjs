@@ -1,102 +1,348 @@
-// Webhooks over the in-memory store: 10,000 form sessions that expire at one moment, one engine
-// running its worker, one local node:http receiver on 127.0.0.1. Measures the delay from the
-// deadline to each session.expired webhook's arrival (p50, p99) and the events delivered per
-// second from the deadline to the last arrival. Every delivery is signed, logged in the
-// endpoint's delivery log and settled in the outbox, as in production.
+// Deadlines to webhook arrivals: 10,000 form sessions that expire at one moment, and one local
+// node:http receiver on 127.0.0.1 in a process of its own. Measures the delay from the deadline to
+// each session.expired webhook's first arrival (p50, p99), the events delivered per second from
+// the deadline to the last arrival, and requests that arrived twice. Every delivery is signed,
+// logged in the endpoint's delivery log and settled in the outbox, and every expiry is a state
+// change, as in production; webhooks go out through the sender `serve` uses.
+//
+// Scenarios: the memory store (one instance, in this process); Redis and PostgreSQL with one and
+// with two instances (worker processes of their own sharing the store); and BullMQ 6, the tool a
+// user would pick instead: 10,000 delayed jobs due at the same moment, a worker process that signs
+// each with HMAC-SHA256 (node:crypto) and POSTs it through a keep-alive node:http agent to the same
+// receiver, with no state change and no delivery log. Our figures are printed as ratios to its.
 import { fork } from "node:child_process";
-import { createServer } from "node:http";
+import { createHmac, randomUUID } from "node:crypto";
+import { Agent, createServer, request } from "node:http";
+import { createGuardedFetch } from "@agent-sessions/cli";
 import { createEngine } from "@agent-sessions/core";
 import { MemoryStore } from "@agent-sessions/memory";
+import { openRedisStore } from "@agent-sessions/redis";
+import { openSqlStore } from "@agent-sessions/sql";
+import { Worker as BullWorker, Queue } from "bullmq";
+import pg from "pg";
 import { formatCount, report } from "./measure.mjs";
 
-// The receiver runs in a process of its own, as a real one would: it must not share our core.
-if (process.argv[2] === "--receiver") {
-  const arrivals = {};
-  const server = createServer((request, response) => {
-    const id = request.headers["webhook-id"];
-    request.resume();
-    request.on("end", () => {
-      arrivals[id] ??= Date.now();
-      response.writeHead(204).end();
+const SESSIONS = Number(process.env.BENCH_WEBHOOK_SESSIONS ?? 10_000);
+const ORG = "org_bench";
+/** How often an idle worker looks for due deadlines; the delay's floor is up to this much. */
+const INTERVAL_MS = 100;
+const BATCH = 200;
+/** Time between the end of the setup and the deadline, so every worker is up and idle by then. */
+const LEAD_MS = 2_000;
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const SECRET = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+
+/** The receiver: answers 204 at once and remembers each webhook id's first arrival and its count. */
+function receiver() {
+  const first = new Map();
+  let requests = 0;
+  const server = createServer((incoming, answer) => {
+    const id = incoming.headers["webhook-id"];
+    incoming.resume();
+    incoming.on("end", () => {
+      requests++;
+      if (!first.has(id)) first.set(id, Date.now());
+      answer.writeHead(204).end();
     });
   });
   server.keepAliveTimeout = 60_000;
   server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
-  process.on("message", () => {
-    process.send({ arrivals }, () => process.exit(0));
+  process.on("message", (message) => {
+    if (message === "count") process.send({ count: first.size });
+    else if (message === "reset") {
+      first.clear();
+      requests = 0;
+    } else if (message === "report") process.send({ arrivals: [...first.values()], requests });
   });
-} else {
-  await main();
 }
 
-async function main() {
-  const SESSIONS = Number(process.env.BENCH_WEBHOOK_SESSIONS ?? 10_000);
-  const ORG = "org_bench";
-  /** How often the worker looks for due deadlines; the delay's floor is up to this much. */
-  const INTERVAL_MS = 100;
-  const BATCH = 200;
-  const LEAD_MS = 3_000;
+/** Forks this file in a role; resolves the child and its first message. */
+async function spawn(args) {
+  const child = fork(new URL(import.meta.url).pathname, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const first = await new Promise((resolve, reject) => {
+    child.once("message", resolve);
+    child.once("exit", (code) => reject(new Error(`${args[0]} exited with ${code} before it was ready`)));
+  });
+  return { child, first };
+}
 
-  const receiver = fork(new URL(import.meta.url).pathname, ["--receiver"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const { port } = await new Promise((resolve) => receiver.once("message", resolve));
-  const url = `http://127.0.0.1:${port}/hooks`;
-  let delivered = 0;
+/** Sends `message` to a child and resolves its first answer that has `key`, whole. */
+const ask = (child, message, key) =>
+  new Promise((resolve) => {
+    const listener = (answer) => {
+      if (key in answer) {
+        child.off("message", listener);
+        resolve(answer);
+      }
+    };
+    child.on("message", listener);
+    child.send(message);
+  });
 
-  // Sessions are created under a frozen clock so they all share one deadline; then time runs.
-  let frozen = Date.now();
-  const errors = [];
-  const engine = createEngine({
-    store: new MemoryStore(),
-    clock: () => frozen ?? Date.now(),
+/** Waits until the receiver has `count` distinct arrivals, or gives up at `giveUpAt`. */
+async function awaitArrivals(target, count, giveUpAt) {
+  while (Date.now() < giveUpAt) {
+    if ((await ask(target, "count", "count")).count >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** p50, p99, last and events/s of one scenario's arrivals after `deadline`. */
+async function collect(target, deadline) {
+  const { arrivals, requests } = await ask(target, "report", "arrivals");
+  target.send("reset");
+  const delays = arrivals.map((at) => at - deadline).sort((a, b) => a - b);
+  const quantile = (q) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? Number.NaN;
+  const last = delays.at(-1) ?? Number.NaN;
+  return {
+    delivered: arrivals.length,
+    duplicates: requests - arrivals.length,
+    p50: quantile(0.5),
+    p99: quantile(0.99),
+    last,
+    perSecond: arrivals.length / (Math.max(last, 1) / 1000),
+  };
+}
+
+/** An engine as `serve` makes it: webhooks through the node:http sender, private targets allowed for the local receiver. */
+function benchEngine(store, clock, errors) {
+  return createEngine({
+    store,
+    clock,
     webhooks: { allowPrivateAddresses: true },
+    fetch: createGuardedFetch({ allowPrivateAddresses: true }),
     onWorkerError: (error) => errors.push(error),
   });
-  engine.events.on("delivery.succeeded", () => delivered++);
+}
+
+/** Creates the endpoint, the form and the sessions, each due a second after it was made. */
+async function seed(store, url) {
+  const frozen = Date.now() - 1000; // so every session is due by the time the seeding ends
+  const errors = [];
+  const engine = benchEngine(store, () => frozen, errors);
+  await engine.webhooks.create(ORG, { url, events: ["session.expired"] });
+  await engine.forms.create(ORG, { name: "Bench", slug: "bench", fields: [{ name: "email", type: "email" }] });
+  let next = 0;
+  // A few creates in flight: a shared store is a network away.
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next++ < SESSIONS) await engine.formSessions.create(ORG, "bench", { expiresIn: 1 });
+    }),
+  );
+  await engine.close();
+}
+
+/** One worker instance over a shared store, in a process of its own. */
+async function instance({ store: spec }) {
+  const store = await openStore(spec);
+  const errors = [];
+  const engine = benchEngine(store, Date.now, errors);
+  process.send({ ready: true });
+  process.on("message", async (message) => {
+    if (message === "start") engine.start({ intervalMs: INTERVAL_MS, batch: BATCH });
+    if (message === "stop") {
+      await engine.close();
+      await store.close?.();
+      process.send({ errors: errors.length }, () => process.exit(0));
+    }
+  });
+}
+
+async function openStore(spec) {
+  if (spec.kind === "redis") return openRedisStore(REDIS_URL, { prefix: spec.prefix });
+  return openSqlStore(PG_URL, { schema: spec.schema, maxConnections: 10 });
+}
+
+/** One scenario over a shared store: seeded here, worked by `instances` processes. */
+async function sharedScenario(target, url, spec, instances) {
+  const store = await openStore(spec);
+  if (spec.kind === "postgres") await store.migrate();
+  await seed(store, url);
+  await store.close?.();
+  const workers = await Promise.all(Array.from({ length: instances }, () => spawn(["--instance", JSON.stringify({ store: spec })])));
+  // Seeding a shared store takes longer than any lead a frozen clock could give, so the sessions
+  // are due already and the deadline is the moment the idle workers are told to start.
+  const deadline = Date.now();
+  for (const { child } of workers) child.send("start");
+  await awaitArrivals(target, SESSIONS, deadline + 120_000);
+  const stopped = await Promise.all(workers.map(({ child }) => ask(child, "stop", "errors")));
+  return { ...(await collect(target, deadline)), errors: stopped.reduce((sum, answer) => sum + answer.errors, 0) };
+}
+
+async function memoryScenario(target, url) {
+  const store = new MemoryStore();
+  let frozen = Date.now();
+  const errors = [];
+  const engine = benchEngine(store, () => frozen ?? Date.now(), errors);
   await engine.webhooks.create(ORG, { url, events: ["session.expired"] });
   await engine.forms.create(ORG, { name: "Bench", slug: "bench", fields: [{ name: "email", type: "email" }] });
   const deadline = frozen + LEAD_MS;
   for (let i = 0; i < SESSIONS; i++) await engine.formSessions.create(ORG, "bench", { expiresIn: LEAD_MS / 1000 });
   if (Date.now() >= deadline) throw new Error(`creating ${SESSIONS} sessions took longer than ${LEAD_MS} ms`);
   frozen = null;
-
   engine.start({ intervalMs: INTERVAL_MS, batch: BATCH });
-  const giveUp = deadline + 120_000;
-  while (delivered < SESSIONS && Date.now() < giveUp) await new Promise((resolve) => setTimeout(resolve, 20));
-  await engine.stop();
-  receiver.send("report");
-  const arrivals = new Map(Object.entries((await new Promise((resolve) => receiver.once("message", resolve))).arrivals));
-
-  const delays = [...arrivals.values()].map((at) => at - deadline).sort((a, b) => a - b);
-  const quantile = (q) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))];
-  const p50 = quantile(0.5);
-  const p99 = quantile(0.99);
-  const last = delays[delays.length - 1];
-  const perSecond = arrivals.size / (Math.max(last, 1) / 1000);
-  console.log(
-    `webhooks over MemoryStore: ${formatCount(arrivals.size)} of ${formatCount(SESSIONS)} session.expired delivered; ` +
-      `deadline → arrival p50 ${p50} ms, p99 ${p99} ms, last ${last} ms; ${formatCount(perSecond)} events/s ` +
-      `(worker every ${INTERVAL_MS} ms, batch ${BATCH}; ${errors.length} worker errors)`,
-  );
-  if (arrivals.size < SESSIONS) process.exitCode = 1;
-
-  report([
-    {
-      benchmark: `webhooks: deadline → arrival p50, ${formatCount(SESSIONS)} sessions due at once (memory store, worker every ${INTERVAL_MS} ms)`,
-      figure: `${p50} ms`,
-      goal: "≤ 2,000 ms",
-      met: p50 <= 2000,
-    },
-    {
-      benchmark: `webhooks: deadline → arrival p99, ${formatCount(SESSIONS)} sessions due at once`,
-      figure: `${p99} ms`,
-      goal: "≤ 10,000 ms",
-      met: p99 <= 10_000,
-    },
-    {
-      benchmark: "webhooks: events delivered per second (signed, logged, one local receiver)",
-      figure: `${formatCount(perSecond)} events/s`,
-      goal: "≥ 1,000 events/s",
-      met: perSecond >= 1000,
-    },
-  ]);
+  await awaitArrivals(target, SESSIONS, deadline + 120_000);
+  await engine.close();
+  return { ...(await collect(target, deadline)), errors: errors.length };
 }
+
+/** BullMQ: delayed jobs due at one moment, worked by one process that signs and POSTs. */
+async function bullmqScenario(target, url) {
+  const prefix = `bench-bull-${randomUUID().slice(0, 8)}`;
+  const connection = { url: REDIS_URL };
+  const queue = new Queue("webhooks", { connection, prefix });
+  const worker = await spawn(["--bullmq-worker", JSON.stringify({ prefix, url })]);
+  const deadline = Date.now() + 3_000;
+  const jobs = [];
+  for (let i = 0; i < SESSIONS; i++) {
+    const id = `msg_${randomUUID()}`;
+    jobs.push({
+      name: "session.expired",
+      data: { id, type: "session.expired", timestamp: new Date(deadline).toISOString(), data: { id: `fs_${i}`, status: "expired" } },
+      opts: { delay: deadline - Date.now(), removeOnComplete: true },
+    });
+  }
+  for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
+  if (Date.now() >= deadline) throw new Error(`adding ${SESSIONS} BullMQ jobs took longer than 3 s`);
+  await awaitArrivals(target, SESSIONS, deadline + 120_000);
+  await ask(worker.child, "stop", "stopped");
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return { ...(await collect(target, deadline)), errors: 0 };
+}
+
+/** The BullMQ worker process: HMAC-SHA256 as Standard Webhooks asks, POSTed with a keep-alive agent. */
+async function bullmqWorker({ prefix, url }) {
+  const agent = new Agent({ keepAlive: true, scheduling: "lifo" });
+  const key = Buffer.from(SECRET.slice("whsec_".length), "base64");
+  const worker = new BullWorker(
+    "webhooks",
+    async (job) => {
+      const { id, type, timestamp, data } = job.data;
+      const body = JSON.stringify({ type, timestamp, data });
+      const seconds = Math.floor(Date.now() / 1000);
+      const signature = createHmac("sha256", key).update(`${id}.${seconds}.${body}`).digest("base64");
+      await new Promise((resolve, reject) => {
+        const outgoing = request(url, {
+          method: "POST",
+          agent,
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            "webhook-id": id,
+            "webhook-timestamp": String(seconds),
+            "webhook-signature": `v1,${signature}`,
+          },
+        });
+        outgoing.on("error", reject);
+        outgoing.on("response", (answer) => {
+          answer.resume();
+          answer.on("end", () => (answer.statusCode >= 200 && answer.statusCode < 300 ? resolve() : reject(new Error(`HTTP ${answer.statusCode}`))));
+        });
+        outgoing.end(body);
+      });
+    },
+    { connection: { url: REDIS_URL }, prefix, concurrency: 100 },
+  );
+  await worker.waitUntilReady();
+  process.send({ ready: true });
+  process.on("message", async (message) => {
+    if (message === "stop") {
+      await worker.close();
+      process.send({ stopped: true }, () => process.exit(0));
+    }
+  });
+}
+
+async function main() {
+  const { child: target, first } = await spawn(["--receiver"]);
+  const url = `http://127.0.0.1:${first.port}/hooks`;
+  const results = [];
+  // BENCH_WEBHOOK_ONLY=redis runs only the scenarios whose name matches (case-insensitive).
+  const only = process.env.BENCH_WEBHOOK_ONLY ? new RegExp(process.env.BENCH_WEBHOOK_ONLY, "i") : null;
+  const run = async (name, scenario) => {
+    if (only && !only.test(name)) return;
+    try {
+      const result = await scenario();
+      results.push({ name, ...result });
+      console.log(
+        `webhooks, ${name}: ${formatCount(result.delivered)} of ${formatCount(SESSIONS)} delivered; deadline → arrival p50 ${result.p50} ms, ` +
+          `p99 ${result.p99} ms, last ${result.last} ms; ${formatCount(result.perSecond)} events/s; ${result.duplicates} delivered twice; ${result.errors} worker errors`,
+      );
+    } catch (error) {
+      console.log(`webhooks, ${name}: failed (${error.message})`);
+      results.push({ name, failed: true });
+    }
+  };
+
+  const redisPrefix = () => ({ kind: "redis", prefix: `bench-hooks-${randomUUID().slice(0, 8)}` });
+  const admin = new pg.Pool({ connectionString: PG_URL, max: 1, connectionTimeoutMillis: 3000 });
+  const schemas = [];
+  const pgSchema = async () => {
+    const schema = `bench_hooks_${randomUUID().slice(0, 8)}`;
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    schemas.push(schema);
+    return { kind: "postgres", schema };
+  };
+
+  await run("BullMQ 6, one worker process", () => bullmqScenario(target, url));
+  await run("memory store, one instance", () => memoryScenario(target, url));
+  const redisSpecs = [redisPrefix(), redisPrefix()];
+  await run("Redis, one instance", () => sharedScenario(target, url, redisSpecs[0], 1));
+  await run("Redis, two instances", () => sharedScenario(target, url, redisSpecs[1], 2));
+  await run("PostgreSQL, one instance", async () => sharedScenario(target, url, await pgSchema(), 1));
+  await run("PostgreSQL, two instances", async () => sharedScenario(target, url, await pgSchema(), 2));
+
+  // Clean up: the Redis prefixes and the PostgreSQL schemas of the run.
+  for (const schema of schemas) await admin.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
+  await admin.end();
+  const cleanup = openRedisStore(REDIS_URL, { prefix: "cleanup" });
+  for (const spec of redisSpecs) {
+    let cursor = "0";
+    do {
+      const [nextCursor, keys] = await cleanup.client.scan(cursor, "MATCH", `*${spec.prefix}*`, "COUNT", 1000);
+      cursor = nextCursor;
+      if (keys.length > 0) await cleanup.client.unlink(...keys);
+    } while (cursor !== "0");
+  }
+  await cleanup.close();
+  target.kill();
+
+  const bull = results.find((result) => result.name.startsWith("BullMQ"));
+  const ratio = (ours, theirs, higherIsBetter) => {
+    if (!bull || bull.failed || !Number.isFinite(ours) || !Number.isFinite(theirs)) return "";
+    const value = higherIsBetter ? ours / theirs : theirs / ours;
+    return `, ${value.toFixed(2)}× BullMQ's`;
+  };
+  const rows = [];
+  for (const result of results) {
+    if (result.failed) {
+      rows.push({ benchmark: `webhooks, ${result.name}`, figure: "failed", goal: "", met: false });
+      continue;
+    }
+    const ours = !result.name.startsWith("BullMQ");
+    const single = result.name.endsWith("one instance");
+    rows.push({
+      benchmark: `webhooks, ${result.name}: deadline → arrival p50 / p99 (${formatCount(SESSIONS)} due at once)`,
+      figure: `${result.p50} / ${result.p99} ms${ours ? ratio(result.p99, bull?.p99, false) : ""}`,
+      goal: ours && single ? "p99 ≤ 2,000 ms" : "",
+      met: !ours || !single || result.p99 <= 2000,
+    });
+    const twoOf = results.find((other) => other.name === result.name.replace("two instances", "one instance"));
+    rows.push({
+      benchmark: `webhooks, ${result.name}: events delivered per second${result.duplicates ? `, ${result.duplicates} twice` : ""}`,
+      figure: `${formatCount(result.perSecond)} /s${ours ? ratio(result.perSecond, bull?.perSecond, true) : ""}`,
+      goal: !ours ? "" : single ? "≥ 5,000 /s" : "more than one instance, none twice",
+      met: !ours || (single ? result.perSecond >= 5000 : result.perSecond > (twoOf?.perSecond ?? 0) && result.duplicates === 0),
+    });
+  }
+  report(rows);
+}
+
+// Last, so every function and constant above is defined before a role runs.
+const role = process.argv[2];
+if (role === "--receiver") receiver();
+else if (role === "--instance") await instance(JSON.parse(process.argv[3]));
+else if (role === "--bullmq-worker") await bullmqWorker(JSON.parse(process.argv[3]));
+else await main();

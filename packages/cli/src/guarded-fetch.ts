@@ -1,17 +1,15 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from "node:dns";
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { classifyAddress, type FetchFunction } from "@agent-sessions/core";
-
-/** How much of a receiver's answer is read; the status is what counts, the body is dropped. */
-const MAX_ANSWER_BYTES = 64 * 1024;
+import { WebhookClient } from "./webhook-client.js";
 
 /** Resolves a host name to every address it has, as `dns.lookup` with `all: true` does. */
 export type LookupAll = (hostname: string, options: LookupAllOptions) => Promise<LookupAddress[]>;
 
-/** What the guarded fetch checks against, for tests; by default the system resolver and `classifyAddress`. */
+/** What the guarded fetch checks against; by default the system resolver and `classifyAddress`. */
 export interface GuardedFetchOptions {
+  /** Connects to any address, loopback and private networks too (tests, local development); the checks below are skipped. Default: false. */
+  readonly allowPrivateAddresses?: boolean;
   /** Why an address must not be connected to (`"a special-purpose address (loopback)"`), or null when it may. */
   readonly refusal?: (address: string) => string | null;
   /** The resolver the connection uses. */
@@ -31,19 +29,21 @@ const systemLookup: LookupAll = (hostname, options) =>
   });
 
 /**
- * The `fetch` `serve` sends webhooks with when private targets are refused. The engine checks a
+ * The `fetch` `serve` sends webhooks with: node:http with keep-alive, several times cheaper per
+ * request than the global fetch, which an engine on Node can take too:
+ * `createEngine({ store, fetch: createGuardedFetch() })`. Private targets are refused unless
+ * `allowPrivateAddresses`: the engine checks a
  * target's name before each delivery, but a name can resolve to a public address for that check
  * and to a special-purpose one a moment later for the request (DNS rebinding). Here the check
  * happens inside the connection's own lookup, so the address connected to is the address checked.
  * Redirects are never followed, as the engine asks.
  */
 export function createGuardedFetch(options: GuardedFetchOptions = {}): FetchFunction {
-  const refusal = options.refusal ?? specialPurposeRefusal;
+  const refusal = options.allowPrivateAddresses === true ? () => null : (options.refusal ?? specialPurposeRefusal);
   const lookup = checkedLookup(options.lookup ?? systemLookup, refusal);
-  // Its own agents, as the global ones are configured: the global pool would hand it sockets that
-  // other code connected without this lookup, and so to addresses nobody checked.
-  const pooling = { keepAlive: true, scheduling: "lifo", timeout: 5000, lookup } as const;
-  const agents = { http: new HttpAgent(pooling), https: new HttpsAgent(pooling) };
+  // Its own pool of connections: a shared one would hand it sockets that other code connected
+  // without this lookup, and so to addresses nobody checked.
+  const client = new WebhookClient({ lookup });
   return (input, init = {}) => {
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
     if (url.protocol !== "http:" && url.protocol !== "https:") {
@@ -52,31 +52,21 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): FetchFunc
     // An IP address is connected to without a lookup, so it is judged here.
     const literal = classifyAddress(url.hostname) === null ? null : refusal(url.hostname);
     if (literal !== null) return Promise.reject(new Error(`refused: ${url.hostname} is ${literal}`));
-    const headers = new Headers(init.headers);
     const body = typeof init.body === "string" ? init.body : init.body == null ? "" : null;
     if (body === null) return Promise.reject(new TypeError("the guarded fetch sends text bodies only"));
-    headers.set("content-length", String(Buffer.byteLength(body)));
-
-    return new Promise<Response>((resolve, reject) => {
-      const secure = url.protocol === "https:";
-      const outgoing = (secure ? httpsRequest : httpRequest)(url, {
-        method: init.method ?? "GET",
-        headers: Object.fromEntries(headers),
-        agent: secure ? agents.https : agents.http,
-        lookup,
-        ...(init.signal ? { signal: init.signal } : {}),
-      });
-      outgoing.on("error", reject);
-      outgoing.on("response", (incoming) => {
-        readAnswer(incoming).then((text) => {
-          // A Response takes statuses 200–599 only; anything else is no answer a receiver gives.
-          const status = incoming.statusCode !== undefined && incoming.statusCode >= 200 && incoming.statusCode <= 599 ? incoming.statusCode : 502;
-          resolve(new Response(nullBodyStatus(status) ? null : text, { status, headers: answerHeaders(incoming) }));
-        }, reject);
-      });
-      outgoing.end(body);
-    });
+    if ((init.method ?? "POST").toUpperCase() !== "POST") return Promise.reject(new TypeError("the guarded fetch sends POST requests only"));
+    return client.post(url, headerEntries(init.headers), body, init.signal ?? undefined).then(
+      // A Response takes statuses 200–599 only; anything else is no answer a receiver gives.
+      (status) => new Response(null, { status: status >= 200 && status <= 599 ? status : 502 }),
+    );
   };
+}
+
+/** The request's headers as name and value pairs, from any form `fetch` takes. */
+function headerEntries(headers: HeadersInit | undefined): Iterable<[string, string]> {
+  if (headers === undefined) return [];
+  if (headers instanceof Headers || Array.isArray(headers)) return headers as Iterable<[string, string]>;
+  return Object.entries(headers as Record<string, string>);
 }
 
 /** The connection's lookup: fails for a name with any address `refusal` refuses, else answers as asked. */
@@ -101,29 +91,3 @@ const checkedLookup =
       (error: NodeJS.ErrnoException) => callback(error, "", 0),
     );
   };
-
-function readAnswer(incoming: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    incoming.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
-    });
-    incoming.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    incoming.on("error", reject);
-  });
-}
-
-function answerHeaders(incoming: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(incoming.headers)) {
-    if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
-  }
-  return headers;
-}
-
-function nullBodyStatus(status: number | undefined): boolean {
-  return status === 101 || status === 204 || status === 205 || status === 304;
-}

@@ -3,6 +3,7 @@ import { type WebhookCommand, webhookMachine } from "../machines/webhook.js";
 import type { OutboxEntry } from "../store.js";
 import { targetRefusal } from "../webhooks/addresses.js";
 import { webhookRequest } from "../webhooks/signing.js";
+import type { KeyedLimiter } from "./limiter.js";
 import type { Records } from "./records.js";
 import { TELEMETRY_ATTRIBUTES as A, type Telemetry, type TracedDelivery } from "./telemetry.js";
 import type { DeliveryPayload, TargetPolicy } from "./webhooks.js";
@@ -89,7 +90,7 @@ export class DeliveryLog {
 export async function deliver(
   entry: OutboxEntry,
   now: number,
-  context: { records: Records; settings: DeliverySettings; log: DeliveryLog; owner: string; telemetry?: Telemetry },
+  context: { records: Records; settings: DeliverySettings; log: DeliveryLog; owner: string; endpointSlots: KeyedLimiter; telemetry?: Telemetry },
 ): Promise<void> {
   const { records, settings, log } = context;
   const payload = entry.payload as unknown as DeliveryPayload & Partial<TracedDelivery>;
@@ -100,12 +101,44 @@ export async function deliver(
     return;
   }
 
-  const started = elapsedNow();
   const attempt = entry.attempts + 1;
+  // Only the request takes one of the endpoint's slots (`maxConcurrentPerEndpoint`): logging and
+  // settling the attempt take none, so a slow store never idles a slot.
+  const { statusCode, error, durationMs, span } = await context.endpointSlots.run(endpoint.id, () => {
+    const traceHeaders: Record<string, string> = {};
+    const span = context.telemetry?.deliverySpan(payload, deliveryAttributes(entry, payload, endpoint, attempt), traceHeaders) ?? null;
+    return send(endpoint, payload, settings, traceHeaders).then((sent) => ({ ...sent, span }));
+  });
+
+  const final = error !== null && attempt > settings.retrySchedule.length;
+  const retryAt = error === null || final ? null : Math.max(now, settings.clock()) + settings.retrySchedule[attempt - 1]!;
+  const outcome = error === null ? "succeeded" : final ? "failed" : "retrying";
+  context.telemetry?.delivered(span, outcome, statusCode, error, durationMs);
+  await log.append(entry.orgId, endpoint.id, {
+    deliveryId: entry.id,
+    eventId: payload.event_id,
+    eventType: payload.type,
+    attempt,
+    outcome,
+    statusCode,
+    error,
+    durationMs,
+    at: settings.clock(),
+    nextAttemptAt: retryAt,
+  });
+  await records.store.settleOutbox(entry.id, context.owner, retryAt === null ? {} : { retryAt, error: error! });
+}
+
+/** One signed POST of a delivery: the receiver's status, or why there is none, and how long it took. */
+async function send(
+  endpoint: WebhookEndpoint,
+  payload: DeliveryPayload,
+  settings: DeliverySettings,
+  traceHeaders: Record<string, string>,
+): Promise<{ statusCode: number | null; error: string | null; durationMs: number }> {
+  const started = elapsedNow();
   let statusCode: number | null = null;
   let error: string | null = null;
-  const traceHeaders: Record<string, string> = {};
-  const span = context.telemetry?.deliverySpan(payload, deliveryAttributes(entry, payload, endpoint, attempt), traceHeaders) ?? null;
   try {
     const url = new URL(endpoint.url);
     const refusal = settings.allowPrivateAddresses ? null : await targetRefusal(url.hostname, settings.resolveHost, "delivery");
@@ -138,25 +171,7 @@ export async function deliver(
   } catch (caught) {
     error = describeFailure(caught, settings.timeoutMs);
   }
-
-  const final = error !== null && attempt > settings.retrySchedule.length;
-  const retryAt = error === null || final ? null : Math.max(now, settings.clock()) + settings.retrySchedule[attempt - 1]!;
-  const outcome = error === null ? "succeeded" : final ? "failed" : "retrying";
-  const durationMs = Math.max(0, Math.round(elapsedNow() - started));
-  context.telemetry?.delivered(span, outcome, statusCode, error, durationMs);
-  await log.append(entry.orgId, endpoint.id, {
-    deliveryId: entry.id,
-    eventId: payload.event_id,
-    eventType: payload.type,
-    attempt,
-    outcome,
-    statusCode,
-    error,
-    durationMs,
-    at: settings.clock(),
-    nextAttemptAt: retryAt,
-  });
-  await records.store.settleOutbox(entry.id, context.owner, retryAt === null ? {} : { retryAt, error: error! });
+  return { statusCode, error, durationMs: Math.max(0, Math.round(elapsedNow() - started)) };
 }
 
 /** What a delivery span tells of its attempt; a function, so nothing is built when no span records. */

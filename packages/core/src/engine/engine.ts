@@ -275,11 +275,10 @@ export function createEngine(options: EngineOptions): Engine {
       return machine ? records.settle(claim.orgId, claim.kind as RecordKind, claim.id, machine, now) : 0;
     },
     topics: {
-      // A batch sends its deliveries together, but never more than a few at once to one receiver.
+      // A batch sends its deliveries together, but never more than a few requests at once to one
+      // receiver; logging and settling an attempt take no slot, so a slow store never idles one.
       [DELIVERY_TOPIC]: (entry, now) =>
-        perEndpoint.run(String(entry.payload.webhook_id), () =>
-          deliver(entry, now, { records, settings: deliverySettings, log, owner: instanceId, telemetry }),
-        ),
+        deliver(entry, now, { records, settings: deliverySettings, log, owner: instanceId, endpointSlots: perEndpoint, telemetry }),
       [ACTION_TOPIC]: (entry, now) => runAction(entry, now, { records, threads, settings: actionSettings, owner: instanceId }),
     },
   });
