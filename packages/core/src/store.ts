@@ -93,6 +93,12 @@ export interface DueClaim {
   readonly kind: RecordKind;
   readonly dueAt: number;
   readonly leaseUntil: number;
+  /**
+   * The record as it was when it was claimed, from a store that reads it in the claim's own step:
+   * the worker then settles it without reading it again. Optional; the settling write is a
+   * compare-and-set either way, so a record changed since is read afresh.
+   */
+  readonly record?: StoredRecord;
 }
 
 /** Options of the two claim operations. */

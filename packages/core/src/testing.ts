@@ -295,6 +295,18 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         expect(claims[0]).toMatchObject({ orgId: org, kind: "workflow", dueAt: T0 + 1000, leaseUntil: T0 + 35_000 });
       });
 
+      it("hands out, with a claim that carries its record, the record as it is stored", async () => {
+        const stored = await seed(store, { orgId: org, dueAt: T0 });
+        const moved = await seed(store, { orgId: org, dueAt: T0 });
+        expect(await store.compareAndSet(next(moved, { dueAt: T0 + 1 }, ["session.extended"]))).toBe(true);
+        const claims = await store.claimDue({ now: T0 + 5000, limit: 10, leaseMs: 30_000, owner: "a" });
+        for (const claim of claims) {
+          if (claim.record === undefined) continue; // optional: such a store's worker reads the record itself
+          expect(claim.record, claim.id).toEqual(await store.get(org, claim.id));
+        }
+        expect(claims.map((claim) => claim.id).sort()).toEqual([stored.id, moved.id].sort());
+      });
+
       it(`never lets two of ${racers} concurrent claimers hold one deadline`, async () => {
         const due = await concurrently(30, (i) => seed(store, { orgId: org, dueAt: T0 + i }));
         const claims = await concurrently(racers, (index) => store.claimDue({ now: T0 + 1000, limit: 3, leaseMs: 60_000, owner: `worker-${index}` }));

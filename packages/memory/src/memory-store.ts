@@ -205,7 +205,7 @@ export class MemoryStore implements Store {
       slot.leaseUntil = options.now + options.leaseMs;
       slot.generation++;
       this.due.push(slot, slot.leaseUntil);
-      return { orgId: slot.orgId, id: slot.id, kind: slot.kind, dueAt: slot.dueAt!, leaseUntil: slot.leaseUntil };
+      return { orgId: slot.orgId, id: slot.id, kind: slot.kind, dueAt: slot.dueAt!, leaseUntil: slot.leaseUntil, record: toRecord(slot) };
     });
   }
 

@@ -168,8 +168,10 @@ export class RedisStore implements Store {
       take: async (bucket, count) => {
         const flat = (await this.scripts.claimDue([`${bucket}due`], [bucket, options.now, count, leaseUntil])) as string[];
         const claims: DueClaim[] = [];
-        for (let i = 0; i < flat.length; i += 4) {
-          claims.push({ orgId: flat[i]!, id: flat[i + 1]!, kind: flat[i + 2] as RecordKind, dueAt: Number(flat[i + 3]), leaseUntil });
+        for (let i = 0; i < flat.length; i += 5) {
+          // The record comes with its claim, read in the same step: the worker settles it without another read.
+          const record = JSON.parse(flat[i + 4]!) as StoredRecord;
+          claims.push({ orgId: flat[i]!, id: flat[i + 1]!, kind: flat[i + 2] as RecordKind, dueAt: Number(flat[i + 3]), leaseUntil, record });
         }
         return claims;
       },

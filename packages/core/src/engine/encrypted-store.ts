@@ -85,6 +85,11 @@ export function encryptStore(store: Store, codec: Codec): Store {
     },
     timeline: async (orgId, id, options) => Promise.all((await store.timeline(orgId, id, options)).map(openEvent)),
     claimOutbox: async (options) => Promise.all((await store.claimOutbox(options)).map(openEntry)),
+    // A claim may carry its record (see `DueClaim.record`): opened like any read.
+    claimDue: async (options) =>
+      Promise.all(
+        (await store.claimDue(options)).map(async (claim) => (claim.record ? { ...claim, record: await openRecord(claim.record) } : claim)),
+      ),
   };
   if (typeof store.getUnscoped === "function") {
     own.getUnscoped = async (id) => orNull(openRecord, await store.getUnscoped!(id));

@@ -272,7 +272,7 @@ export function createEngine(options: EngineOptions): Engine {
     round: () => telemetry.round(),
     async settle(claim, now) {
       const machine = kindOf(claim.kind as RecordKind).machine;
-      return machine ? records.settle(claim.orgId, claim.kind as RecordKind, claim.id, machine, now) : 0;
+      return machine ? records.settle(claim.orgId, claim.kind as RecordKind, claim.id, machine, now, claim.record) : 0;
     },
     topics: {
       // A batch sends its deliveries together, but never more than a few requests at once to one

@@ -297,10 +297,11 @@ export class Records {
   }
 
   /** Persists what time alone did to a record by `now`, once; returns the events it wrote. */
-  async settle<S>(orgId: string, kind: RecordKind, id: string, machine: Machine<S, unknown>, now: number): Promise<number> {
+  async settle<S>(orgId: string, kind: RecordKind, id: string, machine: Machine<S, unknown>, now: number, claimed?: StoredRecord): Promise<number> {
     for (let attempt = 0; attempt <= this.context.maxRetries; attempt++) {
       if (attempt > 0) this.context.conflicted?.(kind);
-      const record = await this.context.store.get(orgId, id);
+      // The record a claim handed out saves the first read; a write lost since reads it afresh.
+      const record = attempt === 0 && claimed?.id === id && claimed.orgId === orgId ? claimed : await this.context.store.get(orgId, id);
       if (!record || record.kind !== kind) return 0;
       const settled = machine.settle(record.data as S, now);
       if (settled.events.length === 0) return 0;

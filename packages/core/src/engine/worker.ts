@@ -1,4 +1,4 @@
-import type { OutboxEntry, Store } from "../store.js";
+import type { DueClaim, OutboxEntry, Store } from "../store.js";
 
 /** What one `tick` did. */
 export interface TickResult {
@@ -39,7 +39,7 @@ export interface WorkerParts {
   readonly owner: string;
   readonly clock: () => number;
   /** Persists what time did to one claimed record; returns the events written. */
-  readonly settle: (claim: { orgId: string; id: string; kind: string }, now: number) => Promise<number>;
+  readonly settle: (claim: DueClaim, now: number) => Promise<number>;
   /** Handlers of outbox topics, each given a claimed message it must settle. */
   readonly topics: Readonly<Record<string, (entry: OutboxEntry, now: number) => Promise<void>>>;
   /** Told of work that failed; its claim runs out and the work is retried elsewhere or later. */

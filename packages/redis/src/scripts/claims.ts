@@ -8,7 +8,7 @@
 /**
  * Leases up to ARGV[3] due records of one bucket, earliest first.
  * KEYS: 1 due queue. ARGV: 1 bucket base, 2 now, 3 limit, 4 lease end.
- * Answers a flat array: org, id, kind, dueAt for each claim.
+ * Answers a flat array: org, id, kind, dueAt and the record JSON for each claim.
  */
 export const CLAIM_DUE_SCRIPT = /* lua */ `
 local due, bucket, lease_until = KEYS[1], ARGV[1], ARGV[4]
@@ -17,13 +17,14 @@ local claims = {}
 for _, member in ipairs(members) do
   local colon = string.find(member, ':', 1, true)
   local org, id = string.sub(member, 1, colon - 1), string.sub(member, colon + 1)
-  local fields = redis.call('HMGET', bucket .. 'o:' .. org .. ':r:' .. id, 'k', 'd')
+  local fields = redis.call('HMGET', bucket .. 'o:' .. org .. ':r:' .. id, 'k', 'd', 'j')
   if fields[1] and fields[2] and fields[2] ~= '' then
     redis.call('ZADD', due, lease_until, member)
     claims[#claims + 1] = org
     claims[#claims + 1] = id
     claims[#claims + 1] = fields[1]
     claims[#claims + 1] = fields[2]
+    claims[#claims + 1] = fields[3]
   else
     redis.call('ZREM', due, member) -- the record is gone (retention): forget its deadline
   end
