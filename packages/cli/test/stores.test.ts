@@ -178,7 +178,7 @@ describe("agent-sessions migrate", () => {
     expect(first).toMatchObject({ code: 0, stderr: "" });
     expect(first.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db from schema version 0 to 3 (applied 1, 2, 3)");
     const again = await run(["migrate", "--store", "sqlite:./app.db"], {}, { cwd });
-    expect(again.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db is at schema version 3; nothing to do");
+    expect(again.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db is at schema version 4; nothing to do");
 
     // serve finds the schema current and starts on it.
     const served = await serve(["--port", "0", "--api-key", `org:${key}`, "--store", "sqlite:./app.db"], {}, { cwd });

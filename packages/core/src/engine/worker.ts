@@ -10,6 +10,8 @@ export interface TickResult {
   readonly deliveries: number;
   /** Action executor runs made. */
   readonly actions: number;
+  /** Terminal records removed by retention (0 without `retention`). */
+  readonly purged: number;
 }
 
 /** Options of one round of work: `tick`, and each round of `start`. */
@@ -44,6 +46,8 @@ export interface WorkerParts {
   readonly topics: Readonly<Record<string, (entry: OutboxEntry, now: number) => Promise<void>>>;
   /** Told of work that failed; its claim runs out and the work is retried elsewhere or later. */
   readonly report: (error: unknown) => void;
+  /** Removes one bounded batch of expired terminal records of each kind; returns how many. */
+  readonly purge?: (now: number) => Promise<number>;
 }
 
 /**
@@ -121,7 +125,9 @@ export class Worker {
       }
     }
     await runningAtMost(0);
-    return { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0 };
+    // Retention last, one batch a kind: a backlog of old records drains over rounds, never holding one up.
+    const purged = this.parts.purge ? await this.parts.purge(now).catch(this.failed) : 0;
+    return { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0, purged };
   }
 
   /** Starts the rounds; a second call while running changes nothing. */

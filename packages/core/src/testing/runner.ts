@@ -57,6 +57,13 @@ export interface StoreSuiteOptions {
    * test's store must declare exactly these.
    */
   readonly capabilities?: StoreCapabilities;
+  /**
+   * Every row or key the store holds, each as one string (a table's row as JSON with its table's
+   * name, a Redis key with one member, field or item): the suites that must prove something is
+   * gone from storage, or stored as they expect (the purge block), read it. Without it those
+   * checks go through the Store's reads alone.
+   */
+  readonly rawDump?: (store: Store) => Promise<string[]>;
 }
 
 /** Removes a store as the options say. */
