@@ -107,6 +107,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     webhooks: { allowPrivateAddresses: options.allowPrivateWebhooks === true, resolveHost },
     ...(options.allowPrivateWebhooks === true ? {} : { fetch: createGuardedFetch() }),
     onWorkerError: start.onTickError ?? ((error: unknown) => console.error("agent-sessions: background work failed", error)),
+    ...(options.retainMs === undefined ? {} : { retention: { terminalAfter: options.retainMs } }),
   });
   const devKey = options.apiKeys.length === 0;
   const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;

@@ -176,7 +176,7 @@ describe("agent-sessions migrate", () => {
     const cwd = tempDir();
     const first = await run(["migrate", "--store", "sqlite:./app.db"], {}, { cwd });
     expect(first).toMatchObject({ code: 0, stderr: "" });
-    expect(first.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db from schema version 0 to 3 (applied 1, 2, 3)");
+    expect(first.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db from schema version 0 to 4 (applied 1, 2, 3, 4)");
     const again = await run(["migrate", "--store", "sqlite:./app.db"], {}, { cwd });
     expect(again.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db is at schema version 4; nothing to do");
 
@@ -200,7 +200,7 @@ describe("agent-sessions migrate", () => {
       await other.close();
     }
     await stop(served.started);
-    expect(served.started.output().stderr).toContain("agent-sessions: not ready: the schema is at version 99; this release needs 3");
+    expect(served.started.output().stderr).toContain("agent-sessions: not ready: the schema is at version 99; this release needs 4");
   });
 
   it("says a store without a schema needs nothing, and prints its help", async () => {
