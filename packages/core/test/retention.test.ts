@@ -67,11 +67,12 @@ describe("createEngine({ retention })", () => {
     const recent = await engine.workflows.create(ORG, { name: "recent" });
     await engine.workflows.complete(ORG, recent.id);
 
-    // Not yet 30 days: nothing goes.
-    expect(await engine.tick(T0 + 30 * DAY - 1)).toMatchObject({ purged: 0 });
+    // Not yet 30 days: nothing goes, and the worker looks again a minute later.
+    expect(await engine.tick(T0 + 30 * DAY - 60_000)).toMatchObject({ purged: 0 });
     clock.now = T0 + 30 * DAY + 1;
     // One batch of each kind: two of the three workflows, the thread, the endpoint.
     expect(await engine.tick()).toMatchObject({ purged: 4 });
+    // A full batch of workflows: the next round goes on at once.
     expect(await engine.tick()).toMatchObject({ purged: 1 });
     expect(await engine.tick()).toMatchObject({ purged: 0 });
     for (const id of [...done, thread.id, hook.id]) await expect(engine.records.get(ORG, id)).rejects.toThrow(NotFoundError);
@@ -80,6 +81,15 @@ describe("createEngine({ retention })", () => {
     expect(store.size).toBe(2);
     // A day later the recent one has had its 30 days too.
     expect(await engine.tick(T0 + 31 * DAY + 1)).toMatchObject({ purged: 1 });
+  });
+
+  it("looks again a minute after a round that left nothing behind, not every round", async () => {
+    const { engine } = setup({ terminalAfter: "1m" });
+    const workflow = await engine.workflows.create(ORG, { name: "short" });
+    await engine.workflows.complete(ORG, workflow.id);
+    expect(await engine.tick(T0 + 30_000)).toMatchObject({ purged: 0 }); // not a minute old yet
+    expect(await engine.tick(T0 + 70_000)).toMatchObject({ purged: 0 }); // old enough, but the worker waits
+    expect(await engine.tick(T0 + 90_000)).toMatchObject({ purged: 1 });
   });
 
   it("purges nothing in the worker without retention", async () => {

@@ -255,7 +255,7 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * Visits every record of the kind (a memory store is small), oldest last write first, and
+   * Visits the records of the kind in organizations that have some in those statuses, oldest last write first, and
    * removes the matching ones with their events, aliases, idempotency entries and waiting outbox
    * messages in one synchronous step. The cursor is the last visited record's `updatedAt:id`.
    */
@@ -264,10 +264,16 @@ export class MemoryStore implements Store {
     const after = options.cursor === undefined ? null : parseCursor(options.cursor);
     const statuses = new Set(options.statuses);
     const matching: Slot[] = [];
-    for (const slot of this.records.values()) {
-      if (slot.kind !== options.kind || !statuses.has(slot.status) || slot.updatedAt >= options.before || slot.dueAt !== null) continue;
-      if (after && (slot.updatedAt < after.at || (slot.updatedAt === after.at && slot.id <= after.id))) continue;
-      matching.push(slot);
+    for (const kinds of this.indexes.values()) {
+      const index = kinds.get(options.kind);
+      // An organization with none of the kind in those statuses costs a few counts, not a visit of its records.
+      if (!index || options.statuses.every((status) => index.count(status) === 0)) continue;
+      for (const id of index.ids) {
+        const slot = this.records.get(id)!;
+        if (!statuses.has(slot.status) || slot.updatedAt >= options.before || slot.dueAt !== null) continue;
+        if (after && (slot.updatedAt < after.at || (slot.updatedAt === after.at && slot.id <= after.id))) continue;
+        matching.push(slot);
+      }
     }
     matching.sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const batch = matching.slice(0, options.limit);

@@ -12,7 +12,11 @@ export interface RetentionOptions {
    * timeline, aliases, idempotency entries, delivery log and waiting outbox messages.
    */
   readonly terminalAfter: string | number;
-  /** How many records of each kind one worker round removes at most. Default: 100. */
+  /**
+   * How many records of each kind one worker round removes at most. Default: 100. A round that
+   * removed a full batch of some kind is followed by another at the next round; otherwise the
+   * worker looks again a minute later, so an idle store is not asked every second.
+   */
   readonly batch?: number;
 }
 
@@ -41,6 +45,9 @@ export interface PurgeReport {
 export const PURGEABLE_KINDS: readonly { readonly kind: RecordKind; readonly statuses: readonly string[] }[] = RECORD_KINDS.filter(
   (kind) => KINDS[kind].terminal.length > 0,
 ).map((kind) => ({ kind, statuses: KINDS[kind].terminal as readonly string[] }));
+
+/** How long the worker waits before looking again when its last round left nothing behind. */
+const IDLE_MS = 60_000;
 
 const ZERO: PurgeCounts = { records: 0, events: 0, aliases: 0, idempotency: 0, outbox: 0 };
 const DEFAULT_BATCH = 100;
@@ -72,6 +79,8 @@ export class Retention {
   /** Milliseconds a terminal record is kept, or `null` when the engine has no retention (the worker then purges nothing). */
   readonly terminalAfterMs: number | null;
   readonly batch: number;
+  /** The worker's next look: now again after a full batch, a minute on otherwise. */
+  private nextRoundAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: Store,
@@ -85,14 +94,21 @@ export class Retention {
     this.batch = batchSize(options?.batch, "retention.batch");
   }
 
-  /** One worker round's share: at most one batch of each kind, so a round stays short. Returns the records removed. */
+  /**
+   * One worker round's share: at most one batch of each kind, so a round stays short, and none
+   * within a minute of a round that left nothing behind. Returns the records removed.
+   */
   async round(now: number): Promise<number> {
-    if (this.terminalAfterMs === null) return 0;
+    if (this.terminalAfterMs === null || now < this.nextRoundAt) return 0;
+    this.nextRoundAt = now + IDLE_MS; // also while this round runs, and after one that failed
     let removed = 0;
+    let backlog = false;
     for (const { kind, statuses } of PURGEABLE_KINDS) {
       const result = await this.store.purge({ kind, statuses, before: now - this.terminalAfterMs, limit: this.batch });
       removed += result.records;
+      backlog ||= result.nextCursor !== null;
     }
+    if (backlog) this.nextRoundAt = now;
     return removed;
   }
 
