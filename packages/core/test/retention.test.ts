@@ -40,7 +40,13 @@ describe("parseDuration", () => {
 function setup(retention?: { terminalAfter: string | number; batch?: number }) {
   const clock = { now: T0 };
   const store = new MemoryStore();
-  const engine = createEngine({ store, clock: () => clock.now, ...(retention ? { retention } : {}), webhooks: { allowPrivateAddresses: true } });
+  const engine = createEngine({
+    store,
+    clock: () => clock.now,
+    ...(retention ? { retention } : {}),
+    webhooks: { allowPrivateAddresses: true },
+    fetch: async () => new Response(null, { status: 204 }),
+  });
   return { engine, clock, store };
 }
 
@@ -116,8 +122,10 @@ describe("engine.purge", () => {
     const dry = await engine.purge({ olderThan: "7d", dryRun: true, batch: 1 });
     expect(dry).toMatchObject({ dryRun: true, before: T0 + 3 * DAY });
     expect(dry.removed).toMatchObject({ records: 2, aliases: 1 });
-    expect(dry.removed.deliveries).toBe(dry.byKind.webhook?.events);
-    expect(dry.removed.events).toBe((dry.byKind.workflow?.events ?? 0) + dry.removed.deliveries);
+    // The endpoint's timeline: webhook.created and webhook.deleted, no delivery attempt.
+    expect(dry.byKind.webhook).toMatchObject({ records: 1, events: 2 });
+    expect(dry.removed.deliveries).toBe(0);
+    expect(dry.removed.events).toBe((dry.byKind.workflow?.events ?? 0) + 2);
     expect(Object.keys(dry.byKind).sort()).toEqual(["webhook", "workflow"]);
     expect((await engine.workflows.get(ORG, workflow.id)).status).toBe("completed");
 
@@ -127,6 +135,20 @@ describe("engine.purge", () => {
     await expect(engine.workflows.get(ORG, workflow.id)).rejects.toThrow(NotFoundError);
     expect((await engine.threads.get(ORG, kept.id)).status).toBe("active");
     expect((await engine.purge({ olderThan: "7d" })).removed.records).toBe(0);
+  });
+
+  it("counts a deleted endpoint's delivery attempts as its delivery log", async () => {
+    const { engine, clock } = setup();
+    const hook = await engine.webhooks.create(ORG, { url: "http://127.0.0.1:9/hook", events: ["*"] });
+    const workflow = await engine.workflows.create(ORG, { name: "delivered" });
+    expect(await engine.tick()).toMatchObject({ deliveries: 1 });
+    await engine.webhooks.delete(ORG, hook.id);
+    clock.now = T0 + 2 * DAY;
+    const report = await engine.purge({ olderThan: "1d" });
+    expect(report.byKind.webhook).toMatchObject({ records: 1, events: 3 });
+    expect(report.removed.deliveries).toBe(1);
+    // The session whose event was delivered is live: it stays.
+    expect((await engine.workflows.get(ORG, workflow.id)).status).toBe("active");
   });
 
   it("takes the engine's retention as the default, and asks for olderThan without one", async () => {

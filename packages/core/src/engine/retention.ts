@@ -35,7 +35,7 @@ export interface PurgeReport {
   readonly dryRun: boolean;
   /** Records last written before this moment (ms) were candidates. */
   readonly before: number;
-  /** Totals over every kind; `deliveries` are the webhook delivery attempts among `events`. */
+  /** Totals over every kind; `deliveries` are the delivery attempts among `events` (the delivery logs of deleted webhook endpoints). */
   readonly removed: PurgeCounts & { readonly deliveries: number };
   /** The same per kind, for the kinds that had something to remove. */
   readonly byKind: Readonly<Partial<Record<RecordKind, PurgeCounts>>>;
@@ -140,6 +140,9 @@ export class Retention {
       if (counts.records > 0) byKind[kind] = counts;
       removed = add(removed, counts);
     }
-    return { dryRun, before, removed: { ...removed, deliveries: byKind.webhook?.events ?? 0 }, byKind };
+    // A deleted endpoint's timeline is its `webhook.created`, its delivery attempts and its `webhook.deleted`.
+    const webhooks = byKind.webhook ?? ZERO;
+    const deliveries = Math.max(0, webhooks.events - 2 * webhooks.records);
+    return { dryRun, before, removed: { ...removed, deliveries }, byKind };
   }
 }
