@@ -205,6 +205,24 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
       expect(none).toEqual({ records: 0, events: 0, aliases: 0, idempotency: 0, outbox: 0 });
     });
 
+    it("removes each record once when several purges run at once", async () => {
+      const { store, org } = context();
+      const made = await Promise.all(Array.from({ length: 6 }, () => make(store, org, "workflow", "completed", T0)));
+      const purger = async () => {
+        const total = { records: 0, events: 0 };
+        for (;;) {
+          const result = await store.purge({ kind: "workflow", statuses: ["completed"], before: BEFORE, limit: 1 });
+          total.records += result.records;
+          total.events += result.events;
+          if (result.records === 0) return total;
+        }
+      };
+      const totals = await Promise.all([purger(), purger(), purger()]);
+      expect(totals.reduce((sum, total) => sum + total.records, 0)).toBe(made.length);
+      expect(totals.reduce((sum, total) => sum + total.events, 0)).toBe(expected(made).events);
+      for (const { record } of made) expect(await store.get(org, record.id)).toBeNull();
+    });
+
     it("keeps a record whose status is not among the statuses given", async () => {
       const { store, org } = context();
       const made = await make(store, org, "workflow", "completed", T0);
