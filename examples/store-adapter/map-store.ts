@@ -3,6 +3,7 @@
 // `runStoreConformance` (test/conformance.test.ts); the README's "Writing a store adapter" walks
 // through it. A real adapter keeps the same shape and replaces each Map with its database.
 import {
+  assertPurgeOptions,
   assertRecordLimit,
   type ClaimOptions,
   type DueClaim,
@@ -13,6 +14,8 @@ import {
   type ListRecordsQuery,
   type OutboxEntry,
   type OutboxMessage,
+  type PurgeOptions,
+  type PurgeResult,
   type RecordKind,
   type RecordLimit,
   type RecordPage,
@@ -32,6 +35,8 @@ interface Row {
 /** An outbox message with its attempts and lease. */
 interface Queued {
   message: OutboxMessage;
+  /** The record whose write enqueued it: `purge` removes it with that record. */
+  recordId: string;
   attempts: number;
   lastError: string | null;
   leaseOwner: string | null;
@@ -72,7 +77,7 @@ export class MapStore implements Store {
     if (owners.some((owner) => owner !== undefined && owner !== row.record.id)) return false;
     const record = copy(write.record); // every copy before the first change
     const events = copy(write.events);
-    const queued = this.copyOutbox(write.outbox);
+    const queued = this.copyOutbox(record.id, write.outbox);
     row.record = record;
     row.events = row.events.concat(events);
     row.leaseUntil = 0; // a write hands the due deadline back
@@ -154,6 +159,37 @@ export class MapStore implements Store {
     return true;
   }
 
+  /**
+   * Removes up to `limit` matching records (oldest last write first) with their events, aliases
+   * and waiting outbox messages, without an `await` in between; the cursor is the last one's
+   * `updatedAt:id`. This store keeps no idempotency entries, so it removes none.
+   */
+  async purge(options: PurgeOptions): Promise<PurgeResult> {
+    assertPurgeOptions(options);
+    const [at, after] =
+      options.cursor === undefined
+        ? [Number.NEGATIVE_INFINITY, ""]
+        : [Number(options.cursor.split(":")[0]), options.cursor.slice(options.cursor.indexOf(":") + 1)];
+    if (Number.isNaN(at)) throw new InvalidInputError("cursor", "must be the nextCursor of a previous purge");
+    const batch = this.records()
+      .filter((r) => r.kind === options.kind && options.statuses.includes(r.status) && r.dueAt === null && r.updatedAt < options.before)
+      .filter((r) => r.updatedAt > at || (r.updatedAt === at && r.id > after))
+      .sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1))
+      .slice(0, options.limit);
+    const ids = new Set(batch.map((r) => r.id));
+    const aliases = [...this.aliases].filter(([key, id]) => ids.has(id) && key.startsWith(`${this.rows.get(id)!.record.orgId}\u0000`));
+    const outbox = [...this.outbox.values()].filter((q) => ids.has(q.recordId));
+    const events = batch.reduce((sum, r) => sum + this.rows.get(r.id)!.events.length, 0);
+    if (!options.dryRun) {
+      for (const [key] of aliases) this.aliases.delete(key);
+      for (const q of outbox) this.outbox.delete(q.message.id);
+      for (const id of ids) this.rows.delete(id);
+    }
+    const last = batch.at(-1);
+    const nextCursor = last && batch.length === options.limit ? `${last.updatedAt}:${last.id}` : null;
+    return { records: batch.length, events, aliases: aliases.length, idempotency: 0, outbox: outbox.length, nextCursor };
+  }
+
   /** Inserts a record whose id and aliases are free, whole or not at all. */
   private add(write: RecordWrite): InsertResult {
     const { orgId, id } = write.record;
@@ -161,7 +197,7 @@ export class MapStore implements Store {
     const taken = (write.aliases ?? []).find((alias) => this.aliases.has(aliasKey(orgId, alias)));
     if (taken !== undefined) return { ok: false, taken };
     const row: Row = { record: copy(write.record), events: copy(write.events), leaseUntil: 0 };
-    const queued = this.copyOutbox(write.outbox);
+    const queued = this.copyOutbox(id, write.outbox);
     this.rows.set(id, row);
     this.commit(row.record, write.aliases, queued);
     return { ok: true };
@@ -173,8 +209,8 @@ export class MapStore implements Store {
     for (const q of queued) if (!this.outbox.has(q.message.id)) this.outbox.set(q.message.id, q);
   }
 
-  private copyOutbox(messages: readonly OutboxMessage[] = []): Queued[] {
-    return messages.map((message) => ({ message: copy(message), attempts: 0, lastError: null, leaseOwner: null, leaseUntil: 0 }));
+  private copyOutbox(recordId: string, messages: readonly OutboxMessage[] = []): Queued[] {
+    return messages.map((message) => ({ message: copy(message), recordId, attempts: 0, lastError: null, leaseOwner: null, leaseUntil: 0 }));
   }
 
   private records(): StoredRecord[] {

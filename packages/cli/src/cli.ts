@@ -9,10 +9,12 @@ import {
   API_KEYS_ENV,
   parseServeArgs,
   RATE_LIMIT_ENV,
+  RETAIN_ENV,
   type ServeOptions,
   TRUST_PROXY_ENV,
   UsageError,
 } from "./options.js";
+import { runPurge } from "./purge.js";
 import { type RunningServer, startServer } from "./serve.js";
 import { DEFAULT_STORE, describeStore, STORE_ENV, STORE_FORMS } from "./stores.js";
 
@@ -39,6 +41,7 @@ Sessions for AI agents, with humans and with time.
 Commands:
   serve          Run every agent-sessions HTTP endpoint on a port
   migrate        Create or upgrade the tables of an SQL store
+  purge          Remove records terminal for longer than a duration (--older-than 30d [--dry-run])
   forms          Create, list and show forms (create --file form.json)
   sessions       Form sessions: create, extend, get, wait for a submission; list workflow sessions
   threads        Conversation threads: context variables (vars), close
@@ -95,6 +98,10 @@ ${STORE_FORMS.map((form) => `                            ${form}`).join("\n")}
   --log-level <level>     debug, info (the default), warn, error or silent: JSON lines on
                           stderr, one per request at info (hosted-page ids and review tokens
                           masked, no query) and one per background failure at error
+  --retain <duration>     Remove records terminal for longer than this (30d, 12h, 90m), with
+                          their timelines, aliases, idempotency entries, delivery logs and
+                          waiting outbox messages, a batch of each kind every worker round
+                          (default: kept forever; see agent-sessions purge)
   -h, --help              Show this help
 
 Environment:
@@ -104,8 +111,8 @@ Environment:
                           API keys as "orgA:keyA,orgB/ops-bot:keyB", when no --api-key is given
   ${ALLOW_PRIVATE_WEBHOOKS_ENV}=1
                           Same as --allow-private-webhooks
-  ${ALLOWED_HOSTS_ENV}, ${RATE_LIMIT_ENV}, ${TRUST_PROXY_ENV}
-                          Same as --allowed-hosts, --rate-limit, --trust-proxy
+  ${ALLOWED_HOSTS_ENV}, ${RATE_LIMIT_ENV}, ${TRUST_PROXY_ENV}, ${RETAIN_ENV}
+                          Same as --allowed-hosts, --rate-limit, --trust-proxy, --retain
   ${ENCRYPTION_KEY_FILE_ENV}
                           Same as --encryption-key-file, when it is not given
   ${LOG_LEVEL_ENV}
@@ -149,6 +156,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       }
       case "migrate":
         return await runMigrate(rest, io);
+      case "purge":
+        return await runPurge(rest, io);
       case "forms":
       case "sessions":
       case "threads":
@@ -160,12 +169,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         throw new UsageError(
           command.startsWith("-")
             ? `unknown option '${command}'`
-            : `unknown command '${command}'; the commands are: serve, migrate, ${Object.keys(COMMAND_GROUPS).join(", ")}`,
+            : `unknown command '${command}'; the commands are: serve, migrate, purge, ${Object.keys(COMMAND_GROUPS).join(", ")}`,
         );
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      const where = command === "serve" || command === "migrate" ? `agent-sessions ${command}` : "agent-sessions";
+      const where = command === "serve" || command === "migrate" || command === "purge" ? `agent-sessions ${command}` : "agent-sessions";
       io.err(`${where}: ${error.message} (see '${where} --help')\n`);
       return 2;
     }
@@ -231,12 +240,26 @@ function banner(server: RunningServer, options: ServeOptions): string {
   const keys = options.encryptionKeys ?? [];
   if (keys.length > 0)
     lines.push(`Encryption at rest: on, with key ${keys[0]!.id}${keys.length > 1 ? ` (and ${keys.length - 1} older for reading)` : ""}`);
+  if (options.retainMs !== undefined) lines.push(`Retention: records terminal for longer than ${duration(options.retainMs)} are removed`);
   lines.push(
     "Try it:",
     `  curl -s -X POST ${server.url}/api/v1/sessions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" -d '{"name":"user-signup-flow"}'`,
     "Press Ctrl-C to stop.",
   );
   return `${lines.join("\n")}\n`;
+}
+
+/** Milliseconds in the largest whole unit, as `--retain` takes them: 30d, 12h, 90m, 45s. */
+function duration(ms: number): string {
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 function version(): string {

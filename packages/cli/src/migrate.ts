@@ -1,7 +1,6 @@
-import { parseArgs } from "node:util";
 import type { CliIo } from "./cli.js";
-import { UsageError } from "./errors.js";
-import { DEFAULT_STORE, describeStore, parseStoreSpec, STORE_ENV, STORE_FORMS } from "./stores.js";
+import { parseFlags } from "./errors.js";
+import { DEFAULT_STORE, describeStore, STORE_ENV, STORE_FORMS, storeSpecOf } from "./stores.js";
 
 export const MIGRATE_HELP = `Usage: agent-sessions migrate [--store <url>]
 
@@ -17,26 +16,12 @@ Options:
 
 /** Runs `agent-sessions migrate`; resolves with the exit code. */
 export async function runMigrate(args: readonly string[], io: CliIo): Promise<number> {
-  let values: { store?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: { store: { type: "string" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    const message = error instanceof Error ? (error.message.split(/\.\s/)[0] ?? error.message) : String(error);
-    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1));
-  }
+  const { values } = parseFlags(args, { store: { type: "string" }, help: { type: "boolean", short: "h" } });
   if (values.help) {
     io.out(MIGRATE_HELP);
     return 0;
   }
-  const spec =
-    values.store !== undefined
-      ? parseStoreSpec(values.store, "--store")
-      : parseStoreSpec(io.env[STORE_ENV] ?? DEFAULT_STORE, io.env[STORE_ENV] === undefined ? "default store" : STORE_ENV);
+  const spec = storeSpecOf(values.store, io.env);
   if (spec.kind !== "sql") {
     io.out(`agent-sessions migrate: ${describeStore(spec)} keeps no schema; nothing to do\n`);
     return 0;

@@ -1,11 +1,10 @@
 import { isIP } from "node:net";
-import { parseArgs } from "node:util";
-import type { EncryptionKey } from "@agent-sessions/core";
+import { type EncryptionKey, InvalidInputError, parseDuration } from "@agent-sessions/core";
 import { type ApiKey, hostMatcher, type RateLimitOptions, type RateLimitSetting } from "@agent-sessions/router";
 import { ENCRYPTION_KEY_FILE_ENV, readEncryptionKeyFile } from "./encryption-keys.js";
-import { UsageError } from "./errors.js";
+import { parseFlags, UsageError } from "./errors.js";
 import { LOG_LEVEL_ENV, type LogLevel, parseLogLevel } from "./logs.js";
-import { DEFAULT_STORE, parseStoreSpec, STORE_ENV, type StoreSpec } from "./stores.js";
+import { type StoreSpec, storeSpecOf } from "./stores.js";
 
 export { UsageError } from "./errors.js";
 
@@ -30,6 +29,8 @@ export interface ServeOptions {
   readonly encryptionKeys?: readonly EncryptionKey[];
   /** How much it logs (JSON lines on stderr): `debug`, `info`, `warn`, `error` or `silent`. Default: `info`. */
   readonly logLevel?: LogLevel;
+  /** Milliseconds terminal records are kept before the worker removes them (`--retain 30d`); absent keeps them. */
+  readonly retainMs?: number;
 }
 
 /** The environment variable that lists API keys as `orgA:keyA,orgB/label:keyB` (a label names the key in its decisions). */
@@ -47,6 +48,9 @@ export const RATE_LIMIT_ENV = "AGENT_SESSIONS_RATE_LIMIT";
 /** The environment variable naming trusted proxies, as `--trust-proxy` does. */
 export const TRUST_PROXY_ENV = "AGENT_SESSIONS_TRUST_PROXY";
 
+/** The environment variable with how long terminal records are kept, as `--retain` takes it. */
+export const RETAIN_ENV = "AGENT_SESSIONS_RETAIN";
+
 /** The rules of `--rate-limit`, by the name the flag and the `RateLimit` headers give them. */
 const RATE_LIMIT_RULES = { "auth-failures": "authFailures", "per-key": "perKey", anonymous: "anonymous" } as const;
 
@@ -62,6 +66,7 @@ const SERVE_FLAGS = {
   "trust-proxy": { type: "string" },
   "encryption-key-file": { type: "string" },
   "log-level": { type: "string" },
+  retain: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -77,10 +82,7 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
   const { values } = parseStrict(args[0] === "--" ? args.slice(1) : args);
   if (values.help) return { help: true };
 
-  const store =
-    values.store !== undefined
-      ? parseStoreSpec(values.store, "--store")
-      : parseStoreSpec(env[STORE_ENV] ?? DEFAULT_STORE, env[STORE_ENV] === undefined ? "default store" : STORE_ENV);
+  const store = storeSpecOf(values.store, env);
   const fromFlags = values["api-key"] ?? [];
   const apiKeys =
     fromFlags.length > 0 ? fromFlags.map((entry) => parseApiKey(entry, "--api-key")) : parseApiKeyList(env[API_KEYS_ENV] ?? "", API_KEYS_ENV);
@@ -113,6 +115,7 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
         : env[LOG_LEVEL_ENV]
           ? { logLevel: parseLogLevel(env[LOG_LEVEL_ENV], LOG_LEVEL_ENV) }
           : {}),
+      ...retention(values.retain ?? env[RETAIN_ENV], values.retain !== undefined ? "--retain" : RETAIN_ENV),
     },
   };
 }
@@ -124,14 +127,27 @@ function encryptionKeys(flag: string | undefined, fromEnv: string | undefined): 
   return {};
 }
 
-function parseStrict(args: readonly string[]) {
+/** `--retain` (or its variable) as `retainMs`: none when unset, empty or `off`. */
+function retention(text: string | undefined, source: string): { retainMs?: number } {
+  if (text === undefined || text.trim() === "" || text.trim() === "off") return {};
+  return { retainMs: parseDurationFlag(text, source) };
+}
+
+/**
+ * A duration flag (`--retain 30d`, `--older-than 12h`) read by core's `parseDuration`, the same
+ * reader as the engine's options, its mistake a usage error naming the flag.
+ */
+export function parseDurationFlag(text: string, source: string): number {
   try {
-    return parseArgs({ args: [...args], options: SERVE_FLAGS, strict: true, allowPositionals: false });
+    return parseDuration(text, source);
   } catch (error) {
-    // node:util's messages run to several sentences; the first one names the problem.
-    const message = error instanceof Error ? (error.message.split(/\.\s/)[0] ?? error.message) : String(error);
-    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1));
+    if (error instanceof InvalidInputError) throw new UsageError(error.message);
+    throw error;
   }
+}
+
+function parseStrict(args: readonly string[]) {
+  return parseFlags(args, SERVE_FLAGS);
 }
 
 /** An on/off environment variable: unset, empty or `0` is off, `1` is on; anything else is a mistake. */

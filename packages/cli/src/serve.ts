@@ -115,6 +115,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     fetch: createGuardedFetch({ allowPrivateAddresses: options.allowPrivateWebhooks === true }),
     onWorkerError: start.onTickError ?? ((error: unknown) => logger.error("background work failed", errorFields(error))),
     ...(options.encryptionKeys?.length ? { codec: createAesGcmCodec({ keys: options.encryptionKeys }) } : {}),
+    ...(options.retainMs === undefined ? {} : { retention: { terminalAfter: options.retainMs } }),
   });
   const devKey = options.apiKeys.length === 0;
   const apiKeys = devKey ? [{ orgId: DEV_ORG_ID, key: createDevKey() }] : options.apiKeys;

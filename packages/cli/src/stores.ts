@@ -41,6 +41,12 @@ export function parseStoreSpec(text: string, source: string): StoreSpec {
   throw new UsageError(`${source}: unknown store '${redactUrl(value)}'; give one of: ${STORE_FORMS.join(", ")}`);
 }
 
+/** The store `--store` names, else `AGENT_SESSIONS_STORE`, else the default file. */
+export function storeSpecOf(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): StoreSpec {
+  if (flag !== undefined) return parseStoreSpec(flag, "--store");
+  return parseStoreSpec(env[STORE_ENV] ?? DEFAULT_STORE, env[STORE_ENV] === undefined ? "default store" : STORE_ENV);
+}
+
 /** The store as shown in the banner: a URL without its password. */
 export function describeStore(spec: StoreSpec): string {
   return spec.kind === "memory" ? "memory" : redactUrl(spec.url);

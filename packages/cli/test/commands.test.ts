@@ -597,6 +597,8 @@ describe("help", () => {
     expect(await inProcess(["actions", "confirm", "--help"])).toContain("--args-file <path>");
     expect(await inProcess(["actions", "deny", "--help"])).toContain("--reason <text>");
     expect(await inProcess(["serve", "--help"])).toContain("<org>/<label>:<key>");
+    expect(await inProcess(["serve", "--help"])).toContain("--retain <duration>");
+    expect(top.stdout).toMatch(/purge\s+Remove records terminal for longer than a duration/);
     const bare = await run(["sessions"]);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain("Usage: agent-sessions sessions <command>");

@@ -134,6 +134,12 @@ describe("serve --encryption-key-file", () => {
     const refused = await fetch(`${lost.url}/api/v1/sessions/${session.id}`, { headers: auth });
     expect(refused.status).toBe(500);
     expect(await refused.text()).not.toContain("k1");
-    expect(lost.started.output().stderr).toContain('key "k1", which is not in the key ring (k3)');
+    // The operator's log line says why, naming the key's id (and never a key).
+    const logged = lost.started
+      .output()
+      .stderr.split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { level: string; message?: string });
+    expect(logged.find((line) => line.level === "error")?.message).toContain('key "k1", which is not in the key ring (k3)');
   });
 });

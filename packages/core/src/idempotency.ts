@@ -9,6 +9,8 @@ import type { IdempotencyEntry, IdempotencyStore } from "./store.js";
 export class MemoryIdempotencyStore implements IdempotencyStore {
   /** Entries in the order they were stored, which is nearly the order they expire in. */
   private readonly entries = new Map<string, IdempotencyEntry>();
+  /** The record each completed entry's request created, by entry: what `forgetRecords` matches. */
+  private readonly creations = new Map<string, string>();
 
   /** How many keys are held, expired ones not reclaimed yet included. */
   get size(): number {
@@ -21,18 +23,39 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const existing = this.entries.get(name);
     if (existing && existing.expiresAt > now) return structuredClone(existing);
     this.entries.delete(name); // re-inserted last, so the map stays in storing order
+    this.creations.delete(name);
     this.entries.set(name, structuredClone(entry));
     return null;
   }
 
-  async completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void> {
+  async completeIdempotencyKey(orgId: string, key: string, response: unknown, recordId?: string): Promise<void> {
     const name = entryKey(orgId, key);
     const existing = this.entries.get(name);
-    if (existing) this.entries.set(name, { ...existing, response: structuredClone(response) });
+    if (!existing) return;
+    this.entries.set(name, { ...existing, response: structuredClone(response) });
+    if (recordId !== undefined) this.creations.set(name, recordId);
   }
 
   async releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
     this.entries.delete(entryKey(orgId, key));
+    this.creations.delete(entryKey(orgId, key));
+  }
+
+  /**
+   * The entries whose request created one of `ids` in the organization: removed, or only counted
+   * when `dryRun`. Returns how many; for a store's `purge`.
+   */
+  forgetRecords(orgId: string, ids: ReadonlySet<string>, dryRun = false): number {
+    const prefix = entryKey(orgId, "");
+    let forgotten = 0;
+    for (const [name, recordId] of this.creations) {
+      if (!ids.has(recordId) || !name.startsWith(prefix)) continue;
+      forgotten++;
+      if (dryRun) continue;
+      this.creations.delete(name);
+      this.entries.delete(name);
+    }
+    return forgotten;
   }
 
   /** Drops a few expired entries from the oldest end: a bounded step per call keeps memory bounded under load. */
@@ -41,6 +64,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     for (const [name, entry] of this.entries) {
       if (checked++ >= 8 || entry.expiresAt > now) return;
       this.entries.delete(name);
+      this.creations.delete(name);
     }
   }
 }

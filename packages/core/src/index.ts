@@ -1,5 +1,6 @@
 export { mapSubschemas } from "./args-schema.js";
 export { constantTimeEqual } from "./bytes.js";
+export { parseDuration } from "./durations.js";
 export {
   type AesGcmCodecOptions,
   type Codec,
@@ -28,6 +29,7 @@ export {
   type Notifier,
 } from "./engine/notifier.js";
 export type { EngineEvents, ListOptions, Page } from "./engine/records.js";
+export { PURGEABLE_KINDS, type PurgeReport, type PurgeRequest, type RetentionOptions } from "./engine/retention.js";
 export { INSTRUMENTATION_SCOPE, TELEMETRY_ATTRIBUTES, type TelemetryOptions, type TraceCarrier } from "./engine/telemetry.js";
 export type { ActionOutcome, DecisionOptions, ReviewDecision, ReviewView, ThreadAction, ThreadOperations } from "./engine/threads.js";
 export type { EventWatch, WatchOptions } from "./engine/watch.js";
@@ -61,7 +63,7 @@ export {
 } from "./rate-limit.js";
 export * from "./schemas/index.js";
 export type * from "./store.js";
-export { STORE_CAPABILITIES, storeCapabilities, storeIdempotency } from "./store.js";
+export { assertPurgeOptions, STORE_CAPABILITIES, storeCapabilities, storeIdempotency } from "./store.js";
 export { assertJsonSize, assertRecordLimit, jsonBytes, parseInput } from "./validate.js";
 export { type AddressClass, classifyAddress } from "./webhooks/address-ranges.js";
 export { checkWebhookUrl, isPrivateAddress, type ResolveHost } from "./webhooks/addresses.js";

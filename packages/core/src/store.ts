@@ -1,4 +1,5 @@
 import type { Notifier } from "./engine/notifier.js";
+import { InvalidInputError } from "./errors.js";
 import type { RecordKind } from "./kinds/index.js";
 import type { SessionEvent } from "./schemas/event.js";
 
@@ -130,10 +131,51 @@ export interface IdempotencyEntry {
 export interface IdempotencyStore {
   /** Stores `entry` under the key unless a live one (`expiresAt > now`) is there; exactly one concurrent caller stores it, the others get the live entry. */
   reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null>;
-  /** Records the response of the request that reserved the key. */
-  completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void>;
+  /**
+   * Records the response of the request that reserved the key, and the id of the record that
+   * request created when it created one: `purge` removes the entry together with that record.
+   */
+  completeIdempotencyKey(orgId: string, key: string, response: unknown, recordId?: string): Promise<void>;
   /** Forgets a key, so a retry runs the request again (after a failure that wrote nothing). */
   releaseIdempotencyKey(orgId: string, key: string): Promise<void>;
+}
+
+/**
+ * What `purge` removes: records of one kind whose status is one of `statuses`, with no deadline
+ * ahead (`dueAt` null: time still has work to do on one that has), and whose last write
+ * (`updatedAt`) is before `before`, across every organization. Core says which statuses are
+ * terminal and computes `before` from its clock; the store decides nothing.
+ */
+export interface PurgeOptions {
+  readonly kind: RecordKind;
+  /** The kind's terminal statuses: a record in another status is never touched. */
+  readonly statuses: readonly string[];
+  /** Records last written before this moment (ms) go; a record written at or after it stays. */
+  readonly before: number;
+  /** At most this many records in one call (a whole number ≥ 1): one bounded batch. */
+  readonly limit: number;
+  /** Counts what the call would remove, and removes nothing. */
+  readonly dryRun?: boolean;
+  /** The `nextCursor` of the previous call: continues after the records that call visited. */
+  readonly cursor?: string;
+}
+
+/** How many of each thing `purge` removed (or, dry, would remove). */
+export interface PurgeCounts {
+  readonly records: number;
+  /** Timeline events of those records (a webhook endpoint's timeline is its delivery log). */
+  readonly events: number;
+  readonly aliases: number;
+  /** Idempotency entries whose request created one of those records. */
+  readonly idempotency: number;
+  /** Outbox messages the records' writes enqueued and that were not settled yet. */
+  readonly outbox: number;
+}
+
+/** The outcome of one `purge` call. */
+export interface PurgeResult extends PurgeCounts {
+  /** Pass as `cursor` for the next batch; `null` when this call matched fewer than `limit` records (nothing more to visit). */
+  readonly nextCursor: string | null;
 }
 
 /** A notifier a store made over its own connection; the caller closes it (after the engines that use it). */
@@ -202,6 +244,14 @@ export interface Store extends Partial<IdempotencyStore> {
   claimOutbox(options: ClaimOptions & { readonly topic?: string }): Promise<OutboxEntry[]>;
   /** Finishes (`retryAt` absent) or reschedules an outbox message; only the lease holder succeeds. */
   settleOutbox(id: string, owner: string, outcome: { readonly retryAt?: number; readonly error?: string }): Promise<boolean>;
+  /**
+   * Removes up to `limit` records matching `options` (see `PurgeOptions`) with everything that
+   * belongs to them: their events, the aliases that name them, the idempotency entries completed
+   * with their id, and the outbox messages their writes enqueued that are still waiting. Each
+   * record goes whole or not at all, and nothing else changes; a record written meanwhile (so no
+   * longer matching) stays. `dryRun` counts the same things without removing them.
+   */
+  purge(options: PurgeOptions): Promise<PurgeResult>;
   /** Capability `unscopedReads`: reads a record by its id alone, for capability URLs (the hosted form page); never for tenant-facing reads. */
   getUnscoped?(id: string): Promise<StoredRecord | null>;
   /** Capability `notifier`: a new notifier whose announcements reach the notifiers of every instance on this store's namespace. */
@@ -238,6 +288,16 @@ export function storeCapabilities(store: Store): Required<StoreCapabilities> {
     flags[name] = value;
   }
   return flags;
+}
+
+/** Throws an `InvalidInputError` naming the field unless `options` is a purge a store can run. */
+export function assertPurgeOptions(options: PurgeOptions): void {
+  if (!Number.isSafeInteger(options.limit) || options.limit < 1)
+    throw new InvalidInputError("limit", `must be a whole number ≥ 1, got ${options.limit}`);
+  if (!Number.isSafeInteger(options.before)) throw new InvalidInputError("before", `must be milliseconds since the epoch, got ${options.before}`);
+  if (!Array.isArray(options.statuses) || options.statuses.length === 0 || options.statuses.some((status) => typeof status !== "string")) {
+    throw new InvalidInputError("statuses", "must be a non-empty list of statuses");
+  }
 }
 
 /** The store as an `IdempotencyStore` when it declares `capabilities.idempotency`, else `null`. */

@@ -8,6 +8,7 @@ import { awkwardMetadata, concurrently, events, id, next, orgId, outboxMessage, 
 import { describeIdempotency } from "./testing/idempotency.js";
 import { describeLimits } from "./testing/limits.js";
 import { describeNotifier } from "./testing/notifier.js";
+import { describePurge } from "./testing/retention.js";
 import { checkCapabilities, describeCapability, destroyStore, probeCapabilities, type StoreSuiteOptions } from "./testing/runner.js";
 
 export * as fixtures from "./testing/fixtures.js";
@@ -161,6 +162,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
     describeFailedWrites(test, context);
     describeLimits(test, context);
     describeListDue(test, context);
+    describePurge(test, context, options.rawDump);
 
     describe("tenant isolation", () => {
       it("hides another organization's records, timelines and lists", async () => {

@@ -100,14 +100,14 @@ describe("URL-safe base64", () => {
 
 describe("encryptStore", () => {
   it("keeps the store's own methods beyond the contract and its capabilities", async () => {
-    const inner = Object.assign(new MemoryStore(), { purgeCalls: 0 }) as MemoryStore & { purgeCalls: number; purge(): number };
-    inner.purge = function (this: typeof inner) {
-      return ++this.purgeCalls;
+    const inner = Object.assign(new MemoryStore(), { compactCalls: 0 }) as MemoryStore & { compactCalls: number; compact(): number };
+    inner.compact = function (this: typeof inner) {
+      return ++this.compactCalls;
     };
-    const wrapped = encryptStore(inner, createAesGcmCodec({ keys: [{ id: "k", key: bytes(3) }] })) as Store & { purge(): number };
+    const wrapped = encryptStore(inner, createAesGcmCodec({ keys: [{ id: "k", key: bytes(3) }] })) as Store & { compact(): number };
     expect(wrapped.capabilities).toBe(inner.capabilities);
-    expect(wrapped.purge()).toBe(1);
-    expect(inner.purgeCalls).toBe(1);
+    expect(wrapped.compact()).toBe(1);
+    expect(inner.compactCalls).toBe(1);
     expect(typeof wrapped.getUnscoped).toBe("function");
   });
 

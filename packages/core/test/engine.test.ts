@@ -206,7 +206,7 @@ describe("engine: tick", () => {
     const wait = await t.engine.workflows.createWait(ORG, workflow.id, { type: "otp", inboxId: inbox.id, timeoutSeconds: 120 });
     const thread = await t.engine.threads.create(ORG);
     const action = await t.engine.threads.proposeAction(ORG, thread.id, { tool: "send_email", preview: {}, expiresIn: 30 });
-    expect(await t.engine.tick(T0 + 120_000)).toEqual({ claimed: 2, events: 2, deliveries: 0, actions: 0 });
+    expect(await t.engine.tick(T0 + 120_000)).toEqual({ claimed: 2, events: 2, deliveries: 0, actions: 0, purged: 0 });
     expect((await t.engine.workflows.getWait(ORG, wait.id)).status).toBe("timed_out");
     expect((await t.engine.threads.getAction(ORG, thread.id, action.id)).cancelReason).toBe("expired");
     expect(t.seen.filter((e) => e.type === "wait.timed_out" || e.type === "action.cancelled").map((e) => [e.type, e.at])).toEqual([

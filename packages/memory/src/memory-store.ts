@@ -1,4 +1,5 @@
 import {
+  assertPurgeOptions,
   assertRecordLimit,
   type ClaimOptions,
   createMemoryNotifier,
@@ -12,6 +13,8 @@ import {
   MemoryIdempotencyStore,
   type OutboxEntry,
   type OutboxMessage,
+  type PurgeOptions,
+  type PurgeResult,
   type RecordKind,
   type RecordLimit,
   type RecordPage,
@@ -54,6 +57,8 @@ interface Slot {
 
 interface OutboxSlot {
   message: OutboxMessage;
+  /** The record whose write enqueued it. */
+  recordId: string;
   attempts: number;
   lastError: string | null;
   leaseOwner: string | null;
@@ -123,7 +128,7 @@ export class MemoryStore implements Store {
     // first change, so a write that throws leaves the record as it was.
     const data = deepFreeze(record.data);
     const appended = write.events.map(deepFreeze);
-    const outbox = this.outboxSlots(write.outbox);
+    const outbox = this.outboxSlots(record.id, write.outbox);
     const moved = slot.dueAt !== record.dueAt;
     slot.index.recount(slot.status, record.status);
     slot.status = record.status;
@@ -249,12 +254,74 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  /**
+   * Visits the records of the kind in organizations that have some in those statuses, oldest last write first, and
+   * removes the matching ones with their events, aliases, idempotency entries and waiting outbox
+   * messages in one synchronous step. The cursor is the last visited record's `updatedAt:id`.
+   */
+  async purge(options: PurgeOptions): Promise<PurgeResult> {
+    assertPurgeOptions(options);
+    const after = options.cursor === undefined ? null : parseCursor(options.cursor);
+    const statuses = new Set(options.statuses);
+    const matching: Slot[] = [];
+    for (const kinds of this.indexes.values()) {
+      const index = kinds.get(options.kind);
+      // An organization with none of the kind in those statuses costs a few counts, not a visit of its records.
+      if (!index || options.statuses.every((status) => index.count(status) === 0)) continue;
+      for (const id of index.ids) {
+        const slot = this.records.get(id)!;
+        if (!statuses.has(slot.status) || slot.updatedAt >= options.before || slot.dueAt !== null) continue;
+        if (after && (slot.updatedAt < after.at || (slot.updatedAt === after.at && slot.id <= after.id))) continue;
+        matching.push(slot);
+      }
+    }
+    matching.sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const batch = matching.slice(0, options.limit);
+    const last = batch.at(-1);
+    const nextCursor = batch.length === options.limit && last ? `${last.updatedAt}:${last.id}` : null;
+    const counts = { records: batch.length, events: 0, aliases: 0, idempotency: 0, outbox: 0, nextCursor };
+    if (batch.length === 0) return counts;
+    const ids = new Set(batch.map((slot) => slot.id));
+    const dryRun = options.dryRun ?? false;
+    for (const [key, owner] of this.aliases) {
+      if (!ids.has(owner) || this.records.get(owner)?.orgId !== key.slice(0, key.indexOf("\u0000"))) continue;
+      counts.aliases++;
+      if (!dryRun) this.aliases.delete(key);
+    }
+    for (const [messageId, slot] of this.outbox) {
+      if (!ids.has(slot.recordId) || this.records.get(slot.recordId)?.orgId !== slot.message.orgId) continue;
+      counts.outbox++;
+      if (dryRun) continue;
+      slot.generation++; // its queue entry goes stale
+      this.outbox.delete(messageId);
+    }
+    const byOrg = new Map<string, Set<string>>();
+    for (const slot of batch) {
+      counts.events += slot.events.length;
+      const orgIds = byOrg.get(slot.orgId) ?? new Set<string>();
+      byOrg.set(slot.orgId, orgIds.add(slot.id));
+    }
+    for (const [orgId, orgIds] of byOrg) counts.idempotency += this.idempotencyKeys.forgetRecords(orgId, orgIds, dryRun);
+    if (dryRun) return counts;
+    for (const slot of batch) {
+      this.records.delete(slot.id);
+      const { index } = slot;
+      index.ids.splice(index.firstAtOrAfter(slot.id), 1);
+      index.byStatus.set(slot.status, index.byStatus.get(slot.status)! - 1);
+      // Its deadline entries go stale, and are dropped as the queues pop or compact them.
+      slot.generation++;
+      slot.dueGeneration++;
+      slot.dueAt = null;
+    }
+    return counts;
+  }
+
   reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null> {
     return this.idempotencyKeys.reserveIdempotencyKey(orgId, key, entry, now);
   }
 
-  completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void> {
-    return this.idempotencyKeys.completeIdempotencyKey(orgId, key, response);
+  completeIdempotencyKey(orgId: string, key: string, response: unknown, recordId?: string): Promise<void> {
+    return this.idempotencyKeys.completeIdempotencyKey(orgId, key, response, recordId);
   }
 
   releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
@@ -325,7 +392,7 @@ export class MemoryStore implements Store {
     if (this.records.size >= this.maxRecords) throw new Error(`memory store is full (${this.maxRecords} records)`);
     const data = deepFreeze(record.data);
     const events = write.events.map(deepFreeze);
-    const outbox = this.outboxSlots(write.outbox);
+    const outbox = this.outboxSlots(record.id, write.outbox);
     const index = this.indexFor(record.orgId, record.kind);
     // An object literal, so every slot shares one hidden class (a spread would give each its own).
     const slot: Slot = {
@@ -358,13 +425,14 @@ export class MemoryStore implements Store {
    * The slots of the messages not queued yet, each a copy through JSON, as the other stores
    * serialize them: a payload they could not store throws here, before the write changes anything.
    */
-  private outboxSlots(messages: readonly OutboxMessage[] | undefined): readonly OutboxSlot[] {
+  private outboxSlots(recordId: string, messages: readonly OutboxMessage[] | undefined): readonly OutboxSlot[] {
     if (messages === undefined || messages.length === 0) return NO_SLOTS;
     const slots: OutboxSlot[] = [];
     for (const message of messages) {
       if (this.outbox.has(message.id)) continue;
       slots.push({
         message: JSON.parse(JSON.stringify(message)) as OutboxMessage,
+        recordId,
         attempts: 0,
         lastError: null,
         leaseOwner: null,
@@ -386,6 +454,14 @@ export class MemoryStore implements Store {
 }
 
 const NO_SLOTS: readonly OutboxSlot[] = [];
+
+/** A purge cursor, `updatedAt:id`, back as its parts; anything else is none of this store's cursors. */
+function parseCursor(cursor: string): { at: number; id: string } {
+  const colon = cursor.indexOf(":");
+  const at = Number(cursor.slice(0, colon));
+  if (colon < 1 || !Number.isSafeInteger(at)) throw new InvalidInputError("cursor", "must be the nextCursor of a previous purge");
+  return { at, id: cursor.slice(colon + 1) };
+}
 
 const generationOf = (slot: { generation: number }) => slot.generation;
 const dueGenerationOf = (slot: Slot) => slot.dueGeneration;

@@ -1,5 +1,6 @@
 import { type Cluster, type Redis, ReplyError } from "ioredis";
 import { CLAIM_DUE_SCRIPT, CLAIM_OUTBOX_SCRIPT, SETTLE_OUTBOX_SCRIPT } from "./scripts/claims.js";
+import { PURGE_SCRIPT } from "./scripts/purge.js";
 import { COMPLETE_IDEMPOTENCY_SCRIPT, LIST_SCRIPT, RESERVE_IDEMPOTENCY_SCRIPT } from "./scripts/reads.js";
 import { COMPARE_AND_SET_SCRIPT, INSERT_SCRIPT, INSERT_WITHIN_LIMIT_SCRIPT } from "./scripts/write.js";
 
@@ -19,6 +20,7 @@ export interface Scripts {
   readonly settleOutbox: ScriptCall;
   readonly reserveIdempotency: ScriptCall;
   readonly completeIdempotency: ScriptCall;
+  readonly purge: ScriptCall;
 }
 
 const DEFINITIONS: Record<keyof Scripts, { lua: string; numberOfKeys: number }> = {
@@ -31,6 +33,7 @@ const DEFINITIONS: Record<keyof Scripts, { lua: string; numberOfKeys: number }> 
   settleOutbox: { lua: SETTLE_OUTBOX_SCRIPT, numberOfKeys: 1 },
   reserveIdempotency: { lua: RESERVE_IDEMPOTENCY_SCRIPT, numberOfKeys: 1 },
   completeIdempotency: { lua: COMPLETE_IDEMPOTENCY_SCRIPT, numberOfKeys: 1 },
+  purge: { lua: PURGE_SCRIPT, numberOfKeys: 1 },
 };
 
 /**

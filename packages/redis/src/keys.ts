@@ -28,12 +28,15 @@ export function bucketOf(orgId: string): number {
  * {P:07}:o:<org>:d:<kind>        zset   ids of one kind with a deadline → dueAt (for listDue)
  * {P:07}:o:<org>:g:<kind>        zset   terminal ids → when retention removes them (only with retention)
  * {P:07}:o:<org>:t:<kind>        set    statuses that retention has seen (only with retention)
- * {P:07}:o:<org>:n:<id>          set    the aliases a record wrote, for retention to remove (only with retention)
- * {P:07}:o:<org>:i:<key>         hash   an idempotency record, with a TTL
+ * {P:07}:o:<org>:n:<id>          set    the aliases a record wrote, for purge and retention to remove (kinds with terminal statuses)
+ * {P:07}:o:<org>:b:<id>          set    the record's outbox messages not settled yet, for purge to remove
+ * {P:07}:o:<org>:k:<id>          set    the idempotency keys completed with the record's id, for purge to remove
+ * {P:07}:o:<org>:i:<key>         hash   an idempotency record, with a TTL (d: the record its request created)
  * {P:07}:id                      hash   record id → organization, for getUnscoped
+ * {P:07}:f:<kind>                zset   "<org>:<id>" → updatedAt of terminal records with no deadline, for purge
  * {P:07}:due                     zset   "<org>:<id>" → dueAt, or the end of its lease
  * {P:07}:q  and  {P:07}:q:<topic> zset  outbox ids → availableAt, or the end of their lease
- * {P:07}:m:<id>                  hash   an outbox message: m JSON, p topic, a attempts, e error, o owner, t availableAt
+ * {P:07}:m:<id>                  hash   an outbox message: m JSON, p topic, a attempts, e error, o owner, t availableAt, b its record's b set
  * ```
  */
 export class KeySpace {

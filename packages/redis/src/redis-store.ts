@@ -1,4 +1,5 @@
 import {
+  assertPurgeOptions,
   assertRecordLimit,
   type ClaimOptions,
   type DueClaim,
@@ -9,6 +10,8 @@ import {
   type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
+  type PurgeOptions,
+  type PurgeResult,
   type RecordKind,
   type RecordLimit,
   type RecordPage,
@@ -21,9 +24,9 @@ import {
 } from "@agent-sessions/core";
 import { claimAcrossBuckets } from "./claims.js";
 import { defineScripts, type RedisClient, type Scripts, withReconnect } from "./commands.js";
-import { assertOrgId, KeySpace } from "./keys.js";
+import { assertOrgId, BUCKETS, KeySpace } from "./keys.js";
 import { createRedisNotifier } from "./notifier.js";
-import { type RetentionOptions, remembersAliases, terminalTtlMs } from "./retention.js";
+import { type RetentionOptions, remembersAliases, terminalSince, terminalTtlMs } from "./retention.js";
 import { WriteTokens } from "./write-tokens.js";
 
 /** How to build a `RedisStore`. */
@@ -235,8 +238,45 @@ export class RedisStore implements Store {
     return { fingerprint: held[0], expiresAt: Number(held[1]), response: held[2] === "" ? null : JSON.parse(held[2]) };
   }
 
-  async completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void> {
-    await this.scripts.completeIdempotency([this.keys.idempotency(orgId, key)], [JSON.stringify(response ?? null)]);
+  async completeIdempotencyKey(orgId: string, key: string, response: unknown, recordId?: string): Promise<void> {
+    const created = recordId === undefined ? ["", ""] : [recordId, `${this.keys.org(orgId)}k:${recordId}`];
+    await this.scripts.completeIdempotency([this.keys.idempotency(orgId, key)], [JSON.stringify(response ?? null), ...created]);
+  }
+
+  /**
+   * One script a bucket, from the cursor's bucket on, each atomic (see `PURGE_SCRIPT`), until
+   * `limit` index entries were visited. The cursor is `<bucket>:<score>:<member>` of the last one.
+   */
+  async purge(options: PurgeOptions): Promise<PurgeResult> {
+    assertPurgeOptions(options);
+    const cursor = options.cursor === undefined ? null : parsePurgeCursor(options.cursor);
+    const totals = { records: 0, events: 0, aliases: 0, idempotency: 0, outbox: 0 };
+    let visited = 0;
+    for (let b = cursor?.bucket ?? 0; b < this.keys.buckets.length; b++) {
+      const bucket = this.keys.buckets[b]!;
+      const at = cursor !== null && b === cursor.bucket ? [cursor.score, cursor.member] : ["", ""];
+      const room = options.limit - visited;
+      const args = [bucket, options.kind, options.before, room, options.dryRun ? "1" : "0", ...at, ...options.statuses];
+      const reply = (await this.scripts.purge([`${bucket}f:${options.kind}`], args)) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        string,
+        string,
+      ];
+      const [records, events, aliases, idempotency, outbox, seen, score, member] = reply;
+      totals.records += records;
+      totals.events += events;
+      totals.aliases += aliases;
+      totals.idempotency += idempotency;
+      totals.outbox += outbox;
+      visited += seen;
+      if (seen === room) return { ...totals, nextCursor: `${b}:${score}:${member}` };
+    }
+    return { ...totals, nextCursor: null };
   }
 
   async releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
@@ -290,7 +330,8 @@ export class RedisStore implements Store {
       record.dueAt ?? "",
       JSON.stringify(record),
       terminalTtlMs(this.retention, record),
-      remembersAliases(this.retention, record.kind) ? "1" : "0",
+      remembersAliases(record.kind) ? "1" : "0",
+      terminalSince(record),
       aliases.length,
       ...aliases,
       write.events.length,
@@ -316,4 +357,11 @@ export class RedisStore implements Store {
     if (this.claimedIn.size >= 100_000) this.claimedIn.clear(); // messages claimed and never settled
     this.claimedIn.set(id, bucket);
   }
+}
+
+/** A purge cursor, `<bucket>:<score>:<member>`, back as its parts; anything else is none of this store's cursors. */
+function parsePurgeCursor(cursor: string): { bucket: number; score: string; member: string } {
+  const match = /^(\d+):(\d+):(.+)$/.exec(cursor);
+  if (!match || Number(match[1]) >= BUCKETS) throw new InvalidInputError("cursor", "must be the nextCursor of a previous purge");
+  return { bucket: Number(match[1]), score: match[2]!, member: match[3]! };
 }

@@ -1,4 +1,4 @@
-import { type RecordKind, type StoredRecord, TERMINAL_STATUSES } from "@agent-sessions/core";
+import { KINDS, type RecordKind, type StoredRecord, TERMINAL_STATUSES } from "@agent-sessions/core";
 
 /** How long terminal records are kept. */
 export interface RetentionOptions {
@@ -17,10 +17,20 @@ export function terminalTtlMs(retention: RetentionOptions | undefined, record: S
 }
 
 /**
- * Whether a write must remember its record's aliases (in `{P:07}:o:<org>:n:<id>`): only a store with
- * retention can remove a record, and only records of a kind with terminal statuses, so only those
- * pay for the set that lets retention remove their aliases with them.
+ * Whether a write must remember its record's aliases (in `{P:07}:o:<org>:n:<id>`): only records
+ * of a kind with terminal statuses can be removed (by `purge`, or this store's own retention), so
+ * only those pay for the set that lets their aliases be removed with them.
  */
-export function remembersAliases(retention: RetentionOptions | undefined, kind: RecordKind): boolean {
-  return retention !== undefined && TERMINAL_STATUSES[kind] !== undefined;
+export function remembersAliases(kind: RecordKind): boolean {
+  return KINDS[kind].terminal.length > 0;
+}
+
+/**
+ * The score of the record in its bucket's `f:<kind>` index, which `purge` visits: its `updatedAt`
+ * while it is in one of its kind's terminal statuses (core's kinds say which) with no deadline
+ * ahead, else '' (not indexed).
+ */
+export function terminalSince(record: StoredRecord): number | "" {
+  const terminal: readonly string[] = KINDS[record.kind].terminal;
+  return record.dueAt === null && terminal.includes(record.status) ? record.updatedAt : "";
 }

@@ -3,7 +3,7 @@ import { RedisStore } from "@agent-sessions/redis";
 import { Redis } from "ioredis";
 import * as vitest from "vitest";
 import { afterAll } from "vitest";
-import { deleteKeys, describeUnreachable, dumpKeys, LOCAL_REDIS, localRedisReachable, randomPrefix } from "./support/redis.js";
+import { deleteKeys, describeUnreachable, LOCAL_REDIS, localRedisReachable, randomPrefix, rawDump } from "./support/redis.js";
 
 if (await localRedisReachable()) {
   const client = new Redis(LOCAL_REDIS);
@@ -12,9 +12,8 @@ if (await localRedisReachable()) {
     name: "redis",
     create: () => new RedisStore({ client, prefix: randomPrefix("conformance") }),
     destroy: async (store) => void (await deleteKeys(client, (store as RedisStore).keyPattern)),
-    // Every key of the store's prefix with what it holds, one text a key.
-    rawDump: async (store) => [...(await dumpKeys(client, (store as RedisStore).keyPattern))].map(([key, values]) => `${key}: ${values.join(" ")}`),
     test: vitest,
+    rawDump: (store) => rawDump(client, (store as RedisStore).keyPattern),
   });
 } else {
   describeUnreachable("Redis store conformance");

@@ -84,8 +84,9 @@ it.each([
   // The server agrees: 2N EVALSHA and no EVAL (the scripts' own calls are counted there too).
   expect(calls.evalsha).toBe(2 * N);
   expect(calls.eval).toBeUndefined();
-  // With retention, each write's aliases are remembered inside that same script.
-  expect(calls.sadd ?? 0).toBe("retention" in options ? 2 * N : 0);
+  // Each write's aliases (a workflow session may be purged) and its outbox message are remembered
+  // for purge inside that same script.
+  expect(calls.sadd ?? 0).toBe(4 * N);
 
   const page = await store.list(org, { kind: "workflow", status: "open", limit: 100 });
   expect(page.total).toBe(N);

@@ -56,6 +56,20 @@ export async function withIdempotency(
   }
   const body = await response.text();
   const remembered: RememberedResponse = { status: response.status, body, contentType: response.headers.get("content-type") };
-  await keys.completeIdempotencyKey(call.orgId, call.key, remembered);
+  await keys.completeIdempotencyKey(call.orgId, call.key, remembered, createdId(response.status, body));
   return respond(body, { status: response.status, headers: response.headers });
+}
+
+/**
+ * The id of the record a successful request created, read from its JSON body (`{ "id": … }`),
+ * so the store removes the key's entry when it purges that record; `undefined` otherwise.
+ */
+function createdId(status: number, body: string): string | undefined {
+  if (status < 200 || status > 299) return undefined;
+  try {
+    const id = (JSON.parse(body) as { id?: unknown } | null)?.id;
+    return typeof id === "string" && id.length > 0 ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

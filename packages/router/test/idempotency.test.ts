@@ -75,4 +75,31 @@ describe("Idempotency-Key storage", () => {
     expect(shared.size).toBe(1);
     expect(store.idempotencyCalls).toBe(0);
   });
+
+  it("ties a key to the record its request created, so purging the record removes the key with it", async () => {
+    const store = new MemoryStore();
+    const [first] = twoInstances(store);
+    const created = (await (await first!("once")).json()) as { id: string };
+    const other = createEngine({ store });
+    const keyOfNothing = await store.reserveIdempotencyKey(
+      ORG,
+      "unrelated",
+      { fingerprint: "f", expiresAt: Date.now() + 60_000, response: null },
+      Date.now(),
+    );
+    expect(keyOfNothing).toBeNull();
+    await other.workflows.complete(ORG, created.id);
+    // Completed a moment ago: a purge of what ended before now + 1 s takes it, and its key.
+    const removed = await createEngine({ store, clock: () => Date.now() + 1000 }).purge({ olderThan: 1 });
+    expect(removed.removed).toMatchObject({ records: 1, idempotency: 1 });
+    const again = await first!("once");
+    expect(again.headers.get("idempotent-replayed")).toBeNull();
+    expect(((await again.json()) as { id: string }).id).not.toBe(created.id);
+    // The key of no record stays.
+    expect(
+      await store.reserveIdempotencyKey(ORG, "unrelated", { fingerprint: "g", expiresAt: Date.now() + 60_000, response: null }, Date.now()),
+    ).toMatchObject({
+      fingerprint: "f",
+    });
+  });
 });

@@ -65,6 +65,8 @@ export interface OutboxTable {
   last_error: string | null;
   lease_owner: string | null;
   lease_until: MillisDefaultZero;
+  /** The record whose write enqueued the message (NULL for messages written before schema version 4). */
+  record_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Idempotency keys and the response each one's first request gave. */
@@ -74,6 +76,8 @@ export interface IdempotencyKeysTable {
   fingerprint: string;
   expires_at: Millis;
   response: Json;
+  /** The record the key's request created, once completed with one: `purge` removes the entry with it. */
+  record_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The migrations applied, one row each. */

@@ -39,6 +39,7 @@ export async function reserveIdempotencyKey(
     fingerprint: entry.fingerprint,
     expires_at: entry.expiresAt,
     response: jsonString(entry.response),
+    record_id: null,
   };
   // Bounded: each round either stores the entry or finds a live one, unless a concurrent caller
   // released or replaced the key in between, which takes a rare interleaving every round.
@@ -69,6 +70,7 @@ const STORE_UNLESS_LIVE = statement((db, { now, ...entry }: EntryValues & { now:
           fingerprint: ref("excluded.fingerprint"),
           expires_at: ref("excluded.expires_at"),
           response: ref("excluded.response"),
+          record_id: ref("excluded.record_id"),
         }))
         .where("idempotency_keys.expires_at", "<=", now),
     )
@@ -96,17 +98,17 @@ async function tryStore(context: SqlContext, entry: EntryValues, now: number): P
   }
 }
 
-const COMPLETE = statement((db, { orgId, key, response }: IdempotencyKey & { response: string }, dialect) =>
+const COMPLETE = statement((db, { orgId, key, response, recordId }: IdempotencyKey & { response: string; recordId: string | null }, dialect) =>
   db
     .updateTable("idempotency_keys")
-    .set({ response: jsonValue(dialect, response) })
+    .set({ response: jsonValue(dialect, response), record_id: recordId })
     .where("org_id", "=", orgId)
     .where("idempotency_key", "=", key),
 );
 
 /** Records the response of the request that reserved the key. */
-export async function completeIdempotencyKey(context: SqlContext, key: IdempotencyKey, response: unknown): Promise<void> {
-  await context.run(COMPLETE, { ...key, response: jsonString(response) });
+export async function completeIdempotencyKey(context: SqlContext, key: IdempotencyKey, response: unknown, recordId?: string): Promise<void> {
+  await context.run(COMPLETE, { ...key, response: jsonString(response), recordId: recordId ?? null });
 }
 
 const RELEASE = statement((db, { orgId, key }: IdempotencyKey) =>

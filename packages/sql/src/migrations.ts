@@ -61,7 +61,45 @@ const MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  {
+    version: 4,
+    name: "retention: the record of each outbox message and idempotency entry, and the indexes purge reads",
+    up: async (db, dialect, tables) => {
+      // `purge` removes a record with the outbox messages its writes enqueued and the idempotency
+      // entries completed with its id: each row now says which record it belongs to (NULL for rows
+      // written before, which expire or settle as before).
+      const key = dialect === "postgres" ? sql.raw('varchar(128) COLLATE "C"') : sql.raw(dialect === "mysql" ? "varchar(128)" : "text");
+      for (const table of [tables.outbox, tables.idempotency]) {
+        if (dialect === "postgres") await sql`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS record_id ${key}`.execute(db);
+        else await ignoring("ER_DUP_FIELDNAME", sql`ALTER TABLE ${table} ADD COLUMN record_id ${key}`.execute(db));
+      }
+      const indexes = [
+        // Terminal records of a kind by their last write: the records `purge` visits, oldest first.
+        [tables.records, "records_terminal", "kind, status, updated_at, id"],
+        // What belongs to a record, found without a scan of its organization's rows.
+        [tables.aliases, "aliases_record", "org_id, record_id"],
+        [tables.outbox, "outbox_record", "org_id, record_id"],
+        [tables.idempotency, "idempotency_record", "org_id, record_id"],
+      ] as const;
+      for (const [table, name, columns] of indexes) {
+        const index = sql.id(`${tables.prefix}${name}`);
+        if (dialect !== "mysql") await sql`CREATE INDEX IF NOT EXISTS ${index} ON ${table} (${sql.raw(columns)})`.execute(db);
+        else await ignoring("ER_DUP_KEYNAME", sql`CREATE INDEX ${index} ON ${table} (${sql.raw(columns)})`.execute(db));
+      }
+    },
+  },
 ];
+
+/**
+ * A statement that may have run already (MySQL commits each DDL statement by itself, so a
+ * migration cut short runs again): MySQL's error `code`, or SQLite's duplicate column, is ignored.
+ */
+async function ignoring(code: string, statement: Promise<unknown>): Promise<void> {
+  await statement.catch((error: unknown) => {
+    const { code: found, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (found !== code && !(typeof message === "string" && message.includes("duplicate column name"))) throw error;
+  });
+}
 
 /** Whether a MySQL-protocol server is MariaDB (whose JSON type is an alias of LONGTEXT). */
 async function isMariaDb(db: Executor): Promise<boolean> {

@@ -8,6 +8,8 @@ import {
   type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
+  type PurgeOptions,
+  type PurgeResult,
   type RecordKind,
   type RecordLimit,
   type RecordPage,
@@ -21,6 +23,7 @@ import { SqlContext } from "./context.js";
 import { type AnyKysely, assertDialect, isRetryable, isUniqueViolation, type SqlDialect } from "./dialect.js";
 import { completeIdempotencyKey, purgeIdempotencyKeys, releaseIdempotencyKey, reserveIdempotencyKey } from "./idempotency.js";
 import { assertSchemaVersion, type MigrationResult, migrate, schemaVersion } from "./migrations.js";
+import { purgeRecords } from "./purge.js";
 import { getRecord, listRecords, resolveAlias, timeline } from "./reads.js";
 import { type TableOptions, Tables } from "./tables.js";
 import { aliasOwners, compareAndSetInTransaction, type InsertOutcome, insertInTransaction, insertWithinLimitInTransaction } from "./writes.js";
@@ -190,9 +193,21 @@ export class SqlStore implements Store {
     return reserveIdempotencyKey(this.context, { orgId, key }, entry, now);
   }
 
-  async completeIdempotencyKey(orgId: string, key: string, response: unknown): Promise<void> {
+  async completeIdempotencyKey(orgId: string, key: string, response: unknown, recordId?: string): Promise<void> {
     if (!this.schemaChecked) await this.checkSchema();
-    await completeIdempotencyKey(this.context, { orgId, key }, response);
+    await completeIdempotencyKey(this.context, { orgId, key }, response, recordId);
+  }
+
+  async purge(options: PurgeOptions): Promise<PurgeResult> {
+    if (!this.schemaChecked) await this.checkSchema();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await purgeRecords(this.context, options);
+      } catch (error) {
+        // A deadlock with a concurrent write rolled the whole batch back: it simply runs again.
+        if (!isRetryable(error) || attempt >= WRITE_ATTEMPTS) throw error;
+      }
+    }
   }
 
   async releaseIdempotencyKey(orgId: string, key: string): Promise<void> {

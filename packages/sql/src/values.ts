@@ -12,7 +12,7 @@ export type RecordValues = Omit<Insertable<RecordsTable>, "lease_owner" | "lease
 export type EventValues = Insertable<EventsTable>;
 export type AliasValues = Insertable<AliasesTable>;
 /** An outbox message's row, before its first lease. */
-export type OutboxValues = Pick<Insertable<OutboxTable>, "id" | "org_id" | "topic" | "payload" | "available_at">;
+export type OutboxValues = Pick<Insertable<OutboxTable>, "id" | "org_id" | "topic" | "payload" | "available_at"> & { record_id: string };
 
 /** A write as statement values: the record's row and the rows that come with it. */
 export interface WriteValues {
@@ -25,7 +25,7 @@ export interface WriteValues {
 
 export function writeValues(write: RecordWrite): WriteValues {
   const aliases = [...new Set(write.aliases ?? [])];
-  return { record: recordValues(write.record), events: eventValues(write), aliases, outbox: outboxValues(write.outbox ?? []) };
+  return { record: recordValues(write.record), events: eventValues(write), aliases, outbox: outboxValues(write.record.id, write.outbox ?? []) };
 }
 
 /** The record's row as an INSERT takes it, its JSON as the dialect does. */
@@ -68,12 +68,13 @@ export function aliasValues(record: Pick<RecordValues, "org_id" | "id">, aliases
   return aliases.map((alias) => ({ org_id: record.org_id, alias, record_id: record.id }));
 }
 
-function outboxValues(messages: readonly OutboxMessage[]): OutboxValues[] {
+function outboxValues(recordId: string, messages: readonly OutboxMessage[]): OutboxValues[] {
   return messages.map((message) => ({
     id: message.id,
     org_id: message.orgId,
     topic: message.topic,
     payload: jsonString(message.payload),
     available_at: message.availableAt,
+    record_id: recordId,
   }));
 }

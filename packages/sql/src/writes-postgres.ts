@@ -40,7 +40,7 @@ const EVENT_TYPES = {
   payload: "jsonb",
 } as const;
 const ALIAS_TYPES = { org_id: "text", alias: "text", record_id: "text" } as const;
-const OUTBOX_TYPES = { id: "text", org_id: "text", topic: "text", payload: "jsonb", available_at: "bigint" } as const;
+const OUTBOX_TYPES = { id: "text", org_id: "text", topic: "text", payload: "jsonb", available_at: "bigint", record_id: "text" } as const;
 
 /** `EXISTS (SELECT … FROM changed)`: whether the statement wrote the record. */
 const WROTE: Expression<SqlBool> = expressionBuilder<Written, never>().exists(expressionBuilder<Written, never>().selectFrom("changed").select("id"));

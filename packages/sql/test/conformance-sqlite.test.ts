@@ -1,7 +1,6 @@
 import { runStoreConformance } from "@agent-sessions/core/testing";
 import * as vitest from "vitest";
-import { rawDump } from "./raw-dump.js";
-import { openTestDatabase } from "./servers.js";
+import { openTestDatabase, rawDump } from "./servers.js";
 
 const database = await openTestDatabase("sqlite");
-if (database) await runStoreConformance({ name: "sql on SQLite", create: () => database.store(), destroy: () => {}, rawDump, test: vitest });
+if (database) await runStoreConformance({ name: "sql on SQLite", create: () => database.store(), destroy: () => {}, test: vitest, rawDump });

@@ -139,3 +139,25 @@ export function mysqlPool(options: mysql.PoolOptions = {}): mysql.Pool {
   const { host, port, user, password } = SERVERS.mysql;
   return mysql.createPool({ host, port, user, password, connectTimeout: 3000, charset: "utf8mb4", ...options });
 }
+
+/** The store's tables, by their names without prefix or schema. */
+const STORE_TABLES = ["records", "events", "aliases", "outbox", "idempotency_keys"] as const;
+
+/**
+ * Every row of the store's tables as text, `<table> <row as JSON>`, columns in a fixed order: the
+ * conformance suite's `rawDump`, to prove on the tables themselves what a store left.
+ */
+export async function rawDump(store: unknown): Promise<string[]> {
+  const { db, options } = store as SqlStore;
+  const rows: string[] = [];
+  for (const table of STORE_TABLES) {
+    const name = `${options.tablePrefix ?? ""}${table}`;
+    const qualified = options.schema === undefined ? sql.table(name) : sql.table(`${options.schema}.${name}`);
+    const { rows: found } = await sql<Record<string, unknown>>`select * from ${qualified}`.execute(db);
+    for (const row of found) {
+      const sorted = Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1)));
+      rows.push(`${table} ${JSON.stringify(sorted, (_key, value) => (typeof value === "bigint" ? String(value) : value))}`);
+    }
+  }
+  return rows;
+}

@@ -16,6 +16,7 @@ import { type FormOperations, type FormSessionOperations, formOperations, formSe
 import { KeyedLimiter } from "./limiter.js";
 import { NotificationRelay, type Notifier } from "./notifier.js";
 import { type EngineEvents, Records } from "./records.js";
+import { type PurgeReport, type PurgeRequest, Retention, type RetentionOptions } from "./retention.js";
 import { Telemetry, type TelemetryOptions } from "./telemetry.js";
 import { type ThreadOperations, threadOperations } from "./threads.js";
 import { type EventWatch, Watchers, type WatchOptions, watchRecord } from "./watch.js";
@@ -94,6 +95,12 @@ export interface EngineOptions {
    * OpenTelemetry API, which records nothing until an SDK is registered.
    */
   readonly telemetry?: TelemetryOptions;
+  /**
+   * Removes terminal records once they have been terminal longer than `terminalAfter` (`"30d"`),
+   * with their timelines, aliases, idempotency entries, delivery logs and waiting outbox
+   * messages: the worker removes a bounded batch of each kind every round. Default: kept forever.
+   */
+  readonly retention?: RetentionOptions;
 }
 
 export type { TickResult };
@@ -173,6 +180,12 @@ export interface Engine {
   stop(): Promise<void>;
   /** Stops the worker and stops listening to the notifier. */
   close(): Promise<void>;
+  /**
+   * Removes, now and batch after batch, every terminal record last written longer ago than
+   * `olderThan` (default: `retention.terminalAfter`) with everything that belongs to it, and says
+   * how many of each went; `dryRun` only counts.
+   */
+  purge(request?: PurgeRequest): Promise<PurgeReport>;
 }
 
 /**
@@ -263,6 +276,7 @@ export function createEngine(options: EngineOptions): Engine {
   const watch = (orgId: string, id: string, watchOptions?: WatchOptions): EventWatch => watchRecord(watchContext, orgId, id, watchOptions);
   const anyRecord = anyRecordOperations(records);
 
+  const retention = new Retention(options.store, clock, options.retention);
   const perEndpoint = new KeyedLimiter(positive("webhooks.maxConcurrentPerEndpoint", webhookSettings.maxConcurrentPerEndpoint ?? 16, true));
   const worker = new Worker({
     store,
@@ -270,6 +284,7 @@ export function createEngine(options: EngineOptions): Engine {
     clock,
     report,
     round: () => telemetry.round(),
+    ...(retention.terminalAfterMs === null ? {} : { purge: (now: number) => retention.round(now) }),
     async settle(claim, now) {
       const machine = kindOf(claim.kind as RecordKind).machine;
       return machine ? records.settle(claim.orgId, claim.kind as RecordKind, claim.id, machine, now, claim.record) : 0;
@@ -345,5 +360,7 @@ export function createEngine(options: EngineOptions): Engine {
       unsubscribe?.();
       unsubscribe = null;
     },
+
+    purge: (request?: PurgeRequest) => retention.purge(request),
   };
 }

@@ -10,6 +10,8 @@ export interface TickResult {
   readonly deliveries: number;
   /** Action executor runs made. */
   readonly actions: number;
+  /** Terminal records removed by retention (0 without `retention`). */
+  readonly purged: number;
 }
 
 /** Options of one round of work: `tick`, and each round of `start`. */
@@ -46,6 +48,8 @@ export interface WorkerParts {
   readonly report: (error: unknown) => void;
   /** Called as a round starts; the function it returns is told what the round did (telemetry). */
   readonly round?: () => (result: TickResult) => void;
+  /** Removes one bounded batch of expired terminal records of each kind; returns how many. */
+  readonly purge?: (now: number) => Promise<number>;
 }
 
 /**
@@ -124,7 +128,9 @@ export class Worker {
       }
     }
     await runningAtMost(0);
-    const result = { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0 };
+    // Retention last, one batch a kind: a backlog of old records drains over rounds, never holding one up.
+    const purged = this.parts.purge ? await this.parts.purge(now).catch(this.failed) : 0;
+    const result = { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0, purged };
     roundDone?.(result);
     return result;
   }

@@ -55,7 +55,11 @@ export const ID_PREFIXES = {
 
 export type IdPrefix = (typeof ID_PREFIXES)[keyof typeof ID_PREFIXES];
 
-/** The kinds whose records can reach a final status, by name: what retention may remove. */
+/**
+ * The kinds with a machine whose records can reach a final status, by name: what the Redis store's
+ * TTL retention may remove. The engine's retention (`purge`) takes every kind with terminal
+ * statuses, webhook endpoints too (`PURGEABLE_KINDS`).
+ */
 export const TERMINAL_STATUSES: Readonly<Partial<Record<RecordKind, readonly string[]>>> = Object.fromEntries(
   RECORD_KINDS.filter((kind) => KINDS[kind].terminal.length > 0 && KINDS[kind].machine !== null).map((kind) => [kind, KINDS[kind].terminal]),
 );

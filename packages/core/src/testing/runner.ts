@@ -58,9 +58,11 @@ export interface StoreSuiteOptions {
    */
   readonly capabilities?: StoreCapabilities;
   /**
-   * Every raw row or key of `store` (and everything it holds) as text, read past the Store
-   * contract: the tests that look for what must not be stored (plaintext under a codec) search
-   * it. Without it those tests are skipped under a title saying so.
+   * Every row or key the store holds, each as one string (a table's row as JSON with its table's
+   * name, a Redis key with one member, field or item), read past the Store contract: the suites
+   * that must prove something is gone from storage (the purge block) or never stored (plaintext
+   * under a codec) search it. Without it the purge checks go through the Store's reads alone,
+   * and the plaintext checks are skipped under a title saying so.
    */
   readonly rawDump?: (store: Store) => Promise<string[]>;
 }

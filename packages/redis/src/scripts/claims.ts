@@ -70,11 +70,12 @@ return claims
  */
 export const SETTLE_OUTBOX_SCRIPT = /* lua */ `
 local message, bucket, id = KEYS[1], ARGV[1], ARGV[2]
-local fields = redis.call('HMGET', message, 'o', 'p')
+local fields = redis.call('HMGET', message, 'o', 'p', 'b')
 if fields[1] ~= ARGV[3] then return 0 end
 local all, topic = bucket .. 'q', bucket .. 'q:' .. fields[2]
 if ARGV[4] == '' then
   redis.call('DEL', message)
+  if fields[3] then redis.call('SREM', fields[3], id) end -- no longer waiting: purge has nothing to remove
   redis.call('ZREM', all, id)
   redis.call('ZREM', topic, id)
   return 1

@@ -30,7 +30,8 @@ if ARGV[8] == '1' then
       for _, name in ipairs(redis.call('SMEMBERS', remembered)) do
         if redis.call('HGET', alias_hash, name) == id then redis.call('HDEL', alias_hash, name) end
       end
-      redis.call('DEL', org_base .. 'r:' .. id, org_base .. 'e:' .. id, remembered)
+      redis.call('DEL', org_base .. 'r:' .. id, org_base .. 'e:' .. id, remembered, org_base .. 'b:' .. id, org_base .. 'k:' .. id)
+      redis.call('ZREM', bucket .. 'f:' .. kind, org .. ':' .. id)
       redis.call('HDEL', bucket .. 'id', id)
       redis.call('ZREM', bucket .. 'due', org .. ':' .. id)
     end
@@ -71,12 +72,20 @@ return nil
 `;
 
 /**
- * Records the response of a reserved key, keeping its TTL; a key that is gone stays gone.
- * KEYS: 1 the key's hash. ARGV: 1 response JSON.
+ * Records the response of a reserved key, keeping its TTL; a key that is gone stays gone. With
+ * the id of the record the request created, the entry names it (d), and the record's set of such
+ * entries (k, kept as long as its longest-lived entry) names the entry, for purge to find.
+ * KEYS: 1 the key's hash. ARGV: 1 response JSON, 2 the record id ('' for none), 3 the record's set.
  */
 export const COMPLETE_IDEMPOTENCY_SCRIPT = /* lua */ `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[1], 'r', ARGV[1])
+  if ARGV[2] ~= '' then
+    redis.call('HSET', KEYS[1], 'd', ARGV[2])
+    redis.call('SADD', ARGV[3], KEYS[1])
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl > redis.call('PTTL', ARGV[3]) then redis.call('PEXPIRE', ARGV[3], ttl) end
+  end
 end
 return 1
 `;

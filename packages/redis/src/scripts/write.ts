@@ -7,7 +7,8 @@
  * ARGV: 1 bucket base `{P:07}:`, 2 organization base `{P:07}:o:<org>:`, 3 write token,
  *       4 expected version, 5 id, 6 org, 7 kind, 8 status, 9 version, 10 dueAt ('' for none),
  *       11 record JSON, 12 retention in ms ('0' for none), 13 '1' to remember the record's aliases
- *       (a store with retention, a kind it may remove), 14 alias count, the aliases, then the event
+ *       (a kind purge or retention may remove), 14 the record's `updatedAt` when it is terminal with
+ *       no deadline (what `purge` may remove), else '', 15 alias count, the aliases, then the event
  *       count, the events (JSON),
  *       then the message count and 4 values a message: id, topic, availableAt, JSON; for a capped
  *       insert, last, the limit's maximum.
@@ -27,10 +28,13 @@ local id, org, kind, status, due_at = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[1
 local retention = tonumber(ARGV[12])
 local deadlines = org_base .. 'd:' .. kind
 local remember_aliases = ARGV[13] == '1'
+local terminal_since = ARGV[14]
+-- The bucket's terminal records of the kind, by their last write: what purge visits.
+local terminal_index = bucket .. 'f:' .. kind
 
 -- Where each variable-length part of ARGV starts and ends.
-local n_aliases = tonumber(ARGV[14])
-local first_alias, last_alias = 15, 14 + n_aliases
+local n_aliases = tonumber(ARGV[15])
+local first_alias, last_alias = 16, 15 + n_aliases
 local at_events = last_alias + 1
 local n_events = tonumber(ARGV[at_events])
 local at_messages = at_events + 1 + n_events
@@ -71,8 +75,8 @@ local function write_parts(old_status, old_due, was_retained)
     for i = first_alias, last_alias do
       redis.call('HSET', aliases, ARGV[i], id)
     end
-    -- Retention may remove this record one day, and the list script that does so only knows its
-    -- id: it finds the aliases to remove here. No TTL, as the record's keys are gone by then.
+    -- Purge or retention may remove this record one day, and the scripts that do so only know its
+    -- id: they find the aliases to remove here. No TTL, as the record's keys are gone by then.
     if remember_aliases then
       push_all('SADD', org_base .. 'n:' .. id, first_alias, last_alias)
     end
@@ -89,11 +93,20 @@ local function write_parts(old_status, old_due, was_retained)
     redis.call('ZADD', due, due_at, org .. ':' .. id)
     if due_at ~= old_due then redis.call('ZADD', deadlines, due_at, id) end
   end
+  if terminal_since ~= '' then
+    redis.call('ZADD', terminal_index, terminal_since, org .. ':' .. id)
+  elseif old_status then
+    redis.call('ZREM', terminal_index, org .. ':' .. id)
+  end
+  -- Each message also names the set of its record's waiting messages (b), which settling leaves
+  -- and purge empties: a purged record takes its waiting messages with it.
+  local waiting = org_base .. 'b:' .. id
   for i = at_messages + 1, at_messages + 4 * n_messages, 4 do
     local message_id, topic, available_at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     local message = bucket .. 'm:' .. message_id
     if redis.call('EXISTS', message) == 0 then
-      redis.call('HSET', message, 'm', ARGV[i + 3], 'p', topic, 'a', 0, 't', available_at)
+      redis.call('HSET', message, 'm', ARGV[i + 3], 'p', topic, 'a', 0, 't', available_at, 'b', waiting)
+      redis.call('SADD', waiting, message_id)
       redis.call('ZADD', queue, available_at, message_id)
       redis.call('ZADD', queue .. ':' .. topic, available_at, message_id)
     end

@@ -58,9 +58,9 @@ export async function deleteKeys(client: RedisClient, pattern: string): Promise<
 }
 
 /**
- * Every key matching `pattern`, on each master of a cluster, with what it holds as strings (hash
- * fields and values, set and sorted-set members, list items, a string's value), to find every
- * trace of a record.
+ * Every key matching `pattern`, on each master of a cluster, with what it holds as strings, one
+ * an entry: a hash's `field value`, a set's member, a sorted set's `member score`, a list's
+ * `index item`, a string's value. To find every trace of a record, or compare two moments.
  */
 export async function dumpKeys(client: RedisClient, pattern: string): Promise<Map<string, string[]>> {
   const nodes = client instanceof Cluster ? client.nodes("master") : [client];
@@ -72,15 +72,35 @@ export async function dumpKeys(client: RedisClient, pattern: string): Promise<Ma
       cursor = next;
       for (const key of keys) {
         const type = await node.type(key);
-        if (type === "hash") dump.set(key, Object.entries(await node.hgetall(key)).flat());
+        if (type === "hash")
+          dump.set(
+            key,
+            Object.entries(await node.hgetall(key)).map(([field, value]) => `${field} ${value}`),
+          );
         else if (type === "set") dump.set(key, await node.smembers(key));
-        else if (type === "zset") dump.set(key, await node.zrange(key, 0, -1));
-        else if (type === "list") dump.set(key, await node.lrange(key, 0, -1));
+        else if (type === "zset") dump.set(key, pairs(await node.zrange(key, 0, -1, "WITHSCORES")));
+        else if (type === "list")
+          dump.set(
+            key,
+            (await node.lrange(key, 0, -1)).map((item, index) => `${index} ${item}`),
+          );
         else if (type === "string") dump.set(key, [(await node.get(key)) ?? ""]);
       }
     } while (cursor !== "0");
   }
   return dump;
+}
+
+/** `[a, 1, b, 2]` as `["a 1", "b 2"]`. */
+function pairs(flat: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) joined.push(`${flat[i]} ${flat[i + 1]}`);
+  return joined;
+}
+
+/** Every entry of `dumpKeys` as one string with its key: the conformance suite's `rawDump`. */
+export async function rawDump(client: RedisClient, pattern: string): Promise<string[]> {
+  return [...(await dumpKeys(client, pattern))].flatMap(([key, entries]) => entries.map((entry) => `${key} ${entry}`));
 }
 
 /** The keys of a dump whose name or content mentions `text`. */
