@@ -3,7 +3,7 @@
 // each session.expired webhook's first arrival (p50, p99), the events delivered per second from
 // the deadline to the last arrival, and requests that arrived twice. Every delivery is signed,
 // logged in the endpoint's delivery log and settled in the outbox, and every expiry is a state
-// change, as in production; webhooks go out through the sender `serve` uses.
+// change, as in production; webhooks go out through the sender `serve` uses (`createWebhookSender`).
 //
 // Scenarios: the memory store (one instance, in this process); Redis and PostgreSQL with one and
 // with two instances (worker processes of their own sharing the store); and BullMQ 6, the tool a
@@ -13,7 +13,7 @@
 import { fork } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { Agent, createServer, request } from "node:http";
-import { createGuardedFetch } from "@agent-sessions/cli";
+import { createWebhookSender } from "@agent-sessions/cli";
 import { createEngine } from "@agent-sessions/core";
 import { MemoryStore } from "@agent-sessions/memory";
 import { openRedisStore } from "@agent-sessions/redis";
@@ -111,7 +111,7 @@ function benchEngine(store, clock, errors) {
     store,
     clock,
     webhooks: { allowPrivateAddresses: true },
-    fetch: createGuardedFetch({ allowPrivateAddresses: true }),
+    sendWebhook: createWebhookSender({ allowPrivateAddresses: true }),
     onWorkerError: (error) => errors.push(error),
   });
 }

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from "node:dns";
 import type { LookupFunction } from "node:net";
-import { classifyAddress, type FetchFunction } from "@agent-sessions/core";
+import { classifyAddress, type FetchFunction, type WebhookSender } from "@agent-sessions/core";
 import { WebhookClient } from "./webhook-client.js";
 
 /** Resolves a host name to every address it has, as `dns.lookup` with `all: true` does. */
@@ -39,26 +39,49 @@ const systemLookup: LookupAll = (hostname, options) =>
  * Redirects are never followed, as the engine asks.
  */
 export function createGuardedFetch(options: GuardedFetchOptions = {}): FetchFunction {
+  const guarded = guardedClient(options);
+  return (input, init = {}) => {
+    const url = guarded.check(new URL(typeof input === "string" || input instanceof URL ? input : input.url));
+    if (url instanceof Error) return Promise.reject(url);
+    const body = typeof init.body === "string" ? init.body : init.body == null ? "" : null;
+    if (body === null) return Promise.reject(new TypeError("the guarded fetch sends text bodies only"));
+    if ((init.method ?? "POST").toUpperCase() !== "POST") return Promise.reject(new TypeError("the guarded fetch sends POST requests only"));
+    return guarded.client.post(url, headerEntries(init.headers), body, init.signal ? { signal: init.signal } : {}).then(
+      // A Response takes statuses 200–599 only; anything else is no answer a receiver gives.
+      (status) => new Response(null, { status: status >= 200 && status <= 599 ? status : 502 }),
+    );
+  };
+}
+
+/**
+ * The guarded fetch's sender as the engine's leaner `WebhookSender`, which `serve` uses:
+ * `createEngine({ store, sendWebhook: createWebhookSender() })`. The time limit is kept by the
+ * connection's own timer, so no AbortSignal is made per delivery.
+ */
+export function createWebhookSender(options: GuardedFetchOptions = {}): WebhookSender {
+  const guarded = guardedClient(options);
+  return (target, { headers, body, timeoutMs }) => {
+    const url = guarded.check(target);
+    if (url instanceof Error) return Promise.reject(url);
+    return guarded.client.post(url, Object.entries(headers), body, { timeoutMs });
+  };
+}
+
+/** The checked lookup, its client, and the check of a URL made before connecting. */
+function guardedClient(options: GuardedFetchOptions) {
   const refusal = options.allowPrivateAddresses === true ? () => null : (options.refusal ?? specialPurposeRefusal);
   const lookup = checkedLookup(options.lookup ?? systemLookup, refusal);
   // Its own pool of connections: a shared one would hand it sockets that other code connected
   // without this lookup, and so to addresses nobody checked.
   const client = new WebhookClient({ lookup });
-  return (input, init = {}) => {
-    const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      return Promise.reject(new TypeError(`webhook URL must be http or https, not ${url.protocol}`));
-    }
-    // An IP address is connected to without a lookup, so it is judged here.
-    const literal = classifyAddress(url.hostname) === null ? null : refusal(url.hostname);
-    if (literal !== null) return Promise.reject(new Error(`refused: ${url.hostname} is ${literal}`));
-    const body = typeof init.body === "string" ? init.body : init.body == null ? "" : null;
-    if (body === null) return Promise.reject(new TypeError("the guarded fetch sends text bodies only"));
-    if ((init.method ?? "POST").toUpperCase() !== "POST") return Promise.reject(new TypeError("the guarded fetch sends POST requests only"));
-    return client.post(url, headerEntries(init.headers), body, init.signal ?? undefined).then(
-      // A Response takes statuses 200–599 only; anything else is no answer a receiver gives.
-      (status) => new Response(null, { status: status >= 200 && status <= 599 ? status : 502 }),
-    );
+  return {
+    client,
+    check(url: URL): URL | Error {
+      if (url.protocol !== "http:" && url.protocol !== "https:") return new TypeError(`webhook URL must be http or https, not ${url.protocol}`);
+      // An IP address is connected to without a lookup, so it is judged here.
+      const literal = classifyAddress(url.hostname) === null ? null : refusal(url.hostname);
+      return literal === null ? url : new Error(`refused: ${url.hostname} is ${literal}`);
+    },
   };
 }
 

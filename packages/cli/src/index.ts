@@ -1,5 +1,5 @@
 export { type CliIo, main } from "./cli.js";
-export { createGuardedFetch, type GuardedFetchOptions, type LookupAll } from "./guarded-fetch.js";
+export { createGuardedFetch, createWebhookSender, type GuardedFetchOptions, type LookupAll } from "./guarded-fetch.js";
 export {
   API_KEYS_ENV,
   parseApiKey,

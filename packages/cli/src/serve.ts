@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { createAesGcmCodec, createEngine, type Engine } from "@agent-sessions/core";
 import { type ApiKey, apiKeyAuthenticator, createRouter, type Principal } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
-import { createGuardedFetch } from "./guarded-fetch.js";
+import { createWebhookSender } from "./guarded-fetch.js";
 import { hostedOrigin, listeningHosts } from "./hosted-origin.js";
 import { answerHttpEdges, DEFAULT_HTTP_LIMITS, type HttpLimits, nodeServerOptions } from "./http-edges.js";
 import { DEFAULT_LOG_LEVEL, errorFields, Logger, loggedPath, logRequests } from "./logs.js";
@@ -112,7 +112,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     // and again inside the connection, so a name cannot rebind to a private address in between.
     webhooks: { allowPrivateAddresses: options.allowPrivateWebhooks === true, resolveHost },
     // Sent by a minimal keep-alive HTTP/1.1 client: a quarter of node:http's CPU per delivery.
-    fetch: createGuardedFetch({ allowPrivateAddresses: options.allowPrivateWebhooks === true }),
+    sendWebhook: createWebhookSender({ allowPrivateAddresses: options.allowPrivateWebhooks === true }),
     onWorkerError: start.onTickError ?? ((error: unknown) => logger.error("background work failed", errorFields(error))),
     ...(options.encryptionKeys?.length ? { codec: createAesGcmCodec({ keys: options.encryptionKeys }) } : {}),
     ...(options.retainMs === undefined ? {} : { retention: { terminalAfter: options.retainMs } }),

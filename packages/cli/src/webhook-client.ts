@@ -31,6 +31,20 @@ interface Pending {
   reject(error: Error): void;
   /** Whether any byte of the answer arrived: a reused socket closed before one is retried. */
   answered: boolean;
+  /** When the request is given up (`performance.now()` time), or `Infinity`. */
+  deadline: number;
+  timeoutMs: number;
+}
+
+/** How one POST is bounded: an AbortSignal, a time limit kept on the socket itself (cheaper), or both. */
+export interface PostLimits {
+  readonly signal?: AbortSignal;
+  /** Milliseconds from the call until the request is given up with a `TimeoutError`. */
+  readonly timeoutMs?: number;
+}
+
+function timeoutError(timeoutMs: number): Error {
+  return Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: "TimeoutError" });
 }
 
 const HEAD_END = Buffer.from("\r\n\r\n");
@@ -57,8 +71,8 @@ class Connection {
     socket.on("data", (chunk: Buffer) => this.received(chunk));
     socket.on("error", (error) => this.fail(error));
     socket.on("close", () => this.fail(Object.assign(new Error("the receiver closed the connection"), { code: "ECONNRESET" })));
-    // Armed only while the socket is idle in the pool (see `park`).
-    socket.on("timeout", () => socket.destroy());
+    // Armed while the socket is idle in the pool (see `park`), and to a request's deadline.
+    socket.on("timeout", () => this.timedOut());
   }
 
   /** Writes one request; the pending promise settles with the answer's status. */
@@ -69,6 +83,19 @@ class Connection {
     this.headBytes = 0;
     this.keep = true;
     this.socket.write(request);
+  }
+
+  /** The socket's timer ran out: an idle socket is closed, a request past its deadline given up. */
+  private timedOut(): void {
+    const pending = this.pending;
+    if (!pending) {
+      this.socket.destroy();
+      return;
+    }
+    const left = pending.deadline - performance.now();
+    if (left > 0)
+      this.socket.setTimeout(Math.ceil(left)); // woken early: wait out the rest
+    else this.abandon(timeoutError(pending.timeoutMs));
   }
 
   private received(chunk: Buffer): void {
@@ -86,6 +113,11 @@ class Connection {
       return;
     }
     pending.answered = true;
+    // Bytes keep the socket's timer from running out: a receiver trickling its answer meets the deadline here.
+    if (pending.deadline !== Number.POSITIVE_INFINITY && performance.now() > pending.deadline) {
+      this.abandon(timeoutError(pending.timeoutMs));
+      return;
+    }
     this.head.push(chunk);
     this.headBytes += chunk.length;
     for (;;) {
@@ -192,19 +224,20 @@ export class WebhookClient {
    * the receiver closed before answering a byte is sent once more on a new socket: the server
    * closed an idle connection as the request left.
    */
-  async post(url: URL, headers: Iterable<[string, string]>, body: string, signal?: AbortSignal): Promise<number> {
-    signal?.throwIfAborted();
+  async post(url: URL, headers: Iterable<[string, string]>, body: string, limits: PostLimits = {}): Promise<number> {
+    limits.signal?.throwIfAborted();
     const request = serialize(url, headers, body);
     const origin = `${url.protocol}//${url.host}`;
+    const deadline = limits.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + limits.timeoutMs;
     const reused = this.take(origin);
     if (reused) {
       try {
-        return await this.exchange(reused, request, signal);
+        return await this.exchange(reused, request, limits, deadline);
       } catch (error) {
         if (!(error instanceof RetryableError)) throw error;
       }
     }
-    return this.exchange(this.open(url, origin), request, signal);
+    return this.exchange(this.open(url, origin), request, limits, deadline);
   }
 
   /** Closes every idle connection. */
@@ -213,7 +246,8 @@ export class WebhookClient {
     this.idle.clear();
   }
 
-  private exchange(connection: Connection, request: string, signal: AbortSignal | undefined): Promise<number> {
+  private exchange(connection: Connection, request: string, limits: PostLimits, deadline: number): Promise<number> {
+    const signal = limits.signal;
     return new Promise<number>((resolve, reject) => {
       const onAbort = () => {
         connection.socket.destroy();
@@ -221,6 +255,8 @@ export class WebhookClient {
       };
       const pending: Pending = {
         answered: false,
+        deadline,
+        timeoutMs: limits.timeoutMs ?? 0,
         resolve: (status) => {
           signal?.removeEventListener("abort", onAbort);
           resolve(status);
@@ -233,7 +269,13 @@ export class WebhookClient {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       connection.socket.ref();
-      connection.socket.setTimeout(0);
+      // The socket's own timer keeps the time limit: no timer or listener of its own per request.
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        reject(timeoutError(pending.timeoutMs));
+        return;
+      }
+      connection.socket.setTimeout(Number.isFinite(left) ? Math.ceil(left) : 0);
       connection.send(request, pending);
     });
   }

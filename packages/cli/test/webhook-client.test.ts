@@ -146,9 +146,35 @@ describe("the webhook client", () => {
 
   it("gives up when its signal aborts, and refuses to start once aborted", async () => {
     const { url } = await rawReceiver(() => {}); // never answers
-    await expect(client().post(url, headers, "{}", AbortSignal.timeout(50))).rejects.toThrow();
+    await expect(client().post(url, headers, "{}", { signal: AbortSignal.timeout(50) })).rejects.toThrow();
     const aborted = new AbortController();
     aborted.abort(new Error("stopped"));
-    await expect(client().post(url, headers, "{}", aborted.signal)).rejects.toThrow("stopped");
+    await expect(client().post(url, headers, "{}", { signal: aborted.signal })).rejects.toThrow("stopped");
+  });
+
+  it("gives up at its time limit, kept by the socket's own timer, even while the answer trickles in", async () => {
+    const silent = await rawReceiver(() => {}); // never answers
+    const started = performance.now();
+    await expect(client().post(silent.url, headers, "{}", { timeoutMs: 100 })).rejects.toMatchObject({
+      name: "TimeoutError",
+      message: "no answer within 100 ms",
+    });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
+
+    // A byte every 40 ms keeps the socket active, but not past the request's deadline.
+    const trickle = await rawReceiver((_, socket) => {
+      const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write("H")), 40);
+    });
+    const begun = performance.now();
+    await expect(client().post(trickle.url, headers, "{}", { timeoutMs: 150 })).rejects.toMatchObject({ name: "TimeoutError" });
+    expect(performance.now() - begun).toBeLessThan(1000);
+
+    // Answered in time, the connection is kept, its timer disarmed until it idles.
+    const quick = await rawReceiver((_, socket) => socket.write("HTTP/1.1 204 No Content\r\n\r\n"));
+    const open = client();
+    expect(await open.post(quick.url, headers, "{}", { timeoutMs: 100 })).toBe(204);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await open.post(quick.url, headers, "{}", { timeoutMs: 100 })).toBe(204);
+    expect(quick.seen.connections).toBe(1);
   });
 });

@@ -17,7 +17,7 @@ export {
 } from "./engine/actions.js";
 export type { AgentOperations, AgentSessionOperations } from "./engine/agents.js";
 export type { AnyRecord } from "./engine/any-record.js";
-export { DEFAULT_WEBHOOK_RETRY_SCHEDULE, type FetchFunction } from "./engine/deliveries.js";
+export { DEFAULT_WEBHOOK_RETRY_SCHEDULE, type FetchFunction, senderOverFetch, type WebhookSender } from "./engine/deliveries.js";
 export { encryptStore } from "./engine/encrypted-store.js";
 export { createEngine, type Engine, type EngineOptions, type TickResult, type WebhookOptions } from "./engine/engine.js";
 export type { FormOperations, FormSessionOperations, HostedOutcome, HostedSubmission } from "./engine/forms.js";

@@ -9,7 +9,6 @@ import {
   type FormSession,
   type FormSessionStatus,
   type Page,
-  type PendingAction,
   type ProposedAction,
   type Thread,
   type ThreadStatus,

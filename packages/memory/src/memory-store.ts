@@ -228,7 +228,7 @@ export class MemoryStore implements Store {
       slot.generation++;
       this.outboxQueue.push(slot, slot.leaseUntil);
       return {
-        ...structuredClone(slot.message),
+        ...slot.message,
         attempts: slot.attempts,
         lastError: slot.lastError,
         leaseOwner: options.owner,
@@ -249,7 +249,7 @@ export class MemoryStore implements Store {
     slot.lastError = outcome.error ?? null;
     slot.leaseOwner = null;
     slot.leaseUntil = 0;
-    slot.message = { ...slot.message, availableAt: outcome.retryAt };
+    slot.message = Object.freeze({ ...slot.message, availableAt: outcome.retryAt });
     this.outboxQueue.push(slot, outcome.retryAt);
     return true;
   }
@@ -431,7 +431,8 @@ export class MemoryStore implements Store {
     for (const message of messages) {
       if (this.outbox.has(message.id)) continue;
       slots.push({
-        message: JSON.parse(JSON.stringify(message)) as OutboxMessage,
+        // A frozen copy: claims hand it out as it is, and no caller can change the store's own.
+        message: deepFreeze(JSON.parse(JSON.stringify(message)) as OutboxMessage),
         recordId,
         attempts: 0,
         lastError: null,

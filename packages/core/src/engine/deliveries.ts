@@ -1,6 +1,6 @@
 import { type DeliveryAttempt, LIVE_WEBHOOK_STATUS, type WebhookEndpoint } from "../kinds/webhook.js";
 import { type WebhookCommand, webhookMachine } from "../machines/webhook.js";
-import type { OutboxEntry } from "../store.js";
+import type { OutboxEntry, Store, StoredRecord } from "../store.js";
 import { targetRefusal } from "../webhooks/addresses.js";
 import { webhookRequest } from "../webhooks/signing.js";
 import type { KeyedLimiter } from "./limiter.js";
@@ -14,9 +14,37 @@ export const DEFAULT_WEBHOOK_RETRY_SCHEDULE: readonly number[] = [5_000, 300_000
 /** A `fetch` as the global one: injectable for tests and for runtimes that proxy requests. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
+/**
+ * Sends one webhook POST and resolves the receiver's status, or rejects when there is none (a
+ * rejection named `TimeoutError` once `timeoutMs` passed). A leaner contract than `fetch` for a
+ * sender that keeps the time limit itself: no AbortSignal is made per delivery, whose abort
+ * listener costs Node more than the request's own bytes. `serve`'s is `createWebhookSender()`
+ * of `@agent-sessions/cli`; no redirect may be followed.
+ */
+export type WebhookSender = (
+  url: URL,
+  request: { readonly headers: Readonly<Record<string, string>>; readonly body: string; readonly timeoutMs: number },
+) => Promise<number>;
+
+/** A `WebhookSender` over a `fetch`: an AbortController and a timer keep the time limit. */
+export function senderOverFetch(fetch: FetchFunction): WebhookSender {
+  return async (url, { headers, body, timeoutMs }) => {
+    // A plain controller and timer: `AbortSignal.timeout` costs several times more per request on Node.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const response = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: controller.signal });
+      await response.body?.cancel().catch(() => {});
+      return response.status;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
 /** How deliveries are sent, from `createEngine`'s options. */
 export interface DeliverySettings extends TargetPolicy {
-  readonly fetch: FetchFunction;
+  readonly send: WebhookSender;
   readonly retrySchedule: readonly number[];
   readonly timeoutMs: number;
   readonly clock: () => number;
@@ -26,6 +54,27 @@ export interface DeliverySettings extends TargetPolicy {
 const elapsedNow = (): number => globalThis.performance?.now() ?? Date.now();
 
 const MAX_ERROR_CHARS = 500;
+
+/**
+ * Reads of endpoint records shared by the deliveries that ask at the same moment: a burst of
+ * deliveries to one endpoint reads it once while that read is in flight, not once each. Each
+ * delivery still reads after it was claimed, so an endpoint deleted before that is not sent to.
+ */
+export class SharedReads {
+  private readonly inFlight = new Map<string, Promise<StoredRecord | null>>();
+
+  constructor(private readonly store: Store) {}
+
+  get(orgId: string, id: string): Promise<StoredRecord | null> {
+    const key = `${orgId}\n${id}`;
+    let read = this.inFlight.get(key);
+    if (!read) {
+      read = this.store.get(orgId, id).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, read);
+    }
+    return read;
+  }
+}
 
 /**
  * The delivery log, written with group commit: attempts to one endpoint that finish while its
@@ -90,11 +139,19 @@ export class DeliveryLog {
 export async function deliver(
   entry: OutboxEntry,
   now: number,
-  context: { records: Records; settings: DeliverySettings; log: DeliveryLog; owner: string; endpointSlots: KeyedLimiter; telemetry?: Telemetry },
+  context: {
+    records: Records;
+    settings: DeliverySettings;
+    log: DeliveryLog;
+    owner: string;
+    endpoints: SharedReads;
+    endpointSlots: KeyedLimiter;
+    telemetry?: Telemetry;
+  },
 ): Promise<void> {
   const { records, settings, log } = context;
   const payload = entry.payload as unknown as DeliveryPayload & Partial<TracedDelivery>;
-  const endpointRecord = await records.store.get(entry.orgId, payload.webhook_id);
+  const endpointRecord = await context.endpoints.get(entry.orgId, payload.webhook_id);
   const endpoint = endpointRecord?.data as WebhookEndpoint | undefined;
   if (!endpoint || endpoint.status !== LIVE_WEBHOOK_STATUS) {
     await records.store.settleOutbox(entry.id, context.owner, {}); // deleted meanwhile: nothing to send
@@ -150,22 +207,11 @@ async function send(
         { id: payload.event_id, type: payload.type, timestamp: payload.timestamp, data: payload.data },
         settings.clock(),
       );
-      // A plain controller and timer: `AbortSignal.timeout` costs several times more per request on Node.
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), settings.timeoutMs);
-      try {
-        const response = await settings.fetch(url, {
-          method: "POST",
-          headers: { ...request.headers, ...traceHeaders, "user-agent": "agent-sessions-webhooks" },
-          body: request.body,
-          redirect: "manual",
-          signal: controller.signal,
-        });
-        statusCode = response.status;
-        await response.body?.cancel().catch(() => {});
-      } finally {
-        clearTimeout(timer);
-      }
+      statusCode = await settings.send(url, {
+        headers: { ...request.headers, ...traceHeaders, "user-agent": "agent-sessions-webhooks" },
+        body: request.body,
+        timeoutMs: settings.timeoutMs,
+      });
       if (statusCode < 200 || statusCode > 299) error = `the endpoint answered HTTP ${statusCode}`;
     }
   } catch (caught) {

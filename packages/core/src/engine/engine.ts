@@ -10,7 +10,15 @@ import type { ResolveHost } from "../webhooks/addresses.js";
 import { type ActionExecutor, DEFAULT_ACTION_ATTEMPTS, DEFAULT_ACTION_RETRY_DELAYS, runAction } from "./actions.js";
 import { type AgentOperations, type AgentSessionOperations, agentOperations, agentSessionOperations } from "./agents.js";
 import { type AnyRecord, anyRecordOperations } from "./any-record.js";
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE, DeliveryLog, deliver, type FetchFunction } from "./deliveries.js";
+import {
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+  DeliveryLog,
+  deliver,
+  type FetchFunction,
+  SharedReads,
+  senderOverFetch,
+  type WebhookSender,
+} from "./deliveries.js";
 import { encryptStore } from "./encrypted-store.js";
 import { type FormOperations, type FormSessionOperations, formOperations, formSessionOperations } from "./forms.js";
 import { KeyedLimiter } from "./limiter.js";
@@ -65,6 +73,8 @@ export interface EngineOptions {
   readonly onListenerError?: (error: unknown, event: SessionEvent) => void;
   /** Sends webhooks. Default: the global `fetch`. */
   readonly fetch?: FetchFunction;
+  /** Sends webhooks instead of `fetch`, keeping the time limit itself (see `WebhookSender`); `serve` passes `createWebhookSender()`. */
+  readonly sendWebhook?: WebhookSender;
   readonly webhooks?: WebhookOptions;
   /**
    * Executors of confirmed actions, by tool name: `{ send_email: async (action, { idempotencyKey }) => result }`.
@@ -249,9 +259,10 @@ export function createEngine(options: EngineOptions): Engine {
   const forms = formOperations(records, newId);
   const threads = threadOperations(records, newId, options.billable ?? defaultBillablePolicy, executors && new Set(Object.keys(executors)));
   const log = new DeliveryLog(records, report);
+  const endpoints = new SharedReads(store);
   const deliverySettings = {
     ...policy,
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    send: options.sendWebhook ?? senderOverFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
     retrySchedule: positiveDelays("webhooks.retrySchedule", webhookSettings.retrySchedule ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE),
     timeoutMs: positive("webhooks.timeoutMs", webhookSettings.timeoutMs ?? 10_000),
     clock,
@@ -293,7 +304,7 @@ export function createEngine(options: EngineOptions): Engine {
       // A batch sends its deliveries together, but never more than a few requests at once to one
       // receiver; logging and settling an attempt take no slot, so a slow store never idles one.
       [DELIVERY_TOPIC]: (entry, now) =>
-        deliver(entry, now, { records, settings: deliverySettings, log, owner: instanceId, endpointSlots: perEndpoint, telemetry }),
+        deliver(entry, now, { records, settings: deliverySettings, log, owner: instanceId, endpoints, endpointSlots: perEndpoint, telemetry }),
       [ACTION_TOPIC]: (entry, now) => runAction(entry, now, { records, threads, settings: actionSettings, owner: instanceId }),
     },
   });
