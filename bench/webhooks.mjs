@@ -323,18 +323,20 @@ async function main() {
     }
     const ours = !result.name.startsWith("BullMQ");
     const single = result.name.endsWith("one instance");
+    // The goals of one instance are the memory store's and Redis's; PostgreSQL's is two beating one.
+    const judged = single && !result.name.startsWith("PostgreSQL");
     rows.push({
       benchmark: `webhooks, ${result.name}: deadline → arrival p50 / p99 (${formatCount(SESSIONS)} due at once)`,
       figure: `${result.p50} / ${result.p99} ms${ours ? ratio(result.p99, bull?.p99, false) : ""}`,
-      goal: ours && single ? "p99 ≤ 2,000 ms" : "",
-      met: !ours || !single || result.p99 <= 2000,
+      goal: ours && judged ? "p99 ≤ 2,000 ms" : "",
+      met: !ours || !judged || result.p99 <= 2000,
     });
     const twoOf = results.find((other) => other.name === result.name.replace("two instances", "one instance"));
     rows.push({
       benchmark: `webhooks, ${result.name}: events delivered per second${result.duplicates ? `, ${result.duplicates} twice` : ""}`,
       figure: `${formatCount(result.perSecond)} /s${ours ? ratio(result.perSecond, bull?.perSecond, true) : ""}`,
-      goal: !ours ? "" : single ? "≥ 5,000 /s" : "more than one instance, none twice",
-      met: !ours || (single ? result.perSecond >= 5000 : result.perSecond > (twoOf?.perSecond ?? 0) && result.duplicates === 0),
+      goal: !ours || (single && !judged) ? "" : judged ? "≥ 5,000 /s" : "more than one instance, none twice",
+      met: !ours || (single ? !judged || result.perSecond >= 5000 : result.perSecond > (twoOf?.perSecond ?? 0) && result.duplicates === 0),
     });
   }
   report(rows);
