@@ -68,9 +68,10 @@ export interface RouteDefinition {
   handle(context: RouteContext): Promise<Response>;
   /**
    * Renders the errors the router answers for this route (a body too large, a 500) its own way;
-   * the hosted page answers a person with HTML. Default: the JSON `{ error, message }` body.
+   * the hosted page answers a person with HTML. Given the request, so a route that also takes
+   * JSON (the review link) can answer that in JSON. Default: the JSON `{ error, message }` body.
    */
-  errorPage?(answer: ErrorAnswer): Promise<Response> | Response;
+  errorPage?(answer: ErrorAnswer, request: Request): Promise<Response> | Response;
 }
 
 /** The review page's URL of an action's link. */

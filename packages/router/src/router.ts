@@ -181,7 +181,7 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
         // A client that hung up mid-body is no server fault: nothing to report, nobody to answer.
         if (request.signal.aborted) return errorResponse(400, "the request was aborted by the client");
         const answer = describeError(route.input ? wireError(error, route.input) : error, route.failure, (e) => report(e, request));
-        return route.errorPage ? await route.errorPage(answer) : errorResponse(answer.status, answer.message, answer.headers);
+        return route.errorPage ? await route.errorPage(answer, request) : errorResponse(answer.status, answer.message, answer.headers);
       }
     });
   }

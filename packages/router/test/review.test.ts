@@ -500,6 +500,34 @@ describe("POST /r/:token", () => {
     expect((await post({ decision: "approve" }, late.review_url)).status).toBe(410);
   });
 
+  it("answers in JSON what the router refuses before the route runs when the decision is JSON (a body over the limit, a 429)", async () => {
+    const proposed = await t.propose({ tool: "lookup", preview: {} });
+    const engine = t.engine;
+    const limited = createRouter({
+      engine,
+      apiKeys: [{ orgId: ORG, key: KEY }],
+      publicUrl: "https://review.example.com",
+      maxBodyBytes: 64,
+      rateLimit: { anonymous: { limit: 1, windowSeconds: 60 } },
+      clientAddress: () => "203.0.113.9",
+    });
+    const send = (body: string, contentType: string) =>
+      limited.fetch(new Request(proposed.review_url, { method: "POST", headers: { "content-type": contentType }, body }));
+    const tooLarge = await send(JSON.stringify({ decision: "deny", reason: "x".repeat(200) }), "application/json; charset=utf-16");
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get("content-type")).toContain("application/json");
+    expect(await tooLarge.json()).toMatchObject({ error: "Payload too large" });
+    let limitedAnswer = await send("a=%ZZ", "application/json");
+    for (let tries = 0; limitedAnswer.status !== 429 && tries < 5; tries++) limitedAnswer = await send("a=%ZZ", "application/json");
+    expect(limitedAnswer.status).toBe(429);
+    expect(limitedAnswer.headers.get("content-type")).toContain("application/json");
+    // A person's form post past the same limit still gets the page.
+    const page = await send("decision=deny", FORM_ENCODED);
+    expect(page.status).toBe(429);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect((await t.action(proposed)).status).toBe("pending");
+  });
+
   it("escapes every value it shows: preview, arguments, approver names and reasons", async () => {
     const hostile = `"><script>alert(1)</script>`;
     const proposed = await t.propose({

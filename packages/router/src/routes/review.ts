@@ -135,7 +135,10 @@ async function decideJson(engine: Engine, token: string, text: string, report: (
  * harmless; only the page's POST decides. Each answer is a `HostedView` drawn by `render`.
  */
 export function reviewRoutes(render: HostedRender = renderHostedPage): RouteDefinition[] {
-  const errorPage = ({ status, message, headers }: ErrorAnswer) => send(render, { page: "error", status, message }, headers);
+  // A JSON decision gets the API's error body for what the router refused before the route ran
+  // (a 429, a body over the limit), as it does for the route's own refusals; a person gets the page.
+  const errorPage = ({ status, message, headers }: ErrorAnswer, request: Request) =>
+    mediaType(request) === "application/json" ? errorResponse(status, message, headers) : send(render, { page: "error", status, message }, headers);
   return [
     {
       method: "GET",
