@@ -29,11 +29,10 @@ const systemLookup: LookupAll = (hostname, options) =>
   });
 
 /**
- * The `fetch` `serve` sends webhooks with: node:http with keep-alive, several times cheaper per
- * request than the global fetch, which an engine on Node can take too:
- * `createEngine({ store, fetch: createGuardedFetch() })`. Private targets are refused unless
- * `allowPrivateAddresses`: the engine checks a
- * target's name before each delivery, but a name can resolve to a public address for that check
+ * A `fetch` over the keep-alive client of `webhook-client.ts` (POSTs of text bodies only), for an
+ * engine on Node that takes `fetch`: `createEngine({ store, fetch: createGuardedFetch() })`;
+ * `createWebhookSender` is the leaner form `serve` uses. Private targets are refused unless
+ * `allowPrivateAddresses`: the engine checks a target's name before each delivery, but a name can resolve to a public address for that check
  * and to a special-purpose one a moment later for the request (DNS rebinding). Here the check
  * happens inside the connection's own lookup, so the address connected to is the address checked.
  * Redirects are never followed, as the engine asks.

@@ -1,5 +1,4 @@
-import type { LookupFunction, Socket } from "node:net";
-import { connect as netConnect } from "node:net";
+import { isIP, type LookupFunction, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 
 /**
@@ -294,7 +293,7 @@ export class WebhookClient {
     const secure = url.protocol === "https:";
     const port = Number(url.port || (secure ? 443 : 80));
     const socket = secure
-      ? tlsConnect({ host, port, lookup: this.options.lookup, ALPNProtocols: ["http/1.1"], ...(isIpLiteral(host) ? {} : { servername: host }) })
+      ? tlsConnect({ host, port, lookup: this.options.lookup, ALPNProtocols: ["http/1.1"], ...(isIP(host) === 0 ? { servername: host } : {}) })
       : netConnect({ host, port, lookup: this.options.lookup });
     const connection = new Connection(socket, (free) => this.park(origin, free));
     socket.on("close", () => this.forget(origin, connection));
@@ -324,13 +323,9 @@ export class WebhookClient {
 
 /** A failure on a reused connection before any answer: the request may be sent again on a new one. */
 class RetryableError extends Error {
-  constructor(readonly original: Error) {
+  constructor(original: Error) {
     super(original.message, { cause: original });
   }
-}
-
-function isIpLiteral(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(":");
 }
 
 /** The request's bytes as one string: request line, headers, `Content-Length`, body. */
