@@ -33,7 +33,7 @@ const FLAGS = {
 const COLUMNS: readonly (readonly [keyof PurgeReport["removed"], string])[] = [
   ["records", "records"],
   ["events", "timeline events"],
-  ["deliveries", "delivery log entries (among the events)"],
+  ["deliveries", "delivery log entries"],
   ["aliases", "aliases"],
   ["idempotency", "idempotency entries"],
   ["outbox", "outbox messages"],

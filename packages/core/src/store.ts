@@ -36,6 +36,10 @@ export interface OutboxMessage {
 
 /** An outbox message as `claimOutbox` hands it out, with its attempts so far. */
 export interface OutboxEntry extends OutboxMessage {
+  /**
+   * How many times the message was claimed, this claim included: 1 on its first claim. A claim
+   * whose holder died before settling counts as well, so every attempt has its own number.
+   */
   readonly attempts: number;
   readonly lastError: string | null;
   readonly leaseOwner: string;
@@ -112,6 +116,59 @@ export interface ClaimOptions {
   readonly owner: string;
 }
 
+/** What `renewOutbox` extends: the leases one worker holds on the messages it is still working on. */
+export interface RenewOptions {
+  /** The messages' ids. */
+  readonly ids: readonly string[];
+  /** The worker that claimed them. */
+  readonly owner: string;
+  /** The renewing worker's clock: each renewed lease runs until `now + leaseMs`. */
+  readonly now: number;
+  readonly leaseMs: number;
+}
+
+/** Who holds an outbox message's lease, as `outboxLeases` reads it. */
+export interface OutboxLease {
+  readonly id: string;
+  /** Claims so far, as `OutboxEntry.attempts`. */
+  readonly attempts: number;
+  /** `null` while nobody holds it (never claimed, or rescheduled). */
+  readonly leaseOwner: string | null;
+  readonly leaseUntil: number;
+}
+
+/**
+ * One attempt of a webhook endpoint's delivery log, as a store keeps it: written when the
+ * attempt starts and written again, under the same `id`, when it ends.
+ */
+export interface DeliveryLogEntry {
+  readonly orgId: string;
+  /** The endpoint whose log holds it. */
+  readonly webhookId: string;
+  /** Unique within the organization: one attempt of one delivery. */
+  readonly id: string;
+  /** When the attempt started: the log's order (then `id`). Kept from the first write. */
+  readonly startedAt: number;
+  /** The attempt as core keeps it: JSON the store treats as opaque, replaced by a later write. */
+  readonly data: unknown;
+}
+
+/** What `deliveryLog` pages by. `cursor` and `offset` are two ways to page; give one. */
+export interface DeliveryLogQuery {
+  readonly limit: number;
+  readonly offset?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+/** One page of an endpoint's delivery log, latest start first, with the exact number of entries. */
+export interface DeliveryLogPage {
+  readonly entries: readonly DeliveryLogEntry[];
+  readonly total: number;
+  /** Pass as `cursor` for the next page; `null` on the last page. */
+  readonly nextCursor: string | null;
+}
+
 /** A remembered request made with an `Idempotency-Key`. */
 export interface IdempotencyEntry {
   /** A digest of the request the key was first used with. */
@@ -163,8 +220,10 @@ export interface PurgeOptions {
 /** How many of each thing `purge` removed (or, dry, would remove). */
 export interface PurgeCounts {
   readonly records: number;
-  /** Timeline events of those records (a webhook endpoint's timeline is its delivery log). */
+  /** Timeline events of those records. */
   readonly events: number;
+  /** Delivery log entries of those records (webhook endpoints). */
+  readonly deliveries: number;
   readonly aliases: number;
   /** Idempotency entries whose request created one of those records. */
   readonly idempotency: number;
@@ -240,14 +299,35 @@ export interface Store extends Partial<IdempotencyStore> {
   listDue(orgId: string, kind: RecordKind, now: number, limit: number): Promise<string[]>;
   /** Leases records whose `dueAt` has come and whose lease is free or ran out; no two claimers ever hold one record at once. */
   claimDue(options: ClaimOptions): Promise<DueClaim[]>;
-  /** Leases available outbox messages not leased by anyone else; no two claimers ever hold one message at once. */
+  /**
+   * Leases available outbox messages not leased by anyone else (their lease free or run out); no
+   * two claimers ever hold one message at once. Each claim adds one to the message's `attempts`.
+   */
   claimOutbox(options: ClaimOptions & { readonly topic?: string }): Promise<OutboxEntry[]>;
+  /**
+   * Extends to `now + leaseMs` the leases `owner` still holds among `ids` (a lease that ran out
+   * and that nobody took over since is still held), and returns the ids it extended: the
+   * heartbeat of a worker still working on them. A message settled, or claimed by another, is
+   * left as it is.
+   */
+  renewOutbox(options: RenewOptions): Promise<string[]>;
   /** Finishes (`retryAt` absent) or reschedules an outbox message; only the lease holder succeeds. */
   settleOutbox(id: string, owner: string, outcome: { readonly retryAt?: number; readonly error?: string }): Promise<boolean>;
+  /** The leases of those of `ids` still in the outbox (not finished), in any order. */
+  outboxLeases(ids: readonly string[]): Promise<OutboxLease[]>;
+  /**
+   * Writes delivery log entries, all or none: an entry with a new `id` is added, one whose `id`
+   * is already there in its organization gets the new `data` (its `startedAt` and `webhookId`
+   * stay).
+   */
+  logDeliveries(entries: readonly DeliveryLogEntry[]): Promise<void>;
+  /** One page of an endpoint's delivery log, latest `startedAt` first (then `id`, descending); `total` exact. */
+  deliveryLog(orgId: string, webhookId: string, query: DeliveryLogQuery): Promise<DeliveryLogPage>;
   /**
    * Removes up to `limit` records matching `options` (see `PurgeOptions`) with everything that
-   * belongs to them: their events, the aliases that name them, the idempotency entries completed
-   * with their id, and the outbox messages their writes enqueued that are still waiting. Each
+   * belongs to them: their events, their delivery log (a webhook endpoint's), the aliases that
+   * name them, the idempotency entries completed with their id, and the outbox messages their
+   * writes enqueued that are still waiting. Each
    * record goes whole or not at all, and nothing else changes; a record written meanwhile (so no
    * longer matching) stays. `dryRun` counts the same things without removing them.
    */

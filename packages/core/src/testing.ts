@@ -1,6 +1,7 @@
 import { JSON_LIMITS } from "./json-boundary.js";
 import { LIMITS } from "./schemas/common.js";
 import type { IdempotencyStore, Store, StoredRecord } from "./store.js";
+import { describeDeliveryLog } from "./testing/delivery-log.js";
 import { describeListDue } from "./testing/due-lists.js";
 import { describeEncryption } from "./testing/encryption.js";
 import { describeFailedWrites } from "./testing/failed-writes.js";
@@ -162,6 +163,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
     describeFailedWrites(test, context);
     describeLimits(test, context);
     describeListDue(test, context);
+    describeDeliveryLog(test, context);
     describePurge(test, context, options.rawDump);
 
     describe("tenant isolation", () => {
@@ -346,7 +348,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         const ids = claims.flat().map((entry) => entry.id);
         expect(new Set(ids).size).toBe(ids.length);
         expect(new Set(ids)).toEqual(new Set(messages.map((m) => m.id)));
-        expect(claims.flat()[0]).toMatchObject({ attempts: 0, lastError: null, payload: { hello: "world", n: 1 } });
+        expect(claims.flat()[0]).toMatchObject({ attempts: 1, lastError: null, payload: { hello: "world", n: 1 } });
       });
 
       it("waits for availableAt, hands over an expired lease, and obeys the topic", async () => {
@@ -373,7 +375,7 @@ export async function runStoreConformance(options: StoreConformanceOptions): Pro
         expect(await store.settleOutbox(message.id, "a", { retryAt: T0 + 5000, error: "HTTP 503" })).toBe(true);
         expect(await store.claimOutbox({ now: T0 + 4999, limit: 1, leaseMs: 500, owner: "a" })).toEqual([]);
         const [retried] = await store.claimOutbox({ now: T0 + 5000, limit: 1, leaseMs: 500, owner: "a" });
-        expect(retried).toMatchObject({ id: message.id, attempts: 1, lastError: "HTTP 503" });
+        expect(retried).toMatchObject({ id: message.id, attempts: 2, lastError: "HTTP 503" });
       });
     });
 

@@ -35,8 +35,11 @@ export interface PurgeReport {
   readonly dryRun: boolean;
   /** Records last written before this moment (ms) were candidates. */
   readonly before: number;
-  /** Totals over every kind; `deliveries` are the delivery attempts among `events` (the delivery logs of deleted webhook endpoints). */
-  readonly removed: PurgeCounts & { readonly deliveries: number };
+  /**
+   * Totals over every kind; `deliveries` counts the delivery logs of deleted webhook endpoints,
+   * with the attempts an earlier release kept among the endpoints' `events`.
+   */
+  readonly removed: PurgeCounts;
   /** The same per kind, for the kinds that had something to remove. */
   readonly byKind: Readonly<Partial<Record<RecordKind, PurgeCounts>>>;
 }
@@ -49,13 +52,14 @@ export const PURGEABLE_KINDS: readonly { readonly kind: RecordKind; readonly sta
 /** How long the worker waits before looking again when its last round left nothing behind. */
 const IDLE_MS = 60_000;
 
-const ZERO: PurgeCounts = { records: 0, events: 0, aliases: 0, idempotency: 0, outbox: 0 };
+const ZERO: PurgeCounts = { records: 0, events: 0, deliveries: 0, aliases: 0, idempotency: 0, outbox: 0 };
 const DEFAULT_BATCH = 100;
 
 function add(total: PurgeCounts, more: PurgeCounts): PurgeCounts {
   return {
     records: total.records + more.records,
     events: total.events + more.events,
+    deliveries: total.deliveries + more.deliveries,
     aliases: total.aliases + more.aliases,
     idempotency: total.idempotency + more.idempotency,
     outbox: total.outbox + more.outbox,
@@ -140,9 +144,10 @@ export class Retention {
       if (counts.records > 0) byKind[kind] = counts;
       removed = add(removed, counts);
     }
-    // A deleted endpoint's timeline is its `webhook.created`, its delivery attempts and its `webhook.deleted`.
+    // A deleted endpoint's timeline is its `webhook.created` and its `webhook.deleted`, with the
+    // delivery attempts an earlier release logged there in between.
     const webhooks = byKind.webhook ?? ZERO;
-    const deliveries = Math.max(0, webhooks.events - 2 * webhooks.records);
-    return { dryRun, before, removed: { ...removed, deliveries }, byKind };
+    const logged = Math.max(0, webhooks.events - 2 * webhooks.records);
+    return { dryRun, before, removed: { ...removed, deliveries: removed.deliveries + logged }, byKind };
   }
 }

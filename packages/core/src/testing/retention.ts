@@ -17,6 +17,7 @@ interface Made {
   readonly aliases: readonly string[];
   readonly outbox: number;
   readonly idempotency: number;
+  readonly deliveries: number;
 }
 
 /** What `rawDump` is: every row or key of the store's storage as text, one entry each. */
@@ -48,6 +49,15 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
     const write = next(created, { status, updatedAt, dueAt }, ["step.done", "session.ended"], [last]);
     expect(await store.compareAndSet({ ...write, aliases: [aliases[1]!] })).toBe(true);
     const tokens = [created.id, ...aliases, first.id, last.id];
+    // A webhook endpoint's delivery log: one attempt ended, one whose sender never said.
+    const deliveries = kind === "webhook" ? [`${tag}-d1/1`, `${tag}-d2/1`] : [];
+    if (deliveries.length > 0) {
+      await store.logDeliveries(
+        deliveries.map((entryId, index) => ({ orgId: org, webhookId: created.id, id: entryId, startedAt: T0 + index, data: { outcome: "started", tag } })),
+      );
+      await store.logDeliveries([{ orgId: org, webhookId: created.id, id: deliveries[0]!, startedAt: T0, data: { outcome: "succeeded", tag } }]);
+      tokens.push(...deliveries);
+    }
     let idempotency = 0;
     const keys = storeIdempotency(store);
     if (keys) {
@@ -57,7 +67,7 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
       tokens.push(key);
       idempotency = 1;
     }
-    return { record: write.record, tokens, aliases, outbox: 2, idempotency };
+    return { record: write.record, tokens, aliases, outbox: 2, idempotency, deliveries: deliveries.length };
   }
 
   /** A kept idempotency entry of no record, and one of a record that is not purged. */
@@ -91,13 +101,13 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
 
   /** Runs purge on every purgeable kind in batches of `limit`, following the cursor, and sums the counts. */
   async function purgeAll(store: Store, limit: number, dryRun: boolean): Promise<PurgeCounts & { calls: number }> {
-    const total = { records: 0, events: 0, aliases: 0, idempotency: 0, outbox: 0, calls: 0 };
+    const total = { records: 0, events: 0, deliveries: 0, aliases: 0, idempotency: 0, outbox: 0, calls: 0 };
     for (const { kind, statuses } of PURGEABLE_KINDS) {
       let cursor: string | undefined;
       do {
         const { nextCursor, ...counts } = await store.purge({ kind, statuses, before: BEFORE, limit, dryRun, ...(cursor ? { cursor } : {}) });
         expect(counts.records).toBeLessThanOrEqual(limit);
-        for (const name of ["records", "events", "aliases", "idempotency", "outbox"] as const) total[name] += counts[name];
+        for (const name of ["records", "events", "deliveries", "aliases", "idempotency", "outbox"] as const) total[name] += counts[name];
         total.calls++;
         cursor = nextCursor ?? undefined;
       } while (cursor !== undefined);
@@ -109,6 +119,7 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
     return {
       records: purged.length,
       events: purged.reduce((sum, made) => sum + made.record.eventCount, 0),
+      deliveries: purged.reduce((sum, made) => sum + made.deliveries, 0),
       aliases: purged.reduce((sum, made) => sum + made.aliases.length, 0),
       idempotency: purged.reduce((sum, made) => sum + made.idempotency, 0),
       outbox: purged.reduce((sum, made) => sum + made.outbox, 0),
@@ -121,6 +132,7 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
       made.map(async ({ record, aliases }) => ({
         record: await store.get(record.orgId, record.id),
         timeline: await store.timeline(record.orgId, record.id),
+        deliveries: await store.deliveryLog(record.orgId, record.id, { limit: 10 }),
         aliases: await Promise.all(aliases.map((alias) => store.resolveAlias(record.orgId, alias))),
       })),
     );
@@ -152,6 +164,7 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
       for (const { record, aliases } of purged) {
         expect(await store.get(record.orgId, record.id), `${record.kind} ${record.status} is gone`).toBeNull();
         expect(await store.timeline(record.orgId, record.id)).toEqual([]);
+        expect(await store.deliveryLog(record.orgId, record.id, { limit: 10 })).toEqual({ entries: [], total: 0, nextCursor: null });
         for (const alias of aliases) expect(await store.resolveAlias(record.orgId, alias)).toBeNull();
         if (store.capabilities.unscopedReads) expect(await store.getUnscoped!(record.id)).toBeNull();
       }
@@ -202,7 +215,7 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
 
       // Nothing is left to purge.
       const { calls: _again, ...none } = await purgeAll(store, 100, false);
-      expect(none).toEqual({ records: 0, events: 0, aliases: 0, idempotency: 0, outbox: 0 });
+      expect(none).toEqual({ records: 0, events: 0, deliveries: 0, aliases: 0, idempotency: 0, outbox: 0 });
     });
 
     it("removes each record once when several purges run at once", async () => {
@@ -227,7 +240,7 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
       const { store, org } = context();
       const made = await make(store, org, "workflow", "completed", T0);
       const result = await store.purge({ kind: "workflow", statuses: ["failed"], before: BEFORE, limit: 10 });
-      expect(result).toEqual({ records: 0, events: 0, aliases: 0, idempotency: 0, outbox: 0, nextCursor: null });
+      expect(result).toEqual({ records: 0, events: 0, deliveries: 0, aliases: 0, idempotency: 0, outbox: 0, nextCursor: null });
       expect(await store.purge({ kind: "thread", statuses: ["completed"], before: BEFORE, limit: 10 })).toMatchObject({ records: 0 });
       expect(await store.get(org, made.record.id)).toEqual(made.record);
     });
