@@ -153,6 +153,7 @@ describe("webhook targets through the engine", () => {
       answer = addresses;
       await worker.workflows.create(ORG, { name: "signup" });
       await worker.tick(clock.now);
+      clock.now += 1; // the log orders attempts by when they started
     }
     answer = ["93.184.215.14"];
     await worker.workflows.create(ORG, { name: "after" });

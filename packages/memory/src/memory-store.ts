@@ -3,6 +3,9 @@ import {
   assertRecordLimit,
   type ClaimOptions,
   createMemoryNotifier,
+  type DeliveryLogEntry,
+  type DeliveryLogPage,
+  type DeliveryLogQuery,
   type DueClaim,
   type IdempotencyEntry,
   type InsertResult,
@@ -12,6 +15,7 @@ import {
   type ListRecordsQuery,
   MemoryIdempotencyStore,
   type OutboxEntry,
+  type OutboxLease,
   type OutboxMessage,
   type PurgeOptions,
   type PurgeResult,
@@ -19,6 +23,7 @@ import {
   type RecordLimit,
   type RecordPage,
   type RecordWrite,
+  type RenewOptions,
   type SessionEvent,
   type Store,
   type StoreCapabilities,
@@ -26,6 +31,7 @@ import {
   type StoreNotifier,
 } from "@agent-sessions/core";
 import { deepFreeze } from "./deep-freeze.js";
+import { DeliveryLogs } from "./delivery-logs.js";
 import { IdIndex } from "./id-index.js";
 import { LeaseQueue } from "./lease-queue.js";
 
@@ -85,6 +91,7 @@ export class MemoryStore implements Store {
   private readonly outbox = new Map<string, OutboxSlot>();
   private readonly outboxQueue = new LeaseQueue<OutboxSlot>(generationOf);
   private readonly idempotencyKeys = new MemoryIdempotencyStore();
+  private readonly deliveryLogs = new DeliveryLogs();
   /** Where the notifiers `createNotifier` makes meet. */
   private readonly announcements = createMemoryNotifier();
   private readonly maxRecords: number;
@@ -225,6 +232,7 @@ export class MemoryStore implements Store {
     return claimed.map((slot) => {
       slot.leaseOwner = options.owner;
       slot.leaseUntil = options.now + options.leaseMs;
+      slot.attempts++;
       slot.generation++;
       this.outboxQueue.push(slot, slot.leaseUntil);
       return {
@@ -245,13 +253,42 @@ export class MemoryStore implements Store {
       this.outbox.delete(id);
       return true;
     }
-    slot.attempts++;
     slot.lastError = outcome.error ?? null;
     slot.leaseOwner = null;
     slot.leaseUntil = 0;
     slot.message = Object.freeze({ ...slot.message, availableAt: outcome.retryAt });
     this.outboxQueue.push(slot, outcome.retryAt);
     return true;
+  }
+
+  async renewOutbox(options: RenewOptions): Promise<string[]> {
+    const renewed: string[] = [];
+    for (const id of options.ids) {
+      const slot = this.outbox.get(id);
+      if (!slot || slot.leaseOwner !== options.owner) continue;
+      slot.leaseUntil = options.now + options.leaseMs;
+      slot.generation++; // the old lease end goes stale in the queue
+      this.outboxQueue.push(slot, slot.leaseUntil);
+      renewed.push(id);
+    }
+    return renewed;
+  }
+
+  async outboxLeases(ids: readonly string[]): Promise<OutboxLease[]> {
+    const leases: OutboxLease[] = [];
+    for (const id of ids) {
+      const slot = this.outbox.get(id);
+      if (slot) leases.push({ id, attempts: slot.attempts, leaseOwner: slot.leaseOwner, leaseUntil: slot.leaseUntil });
+    }
+    return leases;
+  }
+
+  async logDeliveries(entries: readonly DeliveryLogEntry[]): Promise<void> {
+    this.deliveryLogs.write(entries);
+  }
+
+  async deliveryLog(orgId: string, webhookId: string, query: DeliveryLogQuery): Promise<DeliveryLogPage> {
+    return this.deliveryLogs.page(orgId, webhookId, query);
   }
 
   /**
@@ -279,7 +316,7 @@ export class MemoryStore implements Store {
     const batch = matching.slice(0, options.limit);
     const last = batch.at(-1);
     const nextCursor = batch.length === options.limit && last ? `${last.updatedAt}:${last.id}` : null;
-    const counts = { records: batch.length, events: 0, aliases: 0, idempotency: 0, outbox: 0, nextCursor };
+    const counts = { records: batch.length, events: 0, deliveries: 0, aliases: 0, idempotency: 0, outbox: 0, nextCursor };
     if (batch.length === 0) return counts;
     const ids = new Set(batch.map((slot) => slot.id));
     const dryRun = options.dryRun ?? false;
@@ -301,7 +338,10 @@ export class MemoryStore implements Store {
       const orgIds = byOrg.get(slot.orgId) ?? new Set<string>();
       byOrg.set(slot.orgId, orgIds.add(slot.id));
     }
-    for (const [orgId, orgIds] of byOrg) counts.idempotency += this.idempotencyKeys.forgetRecords(orgId, orgIds, dryRun);
+    for (const [orgId, orgIds] of byOrg) {
+      counts.idempotency += this.idempotencyKeys.forgetRecords(orgId, orgIds, dryRun);
+      counts.deliveries += this.deliveryLogs.forget(orgId, orgIds, dryRun);
+    }
     if (dryRun) return counts;
     for (const slot of batch) {
       this.records.delete(slot.id);

@@ -1,6 +1,5 @@
 import { type DeliveryAttempt, LIVE_WEBHOOK_STATUS, type WebhookEndpoint } from "../kinds/webhook.js";
-import { type WebhookCommand, webhookMachine } from "../machines/webhook.js";
-import type { OutboxEntry, Store, StoredRecord } from "../store.js";
+import type { DeliveryLogEntry, OutboxEntry, Store, StoredRecord } from "../store.js";
 import { targetRefusal } from "../webhooks/addresses.js";
 import { webhookRequest } from "../webhooks/signing.js";
 import type { KeyedLimiter } from "./limiter.js";
@@ -77,58 +76,57 @@ export class SharedReads {
 }
 
 /**
- * The delivery log, written with group commit: attempts to one endpoint that finish while its
- * previous log write is in flight go into the next write together. One write per attempt would
- * make every delivery of a busy endpoint race for that one record's version.
+ * The delivery log, written with group commit: the entries logged while the previous write is in
+ * flight go to the store together in the next one, whichever endpoints they belong to. A burst of
+ * deliveries costs a few writes, not two per attempt.
  */
 export class DeliveryLog {
-  private readonly pending = new Map<string, { orgId: string; attempts: DeliveryAttempt[]; done: Array<() => void> }>();
-  private readonly writing = new Set<string>();
+  private pending: { entries: DeliveryLogEntry[]; done: Array<(error?: unknown) => void> } | null = null;
+  private writing = false;
 
-  constructor(
-    private readonly records: Records,
-    private readonly report: (error: unknown) => void,
-  ) {}
+  constructor(private readonly store: Store) {}
 
-  /** Appends an attempt to its endpoint's timeline; resolves once written (or reported as unwritable). */
-  append(orgId: string, webhookId: string, attempt: DeliveryAttempt): Promise<void> {
-    return new Promise((resolve) => {
-      let batch = this.pending.get(webhookId);
-      if (!batch) {
-        batch = { orgId, attempts: [], done: [] };
-        this.pending.set(webhookId, batch);
-      }
-      batch.attempts.push(attempt);
-      batch.done.push(resolve);
-      if (!this.writing.has(webhookId)) void this.write(webhookId);
+  /** Writes one entry (a new attempt, or the end of one); resolves once it is stored, rejects when it could not be. */
+  write(entry: DeliveryLogEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending ??= { entries: [], done: [] };
+      this.pending.entries.push(entry);
+      this.pending.done.push((error) => (error === undefined ? resolve() : reject(error)));
+      if (!this.writing) void this.flush();
     });
   }
 
-  private async write(webhookId: string): Promise<void> {
-    this.writing.add(webhookId);
+  private async flush(): Promise<void> {
+    this.writing = true;
     try {
-      for (let batch = this.pending.get(webhookId); batch; batch = this.pending.get(webhookId)) {
-        this.pending.delete(webhookId);
-        const command: WebhookCommand = { type: "log", attempts: batch.attempts };
+      for (let batch = this.pending; batch; batch = this.pending) {
+        this.pending = null;
+        let failure: unknown;
         try {
-          // Several instances log to one endpoint at once: retry a lost race far more than a request would.
-          await this.records.mutate(batch.orgId, "webhook", webhookId, webhookMachine, command, { retries: 100 });
+          await this.store.logDeliveries(batch.entries);
         } catch (error) {
-          this.report(error);
+          failure = error ?? new Error("the delivery log could not be written");
         }
-        for (const done of batch.done) done();
+        for (const done of batch.done) done(failure);
       }
     } finally {
-      this.writing.delete(webhookId);
+      this.writing = false;
     }
   }
 }
 
+/** The log entry of one attempt: the same id when it starts and when it ends. */
+function logEntry(entry: OutboxEntry, webhookId: string, attempt: DeliveryAttempt): DeliveryLogEntry {
+  return { orgId: entry.orgId, webhookId, id: `${entry.id}/${attempt.attempt}`, startedAt: attempt.at, data: attempt };
+}
+
 /**
- * Sends one claimed delivery: signs it with the endpoint's secret, POSTs it (no redirects
- * followed, `timeoutMs` at most), logs the attempt, then settles the outbox message: done on a
- * 2xx, rescheduled on the retry schedule otherwise, done and failed once the schedule is spent.
- * The log is written before the message settles, so a crash in between sends it again (at least
+ * Sends one claimed delivery: logs the attempt as started, signs it with the endpoint's secret,
+ * POSTs it (no redirects followed, `timeoutMs` at most), logs how it ended, then settles the
+ * outbox message: done on a 2xx, rescheduled on the retry schedule otherwise, done and failed
+ * once the schedule is spent. Nothing is sent before its attempt is in the log, so an attempt
+ * whose sender dies shows there (as `unknown` once its lease is gone) rather than vanishing; and
+ * the log is written before the message settles, so a crash in between sends it again (at least
  * once) rather than losing the record of an attempt. The target guard resolves the host just
  * before the request, which resolves it again: a name that changes its answer in between (DNS
  * rebinding) slips through unless `fetch` checks the address it connects to, as `serve`'s does,
@@ -158,7 +156,22 @@ export async function deliver(
     return;
   }
 
-  const attempt = entry.attempts + 1;
+  const attempt = entry.attempts;
+  const started: DeliveryAttempt = {
+    deliveryId: entry.id,
+    eventId: payload.event_id,
+    eventType: payload.type,
+    attempt,
+    outcome: "started",
+    statusCode: null,
+    error: null,
+    durationMs: 0,
+    at: settings.clock(),
+    nextAttemptAt: null,
+    instance: context.owner,
+  };
+  // Not logged, not sent: the message's lease runs out and the attempt is made again.
+  await log.write(logEntry(entry, endpoint.id, started));
   // Only the request takes one of the endpoint's slots (`maxConcurrentPerEndpoint`): logging and
   // settling the attempt take none, so a slow store never idles a slot.
   const { statusCode, error, durationMs, span } = await context.endpointSlots.run(endpoint.id, () => {
@@ -171,18 +184,7 @@ export async function deliver(
   const retryAt = error === null || final ? null : Math.max(now, settings.clock()) + settings.retrySchedule[attempt - 1]!;
   const outcome = error === null ? "succeeded" : final ? "failed" : "retrying";
   context.telemetry?.delivered(span, outcome, statusCode, error, durationMs);
-  await log.append(entry.orgId, endpoint.id, {
-    deliveryId: entry.id,
-    eventId: payload.event_id,
-    eventType: payload.type,
-    attempt,
-    outcome,
-    statusCode,
-    error,
-    durationMs,
-    at: settings.clock(),
-    nextAttemptAt: retryAt,
-  });
+  await log.write(logEntry(entry, endpoint.id, { ...started, outcome, statusCode, error, durationMs, nextAttemptAt: retryAt }));
   await records.store.settleOutbox(entry.id, context.owner, retryAt === null ? {} : { retryAt, error: error! });
 }
 

@@ -101,7 +101,8 @@ export function encryptStore(store: Store, codec: Codec): Store {
         key,
         await store.reserveIdempotencyKey!(orgId, key, { ...entry, response: await sealResponse(orgId, key, entry.response) }, now),
       );
-    own.completeIdempotencyKey = async (orgId, key, response) => store.completeIdempotencyKey!(orgId, key, await sealResponse(orgId, key, response));
+    own.completeIdempotencyKey = async (orgId, key, response, recordId) =>
+      store.completeIdempotencyKey!(orgId, key, await sealResponse(orgId, key, response), recordId);
   }
   // A proxy rather than a copy of the store's methods: one a store has beyond this contract (or
   // gains later) keeps working, called on the store itself.

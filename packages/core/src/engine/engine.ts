@@ -258,7 +258,7 @@ export function createEngine(options: EngineOptions): Engine {
   });
   const forms = formOperations(records, newId);
   const threads = threadOperations(records, newId, options.billable ?? defaultBillablePolicy, executors && new Set(Object.keys(executors)));
-  const log = new DeliveryLog(records, report);
+  const log = new DeliveryLog(store);
   const endpoints = new SharedReads(store);
   const deliverySettings = {
     ...policy,

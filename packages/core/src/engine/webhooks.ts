@@ -6,7 +6,7 @@ import { iso } from "../machine.js";
 import { deliveryAttemptOf, isDeliveryEvent, matchesFilter, webhookMachine } from "../machines/webhook.js";
 import { ListQuery } from "../schemas/common.js";
 import type { SessionEvent } from "../schemas/event.js";
-import type { OutboxMessage, Store, StoredRecord } from "../store.js";
+import type { DeliveryLogEntry, OutboxMessage, Store, StoredRecord } from "../store.js";
 import { parseInput } from "../validate.js";
 import { checkWebhookUrl, type ResolveHost, targetRefusal } from "../webhooks/addresses.js";
 import { createWebhookSecret } from "../webhooks/signing.js";
@@ -208,26 +208,75 @@ export function webhookOperations(
     async deliveries(orgId, id, query = {}) {
       const { limit = 20, offset = 0, cursor } = parseInput(ListQuery, query);
       const record = await live(orgId, id);
-      // Seq 1 is `webhook.created`; every later event of a live endpoint is a delivery attempt.
-      const newest = record.eventCount;
-      let top = newest - offset;
-      if (cursor !== undefined) {
-        if (!/^\d+$/.test(cursor)) throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
-        top = Math.min(newest, Number(cursor) - 1);
-      }
-      const bottom = Math.max(2, top - limit + 1);
-      const events = top < 2 ? [] : await records.store.timeline(orgId, id, { afterSeq: bottom - 1, limit: top - bottom + 1 });
-      const data = events
-        .filter((event) => isDeliveryEvent(event.type))
-        .reverse()
-        .map(deliveryAttemptOf);
-      return {
-        data,
-        total: Math.max(0, newest - 1),
-        limit,
-        offset: cursor !== undefined ? 0 : offset,
-        nextCursor: top >= 2 && bottom > 2 ? String(bottom) : null,
-      };
+      return deliveryPage(records, record, { limit, offset, cursor });
     },
   };
+}
+
+/** The nextCursor of a page that ends among the store's log entries, told from a legacy one (digits). */
+const STORE_CURSOR = "l";
+
+/**
+ * One page of an endpoint's delivery log, latest first: the store's log, then the attempts an
+ * earlier release appended to the endpoint's timeline (seq 2 onward: seq 1 is `webhook.created`).
+ * An attempt logged as started whose message is no longer leased by its sender for that attempt
+ * shows as `unknown`: the sender stopped before logging how it ended.
+ */
+async function deliveryPage(
+  records: Records,
+  record: StoredRecord,
+  query: { limit: number; offset: number; cursor: string | undefined },
+): Promise<DeliveryPage> {
+  const { store } = records;
+  const { limit, cursor } = query;
+  const legacyTotal = Math.max(0, record.eventCount - 1);
+  let data: DeliveryAttempt[] = [];
+  let total: number;
+  let nextCursor: string | null = null;
+  // The seq the legacy part of the page starts from, counting down; `null` while the store's entries go on.
+  let legacyTop: number | null = null;
+  if (cursor !== undefined && /^\d+$/.test(cursor)) {
+    total = (await store.deliveryLog(record.orgId, record.id, { limit: 1 })).total + legacyTotal;
+    legacyTop = Math.min(record.eventCount, Number(cursor) - 1);
+  } else {
+    if (cursor !== undefined && !cursor.startsWith(STORE_CURSOR)) throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
+    const page = await store.deliveryLog(
+      record.orgId,
+      record.id,
+      cursor === undefined ? { limit, offset: query.offset } : { limit, cursor: cursor.slice(STORE_CURSOR.length) },
+    );
+    total = page.total + legacyTotal;
+    data = await attemptsOf(records, page.entries);
+    if (page.nextCursor !== null) nextCursor = STORE_CURSOR + page.nextCursor;
+    else legacyTop = record.eventCount - (cursor === undefined ? Math.max(0, query.offset - page.total) : 0);
+  }
+  if (legacyTop !== null && legacyTotal > 0) {
+    const room = limit - data.length;
+    if (room === 0) return { data, total, limit, offset: cursor !== undefined ? 0 : query.offset, nextCursor: legacyTop >= 2 ? String(legacyTop + 1) : null };
+    const bottom = Math.max(2, legacyTop - room + 1);
+    const events = legacyTop < 2 ? [] : await store.timeline(record.orgId, record.id, { afterSeq: bottom - 1, limit: legacyTop - bottom + 1 });
+    data = data.concat(
+      events
+        .filter((event) => isDeliveryEvent(event.type))
+        .reverse()
+        .map(deliveryAttemptOf),
+    );
+    nextCursor = legacyTop >= 2 && bottom > 2 ? String(bottom) : null;
+  }
+  return { data, total, limit, offset: cursor !== undefined ? 0 : query.offset, nextCursor };
+}
+
+/** The attempts of log entries, those still `started` checked against their message's lease. */
+async function attemptsOf(records: Records, entries: readonly DeliveryLogEntry[]): Promise<DeliveryAttempt[]> {
+  const attempts = entries.map((entry) => entry.data as DeliveryAttempt);
+  const started = attempts.filter((attempt) => attempt.outcome === "started");
+  if (started.length === 0) return attempts;
+  const now = records.now;
+  const leases = new Map((await records.store.outboxLeases(started.map((attempt) => attempt.deliveryId))).map((lease) => [lease.id, lease]));
+  return attempts.map((attempt) => {
+    if (attempt.outcome !== "started") return attempt;
+    const lease = leases.get(attempt.deliveryId);
+    const inHand = lease !== undefined && lease.leaseOwner === attempt.instance && lease.attempts === attempt.attempt && lease.leaseUntil > now;
+    return inHand ? attempt : { ...attempt, outcome: "unknown" };
+  });
 }

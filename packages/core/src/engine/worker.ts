@@ -23,10 +23,62 @@ export interface TickOptions {
   readonly batch?: number;
   /**
    * How long a claim is held before another instance may take it over: a crashed instance's
-   * work resumes elsewhere after this long. Keep it above the webhook timeout and your slowest
-   * executor, or a slow run is started twice. Default: 30 000.
+   * deadlines and messages pass to a live one within this long. The worker renews the leases of
+   * the deliveries and actions it is still running every third of it (a heartbeat), so a slow
+   * receiver or executor keeps its claim however long it takes; an event loop blocked for longer
+   * than two thirds of it lets another instance start the same work (at least once). Default: 3000.
    */
   readonly leaseMs?: number;
+}
+
+/** The default `leaseMs`: a dead instance's work passes to a live one within 3 s. */
+export const DEFAULT_LEASE_MS = 3000;
+
+/**
+ * Renews the leases of the outbox messages a round is still working on, every third of the
+ * lease, in one store call; a lease another instance took over meanwhile is not renewed (the
+ * store checks the holder), and its late settle is refused.
+ */
+class Heartbeat {
+  private readonly held = new Set<string>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private renewing = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly owner: string,
+    private readonly leaseMs: number,
+    private readonly clock: () => number,
+    private readonly failed: (error: unknown) => 0,
+  ) {}
+
+  hold(id: string): void {
+    this.held.add(id);
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => this.beat(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    // Deno and Node: a heartbeat alone does not keep the process alive.
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  release(id: string): void {
+    this.held.delete(id);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private beat(): void {
+    if (this.held.size === 0 || this.renewing) return;
+    this.renewing = true;
+    this.store
+      .renewOutbox({ ids: [...this.held], owner: this.owner, now: this.clock(), leaseMs: this.leaseMs })
+      .catch(this.failed)
+      .finally(() => {
+        this.renewing = false;
+      });
+  }
 }
 
 /** Options of `engine.start`. */
@@ -79,8 +131,10 @@ export class Worker {
     const { store, owner } = this.parts;
     const roundDone = this.parts.round?.();
     const limit = options.batch ?? 100;
-    const leaseMs = options.leaseMs ?? 30_000;
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     const handled = new Map<string, number>();
+    // Renewed from the round's `now` at least: a clock behind it (a test's) never shortens a lease.
+    const heartbeat = new Heartbeat(store, owner, leaseMs, () => Math.max(now, this.parts.clock()), this.failed);
     // Outbox work claimed and not yet done, and who waits for some of it to end (one waiter at a
     // time: a `Promise.race` over the window would add a reaction to every run at every wait).
     let running = 0;
@@ -117,7 +171,15 @@ export class Worker {
         }
         const entries = await store.claimOutbox({ now, limit: room, leaseMs, owner, topic });
         running += entries.length;
-        for (const entry of entries) void handle(entry, now).catch(this.failed).then(endOne);
+        for (const entry of entries) {
+          heartbeat.hold(entry.id);
+          void handle(entry, now)
+            .catch(this.failed)
+            .then(() => {
+              heartbeat.release(entry.id);
+              endOne();
+            });
+        }
         handled.set(topic, (handled.get(topic) ?? 0) + entries.length);
         if (entries.length === room) outboxLeft = true;
       }
@@ -128,6 +190,7 @@ export class Worker {
       }
     }
     await runningAtMost(0);
+    heartbeat.stop();
     // Retention last, one batch a kind: a backlog of old records drains over rounds, never holding one up.
     const purged = this.parts.purge ? await this.parts.purge(now).catch(this.failed) : 0;
     const result = { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0, purged };

@@ -59,8 +59,13 @@ export const CreateWebhookInput = Type.Object(
 );
 export type CreateWebhookInput = Static<typeof CreateWebhookInput>;
 
-/** How one delivery attempt ended: delivered, failed with a retry scheduled, or failed for good. */
-export const DeliveryOutcome = Type.Union([Type.Literal("succeeded"), Type.Literal("retrying"), Type.Literal("failed")]);
+/**
+ * Where one delivery attempt stands: delivered, failed with a retry scheduled, failed for good,
+ * started and still in its sender's hands, or `unknown`: its sender stopped (a crash, a kill)
+ * after starting it and before logging how it ended, so the receiver may or may not have it.
+ */
+const DELIVERY_OUTCOMES = ["succeeded", "retrying", "failed", "started", "unknown"] as const;
+export const DeliveryOutcome = Type.Union(DELIVERY_OUTCOMES.map((outcome) => Type.Literal(outcome)));
 export type DeliveryOutcome = Static<typeof DeliveryOutcome>;
 
 /** One attempt to deliver one event to one endpoint, as the delivery log keeps it. */
@@ -77,8 +82,11 @@ export const DeliveryAttempt = Type.Object({
   statusCode: Nullable(Type.Integer()),
   error: Nullable(Type.String()),
   durationMs: Type.Integer({ minimum: 0 }),
+  /** When the attempt started (attempts an earlier release logged: when it ended). */
   at: Timestamp,
   nextAttemptAt: Nullable(Timestamp),
+  /** The worker that made it (`createEngine({ instanceId })`); `null` in attempts an earlier release logged. */
+  instance: Nullable(Type.String()),
 });
 export type DeliveryAttempt = Static<typeof DeliveryAttempt>;
 
@@ -126,11 +134,16 @@ export const DeliveryAttemptBody = Type.Object(
     event_type: Type.String({ examples: ["session.expired"] }),
     attempt: Type.Integer({ minimum: 1 }),
     status: DeliveryOutcome,
+    outcome: Type.Union(
+      DELIVERY_OUTCOMES.map((outcome) => Type.Literal(outcome)),
+      { description: "The same as status" },
+    ),
     status_code: Nullable(Type.Integer({ description: "The receiver's HTTP status; null when it did not answer" })),
     error: Nullable(Type.String()),
     duration_ms: Type.Integer({ minimum: 0 }),
-    attempted_at: DateTime,
+    attempted_at: Type.String({ format: "date-time", description: "When the attempt started" }),
     next_attempt_at: Nullable(DateTime),
+    instance: Nullable(Type.String({ description: "The worker instance that made the attempt" })),
   },
   { $id: "WebhookDeliveryAttempt" },
 );
@@ -158,10 +171,12 @@ export const webhookWire = {
     event_type: attempt.eventType,
     attempt: attempt.attempt,
     status: attempt.outcome,
+    outcome: attempt.outcome,
     status_code: attempt.statusCode,
     error: attempt.error,
     duration_ms: attempt.durationMs,
     attempted_at: iso(attempt.at),
     next_attempt_at: isoOrNull(attempt.nextAttemptAt),
+    instance: attempt.instance,
   }),
 };

@@ -1,45 +1,19 @@
 import type { DeliveryAttempt, DeliveryOutcome, WebhookEndpoint } from "../kinds/webhook.js";
-import { accept, defineMachine, isoOrNull, type Machine } from "../machine.js";
-import type { EventDraft } from "../schemas/event.js";
+import { accept, defineMachine, type Machine } from "../machine.js";
 
 /** Commands a webhook endpoint answers to. */
-export type WebhookCommand =
-  | { readonly type: "delete" }
-  /** Appends delivery attempts to the endpoint's timeline, its delivery log. */
-  | { readonly type: "log"; readonly attempts: readonly DeliveryAttempt[] };
+export type WebhookCommand = { readonly type: "delete" };
 
-/** The timeline event type of each delivery outcome. */
-const DELIVERY_EVENT: Record<DeliveryOutcome, string> = {
-  succeeded: "delivery.succeeded",
-  retrying: "delivery.attempt_failed",
-  failed: "delivery.failed",
-};
-
-/** True for the event types of an endpoint's delivery log. */
+/**
+ * True for the event types an earlier release appended to an endpoint's timeline as its delivery
+ * log; attempts now have a log of their own (`Store.logDeliveries`), and such events are read back
+ * after it.
+ */
 export function isDeliveryEvent(type: string): boolean {
   return type === "delivery.succeeded" || type === "delivery.attempt_failed" || type === "delivery.failed";
 }
 
-/** A delivery attempt as a timeline event of its endpoint. */
-export function deliveryEvent(webhookId: string, attempt: DeliveryAttempt): EventDraft {
-  return {
-    type: DELIVERY_EVENT[attempt.outcome],
-    at: attempt.at,
-    payload: {
-      webhook_id: webhookId,
-      delivery_id: attempt.deliveryId,
-      event_id: attempt.eventId,
-      event_type: attempt.eventType,
-      attempt: attempt.attempt,
-      status_code: attempt.statusCode,
-      error: attempt.error,
-      duration_ms: attempt.durationMs,
-      next_attempt_at: isoOrNull(attempt.nextAttemptAt),
-    },
-  };
-}
-
-/** Reads a delivery attempt back from its timeline event. */
+/** Reads a delivery attempt back from a timeline event an earlier release logged. */
 export function deliveryAttemptOf(event: { type: string; at: number; payload: Readonly<Record<string, unknown>> }): DeliveryAttempt {
   const p = event.payload;
   const outcome: DeliveryOutcome = event.type === "delivery.succeeded" ? "succeeded" : event.type === "delivery.failed" ? "failed" : "retrying";
@@ -54,6 +28,7 @@ export function deliveryAttemptOf(event: { type: string; at: number; payload: Re
     durationMs: Number(p.duration_ms),
     at: event.at,
     nextAttemptAt: typeof p.next_attempt_at === "string" ? Date.parse(p.next_attempt_at) : null,
+    instance: null,
   };
 }
 
@@ -67,10 +42,7 @@ export function matchesFilter(filter: readonly string[], type: string): boolean 
   return false;
 }
 
-/**
- * The webhook endpoint machine: `active → deleted`. Its timeline holds the delivery log, which
- * stays readable (and writable by deliveries still in flight) after the endpoint is deleted.
- */
+/** The webhook endpoint machine: `active → deleted`. Its delivery log is kept apart, by the store. */
 export const webhookMachine: Machine<WebhookEndpoint, WebhookCommand> = defineMachine({
   settle: (state) => ({ state, events: [] }),
   apply(state, command, now) {
@@ -80,11 +52,6 @@ export const webhookMachine: Machine<WebhookEndpoint, WebhookCommand> = defineMa
         return accept({ ...state, status: "deleted", deletedAt: now, updatedAt: now }, [
           { type: "webhook.deleted", at: now, payload: { webhook_id: state.id } },
         ]);
-      case "log":
-        return accept(
-          state,
-          command.attempts.map((attempt) => deliveryEvent(state.id, attempt)),
-        );
     }
   },
   dueAt: () => null,

@@ -113,7 +113,7 @@ export function describeDeliveryLog(test: TestRunner, context: () => SuiteContex
       await store.logDeliveries([ended]);
       const page = await store.deliveryLog(org, webhookId, { limit: 10 });
       expect(page).toEqual({ entries: [second, { ...first, data: ended.data }], total: 2, nextCursor: null });
-      expect(await store.logDeliveries([])).toBeUndefined();
+      expect(await store.logDeliveries([])).toBe(undefined);
     });
 
     it("pages latest first by offset and by cursor, and a cursor page ignores entries added since", async () => {
@@ -127,7 +127,7 @@ export function describeDeliveryLog(test: TestRunner, context: () => SuiteContex
       const first = await store.deliveryLog(org, webhookId, { limit: 10 });
       expect(first.entries).toEqual(expected.slice(0, 10));
       expect(first.total).toBe(25);
-      expect(first.nextCursor).not.toBeNull();
+      expect(first.nextCursor === null).toBe(false);
       expect((await store.deliveryLog(org, webhookId, { limit: 10, offset: 20 })).entries).toEqual(expected.slice(20));
       expect((await store.deliveryLog(org, webhookId, { limit: 10, offset: 30 })).entries).toEqual([]);
       await store.logDeliveries(entries(org, webhookId, 3, T0 + 1000)); // newer: they go before the first page
