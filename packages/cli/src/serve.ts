@@ -4,13 +4,14 @@ import type { AddressInfo } from "node:net";
 import { createAesGcmCodec, createEngine, type Engine } from "@agent-sessions/core";
 import { type ApiKey, apiKeyAuthenticator, createRouter, type Principal } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
+import { logDurability } from "./durability.js";
 import { createWebhookSender } from "./guarded-fetch.js";
 import { hostedOrigin, listeningHosts } from "./hosted-origin.js";
 import { answerHttpEdges, DEFAULT_HTTP_LIMITS, type HttpLimits, nodeServerOptions } from "./http-edges.js";
 import { DEFAULT_LOG_LEVEL, errorFields, Logger, loggedPath, logRequests } from "./logs.js";
 import type { ServeOptions } from "./options.js";
 import { resolveHost } from "./resolve-host.js";
-import { openStore } from "./stores.js";
+import { type OpenedStore, openStore } from "./stores.js";
 import { answerAtTurnEnd } from "./turn-end.js";
 
 /** The organization a development key belongs to. */
@@ -104,6 +105,7 @@ export function createDevKey(): string {
 export async function startServer(options: ServeOptions, start: StartOptions = {}): Promise<RunningServer> {
   const logger = new Logger(options.logLevel ?? DEFAULT_LOG_LEVEL, start.writeLog ?? ((line) => process.stderr.write(line)));
   const opened = await openStore(options.store);
+  await warnOfDurability(opened, logger);
   const engine = createEngine({
     store: opened.store,
     ...(opened.notifier ? { notifier: opened.notifier } : {}),
@@ -197,6 +199,18 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
       await opened.close();
     },
   };
+}
+
+/**
+ * Logs each store setting that lets an acknowledged write be lost to an OS crash, one line each.
+ * A probe that fails does not stop the start: it is told at info.
+ */
+async function warnOfDurability(opened: OpenedStore, logger: Logger): Promise<void> {
+  try {
+    logDurability(logger, await opened.durability());
+  } catch (error) {
+    logger.info("store durability could not be read", errorFields(error));
+  }
 }
 
 // A wildcard address is where the server listens, not where a client connects.

@@ -1,4 +1,5 @@
 import { AgentSessionsError, type Notifier, type RateLimiter, redactUrl, type Store, type StoreNotifier } from "@agent-sessions/core";
+import { type DurabilityFinding, probeRedisDurability, probeSqlDurability } from "./durability.js";
 import { UsageError } from "./errors.js";
 
 /** Where `serve` keeps sessions: in this process, in an SQL database, or in Redis. */
@@ -16,7 +17,7 @@ export const STORE_ENV = "AGENT_SESSIONS_STORE";
 /** What `--store` accepts, for help texts and messages. */
 export const STORE_FORMS = [
   "memory",
-  "sqlite:<file> (or sqlite::memory:)",
+  "sqlite:<file> (?synchronous=normal; or sqlite::memory:)",
   "postgres://user@host/db (?schema=…&table_prefix=…)",
   "mysql://user@host/db (MariaDB too)",
   "redis://host:port (?prefix=app)",
@@ -68,6 +69,8 @@ export interface OpenedStore {
    * rejects saying why not.
    */
   ready(): Promise<void>;
+  /** The store's settings that let an acknowledged write be lost to an OS crash (see `durability.ts`); none for memory. */
+  durability(): Promise<DurabilityFinding[]>;
   /** Closes the notifier, then the store. */
   close(): Promise<void>;
 }
@@ -104,7 +107,7 @@ async function open(spec: StoreSpec, migrate: boolean): Promise<OpenedStore> {
     case "memory": {
       const { MemoryStore } = await import("@agent-sessions/memory");
       const store = new MemoryStore();
-      return { store, notifier: null, pollIntervalMs: null, ready: async () => {}, close: async () => {} };
+      return { store, notifier: null, pollIntervalMs: null, ready: async () => {}, durability: async () => [], close: async () => {} };
     }
     case "sql":
       return openSql(spec.url, migrate);
@@ -130,14 +133,15 @@ async function openSql(url: string, migrate: boolean): Promise<OpenedStore> {
     }
     await store.get(PROBE.orgId, PROBE.id);
   };
+  const durability = () => probeSqlDurability(store);
   if (store.dialect !== "postgres") {
-    return { store, notifier: null, pollIntervalMs: STORE_POLL_MS, ready, close: () => store.close() };
+    return { store, notifier: null, pollIntervalMs: STORE_POLL_MS, ready, durability, close: () => store.close() };
   }
   // Announcements and the LISTEN connection get a small pool of their own, beside the store's.
   const notifier = await openPostgresNotifier(url, {
     onError: (error) => console.error(`agent-sessions: LISTEN connection: ${error.message}`),
   });
-  return { ...notified(store, notifier), ready };
+  return { ...notified(store, notifier), ready, durability };
 }
 
 async function openRedis(url: string): Promise<OpenedStore> {
@@ -184,11 +188,12 @@ async function openRedis(url: string): Promise<OpenedStore> {
         throw new Error(`the Redis connection is ${store.client.status}${lastError ? ` (${lastError.message})` : ""}`);
       await store.get(PROBE.orgId, PROBE.id);
     },
+    durability: () => probeRedisDurability(store.client),
   };
 }
 
 /** A store with the notifier that wakes its other instances; closing closes the notifier first. */
-function notified(store: Store & { close(): Promise<void> }, notifier: StoreNotifier): Omit<OpenedStore, "ready"> {
+function notified(store: Store & { close(): Promise<void> }, notifier: StoreNotifier): Omit<OpenedStore, "ready" | "durability"> {
   return {
     store,
     notifier,

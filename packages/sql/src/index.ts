@@ -8,7 +8,15 @@ export {
   schemaVersion,
 } from "./migrations.js";
 export { createPostgresNotifier, openPostgresNotifier, type PostgresNotifier, type PostgresNotifierOptions } from "./notifier.js";
-export { type OpenSqlStoreOptions, openSqlStore, type ParsedStoreUrl, parseStoreUrl } from "./open.js";
+export {
+  type OpenSqlStoreOptions,
+  openSqlStore,
+  type ParsedStoreUrl,
+  parseStoreUrl,
+  SQLITE_SYNCHRONOUS,
+  SQLITE_SYNCHRONOUS_DEFAULT,
+  type SqliteSynchronous,
+} from "./open.js";
 export { guardPostgresPool, type PostgresPoolEvents } from "./postgres-pool.js";
 export { SqlStore, type SqlStoreOptions } from "./sql-store.js";
 export type { TableOptions } from "./tables.js";

@@ -12,7 +12,23 @@ export interface ParsedStoreUrl {
   readonly target: string;
   /** Where the tables live, from the URL's `?schema=` and `?table_prefix=` (PostgreSQL, MySQL). */
   readonly tables: TableOptions;
+  /** SQLite's `PRAGMA synchronous`, from the URL's `?synchronous=`; absent, `SQLITE_SYNCHRONOUS_DEFAULT`. */
+  readonly synchronous?: SqliteSynchronous;
 }
+
+/**
+ * When SQLite forces a commit to disk (in WAL mode): `full` (the default) syncs the log at every
+ * commit, so an acknowledged write survives an OS crash or power loss; `normal` syncs only at
+ * checkpoints, so it survives a process crash but an OS crash or power loss can roll back the last
+ * commits (the file stays consistent); `extra` is `full` with more syncs (SQLite's `EXTRA`).
+ */
+export const SQLITE_SYNCHRONOUS = ["full", "normal", "extra"] as const;
+
+/** A value of the SQLite store URL's `?synchronous=`. */
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];
+
+/** What an SQLite store opens with when its URL names no `?synchronous=`: a commit is on disk when acknowledged. */
+export const SQLITE_SYNCHRONOUS_DEFAULT: SqliteSynchronous = "full";
 
 /** The query parameters that are ours, not the driver's: taken out of the connection string. */
 const TABLE_PARAMS = { schema: "schema", table_prefix: "tablePrefix" } as const;
@@ -23,7 +39,8 @@ const ACCEPTED = "sqlite:./file.db, sqlite::memory:, postgres://…, postgresql:
  * Takes a store URL apart: `sqlite:./file.db` (or `sqlite:/abs/file.db`, `sqlite:///abs/file.db`),
  * `sqlite::memory:`, `postgres://…` or `postgresql://…`, `mysql://…` or `mariadb://…`. On
  * PostgreSQL and MySQL, `?schema=` (a PostgreSQL schema or MySQL database) and `?table_prefix=`
- * say where the tables live; other query parameters go to the driver.
+ * say where the tables live; other query parameters go to the driver. On SQLite, `?synchronous=`
+ * (`full`, the default, `normal` or `extra`: see `SQLITE_SYNCHRONOUS`) is the only parameter.
  * Throws an error naming the part of the URL that is wrong.
  */
 export function parseStoreUrl(url: string): ParsedStoreUrl {
@@ -33,8 +50,11 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
   if (scheme === "sqlite") {
     let file = url.slice("sqlite:".length);
     if (file.startsWith("//")) file = file.slice(2); // sqlite:///abs/path and sqlite://./rel
+    const query = file.indexOf("?");
+    const synchronous = query < 0 ? undefined : sqliteSynchronousOf(new URLSearchParams(file.slice(query + 1)));
+    if (query >= 0) file = file.slice(0, query);
     if (file === "") throw new InvalidInputError("store URL", `"${url}" names no SQLite file; use sqlite:./file.db or sqlite::memory:`);
-    return { dialect: "sqlite", target: file, tables: {} };
+    return { dialect: "sqlite", target: file, tables: {}, ...(synchronous !== undefined ? { synchronous } : {}) };
   }
   if (scheme === "postgres" || scheme === "postgresql" || scheme === "mysql" || scheme === "mariadb") {
     let parsed: URL;
@@ -59,6 +79,21 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
   throw new InvalidInputError("store URL", `scheme "${scheme}:" is not supported; use ${ACCEPTED}`);
 }
 
+/** The `?synchronous=` of an SQLite store URL's query, refusing any other parameter or value by name. */
+function sqliteSynchronousOf(params: URLSearchParams): SqliteSynchronous | undefined {
+  for (const name of params.keys()) {
+    if (name !== "synchronous") throw new InvalidInputError("store URL", `SQLite takes no "?${name}=" parameter; the only one is ?synchronous=`);
+  }
+  const values = params.getAll("synchronous");
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw new InvalidInputError("store URL", `?synchronous= is given ${values.length} times; give it once`);
+  const value = values[0]!.toLowerCase();
+  if (!(SQLITE_SYNCHRONOUS as readonly string[]).includes(value)) {
+    throw new InvalidInputError("store URL", `?synchronous= must be one of ${SQLITE_SYNCHRONOUS.join(", ")}, got "${values[0]}"`);
+  }
+  return value as SqliteSynchronous;
+}
+
 /** Options of `openSqlStore`. */
 export interface OpenSqlStoreOptions extends TableOptions {
   /** Most connections in the pool (PostgreSQL, MySQL). Default: 10. */
@@ -67,7 +102,7 @@ export interface OpenSqlStoreOptions extends TableOptions {
 
 /**
  * Opens a store from a URL: creates the driver's pool (pg, mysql2) or opens the SQLite file
- * (better-sqlite3, in WAL mode), and returns a `SqlStore` whose `close()` ends it. The driver
+ * (better-sqlite3, in WAL mode, `synchronous=FULL` unless the URL says `?synchronous=normal`), and returns a `SqlStore` whose `close()` ends it. The driver
  * package must be installed. The schema is not touched: call `migrate` (or `store.migrate()`)
  * once before the first operation.
  *
@@ -77,7 +112,7 @@ export interface OpenSqlStoreOptions extends TableOptions {
  * const engine = createEngine({ store });
  */
 export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {}): Promise<SqlStore> {
-  const { dialect, target, tables } = parseStoreUrl(url);
+  const { dialect, target, tables, synchronous } = parseStoreUrl(url);
   const max = options.maxConnections ?? 10;
   if (!Number.isSafeInteger(max) || max < 1) throw new InvalidInputError("maxConnections", `must be a whole number ≥ 1, got ${max}`);
   const tableOptions: TableOptions = {
@@ -85,11 +120,11 @@ export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {
     ...(options.tablePrefix !== undefined ? { tablePrefix: options.tablePrefix } : {}),
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
   };
-  const db = new Kysely<any>({ dialect: await driverDialect(dialect, target, max) });
+  const db = new Kysely<any>({ dialect: await driverDialect(dialect, target, max, synchronous ?? SQLITE_SYNCHRONOUS_DEFAULT) });
   return new SqlStore(db, { dialect, destroyOnClose: true, ...tableOptions });
 }
 
-async function driverDialect(dialect: SqlDialect, target: string, max: number) {
+async function driverDialect(dialect: SqlDialect, target: string, max: number, synchronous: SqliteSynchronous) {
   if (dialect === "postgres") return new PostgresDialect({ pool: await openPostgresPool(target, max) });
   if (dialect === "mysql") {
     const mysql = await load<typeof import("mysql2")>("mysql2", "mysql://");
@@ -100,6 +135,8 @@ async function driverDialect(dialect: SqlDialect, target: string, max: number) {
   const sqlite = await load<{ default: typeof import("better-sqlite3") }>("better-sqlite3", "sqlite:");
   const database = new sqlite.default(target);
   if (target !== ":memory:") database.pragma("journal_mode = WAL");
+  // better-sqlite3 leaves SQLite's WAL default, NORMAL: an OS crash could undo acknowledged commits.
+  database.pragma(`synchronous = ${synchronous}`);
   // Another process holding the write lock is waited for, rather than failing at once.
   database.pragma("busy_timeout = 5000");
   return new SqliteDialect({ database: reusingStatements(database) });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtures } from "@agent-sessions/core/testing";
 import { openSqlStore, parseStoreUrl, SqlStore } from "@agent-sessions/sql";
+import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { openTestDatabase, SERVERS, uniqueName } from "./servers.js";
 
@@ -14,6 +15,9 @@ describe("parseStoreUrl", () => {
     ["sqlite::memory:", { dialect: "sqlite", target: ":memory:", tables: {} }],
     ["sqlite:/var/lib/app.db", { dialect: "sqlite", target: "/var/lib/app.db", tables: {} }],
     ["sqlite:///var/lib/app.db", { dialect: "sqlite", target: "/var/lib/app.db", tables: {} }],
+    ["sqlite:./app.db?synchronous=normal", { dialect: "sqlite", target: "./app.db", tables: {}, synchronous: "normal" }],
+    ["sqlite:///var/lib/app.db?synchronous=FULL", { dialect: "sqlite", target: "/var/lib/app.db", tables: {}, synchronous: "full" }],
+    ["sqlite::memory:?synchronous=extra", { dialect: "sqlite", target: ":memory:", tables: {}, synchronous: "extra" }],
     ["postgres://u:p@db:5432/app", { dialect: "postgres", target: "postgres://u:p@db:5432/app", tables: {} }],
     ["postgresql://db/app?sslmode=require", { dialect: "postgres", target: "postgresql://db/app?sslmode=require", tables: {} }],
     [
@@ -31,6 +35,11 @@ describe("parseStoreUrl", () => {
     ["./file.db", /store URL: ".\/file.db" has no scheme/],
     ["redis://localhost", /store URL: scheme "redis:" is not supported; use sqlite:/],
     ["sqlite:", /store URL: "sqlite:" names no SQLite file/],
+    ["sqlite:?synchronous=full", /store URL: "sqlite:\?synchronous=full" names no SQLite file/],
+    ["sqlite:./app.db?synchronous=off", /store URL: \?synchronous= must be one of full, normal, extra, got "off"/],
+    ["sqlite:./app.db?synchronous=", /store URL: \?synchronous= must be one of full, normal, extra, got ""/],
+    ["sqlite:./app.db?synchronous=full&synchronous=normal", /store URL: \?synchronous= is given 2 times; give it once/],
+    ["sqlite:./app.db?journal_mode=delete", /store URL: SQLite takes no "\?journal_mode=" parameter; the only one is \?synchronous=/],
     ["postgres://u:secret@/app", /store URL: "postgres:\/\/u:\*\*\*@\/app" is not a valid URL/],
     ["mysql://[bad", /store URL: "mysql:\/\/\[bad" is not a valid URL/],
   ])("refuses %j, naming the part that is wrong", (url, message) => {
@@ -59,6 +68,36 @@ describe("openSqlStore", () => {
       const second = await openSqlStore(`sqlite:${file}`);
       expect(await second.get(org, stored.id)).toEqual(stored);
       await second.close();
+    } finally {
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+    }
+  });
+
+  it("opens SQLite with synchronous=FULL unless the URL's ?synchronous= says otherwise, and refuses a bad value by name", async () => {
+    const file = join(tmpdir(), `${uniqueName("agent_sessions_synchronous")}.db`);
+    // SQLite's numbers for PRAGMA synchronous: 1 NORMAL, 2 FULL, 3 EXTRA. A build may lower the
+    // level to NORMAL once a file in WAL mode is read, so each case reads after a transaction.
+    const cases = [
+      ["", 2],
+      ["?synchronous=full", 2],
+      ["?synchronous=normal", 1],
+      ["?synchronous=extra", 3],
+    ] as const;
+    try {
+      for (const [query, expected] of cases) {
+        const store = await openSqlStore(`sqlite:${file}${query}`);
+        await store.migrate();
+        const pragma = async (name: string) => (await sql.raw(`PRAGMA ${name}`).execute(store.db)).rows[0];
+        expect({ query, synchronous: await pragma("synchronous"), journal: await pragma("journal_mode") }).toEqual({
+          query,
+          synchronous: { synchronous: expected },
+          journal: { journal_mode: "wal" },
+        });
+        await store.close();
+      }
+      await expect(openSqlStore(`sqlite:${file}?synchronous=off`)).rejects.toThrow(
+        'store URL: ?synchronous= must be one of full, normal, extra, got "off"',
+      );
     } finally {
       for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
     }
