@@ -1,5 +1,6 @@
 import { type Cluster, type Redis, ReplyError } from "ioredis";
-import { CLAIM_DUE_SCRIPT, CLAIM_OUTBOX_SCRIPT, SETTLE_OUTBOX_SCRIPT } from "./scripts/claims.js";
+import { CLAIM_DUE_SCRIPT, CLAIM_OUTBOX_SCRIPT, OUTBOX_LEASES_SCRIPT, RENEW_OUTBOX_SCRIPT, SETTLE_OUTBOX_SCRIPT } from "./scripts/claims.js";
+import { DELIVERY_LOG_SCRIPT, LOG_DELIVERIES_SCRIPT } from "./scripts/deliveries.js";
 import { PURGE_SCRIPT } from "./scripts/purge.js";
 import { COMPLETE_IDEMPOTENCY_SCRIPT, LIST_SCRIPT, RESERVE_IDEMPOTENCY_SCRIPT } from "./scripts/reads.js";
 import { COMPARE_AND_SET_SCRIPT, INSERT_SCRIPT, INSERT_WITHIN_LIMIT_SCRIPT } from "./scripts/write.js";
@@ -18,6 +19,10 @@ export interface Scripts {
   readonly claimDue: ScriptCall;
   readonly claimOutbox: ScriptCall;
   readonly settleOutbox: ScriptCall;
+  readonly renewOutbox: ScriptCall;
+  readonly outboxLeases: ScriptCall;
+  readonly logDeliveries: ScriptCall;
+  readonly deliveryLog: ScriptCall;
   readonly reserveIdempotency: ScriptCall;
   readonly completeIdempotency: ScriptCall;
   readonly purge: ScriptCall;
@@ -31,6 +36,10 @@ const DEFINITIONS: Record<keyof Scripts, { lua: string; numberOfKeys: number }> 
   claimDue: { lua: CLAIM_DUE_SCRIPT, numberOfKeys: 1 },
   claimOutbox: { lua: CLAIM_OUTBOX_SCRIPT, numberOfKeys: 1 },
   settleOutbox: { lua: SETTLE_OUTBOX_SCRIPT, numberOfKeys: 1 },
+  renewOutbox: { lua: RENEW_OUTBOX_SCRIPT, numberOfKeys: 1 },
+  outboxLeases: { lua: OUTBOX_LEASES_SCRIPT, numberOfKeys: 1 },
+  logDeliveries: { lua: LOG_DELIVERIES_SCRIPT, numberOfKeys: 1 },
+  deliveryLog: { lua: DELIVERY_LOG_SCRIPT, numberOfKeys: 2 },
   reserveIdempotency: { lua: RESERVE_IDEMPOTENCY_SCRIPT, numberOfKeys: 1 },
   completeIdempotency: { lua: COMPLETE_IDEMPOTENCY_SCRIPT, numberOfKeys: 1 },
   purge: { lua: PURGE_SCRIPT, numberOfKeys: 1 },

@@ -32,11 +32,13 @@ export function bucketOf(orgId: string): number {
  * {P:07}:o:<org>:b:<id>          set    the record's outbox messages not settled yet, for purge to remove
  * {P:07}:o:<org>:k:<id>          set    the idempotency keys completed with the record's id, for purge to remove
  * {P:07}:o:<org>:i:<key>         hash   an idempotency record, with a TTL (d: the record its request created)
+ * {P:07}:o:<org>:x               hash   delivery log entry id → JSON {"webhookId","startedAt","data"}, data last
+ * {P:07}:o:<org>:h:<webhook>     zset   an endpoint's delivery log: entry ids → startedAt (ties ordered by id)
  * {P:07}:id                      hash   record id → organization, for getUnscoped
  * {P:07}:f:<kind>                zset   "<org>:<id>" → updatedAt of terminal records with no deadline, for purge
  * {P:07}:due                     zset   "<org>:<id>" → dueAt, or the end of its lease
  * {P:07}:q  and  {P:07}:q:<topic> zset  outbox ids → availableAt, or the end of their lease
- * {P:07}:m:<id>                  hash   an outbox message: m JSON, p topic, a attempts, e error, o owner, t availableAt, b its record's b set
+ * {P:07}:m:<id>                  hash   an outbox message: m JSON, p topic, a claims so far, e error, o lease owner (absent or '' for none), t availableAt, b its record's b set
  * ```
  */
 export class KeySpace {
@@ -92,6 +94,16 @@ export class KeySpace {
 
   idempotency(orgId: string, key: string): string {
     return `${this.org(orgId)}i:${key}`;
+  }
+
+  /** The organization's delivery log entries, by id. */
+  deliveries(orgId: string): string {
+    return `${this.org(orgId)}x`;
+  }
+
+  /** One endpoint's delivery log order: entry ids scored by `startedAt`. */
+  deliveryLog(orgId: string, webhookId: string): string {
+    return `${this.org(orgId)}h:${webhookId}`;
   }
 }
 

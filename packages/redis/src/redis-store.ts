@@ -2,6 +2,9 @@ import {
   assertPurgeOptions,
   assertRecordLimit,
   type ClaimOptions,
+  type DeliveryLogEntry,
+  type DeliveryLogPage,
+  type DeliveryLogQuery,
   type DueClaim,
   type IdempotencyEntry,
   type InsertResult,
@@ -10,12 +13,14 @@ import {
   type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
+  type OutboxLease,
   type PurgeOptions,
   type PurgeResult,
   type RecordKind,
   type RecordLimit,
   type RecordPage,
   type RecordWrite,
+  type RenewOptions,
   type SessionEvent,
   type Store,
   type StoreCapabilities,
@@ -24,6 +29,7 @@ import {
 } from "@agent-sessions/core";
 import { claimAcrossBuckets } from "./claims.js";
 import { defineScripts, type RedisClient, type Scripts, withReconnect } from "./commands.js";
+import { deliveryWrites, parseDeliveryCursor, readDeliveryPage } from "./delivery-log.js";
 import { assertOrgId, BUCKETS, KeySpace } from "./keys.js";
 import { createRedisNotifier } from "./notifier.js";
 import { type RetentionOptions, remembersAliases, terminalSince, terminalTtlMs } from "./retention.js";
@@ -228,6 +234,57 @@ export class RedisStore implements Store {
     return answers.includes(1);
   }
 
+  /** One script a bucket that may hold the messages (the one this store claimed them from, when it did). */
+  async renewOutbox(options: RenewOptions): Promise<string[]> {
+    const leaseUntil = options.now + options.leaseMs;
+    const ids = [...new Set(options.ids)];
+    const replies = await Promise.all(
+      [...this.bucketsHolding(ids)].map(([bucket, held]) =>
+        // Safe to resend: a second run sets the same lease end.
+        withReconnect(this.client, () => this.scripts.renewOutbox([`${bucket}q`], [bucket, options.owner, leaseUntil, ...held])),
+      ),
+    );
+    const renewed = new Set((replies as string[][]).flat());
+    return ids.filter((id) => renewed.has(id));
+  }
+
+  /** One read script a bucket that may hold the messages, sent together. */
+  async outboxLeases(ids: readonly string[]): Promise<OutboxLease[]> {
+    const unique = [...new Set(ids)];
+    const replies = await Promise.all(
+      [...this.bucketsHolding(unique)].map(([bucket, held]) =>
+        withReconnect(this.client, () => this.scripts.outboxLeases([`${bucket}q`], [bucket, ...held])),
+      ),
+    );
+    const leases: OutboxLease[] = [];
+    for (const flat of replies as string[][]) {
+      for (let i = 0; i < flat.length; i += 4) {
+        const owner = flat[i + 2]!;
+        leases.push({ id: flat[i]!, attempts: Number(flat[i + 1]), leaseOwner: owner === "" ? null : owner, leaseUntil: Number(flat[i + 3]) });
+      }
+    }
+    return leases;
+  }
+
+  /**
+   * One atomic script for all the entries; on Redis Cluster one a bucket (so all or none within
+   * each bucket's organizations). Safe to resend: a second run writes the same data.
+   */
+  async logDeliveries(entries: readonly DeliveryLogEntry[]): Promise<void> {
+    const writes = deliveryWrites(this.keys, entries, this.client.isCluster);
+    await Promise.all(writes.map(({ key, args }) => withReconnect(this.client, () => this.scripts.logDeliveries([key], args))));
+  }
+
+  /** One read script: the total, and the page after the cursor (`<startedAt>:<id>`) or from the offset. */
+  async deliveryLog(orgId: string, webhookId: string, query: DeliveryLogQuery): Promise<DeliveryLogPage> {
+    const cursor = query.cursor === undefined ? null : parseDeliveryCursor(query.cursor);
+    const limit = Math.max(0, Math.floor(query.limit));
+    const from = cursor ? ["cursor", cursor.score, cursor.id] : ["offset", Math.max(0, Math.floor(query.offset ?? 0)), ""];
+    const keys = [this.keys.deliveryLog(orgId, webhookId), this.keys.deliveries(orgId)];
+    const reply = await withReconnect(this.client, () => this.scripts.deliveryLog(keys, [...from, limit]));
+    return readDeliveryPage(orgId, reply as (string | number)[]);
+  }
+
   async reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null> {
     assertOrgId(orgId);
     const ttlMs = Math.max(1, Math.ceil(entry.expiresAt - now));
@@ -250,7 +307,7 @@ export class RedisStore implements Store {
   async purge(options: PurgeOptions): Promise<PurgeResult> {
     assertPurgeOptions(options);
     const cursor = options.cursor === undefined ? null : parsePurgeCursor(options.cursor);
-    const totals = { records: 0, events: 0, aliases: 0, idempotency: 0, outbox: 0 };
+    const totals = { records: 0, events: 0, deliveries: 0, aliases: 0, idempotency: 0, outbox: 0 };
     let visited = 0;
     for (let b = cursor?.bucket ?? 0; b < this.keys.buckets.length; b++) {
       const bucket = this.keys.buckets[b]!;
@@ -264,12 +321,14 @@ export class RedisStore implements Store {
         number,
         number,
         number,
+        number,
         string,
         string,
       ];
-      const [records, events, aliases, idempotency, outbox, seen, score, member] = reply;
+      const [records, events, deliveries, aliases, idempotency, outbox, seen, score, member] = reply;
       totals.records += records;
       totals.events += events;
+      totals.deliveries += deliveries;
       totals.aliases += aliases;
       totals.idempotency += idempotency;
       totals.outbox += outbox;
@@ -351,6 +410,23 @@ export class RedisStore implements Store {
     ];
     if (limit) scriptKeys.push(limit.key);
     return withReconnect(this.client, () => script(scriptKeys, args));
+  }
+
+  /**
+   * The buckets to ask about outbox messages, each with the ids it may hold: the bucket a message
+   * was claimed from through this store (a message never changes bucket), every bucket for the rest.
+   */
+  private bucketsHolding(ids: readonly string[]): Map<string, string[]> {
+    const unknown = ids.filter((id) => !this.claimedIn.has(id));
+    const groups = new Map<string, string[]>(unknown.length === 0 ? [] : this.keys.buckets.map((bucket) => [bucket, [...unknown]]));
+    for (const id of ids) {
+      const bucket = this.claimedIn.get(id);
+      if (bucket === undefined) continue;
+      const group = groups.get(bucket);
+      if (group) group.push(id);
+      else groups.set(bucket, [id]);
+    }
+    return groups;
   }
 
   private rememberClaim(id: string, bucket: string): void {

@@ -81,7 +81,12 @@ describe("Redis Cluster layout", () => {
     expect(await settler.settleOutbox(message.id, "w2", {})).toBe(false);
     expect(await settler.settleOutbox(message.id, "w1", { retryAt: fixtures.T0 + 10, error: "HTTP 500" })).toBe(true);
     const [again] = await settler.claimOutbox({ now: fixtures.T0 + 10, limit: 5, leaseMs: 1000, owner: "w2" });
-    expect(again).toMatchObject({ id: message.id, attempts: 1, lastError: "HTTP 500", availableAt: fixtures.T0 + 10 });
+    expect(again).toMatchObject({ id: message.id, attempts: 2, lastError: "HTTP 500", availableAt: fixtures.T0 + 10 });
+    // The instance that did not claim it finds the lease, and renews it for its holder only.
+    expect(await claimer.outboxLeases([message.id])).toEqual([{ id: message.id, attempts: 2, leaseOwner: "w2", leaseUntil: fixtures.T0 + 1010 }]);
+    expect(await claimer.renewOutbox({ ids: [message.id], owner: "w1", now: fixtures.T0 + 500, leaseMs: 5000 })).toEqual([]);
+    expect(await claimer.renewOutbox({ ids: [message.id], owner: "w2", now: fixtures.T0 + 500, leaseMs: 5000 })).toEqual([message.id]);
+    expect(await settler.claimOutbox({ now: fixtures.T0 + 5499, limit: 5, leaseMs: 1000, owner: "w3" })).toEqual([]);
     expect(await claimer.settleOutbox(message.id, "w2", {})).toBe(true);
     expect(await claimer.claimOutbox({ now: fixtures.T0 + 99_999, limit: 5, leaseMs: 1000, owner: "w3" })).toEqual([]);
     await deleteKeys(cluster.client, claimer.keyPattern);

@@ -36,8 +36,9 @@ return claims
  * Leases up to ARGV[3] available outbox messages of one bucket, earliest first.
  * KEYS: 1 the queue to take from (all topics, or one topic's). ARGV: 1 bucket base, 2 now,
  * 3 limit, 4 lease end, 5 owner.
- * Answers a flat array: id, message JSON, attempts, last error ('' for none, else '!' and the
- * error), availableAt for each claim.
+ * Adds one to each claimed message's attempts. Answers a flat array: id, message JSON, attempts
+ * (this claim included), last error ('' for none, else '!' and the error), availableAt for each
+ * claim.
  */
 export const CLAIM_OUTBOX_SCRIPT = /* lua */ `
 local source, bucket, lease_until, owner = KEYS[1], ARGV[1], ARGV[4], ARGV[5]
@@ -45,17 +46,18 @@ local ids = redis.call('ZRANGEBYSCORE', source, '-inf', ARGV[2], 'LIMIT', 0, ton
 local claims = {}
 for _, id in ipairs(ids) do
   local message = bucket .. 'm:' .. id
-  local fields = redis.call('HMGET', message, 'm', 'p', 'a', 'e', 't')
+  local fields = redis.call('HMGET', message, 'm', 'p', 'e', 't')
   if fields[1] then
     redis.call('HSET', message, 'o', owner)
+    local attempts = redis.call('HINCRBY', message, 'a', 1) -- every claim is an attempt, one abandoned included
     -- The message sits in the all-topics queue and in its topic's: both leases move together.
     redis.call('ZADD', bucket .. 'q', lease_until, id)
     redis.call('ZADD', bucket .. 'q:' .. fields[2], lease_until, id)
     claims[#claims + 1] = id
     claims[#claims + 1] = fields[1]
-    claims[#claims + 1] = fields[3]
-    claims[#claims + 1] = fields[4] and ('!' .. fields[4]) or ''
-    claims[#claims + 1] = fields[5]
+    claims[#claims + 1] = attempts
+    claims[#claims + 1] = fields[3] and ('!' .. fields[3]) or ''
+    claims[#claims + 1] = fields[4]
   else
     redis.call('ZREM', source, id)
   end
@@ -80,7 +82,6 @@ if ARGV[4] == '' then
   redis.call('ZREM', topic, id)
   return 1
 end
-redis.call('HINCRBY', message, 'a', 1)
 redis.call('HSET', message, 'o', '', 't', ARGV[4])
 if ARGV[5] == '' then
   redis.call('HDEL', message, 'e')
@@ -90,4 +91,48 @@ end
 redis.call('ZADD', all, ARGV[4], id)
 redis.call('ZADD', topic, ARGV[4], id)
 return 1
+`;
+
+/**
+ * Extends the leases one owner still holds on outbox messages of one bucket: a message whose
+ * owner field names it (a lease that ran out and nobody claimed since included). Both its queues
+ * move to the new lease end, so no claim takes it before then.
+ * KEYS: 1 the bucket's all-topics queue. ARGV: 1 bucket base, 2 owner, 3 lease end, then the ids.
+ * Answers the ids it extended.
+ */
+export const RENEW_OUTBOX_SCRIPT = /* lua */ `
+local all, bucket, owner, lease_until = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local renewed = {}
+for i = 4, #ARGV do
+  local id = ARGV[i]
+  local fields = redis.call('HMGET', bucket .. 'm:' .. id, 'o', 'p')
+  if fields[1] == owner then
+    redis.call('ZADD', all, lease_until, id)
+    redis.call('ZADD', bucket .. 'q:' .. fields[2], lease_until, id)
+    renewed[#renewed + 1] = id
+  end
+end
+return renewed
+`;
+
+/**
+ * Reads the leases of outbox messages of one bucket, those still there.
+ * KEYS: 1 the bucket's all-topics queue. ARGV: 1 bucket base, then the ids.
+ * Answers a flat array: id, attempts, owner ('' for none), lease end ('0' for none) for each.
+ */
+export const OUTBOX_LEASES_SCRIPT = /* lua */ `
+local all, bucket = KEYS[1], ARGV[1]
+local leases = {}
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local fields = redis.call('HMGET', bucket .. 'm:' .. id, 'a', 'o')
+  if fields[1] then
+    local owner = fields[2] or ''
+    leases[#leases + 1] = id
+    leases[#leases + 1] = fields[1]
+    leases[#leases + 1] = owner
+    leases[#leases + 1] = owner == '' and '0' or (redis.call('ZSCORE', all, id) or '0')
+  end
+end
+return leases
 `;

@@ -1,3 +1,5 @@
+import { LATER_LUA } from "./byte-order.js";
+
 /**
  * Removes (or counts) one bucket's terminal records of one kind last written before a moment,
  * oldest first, with everything of theirs, in one atomic script. The bucket's `f:<kind>` index
@@ -7,8 +9,8 @@
  * KEYS: 1 the bucket's index `{P:07}:f:<kind>`.
  * ARGV: 1 bucket base, 2 kind, 3 before (exclusive), 4 limit, 5 '1' for a dry run, 6 the cursor's
  *       score ('' for none), 7 the cursor's member, then the statuses.
- * Answers: records, events, aliases, idempotency entries, outbox messages, how many index entries
- * it visited, and the last visited entry's score and member ('' when none).
+ * Answers: records, events, delivery log entries, aliases, idempotency entries, outbox messages,
+ * how many index entries it visited, and the last visited entry's score and member ('' when none).
  */
 export const PURGE_SCRIPT = /* lua */ `
 local index, bucket, kind = KEYS[1], ARGV[1], ARGV[2]
@@ -17,14 +19,7 @@ local cursor_score, cursor_member = tonumber(ARGV[6]), ARGV[7]
 local statuses = {}
 for i = 8, #ARGV do statuses[ARGV[i]] = true end
 
--- Byte order, as the sorted set orders members of one score (Lua's < follows the locale).
-local function later(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x > y end
-  end
-  return #a > #b
-end
+${LATER_LUA}
 
 -- Up to limit entries after the cursor, in the index's order.
 local visit, offset = {}, 0
@@ -40,7 +35,7 @@ while #visit < limit do
   offset = offset + #page / 2
 end
 
-local records, events, aliases, idempotency, outbox = 0, 0, 0, 0, 0
+local records, events, deliveries, aliases, idempotency, outbox = 0, 0, 0, 0, 0, 0
 for _, entry in ipairs(visit) do
   local member = entry[1]
   local colon = string.find(member, ':', 1, true)
@@ -73,6 +68,14 @@ for _, entry in ipairs(visit) do
         end
       end
     end
+    local log = base .. 'h:' .. id
+    if dry then
+      deliveries = deliveries + redis.call('ZCARD', log)
+    else
+      local logged, entries = redis.call('ZRANGE', log, 0, -1), base .. 'x'
+      deliveries = deliveries + #logged
+      for _, entry_id in ipairs(logged) do redis.call('HDEL', entries, entry_id) end
+    end
     local keys = base .. 'k:' .. id
     for _, key in ipairs(redis.call('SMEMBERS', keys)) do
       if redis.call('HGET', key, 'd') == id then
@@ -81,7 +84,7 @@ for _, entry in ipairs(visit) do
       end
     end
     if not dry then
-      redis.call('DEL', rec, base .. 'e:' .. id, remembered, waiting, keys)
+      redis.call('DEL', rec, base .. 'e:' .. id, remembered, waiting, keys, log)
       redis.call('ZREM', base .. 'l:' .. kind, id)
       redis.call('ZREM', base .. 'l:' .. kind .. ':' .. fields[1], id)
       redis.call('ZREM', base .. 'd:' .. kind, id)
@@ -93,5 +96,5 @@ for _, entry in ipairs(visit) do
   end
 end
 local last = visit[#visit]
-return { records, events, aliases, idempotency, outbox, #visit, last and last[2] or '', last and last[1] or '' }
+return { records, events, deliveries, aliases, idempotency, outbox, #visit, last and last[2] or '', last and last[1] or '' }
 `;
