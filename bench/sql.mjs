@@ -180,44 +180,50 @@ const dialects = {
     };
   },
 
-  sqlite: async () => {
-    const file = join(tmpdir(), `${RUN}.db`);
-    const store = await openSqlStore(`sqlite:${file}`);
-    await store.migrate(); // before the raw connection prepares statements on the store's tables
-    const raw = new Database(file);
-    raw.pragma("journal_mode = WAL");
-    raw.pragma("busy_timeout = 5000");
-    const update = raw.prepare(
-      `UPDATE records SET status = ?, version = ?, updated_at = ?, due_at = ?, event_count = ?, data = ?, lease_owner = NULL, lease_until = 0
-       WHERE id = ? AND org_id = ? AND version = ?`,
-    );
-    const insertEvent = raw.prepare("INSERT INTO events (org_id, record_id, seq, id, kind, type, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    const insertRecord = raw.prepare(
-      "INSERT INTO records (id, org_id, kind, status, version, created_at, updated_at, event_count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    const write = raw.transaction((previous, next, e) => {
-      const { changes } = update.run(...casParameters(previous, next));
-      if (changes !== 1) throw new Error(`raw: ${next.id} lost a write it owns`);
-      insertEvent.run(e.orgId, e.recordId, e.seq, e.id, e.kind, e.type, e.at, JSON.stringify(e.payload));
-    });
-    const insertMany = raw.transaction((records) => {
-      for (const r of records)
-        insertRecord.run(r.id, r.orgId, r.kind, r.status, r.version, r.createdAt, r.updatedAt, r.eventCount, JSON.stringify(r.data));
-    });
-    return {
-      store,
-      // better-sqlite3 is synchronous; `.immediate` takes the write lock up front, as the store does.
-      rawWrite: async (previous, next, e) => write.immediate(previous, next, e),
-      rawInsert: async (records) => insertMany.immediate(records),
-      analyze: async () => raw.exec("ANALYZE"),
-      async drop() {
-        await store.close();
-        raw.close();
-        for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
-      },
-    };
-  },
+  // The store's default (a commit on disk when acknowledged), and `?synchronous=normal`; the raw side the same.
+  sqlite: () => sqliteTarget("full"),
+  "sqlite-normal": () => sqliteTarget("normal"),
 };
+
+/** SQLite with `synchronous` on both sides. */
+async function sqliteTarget(synchronous) {
+  const file = join(tmpdir(), `${RUN}-${synchronous}.db`);
+  const store = await openSqlStore(`sqlite:${file}${synchronous === "full" ? "" : `?synchronous=${synchronous}`}`);
+  await store.migrate(); // before the raw connection prepares statements on the store's tables
+  const raw = new Database(file);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma(`synchronous = ${synchronous}`);
+  raw.pragma("busy_timeout = 5000");
+  const update = raw.prepare(
+    `UPDATE records SET status = ?, version = ?, updated_at = ?, due_at = ?, event_count = ?, data = ?, lease_owner = NULL, lease_until = 0
+       WHERE id = ? AND org_id = ? AND version = ?`,
+  );
+  const insertEvent = raw.prepare("INSERT INTO events (org_id, record_id, seq, id, kind, type, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  const insertRecord = raw.prepare(
+    "INSERT INTO records (id, org_id, kind, status, version, created_at, updated_at, event_count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  const write = raw.transaction((previous, next, e) => {
+    const { changes } = update.run(...casParameters(previous, next));
+    if (changes !== 1) throw new Error(`raw: ${next.id} lost a write it owns`);
+    insertEvent.run(e.orgId, e.recordId, e.seq, e.id, e.kind, e.type, e.at, JSON.stringify(e.payload));
+  });
+  const insertMany = raw.transaction((records) => {
+    for (const r of records)
+      insertRecord.run(r.id, r.orgId, r.kind, r.status, r.version, r.createdAt, r.updatedAt, r.eventCount, JSON.stringify(r.data));
+  });
+  return {
+    store,
+    // better-sqlite3 is synchronous; `.immediate` takes the write lock up front, as the store does.
+    rawWrite: async (previous, next, e) => write.immediate(previous, next, e),
+    rawInsert: async (records) => insertMany.immediate(records),
+    analyze: async () => raw.exec("ANALYZE"),
+    async drop() {
+      await store.close();
+      raw.close();
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+    },
+  };
+}
 
 /** Store vs raw compare-and-set, the better of two runs each, per concurrency. */
 async function transitions(name, target) {
@@ -308,7 +314,7 @@ async function pages(name, target) {
   ];
 }
 
-const NAMES = { postgres: "PostgreSQL", mysql: "MariaDB/MySQL", sqlite: "SQLite" };
+const NAMES = { postgres: "PostgreSQL", mysql: "MariaDB/MySQL", sqlite: "SQLite (synchronous=FULL)", "sqlite-normal": "SQLite (synchronous=NORMAL)" };
 const rows = [];
 for (const [dialect, open] of Object.entries(dialects)) {
   if (process.env.BENCH_ONLY && !dialect.startsWith(process.env.BENCH_ONLY)) continue;
@@ -322,9 +328,9 @@ for (const [dialect, open] of Object.entries(dialects)) {
     continue;
   }
   try {
-    if (dialect !== "sqlite") await target.store.migrate();
+    if (!dialect.startsWith("sqlite")) await target.store.migrate();
     console.log(
-      `${name}: compareAndSet with one event, store vs raw driver (0.2 s warm-up, 0.8 s timed, best of 5 in turn; ${formatCount(POOL)} records a side, ${dialect === "sqlite" ? "one connection" : `${CONNECTIONS} connections a side`})`,
+      `${name}: compareAndSet with one event, store vs raw driver (0.2 s warm-up, 0.8 s timed, best of 5 in turn; ${formatCount(POOL)} records a side, ${dialect.startsWith("sqlite") ? "one connection" : `${CONNECTIONS} connections a side`})`,
     );
     rows.push(...(await transitions(name, target)));
     rows.push(...(await pages(name, target)));
