@@ -176,9 +176,9 @@ describe("agent-sessions migrate", () => {
     const cwd = tempDir();
     const first = await run(["migrate", "--store", "sqlite:./app.db"], {}, { cwd });
     expect(first).toMatchObject({ code: 0, stderr: "" });
-    expect(first.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db from schema version 0 to 4 (applied 1, 2, 3, 4)");
+    expect(first.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db from schema version 0 to 5 (applied 1, 2, 3, 4, 5)");
     const again = await run(["migrate", "--store", "sqlite:./app.db"], {}, { cwd });
-    expect(again.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db is at schema version 4; nothing to do");
+    expect(again.stdout.trim()).toBe("agent-sessions migrate: sqlite:./app.db is at schema version 5; nothing to do");
 
     // serve finds the schema current and starts on it.
     const served = await serve(["--port", "0", "--api-key", `org:${key}`, "--store", "sqlite:./app.db"], {}, { cwd });
@@ -206,7 +206,7 @@ describe("agent-sessions migrate", () => {
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as { level: string; msg: string; reason?: string })
       .find((line) => line.msg === "not ready");
-    expect(notReadyLine).toMatchObject({ level: "error", reason: expect.stringContaining("the schema is at version 99; this release needs 4") });
+    expect(notReadyLine).toMatchObject({ level: "error", reason: expect.stringContaining("the schema is at version 99; this release needs 5") });
   });
 
   it("says a store without a schema needs nothing, and prints its help", async () => {

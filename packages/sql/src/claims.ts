@@ -1,10 +1,10 @@
-import type { ClaimOptions, DueClaim, OutboxEntry, RecordKind } from "@agent-sessions/core";
-import type { SelectQueryBuilder } from "kysely";
+import type { ClaimOptions, DueClaim, OutboxEntry, OutboxLease, RecordKind, RenewOptions } from "@agent-sessions/core";
+import type { ExpressionBuilder, SelectQueryBuilder } from "kysely";
 import type { SqlContext } from "./context.js";
 import type { Database } from "./database.js";
 import { jsonText, type SqlDialect } from "./dialect.js";
 import { type OutboxRow, toOutboxEntry } from "./rows.js";
-import { type Statement, statement } from "./statement.js";
+import { chunks, type Statement, statement } from "./statement.js";
 
 // A claim leases rows that are ready (due, or available) and not leased, or whose lease ran out.
 // PostgreSQL: one UPDATE whose subquery locks the chosen rows FOR UPDATE SKIP LOCKED, so
@@ -14,6 +14,7 @@ import { type Statement, statement } from "./statement.js";
 //   lock from its reads to its writes, so no two claimers ever see one row free.
 // MySQL/MariaDB: no UPDATE … RETURNING, so SELECT … FOR UPDATE SKIP LOCKED then UPDATE, in a
 //   READ COMMITTED transaction (REPEATABLE READ would also lock the gaps between scanned rows).
+// A renewal (`renewOutbox`) is a claim of the rows one still holds, by the same statements.
 
 /** A claim as statement values. */
 interface Lease {
@@ -34,15 +35,26 @@ function locked<DB, TB extends keyof DB, O>(pick: SelectQueryBuilder<DB, TB, O>,
   return dialect === "sqlite" ? pick : pick.forUpdate().skipLocked();
 }
 
-/** A claim's three statements: lease the ready rows in one UPDATE; or (MySQL) pick them, then lease them by id. */
-interface ClaimStatements<Row> {
-  readonly lease: Statement<Lease, Row>;
-  readonly pick: Statement<Lease, Row>;
-  readonly leaseIds: Statement<{ owner: string; leaseUntil: number; ids: readonly string[] }, unknown>;
+/** The lease given to rows picked by id. */
+interface LeaseIds {
+  readonly owner: string;
+  readonly leaseUntil: number;
+  readonly ids: readonly string[];
 }
 
-/** Leases up to `lease.limit` ready rows to `lease.owner` and returns them. */
-async function claim<Row extends { id: string }>(context: SqlContext, statements: ClaimStatements<Row>, lease: Lease): Promise<Row[]> {
+/** A claim's three statements: lease the ready rows in one UPDATE; or (MySQL) pick them, then lease them by id. */
+interface ClaimStatements<Row, V extends Pick<Lease, "owner" | "leaseUntil"> = Lease> {
+  readonly lease: Statement<V, Row>;
+  readonly pick: Statement<V, Row>;
+  readonly leaseIds: Statement<LeaseIds, unknown>;
+}
+
+/** Leases the rows `statements` pick (up to `lease.limit` ready ones, for a claim) to `lease.owner` and returns them. */
+async function claim<Row extends { id: string }, V extends Pick<Lease, "owner" | "leaseUntil">>(
+  context: SqlContext,
+  statements: ClaimStatements<Row, V>,
+  lease: V,
+): Promise<Row[]> {
   if (context.dialect !== "mysql") return (await context.run(statements.lease, lease)).rows;
   return context.db
     .transaction()
@@ -129,22 +141,33 @@ function readyOutbox<O>(pick: SelectQueryBuilder<Database, "outbox", O>, lease: 
     .limit(lease.limit);
 }
 
-function outboxColumns(dialect: SqlDialect) {
-  return ["id", "org_id", "topic", jsonText(dialect, "payload").as("payload"), "available_at", "attempts", "last_error"] as const;
+/**
+ * A claimed message's columns. `attempts` is as the claim leaves it: the UPDATE returns the
+ * count it wrote, while MySQL's pick reads the row before its UPDATE adds the claim.
+ */
+function outboxColumns(dialect: SqlDialect, attempts: "attempts" | typeof pickedAttempts) {
+  return ["id", "org_id", "topic", jsonText(dialect, "payload").as("payload"), "available_at", attempts, "last_error"] as const;
+}
+
+const pickedAttempts = (eb: ExpressionBuilder<Database, "outbox">) => eb("attempts", "+", 1).as("attempts");
+
+/** The lease a claim gives its messages: every claim is one more attempt. */
+function leasedMessage(lease: Pick<Lease, "owner" | "leaseUntil">) {
+  return (eb: ExpressionBuilder<Database, "outbox">) => ({ ...leased(lease), attempts: eb("attempts", "+", 1) });
 }
 
 const OUTBOX: ClaimStatements<Omit<OutboxRow, "lease_owner" | "lease_until">> = {
   lease: statement((db, lease: Lease, dialect) =>
     db
       .updateTable("outbox")
-      .set(leased(lease))
+      .set(leasedMessage(lease))
       .where("id", "in", (eb) => locked(readyOutbox(eb.selectFrom("outbox").select("id"), lease), dialect))
-      .returning(outboxColumns(dialect)),
+      .returning(outboxColumns(dialect, "attempts")),
   ),
-  pick: statement((db, lease: Lease, dialect) => locked(readyOutbox(db.selectFrom("outbox").select(outboxColumns(dialect)), lease), dialect)),
-  leaseIds: statement((db, { ids, ...lease }: { owner: string; leaseUntil: number; ids: readonly string[] }) =>
-    db.updateTable("outbox").set(leased(lease)).where("id", "in", ids),
+  pick: statement((db, lease: Lease, dialect) =>
+    locked(readyOutbox(db.selectFrom("outbox").select(outboxColumns(dialect, pickedAttempts)), lease), dialect),
   ),
+  leaseIds: statement((db, { ids, ...lease }: LeaseIds) => db.updateTable("outbox").set(leasedMessage(lease)).where("id", "in", ids)),
 };
 
 /** Leases available outbox messages; see `Store.claimOutbox`. */
@@ -161,11 +184,12 @@ const DELETE_SETTLED = statement((db, { id, owner }: { id: string; owner: string
   db.deleteFrom("outbox").where("id", "=", id).where("lease_owner", "=", owner),
 );
 
-// `attempts` always grows, so MySQL counts the row as changed whatever its affected-rows mode.
+// `lease_owner` always changes (from the holder to NULL), so MySQL counts the row as changed
+// whatever its affected-rows mode. The claim already counted the attempt.
 const RESCHEDULE = statement((db, { id, owner, retryAt, error }: { id: string; owner: string; retryAt: number; error: string | null }) =>
   db
     .updateTable("outbox")
-    .set((eb) => ({ attempts: eb("attempts", "+", 1), last_error: error, available_at: retryAt, lease_owner: null, lease_until: 0 }))
+    .set({ last_error: error, available_at: retryAt, lease_owner: null, lease_until: 0 })
     .where("id", "=", id)
     .where("lease_owner", "=", owner),
 );
@@ -182,4 +206,43 @@ export async function settleOutbox(
       ? await context.run(DELETE_SETTLED, { id, owner })
       : await context.run(RESCHEDULE, { id, owner, retryAt: outcome.retryAt, error: outcome.error ?? null });
   return Number(result.numAffectedRows ?? 0) > 0;
+}
+
+// A renewal updates the rows `owner` still holds among `ids`: its lease, run out or not, that
+// nobody took over. No SKIP LOCKED: it waits for a claim holding one of its rows, then, the
+// condition checked again on the row as that claim left it, sees who won it.
+const RENEW: ClaimStatements<{ id: string }, LeaseIds> = {
+  lease: statement((db, { ids, owner, leaseUntil }: LeaseIds) =>
+    db.updateTable("outbox").set({ lease_until: leaseUntil }).where("id", "in", ids).where("lease_owner", "=", owner).returning("id"),
+  ),
+  pick: statement((db, { ids, owner }: LeaseIds) =>
+    db.selectFrom("outbox").select("id").where("id", "in", ids).where("lease_owner", "=", owner).forUpdate(),
+  ),
+  leaseIds: statement((db, { ids, leaseUntil }: LeaseIds) => db.updateTable("outbox").set({ lease_until: leaseUntil }).where("id", "in", ids)),
+};
+
+/** Extends the leases `owner` still holds among `ids`; see `Store.renewOutbox`. */
+export async function renewOutbox(context: SqlContext, options: RenewOptions): Promise<string[]> {
+  const renewed: string[] = [];
+  for (const ids of chunks([...new Set(options.ids)])) {
+    const rows = await claim(context, RENEW, { ids, owner: options.owner, leaseUntil: options.now + options.leaseMs });
+    renewed.push(...rows.map((row) => row.id));
+  }
+  return renewed;
+}
+
+const LEASES = statement((db, { ids }: { ids: readonly string[] }) =>
+  db.selectFrom("outbox").select(["id", "attempts", "lease_owner", "lease_until"]).where("id", "in", ids),
+);
+
+/** Who holds each of `ids` still in the outbox; see `Store.outboxLeases`. */
+export async function outboxLeases(context: SqlContext, ids: readonly string[]): Promise<OutboxLease[]> {
+  const leases: OutboxLease[] = [];
+  for (const chunk of chunks([...new Set(ids)])) {
+    const { rows } = await context.run(LEASES, { ids: chunk });
+    for (const row of rows) {
+      leases.push({ id: row.id, attempts: Number(row.attempts), leaseOwner: row.lease_owner, leaseUntil: Number(row.lease_until) });
+    }
+  }
+  return leases;
 }

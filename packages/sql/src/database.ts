@@ -80,6 +80,19 @@ export interface IdempotencyKeysTable {
   record_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** Each webhook endpoint's delivery attempts, one row per attempt (schema version 5). */
+export interface DeliveryLogTable {
+  org_id: string;
+  /** The attempt's id, unique within the organization. */
+  id: string;
+  /** The endpoint whose log holds the attempt. */
+  webhook_id: string;
+  /** When the attempt started: the log's order, then `id`. */
+  started_at: Millis;
+  /** The attempt as core keeps it, replaced when the attempt ends. */
+  data: Json;
+}
+
 /** The migrations applied, one row each. */
 export interface SchemaMigrationsTable {
   version: number;
@@ -94,5 +107,6 @@ export interface Database {
   aliases: AliasesTable;
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
+  delivery_log: DeliveryLogTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -2,7 +2,7 @@ import { AgentSessionsError } from "@agent-sessions/core";
 import { type ExpressionBuilder, sql } from "kysely";
 import type { Database } from "./database.js";
 import { type AnyKysely, assertDialect, type Executor, inTransaction, type SqlDialect } from "./dialect.js";
-import { schemaV1 } from "./schema-v1.js";
+import { createTable, schemaV1, TYPES } from "./schema-v1.js";
 import { type TableOptions, Tables } from "./tables.js";
 
 /** One step of the schema, applied once and recorded in the migrations table. */
@@ -86,6 +86,23 @@ const MIGRATIONS: readonly Migration[] = [
         if (dialect !== "mysql") await sql`CREATE INDEX IF NOT EXISTS ${index} ON ${table} (${sql.raw(columns)})`.execute(db);
         else await ignoring("ER_DUP_KEYNAME", sql`CREATE INDEX ${index} ON ${table} (${sql.raw(columns)})`.execute(db));
       }
+    },
+  },
+  {
+    version: 5,
+    name: "delivery_log: each webhook endpoint's delivery attempts",
+    up: async (db, dialect, tables) => {
+      // One row per attempt, written when it starts and replaced when it ends: the endpoint's log
+      // is read latest start first, a page at a time, through `delivery_log_webhook`; `purge`
+      // finds an endpoint's rows by the same index. MariaDB keeps JSON as plain text (version 2).
+      const json = dialect === "mysql" && (await isMariaDb(db)) ? "longtext" : TYPES[dialect].json;
+      const spec = {
+        table: tables.deliveryLog,
+        columns: `org_id {key} NOT NULL, id {name} NOT NULL, webhook_id {key} NOT NULL, started_at {bigint} NOT NULL,
+          data {json} NOT NULL, PRIMARY KEY (org_id, id)`,
+        indexes: [{ name: `${tables.prefix}delivery_log_webhook`, columns: "org_id, webhook_id, started_at, id" }],
+      };
+      for (const statement of createTable(dialect, spec, { ...TYPES[dialect], json })) await statement.execute(db);
     },
   },
 ];

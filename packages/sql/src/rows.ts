@@ -57,26 +57,65 @@ export function toOutboxEntry(row: OutboxRow): OutboxEntry {
 }
 
 const CURSOR_PREFIX = "c1.";
+const LOG_CURSOR_PREFIX = "d1.";
+/** The longest delivery log entry id (its column is varchar(255)). */
+export const LOG_ID_LENGTH = 255;
+
+/** `text` behind `prefix`, base64url: a versioned, opaque cursor. */
+function toCursor(prefix: string, text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return prefix + btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The text of a cursor of `toCursor` with `prefix`, or null for anything else. */
+function fromCursor(prefix: string, cursor: string): string | null {
+  const body = cursor.startsWith(prefix) ? cursor.slice(prefix.length) : "";
+  if (body === "" || !/^[A-Za-z0-9_-]+$/.test(body)) return null;
+  try {
+    const binary = atob(body.replace(/-/g, "+").replace(/_/g, "/"));
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+}
+
+function notOurCursor(): InvalidInputError {
+  return new InvalidInputError("cursor", "must be the nextCursor of a previous page");
+}
 
 /** The opaque cursor of a page that ended at record `id`: versioned, base64url. */
 export function encodeCursor(id: string): string {
-  const bytes = new TextEncoder().encode(id);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return CURSOR_PREFIX + btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return toCursor(CURSOR_PREFIX, id);
 }
 
 /** The record id a cursor of `encodeCursor` names; a clear error for anything else. */
 export function decodeCursor(cursor: string): string {
-  const body = cursor.startsWith(CURSOR_PREFIX) ? cursor.slice(CURSOR_PREFIX.length) : "";
-  try {
-    if (body === "" || !/^[A-Za-z0-9_-]+$/.test(body)) throw new Error("not base64url");
-    const binary = atob(body.replace(/-/g, "+").replace(/_/g, "/"));
-    const id = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
-    // Only an id goes into the query: a forged cursor holding U+0000 would make PostgreSQL fail.
-    if (!isRecordId(id)) throw new Error("not an id");
-    return id;
-  } catch {
-    throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
-  }
+  const id = fromCursor(CURSOR_PREFIX, cursor);
+  // Only an id goes into the query: a forged cursor holding U+0000 would make PostgreSQL fail.
+  if (!isRecordId(id)) throw notOurCursor();
+  return id;
+}
+
+/** Where a page of a delivery log ended: its last entry's start and id. */
+export interface LogPosition {
+  readonly startedAt: number;
+  readonly id: string;
+}
+
+/** The opaque cursor of a delivery log page that ended at `position`: `d1.` and base64url of `startedAt:id`. */
+export function encodeLogCursor(position: LogPosition): string {
+  return toCursor(LOG_CURSOR_PREFIX, `${position.startedAt}:${position.id}`);
+}
+
+/** The position a cursor of `encodeLogCursor` names; a clear error for anything else. */
+export function decodeLogCursor(cursor: string): LogPosition {
+  const text = fromCursor(LOG_CURSOR_PREFIX, cursor) ?? "";
+  const colon = text.indexOf(":");
+  const startedAt = Number(text.slice(0, colon));
+  const id = text.slice(colon + 1);
+  // A well-formed id only (no U+0000, which PostgreSQL refuses), and a start that is a time.
+  if (colon < 1 || !Number.isSafeInteger(startedAt) || id === "" || id.length > LOG_ID_LENGTH || id.includes("\u0000")) throw notOurCursor();
+  return { startedAt, id };
 }

@@ -2,8 +2,11 @@ import { type RawBuilder, sql } from "kysely";
 import type { SqlDialect } from "./dialect.js";
 import type { Tables } from "./tables.js";
 
+/** The column types a table spec names, each a `{placeholder}` in its columns. */
+export type ColumnTypes = Record<"key" | "name" | "short" | "bigint" | "int" | "json" | "text", string>;
+
 /** Column types per dialect. Ids compare byte by byte (C / binary collation), as the list order needs. */
-const TYPES: Record<SqlDialect, Record<"key" | "name" | "short" | "bigint" | "int" | "json" | "text", string>> = {
+export const TYPES: Record<SqlDialect, ColumnTypes> = {
   postgres: {
     key: 'varchar(128) COLLATE "C"',
     name: 'varchar(255) COLLATE "C"',
@@ -18,7 +21,8 @@ const TYPES: Record<SqlDialect, Record<"key" | "name" | "short" | "bigint" | "in
   sqlite: { key: "text", name: "text", short: "text", bigint: "integer", int: "integer", json: "text", text: "text" },
 };
 
-interface TableSpec {
+/** A table of the store and its indexes, as the migrations create them. */
+export interface TableSpec {
   readonly table: RawBuilder<unknown>;
   /** Column definitions, with `{key}`-style placeholders for the dialect's types. */
   readonly columns: string;
@@ -82,24 +86,26 @@ function specs(tables: Tables): TableSpec[] {
  * On MySQL the indexes are declared inside CREATE TABLE, which MySQL 8 needs (it has no
  * CREATE INDEX IF NOT EXISTS) and which makes each table appear whole or not at all.
  */
-// raw: kysely's CREATE TABLE has no inline INDEX, and this released migration stays as it shipped.
 export function schemaV1(dialect: SqlDialect, tables: Tables): RawBuilder<unknown>[] {
-  const types = TYPES[dialect];
-  const typed = (text: string) => text.replace(/\{(\w+)\}/g, (_, type: string) => types[type as keyof typeof types]);
-  const statements: RawBuilder<unknown>[] = [];
-  for (const spec of specs(tables)) {
-    if (dialect === "mysql") {
-      const inline = spec.indexes.map((index) => `, INDEX ${index.name} (${index.columns})`).join("");
-      statements.push(
-        sql`CREATE TABLE IF NOT EXISTS ${spec.table} (${sql.raw(typed(spec.columns) + inline)}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
-      );
-      continue;
-    }
-    statements.push(sql`CREATE TABLE IF NOT EXISTS ${spec.table} (${sql.raw(typed(spec.columns))})`);
-    for (const index of spec.indexes) {
-      const where = index.partial ? sql.raw(` WHERE ${index.partial}`) : sql``;
-      statements.push(sql`CREATE INDEX IF NOT EXISTS ${sql.id(index.name)} ON ${spec.table} (${sql.raw(index.columns)})${where}`);
-    }
+  return specs(tables).flatMap((spec) => createTable(dialect, spec, TYPES[dialect]));
+}
+
+/**
+ * The statements creating one table and its indexes, each safe to run again: CREATE TABLE and
+ * CREATE INDEX IF NOT EXISTS, or on MySQL one CREATE TABLE IF NOT EXISTS declaring its indexes.
+ */
+// raw: kysely's CREATE TABLE has no inline INDEX, and released migrations stay as they shipped.
+export function createTable(dialect: SqlDialect, spec: TableSpec, types: ColumnTypes): RawBuilder<unknown>[] {
+  const columns = sql.raw(spec.columns.replace(/\{(\w+)\}/g, (_, type: string) => types[type as keyof ColumnTypes]));
+  if (dialect === "mysql") {
+    const inline = sql.raw(spec.indexes.map((index) => `, INDEX ${index.name} (${index.columns})`).join(""));
+    return [sql`CREATE TABLE IF NOT EXISTS ${spec.table} (${columns}${inline}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`];
   }
-  return statements;
+  return [
+    sql`CREATE TABLE IF NOT EXISTS ${spec.table} (${columns})`,
+    ...spec.indexes.map((index) => {
+      const where = index.partial ? sql.raw(` WHERE ${index.partial}`) : sql``;
+      return sql`CREATE INDEX IF NOT EXISTS ${sql.id(index.name)} ON ${spec.table} (${sql.raw(index.columns)})${where}`;
+    }),
+  ];
 }

@@ -1,6 +1,9 @@
 import {
   assertRecordLimit,
   type ClaimOptions,
+  type DeliveryLogEntry,
+  type DeliveryLogPage,
+  type DeliveryLogQuery,
   type DueClaim,
   type IdempotencyEntry,
   type InsertResult,
@@ -8,18 +11,21 @@ import {
   type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
+  type OutboxLease,
   type PurgeOptions,
   type PurgeResult,
   type RecordKind,
   type RecordLimit,
   type RecordPage,
   type RecordWrite,
+  type RenewOptions,
   type SessionEvent,
   type Store,
   type StoredRecord,
 } from "@agent-sessions/core";
-import { claimDue, claimOutbox, listDue, settleOutbox } from "./claims.js";
+import { claimDue, claimOutbox, listDue, outboxLeases, renewOutbox, settleOutbox } from "./claims.js";
 import { SqlContext } from "./context.js";
+import { deliveryLog, logDeliveries } from "./delivery-log.js";
 import { type AnyKysely, assertDialect, isRetryable, isUniqueViolation, type SqlDialect } from "./dialect.js";
 import { completeIdempotencyKey, purgeIdempotencyKeys, releaseIdempotencyKey, reserveIdempotencyKey } from "./idempotency.js";
 import { assertSchemaVersion, type MigrationResult, migrate, schemaVersion } from "./migrations.js";
@@ -188,6 +194,33 @@ export class SqlStore implements Store {
     return settleOutbox(this.context, id, owner, outcome);
   }
 
+  async renewOutbox(options: RenewOptions): Promise<string[]> {
+    assertLease(options);
+    assertIds(options.ids);
+    if (!this.schemaChecked) await this.checkSchema();
+    return renewOutbox(this.context, options);
+  }
+
+  async outboxLeases(ids: readonly string[]): Promise<OutboxLease[]> {
+    assertIds(ids);
+    if (!this.schemaChecked) await this.checkSchema();
+    return outboxLeases(this.context, ids);
+  }
+
+  async logDeliveries(entries: readonly DeliveryLogEntry[]): Promise<void> {
+    if (!Array.isArray(entries)) throw new InvalidInputError("entries", "must be an array of delivery log entries");
+    if (!this.schemaChecked) await this.checkSchema();
+    // A deadlock with a concurrent writer of the same entries rolled the whole batch back: it runs again.
+    await this.retried(() => logDeliveries(this.context, entries));
+  }
+
+  async deliveryLog(orgId: string, webhookId: string, query: DeliveryLogQuery): Promise<DeliveryLogPage> {
+    assertCount("limit", query.limit, 1);
+    if (query.offset !== undefined) assertCount("offset", query.offset, 0);
+    if (!this.schemaChecked) await this.checkSchema();
+    return deliveryLog(this.context, orgId, webhookId, query);
+  }
+
   async reserveIdempotencyKey(orgId: string, key: string, entry: IdempotencyEntry, now: number): Promise<IdempotencyEntry | null> {
     if (!this.schemaChecked) await this.checkSchema();
     return reserveIdempotencyKey(this.context, { orgId, key }, entry, now);
@@ -200,14 +233,8 @@ export class SqlStore implements Store {
 
   async purge(options: PurgeOptions): Promise<PurgeResult> {
     if (!this.schemaChecked) await this.checkSchema();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await purgeRecords(this.context, options);
-      } catch (error) {
-        // A deadlock with a concurrent write rolled the whole batch back: it simply runs again.
-        if (!isRetryable(error) || attempt >= WRITE_ATTEMPTS) throw error;
-      }
-    }
+    // A deadlock with a concurrent write rolled the whole batch back: it simply runs again.
+    return this.retried(() => purgeRecords(this.context, options));
   }
 
   async releaseIdempotencyKey(orgId: string, key: string): Promise<void> {
@@ -247,6 +274,17 @@ export class SqlStore implements Store {
     throw stillConflicting(write, lastError);
   }
 
+  /** Runs a transaction again after a deadlock or serialization failure, up to `WRITE_ATTEMPTS` times in all. */
+  private async retried<T>(transaction: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await transaction();
+      } catch (error) {
+        if (!isRetryable(error) || attempt >= WRITE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
   /** The first of the write's aliases that names a record in its organization, or null. */
   private async takenAlias(write: RecordWrite): Promise<string | null> {
     const aliases = write.aliases ?? [];
@@ -266,7 +304,16 @@ function assertCount(field: string, value: number, minimum: number): void {
 
 function assertClaim(options: ClaimOptions): void {
   assertCount("limit", options.limit, 1);
+  assertLease(options);
+}
+
+/** A lease's holder, start and length, as claims and renewals take them. */
+function assertLease(options: Pick<ClaimOptions, "now" | "leaseMs" | "owner">): void {
   assertCount("leaseMs", options.leaseMs, 1);
   if (!Number.isSafeInteger(options.now)) throw new InvalidInputError("now", `must be milliseconds since the epoch, got ${options.now}`);
   if (typeof options.owner !== "string" || options.owner === "") throw new InvalidInputError("owner", "must be a non-empty string");
+}
+
+function assertIds(ids: readonly string[]): void {
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string")) throw new InvalidInputError("ids", "must be an array of outbox message ids");
 }

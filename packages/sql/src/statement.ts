@@ -31,6 +31,19 @@ const SHAPES = 64;
  */
 const PARAMETERS = 512;
 
+/**
+ * How many rows one statement writes, or ids one `IN` list holds, at most: well within every
+ * database's bound parameters (SQLite's were 999 before 3.32), and each size is a shape of its own.
+ */
+export const CHUNK = 100;
+
+/** `items` in slices of at most `size`, in order; none when `items` is empty. */
+export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const slices: T[][] = [];
+  for (let start = 0; start < items.length; start += size) slices.push(items.slice(start, start + size));
+  return slices;
+}
+
 type Read = (values: unknown) => unknown;
 
 interface Prepared {

@@ -36,6 +36,7 @@ export class Tables {
   readonly aliases: RawBuilder<unknown>;
   readonly outbox: RawBuilder<unknown>;
   readonly idempotency: RawBuilder<unknown>;
+  readonly deliveryLog: RawBuilder<unknown>;
   /** The prefix alone, for index names (which live in the table's schema). */
   readonly prefix: string;
   readonly schema: string | undefined;
@@ -58,6 +59,7 @@ export class Tables {
     this.aliases = sql.table(this.name("aliases"));
     this.outbox = sql.table(this.name("outbox"));
     this.idempotency = sql.table(this.name("idempotency_keys"));
+    this.deliveryLog = sql.table(this.name("delivery_log"));
     this.plugin = new TableNamesPlugin(this);
   }
 
@@ -68,7 +70,15 @@ export class Tables {
 }
 
 /** The store's tables by the names `Database` gives them. */
-const TABLES: ReadonlySet<string> = new Set<keyof Database>(["records", "events", "aliases", "outbox", "idempotency_keys", "schema_migrations"]);
+const TABLES: ReadonlySet<string> = new Set<keyof Database>([
+  "records",
+  "events",
+  "aliases",
+  "outbox",
+  "idempotency_keys",
+  "delivery_log",
+  "schema_migrations",
+]);
 
 /** Renames the store's tables (not CTEs, aliases or other tables) to `Tables.name`, as kysely's WithSchemaPlugin adds a schema. */
 class TableNames extends OperationNodeTransformer {

@@ -1,7 +1,8 @@
 // MySQL's affected-rows trap: without the CLIENT_FOUND_ROWS flag, an UPDATE that writes the
 // values a row already has reports 0 affected rows, and a compare-and-set reading that as "lost"
 // would refuse a write that won. mysql2 sets the flag by default; a user's pool may not. The store
-// always changes `version` (and `attempts`), so it is right either way: proven here on a pool
+// always changes `version` (a reschedule `lease_owner`, and a renewal reads the rows it holds
+// before it extends them), so it is right either way: proven here on a pool
 // without the flag, first that the trap is real there, then the store's writes and the whole
 // conformance suite.
 import { fixtures, runStoreConformance } from "@agent-sessions/core/testing";
@@ -56,7 +57,17 @@ if (changedRows && foundRows) {
         await store.claimOutbox({ now: T0, limit: 1, leaseMs: 1000, owner: "a" });
         expect(await store.settleOutbox(message.id, "a", { retryAt: T0 })).toBe(true);
         const [again] = await store.claimOutbox({ now: T0, limit: 1, leaseMs: 1000, owner: "b" });
-        expect(again).toMatchObject({ id: message.id, attempts: 1, availableAt: T0 });
+        expect(again).toMatchObject({ id: message.id, attempts: 2, availableAt: T0 });
+      });
+
+      it(`renews a lease to the moment it already runs until, ${name}`, async () => {
+        const store = await database.store();
+        const org = orgId();
+        const message = outboxMessage(org, T0);
+        await seed(store, { orgId: org }, { outbox: [message] });
+        await store.claimOutbox({ now: T0, limit: 1, leaseMs: 1000, owner: "a" });
+        expect(await store.renewOutbox({ ids: [message.id], owner: "a", now: T0, leaseMs: 1000 })).toEqual([message.id]);
+        expect(await store.outboxLeases([message.id])).toEqual([{ id: message.id, attempts: 1, leaseOwner: "a", leaseUntil: T0 + 1000 }]);
       });
     }
   });

@@ -17,7 +17,7 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as const) {
     it("migrates a fresh database to the latest version, and a second run does nothing", async () => {
       const tables = fresh();
       expect(await schemaVersion(database.db, dialect, tables)).toBe(0);
-      expect(await migrate(database.db, dialect, tables)).toEqual({ from: 0, to: LATEST_SCHEMA_VERSION, applied: [1, 2, 3, 4] });
+      expect(await migrate(database.db, dialect, tables)).toEqual({ from: 0, to: LATEST_SCHEMA_VERSION, applied: [1, 2, 3, 4, 5] });
       expect(await schemaVersion(database.db, dialect, tables)).toBe(LATEST_SCHEMA_VERSION);
       expect(await migrate(database.db, dialect, tables)).toEqual({ from: LATEST_SCHEMA_VERSION, to: LATEST_SCHEMA_VERSION, applied: [] });
       const store = new SqlStore(database.db, { dialect, ...tables });
@@ -29,7 +29,7 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as const) {
     it("applies each migration once when several processes migrate at the same moment", async () => {
       const tables = fresh();
       const results = await Promise.all(Array.from({ length: 4 }, () => migrate(database.db, dialect, tables)));
-      expect(results.flatMap((result) => result.applied)).toEqual([1, 2, 3, 4]);
+      expect(results.flatMap((result) => result.applied)).toEqual([1, 2, 3, 4, 5]);
       const { rows } = await sql<{
         n: number | string;
       }>`SELECT COUNT(*) AS n FROM ${sql.table(`${tables.schema ? `${tables.schema}.` : ""}${tables.tablePrefix}schema_migrations`)}`.execute(
@@ -38,13 +38,13 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as const) {
       expect(Number(rows[0]?.n)).toBe(LATEST_SCHEMA_VERSION);
     });
 
-    it("runs versions 3 and 4 again when migrations were cut short after their indexes and columns were made", async () => {
+    it("runs versions 3 to 5 again when migrations were cut short after their indexes, columns and tables were made", async () => {
       const tables = fresh();
       await migrate(database.db, dialect, tables);
       // MySQL commits each DDL statement: a migrator that stopped here left the index without its row.
       const migrations = sql.table(`${tables.schema ? `${tables.schema}.` : ""}${tables.tablePrefix}schema_migrations`);
       await sql`DELETE FROM ${migrations} WHERE version >= 3`.execute(database.db);
-      expect(await migrate(database.db, dialect, tables)).toEqual({ from: 2, to: LATEST_SCHEMA_VERSION, applied: [3, 4] });
+      expect(await migrate(database.db, dialect, tables)).toEqual({ from: 2, to: LATEST_SCHEMA_VERSION, applied: [3, 4, 5] });
       const store = new SqlStore(database.db, { dialect, ...tables });
       const org = orgId();
       const due = await seed(store, { orgId: org, kind: "form_session", status: "created", dueAt: fixtures.T0 });
@@ -55,13 +55,16 @@ for (const dialect of ["postgres", "mysql", "sqlite"] as const) {
         outbox: 1,
       });
       expect(await store.get(org, done.id)).toBeNull();
+      const entry = { orgId: org, webhookId: "wh_1", id: "dlv_1/1", startedAt: fixtures.T0, data: { outcome: "started" } };
+      await store.logDeliveries([entry]);
+      expect(await store.deliveryLog(org, "wh_1", { limit: 10 })).toEqual({ entries: [entry], total: 1, nextCursor: null });
     });
 
     it("refuses to work on a database that was never migrated, saying how to migrate", async () => {
       const store = new SqlStore(database.db, { dialect, ...fresh() });
       const error = await store.get(orgId(), "sess_x").catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(SchemaVersionError);
-      expect((error as Error).message).toMatch(/version 0, older than version 4.*agent-sessions migrate --store/);
+      expect((error as Error).message).toMatch(/version 0, older than version 5.*agent-sessions migrate --store/);
     });
 
     it("refuses a schema newer than it knows, naming both versions and asking for an upgrade", async () => {

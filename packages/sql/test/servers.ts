@@ -141,7 +141,7 @@ export function mysqlPool(options: mysql.PoolOptions = {}): mysql.Pool {
 }
 
 /** The store's tables, by their names without prefix or schema. */
-const STORE_TABLES = ["records", "events", "aliases", "outbox", "idempotency_keys"] as const;
+const STORE_TABLES = ["records", "events", "aliases", "outbox", "idempotency_keys", "delivery_log"] as const;
 
 /**
  * Every row of the store's tables as text, `<table> <row as JSON>`, columns in a fixed order: the
