@@ -6,6 +6,9 @@ import {
   assertPurgeOptions,
   assertRecordLimit,
   type ClaimOptions,
+  type DeliveryLogEntry,
+  type DeliveryLogPage,
+  type DeliveryLogQuery,
   type DueClaim,
   type InsertResult,
   InvalidInputError,
@@ -13,6 +16,7 @@ import {
   type LimitedInsertResult,
   type ListRecordsQuery,
   type OutboxEntry,
+  type OutboxLease,
   type OutboxMessage,
   type PurgeOptions,
   type PurgeResult,
@@ -20,6 +24,7 @@ import {
   type RecordLimit,
   type RecordPage,
   type RecordWrite,
+  type RenewOptions,
   type SessionEvent,
   type Store,
   type StoredRecord,
@@ -46,6 +51,9 @@ interface Queued {
 /** A copy through JSON, as a database keeps values: it throws for a value no store can keep, before anything changed. */
 const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+/** The delivery log's order: latest start first, then id descending. */
+const latestFirst = (a: DeliveryLogEntry, b: DeliveryLogEntry) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
 /** Newest id first: ids are time-ordered, so this is newest first, and stable. */
 const newestFirst = (a: StoredRecord, b: StoredRecord) => (a.id < b.id ? 1 : -1);
 
@@ -57,6 +65,8 @@ export class MapStore implements Store {
   /** `orgId \0 alias` → record id. */
   private readonly aliases = new Map<string, string>();
   private readonly outbox = new Map<string, Queued>();
+  /** `orgId \0 id` → a delivery log entry. */
+  private readonly deliveries = new Map<string, DeliveryLogEntry>();
 
   async insert(write: RecordWrite): Promise<InsertResult> {
     return this.add(write);
@@ -143,6 +153,7 @@ export class MapStore implements Store {
     return free.slice(0, limit).map((q) => {
       q.leaseOwner = owner;
       q.leaseUntil = now + leaseMs;
+      q.attempts++; // every claim is an attempt, one whose holder died included
       return { ...copy(q.message), attempts: q.attempts, lastError: q.lastError, leaseOwner: owner, leaseUntil: q.leaseUntil };
     });
   }
@@ -151,12 +162,45 @@ export class MapStore implements Store {
     const queued = this.outbox.get(id);
     if (!queued || queued.leaseOwner !== owner) return false;
     if (outcome.retryAt === undefined) return this.outbox.delete(id);
-    queued.attempts++;
     queued.lastError = outcome.error ?? null;
     queued.leaseOwner = null;
     queued.leaseUntil = 0;
     queued.message = { ...queued.message, availableAt: outcome.retryAt };
     return true;
+  }
+
+  async renewOutbox({ ids, owner, now, leaseMs }: RenewOptions): Promise<string[]> {
+    const held = ids.filter((id) => this.outbox.get(id)?.leaseOwner === owner);
+    for (const id of held) this.outbox.get(id)!.leaseUntil = now + leaseMs;
+    return held;
+  }
+
+  async outboxLeases(ids: readonly string[]): Promise<OutboxLease[]> {
+    const queued = ids.map((id) => this.outbox.get(id)).filter((q) => q !== undefined);
+    return queued.map((q) => ({ id: q.message.id, attempts: q.attempts, leaseOwner: q.leaseOwner, leaseUntil: q.leaseUntil }));
+  }
+
+  async logDeliveries(entries: readonly DeliveryLogEntry[]): Promise<void> {
+    const copies = entries.map(copy); // throws before anything changed
+    for (const entry of copies) {
+      const key = aliasKey(entry.orgId, entry.id);
+      const previous = this.deliveries.get(key);
+      this.deliveries.set(key, previous ? { ...previous, data: entry.data } : entry);
+    }
+  }
+
+  async deliveryLog(orgId: string, webhookId: string, { limit, offset = 0, cursor }: DeliveryLogQuery): Promise<DeliveryLogPage> {
+    const log = this.logOf(orgId, webhookId).sort(latestFirst);
+    let start = offset;
+    if (cursor !== undefined) {
+      const at = log.findIndex((entry) => `${entry.startedAt}:${entry.id}` === cursor);
+      if (at === -1) throw new InvalidInputError("cursor", "must be the nextCursor of a previous page");
+      start = at + 1;
+    }
+    const entries = log.slice(start, start + limit).map(copy);
+    const last = entries.at(-1);
+    const nextCursor = last && start + limit < log.length ? `${last.startedAt}:${last.id}` : null;
+    return { entries, total: log.length, nextCursor };
   }
 
   /**
@@ -180,14 +224,24 @@ export class MapStore implements Store {
     const aliases = [...this.aliases].filter(([key, id]) => ids.has(id) && key.startsWith(`${this.rows.get(id)!.record.orgId}\u0000`));
     const outbox = [...this.outbox.values()].filter((q) => ids.has(q.recordId));
     const events = batch.reduce((sum, r) => sum + this.rows.get(r.id)!.events.length, 0);
+    const deliveries = batch.flatMap((r) => this.logOf(r.orgId, r.id));
     if (!options.dryRun) {
+      for (const entry of deliveries) this.deliveries.delete(aliasKey(entry.orgId, entry.id));
       for (const [key] of aliases) this.aliases.delete(key);
       for (const q of outbox) this.outbox.delete(q.message.id);
       for (const id of ids) this.rows.delete(id);
     }
     const last = batch.at(-1);
     const nextCursor = last && batch.length === options.limit ? `${last.updatedAt}:${last.id}` : null;
-    return { records: batch.length, events, aliases: aliases.length, idempotency: 0, outbox: outbox.length, nextCursor };
+    return {
+      records: batch.length,
+      events,
+      deliveries: deliveries.length,
+      aliases: aliases.length,
+      idempotency: 0,
+      outbox: outbox.length,
+      nextCursor,
+    };
   }
 
   /** Inserts a record whose id and aliases are free, whole or not at all. */
@@ -211,6 +265,11 @@ export class MapStore implements Store {
 
   private copyOutbox(recordId: string, messages: readonly OutboxMessage[] = []): Queued[] {
     return messages.map((message) => ({ message: copy(message), recordId, attempts: 0, lastError: null, leaseOwner: null, leaseUntil: 0 }));
+  }
+
+  /** An endpoint's delivery log, in no order. */
+  private logOf(orgId: string, webhookId: string): DeliveryLogEntry[] {
+    return [...this.deliveries.values()].filter((entry) => entry.orgId === orgId && entry.webhookId === webhookId);
   }
 
   private records(): StoredRecord[] {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Server as HttpServer, RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import { createAesGcmCodec, createEngine, type Engine } from "@agent-sessions/core";
 import { type ApiKey, apiKeyAuthenticator, createRouter, type Principal } from "@agent-sessions/router";
 import { FastResponse, serve } from "srvx";
@@ -108,6 +109,9 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
   await warnOfDurability(opened, logger);
   const engine = createEngine({
     store: opened.store,
+    // Names this process in leases and in the delivery log: the host, the process, and a random
+    // part, since a container's process is often pid 1 on every host.
+    instanceId: `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     ...(opened.notifier ? { notifier: opened.notifier } : {}),
     ...(opened.pollIntervalMs !== null ? { pollIntervalMs: opened.pollIntervalMs } : {}),
     // Webhooks to private networks are refused unless allowed; names are resolved at delivery,

@@ -316,9 +316,10 @@ export interface Store extends Partial<IdempotencyStore> {
   /** The leases of those of `ids` still in the outbox (not finished), in any order. */
   outboxLeases(ids: readonly string[]): Promise<OutboxLease[]>;
   /**
-   * Writes delivery log entries, all or none: an entry with a new `id` is added, one whose `id`
-   * is already there in its organization gets the new `data` (its `startedAt` and `webhookId`
-   * stay).
+   * Writes delivery log entries, each organization's all or none (a store spread over several
+   * servers may write different organizations' apart): an entry with a new `id` is added, one
+   * whose `id` is already there in its organization gets the new `data` (its `startedAt` and
+   * `webhookId` stay).
    */
   logDeliveries(entries: readonly DeliveryLogEntry[]): Promise<void>;
   /** One page of an endpoint's delivery log, latest `startedAt` first (then `id`, descending); `total` exact. */

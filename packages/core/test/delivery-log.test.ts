@@ -71,7 +71,13 @@ describe("delivery log", () => {
     await round;
     const page = await worker.webhooks.deliveries(ORG, hook.id);
     expect(page.total).toBe(1);
-    expect(page.data[0]).toMatchObject({ deliveryId: inFlight!.deliveryId, attempt: 1, outcome: "succeeded", statusCode: 204, instance: "instance-a" });
+    expect(page.data[0]).toMatchObject({
+      deliveryId: inFlight!.deliveryId,
+      attempt: 1,
+      outcome: "succeeded",
+      statusCode: 204,
+      instance: "instance-a",
+    });
   });
 
   it("shows the attempt of a sender that stopped as unknown, and the next instance's attempt after it", async () => {
@@ -146,7 +152,9 @@ describe("delivery log", () => {
     const endpoint = (await store.get(ORG, hook.id))!;
     const legacy = [1, 2, 3].map((attempt, index) => ({
       id: `evt_legacy${attempt}`,
-      sessionId: hook.id,
+      orgId: ORG,
+      recordId: hook.id,
+      kind: "webhook" as const,
       seq: 2 + index,
       type: attempt === 3 ? "delivery.succeeded" : "delivery.attempt_failed",
       at: T0 - 10_000 + attempt,

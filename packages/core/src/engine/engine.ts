@@ -67,7 +67,7 @@ export interface EngineOptions {
   readonly maxRetries?: number;
   /** Decides whether a closed thread counts toward billing. */
   readonly billable?: BillablePolicy;
-  /** Names this instance in due-deadline leases. Default: a random id. */
+  /** Names this instance in the leases it holds and in the delivery log (`instance`); unique per instance. Default: a random id. */
   readonly instanceId?: string;
   /** Told of an in-process listener that threw. Default: `console.error`. */
   readonly onListenerError?: (error: unknown, event: SessionEvent) => void;

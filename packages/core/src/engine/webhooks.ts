@@ -252,7 +252,8 @@ async function deliveryPage(
   }
   if (legacyTop !== null && legacyTotal > 0) {
     const room = limit - data.length;
-    if (room === 0) return { data, total, limit, offset: cursor !== undefined ? 0 : query.offset, nextCursor: legacyTop >= 2 ? String(legacyTop + 1) : null };
+    if (room === 0)
+      return { data, total, limit, offset: cursor !== undefined ? 0 : query.offset, nextCursor: legacyTop >= 2 ? String(legacyTop + 1) : null };
     const bottom = Math.max(2, legacyTop - room + 1);
     const events = legacyTop < 2 ? [] : await store.timeline(record.orgId, record.id, { afterSeq: bottom - 1, limit: legacyTop - bottom + 1 });
     data = data.concat(

@@ -53,7 +53,13 @@ export function describePurge(test: TestRunner, context: () => SuiteContext, raw
     const deliveries = kind === "webhook" ? [`${tag}-d1/1`, `${tag}-d2/1`] : [];
     if (deliveries.length > 0) {
       await store.logDeliveries(
-        deliveries.map((entryId, index) => ({ orgId: org, webhookId: created.id, id: entryId, startedAt: T0 + index, data: { outcome: "started", tag } })),
+        deliveries.map((entryId, index) => ({
+          orgId: org,
+          webhookId: created.id,
+          id: entryId,
+          startedAt: T0 + index,
+          data: { outcome: "started", tag },
+        })),
       );
       await store.logDeliveries([{ orgId: org, webhookId: created.id, id: deliveries[0]!, startedAt: T0, data: { outcome: "succeeded", tag } }]);
       tokens.push(...deliveries);
