@@ -71,7 +71,7 @@ function describeReport(report: PurgeReport, store: string, olderThan: string): 
   for (const [field, name] of COLUMNS) lines.push(`  ${verb} ${name.padEnd(width)}  ${report.removed[field]}`);
   for (const [kind, counts] of Object.entries(report.byKind) as [string, PurgeCounts][]) {
     lines.push(
-      `  ${kind}: ${counts.records} records, ${counts.events} events, ${counts.aliases} aliases, ${counts.idempotency} idempotency entries, ${counts.outbox} outbox messages`,
+      `  ${kind}: ${counts.records} records, ${counts.events} events, ${counts.deliveries > 0 ? `${counts.deliveries} delivery log entries, ` : ""}${counts.aliases} aliases, ${counts.idempotency} idempotency entries, ${counts.outbox} outbox messages`,
     );
   }
   return `${lines.join("\n")}\n`;

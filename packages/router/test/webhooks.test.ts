@@ -93,11 +93,13 @@ describe("webhook endpoints over HTTP", () => {
         event_type: "session.completed",
         attempt: 1,
         status: "succeeded",
+        outcome: "succeeded",
         status_code: 200,
         error: null,
         duration_ms: expect.any(Number),
         attempted_at: expect.stringMatching(ISO),
         next_attempt_at: null,
+        instance: expect.stringMatching(/^worker_/),
       },
     ]);
     expect(deliveries.body.pagination).toMatchObject({ limit: 1, total: 2, nextCursor: expect.any(String) });
