@@ -12,13 +12,17 @@
 // receiver, with no state change and no delivery log. Our figures are printed as ratios to its.
 import { fork } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
 import { Agent, createServer, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createWebhookSender } from "@agent-sessions/cli";
 import { createEngine } from "@agent-sessions/core";
 import { MemoryStore } from "@agent-sessions/memory";
 import { openRedisStore } from "@agent-sessions/redis";
 import { openSqlStore } from "@agent-sessions/sql";
 import { Worker as BullWorker, Queue } from "bullmq";
+import { createPool } from "mysql2/promise";
 import pg from "pg";
 import { formatCount, report } from "./measure.mjs";
 
@@ -31,25 +35,33 @@ const BATCH = 200;
 const LEAD_MS = 2_000;
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const MYSQL_URL = process.env.MYSQL_URL ?? "mysql://root@127.0.0.1:3306";
+/** The crash scenario: deadlines falling due at once among three instances, one killed while it works. */
+const CRASH = { sessions: 300, instances: 3, killAfterMs: 300, receiverDelayMs: 100, intervalMs: 1000 };
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 
 /** The receiver: answers 204 at once and remembers each webhook id's first arrival and its count. */
 function receiver() {
   const first = new Map();
   let requests = 0;
+  let delayMs = 0;
   const server = createServer((incoming, answer) => {
     const id = incoming.headers["webhook-id"];
     incoming.resume();
     incoming.on("end", () => {
       requests++;
       if (!first.has(id)) first.set(id, Date.now());
-      answer.writeHead(204).end();
+      if (delayMs === 0) answer.writeHead(204).end();
+      else setTimeout(() => answer.writeHead(204).end(), delayMs);
     });
   });
   server.keepAliveTimeout = 60_000;
   server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
   process.on("message", (message) => {
-    if (message === "count") process.send({ count: first.size });
+    if (typeof message === "object" && "delayMs" in message) {
+      delayMs = message.delayMs;
+      process.send({ delayed: delayMs });
+    } else if (message === "count") process.send({ count: first.size });
     else if (message === "reset") {
       first.clear();
       requests = 0;
@@ -116,8 +128,8 @@ function benchEngine(store, clock, errors) {
   });
 }
 
-/** Creates the endpoint, the form and the sessions, each due a second after it was made. */
-async function seed(store, url) {
+/** Creates the endpoint, the form and `count` sessions, each due a second after it was made. */
+async function seed(store, url, count = SESSIONS) {
   const frozen = Date.now() - 1000; // so every session is due by the time the seeding ends
   const errors = [];
   const engine = benchEngine(store, () => frozen, errors);
@@ -127,20 +139,20 @@ async function seed(store, url) {
   // A few creates in flight: a shared store is a network away.
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      while (next++ < SESSIONS) await engine.formSessions.create(ORG, "bench", { expiresIn: 1 });
+      while (next++ < count) await engine.formSessions.create(ORG, "bench", { expiresIn: 1 });
     }),
   );
   await engine.close();
 }
 
 /** One worker instance over a shared store, in a process of its own. */
-async function instance({ store: spec }) {
+async function instance({ store: spec, intervalMs = INTERVAL_MS }) {
   const store = await openStore(spec);
   const errors = [];
   const engine = benchEngine(store, Date.now, errors);
   process.send({ ready: true });
   process.on("message", async (message) => {
-    if (message === "start") engine.start({ intervalMs: INTERVAL_MS, batch: BATCH });
+    if (message === "start") engine.start({ intervalMs, batch: BATCH });
     if (message === "stop") {
       await engine.close();
       await store.close?.();
@@ -151,6 +163,8 @@ async function instance({ store: spec }) {
 
 async function openStore(spec) {
   if (spec.kind === "redis") return openRedisStore(REDIS_URL, { prefix: spec.prefix });
+  if (spec.kind === "mysql") return openSqlStore(`${MYSQL_URL}/${spec.database}`, { maxConnections: 10 });
+  if (spec.kind === "sqlite") return openSqlStore(`sqlite:${spec.file}`);
   return openSqlStore(PG_URL, { schema: spec.schema, maxConnections: 10 });
 }
 
@@ -168,6 +182,33 @@ async function sharedScenario(target, url, spec, instances) {
   await awaitArrivals(target, SESSIONS, deadline + 120_000);
   const stopped = await Promise.all(workers.map(({ child }) => ask(child, "stop", "errors")));
   return { ...(await collect(target, deadline)), errors: stopped.reduce((sum, answer) => sum + answer.errors, 0) };
+}
+
+/**
+ * Three instances on one store, as `serve` runs them (a round a second when idle), share 300
+ * deadlines due at once; a receiver that takes 100 ms to answer keeps each busy for a while, and
+ * one is killed (SIGKILL) 300 ms after the deadline with deliveries claimed. Its claims pass to the
+ * others when their 3 s lease runs out: p99 stays within a few seconds, where a 30 s lease put it
+ * at 30 s.
+ */
+async function crashScenario(target, url, spec) {
+  const store = await openStore(spec);
+  if (spec.kind !== "redis") await store.migrate();
+  await seed(store, url, CRASH.sessions);
+  await store.close?.();
+  await ask(target, { delayMs: CRASH.receiverDelayMs }, "delayed");
+  const args = ["--instance", JSON.stringify({ store: spec, intervalMs: CRASH.intervalMs })];
+  const workers = await Promise.all(Array.from({ length: CRASH.instances }, () => spawn(args)));
+  const deadline = Date.now();
+  for (const { child } of workers) child.send("start");
+  await new Promise((resolve) => setTimeout(resolve, CRASH.killAfterMs));
+  const [killed, ...survivors] = workers;
+  killed.child.kill("SIGKILL");
+  await awaitArrivals(target, CRASH.sessions, deadline + 60_000);
+  const stopped = await Promise.all(survivors.map(({ child }) => ask(child, "stop", "errors")));
+  await ask(target, { delayMs: 0 }, "delayed");
+  const result = await collect(target, deadline);
+  return { ...result, errors: stopped.reduce((sum, answer) => sum + answer.errors, 0), total: CRASH.sessions };
 }
 
 async function memoryScenario(target, url) {
@@ -267,7 +308,7 @@ async function main() {
       const result = await scenario();
       results.push({ name, ...result });
       console.log(
-        `webhooks, ${name}: ${formatCount(result.delivered)} of ${formatCount(SESSIONS)} delivered; deadline → arrival p50 ${result.p50} ms, ` +
+        `webhooks, ${name}: ${formatCount(result.delivered)} of ${formatCount(result.total ?? SESSIONS)} delivered; deadline → arrival p50 ${result.p50} ms, ` +
           `p99 ${result.p99} ms, last ${result.last} ms; ${formatCount(result.perSecond)} events/s; ${result.duplicates} delivered twice; ${result.errors} worker errors`,
       );
     } catch (error) {
@@ -293,6 +334,29 @@ async function main() {
   await run("Redis, two instances", () => sharedScenario(target, url, redisSpecs[1], 2));
   await run("PostgreSQL, one instance", async () => sharedScenario(target, url, await pgSchema(), 1));
   await run("PostgreSQL, two instances", async () => sharedScenario(target, url, await pgSchema(), 2));
+  const mysql = createPool({ uri: MYSQL_URL, connectionLimit: 1 });
+  const databases = [];
+  const mysqlDatabase = async () => {
+    const database = `bench_hooks_${randomUUID().slice(0, 8)}`;
+    await mysql.query(`CREATE DATABASE ${database}`);
+    databases.push(database);
+    return { kind: "mysql", database };
+  };
+  const files = [];
+  const sqliteFile = () => {
+    const file = join(tmpdir(), `bench-hooks-${randomUUID().slice(0, 8)}.db`);
+    files.push(file);
+    return { kind: "sqlite", file };
+  };
+  const crashRedis = redisPrefix();
+  redisSpecs.push(crashRedis);
+  await run("Redis, three instances, one killed", () => crashScenario(target, url, crashRedis));
+  await run("PostgreSQL, three instances, one killed", async () => crashScenario(target, url, await pgSchema()));
+  await run("MariaDB, three instances, one killed", async () => crashScenario(target, url, await mysqlDatabase()));
+  await run("SQLite, three instances, one killed", () => crashScenario(target, url, sqliteFile()));
+  for (const database of databases) await mysql.query(`DROP DATABASE ${database}`).catch(() => {});
+  await mysql.end();
+  for (const file of files) for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
 
   // Clean up: the Redis prefixes and the PostgreSQL schemas of the run.
   for (const schema of schemas) await admin.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
@@ -322,6 +386,15 @@ async function main() {
       continue;
     }
     const ours = !result.name.startsWith("BullMQ");
+    if (result.name.endsWith("one killed")) {
+      rows.push({
+        benchmark: `webhooks, ${result.name}: deadline → arrival p50 / p99 (${formatCount(result.total)} due at once, one instance killed after ${CRASH.killAfterMs} ms)${result.duplicates ? `, ${result.duplicates} twice` : ""}`,
+        figure: `${result.p50} / ${result.p99} ms`,
+        goal: "p99 ≤ 6,000 ms, every event",
+        met: result.p99 <= 6000 && result.delivered === result.total,
+      });
+      continue;
+    }
     const single = result.name.endsWith("one instance");
     // The goals of one instance are the memory store's and Redis's; PostgreSQL's is two beating one.
     const judged = single && !result.name.startsWith("PostgreSQL");

@@ -40,6 +40,8 @@ const DEFAULT_PREFIX = "agent-sessions";
 export function openRedisStore(url: string, options: OpenRedisStoreOptions = {}): RedisStore {
   const target = parseRedisUrl(url);
   const prefix = options.prefix ?? target.prefix ?? DEFAULT_PREFIX;
+  // Commands issued in one turn of the event loop (a batch of transitions, settles) leave in one
+  // write: on a busy worker the write system calls, not Redis, were the cost.
   const redisOptions = { ...target.options, ...options.redisOptions };
   const client = target.mode === "cluster" ? new Cluster(target.nodes, { ...options.clusterOptions, redisOptions }) : new Redis(redisOptions);
   try {
