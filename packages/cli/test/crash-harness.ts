@@ -1,6 +1,7 @@
 // What the crash tests drive `serve` with: instances on a fixed port that can be SIGKILLed and
 // started again on the same store, a webhook receiver in the test process, calls that say whether
 // a write was acknowledged, and bounded polls.
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { bin } from "./binary.js";
@@ -46,6 +47,11 @@ export class ServeInstance {
     if (this.current) await stop(this.current, "SIGKILL");
   }
 
+  /** The process id of the running process. */
+  get pid(): number {
+    return this.current?.child.pid ?? -1;
+  }
+
   /** What the process printed on stderr, for a failure message. */
   stderr(): string {
     return this.current?.output().stderr ?? "";
@@ -65,6 +71,13 @@ async function waitReady(url: string, started: Started, timeoutMs = 30_000): Pro
     const { stdout, stderr } = started.output();
     throw new Error(`serve at ${url} ${exit === undefined ? "was not ready" : `exited (${exit})`}\nstdout: ${stdout}\nstderr: ${stderr}`);
   }
+}
+
+/** A promise and what resolves it. */
+export function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }
 
 /** Resolves `true` as soon as `check` holds, or `false` once `timeoutMs` have passed without it. */
@@ -154,15 +167,19 @@ export interface Delivery {
 export interface WebhookReceiver {
   readonly url: string;
   readonly deliveries: readonly Delivery[];
+  /** Holds the answers to the requests from now on until `release`: the senders' deliveries stay in flight. */
+  hold(): void;
+  /** Answers every held request, and the next ones at once. */
+  release(): void;
+  /** The senders' ports of the requests held now, one entry a request. */
+  heldPorts(): number[];
   close(): Promise<void>;
 }
 
-/**
- * Starts a webhook receiver on a free loopback port. It notes each request as it arrives and
- * answers it `answerAfterMs` later: a receiver that takes its time keeps deliveries in flight.
- */
-export async function startReceiver(answerAfterMs = 0): Promise<WebhookReceiver> {
+/** Starts a webhook receiver on a free loopback port; it notes each request as it arrives. */
+export async function startReceiver(): Promise<WebhookReceiver> {
   const deliveries: Delivery[] = [];
+  let held: { port: number; answer: () => void }[] | null = null;
   const server: Server = createServer((request, response) => {
     let text = "";
     request.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
@@ -170,13 +187,26 @@ export async function startReceiver(answerAfterMs = 0): Promise<WebhookReceiver>
       const arrivedAt = Date.now();
       const body = JSON.parse(text) as { type: string; timestamp: string; data: Record<string, unknown> };
       deliveries.push({ id: String(request.headers["webhook-id"]), type: body.type, timestamp: body.timestamp, data: body.data, arrivedAt });
-      setTimeout(() => response.writeHead(204).end(), answerAfterMs);
+      const answer = () => response.writeHead(204).end();
+      if (held) held.push({ port: request.socket.remotePort ?? 0, answer });
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     deliveries,
+    hold() {
+      held ??= [];
+    },
+    release() {
+      const answers = held ?? [];
+      held = null;
+      for (const { answer } of answers) answer();
+    },
+    heldPorts() {
+      return (held ?? []).map(({ port }) => port);
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -188,4 +218,36 @@ export async function startReceiver(answerAfterMs = 0): Promise<WebhookReceiver>
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/**
+ * Which of `pids` holds the loopback TCP connection whose local port is each of `ports`, read from
+ * Linux's /proc (socket inodes by port in /proc/net/tcp*, by process in /proc/<pid>/fd); a port no
+ * process of them holds, or any port off Linux, is missing from the answer.
+ */
+export function portOwners(pids: readonly number[], ports: readonly number[]): Map<number, number> {
+  const owners = new Map<number, number>();
+  try {
+    const inodeOfPort = new Map<number, string>();
+    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+        const fields = line.trim().split(/\s+/);
+        if (fields.length > 9) inodeOfPort.set(Number.parseInt(fields[1]!.split(":").at(-1)!, 16), fields[9]!);
+      }
+    }
+    const pidOfInode = new Map<string, number>();
+    for (const pid of pids) {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: "utf8" }))?.[1];
+        if (inode) pidOfInode.set(inode, pid);
+      }
+    }
+    for (const port of ports) {
+      const pid = pidOfInode.get(inodeOfPort.get(port) ?? "");
+      if (pid !== undefined) owners.set(port, pid);
+    }
+  } catch {
+    // Not Linux, or a process gone meanwhile: the owners found so far.
+  }
+  return owners;
 }

@@ -1,7 +1,7 @@
 // The load of the crash tests: 32 lanes, each running form-session and workflow scenarios one call
 // after the other against one `serve` instance, keeping what every acknowledged write left, while
 // the instance is killed and started again underneath them.
-import { type Answer, acknowledged, call, type ServeInstance } from "./crash-harness.js";
+import { type Answer, acknowledged, call, type ServeInstance, signal } from "./crash-harness.js";
 
 /** The slug of the form the load creates sessions of. */
 export const CRASH_FORM = "crash";
@@ -57,14 +57,14 @@ export class CrashLoad {
 
   /** Kills the instance with SIGKILL and starts it again on the same store and port; lanes wait meanwhile. */
   async crash(): Promise<void> {
-    let release = () => {};
-    this.up = new Promise((resolve) => (release = resolve));
+    const up = signal();
+    this.up = up.promise;
     try {
       await this.instance.kill();
       this.kills++;
       await this.instance.restart();
     } finally {
-      release();
+      up.resolve();
     }
   }
 
