@@ -80,7 +80,7 @@ async function withStore(store: DurableStore, body: (receiver: WebhookReceiver) 
 
 describe.concurrent("serve killed with SIGKILL under load", () => {
   for (const name of STORE_NAMES) {
-    it(`${name}: ${KILLS} kills with ${IN_FLIGHT} requests in flight lose no acknowledged write, leave no half state, and deliver every committed event under its id`, async ({
+    it(`${name}: ${KILLS} kills with ${IN_FLIGHT} requests in flight lose no acknowledged write, leave no half state, deliver every committed event under its id, and the delivery log agrees with the receiver`, async ({
       expect,
       skip,
     }) => {
@@ -108,20 +108,35 @@ describe.concurrent("serve killed with SIGKILL under load", () => {
           const findings = await checkDurability(instance.url, load, formId);
           expect(findings.problems, "acknowledged writes lost, half states, or lists that disagree with reads").toEqual([]);
 
-          // Every committed event at the receiver, and an attempt in the log for each event it got.
-          // An attempt whose sender died before logging it is logged when another sends it again.
-          let unlogged: string[] = [];
-          const logged = async () => {
-            const log = new Set((await readAll(instance.url, `/v1/webhooks/${webhookId}/deliveries`)).items.map((attempt) => attempt.event_id));
-            unlogged = [...new Set(receiver.deliveries.map((delivery) => delivery.id))].filter((id) => !log.has(id));
-            return unlogged.length === 0;
+          // Every committed event at the receiver, and the log agreeing with it: as many attempts of
+          // each event as requests the receiver got or more (an attempt whose sender died before
+          // its request left is logged, as unknown), no more attempts with an answer than requests,
+          // and none still shown as in flight once every sender is done or gone.
+          let disagreements: string[] = [];
+          const agreed = async () => {
+            const attempts = (await readAll(instance.url, `/v1/webhooks/${webhookId}/deliveries`)).items;
+            const logged = countBy(attempts.map((attempt) => attempt.event_id));
+            const answered = countBy(attempts.filter((attempt) => attempt.status_code !== null).map((attempt) => attempt.event_id));
+            const got = countBy(receiver.deliveries.map((delivery) => delivery.id));
+            disagreements = [
+              ...[...got]
+                .filter(([id, count]) => (logged.get(id) ?? 0) < count)
+                .map(([id, count]) => `${id}: received ${count}, logged ${logged.get(id) ?? 0}`),
+              ...[...answered]
+                .filter(([id, count]) => (got.get(id) ?? 0) < count)
+                .map(([id, count]) => `${id}: ${count} answered in the log, received ${got.get(id) ?? 0}`),
+              ...attempts
+                .filter((attempt) => attempt.status === "started")
+                .map((attempt) => `${attempt.event_id}: attempt ${attempt.attempt} still started`),
+            ];
+            return disagreements.length === 0;
           };
-          await pollUntil(async () => undelivered(findings.committed, receiver.deliveries).length === 0 && (await logged()), DELIVERY_WAIT_MS, 500);
+          await pollUntil(async () => undelivered(findings.committed, receiver.deliveries).length === 0 && (await agreed()), DELIVERY_WAIT_MS, 500);
           const missing = undelivered(findings.committed, receiver.deliveries).map((event) => `${event.recordId} ${event.type} ${event.id}`);
           expect(missing, `committed events the receiver did not get within ${DELIVERY_WAIT_MS} ms`).toEqual([]);
           expect(strayDeliveries(findings.committed, receiver.deliveries), "deliveries under an id that is not their event's").toEqual([]);
-          await logged();
-          expect(unlogged, "events the receiver got that the delivery log holds no attempt of").toEqual([]);
+          await agreed();
+          expect(disagreements, "events on which the delivery log and the receiver disagree").toEqual([]);
           const repeated = receiver.deliveries.length - new Set(receiver.deliveries.map((delivery) => delivery.id)).size;
           console.log(
             `crash on ${name}: ${load.kills} kills, ${load.acknowledgedWrites} acknowledged writes, ${load.unanswered} unanswered, ` +
@@ -288,3 +303,10 @@ describe("three serve instances on one store, one killed a second after a burst 
     }, 150_000);
   });
 });
+
+/** How many times each value occurs. */
+function countBy(values: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return counts;
+}
