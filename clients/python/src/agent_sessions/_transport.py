@@ -56,9 +56,16 @@ class Call:
 class Opened:
     """An answer whose headers arrived and whose body is still to read; ``close`` ends its connection."""
 
-    def __init__(self, connection: http.client.HTTPConnection, response: http.client.HTTPResponse) -> None:
+    def __init__(self, connection: http.client.HTTPConnection, response: http.client.HTTPResponse, sock: Optional[socket.socket]) -> None:
         self.connection = connection
         self.response = response
+        # Kept apart: the connection lets go of its socket once an answer says `Connection: close`.
+        self._sock = sock
+
+    def read_timeout(self, seconds: float) -> None:
+        """Sets how long each read of the body may wait for a byte."""
+        if self._sock is not None:
+            self._sock.settimeout(seconds)
 
     @property
     def content_type(self) -> str:
@@ -67,7 +74,10 @@ class Opened:
 
     def close(self) -> None:
         """Closes the connection, whatever was read of the body."""
+        self.response.close()
         self.connection.close()
+        if self._sock is not None:
+            self._sock.close()
 
 
 def segment(value: str) -> str:
@@ -130,8 +140,8 @@ class Transport:
         """
 
         def keep(opened: Opened) -> Opened:
-            if read_timeout is not None and opened.connection.sock is not None:
-                opened.connection.sock.settimeout(read_timeout)
+            if read_timeout is not None:
+                opened.read_timeout(read_timeout)
             return opened
 
         return self._send(call, options, keep, keep_open=True)
@@ -184,6 +194,7 @@ class Transport:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
         try:
             connection.request(method, target, body=body, headers=dict(headers))
+            sock = connection.sock
             response = connection.getresponse()
             if response.status >= 400:
                 text = response.read().decode("utf-8", errors="replace")
@@ -191,7 +202,7 @@ class Transport:
         except BaseException:
             connection.close()
             raise
-        return Opened(connection, response)
+        return Opened(connection, response, sock)
 
     @staticmethod
     def _read_json(opened: Opened) -> Any:

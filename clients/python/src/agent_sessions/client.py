@@ -17,12 +17,15 @@ from .resources.workflows import Inboxes, Messages, Sessions, Waits
 API_KEY_ENV = "AGENT_SESSIONS_API_KEY"
 #: The environment variable the base URL is read from when none is given.
 URL_ENV = "AGENT_SESSIONS_URL"
+#: Where ``agent-sessions serve`` listens unless told otherwise, the base URL when none is given.
+DEFAULT_URL = "http://127.0.0.1:3000"
 
 
 class Client:
     """A client for a server that mounts the agent-sessions router.
 
-    ``api_key`` and ``base_url`` default to ``AGENT_SESSIONS_API_KEY`` and ``AGENT_SESSIONS_URL``.
+    ``api_key`` and ``base_url`` default to ``AGENT_SESSIONS_API_KEY`` and ``AGENT_SESSIONS_URL``
+    (then ``http://127.0.0.1:3000``, as the ``agent-sessions`` CLI does).
     Each attempt may take ``timeout`` seconds (a long-poll gets its wait on top); idempotent calls
     (reads, deletes, and creates, which carry an ``Idempotency-Key``) are retried ``retries`` times
     after a connection error, a timeout, a 429 or a 5xx but 501, waiting ``backoff`` (base, max)
@@ -45,7 +48,7 @@ class Client:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not isinstance(key, str) or key.strip() == "":
             raise ValueError(f"api_key: give the key the server was given (e.g. with --api-key), or set {API_KEY_ENV}")
-        url = base_url if base_url is not None else os.environ.get(URL_ENV)
+        url = base_url if base_url is not None else (os.environ.get(URL_ENV) or DEFAULT_URL)
         self._transport = Transport(base_url=_check_base_url(url), api_key=key, timeout=timeout, retries=retries, backoff=backoff, headers=headers)
         #: Where the client sends its requests, without a trailing slash.
         self.base_url = self._transport.base_url
@@ -89,9 +92,7 @@ class Client:
         return sorted(found)
 
 
-def _check_base_url(value: Optional[str]) -> str:
-    if value is None or value.strip() == "":
-        raise ValueError(f"base_url: give where the server listens, e.g. http://127.0.0.1:3000, or set {URL_ENV}")
+def _check_base_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"base_url: '{value}' must be a URL starting with http:// or https://")
