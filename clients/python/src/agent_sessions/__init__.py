@@ -19,6 +19,7 @@ from .errors import (
     ServerError,
     TimeoutError,
     UnauthorizedError,
+    UnprocessableContentError,
     ValidationError,
     WebhookVerificationError,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "ServerError",
     "TimeoutError",
     "UnauthorizedError",
+    "UnprocessableContentError",
     "ValidationError",
     "WebhookVerificationError",
     "ActionApproval",

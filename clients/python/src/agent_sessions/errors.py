@@ -22,6 +22,7 @@ __all__ = [
     "ConflictError",
     "ExpiredError",
     "PayloadTooLargeError",
+    "UnprocessableContentError",
     "RateLimitError",
     "ServerError",
     "NetworkError",
@@ -95,6 +96,10 @@ class PayloadTooLargeError(ApiError):
     """413: the body or a value is larger than its limit."""
 
 
+class UnprocessableContentError(ApiError):
+    """422: an ``Idempotency-Key`` already used with a different request."""
+
+
 class RateLimitError(ApiError):
     """429: too many requests; ``retry_after`` says when to try again."""
 
@@ -110,6 +115,7 @@ _ERROR_BY_STATUS: Dict[int, Type[ApiError]] = {
     409: ConflictError,
     410: ExpiredError,
     413: PayloadTooLargeError,
+    422: UnprocessableContentError,
     429: RateLimitError,
 }
 
