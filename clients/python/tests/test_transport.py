@@ -21,6 +21,7 @@ from agent_sessions import (
     UnauthorizedError,
 )
 from agent_sessions.errors import parse_retry_after
+from agent_sessions.models import page_of
 from conftest import Server
 from helpers import Proxy
 
@@ -145,6 +146,8 @@ def test_unknown_fields_are_kept_and_known_ones_parsed() -> None:
     assert session.created_at == "t" and session.extra == {"shinyNewField": 1} and session.to_dict()["shinyNewField"] == 1
     partial = agent_sessions.Wait.from_wire({"id": "wait_1", "status": "pending", "timed_out": False, "result": None})
     assert partial.id == "wait_1" and partial.inbox_id is None and partial.extra == {}
+    page = page_of({"data": [], "pagination": {"limit": 1, "offset": 0, "total": 0, "nextCursor": None, "pages": 0}, "took": 3}, Session)
+    assert page.extra == {"took": 3} and page.pagination.extra == {"pages": 0} and page.pagination.next_cursor is None
 
 
 def test_retry_after_reads_seconds_and_http_dates() -> None:

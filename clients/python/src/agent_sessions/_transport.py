@@ -169,6 +169,8 @@ class Transport:
                 opened = self._attempt(call.method, target, headers, body, label, timeout)
                 try:
                     return read(opened)
+                except ValueError as error:
+                    raise AgentSessionsClientError(f"{label}: the answer is not JSON ({error})", label) from error
                 finally:
                     if not keep_open:
                         opened.close()
@@ -206,14 +208,9 @@ class Transport:
 
     @staticmethod
     def _read_json(opened: Opened) -> Any:
+        """The answer's JSON body (``None`` when empty); a ``ValueError`` when it is not JSON."""
         text = opened.response.read().decode("utf-8")
-        if text == "":
-            return None
-        try:
-            return json.loads(text)
-        except ValueError as error:
-            label = f"{opened.response.status}"
-            raise AgentSessionsClientError(f"the answer ({label}) is not JSON ({error})") from error
+        return None if text == "" else json.loads(text)
 
 
 class _Headers:

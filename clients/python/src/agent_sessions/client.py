@@ -84,7 +84,8 @@ class Client:
     def operations(self) -> List[Tuple[str, str, str]]:
         """Every ``(method, path, "resource.method")`` this client answers, the path as the OpenAPI document writes it."""
         found = []
-        for resource_name, resource in [("client", self), *vars(self).items()]:
+        resources = [(name, value) for name, value in vars(self).items() if hasattr(value, "_transport")]
+        for resource_name, resource in [("client", self), *resources]:
             for name in dir(type(resource)):
                 marked = getattr(getattr(type(resource), name), "operation", None)
                 if isinstance(marked, tuple):

@@ -6,7 +6,7 @@ Free-form JSON the caller wrote (``metadata``, ``prefill``, ``context_variables`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Generic, List, Optional, TypeVar
 
 from ._model import Model, many, one, wire
@@ -31,10 +31,11 @@ class Pagination(Model):
 
 @dataclass
 class Page(Generic[T]):
-    """One page of a list: ``data`` and ``pagination``."""
+    """One page of a list: ``data`` and ``pagination``; ``extra`` holds fields this client does not know."""
 
     data: List[T]
     pagination: Pagination
+    extra: Dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 # ---- workflow sessions, inboxes, messages, waits (seed 001) ----
@@ -430,4 +431,5 @@ def page_of(data: Any, model: Any) -> Page[Any]:
     """A ``Page`` of ``model`` from a list answer."""
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise TypeError("a page: expected a JSON object with a data list")
-    return Page(data=[model.from_wire(item) for item in data["data"]], pagination=Pagination.from_wire(data.get("pagination") or {}))
+    extra = {name: value for name, value in data.items() if name not in ("data", "pagination")}
+    return Page(data=[model.from_wire(item) for item in data["data"]], pagination=Pagination.from_wire(data.get("pagination") or {}), extra=extra)
