@@ -1,0 +1,118 @@
+"""Python client for agent-sessions: sessions of AI agents with humans and with time.
+
+>>> from agent_sessions import Client
+>>> client = Client()  # AGENT_SESSIONS_API_KEY and AGENT_SESSIONS_URL
+>>> session = client.sessions.create(name="user-signup-flow", metadata={"environment": "staging"})
+"""
+
+from ._transport import RequestOptions
+from .client import API_KEY_ENV, URL_ENV, Client
+from .errors import (
+    AgentSessionsClientError,
+    ApiError,
+    ConflictError,
+    ExpiredError,
+    NetworkError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RateLimitError,
+    ServerError,
+    TimeoutError,
+    UnauthorizedError,
+    UnprocessableContentError,
+    ValidationError,
+    WebhookVerificationError,
+)
+from .models import (
+    ActionApproval,
+    ActionDecision,
+    Agent,
+    AgentSession,
+    Capability,
+    ClosedThread,
+    CompletedSession,
+    CreatedWebhookEndpoint,
+    DeletedWebhookEndpoint,
+    DeliveryAttempt,
+    Form,
+    FormField,
+    FormSession,
+    Inbox,
+    InboxWithMessages,
+    Message,
+    Page,
+    Pagination,
+    PendingAction,
+    ProposedAction,
+    Replay,
+    Session,
+    Step,
+    StepError,
+    Submission,
+    Thread,
+    Timeline,
+    TimelineEvent,
+    Wait,
+    WaitResult,
+    WebhookEndpoint,
+)
+from .signatures import verify
+
+#: The client under the name the TypeScript client's factory suggests.
+AgentSessions = Client
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "API_KEY_ENV",
+    "URL_ENV",
+    "AgentSessions",
+    "Client",
+    "RequestOptions",
+    "verify",
+    "AgentSessionsClientError",
+    "ApiError",
+    "ConflictError",
+    "ExpiredError",
+    "NetworkError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "RateLimitError",
+    "ServerError",
+    "TimeoutError",
+    "UnauthorizedError",
+    "UnprocessableContentError",
+    "ValidationError",
+    "WebhookVerificationError",
+    "ActionApproval",
+    "ActionDecision",
+    "Agent",
+    "AgentSession",
+    "Capability",
+    "ClosedThread",
+    "CompletedSession",
+    "CreatedWebhookEndpoint",
+    "DeletedWebhookEndpoint",
+    "DeliveryAttempt",
+    "Form",
+    "FormField",
+    "FormSession",
+    "Inbox",
+    "InboxWithMessages",
+    "Message",
+    "Page",
+    "Pagination",
+    "PendingAction",
+    "ProposedAction",
+    "Replay",
+    "Session",
+    "Step",
+    "StepError",
+    "Submission",
+    "Thread",
+    "Timeline",
+    "TimelineEvent",
+    "Wait",
+    "WaitResult",
+    "WebhookEndpoint",
+]

@@ -1,0 +1,1 @@
+"""One class per resource family of the HTTP API."""
