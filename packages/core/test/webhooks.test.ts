@@ -169,6 +169,7 @@ describe("webhook endpoints and deliveries", () => {
     await worker.tick(clock.now);
     receiver.hang(false);
     receiver.answer(302);
+    clock.now += 1; // the log orders attempts by when they started
     await worker.workflows.create(ORG, { name: "two" });
     await worker.tick(clock.now);
     const log = (await worker.webhooks.deliveries(ORG, hook.id)).data;
