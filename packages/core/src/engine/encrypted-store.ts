@@ -44,11 +44,13 @@ const orNull = async <T>(open: (value: T) => Promise<T>, value: T | null): Promi
 /**
  * `store` with every value that holds what people and agents wrote encrypted by `codec` on its
  * way in and decrypted on its way out: a record's `data` (its whole state: prefill and submitted
- * values, messages, context variables, actions, metadata, the delivery log), each event's
- * `payload`, each outbox message's `payload` and each idempotency response. What the store reads
- * stays clear: the record's header (id, organization, kind, status, version, times, `dueAt`),
- * event ids, types and times, aliases, topics and leases. The methods that carry none of those
- * values, and any a store adds beyond the contract, are the store's own, unchanged.
+ * values, messages, context variables, actions, metadata), each event's `payload`, each outbox
+ * message's `payload` and each idempotency response. What the store reads stays clear: the
+ * record's header (id, organization, kind, status, version, times, `dueAt`), event ids, types and
+ * times, aliases, topics and leases, and the delivery log, which holds no such value (ids, event
+ * types, attempt numbers, status codes, the error of an attempt, durations, the instance). The
+ * methods that carry none of those values, and any a store adds beyond the contract, are the
+ * store's own, unchanged.
  */
 export function encryptStore(store: Store, codec: Codec): Store {
   const encode: Transform = (value, context) => codec.encode(value, context);

@@ -159,9 +159,34 @@ export function describeDeliveryLog(test: TestRunner, context: () => SuiteContex
       expect(all).toEqual(batches.flat().sort(latestFirst));
     });
 
-    it("refuses a cursor that is none of its own, naming the field", async () => {
+    it("refuses a cursor that is none of its own, naming the field, and pages or refuses every hostile one", async () => {
       const { store, org } = context();
-      await expect(store.deliveryLog(org, id("wh"), { limit: 10, cursor: "nonsense" })).rejects.toMatchObject({ field: "cursor" });
+      const webhookId = id("wh");
+      await store.logDeliveries(entries(org, webhookId, 3));
+      await expect(store.deliveryLog(org, webhookId, { limit: 10, cursor: "nonsense" })).rejects.toMatchObject({ field: "cursor" });
+      const hostile = [
+        "",
+        ":",
+        "0:",
+        "-1:x",
+        "1e400:x",
+        "NaN:x",
+        `${"9".repeat(400)}:x`,
+        "d1.",
+        "d1.!!!",
+        "c1.AAAA",
+        "\u0000",
+        "'; DROP TABLE x; --",
+        "🙂:🙂",
+      ];
+      for (const cursor of hostile) {
+        try {
+          const page = await store.deliveryLog(org, webhookId, { limit: 10, cursor });
+          expect(page.total, `cursor ${JSON.stringify(cursor)}`).toBe(3);
+        } catch (error) {
+          expect(error, `cursor ${JSON.stringify(cursor)}`).toMatchObject({ field: "cursor" });
+        }
+      }
     });
   });
 }
