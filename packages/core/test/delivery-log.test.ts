@@ -142,6 +142,40 @@ describe("delivery log", () => {
     expect(log.map((attempt) => [attempt.attempt, attempt.outcome, attempt.instance])).toEqual([[1, "succeeded", "sender"]]);
   });
 
+  it("keeps renewing the deliveries under way when a claim fails half-way through a round, and fails the round once they end", async () => {
+    const store = new MemoryStore();
+    const failing = new Proxy(store, {
+      get(target, property) {
+        if (property === "claimOutbox") {
+          return async (options: Parameters<Store["claimOutbox"]>[0]) => {
+            if (options.topic === "action") throw new Error("the store went away");
+            return target.claimOutbox(options);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const slow = receiver();
+    const clock = { now: T0 };
+    const sender = engine(failing, clock, { fetch: slow.fetch, instanceId: "sender", onWorkerError: () => {} });
+    const other = engine(store, clock, { instanceId: "other", fetch: async () => new Response(null, { status: 200 }) });
+    await sender.webhooks.create(ORG, { url: URL_ });
+    await sender.workflows.create(ORG, { name: "signup" });
+    let ended = false;
+    const round = sender.tick(T0, { leaseMs: 60 }).finally(() => (ended = true));
+    round.catch(() => {});
+    await slow.arrivals(1);
+    for (let step = 0; step < 6; step++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      clock.now += 30;
+      expect(await other.tick(clock.now, { leaseMs: 60 })).toMatchObject({ deliveries: 0 });
+    }
+    expect(ended).toBe(false);
+    slow.answer(200);
+    await expect(round).rejects.toThrow("the store went away");
+  });
+
   it("pages the log of an endpoint an earlier release logged on its timeline after the log of its own, each attempt once", async () => {
     const store = new MemoryStore();
     const clock = { now: T0 };

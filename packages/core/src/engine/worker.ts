@@ -151,46 +151,50 @@ export class Worker {
     let events = 0;
     let dueLeft = true;
     let outboxLeft = true;
-    while (dueLeft || outboxLeft) {
-      if (dueLeft) {
-        // As many deadlines as the window has room for: settling runs no further ahead of sending
-        // than a batch, so the first expiries' webhooks leave before the last expiries are written.
-        const room = Math.max(1, limit - running);
-        const claims = await store.claimDue({ now, limit: room, leaseMs, owner });
-        claimed += claims.length;
-        const written = await Promise.all(claims.map((claim) => this.parts.settle(claim, now).catch(this.failed)));
-        for (const count of written) events += count;
-        dueLeft = claims.length === room;
-      }
-      outboxLeft = false;
-      for (const [topic, handle] of Object.entries(this.parts.topics)) {
-        const room = limit - running;
-        if (room === 0) {
-          outboxLeft = true; // claimed again once some of the window is done
-          continue;
+    try {
+      while (dueLeft || outboxLeft) {
+        if (dueLeft) {
+          // As many deadlines as the window has room for: settling runs no further ahead of sending
+          // than a batch, so the first expiries' webhooks leave before the last expiries are written.
+          const room = Math.max(1, limit - running);
+          const claims = await store.claimDue({ now, limit: room, leaseMs, owner });
+          claimed += claims.length;
+          const written = await Promise.all(claims.map((claim) => this.parts.settle(claim, now).catch(this.failed)));
+          for (const count of written) events += count;
+          dueLeft = claims.length === room;
         }
-        const entries = await store.claimOutbox({ now, limit: room, leaseMs, owner, topic });
-        running += entries.length;
-        for (const entry of entries) {
-          heartbeat.hold(entry.id);
-          void handle(entry, now)
-            .catch(this.failed)
-            .then(() => {
-              heartbeat.release(entry.id);
-              endOne();
-            });
+        outboxLeft = false;
+        for (const [topic, handle] of Object.entries(this.parts.topics)) {
+          const room = limit - running;
+          if (room === 0) {
+            outboxLeft = true; // claimed again once some of the window is done
+            continue;
+          }
+          const entries = await store.claimOutbox({ now, limit: room, leaseMs, owner, topic });
+          running += entries.length;
+          for (const entry of entries) {
+            heartbeat.hold(entry.id);
+            void handle(entry, now)
+              .catch(this.failed)
+              .then(() => {
+                heartbeat.release(entry.id);
+                endOne();
+              });
+          }
+          handled.set(topic, (handled.get(topic) ?? 0) + entries.length);
+          if (entries.length === room) outboxLeft = true;
         }
-        handled.set(topic, (handled.get(topic) ?? 0) + entries.length);
-        if (entries.length === room) outboxLeft = true;
+        // A full window is refilled once half of it is done: claims stay batches, not one by one.
+        if (running === limit) {
+          await runningAtMost(Math.floor(limit / 2));
+          outboxLeft = true;
+        }
       }
-      // A full window is refilled once half of it is done: claims stay batches, not one by one.
-      if (running === limit) {
-        await runningAtMost(Math.floor(limit / 2));
-        outboxLeft = true;
-      }
+    } finally {
+      // The work already started ends under its heartbeat, also when a claim failed half-way.
+      await runningAtMost(0);
+      heartbeat.stop();
     }
-    await runningAtMost(0);
-    heartbeat.stop();
     // Retention last, one batch a kind: a backlog of old records drains over rounds, never holding one up.
     const purged = this.parts.purge ? await this.parts.purge(now).catch(this.failed) : 0;
     const result = { claimed, events, deliveries: handled.get("delivery") ?? 0, actions: handled.get("action") ?? 0, purged };
