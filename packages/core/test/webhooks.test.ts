@@ -228,6 +228,26 @@ describe("webhook endpoints and deliveries", () => {
     expect(errors).toEqual([]);
   });
 
+  it("sends a test event to one endpoint alone, whatever its filter, logs it, and refuses another organization's endpoint", async () => {
+    const worker = engine();
+    const tested = await worker.webhooks.create(ORG, { url: `${receiver.url}?tested`, events: ["session.completed"] });
+    const other = await worker.webhooks.create(ORG, { url: `${receiver.url}?other` });
+    const { eventId } = await worker.webhooks.sendTest(ORG, tested.id);
+    expect(eventId).toMatch(/^evt_[0-9a-f]{32}$/);
+    await worker.tick(clock.now);
+    expect(receiver.received.map((r) => r.id)).toEqual([eventId]);
+    expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ type: "webhook.test", data: { webhook_id: tested.id } });
+    const log = await worker.webhooks.deliveries(ORG, tested.id);
+    expect(log.total).toBe(1);
+    expect(log.data[0]).toMatchObject({ eventId, eventType: "webhook.test", outcome: "succeeded" });
+    expect((await worker.webhooks.deliveries(ORG, other.id)).total).toBe(0);
+    expect(await worker.timeline(ORG, tested.id)).toHaveLength(1);
+    expect((await failure(worker.webhooks.sendTest(OTHER, tested.id))).code).toBe("not_found");
+    await worker.webhooks.delete(ORG, tested.id);
+    expect((await failure(worker.webhooks.sendTest(ORG, tested.id))).code).toBe("not_found");
+    expect(errors).toEqual([]);
+  });
+
   it("refuses to propose a tool without an executor, naming it, once executors are configured", async () => {
     const worker = engine({ actions: { send_email: () => "ok" } });
     const thread = await worker.threads.create(ORG);
