@@ -3,6 +3,7 @@ import { MemoryStore } from "@agent-sessions/memory";
 import { createRouter, type RouterOptions } from "@agent-sessions/router";
 import { describe, expect, it } from "vitest";
 import { ConsoleSessions, csrfMatches, readCookie } from "../src/console/sessions.js";
+import { agentRun, workflowWithSteps } from "./console-seed.js";
 
 /** The console's sign-in, cookie, CSRF and tenancy rules, through the router's fetch. */
 const ORG = "org_console_a";
@@ -11,7 +12,7 @@ const KEY = "console-key-a-0123456789";
 const OTHER_KEY = "console-key-b-0123456789";
 
 function setup(options: Partial<RouterOptions> = {}) {
-  const engine = createEngine({ store: new MemoryStore() });
+  const engine = options.engine ?? createEngine({ store: new MemoryStore() });
   const clock = { now: Date.UTC(2026, 0, 15, 10) };
   const router = createRouter({
     engine,
@@ -195,6 +196,79 @@ describe("console tenancy and escaping", () => {
     });
     const again = await post(`/console/s/${thread.id}/actions/${second.id}`, { csrf, decision: "approve" }, cookie);
     expect(again.status).toBe(409);
+  });
+});
+
+describe("console views", () => {
+  it("lists by status with the engine's cursor, and finds a form's sessions by its slug", async () => {
+    const { engine, signIn, get } = setup();
+    const form = await engine.forms.create(ORG, { name: "Intake", slug: "intake", fields: [{ name: "email", type: "email" }] });
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) ids.push((await engine.formSessions.create(ORG, form.id)).id);
+    await engine.formSessions.create(OTHER, (await engine.forms.create(OTHER, { name: "Theirs", fields: [{ name: "x", type: "text" }] })).id);
+    const { cookie } = await signIn();
+    const first = await (await get("/console/forms?status=created", cookie)).text();
+    expect(first).toContain("30 created.");
+    const next = /href="\/console\/forms\?(status=created&amp;cursor=[^"]+)" rel="next"/.exec(first)![1]!.replace(/&amp;/g, "&");
+    const second = await (await get(`/console/forms?${next}`, cookie)).text();
+    const shown = (text: string) => [...text.matchAll(/href="\/console\/s\/(sess_[0-9a-f]+)"/g)].map((match) => match[1]);
+    expect([...shown(first), ...shown(second)].sort()).toEqual([...ids].sort());
+    expect(second).not.toContain('rel="next"');
+    const bySlug = await (await get("/console/forms?q=intake", cookie)).text();
+    expect(bySlug).toContain("Sessions of form <strong>Intake</strong>");
+    expect(shown(bySlug)).toHaveLength(30);
+    expect((await get("/console/forms?q=nothing-like-it", cookie)).status).toBe(404);
+    expect((await get("/console/forms?status=bogus", cookie)).status).toBe(400);
+  });
+
+  it("shows a form session's hosted URL and marks hidden values; a workflow's replay steps; an agent session's usage", async () => {
+    const { engine, signIn, get } = setup();
+    const form = await engine.forms.create(ORG, {
+      name: "Intake",
+      fields: [
+        { name: "email", type: "email" },
+        { name: "ticket", type: "hidden" },
+      ],
+    });
+    const session = await engine.formSessions.create(ORG, form.id, { prefill: { ticket: "T-7" } });
+    const workflow = await workflowWithSteps(engine, ORG, 42);
+    const run = await agentRun(engine, ORG, { input_tokens: 1234 });
+    const { cookie } = await signIn();
+    const formPage = await (await get(`/console/s/${session.id}`, cookie)).text();
+    expect(formPage).toContain(`<a href="http://localhost/f/${session.id}">`);
+    expect(formPage).toMatch(/<dt>ticket<\/dt><dd><span class="hidden-value">hidden field<\/span> <span class="mono">&quot;T-7&quot;<\/span>/);
+    expect(formPage).toContain(`data-deadline="${new Date(session.expiresAt).toISOString()}"`);
+    const workflowPage = await (await get(`/console/s/${workflow.id}`, cookie)).text();
+    expect(workflowPage).toContain('<td>create_wait</td><td class="num">42 ms</td>');
+    const agentPage = await (await get(`/console/s/${run.id}`, cookie)).text();
+    expect(agentPage).toContain('<th scope="row">input_tokens</th><td class="num">1,234</td>');
+  });
+
+  it("sends a test event to a webhook endpoint with the CSRF token, and shows it in the delivery log", async () => {
+    const received: string[] = [];
+    const engine = createEngine({
+      store: new MemoryStore(),
+      webhooks: { allowPrivateAddresses: true },
+      fetch: async (_url, init) => {
+        received.push(String(init?.body));
+        return new Response(null, { status: 204 });
+      },
+    });
+    const { signIn, post, get } = setup({ engine });
+    const hook = await engine.webhooks.create(ORG, { url: "https://hooks.example.com/in", events: ["session.completed"] });
+    const { cookie, csrf } = await signIn();
+    expect((await post(`/console/webhooks/${hook.id}/test`, {}, cookie)).status).toBe(403);
+    const sent = await post(`/console/webhooks/${hook.id}/test`, { csrf }, cookie);
+    expect(sent.headers.get("location")).toBe(`/console/webhooks/${hook.id}?notice=tested`);
+    await engine.tick();
+    expect(received).toHaveLength(1);
+    expect(JSON.parse(received[0]!)).toMatchObject({ type: "webhook.test" });
+    const page = await (await get(`/console/webhooks/${hook.id}?notice=tested`, cookie)).text();
+    expect(page).toContain("A test event was queued for delivery.");
+    expect(page).toContain("webhook.test");
+    expect(page).toMatch(/1 attempts; median \d+ ms/);
+    const overview = await (await get("/console", cookie)).text();
+    expect(overview).toContain("No failed deliveries.");
   });
 });
 

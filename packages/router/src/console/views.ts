@@ -97,11 +97,11 @@ ${
   failed.length === 0
     ? html`<p class="muted">No failed deliveries.</p>`
     : html`<div class="scroll"><table><thead><tr><th scope="col">Endpoint</th><th scope="col">Event</th><th scope="col">Attempt</th><th scope="col">Error</th><th scope="col">At</th></tr></thead><tbody>${failed
-        .slice(0, 20)
+        .slice(0, 5)
         .map(
           ({ endpoint, attempt }) =>
             html`<tr><td><a href="${root}/webhooks/${endpoint.id}">${endpoint.url}</a></td><td>${attempt.eventType}</td><td class="num">${attempt.attempt}</td><td>${attempt.error ?? `HTTP ${attempt.statusCode}`}</td><td>${moment(attempt.at)}</td></tr>`,
-        )}</tbody></table></div>`
+        )}</tbody></table></div>${failed.length > 5 ? html`<p>${failed.length} failed attempts among the newest of each endpoint; see <a href="${root}/webhooks">Webhooks</a>.</p>` : null}`
 }`;
   return page(call, "Overview", "overview", body);
 }
