@@ -11,6 +11,7 @@ import {
   type SessionEvent,
   signWebhook,
 } from "../src/index.js";
+import { webhookMachine } from "../src/machines/webhook.js";
 import { httpReceiver } from "./http-receiver.js";
 
 const ORG = "org_00000000000000000000000000000001";
@@ -73,6 +74,35 @@ describe("webhook signatures, checked by the standardwebhooks package", () => {
     const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const reference = new Webhook(secret).sign("evt_1", new Date(1_700_000_000_000), '{"type":"x"}');
     expect(await signWebhook(secret, "evt_1", 1_700_000_000, '{"type":"x"}')).toBe(reference);
+  });
+});
+
+describe("webhook endpoint machine: send_test", () => {
+  const endpoint = {
+    id: "wh_00000000000000000000000000000001",
+    orgId: ORG,
+    url: "https://hooks.example.com/in",
+    events: [],
+    description: null,
+    secret: "whsec_x",
+    status: "active" as const,
+    createdAt: 0,
+    updatedAt: 0,
+    deletedAt: null,
+  };
+  const delivery = { id: "dlv_1", orgId: ORG, topic: "delivery", payload: { type: "webhook.test" }, availableAt: 5 };
+
+  it.each([
+    ["active", true],
+    ["deleted", false],
+  ] as const)("on an %s endpoint: enqueues the delivery with no event and the state unchanged, or refuses", (status, accepted) => {
+    const state = { ...endpoint, status };
+    const result = webhookMachine.transition(state, { type: "send_test", delivery }, 10);
+    if (!accepted) {
+      expect(result).toMatchObject({ ok: false, error: { code: "conflict" } });
+      return;
+    }
+    expect(result).toEqual({ ok: true, state, events: [], effects: { outbox: [delivery] } });
   });
 });
 
