@@ -7,6 +7,7 @@ import {
   ALLOW_PRIVATE_WEBHOOKS_ENV,
   ALLOWED_HOSTS_ENV,
   API_KEYS_ENV,
+  CONSOLE_ENV,
   parseServeArgs,
   RATE_LIMIT_ENV,
   RETAIN_ENV,
@@ -102,6 +103,8 @@ ${STORE_FORMS.map((form) => `                            ${form}`).join("\n")}
                           their timelines, aliases, idempotency entries, delivery logs and
                           waiting outbox messages, a batch of each kind every worker round
                           (default: kept forever; see agent-sessions purge)
+  --no-console            Do not serve the console (by default at /console: sign in with an
+                          API key to see sessions, timelines, pending actions and webhooks)
   -h, --help              Show this help
 
 Environment:
@@ -117,6 +120,8 @@ Environment:
                           Same as --encryption-key-file, when it is not given
   ${LOG_LEVEL_ENV}
                           Same as --log-level
+  ${CONSOLE_ENV}=0
+                          Same as --no-console
 
 Requests past a rate limit answer 429 with Retry-After and RateLimit headers; a request that
 fails authentication past its address's limit gets 429, but a valid key from that address still
@@ -236,6 +241,7 @@ function banner(server: RunningServer, options: ServeOptions): string {
     lines.push(`API keys: ${server.apiKeys.length} for ${orgs.length === 1 ? "organization" : "organizations"} ${orgs.join(", ")}`);
   }
   if (options.publicUrl) lines.push(`Hosted form URLs start with ${options.publicUrl}/f/`);
+  lines.push(options.console === false ? "Console: off (--no-console)" : `Console: ${server.url}/console (sign in with an API key)`);
   if (options.rateLimit === false) lines.push("Rate limits: off (--rate-limit off)");
   const keys = options.encryptionKeys ?? [];
   if (keys.length > 0)

@@ -31,6 +31,8 @@ export interface ServeOptions {
   readonly logLevel?: LogLevel;
   /** Milliseconds terminal records are kept before the worker removes them (`--retain 30d`); absent keeps them. */
   readonly retainMs?: number;
+  /** Serves the console under `/console` (sign-in with an API key). Default: true; `--no-console` turns it off. */
+  readonly console?: boolean;
 }
 
 /** The environment variable that lists API keys as `orgA:keyA,orgB/label:keyB` (a label names the key in its decisions). */
@@ -51,6 +53,9 @@ export const TRUST_PROXY_ENV = "AGENT_SESSIONS_TRUST_PROXY";
 /** The environment variable with how long terminal records are kept, as `--retain` takes it. */
 export const RETAIN_ENV = "AGENT_SESSIONS_RETAIN";
 
+/** The environment variable that, set to `0`, turns the console off, as `--no-console` does. */
+export const CONSOLE_ENV = "AGENT_SESSIONS_CONSOLE";
+
 /** The rules of `--rate-limit`, by the name the flag and the `RateLimit` headers give them. */
 const RATE_LIMIT_RULES = { "auth-failures": "authFailures", "per-key": "perKey", anonymous: "anonymous" } as const;
 
@@ -67,6 +72,7 @@ const SERVE_FLAGS = {
   "encryption-key-file": { type: "string" },
   "log-level": { type: "string" },
   retain: { type: "string" },
+  "no-console": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -116,6 +122,8 @@ export function parseServeArgs(args: readonly string[], env: Readonly<Record<str
           ? { logLevel: parseLogLevel(env[LOG_LEVEL_ENV], LOG_LEVEL_ENV) }
           : {}),
       ...retention(values.retain ?? env[RETAIN_ENV], values.retain !== undefined ? "--retain" : RETAIN_ENV),
+      console:
+        values["no-console"] !== true && (env[CONSOLE_ENV] === undefined || env[CONSOLE_ENV] === "" || parseSwitch(env[CONSOLE_ENV], CONSOLE_ENV)),
     },
   };
 }

@@ -147,6 +147,7 @@ export async function startServer(options: ServeOptions, start: StartOptions = {
     // The client address is srvx's request.ip: the socket's peer, or with --trust-proxy the
     // address a trusted proxy forwarded. On a Redis store every instance shares the buckets.
     rateLimit: options.rateLimit === false ? false : { ...options.rateLimit, ...(opened.rateLimiter ? { limiter: opened.rateLimiter } : {}) },
+    console: options.console !== false,
   });
 
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...start.httpLimits };

@@ -11,6 +11,7 @@ import {
   type SessionEvent,
   signWebhook,
 } from "../src/index.js";
+import { webhookMachine } from "../src/machines/webhook.js";
 import { httpReceiver } from "./http-receiver.js";
 
 const ORG = "org_00000000000000000000000000000001";
@@ -73,6 +74,35 @@ describe("webhook signatures, checked by the standardwebhooks package", () => {
     const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const reference = new Webhook(secret).sign("evt_1", new Date(1_700_000_000_000), '{"type":"x"}');
     expect(await signWebhook(secret, "evt_1", 1_700_000_000, '{"type":"x"}')).toBe(reference);
+  });
+});
+
+describe("webhook endpoint machine: send_test", () => {
+  const endpoint = {
+    id: "wh_00000000000000000000000000000001",
+    orgId: ORG,
+    url: "https://hooks.example.com/in",
+    events: [],
+    description: null,
+    secret: "whsec_x",
+    status: "active" as const,
+    createdAt: 0,
+    updatedAt: 0,
+    deletedAt: null,
+  };
+  const delivery = { id: "dlv_1", orgId: ORG, topic: "delivery", payload: { type: "webhook.test" }, availableAt: 5 };
+
+  it.each([
+    ["active", true],
+    ["deleted", false],
+  ] as const)("on an %s endpoint: enqueues the delivery with no event and the state unchanged, or refuses", (status, accepted) => {
+    const state = { ...endpoint, status };
+    const result = webhookMachine.transition(state, { type: "send_test", delivery }, 10);
+    if (!accepted) {
+      expect(result).toMatchObject({ ok: false, error: { code: "conflict" } });
+      return;
+    }
+    expect(result).toEqual({ ok: true, state, events: [], effects: { outbox: [delivery] } });
   });
 });
 
@@ -226,6 +256,26 @@ describe("webhook endpoints and deliveries", () => {
     const completed = (await worker.timeline(ORG, workflow.id)).find((event) => event.type === "session.completed");
     expect(receiver.received.map((r) => r.id)).toEqual([completed!.id]);
     expect((await worker.webhooks.deliveries(ORG, kept.id)).total).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it("sends a test event to one endpoint alone, whatever its filter, logs it, and refuses another organization's endpoint", async () => {
+    const worker = engine();
+    const tested = await worker.webhooks.create(ORG, { url: `${receiver.url}?tested`, events: ["session.completed"] });
+    const other = await worker.webhooks.create(ORG, { url: `${receiver.url}?other` });
+    const { eventId } = await worker.webhooks.sendTest(ORG, tested.id);
+    expect(eventId).toMatch(/^evt_[0-9a-f]{32}$/);
+    await worker.tick(clock.now);
+    expect(receiver.received.map((r) => r.id)).toEqual([eventId]);
+    expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ type: "webhook.test", data: { webhook_id: tested.id } });
+    const log = await worker.webhooks.deliveries(ORG, tested.id);
+    expect(log.total).toBe(1);
+    expect(log.data[0]).toMatchObject({ eventId, eventType: "webhook.test", outcome: "succeeded" });
+    expect((await worker.webhooks.deliveries(ORG, other.id)).total).toBe(0);
+    expect(await worker.timeline(ORG, tested.id)).toHaveLength(1);
+    expect((await failure(worker.webhooks.sendTest(OTHER, tested.id))).code).toBe("not_found");
+    await worker.webhooks.delete(ORG, tested.id);
+    expect((await failure(worker.webhooks.sendTest(ORG, tested.id))).code).toBe("not_found");
     expect(errors).toEqual([]);
   });
 

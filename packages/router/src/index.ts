@@ -1,5 +1,6 @@
 export { addressBucket, constantTimeEqual } from "@agent-sessions/core";
 export { type ApiKey, type Authenticate, apiKeyAuthenticator, type Principal, presentedKey } from "./auth.js";
+export type { ConsoleOptions } from "./console/app.js";
 export { renderHostedPage } from "./hosted/pages.js";
 export type { ReviewApproval, ReviewedAction, ReviewField, ReviewFormNames, ReviewPageView } from "./hosted/review-view.js";
 export type { HostedField, HostedRender, HostedView } from "./hosted/view.js";

@@ -1,5 +1,6 @@
 import { type Engine, type IdempotencyStore, MemoryIdempotencyStore, wireError } from "@agent-sessions/core";
 import { type ApiKey, type Authenticate, apiKeyAuthenticator, type Principal } from "./auth.js";
+import { type ConsoleOptions, consoleHandlers } from "./console/app.js";
 import type { HostedRender } from "./hosted/view.js";
 import { hostedOriginResolver, type PublicUrl } from "./hosts.js";
 import { describeError, errorResponse, HttpError, parseJson, type ResponseConstructor, readBody, useResponseConstructor } from "./http.js";
@@ -79,6 +80,12 @@ export interface RouterOptions {
   readonly Response?: ResponseConstructor;
   /** Routes added beside the built-in ones (the hosted page, the OpenAPI document). */
   readonly routes?: readonly RouteDefinition[];
+  /**
+   * The console, under `<basePath>/console`: people sign in with an API key and see their
+   * organization's sessions, timelines and deadlines, decide pending actions and read webhook
+   * delivery logs. Its sign-in sessions live in this process's memory. Default: off.
+   */
+  readonly console?: boolean | ConsoleOptions;
   /** The hosted pages: the form page (`/f/:id`) and the review page of a pending action (`/r/:token`). */
   readonly hosted?: {
     /**
@@ -184,6 +191,16 @@ export function createRouter(options: RouterOptions): AgentSessionsRouter {
         return route.errorPage ? await route.errorPage(answer, request) : errorResponse(answer.status, answer.message, answer.headers);
       }
     });
+  }
+
+  if (options.console) {
+    const deps = { engine, authenticate, limits, settings, basePath, maxBodyBytes, report };
+    for (const handler of consoleHandlers(deps, options.console === true ? {} : options.console)) {
+      table.add(handler.method, `${basePath}/console${handler.path}`, (request) => {
+        useResponseConstructor(responseConstructor);
+        return handler.handle(request);
+      });
+    }
   }
 
   return {

@@ -148,7 +148,15 @@ export interface WebhookOperations {
    * number, status code or error, and duration. Pages by `offset` or by the `nextCursor` given.
    */
   deliveries(orgId: string, id: string, query?: ListOptions<never>): Promise<DeliveryPage>;
+  /**
+   * Enqueues a `webhook.test` event for this endpoint alone, whatever its filter, delivered and
+   * logged as any other; answers the event's id. Nothing is appended to a timeline.
+   */
+  sendTest(orgId: string, id: string): Promise<{ eventId: string }>;
 }
+
+/** The type of the event `sendTest` delivers. */
+export const TEST_EVENT_TYPE = "webhook.test";
 
 export function webhookOperations(
   records: Records,
@@ -209,6 +217,20 @@ export function webhookOperations(
       const { limit = 20, offset = 0, cursor } = parseInput(ListQuery, query);
       const record = await live(orgId, id);
       return deliveryPage(records, record, { limit, offset, cursor });
+    },
+    async sendTest(orgId, id) {
+      await live(orgId, id);
+      const event = { id: newId(ID_PREFIXES.event), at: records.now };
+      const payload: DeliveryPayload = {
+        webhook_id: id,
+        event_id: event.id,
+        type: TEST_EVENT_TYPE,
+        timestamp: iso(event.at),
+        data: { message: "A test event sent from the console", webhook_id: id },
+      };
+      const delivery: OutboxMessage = { id: deliveryId(id, event), orgId, topic: DELIVERY_TOPIC, payload: { ...payload }, availableAt: event.at };
+      await records.mutate(orgId, "webhook", id, webhookMachine, { type: "send_test", delivery });
+      return { eventId: event.id };
     },
   };
 }

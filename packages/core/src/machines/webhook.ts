@@ -1,8 +1,13 @@
+import { ConflictError } from "../errors.js";
 import type { DeliveryAttempt, DeliveryOutcome, WebhookEndpoint } from "../kinds/webhook.js";
-import { accept, defineMachine, type Machine } from "../machine.js";
+import { accept, defineMachine, type Machine, refuse } from "../machine.js";
+import type { OutboxMessage } from "../store.js";
 
-/** Commands a webhook endpoint answers to. */
-export type WebhookCommand = { readonly type: "delete" };
+/**
+ * Commands a webhook endpoint answers to: `delete`, and `send_test`, which enqueues the delivery
+ * of a test event to this endpoint alone (the engine builds it), with no event of its own.
+ */
+export type WebhookCommand = { readonly type: "delete" } | { readonly type: "send_test"; readonly delivery: OutboxMessage };
 
 /**
  * True for the event types an earlier release appended to an endpoint's timeline as its delivery
@@ -52,6 +57,9 @@ export const webhookMachine: Machine<WebhookEndpoint, WebhookCommand> = defineMa
         return accept({ ...state, status: "deleted", deletedAt: now, updatedAt: now }, [
           { type: "webhook.deleted", at: now, payload: { webhook_id: state.id } },
         ]);
+      case "send_test":
+        if (state.status === "deleted") return refuse(new ConflictError(`webhook ${state.id} is deleted`));
+        return accept(state, [], { outbox: [command.delivery] });
     }
   },
   dueAt: () => null,

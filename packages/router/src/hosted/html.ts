@@ -42,28 +42,35 @@ export function utcMoment(isoTime: string): string {
   return `${momentFormat.format(Date.parse(isoTime))} UTC`;
 }
 
-let styleHash: Promise<string> | null = null;
+const styleHashes = new Map<string, Promise<string>>();
 
-/** The CSP source of the one inline stylesheet, hashed once with Web Crypto. */
-function styleSource(): Promise<string> {
-  styleHash ??= globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(HOSTED_CSS)).then((digest) => {
-    let binary = "";
-    for (const byte of new Uint8Array(digest)) binary += String.fromCharCode(byte);
-    return `'sha256-${btoa(binary)}'`;
-  });
-  return styleHash;
+/** The CSP source of an inline stylesheet, hashed once per stylesheet with Web Crypto. */
+function styleSource(css: string): Promise<string> {
+  let hash = styleHashes.get(css);
+  if (!hash) {
+    hash = globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(css)).then((digest) => {
+      let binary = "";
+      for (const byte of new Uint8Array(digest)) binary += String.fromCharCode(byte);
+      return `'sha256-${btoa(binary)}'`;
+    });
+    styleHashes.set(css, hash);
+  }
+  return hash;
 }
 
 /**
- * The headers of every hosted page. The CSP allows nothing but the page's own stylesheet (by
- * hash) and posting back to this origin: no script, image, font, frame or base URL at all.
+ * The headers of a server-rendered page whose one stylesheet is `css`. The CSP allows that
+ * stylesheet (by hash), posting back to this origin and, given a `scriptNonce`, the inline scripts
+ * carrying it and connections back to this origin (an event stream): no image, font, frame or base URL.
  */
-export async function hostedHeaders(): Promise<Record<string, string>> {
+export async function pageHeaders(css: string, scriptNonce?: string): Promise<Record<string, string>> {
+  const scripts = scriptNonce === undefined ? [] : [`script-src 'nonce-${scriptNonce}'`, "connect-src 'self'"];
   return {
     "content-type": "text/html; charset=utf-8",
     "content-security-policy": [
       "default-src 'none'",
-      `style-src ${await styleSource()}`,
+      `style-src ${await styleSource(css)}`,
+      ...scripts,
       "form-action 'self'",
       "frame-ancestors 'none'",
       "base-uri 'none'",
@@ -76,24 +83,41 @@ export async function hostedHeaders(): Promise<Record<string, string>> {
   };
 }
 
-/** A whole hosted page: the document shell around `body`, with the security headers. */
-export async function pageResponse(status: number, title: string, body: SafeHtml, headers?: Record<string, string>): Promise<Response> {
-  const document = html`<!doctype html>
+/**
+ * The headers of every hosted page. The CSP allows nothing but the page's own stylesheet (by
+ * hash) and posting back to this origin: no script, image, font, frame or base URL at all.
+ */
+export function hostedHeaders(): Promise<Record<string, string>> {
+  return pageHeaders(HOSTED_CSS);
+}
+
+/** An HTML document: the head every server-rendered page shares (title, viewport, its one stylesheet), then `body`. */
+export function htmlDocument(title: string, css: string, body: SafeHtml): SafeHtml {
+  return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>${title}</title>
-<style>${new SafeHtml(HOSTED_CSS)}</style>
+<style>${new SafeHtml(css)}</style>
 </head>
 <body>
-<main class="card">
 ${body}
-</main>
 </body>
 </html>
 `;
+}
+
+/** A whole hosted page: the document shell around `body`, with the security headers. */
+export async function pageResponse(status: number, title: string, body: SafeHtml, headers?: Record<string, string>): Promise<Response> {
+  const document = htmlDocument(
+    title,
+    HOSTED_CSS,
+    html`<main class="card">
+${body}
+</main>`,
+  );
   const security = await hostedHeaders();
   return respond(document.value, { status, headers: headers ? { ...headers, ...security } : security });
 }

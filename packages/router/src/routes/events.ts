@@ -69,7 +69,11 @@ function sseFrame(event: SessionEvent): Uint8Array {
   return encoder.encode(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(timelineEvent(event))}\n\n`);
 }
 
-async function eventsRoute(context: RouteContext): Promise<Response> {
+/**
+ * A session's events after `since` (or `Last-Event-ID`): long-polled as JSON, or streamed as
+ * Server-Sent Events with `Accept: text/event-stream`. The console serves it to signed-in browsers too.
+ */
+export async function eventsRoute(context: RouteContext): Promise<Response> {
   const { engine, orgId, request, url } = context;
   const id = context.params.id!;
   const { seq: last } = await orSessionNotFound(id, engine.records.get(orgId, id));
