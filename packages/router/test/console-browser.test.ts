@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createEngine } from "@agent-sessions/core";
@@ -23,7 +24,12 @@ const KEY = "console-browser-key-0123456789";
 const OTHER_KEY = "console-browser-other-0123456789";
 const ORG = "org_acme";
 const OTHER = "org_globex";
-const DOCS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../docs");
+// The README's screenshots are written to docs/ when AGENT_SESSIONS_SCREENSHOTS=1 (to refresh them);
+// otherwise they are taken all the same, into a scratch folder, so a test run leaves the tree as it was.
+const DOCS =
+  process.env.AGENT_SESSIONS_SCREENSHOTS === "1"
+    ? resolve(dirname(fileURLToPath(import.meta.url)), "../../../docs")
+    : resolve(tmpdir(), "agent-sessions-console-screenshots");
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 describe.skipIf(skipWithoutChromium("console"))("console in chromium", () => {
