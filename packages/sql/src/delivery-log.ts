@@ -3,6 +3,7 @@ import type { Insertable } from "kysely";
 import type { SqlContext } from "./context.js";
 import type { DeliveryLogTable } from "./database.js";
 import { inTransaction, jsonString, jsonText, jsonValue } from "./dialect.js";
+import { pageWithTotal } from "./reads.js";
 import { decodeLogCursor, encodeLogCursor, LOG_ID_LENGTH, type LogPosition } from "./rows.js";
 import { chunks, statement } from "./statement.js";
 
@@ -111,12 +112,8 @@ export async function deliveryLog(context: SqlContext, orgId: string, webhookId:
   const filter: LogFilter = { orgId, webhookId };
   const after = query.cursor === undefined ? undefined : decodeLogCursor(query.cursor);
   const offset = query.cursor === undefined ? (query.offset ?? 0) : 0;
-  const [page, count] = await Promise.all([
-    context.run(LOG_PAGE, { ...filter, after, limit: query.limit + 1, offset }),
-    context.run(LOG_COUNT, filter),
-  ]);
-  const more = page.rows.length > query.limit;
-  const entries = (more ? page.rows.slice(0, query.limit) : page.rows).map(
+  const { rows, more, total } = await pageWithTotal(context, LOG_PAGE, { ...filter, after, offset }, LOG_COUNT, filter, query.limit);
+  const entries = rows.map(
     (row): DeliveryLogEntry => ({
       orgId: row.org_id,
       webhookId: row.webhook_id,
@@ -126,5 +123,5 @@ export async function deliveryLog(context: SqlContext, orgId: string, webhookId:
     }),
   );
   const last = entries.at(-1);
-  return { entries, total: Number(count.rows[0]?.total ?? 0), nextCursor: more && last ? encodeLogCursor(last) : null };
+  return { entries, total, nextCursor: more && last ? encodeLogCursor(last) : null };
 }

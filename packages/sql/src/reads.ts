@@ -4,7 +4,7 @@ import type { SqlContext } from "./context.js";
 import type { Database } from "./database.js";
 import { jsonText, type SqlDialect } from "./dialect.js";
 import { decodeCursor, encodeCursor, toEvent, toRecord } from "./rows.js";
-import { statement } from "./statement.js";
+import { type Statement, statement } from "./statement.js";
 
 /** A record's row without its lease, its JSON as text. */
 function recordColumns(dialect: SqlDialect) {
@@ -78,13 +78,26 @@ export async function listRecords(context: SqlContext, orgId: string, query: Lis
   const filter: ListFilter = { orgId, kind: query.kind, status: query.status };
   const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   const offset = query.cursor === undefined ? (query.offset ?? 0) : 0;
-  const [page, count] = await Promise.all([
-    context.run(LIST_PAGE, { ...filter, before, limit: query.limit + 1, offset }),
-    context.run(COUNT, filter),
-  ]);
-  const more = page.rows.length > query.limit;
-  const records = (more ? page.rows.slice(0, query.limit) : page.rows).map(toRecord);
-  return { records, total: Number(count.rows[0]?.total ?? 0), nextCursor: more ? encodeCursor(records.at(-1)!.id) : null };
+  const { rows, more, total } = await pageWithTotal(context, LIST_PAGE, { ...filter, before, offset }, COUNT, filter, query.limit);
+  const records = rows.map(toRecord);
+  return { records, total, nextCursor: more ? encodeCursor(records.at(-1)!.id) : null };
+}
+
+/**
+ * Up to `limit` rows of a page statement and the exact total of its filter, run at once; the page
+ * is asked for one row more, which only tells whether another page follows (`more`).
+ */
+export async function pageWithTotal<V extends object, R, F extends object>(
+  context: SqlContext,
+  page: Statement<V & { limit: number }, R>,
+  values: V,
+  count: Statement<F, { total: string | number | bigint }>,
+  filter: F,
+  limit: number,
+): Promise<{ rows: R[]; more: boolean; total: number }> {
+  const [paged, counted] = await Promise.all([context.run(page, { ...values, limit: limit + 1 }), context.run(count, filter)]);
+  const more = paged.rows.length > limit;
+  return { rows: more ? paged.rows.slice(0, limit) : paged.rows, more, total: Number(counted.rows[0]?.total ?? 0) };
 }
 
 const TIMELINE = statement((db, values: { orgId: string; id: string; afterSeq: number; limit: number | undefined }, dialect) =>
