@@ -26,7 +26,8 @@ const CURSOR = /^(-?\d+):(.+)$/s;
  * lives, so ending an attempt replaces its entry in place.
  */
 export class DeliveryLogs {
-  private readonly logs = new Map<string, Map<string, DeliveryLogEntry[]>>();
+  /** `orgId \0 webhookId` → the endpoint's entries in start order. */
+  private readonly logs = new Map<string, DeliveryLogEntry[]>();
   private readonly byId = new Map<string, Map<string, DeliveryLogEntry>>();
 
   /** Adds or replaces every entry, or (one value that is not JSON) none. */
@@ -53,7 +54,7 @@ export class DeliveryLogs {
 
   /** One page, latest start first. */
   page(orgId: string, webhookId: string, query: DeliveryLogQuery): DeliveryLogPage {
-    const log = this.logs.get(orgId)?.get(webhookId) ?? [];
+    const log = this.logs.get(logKey(orgId, webhookId)) ?? [];
     // Positions counted from the end: `end` is one past the newest entry the page may show.
     let end = log.length - (query.offset ?? 0);
     if (query.cursor !== undefined) {
@@ -69,15 +70,14 @@ export class DeliveryLogs {
 
   /** Removes (or, dry, counts) the logs of these endpoints of one organization; returns how many entries. */
   forget(orgId: string, webhookIds: Iterable<string>, dryRun: boolean): number {
-    const logs = this.logs.get(orgId);
-    if (!logs) return 0;
     let count = 0;
     for (const webhookId of webhookIds) {
-      const log = logs.get(webhookId);
+      const key = logKey(orgId, webhookId);
+      const log = this.logs.get(key);
       if (!log) continue;
       count += log.length;
       if (dryRun) continue;
-      logs.delete(webhookId);
+      this.logs.delete(key);
       const ids = this.byId.get(orgId)!;
       for (const entry of log) ids.delete(entry.id);
     }
@@ -85,16 +85,16 @@ export class DeliveryLogs {
   }
 
   private log(orgId: string, webhookId: string): DeliveryLogEntry[] {
-    let logs = this.logs.get(orgId);
-    if (!logs) {
-      logs = new Map();
-      this.logs.set(orgId, logs);
-    }
-    let log = logs.get(webhookId);
+    const key = logKey(orgId, webhookId);
+    let log = this.logs.get(key);
     if (!log) {
       log = [];
-      logs.set(webhookId, log);
+      this.logs.set(key, log);
     }
     return log;
   }
+}
+
+function logKey(orgId: string, webhookId: string): string {
+  return `${orgId}\u0000${webhookId}`;
 }

@@ -11,7 +11,7 @@ async function rawDump(store: Store): Promise<string[]> {
     outbox: Map<string, unknown>;
     idempotencyKeys: { entries: Map<string, unknown>; creations: Map<string, string> };
     indexes: Map<string, Map<string, { ids: string[] }>>;
-    deliveryLogs: { logs: Map<string, Map<string, unknown[]>>; byId: Map<string, Map<string, unknown>> };
+    deliveryLogs: { logs: Map<string, unknown[]>; byId: Map<string, Map<string, unknown>> };
   };
   const entries: string[] = [];
   for (const [id, { index: _index, ...slot }] of inner.records) entries.push(`record ${id} ${JSON.stringify(slot)}`);
@@ -24,9 +24,8 @@ async function rawDump(store: Store): Promise<string[]> {
       for (const id of index.ids) entries.push(`index ${org} ${kind} ${id}`);
     }
   }
-  for (const [org, logs] of inner.deliveryLogs.logs) {
-    for (const [webhook, log] of logs) for (const entry of log) entries.push(`delivery-log ${org} ${webhook} ${JSON.stringify(entry)}`);
-  }
+  for (const [key, log] of inner.deliveryLogs.logs)
+    for (const entry of log) entries.push(`delivery-log ${JSON.stringify(key)} ${JSON.stringify(entry)}`);
   for (const [org, ids] of inner.deliveryLogs.byId) {
     for (const [id, entry] of ids) entries.push(`delivery-log-id ${org} ${id} ${JSON.stringify(entry)}`);
   }
