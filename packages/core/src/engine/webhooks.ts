@@ -272,19 +272,20 @@ async function deliveryPage(
     if (page.nextCursor !== null) nextCursor = STORE_CURSOR + page.nextCursor;
     else legacyTop = record.eventCount - (cursor === undefined ? Math.max(0, query.offset - page.total) : 0);
   }
-  if (legacyTop !== null && legacyTotal > 0) {
+  // The legacy part: from `legacyTop` down to seq 2, as much as the page has room for.
+  if (legacyTop !== null && legacyTop >= 2) {
     const room = limit - data.length;
-    if (room === 0)
-      return { data, total, limit, offset: cursor !== undefined ? 0 : query.offset, nextCursor: legacyTop >= 2 ? String(legacyTop + 1) : null };
     const bottom = Math.max(2, legacyTop - room + 1);
-    const events = legacyTop < 2 ? [] : await store.timeline(record.orgId, record.id, { afterSeq: bottom - 1, limit: legacyTop - bottom + 1 });
-    data = data.concat(
-      events
-        .filter((event) => isDeliveryEvent(event.type))
-        .reverse()
-        .map(deliveryAttemptOf),
-    );
-    nextCursor = legacyTop >= 2 && bottom > 2 ? String(bottom) : null;
+    if (room > 0) {
+      const events = await store.timeline(record.orgId, record.id, { afterSeq: bottom - 1, limit: legacyTop - bottom + 1 });
+      data = data.concat(
+        events
+          .filter((event) => isDeliveryEvent(event.type))
+          .reverse()
+          .map(deliveryAttemptOf),
+      );
+    }
+    nextCursor = room === 0 ? String(legacyTop + 1) : bottom > 2 ? String(bottom) : null;
   }
   return { data, total, limit, offset: cursor !== undefined ? 0 : query.offset, nextCursor };
 }
