@@ -27,7 +27,8 @@ const KILLS = 3;
 const LOAD_MS = 2000;
 /**
  * The bound on waiting for deliveries after the load. A killed instance's claimed outbox messages
- * and deadlines pass on when their lease ends, 30 s after the claim today: the wait covers that.
+ * and deadlines pass on when their lease ends, 3 s after its last heartbeat; the bound leaves a
+ * loaded machine ample room beyond that.
  */
 const DELIVERY_WAIT_MS = 45_000;
 const BURST = 300;
