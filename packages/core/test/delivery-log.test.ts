@@ -142,6 +142,36 @@ describe("delivery log", () => {
     expect(log.map((attempt) => [attempt.attempt, attempt.outcome, attempt.instance])).toEqual([[1, "succeeded", "sender"]]);
   });
 
+  it("leases what a long round claims late from the moment of the claim, so another instance does not send it too", async () => {
+    const store = new MemoryStore();
+    const slow = receiver();
+    const clock = { now: T0 };
+    const sender = engine(store, clock, { fetch: slow.fetch, instanceId: "sender" });
+    const sentByOther: string[] = [];
+    const other = engine(store, clock, {
+      instanceId: "other",
+      fetch: async (_input, init) => {
+        sentByOther.push(new Headers(init?.headers).get("webhook-id")!);
+        return new Response(null, { status: 200 });
+      },
+    });
+    await sender.webhooks.create(ORG, { url: URL_ });
+    await sender.workflows.create(ORG, { name: "first" });
+    await sender.workflows.create(ORG, { name: "second" });
+    // A window of one: the second delivery is claimed only once the first is done, 10 s into the round.
+    const round = sender.tick(T0, { batch: 1 });
+    await slow.arrivals(1);
+    clock.now = T0 + 10_000;
+    slow.answer(200);
+    await slow.arrivals(2);
+    // The round started at T0, but its second claim was made at T0 + 10 s: its 3 s lease still holds.
+    expect(await other.tick(clock.now)).toMatchObject({ deliveries: 0 });
+    slow.answer(200);
+    await round;
+    expect(sentByOther).toEqual([]);
+    expect(new Set(slow.sent).size).toBe(2);
+  });
+
   it("keeps renewing the deliveries under way when a claim fails half-way through a round, and fails the round once they end", async () => {
     const store = new MemoryStore();
     const failing = new Proxy(store, {

@@ -135,6 +135,10 @@ export class Worker {
     const handled = new Map<string, number>();
     // Renewed from the round's `now` at least: a clock behind it (a test's) never shortens a lease.
     const heartbeat = new Heartbeat(store, owner, leaseMs, () => Math.max(now, this.parts.clock()), this.failed);
+    // What is due or available is judged at the round's `now`, but a lease runs from the moment of
+    // its claim: a round that has been busy for longer than a lease must not hand out leases that
+    // are over already, which another instance would take at once (and send the same message twice).
+    const leaseFromNow = (): number => leaseMs + Math.max(0, this.parts.clock() - now);
     // Outbox work claimed and not yet done, and who waits for some of it to end (one waiter at a
     // time: a `Promise.race` over the window would add a reaction to every run at every wait).
     let running = 0;
@@ -157,7 +161,7 @@ export class Worker {
           // As many deadlines as the window has room for: settling runs no further ahead of sending
           // than a batch, so the first expiries' webhooks leave before the last expiries are written.
           const room = Math.max(1, limit - running);
-          const claims = await store.claimDue({ now, limit: room, leaseMs, owner });
+          const claims = await store.claimDue({ now, limit: room, leaseMs: leaseFromNow(), owner });
           claimed += claims.length;
           const written = await Promise.all(claims.map((claim) => this.parts.settle(claim, now).catch(this.failed)));
           for (const count of written) events += count;
@@ -170,7 +174,7 @@ export class Worker {
             outboxLeft = true; // claimed again once some of the window is done
             continue;
           }
-          const entries = await store.claimOutbox({ now, limit: room, leaseMs, owner, topic });
+          const entries = await store.claimOutbox({ now, limit: room, leaseMs: leaseFromNow(), owner, topic });
           running += entries.length;
           for (const entry of entries) {
             heartbeat.hold(entry.id);
