@@ -12,7 +12,7 @@
 // receiver, with no state change and no delivery log. Our figures are printed as ratios to its.
 import { fork } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
-import { rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent, createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +45,7 @@ function receiver() {
   const first = new Map();
   let requests = 0;
   let delayMs = 0;
+  let cpuSince = process.cpuUsage();
   const server = createServer((incoming, answer) => {
     const id = incoming.headers["webhook-id"];
     incoming.resume();
@@ -63,15 +64,22 @@ function receiver() {
       process.send({ delayed: delayMs });
     } else if (message === "count") process.send({ count: first.size });
     else if (message === "reset") {
+      cpuSince = process.cpuUsage();
       first.clear();
       requests = 0;
-    } else if (message === "report") process.send({ arrivals: [...first.values()], requests });
+    } else if (message === "report") {
+      const cpu = process.cpuUsage(cpuSince);
+      process.send({ arrivals: [...first.values()], requests, cpuMs: (cpu.user + cpu.system) / 1000 });
+    }
   });
 }
 
 /** Forks this file in a role; resolves the child and its first message. */
 async function spawn(args) {
-  const child = fork(new URL(import.meta.url).pathname, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each worker process there (`--cpu-prof`).
+  const execArgv = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  if (process.env.BENCH_HEAP_PROF) execArgv.push("--heap-prof", `--heap-prof-dir=${process.env.BENCH_HEAP_PROF}`, "--heap-prof-interval=4096");
+  const child = fork(new URL(import.meta.url).pathname, args, { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   const first = await new Promise((resolve, reject) => {
     child.once("message", resolve);
     child.once("exit", (code) => reject(new Error(`${args[0]} exited with ${code} before it was ready`)));
@@ -102,7 +110,8 @@ async function awaitArrivals(target, count, giveUpAt) {
 
 /** p50, p99, last and events/s of one scenario's arrivals after `deadline`. */
 async function collect(target, deadline) {
-  const { arrivals, requests } = await ask(target, "report", "arrivals");
+  const { arrivals, requests, cpuMs } = await ask(target, "report", "arrivals");
+  console.log(`receiver CPU: ${Math.round((cpuMs * 1000) / arrivals.length)} µs/event`);
   target.send("reset");
   const delays = arrivals.map((at) => at - deadline).sort((a, b) => a - b);
   const quantile = (q) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? Number.NaN;
@@ -150,15 +159,56 @@ async function instance({ store: spec, intervalMs = INTERVAL_MS }) {
   const store = await openStore(spec);
   const errors = [];
   const engine = benchEngine(store, Date.now, errors);
+  let cpuAtStart;
   process.send({ ready: true });
   process.on("message", async (message) => {
-    if (message === "start") engine.start({ intervalMs, batch: BATCH });
+    if (message === "start") {
+      cpuAtStart = process.cpuUsage();
+      engine.start({ intervalMs, batch: BATCH });
+    }
     if (message === "stop") {
       await engine.close();
       await store.close?.();
-      process.send({ errors: errors.length }, () => process.exit(0));
+      const cpu = process.cpuUsage(cpuAtStart);
+      process.send({ errors: errors.length, cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));
     }
   });
+}
+
+/**
+ * The CPU seconds the store's server used so far: Redis's from INFO cpu, PostgreSQL's summed over
+ * its processes from /proc (Linux; those that ended meanwhile are missed), or null.
+ */
+async function storeServerCpu(spec) {
+  if (spec.kind === "postgres") return processCpu("postgres");
+  if (spec.kind !== "redis") return null;
+  const store = openRedisStore(REDIS_URL, { prefix: "cpu" });
+  const info = await store.client.info("cpu");
+  await store.close();
+  const field = (name) => Number(info.match(new RegExp(`${name}:([0-9.]+)`))?.[1] ?? 0);
+  return field("used_cpu_sys") + field("used_cpu_user");
+}
+
+/** The CPU seconds the live processes named `name` used so far, from /proc, or null where there is none. */
+function processCpu(name) {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync("/proc")) {
+      if (!/^[0-9]+$/.test(pid)) continue;
+      let stat = "";
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch {
+        continue; // it ended meanwhile
+      }
+      if (!stat.includes(`(${name})`)) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime and stime, in clock ticks
+    }
+  } catch {
+    return null;
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
 }
 
 async function openStore(spec) {
@@ -177,10 +227,14 @@ async function sharedScenario(target, url, spec, instances) {
   const workers = await Promise.all(Array.from({ length: instances }, () => spawn(["--instance", JSON.stringify({ store: spec })])));
   // Seeding a shared store takes longer than any lead a frozen clock could give, so the sessions
   // are due already and the deadline is the moment the idle workers are told to start.
+  const serverCpu = await storeServerCpu(spec);
   const deadline = Date.now();
   for (const { child } of workers) child.send("start");
   await awaitArrivals(target, SESSIONS, deadline + 120_000);
+  const serverCpuAfter = await storeServerCpu(spec);
+  if (serverCpu !== null) console.log(`store server CPU: ${Math.round(((serverCpuAfter - serverCpu) * 1e6) / SESSIONS)} µs/event`);
   const stopped = await Promise.all(workers.map(({ child }) => ask(child, "stop", "errors")));
+  console.log(`worker CPU: ${stopped.map((answer) => Math.round((answer.cpuMs * 1000) / SESSIONS)).join(", ")} µs/event`);
   return { ...(await collect(target, deadline)), errors: stopped.reduce((sum, answer) => sum + answer.errors, 0) };
 }
 
