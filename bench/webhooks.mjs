@@ -78,7 +78,6 @@ function receiver() {
 async function spawn(args) {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each worker process there (`--cpu-prof`).
   const execArgv = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  if (process.env.BENCH_HEAP_PROF) execArgv.push("--heap-prof", `--heap-prof-dir=${process.env.BENCH_HEAP_PROF}`, "--heap-prof-interval=4096");
   const child = fork(new URL(import.meta.url).pathname, args, { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   const first = await new Promise((resolve, reject) => {
     child.once("message", resolve);
