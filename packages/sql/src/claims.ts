@@ -1,10 +1,10 @@
 import type { ClaimOptions, DueClaim, OutboxEntry, OutboxLease, RecordKind, RenewOptions } from "@agent-sessions/core";
-import type { ExpressionBuilder, SelectQueryBuilder } from "kysely";
+import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import type { SqlContext } from "./context.js";
 import type { Database } from "./database.js";
 import { jsonText, type SqlDialect } from "./dialect.js";
 import { type OutboxRow, toOutboxEntry } from "./rows.js";
-import { chunks, type Statement, statement } from "./statement.js";
+import { CHUNK, chunks, type Statement, statement } from "./statement.js";
 
 // A claim leases rows that are ready (due, or available) and not leased, or whose lease ran out.
 // PostgreSQL: one UPDATE whose subquery locks the chosen rows FOR UPDATE SKIP LOCKED, so
@@ -206,6 +206,83 @@ export async function settleOutbox(
       ? await context.run(DELETE_SETTLED, { id, owner })
       : await context.run(RESCHEDULE, { id, owner, retryAt: outcome.retryAt, error: outcome.error ?? null });
   return Number(result.numAffectedRows ?? 0) > 0;
+}
+
+/**
+ * A list of text values sent as one PostgreSQL array parameter: node-postgres sends what
+ * `toPostgres` answers in its place, and the statement cache keeps one shape however many ids.
+ */
+class TextArray {
+  constructor(readonly items: readonly string[]) {}
+
+  toPostgres(): readonly string[] {
+    return this.items;
+  }
+}
+
+const DELETE_SETTLED_MANY = statement((db, { ids, owner }: { ids: TextArray; owner: string }) =>
+  // raw: the builder has no `= ANY(array)`; the array is one bound parameter.
+  db.deleteFrom("outbox").where("id", "=", sql<string>`ANY(${ids}::text[])`).where("lease_owner", "=", owner).returning("id"),
+);
+
+/** A finished message waiting for the next group of settles. */
+interface Finished {
+  readonly id: string;
+  readonly owner: string;
+  resolve(settled: boolean): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Finishes outbox messages on PostgreSQL with group commit: the settles asked for while one group
+ * is being written go together in the next, one DELETE (and one commit) per owner for up to a
+ * hundred messages, instead of a statement each. A worker finishing a burst of deliveries spends
+ * a commit on many of them. A message named twice in one group is settled by the first (as
+ * sequential settles would be): the second answers false.
+ */
+export class FinishedSettles {
+  private pending: Finished[] = [];
+  private writing = false;
+
+  constructor(private readonly context: SqlContext) {}
+
+  settle(id: string, owner: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ id, owner, resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0, CHUNK);
+        const byOwner = new Map<string, Finished[]>();
+        for (const finished of group) {
+          let same = byOwner.get(finished.owner);
+          if (!same) byOwner.set(finished.owner, (same = []));
+          same.push(finished);
+        }
+        await Promise.all([...byOwner].map(([owner, settles]) => this.write(owner, settles)));
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async write(owner: string, settles: readonly Finished[]): Promise<void> {
+    try {
+      const ids = [...new Set(settles.map((finished) => finished.id))];
+      const { rows } = await this.context.run(DELETE_SETTLED_MANY, { ids: new TextArray(ids), owner });
+      const deleted = new Set(rows.map((row) => row.id));
+      for (const finished of settles) {
+        finished.resolve(deleted.delete(finished.id)); // true once per id: a second settle of it found nothing
+      }
+    } catch (error) {
+      for (const finished of settles) finished.reject(error);
+    }
+  }
 }
 
 // A renewal updates the rows `owner` still holds among `ids`: its lease, run out or not, that

@@ -76,6 +76,35 @@ export function describeDeliveryLog(test: TestRunner, context: () => SuiteContex
       expect(await store.settleOutbox(kept.id, "a", {})).toBe(false);
     });
 
+    it("answers settles made all at once as if they were made one by one, in some order", async () => {
+      const { store, org } = context();
+      const messages = Array.from({ length: 12 }, () => outboxMessage(org));
+      await seed(store, { orgId: org }, { outbox: messages });
+      expect(await store.claimOutbox({ now: T0, limit: 12, leaseMs: 1000, owner: "a" })).toHaveLength(12);
+      const [first, twice, strangers, rescheduled, ...rest] = messages;
+      // Settles in flight together: the holder's own, a second settle of one message, another owner's.
+      // (A store that writes them in groups sends the first alone and the rest together.)
+      const answers = await Promise.all([
+        store.settleOutbox(first!.id, "a", {}),
+        store.settleOutbox(twice!.id, "a", {}),
+        store.settleOutbox(twice!.id, "a", {}),
+        store.settleOutbox(strangers!.id, "b", {}),
+        store.settleOutbox(rescheduled!.id, "a", { retryAt: T0 + 60_000, error: "HTTP 500" }),
+        ...rest.map((message) => store.settleOutbox(message.id, "a", {})),
+      ]);
+      // Of the two settles of one message, one finished it and the other found nothing (which one may vary).
+      expect([answers[0], answers[1]! !== answers[2]!, answers[3], answers[4], ...answers.slice(5)]).toEqual([
+        true,
+        true,
+        false,
+        true,
+        ...rest.map(() => true),
+      ]);
+      const left = await store.outboxLeases(messages.map((message) => message.id));
+      expect(left.map((lease) => lease.id).sort()).toEqual([strangers!.id, rescheduled!.id].sort());
+      expect(await store.settleOutbox(strangers!.id, "a", {})).toBe(true);
+    });
+
     it("renews a lease that ran out while nobody took it over", async () => {
       const { store, org } = context();
       const message = outboxMessage(org);
