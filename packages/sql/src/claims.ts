@@ -35,6 +35,16 @@ function locked<DB, TB extends keyof DB, O>(pick: SelectQueryBuilder<DB, TB, O>,
   return dialect === "sqlite" ? pick : pick.forUpdate().skipLocked();
 }
 
+/**
+ * The rows whose id the locking subquery `picked` chose. PostgreSQL gets `id = ANY(ARRAY(…))`:
+ * the subquery runs once, first, and its ids are found through the primary key; with `IN (…)` the
+ * planner may hash the subquery's ids and scan the whole table for them on every claim.
+ */
+function pickedIds<DB, TB extends keyof DB>(dialect: SqlDialect, picked: SelectQueryBuilder<DB, TB, { id: string }>) {
+  // raw: the builder has no `= ANY(ARRAY(subquery))`.
+  return dialect === "postgres" ? sql<string>`ANY(ARRAY(${picked}))` : picked;
+}
+
 /** The lease given to rows picked by id. */
 interface LeaseIds {
   readonly owner: string;
@@ -73,14 +83,20 @@ function byTimeThenId<T extends { id: string }>(time: (item: T) => number) {
 
 const DUE_COLUMNS = ["org_id", "id", "kind", "due_at"] as const;
 
+// Ties (rows ready at the same moment) are broken by id only on MySQL, whose index on the time
+// holds the primary key in order after it. Elsewhere ordering by id too would read and sort every
+// ready row before the first could be handed out: thousands per claim when thousands fall due at
+// once. The claims come back sorted by time, then id, all the same.
+const tiesById = (dialect: SqlDialect) => dialect === "mysql";
+
 /** Due records that are not leased, or whose lease ran out; earliest first. */
-function readyDue<O>(pick: SelectQueryBuilder<Database, "records", O>, lease: Lease) {
+function readyDue<O>(pick: SelectQueryBuilder<Database, "records", O>, lease: Lease, dialect: SqlDialect) {
   return pick
     .where("due_at", "is not", null)
     .where("due_at", "<=", lease.now)
     .where("lease_until", "<=", lease.now)
     .orderBy("due_at")
-    .orderBy("id")
+    .$if(tiesById(dialect), (qb) => qb.orderBy("id"))
     .limit(lease.limit);
 }
 
@@ -89,10 +105,13 @@ const DUE: ClaimStatements<{ org_id: string; id: string; kind: string; due_at: n
     db
       .updateTable("records")
       .set(leased(lease))
-      .where("id", "in", (eb) => locked(readyDue(eb.selectFrom("records").select("id"), lease), dialect))
+      .where((eb) => {
+        const picked = locked(readyDue(eb.selectFrom("records").select("id"), lease, dialect), dialect);
+        return dialect === "postgres" ? eb("id", "=", pickedIds(dialect, picked)) : eb("id", "in", picked);
+      })
       .returning(DUE_COLUMNS),
   ),
-  pick: statement((db, lease: Lease, dialect) => locked(readyDue(db.selectFrom("records").select(DUE_COLUMNS), lease), dialect)),
+  pick: statement((db, lease: Lease, dialect) => locked(readyDue(db.selectFrom("records").select(DUE_COLUMNS), lease, dialect), dialect)),
   leaseIds: statement((db, { ids, ...lease }: { owner: string; leaseUntil: number; ids: readonly string[] }) =>
     db.updateTable("records").set(leased(lease)).where("id", "in", ids),
   ),
@@ -131,13 +150,13 @@ export async function listDue(context: SqlContext, orgId: string, kind: RecordKi
 }
 
 /** Outbox messages available and not leased, or whose lease ran out, of the topic if one is given; earliest first. */
-function readyOutbox<O>(pick: SelectQueryBuilder<Database, "outbox", O>, lease: Lease) {
+function readyOutbox<O>(pick: SelectQueryBuilder<Database, "outbox", O>, lease: Lease, dialect: SqlDialect) {
   return pick
     .where("available_at", "<=", lease.now)
     .where("lease_until", "<=", lease.now)
     .$if(lease.topic !== undefined, (qb) => qb.where("topic", "=", lease.topic!))
     .orderBy("available_at")
-    .orderBy("id")
+    .$if(tiesById(dialect), (qb) => qb.orderBy("id"))
     .limit(lease.limit);
 }
 
@@ -161,11 +180,14 @@ const OUTBOX: ClaimStatements<Omit<OutboxRow, "lease_owner" | "lease_until">> = 
     db
       .updateTable("outbox")
       .set(leasedMessage(lease))
-      .where("id", "in", (eb) => locked(readyOutbox(eb.selectFrom("outbox").select("id"), lease), dialect))
+      .where((eb) => {
+        const picked = locked(readyOutbox(eb.selectFrom("outbox").select("id"), lease, dialect), dialect);
+        return dialect === "postgres" ? eb("id", "=", pickedIds(dialect, picked)) : eb("id", "in", picked);
+      })
       .returning(outboxColumns(dialect, "attempts")),
   ),
   pick: statement((db, lease: Lease, dialect) =>
-    locked(readyOutbox(db.selectFrom("outbox").select(outboxColumns(dialect, pickedAttempts)), lease), dialect),
+    locked(readyOutbox(db.selectFrom("outbox").select(outboxColumns(dialect, pickedAttempts)), lease, dialect), dialect),
   ),
   leaseIds: statement((db, { ids, ...lease }: LeaseIds) => db.updateTable("outbox").set(leasedMessage(lease)).where("id", "in", ids)),
 };
