@@ -1,5 +1,12 @@
 import { type Cluster, type Redis, ReplyError } from "ioredis";
-import { CLAIM_DUE_SCRIPT, CLAIM_OUTBOX_SCRIPT, OUTBOX_LEASES_SCRIPT, RENEW_OUTBOX_SCRIPT, SETTLE_OUTBOX_SCRIPT } from "./scripts/claims.js";
+import {
+  CLAIM_DUE_SCRIPT,
+  CLAIM_OUTBOX_SCRIPT,
+  FINISH_OUTBOX_SCRIPT,
+  OUTBOX_LEASES_SCRIPT,
+  RENEW_OUTBOX_SCRIPT,
+  SETTLE_OUTBOX_SCRIPT,
+} from "./scripts/claims.js";
 import { DELIVERY_LOG_SCRIPT, LOG_DELIVERIES_SCRIPT } from "./scripts/deliveries.js";
 import { PURGE_SCRIPT } from "./scripts/purge.js";
 import { COMPLETE_IDEMPOTENCY_SCRIPT, LIST_SCRIPT, RESERVE_IDEMPOTENCY_SCRIPT } from "./scripts/reads.js";
@@ -19,6 +26,7 @@ export interface Scripts {
   readonly claimDue: ScriptCall;
   readonly claimOutbox: ScriptCall;
   readonly settleOutbox: ScriptCall;
+  readonly finishOutbox: ScriptCall;
   readonly renewOutbox: ScriptCall;
   readonly outboxLeases: ScriptCall;
   readonly logDeliveries: ScriptCall;
@@ -36,6 +44,7 @@ const DEFINITIONS: Record<keyof Scripts, { lua: string; numberOfKeys: number }> 
   claimDue: { lua: CLAIM_DUE_SCRIPT, numberOfKeys: 1 },
   claimOutbox: { lua: CLAIM_OUTBOX_SCRIPT, numberOfKeys: 1 },
   settleOutbox: { lua: SETTLE_OUTBOX_SCRIPT, numberOfKeys: 1 },
+  finishOutbox: { lua: FINISH_OUTBOX_SCRIPT, numberOfKeys: 1 },
   renewOutbox: { lua: RENEW_OUTBOX_SCRIPT, numberOfKeys: 1 },
   outboxLeases: { lua: OUTBOX_LEASES_SCRIPT, numberOfKeys: 1 },
   logDeliveries: { lua: LOG_DELIVERIES_SCRIPT, numberOfKeys: 1 },

@@ -30,6 +30,7 @@ import {
 import { claimAcrossBuckets } from "./claims.js";
 import { defineScripts, type RedisClient, type Scripts, withReconnect } from "./commands.js";
 import { deliveryWrites, parseDeliveryCursor, readDeliveryPage } from "./delivery-log.js";
+import { FinishedSettles } from "./finished-settles.js";
 import { assertOrgId, BUCKETS, KeySpace } from "./keys.js";
 import { createRedisNotifier } from "./notifier.js";
 import { type RetentionOptions, remembersAliases, terminalSince, terminalTtlMs } from "./retention.js";
@@ -64,6 +65,8 @@ export class RedisStore implements Store {
   private readonly closeClient: boolean;
   /** Outbox message id → its bucket, for settling what this store claimed without asking every bucket. */
   private readonly claimedIn = new Map<string, string>();
+  /** Finishing settles of messages this store claimed, written with group commit. */
+  private readonly finished = new FinishedSettles((bucket, owner, ids) => this.scripts.finishOutbox([`${bucket}q`], [bucket, owner, ...ids]));
 
   constructor(options: RedisStoreOptions) {
     if (!options || typeof options !== "object") throw new InvalidInputError("options", "must be an object with client and prefix");
@@ -227,6 +230,7 @@ export class RedisStore implements Store {
     if (known !== undefined) {
       // A message never changes bucket: the one it was claimed from has the only answer.
       this.claimedIn.delete(id);
+      if (outcome.retryAt === undefined) return this.finished.settle(known, id, owner);
       return (await this.scripts.settleOutbox([`${known}m:${id}`], args(known))) === 1;
     }
     // Claimed through another store instance: only the bucket holding the message can answer 1.

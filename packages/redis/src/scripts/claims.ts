@@ -94,6 +94,32 @@ return 1
 `;
 
 /**
+ * Finishes outbox messages of one bucket that one owner holds: each is deleted as
+ * SETTLE_OUTBOX_SCRIPT deletes a finished message, and answers 1, or 0 for anyone but the holder
+ * (a message named twice is finished by the first: the second answers 0).
+ * KEYS: 1 the bucket's all-topics queue. ARGV: 1 bucket base, 2 owner, then the ids.
+ */
+export const FINISH_OUTBOX_SCRIPT = /* lua */ `
+local all, bucket, owner = KEYS[1], ARGV[1], ARGV[2]
+local answers = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local message = bucket .. 'm:' .. id
+  local fields = redis.call('HMGET', message, 'o', 'p', 'b')
+  if fields[1] == owner then
+    redis.call('DEL', message)
+    if fields[3] then redis.call('SREM', fields[3], id) end
+    redis.call('ZREM', all, id)
+    redis.call('ZREM', bucket .. 'q:' .. fields[2], id)
+    answers[#answers + 1] = 1
+  else
+    answers[#answers + 1] = 0
+  end
+end
+return answers
+`;
+
+/**
  * Extends the leases one owner still holds on outbox messages of one bucket: a message whose
  * owner field names it (a lease that ran out and nobody claimed since included). Both its queues
  * move to the new lease end, so no claim takes it before then.
