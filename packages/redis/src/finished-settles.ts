@@ -60,7 +60,7 @@ export class FinishedSettles {
         owner,
         group.map((finish) => finish.id),
       )) as number[];
-      group.forEach((finish, index) => finish.resolve(answers[index] === 1));
+      for (const [index, finish] of group.entries()) finish.resolve(answers[index] === 1);
     } catch (error) {
       for (const finish of group) finish.reject(error);
     }
