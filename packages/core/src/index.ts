@@ -39,6 +39,7 @@ export type { TickOptions, WorkerOptions } from "./engine/worker.js";
 export type { WorkflowOperations } from "./engine/workflows.js";
 export * from "./errors.js";
 export { checkFormFields, coerceFieldValue, ownValue } from "./form-fields.js";
+export { GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 export { MemoryIdempotencyStore } from "./idempotency.js";
 export { createIdGenerator, eventId, idTime, isPrefixedId, isRecordId, isShowable, PART_PREFIXES } from "./ids.js";
 export { JSON_LIMITS, readJson } from "./json-boundary.js";

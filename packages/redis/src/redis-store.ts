@@ -6,6 +6,7 @@ import {
   type DeliveryLogPage,
   type DeliveryLogQuery,
   type DueClaim,
+  GroupCommit,
   type IdempotencyEntry,
   type InsertResult,
   InvalidInputError,
@@ -30,7 +31,6 @@ import {
 import { claimAcrossBuckets } from "./claims.js";
 import { defineScripts, type RedisClient, type Scripts, withReconnect } from "./commands.js";
 import { deliveryWrites, parseDeliveryCursor, readDeliveryPage } from "./delivery-log.js";
-import { FinishedSettles } from "./finished-settles.js";
 import { assertOrgId, BUCKETS, KeySpace } from "./keys.js";
 import { createRedisNotifier } from "./notifier.js";
 import { type RetentionOptions, remembersAliases, terminalSince, terminalTtlMs } from "./retention.js";
@@ -65,8 +65,19 @@ export class RedisStore implements Store {
   private readonly closeClient: boolean;
   /** Outbox message id → its bucket, for settling what this store claimed without asking every bucket. */
   private readonly claimedIn = new Map<string, string>();
-  /** Finishing settles of messages this store claimed, written with group commit. */
-  private readonly finished = new FinishedSettles((bucket, owner, ids) => this.scripts.finishOutbox([`${bucket}q`], [bucket, owner, ...ids]));
+  /**
+   * Finishing settles of messages this store claimed, with group commit (see `GroupCommit`): one
+   * script per bucket and owner for up to a hundred, instead of a script (and, as deliveries end
+   * each in their own turn of the event loop, a socket write) each.
+   */
+  private readonly finished = new GroupCommit<{ readonly bucket: string; readonly id: string; readonly owner: string }, boolean>(
+    async (settles) => {
+      const { bucket, owner } = settles[0]!;
+      const answers = (await this.scripts.finishOutbox([`${bucket}q`], [bucket, owner, ...settles.map((settle) => settle.id)])) as number[];
+      return answers.map((answer) => answer === 1);
+    },
+    { key: (settle) => `${settle.bucket}\n${settle.owner}`, size: 100 },
+  );
 
   constructor(options: RedisStoreOptions) {
     if (!options || typeof options !== "object") throw new InvalidInputError("options", "must be an object with client and prefix");
@@ -230,7 +241,7 @@ export class RedisStore implements Store {
     if (known !== undefined) {
       // A message never changes bucket: the one it was claimed from has the only answer.
       this.claimedIn.delete(id);
-      if (outcome.retryAt === undefined) return this.finished.settle(known, id, owner);
+      if (outcome.retryAt === undefined) return this.finished.add({ bucket: known, id, owner });
       return (await this.scripts.settleOutbox([`${known}m:${id}`], args(known))) === 1;
     }
     // Claimed through another store instance: only the bucket holding the message can answer 1.

@@ -1,4 +1,12 @@
-import type { ClaimOptions, DueClaim, OutboxEntry, OutboxLease, RecordKind, RenewOptions } from "@agent-sessions/core";
+import {
+  type ClaimOptions,
+  type DueClaim,
+  GroupCommit,
+  type OutboxEntry,
+  type OutboxLease,
+  type RecordKind,
+  type RenewOptions,
+} from "@agent-sessions/core";
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import type { SqlContext } from "./context.js";
 import type { Database } from "./database.js";
@@ -40,9 +48,10 @@ function locked<DB, TB extends keyof DB, O>(pick: SelectQueryBuilder<DB, TB, O>,
  * the subquery runs once, first, and its ids are found through the primary key; with `IN (…)` the
  * planner may hash the subquery's ids and scan the whole table for them on every claim.
  */
-function pickedIds<DB, TB extends keyof DB>(dialect: SqlDialect, picked: SelectQueryBuilder<DB, TB, { id: string }>) {
-  // raw: the builder has no `= ANY(ARRAY(subquery))`.
-  return dialect === "postgres" ? sql<string>`ANY(ARRAY(${picked}))` : picked;
+function pickedBy<DB, TB extends keyof DB>(eb: ExpressionBuilder<DB, TB>, dialect: SqlDialect, picked: SelectQueryBuilder<DB, TB, { id: string }>) {
+  // raw: the builder has no `= ANY(ARRAY(subquery))`; every claimed table's key is `id`.
+  const id = sql.ref<string>("id");
+  return dialect === "postgres" ? eb(id, "=", sql<string>`ANY(ARRAY(${picked}))`) : eb(id, "in", picked);
 }
 
 /** The lease given to rows picked by id. */
@@ -105,10 +114,7 @@ const DUE: ClaimStatements<{ org_id: string; id: string; kind: string; due_at: n
     db
       .updateTable("records")
       .set(leased(lease))
-      .where((eb) => {
-        const picked = locked(readyDue(eb.selectFrom("records").select("id"), lease, dialect), dialect);
-        return dialect === "postgres" ? eb("id", "=", pickedIds(dialect, picked)) : eb("id", "in", picked);
-      })
+      .where((eb) => pickedBy(eb, dialect, locked(readyDue(eb.selectFrom("records").select("id"), lease, dialect), dialect)))
       .returning(DUE_COLUMNS),
   ),
   pick: statement((db, lease: Lease, dialect) => locked(readyDue(db.selectFrom("records").select(DUE_COLUMNS), lease, dialect), dialect)),
@@ -180,10 +186,7 @@ const OUTBOX: ClaimStatements<Omit<OutboxRow, "lease_owner" | "lease_until">> = 
     db
       .updateTable("outbox")
       .set(leasedMessage(lease))
-      .where((eb) => {
-        const picked = locked(readyOutbox(eb.selectFrom("outbox").select("id"), lease, dialect), dialect);
-        return dialect === "postgres" ? eb("id", "=", pickedIds(dialect, picked)) : eb("id", "in", picked);
-      })
+      .where((eb) => pickedBy(eb, dialect, locked(readyOutbox(eb.selectFrom("outbox").select("id"), lease, dialect), dialect)))
       .returning(outboxColumns(dialect, "attempts")),
   ),
   pick: statement((db, lease: Lease, dialect) =>
@@ -247,64 +250,22 @@ const DELETE_SETTLED_MANY = statement((db, { ids, owner }: { ids: TextArray; own
   db.deleteFrom("outbox").where("id", "=", sql<string>`ANY(${ids}::text[])`).where("lease_owner", "=", owner).returning("id"),
 );
 
-/** A finished message waiting for the next group of settles. */
-interface Finished {
-  readonly id: string;
-  readonly owner: string;
-  resolve(settled: boolean): void;
-  reject(error: unknown): void;
-}
-
 /**
- * Finishes outbox messages on PostgreSQL with group commit: the settles asked for while one group
- * is being written go together in the next, one DELETE (and one commit) per owner for up to a
- * hundred messages, instead of a statement each. A worker finishing a burst of deliveries spends
- * a commit on many of them. A message named twice in one group is settled by the first (as
- * sequential settles would be): the second answers false.
+ * Finishes outbox messages on PostgreSQL with group commit (see `GroupCommit`): one DELETE, and
+ * one commit, per owner for up to a hundred messages, instead of a statement each. A worker
+ * finishing a burst of deliveries spends a commit on many of them. A message named twice in one
+ * group is settled by the first (as sequential settles would be): the second answers false.
  */
-export class FinishedSettles {
-  private pending: Finished[] = [];
-  private writing = false;
-
-  constructor(private readonly context: SqlContext) {}
-
-  settle(id: string, owner: string): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ id, owner, resolve, reject });
-      if (!this.writing) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.writing = true;
-    try {
-      while (this.pending.length > 0) {
-        const group = this.pending.splice(0, CHUNK);
-        const byOwner = new Map<string, Finished[]>();
-        for (const finished of group) {
-          let same = byOwner.get(finished.owner);
-          if (!same) byOwner.set(finished.owner, (same = []));
-          same.push(finished);
-        }
-        await Promise.all([...byOwner].map(([owner, settles]) => this.write(owner, settles)));
-      }
-    } finally {
-      this.writing = false;
-    }
-  }
-
-  private async write(owner: string, settles: readonly Finished[]): Promise<void> {
-    try {
-      const ids = [...new Set(settles.map((finished) => finished.id))];
-      const { rows } = await this.context.run(DELETE_SETTLED_MANY, { ids: new TextArray(ids), owner });
+export function finishedSettles(context: SqlContext): GroupCommit<{ readonly id: string; readonly owner: string }, boolean> {
+  return new GroupCommit(
+    async (settles) => {
+      const ids = [...new Set(settles.map((settle) => settle.id))];
+      const { rows } = await context.run(DELETE_SETTLED_MANY, { ids: new TextArray(ids), owner: settles[0]!.owner });
       const deleted = new Set(rows.map((row) => row.id));
-      for (const finished of settles) {
-        finished.resolve(deleted.delete(finished.id)); // true once per id: a second settle of it found nothing
-      }
-    } catch (error) {
-      for (const finished of settles) finished.reject(error);
-    }
-  }
+      return settles.map((settle) => deleted.delete(settle.id)); // true once per id: a second settle of it found nothing
+    },
+    { key: (settle) => settle.owner, size: CHUNK },
+  );
 }
 
 // A renewal updates the rows `owner` still holds among `ids`: its lease, run out or not, that

@@ -23,7 +23,7 @@ import {
   type Store,
   type StoredRecord,
 } from "@agent-sessions/core";
-import { claimDue, claimOutbox, FinishedSettles, listDue, outboxLeases, renewOutbox, settleOutbox } from "./claims.js";
+import { claimDue, claimOutbox, finishedSettles, listDue, outboxLeases, renewOutbox, settleOutbox } from "./claims.js";
 import { SqlContext } from "./context.js";
 import { deliveryLog, logDeliveries } from "./delivery-log.js";
 import { type AnyKysely, assertDialect, isRetryable, isUniqueViolation, type SqlDialect } from "./dialect.js";
@@ -61,7 +61,7 @@ export class SqlStore implements Store {
   readonly options: SqlStoreOptions;
   private readonly context: SqlContext;
   /** PostgreSQL: finishing settles written with group commit. */
-  private readonly finishedSettles: FinishedSettles | null;
+  private readonly finishedSettles: ReturnType<typeof finishedSettles> | null;
   private schemaChecked = false;
   private schemaCheck: Promise<number> | null = null;
 
@@ -71,7 +71,7 @@ export class SqlStore implements Store {
     this.dialect = options.dialect;
     this.options = options;
     this.context = new SqlContext(db, options.dialect, new Tables(options.dialect, options));
-    this.finishedSettles = options.dialect === "postgres" ? new FinishedSettles(this.context) : null;
+    this.finishedSettles = options.dialect === "postgres" ? finishedSettles(this.context) : null;
   }
 
   /** Applies pending migrations to this store's tables; see `migrate`. */
@@ -194,7 +194,7 @@ export class SqlStore implements Store {
 
   async settleOutbox(id: string, owner: string, outcome: { readonly retryAt?: number; readonly error?: string }): Promise<boolean> {
     if (!this.schemaChecked) await this.checkSchema();
-    if (outcome.retryAt === undefined && this.finishedSettles) return this.finishedSettles.settle(id, owner);
+    if (outcome.retryAt === undefined && this.finishedSettles) return this.finishedSettles.add({ id, owner });
     return settleOutbox(this.context, id, owner, outcome);
   }
 

@@ -1,3 +1,4 @@
+import { GroupCommit } from "../group-commit.js";
 import { type DeliveryAttempt, LIVE_WEBHOOK_STATUS, type WebhookEndpoint } from "../kinds/webhook.js";
 import type { DeliveryLogEntry, OutboxEntry, Store, StoredRecord } from "../store.js";
 import { targetRefusal } from "../webhooks/addresses.js";
@@ -81,37 +82,22 @@ export class SharedReads {
  * deliveries costs a few writes, not two per attempt.
  */
 export class DeliveryLog {
-  private pending: { entries: DeliveryLogEntry[]; done: Array<(error?: unknown) => void> } | null = null;
-  private writing = false;
+  private readonly writes: GroupCommit<DeliveryLogEntry>;
 
-  constructor(private readonly store: Store) {}
-
-  /** Writes one entry (a new attempt, or the end of one); resolves once it is stored, rejects when it could not be. */
-  write(entry: DeliveryLogEntry): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending ??= { entries: [], done: [] };
-      this.pending.entries.push(entry);
-      this.pending.done.push((error) => (error === undefined ? resolve() : reject(error)));
-      if (!this.writing) void this.flush();
+  constructor(store: Store) {
+    this.writes = new GroupCommit(async (entries) => {
+      try {
+        await store.logDeliveries(entries);
+      } catch (error) {
+        throw error ?? new Error("the delivery log could not be written");
+      }
+      return [];
     });
   }
 
-  private async flush(): Promise<void> {
-    this.writing = true;
-    try {
-      for (let batch = this.pending; batch; batch = this.pending) {
-        this.pending = null;
-        let failure: unknown;
-        try {
-          await this.store.logDeliveries(batch.entries);
-        } catch (error) {
-          failure = error ?? new Error("the delivery log could not be written");
-        }
-        for (const done of batch.done) done(failure);
-      }
-    } finally {
-      this.writing = false;
-    }
+  /** Writes one entry (a new attempt, or the end of one); resolves once it is stored, rejects when it could not be. */
+  write(entry: DeliveryLogEntry): Promise<void> {
+    return this.writes.add(entry);
   }
 }
 
