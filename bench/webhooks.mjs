@@ -10,6 +10,7 @@
 // user would pick instead: 10,000 delayed jobs due at the same moment, a worker process that signs
 // each with HMAC-SHA256 (node:crypto) and POSTs it through a keep-alive node:http agent to the same
 // receiver, with no state change and no delivery log. Our figures are printed as ratios to its.
+// Each of these runs three rounds, interleaved, and is judged on its best (BENCH_WEBHOOK_ROUNDS).
 import { fork } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
@@ -27,6 +28,8 @@ import pg from "pg";
 import { formatCount, report } from "./measure.mjs";
 
 const SESSIONS = Number(process.env.BENCH_WEBHOOK_SESSIONS ?? 10_000);
+/** Rounds of each throughput scenario; each is judged on its best (BENCH_WEBHOOK_ROUNDS). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 3));
 const ORG = "org_bench";
 /** How often an idle worker looks for due deadlines; the delay's floor is up to this much. */
 const INTERVAL_MS = 100;
@@ -299,8 +302,13 @@ async function bullmqScenario(target, url) {
   }
   for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
   if (Date.now() >= deadline) throw new Error(`adding ${SESSIONS} BullMQ jobs took longer than 3 s`);
+  const serverCpu = await storeServerCpu({ kind: "redis" });
   await awaitArrivals(target, SESSIONS, deadline + 120_000);
-  await ask(worker.child, "stop", "stopped");
+  const serverCpuAfter = await storeServerCpu({ kind: "redis" });
+  console.log(`store server CPU: ${Math.round(((serverCpuAfter - serverCpu) * 1e6) / SESSIONS)} µs/event (its delayed jobs made due included)`);
+  const { cpuMs } = await ask(worker.child, "stop", "stopped");
+  // From the worker's start: its idle polling while the jobs were added is counted too.
+  console.log(`worker CPU: ${Math.round((cpuMs * 1000) / SESSIONS)} µs/event`);
   await queue.obliterate({ force: true });
   await queue.close();
   return { ...(await collect(target, deadline)), errors: 0 };
@@ -340,11 +348,13 @@ async function bullmqWorker({ prefix, url }) {
     { connection: { url: REDIS_URL }, prefix, concurrency: 100 },
   );
   await worker.waitUntilReady();
+  const cpuAtStart = process.cpuUsage();
   process.send({ ready: true });
   process.on("message", async (message) => {
     if (message === "stop") {
       await worker.close();
-      process.send({ stopped: true }, () => process.exit(0));
+      const cpu = process.cpuUsage(cpuAtStart);
+      process.send({ stopped: true, cpuMs: (cpu.user + cpu.system) / 1000 }, () => process.exit(0));
     }
   });
 }
@@ -355,18 +365,45 @@ async function main() {
   const results = [];
   // BENCH_WEBHOOK_ONLY=redis runs only the scenarios whose name matches (case-insensitive).
   const only = process.env.BENCH_WEBHOOK_ONLY ? new RegExp(process.env.BENCH_WEBHOOK_ONLY, "i") : null;
-  const run = async (name, scenario) => {
-    if (only && !only.test(name)) return;
+  /** One round of one scenario: its result, printed, or `{ failed: true }`. */
+  const attempt = async (name, scenario, label = "") => {
     try {
       const result = await scenario();
-      results.push({ name, ...result });
       console.log(
-        `webhooks, ${name}: ${formatCount(result.delivered)} of ${formatCount(result.total ?? SESSIONS)} delivered; deadline → arrival p50 ${result.p50} ms, ` +
+        `webhooks, ${name}${label}: ${formatCount(result.delivered)} of ${formatCount(result.total ?? SESSIONS)} delivered; deadline → arrival p50 ${result.p50} ms, ` +
           `p99 ${result.p99} ms, last ${result.last} ms; ${formatCount(result.perSecond)} events/s; ${result.duplicates} delivered twice; ${result.errors} worker errors`,
       );
+      return result;
     } catch (error) {
-      console.log(`webhooks, ${name}: failed (${error.message})`);
-      results.push({ name, failed: true });
+      console.log(`webhooks, ${name}${label}: failed (${error.message})`);
+      return { failed: true };
+    }
+  };
+  const run = async (name, scenario) => {
+    if (only && !only.test(name)) return;
+    results.push({ name, ...(await attempt(name, scenario)) });
+  };
+  /**
+   * The throughput scenarios, ROUNDS times each and interleaved (round 1 of each, then round 2…),
+   * as this shared machine's speed drifts by a third between minutes: each is judged on its best
+   * round (its events/s, with that round's p50 and p99), and a message delivered twice in any
+   * round counts against it.
+   */
+  const runRounds = async (scenarios) => {
+    const picked = scenarios.filter(([name]) => !only || only.test(name));
+    const rounds = new Map(picked.map(([name]) => [name, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [name, scenario] of picked) rounds.get(name).push(await attempt(name, scenario, ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : ""));
+    }
+    for (const [name, all] of rounds) {
+      const done = all.filter((result) => !result.failed);
+      if (done.length === 0) {
+        results.push({ name, failed: true });
+        continue;
+      }
+      const best = done.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+      const sum = (key) => done.reduce((total, result) => total + result[key], 0);
+      results.push({ name, ...best, duplicates: sum("duplicates"), errors: sum("errors"), failedRounds: all.length - done.length });
     }
   };
 
@@ -380,13 +417,20 @@ async function main() {
     return { kind: "postgres", schema };
   };
 
-  await run("BullMQ 6, one worker process", () => bullmqScenario(target, url));
-  await run("memory store, one instance", () => memoryScenario(target, url));
-  const redisSpecs = [redisPrefix(), redisPrefix()];
-  await run("Redis, one instance", () => sharedScenario(target, url, redisSpecs[0], 1));
-  await run("Redis, two instances", () => sharedScenario(target, url, redisSpecs[1], 2));
-  await run("PostgreSQL, one instance", async () => sharedScenario(target, url, await pgSchema(), 1));
-  await run("PostgreSQL, two instances", async () => sharedScenario(target, url, await pgSchema(), 2));
+  const redisSpecs = [];
+  const freshRedis = () => {
+    const spec = redisPrefix();
+    redisSpecs.push(spec);
+    return spec;
+  };
+  await runRounds([
+    ["BullMQ 6, one worker process", () => bullmqScenario(target, url)],
+    ["memory store, one instance", () => memoryScenario(target, url)],
+    ["Redis, one instance", () => sharedScenario(target, url, freshRedis(), 1)],
+    ["Redis, two instances", () => sharedScenario(target, url, freshRedis(), 2)],
+    ["PostgreSQL, one instance", async () => sharedScenario(target, url, await pgSchema(), 1)],
+    ["PostgreSQL, two instances", async () => sharedScenario(target, url, await pgSchema(), 2)],
+  ]);
   const mysql = createPool({ uri: MYSQL_URL, connectionLimit: 1 });
   const databases = [];
   const mysqlDatabase = async () => {
@@ -401,9 +445,7 @@ async function main() {
     files.push(file);
     return { kind: "sqlite", file };
   };
-  const crashRedis = redisPrefix();
-  redisSpecs.push(crashRedis);
-  await run("Redis, three instances, one killed", () => crashScenario(target, url, crashRedis));
+  await run("Redis, three instances, one killed", () => crashScenario(target, url, freshRedis()));
   await run("PostgreSQL, three instances, one killed", async () => crashScenario(target, url, await pgSchema()));
   await run("MariaDB, three instances, one killed", async () => crashScenario(target, url, await mysqlDatabase()));
   await run("SQLite, three instances, one killed", () => crashScenario(target, url, sqliteFile()));
@@ -449,20 +491,23 @@ async function main() {
       continue;
     }
     const single = result.name.endsWith("one instance");
+    const rounds = ROUNDS > 1 ? `, best of ${ROUNDS} rounds${result.failedRounds ? ` (${result.failedRounds} failed)` : ""}` : "";
     // The goals of one instance are the memory store's and Redis's; PostgreSQL's is two beating one.
     const judged = single && !result.name.startsWith("PostgreSQL");
     rows.push({
-      benchmark: `webhooks, ${result.name}: deadline → arrival p50 / p99 (${formatCount(SESSIONS)} due at once)`,
+      benchmark: `webhooks, ${result.name}: deadline → arrival p50 / p99 (${formatCount(SESSIONS)} due at once${rounds})`,
       figure: `${result.p50} / ${result.p99} ms${ours ? ratio(result.p99, bull?.p99, false) : ""}`,
       goal: ours && judged ? "p99 ≤ 2,000 ms" : "",
       met: !ours || !judged || result.p99 <= 2000,
     });
     const twoOf = results.find((other) => other.name === result.name.replace("two instances", "one instance"));
     rows.push({
-      benchmark: `webhooks, ${result.name}: events delivered per second${result.duplicates ? `, ${result.duplicates} twice` : ""}`,
+      benchmark: `webhooks, ${result.name}: events delivered per second${rounds}${result.duplicates ? `, ${result.duplicates} twice` : ""}`,
       figure: `${formatCount(result.perSecond)} /s${ours ? ratio(result.perSecond, bull?.perSecond, true) : ""}`,
       goal: !ours || (single && !judged) ? "" : judged ? "≥ 5,000 /s" : "more than one instance, none twice",
-      met: !ours || (single ? !judged || result.perSecond >= 5000 : result.perSecond > (twoOf?.perSecond ?? 0) && result.duplicates === 0),
+      met:
+        !result.failedRounds &&
+        (!ours || (single ? !judged || result.perSecond >= 5000 : result.perSecond > (twoOf?.perSecond ?? 0) && result.duplicates === 0)),
     });
   }
   report(rows);

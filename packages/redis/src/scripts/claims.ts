@@ -46,10 +46,10 @@ local ids = redis.call('ZRANGEBYSCORE', source, '-inf', ARGV[2], 'LIMIT', 0, ton
 local claims = {}
 for _, id in ipairs(ids) do
   local message = bucket .. 'm:' .. id
-  local fields = redis.call('HMGET', message, 'm', 'p', 'e', 't')
+  local fields = redis.call('HMGET', message, 'm', 'p', 'e', 't', 'a')
   if fields[1] then
-    redis.call('HSET', message, 'o', owner)
-    local attempts = redis.call('HINCRBY', message, 'a', 1) -- every claim is an attempt, one abandoned included
+    local attempts = (tonumber(fields[5]) or 0) + 1 -- every claim is an attempt, one abandoned included
+    redis.call('HSET', message, 'o', owner, 'a', attempts)
     -- The message sits in the all-topics queue and in its topic's: both leases move together.
     redis.call('ZADD', bucket .. 'q', lease_until, id)
     redis.call('ZADD', bucket .. 'q:' .. fields[2], lease_until, id)
