@@ -407,7 +407,13 @@ async function main() {
     }
   };
 
-  const redisPrefix = () => ({ kind: "redis", prefix: `bench-hooks-${randomUUID().slice(0, 8)}` });
+  /** A key prefix of its own for each scenario round, removed at the end. */
+  const redisSpecs = [];
+  const freshRedis = () => {
+    const spec = { kind: "redis", prefix: `bench-hooks-${randomUUID().slice(0, 8)}` };
+    redisSpecs.push(spec);
+    return spec;
+  };
   const admin = new pg.Pool({ connectionString: PG_URL, max: 1, connectionTimeoutMillis: 3000 });
   const schemas = [];
   const pgSchema = async () => {
@@ -417,12 +423,6 @@ async function main() {
     return { kind: "postgres", schema };
   };
 
-  const redisSpecs = [];
-  const freshRedis = () => {
-    const spec = redisPrefix();
-    redisSpecs.push(spec);
-    return spec;
-  };
   await runRounds([
     ["BullMQ 6, one worker process", () => bullmqScenario(target, url)],
     ["memory store, one instance", () => memoryScenario(target, url)],
