@@ -17,6 +17,13 @@ export {
   SQLITE_SYNCHRONOUS_DEFAULT,
   type SqliteSynchronous,
 } from "./open.js";
-export { guardPostgresPool, type PostgresPoolEvents } from "./postgres-pool.js";
+export {
+  guardPostgresPool,
+  POSTGRES_PREPARED_STATEMENTS,
+  type PostgresPoolEvents,
+  type PostgresStatementClient,
+  type PostgresStatementPool,
+  preparePostgresStatements,
+} from "./postgres-pool.js";
 export { SqlStore, type SqlStoreOptions } from "./sql-store.js";
 export type { TableOptions } from "./tables.js";

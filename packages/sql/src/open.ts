@@ -1,7 +1,7 @@
 import { InvalidInputError, redactUrl } from "@agent-sessions/core";
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
 import type { SqlDialect } from "./dialect.js";
-import { guardPostgresPool } from "./postgres-pool.js";
+import { guardPostgresPool, preparePostgresStatements } from "./postgres-pool.js";
 import { SqlStore } from "./sql-store.js";
 import type { TableOptions } from "./tables.js";
 
@@ -14,6 +14,8 @@ export interface ParsedStoreUrl {
   readonly tables: TableOptions;
   /** SQLite's `PRAGMA synchronous`, from the URL's `?synchronous=`; absent, `SQLITE_SYNCHRONOUS_DEFAULT`. */
   readonly synchronous?: SqliteSynchronous;
+  /** PostgreSQL: whether statements are prepared (`preparePostgresStatements`), from the URL's `?prepare=`; absent, they are. */
+  readonly prepare?: boolean;
 }
 
 /**
@@ -39,7 +41,8 @@ const ACCEPTED = "sqlite:./file.db, sqlite::memory:, postgres://…, postgresql:
  * Takes a store URL apart: `sqlite:./file.db` (or `sqlite:/abs/file.db`, `sqlite:///abs/file.db`),
  * `sqlite::memory:`, `postgres://…` or `postgresql://…`, `mysql://…` or `mariadb://…`. On
  * PostgreSQL and MySQL, `?schema=` (a PostgreSQL schema or MySQL database) and `?table_prefix=`
- * say where the tables live; other query parameters go to the driver. On SQLite, `?synchronous=`
+ * say where the tables live; on PostgreSQL, `?prepare=false` runs every statement unnamed (see
+ * `preparePostgresStatements`); other query parameters go to the driver. On SQLite, `?synchronous=`
  * (`full`, the default, `normal` or `extra`: see `SQLITE_SYNCHRONOUS`) is the only parameter.
  * Throws an error naming the part of the URL that is wrong.
  */
@@ -72,11 +75,28 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
       parsed.searchParams.delete(param);
       target = parsed.toString();
     }
-    if (scheme === "postgres" || scheme === "postgresql") return { dialect: "postgres", target, tables };
+    if (scheme === "postgres" || scheme === "postgresql") {
+      const prepare = booleanParam(parsed.searchParams, "prepare");
+      if (prepare !== undefined) {
+        parsed.searchParams.delete("prepare");
+        target = parsed.toString();
+      }
+      return { dialect: "postgres", target, tables, ...(prepare !== undefined ? { prepare } : {}) };
+    }
     // mysql2 parses mysql:// only; MariaDB speaks the same protocol.
     return { dialect: "mysql", target: scheme === "mariadb" ? `mysql:${target.slice("mariadb:".length)}` : target, tables };
   }
   throw new InvalidInputError("store URL", `scheme "${scheme}:" is not supported; use ${ACCEPTED}`);
+}
+
+/** A `?name=true` or `?name=false` of a store URL's query, refusing any other value or a repeat by name. */
+function booleanParam(params: URLSearchParams, name: string): boolean | undefined {
+  const values = params.getAll(name);
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw new InvalidInputError("store URL", `?${name}= is given ${values.length} times; give it once`);
+  const value = values[0]!.toLowerCase();
+  if (value !== "true" && value !== "false") throw new InvalidInputError("store URL", `?${name}= must be true or false, got "${values[0]}"`);
+  return value === "true";
 }
 
 /** The `?synchronous=` of an SQLite store URL's query, refusing any other parameter or value by name. */
@@ -98,6 +118,12 @@ function sqliteSynchronousOf(params: URLSearchParams): SqliteSynchronous | undef
 export interface OpenSqlStoreOptions extends TableOptions {
   /** Most connections in the pool (PostgreSQL, MySQL). Default: 10. */
   readonly maxConnections?: number;
+  /**
+   * PostgreSQL: prepare each statement once per connection (see `preparePostgresStatements`).
+   * Default: the URL's `?prepare=`, else true. Set false behind PgBouncer in transaction mode
+   * before 1.21.
+   */
+  readonly prepare?: boolean;
 }
 
 /**
@@ -112,20 +138,33 @@ export interface OpenSqlStoreOptions extends TableOptions {
  * const engine = createEngine({ store });
  */
 export async function openSqlStore(url: string, options: OpenSqlStoreOptions = {}): Promise<SqlStore> {
-  const { dialect, target, tables, synchronous } = parseStoreUrl(url);
+  const { dialect, target, tables, synchronous, prepare } = parseStoreUrl(url);
   const max = options.maxConnections ?? 10;
   if (!Number.isSafeInteger(max) || max < 1) throw new InvalidInputError("maxConnections", `must be a whole number ≥ 1, got ${max}`);
+  if (options.prepare !== undefined && typeof options.prepare !== "boolean") {
+    throw new InvalidInputError("prepare", `must be true or false, got ${JSON.stringify(options.prepare)}`);
+  }
   const tableOptions: TableOptions = {
     ...tables, // the URL's ?schema= and ?table_prefix=, which the options override
     ...(options.tablePrefix !== undefined ? { tablePrefix: options.tablePrefix } : {}),
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
   };
-  const db = new Kysely<any>({ dialect: await driverDialect(dialect, target, max, synchronous ?? SQLITE_SYNCHRONOUS_DEFAULT) });
+  const settings = { max, synchronous: synchronous ?? SQLITE_SYNCHRONOUS_DEFAULT, prepare: options.prepare ?? prepare ?? true };
+  const db = new Kysely<any>({ dialect: await driverDialect(dialect, target, settings) });
   return new SqlStore(db, { dialect, destroyOnClose: true, ...tableOptions });
 }
 
-async function driverDialect(dialect: SqlDialect, target: string, max: number, synchronous: SqliteSynchronous) {
-  if (dialect === "postgres") return new PostgresDialect({ pool: await openPostgresPool(target, max) });
+interface DriverSettings {
+  readonly max: number;
+  readonly synchronous: SqliteSynchronous;
+  readonly prepare: boolean;
+}
+
+async function driverDialect(dialect: SqlDialect, target: string, { max, synchronous, prepare }: DriverSettings) {
+  if (dialect === "postgres") {
+    const pool = await openPostgresPool(target, max);
+    return new PostgresDialect({ pool: prepare ? preparePostgresStatements(pool) : pool });
+  }
   if (dialect === "mysql") {
     const mysql = await load<typeof import("mysql2")>("mysql2", "mysql://");
     const createPool = mysql.createPool ?? (mysql as unknown as { default: typeof import("mysql2") }).default.createPool;

@@ -2,10 +2,10 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtures } from "@agent-sessions/core/testing";
-import { openSqlStore, parseStoreUrl, SqlStore } from "@agent-sessions/sql";
-import { sql } from "kysely";
+import { openSqlStore, parseStoreUrl, preparePostgresStatements, SqlStore } from "@agent-sessions/sql";
+import { CompiledQuery, Kysely, PostgresDialect, sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { openTestDatabase, SERVERS, uniqueName } from "./servers.js";
+import { openTestDatabase, postgresPool, SERVERS, uniqueName } from "./servers.js";
 
 const { orgId, seed } = fixtures;
 
@@ -24,6 +24,11 @@ describe("parseStoreUrl", () => {
       "postgres://db/app?schema=sessions&sslmode=require&table_prefix=as_",
       { dialect: "postgres", target: "postgres://db/app?sslmode=require", tables: { schema: "sessions", tablePrefix: "as_" } },
     ],
+    [
+      "postgres://db/app?prepare=false&sslmode=require",
+      { dialect: "postgres", target: "postgres://db/app?sslmode=require", tables: {}, prepare: false },
+    ],
+    ["postgres://db/app?schema=s&prepare=TRUE", { dialect: "postgres", target: "postgres://db/app", tables: { schema: "s" }, prepare: true }],
     ["mysql://root@db:3306/app", { dialect: "mysql", target: "mysql://root@db:3306/app", tables: {} }],
     ["mariadb://root@db/app?table_prefix=as_", { dialect: "mysql", target: "mysql://root@db/app", tables: { tablePrefix: "as_" } }],
   ])("reads %s", (url, parsed) => {
@@ -42,6 +47,8 @@ describe("parseStoreUrl", () => {
     ["sqlite:./app.db?journal_mode=delete", /store URL: SQLite takes no "\?journal_mode=" parameter; the only one is \?synchronous=/],
     ["postgres://u:secret@/app", /store URL: "postgres:\/\/u:\*\*\*@\/app" is not a valid URL/],
     ["mysql://[bad", /store URL: "mysql:\/\/\[bad" is not a valid URL/],
+    ["postgres://db/app?prepare=maybe", /store URL: \?prepare= must be true or false, got "maybe"/],
+    ["postgres://db/app?prepare=true&prepare=false", /store URL: \?prepare= is given 2 times; give it once/],
   ])("refuses %j, naming the part that is wrong", (url, message) => {
     expect(() => parseStoreUrl(url)).toThrow(message);
   });
@@ -52,6 +59,7 @@ describe("openSqlStore", () => {
     await expect(openSqlStore("sqlite::memory:", { maxConnections: 0 })).rejects.toThrow("maxConnections: must be a whole number ≥ 1, got 0");
     await expect(openSqlStore("sqlite::memory:", { tablePrefix: "bad-prefix" })).rejects.toThrow(/tablePrefix: must be letters/);
     await expect(openSqlStore("sqlite::memory:", { schema: "main" })).rejects.toThrow("schema is not available on SQLite; use tablePrefix");
+    await expect(openSqlStore("sqlite::memory:", { prepare: "yes" as never })).rejects.toThrow('prepare: must be true or false, got "yes"');
     expect(() => new SqlStore({} as never, { dialect: "oracle" as never })).toThrow(
       'dialect: must be one of "postgres", "mysql", "sqlite", got "oracle"',
     );
@@ -137,6 +145,56 @@ if (postgres) {
     expect(overridden.options).toMatchObject({ schema: postgres.schema, tablePrefix: "opt_" });
     await overridden.close();
     await roundTrip(url, {});
+  });
+
+  /** The statements this store prepared on its one connection, after a round trip and a second read. */
+  async function preparedBy(url: string, options: Parameters<typeof openSqlStore>[1]): Promise<number[]> {
+    const store = await openSqlStore(url, { ...options, schema: postgres!.schema!, tablePrefix: uniqueName("p").concat("_"), maxConnections: 1 });
+    try {
+      await store.migrate();
+      const org = orgId();
+      const stored = await seed(store, { orgId: org });
+      const count = async () => {
+        const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE 'agent_sessions_%'`.execute(
+          store.db,
+        );
+        return Number(rows[0]!.n);
+      };
+      const afterWrite = await count();
+      expect(await store.get(org, stored.id)).toEqual(stored);
+      const afterRead = await count();
+      expect(await store.get(org, stored.id)).toEqual(stored);
+      return [afterWrite, afterRead, await count()];
+    } finally {
+      await store.close();
+    }
+  }
+
+  it("openSqlStore prepares each statement once per connection, unless ?prepare=false or the prepare option says not to", async () => {
+    const { host, port, database } = SERVERS.postgres;
+    const url = `postgres://postgres@${host}:${port}/${database}`;
+    const [afterWrite, afterRead, afterSecondRead] = await preparedBy(url, {});
+    expect(afterWrite).toBeGreaterThan(0);
+    expect(afterRead).toBe(afterWrite + 1); // the read's statement, prepared once…
+    expect(afterSecondRead).toBe(afterRead); // …and run again without preparing it anew
+    expect(await preparedBy(`${url}?prepare=false`, {})).toEqual([0, 0, 0]);
+    expect(await preparedBy(`${url}?prepare=true`, { prepare: false })).toEqual([0, 0, 0]);
+  });
+
+  it("preparePostgresStatements prepares at most `size` texts, and runs statements without parameters unnamed", async () => {
+    const pool = await postgresPool({ max: 1 });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: preparePostgresStatements(pool, { size: 2 }) }) });
+    try {
+      for (const text of ["SELECT $1::int AS n", "SELECT $1::int + 1 AS n", "SELECT $1::int + 2 AS n", "SELECT $1::int AS n"]) {
+        const { rows } = await db.executeQuery<{ n: number }>(CompiledQuery.raw(text, [40]));
+        expect(rows[0]!.n).toBeGreaterThanOrEqual(40);
+      }
+      await sql`SELECT 1`.execute(db);
+      const { rows } = await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements ORDER BY prepare_time`.execute(db);
+      expect(rows.map((row) => row.statement)).toEqual(["SELECT $1::int AS n", "SELECT $1::int + 1 AS n"]);
+    } finally {
+      await db.destroy();
+    }
   });
 }
 

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AnyKysely, type SqlDialect, SqlStore } from "@agent-sessions/sql";
+import { type AnyKysely, preparePostgresStatements, type SqlDialect, SqlStore } from "@agent-sessions/sql";
 import Database from "better-sqlite3";
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from "kysely";
 import mysql from "mysql2";
@@ -43,9 +43,12 @@ export function uniqueName(prefix: string): string {
  * Opens a fresh database on `dialect`'s server for this file and drops it after the file's
  * tests; `null` when the server is unreachable outside CI (a skipped test then says so).
  */
-export async function openTestDatabase(dialect: SqlDialect, options: { readonly mysql?: mysql.PoolOptions } = {}): Promise<TestDatabase | null> {
+export async function openTestDatabase(
+  dialect: SqlDialect,
+  options: { readonly mysql?: mysql.PoolOptions; readonly prepare?: boolean } = {},
+): Promise<TestDatabase | null> {
   try {
-    const opened = await open(dialect, options.mysql ?? {});
+    const opened = await open(dialect, options.mysql ?? {}, options.prepare ?? true);
     afterAll(opened.drop);
     let stores = 0;
     return {
@@ -74,6 +77,7 @@ export async function openTestDatabase(dialect: SqlDialect, options: { readonly 
 async function open(
   dialect: SqlDialect,
   mysqlOptions: mysql.PoolOptions,
+  prepare: boolean,
 ): Promise<{ db: AnyKysely; schema: string | undefined; drop: () => Promise<void> }> {
   if (dialect === "sqlite") {
     const file = join(tmpdir(), `${uniqueName("agent_sessions_sql")}.db`);
@@ -90,8 +94,9 @@ async function open(
     };
   }
   if (dialect === "postgres") {
+    // Statements prepared per connection, as `openSqlStore` (and so `serve`) runs them, unless `prepare` is false.
     const pool = await postgresPool();
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: prepare ? preparePostgresStatements(pool) : pool }) });
     const schema = uniqueName("as_test");
     await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
     return {
