@@ -11,7 +11,8 @@ import { type ExpressionBuilder, type SelectQueryBuilder, sql } from "kysely";
 import type { SqlContext } from "./context.js";
 import type { Database } from "./database.js";
 import { jsonText, type SqlDialect } from "./dialect.js";
-import { type OutboxRow, toOutboxEntry } from "./rows.js";
+import { recordColumns } from "./reads.js";
+import { type OutboxRow, type RecordRow, toOutboxEntry, toRecord } from "./rows.js";
 import { CHUNK, chunks, type Statement, statement } from "./statement.js";
 
 // A claim leases rows that are ready (due, or available) and not leased, or whose lease ran out.
@@ -90,8 +91,6 @@ function byTimeThenId<T extends { id: string }>(time: (item: T) => number) {
   return (a: T, b: T) => time(a) - time(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-const DUE_COLUMNS = ["org_id", "id", "kind", "due_at"] as const;
-
 // Ties (rows ready at the same moment) are broken by id only on MySQL, whose index on the time
 // holds the primary key in order after it. Elsewhere ordering by id too would read and sort every
 // ready row before the first could be handed out: thousands per claim when thousands fall due at
@@ -109,15 +108,16 @@ function readyDue<O>(pick: SelectQueryBuilder<Database, "records", O>, lease: Le
     .limit(lease.limit);
 }
 
-const DUE: ClaimStatements<{ org_id: string; id: string; kind: string; due_at: number | string | null }> = {
+// A claim answers the whole record, so the worker settles it without reading it again.
+const DUE: ClaimStatements<RecordRow> = {
   lease: statement((db, lease: Lease, dialect) =>
     db
       .updateTable("records")
       .set(leased(lease))
       .where((eb) => pickedBy(eb, dialect, locked(readyDue(eb.selectFrom("records").select("id"), lease, dialect), dialect)))
-      .returning(DUE_COLUMNS),
+      .returning(recordColumns(dialect)),
   ),
-  pick: statement((db, lease: Lease, dialect) => locked(readyDue(db.selectFrom("records").select(DUE_COLUMNS), lease, dialect), dialect)),
+  pick: statement((db, lease: Lease, dialect) => locked(readyDue(db.selectFrom("records").select(recordColumns(dialect)), lease, dialect), dialect)),
   leaseIds: statement((db, { ids, ...lease }: { owner: string; leaseUntil: number; ids: readonly string[] }) =>
     db.updateTable("records").set(leased(lease)).where("id", "in", ids),
   ),
@@ -128,7 +128,7 @@ export async function claimDue(context: SqlContext, options: ClaimOptions): Prom
   const leaseUntil = options.now + options.leaseMs;
   const rows = await claim(context, DUE, { now: options.now, limit: options.limit, owner: options.owner, leaseUntil });
   return rows
-    .map((row) => ({ orgId: row.org_id, id: row.id, kind: row.kind as RecordKind, dueAt: Number(row.due_at), leaseUntil }))
+    .map((row) => ({ orgId: row.org_id, id: row.id, kind: row.kind as RecordKind, dueAt: Number(row.due_at), leaseUntil, record: toRecord(row) }))
     .sort(byTimeThenId((claim) => claim.dueAt));
 }
 

@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor, toEvent, toRecord } from "./rows.js";
 import { type Statement, statement } from "./statement.js";
 
 /** A record's row without its lease, its JSON as text. */
-function recordColumns(dialect: SqlDialect) {
+export function recordColumns(dialect: SqlDialect) {
   return [
     "id",
     "org_id",
@@ -22,16 +22,16 @@ function recordColumns(dialect: SqlDialect) {
   ] as const;
 }
 
-const GET = statement((db, { id, orgId }: { id: string; orgId: string }, dialect) =>
-  db.selectFrom("records").select(recordColumns(dialect)).where("id", "=", id).where("org_id", "=", orgId),
-);
-
-const GET_UNSCOPED = statement((db, { id }: { id: string }, dialect) => db.selectFrom("records").select(recordColumns(dialect)).where("id", "=", id));
+// By id alone, the organization checked on the row: only the primary key serves `id = ?`. With
+// `org_id = ?` in the statement too, PostgreSQL may plan it on an index that starts with the
+// organization (a generic plan of a prepared statement does, on a table whose statistics are
+// young) and walk the organization's entries to find one id: a hundred pages a read, not three.
+const GET = statement((db, { id }: { id: string }, dialect) => db.selectFrom("records").select(recordColumns(dialect)).where("id", "=", id));
 
 /** The record `id` of `orgId`, or of any organization when `orgId` is not given; null when there is none. */
 export async function getRecord(context: SqlContext, id: string, orgId?: string): Promise<StoredRecord | null> {
-  const { rows } = orgId === undefined ? await context.run(GET_UNSCOPED, { id }) : await context.run(GET, { id, orgId });
-  return rows[0] ? toRecord(rows[0]) : null;
+  const row = (await context.run(GET, { id })).rows[0];
+  return row !== undefined && (orgId === undefined || row.org_id === orgId) ? toRecord(row) : null;
 }
 
 const RESOLVE_ALIAS = statement((db, { orgId, alias }: { orgId: string; alias: string }) =>
