@@ -11,11 +11,16 @@
 // each with HMAC-SHA256 (node:crypto) and POSTs it through a keep-alive node:http agent to the same
 // receiver, with no state change and no delivery log. Our figures are printed as ratios to its.
 // Each of these runs three rounds, interleaved, and is judged on its best (BENCH_WEBHOOK_ROUNDS).
+// Every worker is warm when the deadline comes, as a long-running one is: before the measured
+// burst it has delivered 500 events of a warm-up organization (BENCH_WEBHOOK_WARMUP per instance),
+// which the receiver answers and does not count. A process that starts cold spends most of its
+// first second compiling and connecting, which a burst on a fresh process would charge once per
+// instance. BullMQ's worker warms up on as many jobs.
 import { fork } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent, createServer, request } from "node:http";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createWebhookSender } from "@agent-sessions/cli";
 import { createEngine } from "@agent-sessions/core";
@@ -31,6 +36,9 @@ const SESSIONS = Number(process.env.BENCH_WEBHOOK_SESSIONS ?? 10_000);
 /** Rounds of each throughput scenario; each is judged on its best (BENCH_WEBHOOK_ROUNDS). */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 3));
 const ORG = "org_bench";
+/** Sessions (or BullMQ jobs) each worker delivers before the measured burst, to a URL the receiver does not count. */
+const WARMUP = Number(process.env.BENCH_WEBHOOK_WARMUP ?? 500);
+const WARMUP_ORG = "org_warmup";
 /** How often an idle worker looks for due deadlines; the delay's floor is up to this much. */
 const INTERVAL_MS = 100;
 const BATCH = 200;
@@ -43,18 +51,26 @@ const MYSQL_URL = process.env.MYSQL_URL ?? "mysql://root@127.0.0.1:3306";
 const CRASH = { sessions: 300, instances: 3, killAfterMs: 300, receiverDelayMs: 100, intervalMs: 1000 };
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 
-/** The receiver: answers 204 at once and remembers each webhook id's first arrival and its count. */
+/**
+ * The receiver: answers 204 at once and remembers each webhook id's first arrival and its count;
+ * requests to a URL with `?warmup` only add to the warm-up count.
+ */
 function receiver() {
   const first = new Map();
+  const warm = new Set();
   let requests = 0;
   let delayMs = 0;
   let cpuSince = process.cpuUsage();
   const server = createServer((incoming, answer) => {
     const id = incoming.headers["webhook-id"];
     incoming.resume();
+    const warmup = incoming.url.includes("?warmup");
     incoming.on("end", () => {
-      requests++;
-      if (!first.has(id)) first.set(id, Date.now());
+      if (warmup) warm.add(id);
+      else {
+        requests++;
+        if (!first.has(id)) first.set(id, Date.now());
+      }
       if (delayMs === 0) answer.writeHead(204).end();
       else setTimeout(() => answer.writeHead(204).end(), delayMs);
     });
@@ -66,9 +82,11 @@ function receiver() {
       delayMs = message.delayMs;
       process.send({ delayed: delayMs });
     } else if (message === "count") process.send({ count: first.size });
+    else if (message === "warm") process.send({ warm: warm.size });
     else if (message === "reset") {
       cpuSince = process.cpuUsage();
       first.clear();
+      warm.clear();
       requests = 0;
     } else if (message === "report") {
       const cpu = process.cpuUsage(cpuSince);
@@ -102,12 +120,13 @@ const ask = (child, message, key) =>
     child.send(message);
   });
 
-/** Waits until the receiver has `count` distinct arrivals, or gives up at `giveUpAt`. */
-async function awaitArrivals(target, count, giveUpAt) {
+/** Waits until the receiver has `count` distinct arrivals (or warm-up arrivals: `key` "warm"), or gives up at `giveUpAt`. */
+async function awaitArrivals(target, count, giveUpAt, key = "count") {
   while (Date.now() < giveUpAt) {
-    if ((await ask(target, "count", "count")).count >= count) return;
+    if ((await ask(target, key, key))[key] >= count) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  if (key === "warm") throw new Error(`the warm-up's ${count} events did not all arrive`);
 }
 
 /** p50, p99, last and events/s of one scenario's arrivals after `deadline`. */
@@ -139,24 +158,27 @@ function benchEngine(store, clock, errors) {
   });
 }
 
-/** Creates the endpoint, the form and `count` sessions, each due a second after it was made. */
-async function seed(store, url, count = SESSIONS) {
+/** Creates the endpoint, the form and `count` sessions of `org`, each due a second after it was made. */
+async function seed(store, url, count = SESSIONS, org = ORG) {
   const frozen = Date.now() - 1000; // so every session is due by the time the seeding ends
   const errors = [];
   const engine = benchEngine(store, () => frozen, errors);
-  await engine.webhooks.create(ORG, { url, events: ["session.expired"] });
-  await engine.forms.create(ORG, { name: "Bench", slug: "bench", fields: [{ name: "email", type: "email" }] });
+  await engine.webhooks.create(org, { url, events: ["session.expired"] });
+  await engine.forms.create(org, { name: "Bench", slug: "bench", fields: [{ name: "email", type: "email" }] });
   let next = 0;
   // A few creates in flight: a shared store is a network away.
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      while (next++ < count) await engine.formSessions.create(ORG, "bench", { expiresIn: 1 });
+      while (next++ < count) await engine.formSessions.create(org, "bench", { expiresIn: 1 });
     }),
   );
   await engine.close();
 }
 
-/** One worker instance over a shared store, in a process of its own. */
+/**
+ * One worker instance over a shared store, in a process of its own: told "warm", it works until
+ * told "pause" (the warm-up), then "start" begins the measured run, and "stop" ends it.
+ */
 async function instance({ store: spec, intervalMs = INTERVAL_MS }) {
   const store = await openStore(spec);
   const errors = [];
@@ -164,6 +186,11 @@ async function instance({ store: spec, intervalMs = INTERVAL_MS }) {
   let cpuAtStart;
   process.send({ ready: true });
   process.on("message", async (message) => {
+    if (message === "warm") engine.start({ intervalMs, batch: BATCH });
+    if (message === "pause") {
+      await engine.stop();
+      process.send({ paused: true });
+    }
     if (message === "start") {
       cpuAtStart = process.cpuUsage();
       engine.start({ intervalMs, batch: BATCH });
@@ -178,8 +205,8 @@ async function instance({ store: spec, intervalMs = INTERVAL_MS }) {
 }
 
 /**
- * The CPU seconds the store's server used so far: Redis's from INFO cpu, PostgreSQL's summed over
- * its processes from /proc (Linux; those that ended meanwhile are missed), or null.
+ * A reading of the store server's CPU: Redis's seconds from INFO cpu, or PostgreSQL's seconds per
+ * process from /proc (Linux); null where there is none. `serverCpuSince` tells the seconds between two.
  */
 async function storeServerCpu(spec) {
   if (spec.kind === "postgres") return processCpu("postgres");
@@ -191,9 +218,41 @@ async function storeServerCpu(spec) {
   return field("used_cpu_sys") + field("used_cpu_user");
 }
 
-/** The CPU seconds the live processes named `name` used so far, from /proc, or null where there is none. */
+/**
+ * The store server's CPU seconds between two `storeServerCpu` readings. PostgreSQL's is summed per
+ * process: one that ended in between (a closed connection's) is left out rather than subtracted,
+ * and one that started in between counts from its start; one that started and ended in between
+ * is missed.
+ */
+function serverCpuSince(before, after) {
+  if (typeof before === "number") return after - before;
+  let seconds = 0;
+  for (const [pid, used] of after) seconds += used - (before.get(pid) ?? 0);
+  return seconds;
+}
+
+/** The machine's busy and total CPU seconds so far, over all its cores, from /proc/stat (Linux), or null. */
+function machineCpu() {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3] + (fields[4] ?? 0); // idle and iowait
+    const total = fields.reduce((sum, value) => sum + value, 0);
+    return { busy: (total - idle) / 100, total: total / 100 };
+  } catch {
+    return null;
+  }
+}
+
+/** "1.6 of 2 cores busy" between two `machineCpu` readings, or "" off Linux. */
+function coresBusy(before, after) {
+  if (before === null || after === null || after.total === before.total) return "";
+  const cores = availableParallelism();
+  return `${((cores * (after.busy - before.busy)) / (after.total - before.total)).toFixed(2)} of ${cores} cores busy`;
+}
+
+/** The CPU seconds each live process named `name` used so far, by pid, from /proc, or null where there is none. */
 function processCpu(name) {
-  let ticks = 0;
+  const seconds = new Map();
   try {
     for (const pid of readdirSync("/proc")) {
       if (!/^[0-9]+$/.test(pid)) continue;
@@ -205,12 +264,12 @@ function processCpu(name) {
       }
       if (!stat.includes(`(${name})`)) continue;
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]); // utime and stime, in clock ticks
+      seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime and stime, in clock ticks (USER_HZ is 100 on Linux)
     }
   } catch {
     return null;
   }
-  return ticks / 100; // USER_HZ is 100 on Linux
+  return seconds;
 }
 
 async function openStore(spec) {
@@ -224,17 +283,25 @@ async function openStore(spec) {
 async function sharedScenario(target, url, spec, instances) {
   const store = await openStore(spec);
   if (spec.kind === "postgres") await store.migrate();
+  const workers = await Promise.all(Array.from({ length: instances }, () => spawn(["--instance", JSON.stringify({ store: spec })])));
+  // The warm-up: the instances deliver a warm-up organization's sessions, then pause while the measured ones are made.
+  await seed(store, `${url}?warmup`, WARMUP * instances, WARMUP_ORG);
+  for (const { child } of workers) child.send("warm");
+  await awaitArrivals(target, WARMUP * instances, Date.now() + 60_000, "warm");
+  await Promise.all(workers.map(({ child }) => ask(child, "pause", "paused")));
   await seed(store, url);
   await store.close?.();
-  const workers = await Promise.all(Array.from({ length: instances }, () => spawn(["--instance", JSON.stringify({ store: spec })])));
   // Seeding a shared store takes longer than any lead a frozen clock could give, so the sessions
   // are due already and the deadline is the moment the idle workers are told to start.
   const serverCpu = await storeServerCpu(spec);
+  const machine = machineCpu();
   const deadline = Date.now();
   for (const { child } of workers) child.send("start");
   await awaitArrivals(target, SESSIONS, deadline + 120_000);
+  const machineAfter = machineCpu();
   const serverCpuAfter = await storeServerCpu(spec);
-  if (serverCpu !== null) console.log(`store server CPU: ${Math.round(((serverCpuAfter - serverCpu) * 1e6) / SESSIONS)} µs/event`);
+  if (serverCpu !== null) console.log(`store server CPU: ${Math.round((serverCpuSince(serverCpu, serverCpuAfter) * 1e6) / SESSIONS)} µs/event`);
+  console.log(`machine: ${coresBusy(machine, machineAfter)}`);
   const stopped = await Promise.all(workers.map(({ child }) => ask(child, "stop", "errors")));
   console.log(`worker CPU: ${stopped.map((answer) => Math.round((answer.cpuMs * 1000) / SESSIONS)).join(", ")} µs/event`);
   return { ...(await collect(target, deadline)), errors: stopped.reduce((sum, answer) => sum + answer.errors, 0) };
@@ -269,17 +336,28 @@ async function crashScenario(target, url, spec) {
 
 async function memoryScenario(target, url) {
   const store = new MemoryStore();
-  let frozen = Date.now();
+  let frozen = Date.now() - 1000;
   const errors = [];
   const engine = benchEngine(store, () => frozen ?? Date.now(), errors);
+  // The warm-up, as the shared scenarios': sessions due at once, delivered before the measured ones are made.
+  await engine.webhooks.create(WARMUP_ORG, { url: `${url}?warmup`, events: ["session.expired"] });
+  await engine.forms.create(WARMUP_ORG, { name: "Bench", slug: "bench", fields: [{ name: "email", type: "email" }] });
+  for (let i = 0; i < WARMUP; i++) await engine.formSessions.create(WARMUP_ORG, "bench", { expiresIn: 1 });
+  frozen = null;
+  engine.start({ intervalMs: INTERVAL_MS, batch: BATCH });
+  await awaitArrivals(target, WARMUP, Date.now() + 60_000, "warm");
+  await engine.stop();
+  frozen = Date.now();
   await engine.webhooks.create(ORG, { url, events: ["session.expired"] });
   await engine.forms.create(ORG, { name: "Bench", slug: "bench", fields: [{ name: "email", type: "email" }] });
   const deadline = frozen + LEAD_MS;
   for (let i = 0; i < SESSIONS; i++) await engine.formSessions.create(ORG, "bench", { expiresIn: LEAD_MS / 1000 });
   if (Date.now() >= deadline) throw new Error(`creating ${SESSIONS} sessions took longer than ${LEAD_MS} ms`);
   frozen = null;
+  const machine = machineCpu();
   engine.start({ intervalMs: INTERVAL_MS, batch: BATCH });
   await awaitArrivals(target, SESSIONS, deadline + 120_000);
+  console.log(`machine: ${coresBusy(machine, machineCpu())} (from the start, before the deadline, to the last arrival)`);
   await engine.close();
   return { ...(await collect(target, deadline)), errors: errors.length };
 }
@@ -290,6 +368,21 @@ async function bullmqScenario(target, url) {
   const connection = { url: REDIS_URL };
   const queue = new Queue("webhooks", { connection, prefix });
   const worker = await spawn(["--bullmq-worker", JSON.stringify({ prefix, url })]);
+  // The warm-up: as many jobs as one of our instances delivers before its burst, due at once.
+  const warmup = Array.from({ length: WARMUP }, (_, i) => ({
+    name: "session.expired",
+    data: {
+      id: `msg_${randomUUID()}`,
+      warmup: true,
+      type: "session.expired",
+      timestamp: new Date().toISOString(),
+      data: { id: `fs_w${i}`, status: "expired" },
+    },
+    opts: { removeOnComplete: true },
+  }));
+  await queue.addBulk(warmup);
+  await awaitArrivals(target, WARMUP, Date.now() + 60_000, "warm");
+  await ask(worker.child, "measure", "measuring");
   const deadline = Date.now() + 3_000;
   const jobs = [];
   for (let i = 0; i < SESSIONS; i++) {
@@ -303,11 +396,15 @@ async function bullmqScenario(target, url) {
   for (let i = 0; i < jobs.length; i += 1000) await queue.addBulk(jobs.slice(i, i + 1000));
   if (Date.now() >= deadline) throw new Error(`adding ${SESSIONS} BullMQ jobs took longer than 3 s`);
   const serverCpu = await storeServerCpu({ kind: "redis" });
+  const machine = machineCpu();
   await awaitArrivals(target, SESSIONS, deadline + 120_000);
+  console.log(`machine: ${coresBusy(machine, machineCpu())} (from the jobs' adding to the last arrival)`);
   const serverCpuAfter = await storeServerCpu({ kind: "redis" });
-  console.log(`store server CPU: ${Math.round(((serverCpuAfter - serverCpu) * 1e6) / SESSIONS)} µs/event (its delayed jobs made due included)`);
+  console.log(
+    `store server CPU: ${Math.round((serverCpuSince(serverCpu, serverCpuAfter) * 1e6) / SESSIONS)} µs/event (its delayed jobs made due included)`,
+  );
   const { cpuMs } = await ask(worker.child, "stop", "stopped");
-  // From the worker's start: its idle polling while the jobs were added is counted too.
+  // From the warm-up's end: its idle polling while the jobs were added is counted too.
   console.log(`worker CPU: ${Math.round((cpuMs * 1000) / SESSIONS)} µs/event`);
   await queue.obliterate({ force: true });
   await queue.close();
@@ -321,12 +418,12 @@ async function bullmqWorker({ prefix, url }) {
   const worker = new BullWorker(
     "webhooks",
     async (job) => {
-      const { id, type, timestamp, data } = job.data;
+      const { id, type, timestamp, data, warmup } = job.data;
       const body = JSON.stringify({ type, timestamp, data });
       const seconds = Math.floor(Date.now() / 1000);
       const signature = createHmac("sha256", key).update(`${id}.${seconds}.${body}`).digest("base64");
       await new Promise((resolve, reject) => {
-        const outgoing = request(url, {
+        const outgoing = request(warmup ? `${url}?warmup` : url, {
           method: "POST",
           agent,
           headers: {
@@ -348,9 +445,13 @@ async function bullmqWorker({ prefix, url }) {
     { connection: { url: REDIS_URL }, prefix, concurrency: 100 },
   );
   await worker.waitUntilReady();
-  const cpuAtStart = process.cpuUsage();
+  let cpuAtStart = process.cpuUsage();
   process.send({ ready: true });
   process.on("message", async (message) => {
+    if (message === "measure") {
+      cpuAtStart = process.cpuUsage(); // the warm-up is done
+      process.send({ measuring: true });
+    }
     if (message === "stop") {
       await worker.close();
       const cpu = process.cpuUsage(cpuAtStart);
