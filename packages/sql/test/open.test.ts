@@ -148,7 +148,7 @@ if (postgres) {
   });
 
   /** The statements this store prepared on its one connection, after a round trip and a second read. */
-  async function preparedBy(url: string, options: Parameters<typeof openSqlStore>[1]): Promise<number[]> {
+  async function preparedBy(url: string, options: Parameters<typeof openSqlStore>[1]): Promise<[number, number, number]> {
     const store = await openSqlStore(url, { ...options, schema: postgres!.schema!, tablePrefix: uniqueName("p").concat("_"), maxConnections: 1 });
     try {
       await store.migrate();
