@@ -36,6 +36,15 @@ export interface PostgresStatementPool {
 /** How many statement texts one pool prepares at most (`preparePostgresStatements`' default). */
 export const POSTGRES_PREPARED_STATEMENTS = 256;
 
+const TRANSACTION_START = /^\s*(begin|start\s+transaction)\b/i;
+const TRANSACTION_END = /^\s*(commit|rollback|end|abort)\s*;?\s*$/i;
+
+/** PostgreSQL's refusal to run a prepared statement whose row type a schema change altered. */
+function changedResultType(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "0A000" && typeof message === "string" && message.includes("cached plan must not change result type");
+}
+
 /** Names of prepared statements, unique in the process: two wrapped pools never give one name two texts. */
 let statementNames = 0;
 
@@ -63,10 +72,25 @@ export function preparePostgresStatements(pool: PostgresStatementPool, options: 
   const wrap = (client: PostgresStatementClient): PostgresPoolClient => {
     let wrapper = wrapped.get(client);
     if (wrapper === undefined) {
-      const query = (text: unknown, values?: readonly unknown[]) => {
+      let inTransaction = false;
+      const query = async (text: unknown, values?: readonly unknown[], retried = false): Promise<unknown> => {
+        if (typeof text === "string") {
+          if (TRANSACTION_START.test(text)) inTransaction = true;
+          else if (TRANSACTION_END.test(text)) inTransaction = false;
+        }
         const name = typeof text === "string" && values !== undefined && values.length > 0 ? nameOf(text) : undefined;
-        if (name !== undefined) return client.query({ name, text: text as string, values: values as unknown[] });
-        return client.query(text as string, values as unknown[]); // unnamed: no parameters, a cursor, or `size` texts prepared
+        // Unnamed: no parameters, a cursor, or `size` texts prepared.
+        if (name === undefined) return client.query(text as string, values as unknown[]);
+        try {
+          return await client.query({ name, text: text as string, values: values as unknown[] });
+        } catch (error) {
+          if (!changedResultType(error)) throw error;
+          // A migration changed what the statement answers (PostgreSQL keeps a prepared statement's
+          // row type): the text gets a new name, prepared anew on each connection as it runs it.
+          if (names.get(text as string) === name) names.delete(text as string);
+          if (inTransaction || retried) throw error; // a transaction is aborted by it: its caller retries it whole
+          return query(text, values, true);
+        }
       };
       wrapper = { query, release: () => client.release() } as PostgresPoolClient;
       wrapped.set(client, wrapper);

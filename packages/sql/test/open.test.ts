@@ -181,6 +181,26 @@ if (postgres) {
     expect(await preparedBy(`${url}?prepare=true`, { prepare: false })).toEqual([0, 0, 0]);
   });
 
+  it("preparePostgresStatements prepares a statement anew once a migration changed the rows it answers", async () => {
+    const pool = await postgresPool({ max: 1 });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: preparePostgresStatements(pool) }) });
+    const table = `${postgres.schema!}.${uniqueName("row_type")}`;
+    const read = (executor: Kysely<any> = db) => executor.executeQuery(CompiledQuery.raw(`SELECT * FROM ${table} WHERE id = $1`, [1]));
+    try {
+      await sql.raw(`CREATE TABLE ${table} (id integer, a text)`).execute(db);
+      await sql.raw(`INSERT INTO ${table} VALUES (1, 'x')`).execute(db);
+      expect((await read()).rows).toEqual([{ id: 1, a: "x" }]);
+      await sql.raw(`ALTER TABLE ${table} ADD COLUMN b integer DEFAULT 7`).execute(db);
+      expect((await read()).rows).toEqual([{ id: 1, a: "x", b: 7 }]); // retried at once under a new name
+      // In a transaction the refusal aborts it, so it reaches the caller; the next run prepares anew.
+      await sql.raw(`ALTER TABLE ${table} ADD COLUMN c integer DEFAULT 8`).execute(db);
+      await expect(db.transaction().execute((trx) => read(trx))).rejects.toThrow(/cached plan must not change result type/);
+      expect((await db.transaction().execute((trx) => read(trx))).rows).toEqual([{ id: 1, a: "x", b: 7, c: 8 }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it("preparePostgresStatements prepares at most `size` texts, and runs statements without parameters unnamed", async () => {
     const pool = await postgresPool({ max: 1 });
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: preparePostgresStatements(pool, { size: 2 }) }) });
