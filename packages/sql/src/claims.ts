@@ -13,7 +13,7 @@ import type { Database } from "./database.js";
 import { jsonText, type SqlDialect } from "./dialect.js";
 import { recordColumns } from "./reads.js";
 import { type OutboxRow, type RecordRow, toOutboxEntry, toRecord } from "./rows.js";
-import { CHUNK, chunks, type Statement, statement } from "./statement.js";
+import { CHUNK, chunks, PostgresArray, type Statement, statement } from "./statement.js";
 
 // A claim leases rows that are ready (due, or available) and not leased, or whose lease ran out.
 // PostgreSQL: one UPDATE whose subquery locks the chosen rows FOR UPDATE SKIP LOCKED, so
@@ -233,19 +233,7 @@ export async function settleOutbox(
   return Number(result.numAffectedRows ?? 0) > 0;
 }
 
-/**
- * A list of text values sent as one PostgreSQL array parameter: node-postgres sends what
- * `toPostgres` answers in its place, and the statement cache keeps one shape however many ids.
- */
-class TextArray {
-  constructor(readonly items: readonly string[]) {}
-
-  toPostgres(): readonly string[] {
-    return this.items;
-  }
-}
-
-const DELETE_SETTLED_MANY = statement((db, { ids, owner }: { ids: TextArray; owner: string }) =>
+const DELETE_SETTLED_MANY = statement((db, { ids, owner }: { ids: PostgresArray; owner: string }) =>
   // raw: the builder has no `= ANY(array)`; the array is one bound parameter.
   db.deleteFrom("outbox").where("id", "=", sql<string>`ANY(${ids}::text[])`).where("lease_owner", "=", owner).returning("id"),
 );
@@ -260,7 +248,7 @@ export function finishedSettles(context: SqlContext): GroupCommit<{ readonly id:
   return new GroupCommit(
     async (settles) => {
       const ids = [...new Set(settles.map((settle) => settle.id))];
-      const { rows } = await context.run(DELETE_SETTLED_MANY, { ids: new TextArray(ids), owner: settles[0]!.owner });
+      const { rows } = await context.run(DELETE_SETTLED_MANY, { ids: new PostgresArray(ids), owner: settles[0]!.owner });
       const deleted = new Set(rows.map((row) => row.id));
       return settles.map((settle) => deleted.delete(settle.id)); // true once per id: a second settle of it found nothing
     },

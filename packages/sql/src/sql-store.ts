@@ -33,7 +33,7 @@ import { purgeRecords } from "./purge.js";
 import { getRecord, listRecords, resolveAlias, timeline } from "./reads.js";
 import { type TableOptions, Tables } from "./tables.js";
 import { aliasOwners, compareAndSetInTransaction, type InsertOutcome, insertInTransaction, insertWithinLimitInTransaction } from "./writes.js";
-import { compareAndSetPostgres, insertPostgres } from "./writes-postgres.js";
+import { compareAndSetGroups, compareAndSetPostgres, insertPostgres } from "./writes-postgres.js";
 
 /** How a `SqlStore` reaches its tables. */
 export interface SqlStoreOptions extends TableOptions {
@@ -62,6 +62,8 @@ export class SqlStore implements Store {
   private readonly context: SqlContext;
   /** PostgreSQL: finishing settles written with group commit. */
   private readonly finishedSettles: ReturnType<typeof finishedSettles> | null;
+  /** PostgreSQL: compare-and-sets without aliases written with group commit. */
+  private readonly compareAndSets: ReturnType<typeof compareAndSetGroups> | null;
   private schemaChecked = false;
   private schemaCheck: Promise<number> | null = null;
 
@@ -72,6 +74,7 @@ export class SqlStore implements Store {
     this.options = options;
     this.context = new SqlContext(db, options.dialect, new Tables(options.dialect, options));
     this.finishedSettles = options.dialect === "postgres" ? finishedSettles(this.context) : null;
+    this.compareAndSets = options.dialect === "postgres" ? compareAndSetGroups(this.context, (write) => this.compareAndSetAlone(write)) : null;
   }
 
   /** Applies pending migrations to this store's tables; see `migrate`. */
@@ -131,6 +134,16 @@ export class SqlStore implements Store {
       throw new InvalidInputError("record.version", `must be expectedVersion + 1 (${write.expectedVersion + 1}), got ${write.record.version}`);
     }
     if (!this.schemaChecked) await this.checkSchema();
+    if (this.compareAndSets !== null && (write.aliases ?? []).length === 0) {
+      const outcome = await this.compareAndSets.add(write);
+      if ("error" in outcome) throw outcome.error;
+      return outcome.saved;
+    }
+    return this.compareAndSetAlone(write);
+  }
+
+  /** One compare-and-set in a statement (PostgreSQL) or a transaction of its own. */
+  private async compareAndSetAlone(write: RecordWrite & { readonly expectedVersion: number }): Promise<boolean> {
     try {
       return this.dialect === "postgres" ? await compareAndSetPostgres(this.context, write) : await compareAndSetInTransaction(this.context, write);
     } catch (error) {

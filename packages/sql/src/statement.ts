@@ -44,6 +44,18 @@ export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   return slices;
 }
 
+/**
+ * A list sent as one PostgreSQL array parameter: node-postgres sends what `toPostgres` answers in
+ * its place, and a statement keeps one shape however long the list (it is no plain object or array).
+ */
+export class PostgresArray {
+  constructor(readonly items: readonly unknown[]) {}
+
+  toPostgres(): readonly unknown[] {
+    return this.items;
+  }
+}
+
 type Read = (values: unknown) => unknown;
 
 interface Prepared {

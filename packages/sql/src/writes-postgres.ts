@@ -1,9 +1,18 @@
-import type { RecordWrite } from "@agent-sessions/core";
+import { GroupCommit, type RecordWrite } from "@agent-sessions/core";
 import { type Expression, expressionBuilder, type InsertQueryBuilder, type InsertResult, type QueryCreator, type SqlBool, sql } from "kysely";
 import type { SqlContext } from "./context.js";
 import type { Database } from "./database.js";
-import { statement } from "./statement.js";
-import { type AliasValues, aliasValues, type EventValues, type OutboxValues, recordRow, type WriteValues, writeValues } from "./values.js";
+import { CHUNK, PostgresArray, statement } from "./statement.js";
+import {
+  type AliasValues,
+  aliasValues,
+  type EventValues,
+  type OutboxValues,
+  type RecordValues,
+  recordRow,
+  type WriteValues,
+  writeValues,
+} from "./values.js";
 import { compareAndSetUpdate } from "./writes.js";
 
 // On PostgreSQL a whole write is one statement: data-modifying CTEs (WITH … INSERT/UPDATE) run
@@ -166,4 +175,167 @@ export async function insertPostgres(context: SqlContext, write: RecordWrite): P
 export async function compareAndSetPostgres(context: SqlContext, write: RecordWrite & { expectedVersion: number }): Promise<boolean> {
   const { rows } = await context.run(COMPARE_AND_SET_POSTGRES, { ...writeValues(write), expectedVersion: write.expectedVersion });
   return Number(rows[0]?.written) === 1;
+}
+
+/** One compare-and-set of a group: the write as statement values, and the version it expects. */
+export interface CompareAndSetValues {
+  readonly values: WriteValues;
+  readonly expectedVersion: number;
+}
+
+// Each array of a group's statement, and the field of a row that fills it.
+const RECORD_COLUMNS = {
+  id: "id",
+  orgId: "org_id",
+  status: "status",
+  version: "version",
+  updatedAt: "updated_at",
+  dueAt: "due_at",
+  eventCount: "event_count",
+  data: "data",
+} as const satisfies Record<string, keyof RecordValues>;
+const EVENT_COLUMNS = {
+  eventOrg: "org_id",
+  eventRecord: "record_id",
+  eventSeq: "seq",
+  eventId: "id",
+  eventKind: "kind",
+  eventType: "type",
+  eventAt: "at",
+  eventPayload: "payload",
+} as const satisfies Record<string, keyof EventValues>;
+const OUTBOX_COLUMNS = {
+  outboxId: "id",
+  outboxOrg: "org_id",
+  outboxTopic: "topic",
+  outboxPayload: "payload",
+  outboxAvailable: "available_at",
+  outboxRecord: "record_id",
+} as const satisfies Record<string, keyof OutboxValues>;
+
+type ManyColumn = keyof typeof RECORD_COLUMNS | keyof typeof EVENT_COLUMNS | keyof typeof OUTBOX_COLUMNS | "expected";
+
+/** Every column of a group of compare-and-sets as one array each: one statement text whatever the group's size. */
+type ManyValues = Record<ManyColumn, PostgresArray>;
+
+/** `rows`' fields pushed onto the arrays `fields` names (a missing value as NULL). */
+function pushRows<Row>(columns: Record<string, unknown[]>, fields: Record<string, keyof Row>, rows: readonly Row[]): void {
+  for (const row of rows) for (const [column, field] of Object.entries(fields)) columns[column]!.push(row[field] ?? null);
+}
+
+function manyValues(writes: readonly CompareAndSetValues[]): ManyValues {
+  const names = [...Object.keys(RECORD_COLUMNS), ...Object.keys(EVENT_COLUMNS), ...Object.keys(OUTBOX_COLUMNS), "expected"];
+  const columns: Record<string, unknown[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (const { values, expectedVersion } of writes) {
+    pushRows(columns, RECORD_COLUMNS, [values.record]);
+    columns.expected!.push(expectedVersion);
+    pushRows(columns, EVENT_COLUMNS, values.events);
+    pushRows(columns, OUTBOX_COLUMNS, values.outbox);
+  }
+  return Object.fromEntries(names.map((name) => [name, new PostgresArray(columns[name]!)])) as ManyValues;
+}
+
+/**
+ * Several compare-and-sets of different records, none with aliases, in one statement: each record
+ * is updated where it still has its expected version, and only the records updated get their
+ * events and outbox rows. The rows come in as one array per column (`unnest`), so a group of any
+ * size is one statement text, prepared once; the ids updated come back.
+ */
+// raw: the builder has no unnest() table function, which turns the column arrays into rows.
+const COMPARE_AND_SET_MANY = statement((db, v: ManyValues) => {
+  const query = sql<{ id: string }>`WITH v AS (
+      SELECT * FROM unnest(${v.id}::text[], ${v.orgId}::text[], ${v.expected}::integer[], ${v.status}::text[], ${v.version}::integer[],
+        ${v.updatedAt}::bigint[], ${v.dueAt}::bigint[], ${v.eventCount}::integer[], ${v.data}::text[])
+        AS v (id, org_id, expected, status, version, updated_at, due_at, event_count, data)
+    ), changed AS (
+      UPDATE ${sql.table("records")} AS r
+      SET status = v.status, version = v.version, updated_at = v.updated_at, due_at = v.due_at, event_count = v.event_count,
+        data = v.data::jsonb, lease_owner = NULL, lease_until = 0
+      FROM v WHERE r.id = v.id AND r.org_id = v.org_id AND r.version = v.expected
+      RETURNING r.id
+    ), new_events AS (
+      INSERT INTO ${sql.table("events")} (org_id, record_id, seq, id, kind, type, at, payload)
+      SELECT e.org_id, e.record_id, e.seq, e.id, e.kind, e.type, e.at, e.payload::jsonb
+      FROM unnest(${v.eventOrg}::text[], ${v.eventRecord}::text[], ${v.eventSeq}::integer[], ${v.eventId}::text[], ${v.eventKind}::text[],
+        ${v.eventType}::text[], ${v.eventAt}::bigint[], ${v.eventPayload}::text[]) AS e (org_id, record_id, seq, id, kind, type, at, payload)
+      WHERE e.record_id IN (SELECT id FROM changed)
+    ), new_outbox AS (
+      INSERT INTO ${sql.table("outbox")} (id, org_id, topic, payload, available_at, record_id)
+      SELECT o.id, o.org_id, o.topic, o.payload::jsonb, o.available_at, o.record_id
+      FROM unnest(${v.outboxId}::text[], ${v.outboxOrg}::text[], ${v.outboxTopic}::text[], ${v.outboxPayload}::text[],
+        ${v.outboxAvailable}::bigint[], ${v.outboxRecord}::text[]) AS o (id, org_id, topic, payload, available_at, record_id)
+      WHERE o.record_id IN (SELECT id FROM changed)
+      ON CONFLICT (id) DO NOTHING
+    )
+    SELECT id FROM changed`;
+  return { compile: () => query.compile(db) };
+});
+
+/**
+ * Compare-and-sets of different records, none with aliases, in one statement (see
+ * `COMPARE_AND_SET_MANY`); answers which were written, in order.
+ */
+export async function compareAndSetManyPostgres(context: SqlContext, writes: readonly CompareAndSetValues[]): Promise<boolean[]> {
+  const { rows } = await context.run(COMPARE_AND_SET_MANY, manyValues(writes));
+  const written = new Set(rows.map((row) => row.id));
+  return writes.map(({ values }) => written.has(values.record.id));
+}
+
+/** A compare-and-set as the store takes it. */
+type CompareAndSet = RecordWrite & { readonly expectedVersion: number };
+
+/** What one compare-and-set of a group came to: written or not, or the error its own statement raised. */
+export type CompareAndSetOutcome = { readonly saved: boolean } | { readonly error: unknown };
+
+/**
+ * Compare-and-sets on PostgreSQL with group commit (see `GroupCommit`): a lone write goes at once
+ * in its own statement, and the writes that arrive while one is in flight go together in one
+ * statement and one commit (`COMPARE_AND_SET_MANY`), up to a hundred. A burst of expiries settled
+ * by the worker, or of requests, costs a few statements, not one each. A write with aliases goes
+ * alone (`alone`), as does a record's second write in one group, after the group, as it would
+ * have run after the first. When the group's statement fails it wrote nothing, and each of its
+ * writes runs alone, so an error reaches the writer that caused it.
+ */
+export function compareAndSetGroups(
+  context: SqlContext,
+  alone: (write: CompareAndSet) => Promise<boolean>,
+): GroupCommit<CompareAndSet, CompareAndSetOutcome> {
+  return new GroupCommit<CompareAndSet, CompareAndSetOutcome>(
+    async (writes) => {
+      const outcomes: CompareAndSetOutcome[] = new Array(writes.length);
+      const runAlone = async (index: number): Promise<void> => {
+        try {
+          outcomes[index] = { saved: await alone(writes[index]!) };
+        } catch (error) {
+          outcomes[index] = { error };
+        }
+      };
+      if (writes.length === 1) {
+        await runAlone(0);
+        return outcomes;
+      }
+      const named = new Set<string>();
+      const grouped: number[] = [];
+      const again: number[] = [];
+      for (const [index, write] of writes.entries()) {
+        if (named.has(write.record.id)) again.push(index);
+        else {
+          named.add(write.record.id);
+          grouped.push(index);
+        }
+      }
+      try {
+        const saved = await compareAndSetManyPostgres(
+          context,
+          grouped.map((index) => ({ values: writeValues(writes[index]!), expectedVersion: writes[index]!.expectedVersion })),
+        );
+        for (const [at, index] of grouped.entries()) outcomes[index] = { saved: saved[at]! };
+      } catch {
+        await Promise.all(grouped.map(runAlone));
+      }
+      for (const index of again) await runAlone(index);
+      return outcomes;
+    },
+    { size: CHUNK },
+  );
 }
