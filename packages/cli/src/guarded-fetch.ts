@@ -66,6 +66,9 @@ export function createWebhookSender(options: GuardedFetchOptions = {}): WebhookS
   };
 }
 
+/** How many host names a sender remembers whether they are IP addresses. */
+const LITERAL_HOSTS = 1024;
+
 /** The checked lookup, its client, and the check of a URL made before connecting. */
 function guardedClient(options: GuardedFetchOptions) {
   const refusal = options.allowPrivateAddresses === true ? () => null : (options.refusal ?? specialPurposeRefusal);
@@ -73,12 +76,23 @@ function guardedClient(options: GuardedFetchOptions) {
   // Its own pool of connections: a shared one would hand it sockets that other code connected
   // without this lookup, and so to addresses nobody checked.
   const client = new WebhookClient({ lookup });
+  // Whether each host name of the URLs sent to is an IP address: a burst to one endpoint parses it once.
+  const literals = new Map<string, boolean>();
+  const literalRefusal = (hostname: string): string | null => {
+    let literal = literals.get(hostname);
+    if (literal === undefined) {
+      literal = classifyAddress(hostname) !== null;
+      if (literals.size >= LITERAL_HOSTS) literals.clear();
+      literals.set(hostname, literal);
+    }
+    return literal ? refusal(hostname) : null;
+  };
   return {
     client,
     check(url: URL): URL | Error {
       if (url.protocol !== "http:" && url.protocol !== "https:") return new TypeError(`webhook URL must be http or https, not ${url.protocol}`);
       // An IP address is connected to without a lookup, so it is judged here.
-      const literal = classifyAddress(url.hostname) === null ? null : refusal(url.hostname);
+      const literal = literalRefusal(url.hostname);
       return literal === null ? url : new Error(`refused: ${url.hostname} is ${literal}`);
     },
   };

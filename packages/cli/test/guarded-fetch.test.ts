@@ -7,7 +7,7 @@ import { createEngine, isPrivateAddress } from "@agent-sessions/core";
 import { MemoryStore } from "@agent-sessions/memory";
 import { afterEach, describe, expect, it } from "vitest";
 import { SPECIAL_TARGETS } from "../../core/test/webhook-target-cases.js";
-import { createGuardedFetch, type LookupAll } from "../src/guarded-fetch.js";
+import { createGuardedFetch, createWebhookSender, type LookupAll } from "../src/guarded-fetch.js";
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -44,6 +44,18 @@ describe("the guarded webhook fetch", () => {
       "refused: [::ffff:7f00:1] is a special-purpose address (IPv4-mapped form of 127.0.0.1, loopback)",
     );
     expect(got).toHaveLength(0);
+  });
+
+  it("asks its refusal of a literal address at every request, so a refusal that changes its answer is heard", async () => {
+    const { port, got } = await receiver(204);
+    let asked = 0;
+    const sender = createWebhookSender({ refusal: (address) => (++asked <= 2 ? `refused for now (${address})` : null) });
+    const request = { headers: { "content-type": "application/json" }, body: "{}", timeoutMs: 5_000 };
+    const url = new URL(`http://127.0.0.1:${port}/hook`);
+    await expect(sender(url, request)).rejects.toThrow("refused: 127.0.0.1 is refused for now (127.0.0.1)");
+    await expect(sender(url, request)).rejects.toThrow("refused: 127.0.0.1 is refused for now (127.0.0.1)");
+    expect(await sender(url, request)).toBe(204);
+    expect(got).toHaveLength(1);
   });
 
   it("refuses, in the connection's own lookup, a name resolving to any special-purpose address", async () => {
