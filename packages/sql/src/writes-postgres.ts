@@ -3,16 +3,7 @@ import { type Expression, expressionBuilder, type InsertQueryBuilder, type Inser
 import type { SqlContext } from "./context.js";
 import type { Database } from "./database.js";
 import { CHUNK, PostgresArray, statement } from "./statement.js";
-import {
-  type AliasValues,
-  aliasValues,
-  type EventValues,
-  type OutboxValues,
-  type RecordValues,
-  recordRow,
-  type WriteValues,
-  writeValues,
-} from "./values.js";
+import { type AliasValues, aliasValues, type EventValues, type OutboxValues, recordRow, type WriteValues, writeValues } from "./values.js";
 import { compareAndSetUpdate } from "./writes.js";
 
 // On PostgreSQL a whole write is one statement: data-modifying CTEs (WITH … INSERT/UPDATE) run
@@ -183,88 +174,88 @@ export interface CompareAndSetValues {
   readonly expectedVersion: number;
 }
 
-// Each array of a group's statement, and the field of a row that fills it.
-const RECORD_COLUMNS = {
-  id: "id",
-  orgId: "org_id",
-  status: "status",
-  version: "version",
-  updatedAt: "updated_at",
-  dueAt: "due_at",
-  eventCount: "event_count",
-  data: "data",
-} as const satisfies Record<string, keyof RecordValues>;
-const EVENT_COLUMNS = {
-  eventOrg: "org_id",
-  eventRecord: "record_id",
-  eventSeq: "seq",
-  eventId: "id",
-  eventKind: "kind",
-  eventType: "type",
-  eventAt: "at",
-  eventPayload: "payload",
-} as const satisfies Record<string, keyof EventValues>;
-const OUTBOX_COLUMNS = {
-  outboxId: "id",
-  outboxOrg: "org_id",
-  outboxTopic: "topic",
-  outboxPayload: "payload",
-  outboxAvailable: "available_at",
-  outboxRecord: "record_id",
-} as const satisfies Record<string, keyof OutboxValues>;
+/** The columns a group's compare-and-set reads for each record, with their types. */
+const RECORD_TYPES = {
+  id: "text",
+  org_id: "text",
+  expected: "integer",
+  status: "text",
+  version: "integer",
+  updated_at: "bigint",
+  due_at: "bigint",
+  event_count: "integer",
+  data: "jsonb",
+} as const;
 
-type ManyColumn = keyof typeof RECORD_COLUMNS | keyof typeof EVENT_COLUMNS | keyof typeof OUTBOX_COLUMNS | "expected";
+/** One array per column of `types`, of that column's values in `rows` (a missing one as NULL). */
+type ColumnArrays = Record<string, PostgresArray>;
 
-/** Every column of a group of compare-and-sets as one array each: one statement text whatever the group's size. */
-type ManyValues = Record<ManyColumn, PostgresArray>;
+function columnArrays(rows: readonly object[], types: Record<string, string>): ColumnArrays {
+  const columns = Object.keys(types);
+  return Object.fromEntries(
+    columns.map((column) => [column, new PostgresArray(rows.map((row) => (row as Record<string, unknown>)[column] ?? null))]),
+  );
+}
 
-/** `rows`' fields pushed onto the arrays `fields` names (a missing value as NULL). */
-function pushRows<Row>(columns: Record<string, unknown[]>, fields: Record<string, keyof Row>, rows: readonly Row[]): void {
-  for (const row of rows) for (const [column, field] of Object.entries(fields)) columns[column]!.push(row[field] ?? null);
+/**
+ * Rows as a table, `unnest($1::text[], $2::bigint[], …) AS name (columns)`: one array parameter
+ * per column of `types`, as `valuesTable` has one parameter per value. One statement text
+ * whatever the number of rows.
+ */
+// raw: the builder has no unnest() table function.
+function unnestTable(arrays: ColumnArrays, types: Record<string, string>, name: string) {
+  const columns = Object.keys(types);
+  const parameters = columns.map((column) => sql`${arrays[column]}::${sql.raw(types[column]!)}[]`);
+  return sql`unnest(${sql.join(parameters)}) AS ${sql.raw(name)} (${sql.join(columns.map((column) => sql.ref(column)))})`;
+}
+
+/** A group of compare-and-sets as statement values: its records, events and outbox rows, column by column. */
+interface ManyValues {
+  readonly records: ColumnArrays;
+  readonly events: ColumnArrays;
+  readonly outbox: ColumnArrays;
 }
 
 function manyValues(writes: readonly CompareAndSetValues[]): ManyValues {
-  const names = [...Object.keys(RECORD_COLUMNS), ...Object.keys(EVENT_COLUMNS), ...Object.keys(OUTBOX_COLUMNS), "expected"];
-  const columns: Record<string, unknown[]> = Object.fromEntries(names.map((name) => [name, []]));
-  for (const { values, expectedVersion } of writes) {
-    pushRows(columns, RECORD_COLUMNS, [values.record]);
-    columns.expected!.push(expectedVersion);
-    pushRows(columns, EVENT_COLUMNS, values.events);
-    pushRows(columns, OUTBOX_COLUMNS, values.outbox);
-  }
-  return Object.fromEntries(names.map((name) => [name, new PostgresArray(columns[name]!)])) as ManyValues;
+  return {
+    records: columnArrays(
+      writes.map(({ values, expectedVersion }) => ({ ...values.record, expected: expectedVersion })),
+      RECORD_TYPES,
+    ),
+    events: columnArrays(
+      writes.flatMap(({ values }) => values.events),
+      EVENT_TYPES,
+    ),
+    outbox: columnArrays(
+      writes.flatMap(({ values }) => values.outbox),
+      OUTBOX_TYPES,
+    ),
+  };
 }
 
 /**
  * Several compare-and-sets of different records, none with aliases, in one statement: each record
  * is updated where it still has its expected version, and only the records updated get their
- * events and outbox rows. The rows come in as one array per column (`unnest`), so a group of any
- * size is one statement text, prepared once; the ids updated come back.
+ * events and outbox rows. The rows come in as one array per column (`unnestTable`), so a group of
+ * any size is one statement text, prepared once; the ids updated come back.
  */
-// raw: the builder has no unnest() table function, which turns the column arrays into rows.
 const COMPARE_AND_SET_MANY = statement((db, v: ManyValues) => {
+  const insertColumns = (types: Record<string, string>) => sql.join(Object.keys(types).map((column) => sql.ref(column)));
+  // raw: the builder has no unnest() table function, and no UPDATE … FROM one.
   const query = sql<{ id: string }>`WITH v AS (
-      SELECT * FROM unnest(${v.id}::text[], ${v.orgId}::text[], ${v.expected}::integer[], ${v.status}::text[], ${v.version}::integer[],
-        ${v.updatedAt}::bigint[], ${v.dueAt}::bigint[], ${v.eventCount}::integer[], ${v.data}::text[])
-        AS v (id, org_id, expected, status, version, updated_at, due_at, event_count, data)
+      SELECT * FROM ${unnestTable(v.records, RECORD_TYPES, "v")}
     ), changed AS (
       UPDATE ${sql.table("records")} AS r
       SET status = v.status, version = v.version, updated_at = v.updated_at, due_at = v.due_at, event_count = v.event_count,
-        data = v.data::jsonb, lease_owner = NULL, lease_until = 0
+        data = v.data, lease_owner = NULL, lease_until = 0
       FROM v WHERE r.id = v.id AND r.org_id = v.org_id AND r.version = v.expected
       RETURNING r.id
     ), new_events AS (
-      INSERT INTO ${sql.table("events")} (org_id, record_id, seq, id, kind, type, at, payload)
-      SELECT e.org_id, e.record_id, e.seq, e.id, e.kind, e.type, e.at, e.payload::jsonb
-      FROM unnest(${v.eventOrg}::text[], ${v.eventRecord}::text[], ${v.eventSeq}::integer[], ${v.eventId}::text[], ${v.eventKind}::text[],
-        ${v.eventType}::text[], ${v.eventAt}::bigint[], ${v.eventPayload}::text[]) AS e (org_id, record_id, seq, id, kind, type, at, payload)
-      WHERE e.record_id IN (SELECT id FROM changed)
+      INSERT INTO ${sql.table("events")} (${insertColumns(EVENT_TYPES)})
+      SELECT * FROM ${unnestTable(v.events, EVENT_TYPES, "e")} WHERE e.record_id IN (SELECT id FROM changed)
     ), new_outbox AS (
-      INSERT INTO ${sql.table("outbox")} (id, org_id, topic, payload, available_at, record_id)
-      SELECT o.id, o.org_id, o.topic, o.payload::jsonb, o.available_at, o.record_id
-      FROM unnest(${v.outboxId}::text[], ${v.outboxOrg}::text[], ${v.outboxTopic}::text[], ${v.outboxPayload}::text[],
-        ${v.outboxAvailable}::bigint[], ${v.outboxRecord}::text[]) AS o (id, org_id, topic, payload, available_at, record_id)
-      WHERE o.record_id IN (SELECT id FROM changed)
+      INSERT INTO ${sql.table("outbox")} (${insertColumns(OUTBOX_TYPES)})
+      SELECT * FROM ${unnestTable(v.outbox, OUTBOX_TYPES, "o")} WHERE o.record_id IN (SELECT id FROM changed)
       ON CONFLICT (id) DO NOTHING
     )
     SELECT id FROM changed`;
