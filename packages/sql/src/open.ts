@@ -76,7 +76,8 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
       target = parsed.toString();
     }
     if (scheme === "postgres" || scheme === "postgresql") {
-      const prepare = booleanParam(parsed.searchParams, "prepare");
+      const choice = choiceParam(parsed.searchParams, "prepare", ["true", "false"], "true or false");
+      const prepare = choice === undefined ? undefined : choice === "true";
       if (prepare !== undefined) {
         parsed.searchParams.delete("prepare");
         target = parsed.toString();
@@ -89,14 +90,14 @@ export function parseStoreUrl(url: string): ParsedStoreUrl {
   throw new InvalidInputError("store URL", `scheme "${scheme}:" is not supported; use ${ACCEPTED}`);
 }
 
-/** A `?name=true` or `?name=false` of a store URL's query, refusing any other value or a repeat by name. */
-function booleanParam(params: URLSearchParams, name: string): boolean | undefined {
+/** A `?name=` of a store URL's query, one of `choices` in any case, refusing any other value or a repeat by name. */
+function choiceParam<T extends string>(params: URLSearchParams, name: string, choices: readonly T[], expected: string): T | undefined {
   const values = params.getAll(name);
   if (values.length === 0) return undefined;
   if (values.length > 1) throw new InvalidInputError("store URL", `?${name}= is given ${values.length} times; give it once`);
   const value = values[0]!.toLowerCase();
-  if (value !== "true" && value !== "false") throw new InvalidInputError("store URL", `?${name}= must be true or false, got "${values[0]}"`);
-  return value === "true";
+  if (!(choices as readonly string[]).includes(value)) throw new InvalidInputError("store URL", `?${name}= must be ${expected}, got "${values[0]}"`);
+  return value as T;
 }
 
 /** The `?synchronous=` of an SQLite store URL's query, refusing any other parameter or value by name. */
@@ -104,14 +105,7 @@ function sqliteSynchronousOf(params: URLSearchParams): SqliteSynchronous | undef
   for (const name of params.keys()) {
     if (name !== "synchronous") throw new InvalidInputError("store URL", `SQLite takes no "?${name}=" parameter; the only one is ?synchronous=`);
   }
-  const values = params.getAll("synchronous");
-  if (values.length === 0) return undefined;
-  if (values.length > 1) throw new InvalidInputError("store URL", `?synchronous= is given ${values.length} times; give it once`);
-  const value = values[0]!.toLowerCase();
-  if (!(SQLITE_SYNCHRONOUS as readonly string[]).includes(value)) {
-    throw new InvalidInputError("store URL", `?synchronous= must be one of ${SQLITE_SYNCHRONOUS.join(", ")}, got "${values[0]}"`);
-  }
-  return value as SqliteSynchronous;
+  return choiceParam(params, "synchronous", SQLITE_SYNCHRONOUS, `one of ${SQLITE_SYNCHRONOUS.join(", ")}`);
 }
 
 /** Options of `openSqlStore`. */
