@@ -336,14 +336,11 @@ async function crashScenario(target, url, spec) {
 
 async function memoryScenario(target, url) {
   const store = new MemoryStore();
-  let frozen = Date.now() - 1000;
+  let frozen = null;
   const errors = [];
   const engine = benchEngine(store, () => frozen ?? Date.now(), errors);
   // The warm-up, as the shared scenarios': sessions due at once, delivered before the measured ones are made.
-  await engine.webhooks.create(WARMUP_ORG, { url: `${url}?warmup`, events: ["session.expired"] });
-  await engine.forms.create(WARMUP_ORG, { name: "Bench", slug: "bench", fields: [{ name: "email", type: "email" }] });
-  for (let i = 0; i < WARMUP; i++) await engine.formSessions.create(WARMUP_ORG, "bench", { expiresIn: 1 });
-  frozen = null;
+  await seed(store, `${url}?warmup`, WARMUP, WARMUP_ORG);
   engine.start({ intervalMs: INTERVAL_MS, batch: BATCH });
   await awaitArrivals(target, WARMUP, Date.now() + 60_000, "warm");
   await engine.stop();
